@@ -1,0 +1,31 @@
+// The register frame saved on every exception.
+#pragma once
+#include "arch/aarch64/asm_offsets.h"
+#include "lib/types.h"
+
+namespace kern {
+
+// The user-visible register state of a thread, in the order exception_enter
+// stores it (vectors.S). For a frame taken from EL1 (a kernel fault) the `sp`
+// slot holds the interrupted SP_EL1 instead of SP_EL0.
+struct ArchContext {
+  u64 x[31];
+  u64 sp;
+  u64 elr;
+  u64 spsr;
+};
+
+static_assert(__builtin_offsetof(ArchContext, x) == CTX_X0);
+static_assert(__builtin_offsetof(ArchContext, x[30]) == CTX_X30);
+static_assert(__builtin_offsetof(ArchContext, sp) == CTX_SP);
+static_assert(__builtin_offsetof(ArchContext, elr) == CTX_ELR);
+static_assert(__builtin_offsetof(ArchContext, spsr) == CTX_SPSR);
+static_assert(sizeof(ArchContext) == CTX_SIZE);
+// exception_enter moves SP_EL1 down by the frame size; SP must stay 16-byte aligned.
+static_assert(CTX_SIZE % 16 == 0);
+
+// SPSR values for entering a context.
+inline constexpr u64 kSpsrEl0t = 0x0;      // EL0, AArch64, interrupts unmasked
+inline constexpr u64 kSpsrEl1hMasked = 0x3c5;  // EL1h, DAIF all masked
+
+}  // namespace kern

@@ -1,0 +1,65 @@
+// The C++ side of the exception vectors: everything but the syscall fast path.
+#include "arch/aarch64/exception.h"
+
+#include "arch/aarch64/per_cpu.h"
+#include "arch/aarch64/sysreg.h"
+#include "lib/panic.h"
+#include "lib/printk.h"
+
+using namespace kern;
+
+extern "C" [[noreturn]] void arch_resume_kernel(i64 value);
+
+namespace kern {
+
+void report_kernel_exception(const ArchContext& f, u64 esr_val, u64 far, ExceptionKind kind) {
+  printk_enter_panic_mode();
+  const char* what = kind == ExceptionKind::Sync     ? exception_class_name(esr::ec(esr_val))
+                     : kind == ExceptionKind::Irq    ? "unexpected IRQ"
+                     : kind == ExceptionKind::Fiq    ? "unexpected FIQ"
+                                                     : "SError interrupt";
+  char detail[96];
+  describe_abort(esr_val, detail, sizeof(detail));
+  printk("KERNEL PANIC: %s on CPU %lu\n", what, this_cpu()->cpu_id);
+  printk("  ESR 0x%016lx (EC 0x%02x: %s)\n", esr_val, esr::ec(esr_val), detail);
+  printk("  FAR 0x%016lx  ELR 0x%016lx  SPSR 0x%016lx\n", far, f.elr, f.spsr);
+  for (int i = 0; i < 31; i += 3) {
+    printk("  ");
+    for (int j = i; j < i + 3 && j < 31; j++) printk("x%-2d 0x%016lx  ", j, f.x[j]);
+    if (i == 30) printk("sp  0x%016lx", f.sp);
+    printk("\n");
+  }
+  print_backtrace(f.elr, f.x[29]);
+}
+
+}  // namespace kern
+
+extern "C" ArchContext* handle_kernel_exception(ArchContext* frame, u64 kind) {
+  u64 esr_val = read_sysreg(esr_el1);
+  u64 far = read_sysreg(far_el1);
+  // Nothing in the kernel is allowed to fault yet (user-copy fix-ups arrive
+  // with the memory manager), and no interrupt controller is driven yet.
+  report_kernel_exception(*frame, esr_val, far, static_cast<ExceptionKind>(kind & 3));
+  printk("KERNEL PANIC: system halted\n");
+  system_halt(kExitPanic);
+}
+
+extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
+  u64 esr_val = read_sysreg(esr_el1);
+  u64 far = read_sysreg(far_el1);
+  auto k = static_cast<ExceptionKind>(kind & 3);
+  bool aarch32 = (kind & ~3ull) == static_cast<u64>(ExceptionOrigin::El0Aarch32);
+  if (k != ExceptionKind::Sync && !aarch32) {
+    // No interrupt sources are enabled yet: an interrupt here is a kernel bug.
+    report_kernel_exception(*ctx, esr_val, far, k);
+    system_halt(kExitPanic);
+  }
+  char detail[96];
+  describe_abort(esr_val, detail, sizeof(detail));
+  printk("user fault: %s (%s) at pc=0x%lx addr=0x%lx\n",
+         aarch32 ? "AArch32 exception" : exception_class_name(esr::ec(esr_val)), detail, ctx->elr,
+         far);
+  // Before processes exist, only in-kernel tests run EL0 code: end the run.
+  if (this_cpu()->resume.active) arch_resume_kernel(-14 /* EFAULT */);
+  panic("user fault with no process to kill");
+}

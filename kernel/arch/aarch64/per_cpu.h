@@ -1,0 +1,44 @@
+// Per-CPU data, found through TPIDR_EL1.
+#pragma once
+#include "arch/aarch64/context.h"
+#include "lib/types.h"
+
+namespace kern {
+
+// Callee-saved state of kernel code that entered EL0 through arch_run_user();
+// arch_resume_kernel() returns there. Used by in-kernel tests that run EL0
+// code before processes exist.
+struct KernelResume {
+  u64 x19_x30[12];
+  u64 sp;
+  u64 active;
+};
+
+struct alignas(64) PerCpu {
+  ArchContext* cur_ctx;  // context of the thread this CPU runs at EL0
+  u64 cpu_stack;         // top of this CPU's exception stack
+  u64 cpu_id;            // logical CPU number, 0 = boot CPU
+  KernelResume resume;
+  u64 mpidr;
+  volatile u32 online;
+};
+
+static_assert(__builtin_offsetof(PerCpu, cur_ctx) == PERCPU_CUR_CTX);
+static_assert(__builtin_offsetof(PerCpu, cpu_stack) == PERCPU_CPU_STACK);
+static_assert(__builtin_offsetof(PerCpu, cpu_id) == PERCPU_CPU_ID);
+static_assert(__builtin_offsetof(PerCpu, resume) == PERCPU_RESUME);
+static_assert(sizeof(PerCpu) <= PERCPU_SIZE);
+
+inline constexpr u32 kMaxCpus = CHCORE_MAX_CPUS;
+
+extern PerCpu g_per_cpu[kMaxCpus];
+
+#if defined(__aarch64__)
+inline PerCpu* this_cpu() {
+  PerCpu* p;
+  asm volatile("mrs %0, tpidr_el1" : "=r"(p));
+  return p;
+}
+#endif
+
+}  // namespace kern

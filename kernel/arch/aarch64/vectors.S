@@ -1,0 +1,282 @@
+/* Exception vectors and the system-call path.
+ *
+ * While a thread runs at EL0, SP_EL1 points just past its ArchContext. An
+ * exception from EL0 therefore saves the user registers straight into the
+ * thread's context (exception_enter), then moves to this CPU's exception
+ * stack, found through TPIDR_EL1 (switch_to_cpu_stack). exception_exit
+ * restores a context and erets, leaving SP_EL1 past it again.
+ *
+ * Exceptions taken at EL1 (kernel faults) save a frame of the same layout on
+ * the current stack and are reported by C++ (exception.cpp).
+ *
+ * All offsets come from asm_offsets.h, which is static_asserted against the
+ * C++ structures. */
+#include "arch/aarch64/asm_offsets.h"
+#include "uapi/syscall_nr.h"
+#include "uapi/errno.h"
+
+/* Exception kinds passed to C++; keep in sync with ExceptionKind in exception.h. */
+#define KIND_SYNC 0
+#define KIND_IRQ 1
+#define KIND_FIQ 2
+#define KIND_SERROR 3
+#define FROM_EL1_SP0 0
+#define FROM_EL1 4
+#define FROM_EL0 8
+#define FROM_EL0_32 12
+
+.macro exception_enter
+	sub	sp, sp, #CTX_SIZE
+	stp	x0, x1, [sp, #16 * 0]
+	stp	x2, x3, [sp, #16 * 1]
+	stp	x4, x5, [sp, #16 * 2]
+	stp	x6, x7, [sp, #16 * 3]
+	stp	x8, x9, [sp, #16 * 4]
+	stp	x10, x11, [sp, #16 * 5]
+	stp	x12, x13, [sp, #16 * 6]
+	stp	x14, x15, [sp, #16 * 7]
+	stp	x16, x17, [sp, #16 * 8]
+	stp	x18, x19, [sp, #16 * 9]
+	stp	x20, x21, [sp, #16 * 10]
+	stp	x22, x23, [sp, #16 * 11]
+	stp	x24, x25, [sp, #16 * 12]
+	stp	x26, x27, [sp, #16 * 13]
+	stp	x28, x29, [sp, #16 * 14]
+	mrs	x21, sp_el0
+	mrs	x22, elr_el1
+	mrs	x23, spsr_el1
+	stp	x30, x21, [sp, #CTX_X30]
+	stp	x22, x23, [sp, #CTX_ELR]
+.endm
+
+/* The kernel-mode variant records the interrupted SP_EL1 in the sp slot. */
+.macro kernel_enter
+	sub	sp, sp, #CTX_SIZE
+	stp	x0, x1, [sp, #16 * 0]
+	stp	x2, x3, [sp, #16 * 1]
+	stp	x4, x5, [sp, #16 * 2]
+	stp	x6, x7, [sp, #16 * 3]
+	stp	x8, x9, [sp, #16 * 4]
+	stp	x10, x11, [sp, #16 * 5]
+	stp	x12, x13, [sp, #16 * 6]
+	stp	x14, x15, [sp, #16 * 7]
+	stp	x16, x17, [sp, #16 * 8]
+	stp	x18, x19, [sp, #16 * 9]
+	stp	x20, x21, [sp, #16 * 10]
+	stp	x22, x23, [sp, #16 * 11]
+	stp	x24, x25, [sp, #16 * 12]
+	stp	x26, x27, [sp, #16 * 13]
+	stp	x28, x29, [sp, #16 * 14]
+	add	x21, sp, #CTX_SIZE
+	mrs	x22, elr_el1
+	mrs	x23, spsr_el1
+	stp	x30, x21, [sp, #CTX_X30]
+	stp	x22, x23, [sp, #CTX_ELR]
+.endm
+
+/* x19 keeps the context pointer across the C++ call (callee-saved). */
+.macro switch_to_cpu_stack
+	mrs	x24, tpidr_el1
+	ldr	x24, [x24, #PERCPU_CPU_STACK]
+	mov	x19, sp
+	mov	sp, x24
+.endm
+
+/* sp = the context to resume. */
+.macro exception_exit
+	ldp	x22, x23, [sp, #CTX_ELR]
+	ldp	x30, x21, [sp, #CTX_X30]
+	msr	sp_el0, x21
+	msr	elr_el1, x22
+	msr	spsr_el1, x23
+	ldp	x0, x1, [sp, #16 * 0]
+	ldp	x2, x3, [sp, #16 * 1]
+	ldp	x4, x5, [sp, #16 * 2]
+	ldp	x6, x7, [sp, #16 * 3]
+	ldp	x8, x9, [sp, #16 * 4]
+	ldp	x10, x11, [sp, #16 * 5]
+	ldp	x12, x13, [sp, #16 * 6]
+	ldp	x14, x15, [sp, #16 * 7]
+	ldp	x16, x17, [sp, #16 * 8]
+	ldp	x18, x19, [sp, #16 * 9]
+	ldp	x20, x21, [sp, #16 * 10]
+	ldp	x22, x23, [sp, #16 * 11]
+	ldp	x24, x25, [sp, #16 * 12]
+	ldp	x26, x27, [sp, #16 * 13]
+	ldp	x28, x29, [sp, #16 * 14]
+	add	sp, sp, #CTX_SIZE
+	eret
+	dsb	nsh			/* never reached: stop straight-line speculation */
+	isb
+.endm
+
+.macro vector_entry label
+	.balign 0x80
+	b	\label
+.endm
+
+/* A kernel-side exception that C++ decodes (and, for now, reports). */
+.macro kernel_vector name, kind
+\name:
+	kernel_enter
+	mov	x0, sp
+	mov	x1, #\kind
+	bl	handle_kernel_exception
+	/* Returning means it was handled: resume the interrupted code. */
+	mov	sp, x0
+	b	kernel_exit
+.endm
+
+.text
+.balign 0x800
+.global exception_vectors
+exception_vectors:
+	/* Current EL with SP_EL0: the kernel never runs on SP_EL0. */
+	vector_entry	el1t_sync
+	vector_entry	el1t_irq
+	vector_entry	el1t_fiq
+	vector_entry	el1t_serror
+	/* Current EL with SP_ELx: exceptions in the kernel. */
+	vector_entry	el1h_sync
+	vector_entry	el1h_irq
+	vector_entry	el1h_fiq
+	vector_entry	el1h_serror
+	/* Lower EL, AArch64: user space. */
+	vector_entry	el0_sync
+	vector_entry	el0_irq
+	vector_entry	el0_fiq
+	vector_entry	el0_serror
+	/* Lower EL, AArch32: never created, reported as a user fault. */
+	vector_entry	el0_32_sync
+	vector_entry	el0_32_irq
+	vector_entry	el0_32_fiq
+	vector_entry	el0_32_serror
+
+kernel_vector	el1t_sync, (FROM_EL1_SP0 + KIND_SYNC)
+kernel_vector	el1t_irq, (FROM_EL1_SP0 + KIND_IRQ)
+kernel_vector	el1t_fiq, (FROM_EL1_SP0 + KIND_FIQ)
+kernel_vector	el1t_serror, (FROM_EL1_SP0 + KIND_SERROR)
+kernel_vector	el1h_sync, (FROM_EL1 + KIND_SYNC)
+kernel_vector	el1h_irq, (FROM_EL1 + KIND_IRQ)
+kernel_vector	el1h_fiq, (FROM_EL1 + KIND_FIQ)
+kernel_vector	el1h_serror, (FROM_EL1 + KIND_SERROR)
+
+kernel_exit:
+	ldp	x22, x23, [sp, #CTX_ELR]
+	ldr	x30, [sp, #CTX_X30]
+	msr	elr_el1, x22
+	msr	spsr_el1, x23
+	ldp	x0, x1, [sp, #16 * 0]
+	ldp	x2, x3, [sp, #16 * 1]
+	ldp	x4, x5, [sp, #16 * 2]
+	ldp	x6, x7, [sp, #16 * 3]
+	ldp	x8, x9, [sp, #16 * 4]
+	ldp	x10, x11, [sp, #16 * 5]
+	ldp	x12, x13, [sp, #16 * 6]
+	ldp	x14, x15, [sp, #16 * 7]
+	ldp	x16, x17, [sp, #16 * 8]
+	ldp	x18, x19, [sp, #16 * 9]
+	ldp	x20, x21, [sp, #16 * 10]
+	ldp	x22, x23, [sp, #16 * 11]
+	ldp	x24, x25, [sp, #16 * 12]
+	ldp	x26, x27, [sp, #16 * 13]
+	ldp	x28, x29, [sp, #16 * 14]
+	add	sp, sp, #CTX_SIZE
+	eret
+	dsb	nsh
+	isb
+
+/* The system-call fast path: svc from EL0, number in x8, arguments in x0-x5
+ * (still live: exception_enter only stores them). */
+el0_sync:
+	exception_enter
+	switch_to_cpu_stack
+	mrs	x25, esr_el1
+	lsr	x24, x25, #ESR_EC_SHIFT
+	cmp	x24, #ESR_EC_SVC64
+	b.ne	el0_sync_other
+	cmp	x8, #CHCORE_NR_SYSCALLS		/* bounds check before indexing */
+	b.hs	el0_svc_enosys
+	adrp	x16, syscall_table
+	add	x16, x16, :lo12:syscall_table
+	ldr	x16, [x16, x8, lsl #3]
+	blr	x16
+el0_svc_return:
+	str	x0, [x19, #CTX_X0]
+	mov	sp, x19
+	exception_exit
+
+el0_svc_enosys:
+	mov	x0, #-CHCORE_ENOSYS
+	b	el0_svc_return
+
+/* Any other synchronous exception from EL0: C++ decides and returns the
+ * context to resume. */
+el0_sync_other:
+	mov	x0, x19
+	mov	x1, #(FROM_EL0 + KIND_SYNC)
+	bl	handle_user_exception
+	mov	sp, x0
+	exception_exit
+
+.macro user_vector name, kind
+\name:
+	exception_enter
+	switch_to_cpu_stack
+	mov	x0, x19
+	mov	x1, #\kind
+	bl	handle_user_exception
+	mov	sp, x0
+	exception_exit
+.endm
+
+user_vector	el0_irq, (FROM_EL0 + KIND_IRQ)
+user_vector	el0_fiq, (FROM_EL0 + KIND_FIQ)
+user_vector	el0_serror, (FROM_EL0 + KIND_SERROR)
+user_vector	el0_32_sync, (FROM_EL0_32 + KIND_SYNC)
+user_vector	el0_32_irq, (FROM_EL0_32 + KIND_IRQ)
+user_vector	el0_32_fiq, (FROM_EL0_32 + KIND_FIQ)
+user_vector	el0_32_serror, (FROM_EL0_32 + KIND_SERROR)
+
+/* void eret_to_context(ArchContext *ctx): enter a context for the first time
+ * (or after a switch). Never returns. */
+.global eret_to_context
+eret_to_context:
+	mov	sp, x0
+	exception_exit
+
+/* i64 arch_run_user(ArchContext *ctx): run ctx at EL0 until kernel code calls
+ * arch_resume_kernel(value); returns that value. Must be called on a stack
+ * other than this CPU's exception stack, which the EL0 exceptions reuse. */
+.global arch_run_user
+arch_run_user:
+	mrs	x9, tpidr_el1
+	add	x10, x9, #PERCPU_RESUME
+	stp	x19, x20, [x10, #16 * 0]
+	stp	x21, x22, [x10, #16 * 1]
+	stp	x23, x24, [x10, #16 * 2]
+	stp	x25, x26, [x10, #16 * 3]
+	stp	x27, x28, [x10, #16 * 4]
+	stp	x29, x30, [x10, #16 * 5]
+	mov	x11, sp
+	mov	x12, #1
+	stp	x11, x12, [x10, #16 * 6]
+	str	x0, [x9, #PERCPU_CUR_CTX]
+	mov	sp, x0
+	exception_exit
+
+/* [[noreturn]] void arch_resume_kernel(i64 value) */
+.global arch_resume_kernel
+arch_resume_kernel:
+	mrs	x9, tpidr_el1
+	add	x10, x9, #PERCPU_RESUME
+	ldp	x19, x20, [x10, #16 * 0]
+	ldp	x21, x22, [x10, #16 * 1]
+	ldp	x23, x24, [x10, #16 * 2]
+	ldp	x25, x26, [x10, #16 * 3]
+	ldp	x27, x28, [x10, #16 * 4]
+	ldp	x29, x30, [x10, #16 * 5]
+	ldr	x11, [x10, #16 * 6]
+	str	xzr, [x10, #16 * 6 + 8]
+	mov	sp, x11
+	ret

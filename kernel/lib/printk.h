@@ -1,0 +1,19 @@
+// Kernel console output. One printk call is printed as a unit: output from
+// several CPUs never interleaves inside a call.
+#pragma once
+#include "lib/types.h"
+
+namespace kern {
+
+int printk(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+int vprintk(const char* fmt, __builtin_va_list ap);
+
+// The console sink. Set by the platform at boot; until then output is dropped.
+using ConsolePutc = void (*)(char c);
+void printk_set_console(ConsolePutc putc);
+
+// After a panic, the panicking CPU prints without the lock (another CPU may
+// have died holding it) and every other CPU's output is dropped.
+void printk_enter_panic_mode();
+
+}  // namespace kern

@@ -1,0 +1,17 @@
+// The kernel's linear map: physical address P is at virtual P + KERNEL_VA_OFFSET.
+#pragma once
+#include "arch/aarch64/asm_offsets.h"
+#include "lib/types.h"
+
+namespace kern {
+
+inline constexpr u64 kKernelVaOffset = KERNEL_VA_OFFSET;
+
+inline PhysAddr kva_to_pa(const void* p) { return reinterpret_cast<u64>(p) - kKernelVaOffset; }
+
+template <typename T = void>
+inline T* pa_to_kva(PhysAddr pa) {
+  return reinterpret_cast<T*>(pa + kKernelVaOffset);
+}
+
+}  // namespace kern

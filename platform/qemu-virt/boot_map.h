@@ -1,0 +1,17 @@
+// QEMU virt: devices below 1 GiB, RAM from 1 GiB (size from the device tree).
+#pragma once
+#include "platform/boot_map_types.h"
+
+namespace plat {
+
+inline constexpr PhysAddr kKernelPhysBase = 0x40080000;
+inline constexpr PhysAddr kRamBase = 0x40000000;
+
+// The boot map covers RAM up to 64 GiB generously; mm/ later maps exactly
+// what the device tree reports.
+inline constexpr BootRegion kBootRegions[] = {
+    {0x0, 0x40000000, BootMemType::Device},
+    {0x40000000, 0x1000000000, BootMemType::Normal},
+};
+
+}  // namespace plat

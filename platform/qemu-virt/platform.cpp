@@ -1,0 +1,80 @@
+// QEMU virt: PL011 at 0x09000000, everything else from the device tree,
+// secondary CPUs through PSCI (conduit named by the device tree).
+#include "platform/platform.h"
+
+#include "lib/fdt.h"
+#include "lib/printk.h"
+#include "mm/kmap.h"
+#include "platform/common/pl011.h"
+
+namespace plat {
+
+namespace {
+constexpr PhysAddr kUartBase = 0x09000000;
+constexpr usize kMaxDtbSize = 2 * 1024 * 1024;
+constexpr u64 kPsciCpuOn64 = 0xc4000003;
+
+Pl011 g_uart;
+kern::fdt::PsciMethod g_psci = kern::fdt::PsciMethod::None;
+
+void console_putc(char c) { g_uart.putc(c); }
+
+i64 psci_call(u64 fn, u64 a1, u64 a2, u64 a3) {
+  register u64 x0 asm("x0") = fn;
+  register u64 x1 asm("x1") = a1;
+  register u64 x2 asm("x2") = a2;
+  register u64 x3 asm("x3") = a3;
+  if (g_psci == kern::fdt::PsciMethod::Smc)
+    asm volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+  else
+    asm volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+  return static_cast<i64>(x0);
+}
+}  // namespace
+
+const char* name() { return "virt"; }
+
+void console_init() {
+  // QEMU's PL011 needs no clock setup; keep whatever the baud rate is.
+  g_uart.init(reinterpret_cast<u64>(kern::pa_to_kva(kUartBase)), 0, 115200);
+  kern::printk_set_console(console_putc);
+}
+
+bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
+  *out = MachineInfo{};
+  if (dtb == 0 || (dtb & 7) != 0) {
+    *why = "no device tree in x0 (boot the raw Image with -kernel)";
+    return false;
+  }
+  kern::fdt::BootInfo bi;
+  kern::fdt::Error e = kern::fdt::parse_boot_info(kern::pa_to_kva(dtb), kMaxDtbSize, &bi);
+  if (e != kern::fdt::Error::Ok) {
+    *why = kern::fdt::error_name(e);
+    return false;
+  }
+  for (u32 i = 0; i < bi.mem_count && i < MachineInfo::kMaxMem; i++) {
+    out->mem[i].base = bi.mem[i].base;
+    out->mem[i].size = bi.mem[i].size;
+    out->mem_count++;
+  }
+  if (out->mem_count == 0) {
+    *why = "device tree has no memory node";
+    return false;
+  }
+  for (u32 i = 0; i < bi.cpu_count && i < ARRAY_SIZE(out->cpu_mpidr); i++)
+    out->cpu_mpidr[out->cpu_count++] = bi.cpu_mpidr[i];
+  if (out->cpu_count == 0) {
+    *why = "device tree has no CPUs";
+    return false;
+  }
+  g_psci = bi.psci;
+  return true;
+}
+
+bool cpu_start(u32 cpu, u64 mpidr, PhysAddr psci_entry, PhysAddr) {
+  if (g_psci == kern::fdt::PsciMethod::None) return false;
+  i64 r = psci_call(kPsciCpuOn64, mpidr, psci_entry, cpu);
+  return r == 0;
+}
+
+}  // namespace plat

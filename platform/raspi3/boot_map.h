@@ -1,0 +1,17 @@
+// Raspberry Pi 3 (BCM2837): RAM from 0, peripherals at 0x3f000000, the
+// per-core local interrupt controller at 0x40000000.
+#pragma once
+#include "platform/boot_map_types.h"
+
+namespace plat {
+
+inline constexpr PhysAddr kKernelPhysBase = 0x80000;
+inline constexpr PhysAddr kRamBase = 0x0;
+
+inline constexpr BootRegion kBootRegions[] = {
+    {0x0, 0x3f000000, BootMemType::Normal},
+    {0x3f000000, 0x40000000, BootMemType::Device},
+    {0x40000000, 0x40200000, BootMemType::Device},
+};
+
+}  // namespace plat
