@@ -60,7 +60,9 @@ u32 load_be32(const u8* p) {
   return v;
 }
 
-u32 header_word(const u8* blob, HeaderWord w) { return load_be32(blob + 4 * w); }
+u32 header_word(const u8* blob, HeaderWord w) {
+  return load_be32(blob + 4 * static_cast<usize>(w));
+}
 
 constexpr u32 align4(u32 v) { return (v + 3) & ~3u; }
 
@@ -106,8 +108,8 @@ bool name_matches(const char* name, const char* comp, u32 comp_len, bool comp_ha
 // One decoded structure token. Offsets are relative to the struct block.
 struct Tree::Token {
   u32 kind;
-  u32 off;   // of the token itself
-  u32 next;  // of the token after it
+  u32 off;           // of the token itself
+  u32 next;          // of the token after it
   const char* name;  // BEGIN_NODE: node name; PROP: property name
   u32 data_off;      // PROP: value
   u32 len;           // PROP: value length
@@ -115,16 +117,26 @@ struct Tree::Token {
 
 const char* error_name(Error e) {
   switch (e) {
-    case Error::Ok: return "Ok";
-    case Error::BadMagic: return "BadMagic";
-    case Error::BadVersion: return "BadVersion";
-    case Error::TooLarge: return "TooLarge";
-    case Error::BadHeader: return "BadHeader";
-    case Error::Truncated: return "Truncated";
-    case Error::BadToken: return "BadToken";
-    case Error::BadNesting: return "BadNesting";
-    case Error::NotFound: return "NotFound";
-    case Error::BadProperty: return "BadProperty";
+    case Error::Ok:
+      return "Ok";
+    case Error::BadMagic:
+      return "BadMagic";
+    case Error::BadVersion:
+      return "BadVersion";
+    case Error::TooLarge:
+      return "TooLarge";
+    case Error::BadHeader:
+      return "BadHeader";
+    case Error::Truncated:
+      return "Truncated";
+    case Error::BadToken:
+      return "BadToken";
+    case Error::BadNesting:
+      return "BadNesting";
+    case Error::NotFound:
+      return "NotFound";
+    case Error::BadProperty:
+      return "BadProperty";
   }
   return "?";
 }
@@ -481,7 +493,7 @@ Error Tree::reg(i32 node, u32 index, u64* addr, u64* size) const {
   if (len % entry_bytes != 0) return Error::BadProperty;
   if (index >= len / entry_bytes) return Error::NotFound;
 
-  const u8* cell = static_cast<const u8*>(data) + index * entry_bytes;
+  const u8* cell = static_cast<const u8*>(data) + static_cast<usize>(index) * entry_bytes;
   u64 a = 0, s = 0;
   for (u32 i = 0; i < address_cells; ++i, cell += 4) a = (a << 32) | load_be32(cell);
   for (u32 i = 0; i < size_cells; ++i, cell += 4) s = (s << 32) | load_be32(cell);

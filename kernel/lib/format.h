@@ -10,8 +10,9 @@
 //  - %s of nullptr prints "(null)" (cut by the precision like any string).
 //  - Anything else after '%' (including %n and the floating-point
 //    conversions, which the kernel must never use) is printed literally, from
-//    the '%' to the offending character, and consumes no argument. A lone '%'
-//    at the end of the format prints '%'.
+//    the '%' to the offending character, and consumes no argument (other
+//    than any '*' width or precision before it). A lone '%' at the end of
+//    the format prints '%'.
 //  - Width and precision are clamped to kMaxFieldWidth, so a typo such as
 //    "%99999999d" cannot stall a CPU printing padding.
 #pragma once

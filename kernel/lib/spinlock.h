@@ -5,6 +5,14 @@
 
 namespace kern {
 
+inline void cpu_relax() {
+#if defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#else
+  __builtin_ia32_pause();  // host unit tests
+#endif
+}
+
 class TA_CAPABILITY("spinlock") SpinLock {
  public:
   constexpr SpinLock() = default;
@@ -13,7 +21,7 @@ class TA_CAPABILITY("spinlock") SpinLock {
 
   void lock() TA_ACQ() {
     u32 ticket = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
-    while (__atomic_load_n(&owner_, __ATOMIC_ACQUIRE) != ticket) asm volatile("yield");
+    while (__atomic_load_n(&owner_, __ATOMIC_ACQUIRE) != ticket) cpu_relax();
   }
   bool try_lock() TA_TRY_ACQ(true) {
     u32 owner = __atomic_load_n(&owner_, __ATOMIC_RELAXED);

@@ -5,7 +5,13 @@
 
 namespace kern {
 
+// Host unit tests (CHCORE_HOST_TEST) simulate physical memory with host
+// buffers whose "physical address" is the host pointer itself.
+#ifdef CHCORE_HOST_TEST
+inline constexpr u64 kKernelVaOffset = 0;
+#else
 inline constexpr u64 kKernelVaOffset = KERNEL_VA_OFFSET;
+#endif
 
 inline PhysAddr kva_to_pa(const void* p) { return reinterpret_cast<u64>(p) - kKernelVaOffset; }
 

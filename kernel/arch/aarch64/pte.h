@@ -29,5 +29,12 @@ inline constexpr u64 kDevice = attr_index(kMairDevice) | kAccessFlag | kPxn | kU
 inline constexpr unsigned kEntries = 512;
 inline constexpr unsigned level_shift(int level) { return 12 + 9 * (3 - level); }
 inline constexpr unsigned index(u64 va, int level) { return (va >> level_shift(level)) & 511; }
+// Bytes translated by one entry at `level`: 512 GiB, 1 GiB, 2 MiB, 4 KiB.
+inline constexpr u64 level_size(int level) { return 1ull << level_shift(level); }
+
+inline constexpr u64 kAttrIndexMask = 7ull << 2;
+// Bits of a leaf descriptor that may change on a live entry without
+// break-before-make: the access permissions and the execute-never bits.
+inline constexpr u64 kPermBits = kApUser | kApReadOnly | kPxn | kUxn;
 
 }  // namespace kern::pte

@@ -4,6 +4,7 @@
 #include "arch/aarch64/per_cpu.h"
 #include "arch/aarch64/sysreg.h"
 #include "lib/printk.h"
+#include "lib/spinlock.h"
 #include "mm/kmap.h"
 #include "platform/platform.h"
 
@@ -78,7 +79,7 @@ u32 smp_boot(const plat::MachineInfo& mi) {
   // Wait for the started CPUs to check in, at most one second.
   u64 deadline = arch::counter() + arch::counter_freq();
   while (__atomic_load_n(&g_online, __ATOMIC_ACQUIRE) < expected && arch::counter() < deadline)
-    arch::cpu_relax();
+    cpu_relax();
   u32 online = __atomic_load_n(&g_online, __ATOMIC_ACQUIRE);
   if (online < expected) printk("smp: %u of %u CPUs arrived\n", online, expected);
   return online;

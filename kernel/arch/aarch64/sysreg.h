@@ -17,7 +17,6 @@ inline void dsb_sy() { asm volatile("dsb sy" ::: "memory"); }
 inline void dsb_ish() { asm volatile("dsb ish" ::: "memory"); }
 inline void sev() { asm volatile("sev" ::: "memory"); }
 inline void wfi() { asm volatile("wfi" ::: "memory"); }
-inline void cpu_relax() { asm volatile("yield" ::: "memory"); }
 
 // Clean and invalidate the data cache over [start, start+size) to the point of
 // coherency, so that an observer with caches off (a CPU still at its reset

@@ -1,0 +1,94 @@
+/* Copies between kernel and user memory. The user side is accessed with
+ * LDTR/STTR, which the MMU checks with EL0 permissions: a user pointer can
+ * only reach what the user could reach itself. Every instruction that touches
+ * user memory has an entry in __ex_table; a fault there (after the page-fault
+ * handler had its chance to map an anonymous page) resumes at the fix-up,
+ * which returns -EFAULT. Range checks happen in C++ (mm/uaccess.h) first. */
+#include "uapi/errno.h"
+
+/* EX_ENTRY(insn label, fixup label) */
+.macro ex_entry insn, fixup
+	.pushsection __ex_table, "a"
+	.balign 8
+	.quad	\insn, \fixup
+	.popsection
+.endm
+
+.text
+/* i64 arch_copy_from_user(void *dst, const void *user_src, usize n): 0 or -EFAULT */
+.global arch_copy_from_user
+arch_copy_from_user:
+	cmp	x2, #8
+	b.lo	2f
+1:	/* 8 bytes at a time while at least 8 remain */
+9:	ldtr	x3, [x1]
+	ex_entry 9b, uaccess_fault
+	str	x3, [x0], #8
+	add	x1, x1, #8
+	sub	x2, x2, #8
+	cmp	x2, #8
+	b.hs	1b
+2:	cbz	x2, 3f
+8:	ldtrb	w3, [x1]
+	ex_entry 8b, uaccess_fault
+	strb	w3, [x0], #1
+	add	x1, x1, #1
+	subs	x2, x2, #1
+	b.ne	8b
+3:	mov	x0, #0
+	ret
+
+/* i64 arch_copy_to_user(void *user_dst, const void *src, usize n): 0 or -EFAULT */
+.global arch_copy_to_user
+arch_copy_to_user:
+	cmp	x2, #8
+	b.lo	2f
+1:	ldr	x3, [x1], #8
+9:	sttr	x3, [x0]
+	ex_entry 9b, uaccess_fault
+	add	x0, x0, #8
+	sub	x2, x2, #8
+	cmp	x2, #8
+	b.hs	1b
+2:	cbz	x2, 3f
+4:	ldrb	w3, [x1], #1
+8:	sttrb	w3, [x0]
+	ex_entry 8b, uaccess_fault
+	add	x0, x0, #1
+	subs	x2, x2, #1
+	b.ne	4b
+3:	mov	x0, #0
+	ret
+
+/* i64 arch_strncpy_from_user(char *dst, const char *user_src, usize n):
+ * copies up to n bytes, stopping after a NUL; returns the string length
+ * (without the NUL), n if no NUL was found in n bytes, or -EFAULT. */
+.global arch_strncpy_from_user
+arch_strncpy_from_user:
+	mov	x4, #0
+1:	cmp	x4, x2
+	b.hs	2f
+9:	ldtrb	w3, [x1, #0]
+	ex_entry 9b, uaccess_fault
+	strb	w3, [x0, x4]
+	cbz	w3, 2f
+	add	x1, x1, #1
+	add	x4, x4, #1
+	b	1b
+2:	mov	x0, x4
+	ret
+
+/* i64 arch_probe_write(void *kernel_addr): writes the byte that is already
+ * there (with a privileged store); 0, or -EFAULT if the store faults. Used
+ * by tests to check that the kernel's own mappings are W^X. */
+.global arch_probe_write
+arch_probe_write:
+	ldrb	w1, [x0]
+9:	strb	w1, [x0]
+	ex_entry 9b, uaccess_fault
+	mov	x0, #0
+	ret
+
+uaccess_fault:
+	mov	x0, #-CHCORE_EFAULT
+	ret

@@ -1,0 +1,76 @@
+// Errors as values (after SerenityOS's ErrorOr): a function that can fail
+// returns Result<T> (or Status), and TRY() passes a failure up. Errors are
+// errno numbers (uapi/errno.h), turned into -errno once, at the syscall
+// boundary.
+#pragma once
+#include "lib/types.h"
+#include "uapi/errno.h"
+
+namespace kern {
+
+enum class Err : i32 {
+  None = 0,
+  Perm = CHCORE_EPERM,
+  NoEnt = CHCORE_ENOENT,
+  NoMem = CHCORE_ENOMEM,
+  Access = CHCORE_EACCES,
+  Fault = CHCORE_EFAULT,
+  Busy = CHCORE_EBUSY,
+  Exist = CHCORE_EEXIST,
+  Inval = CHCORE_EINVAL,
+  NoSys = CHCORE_ENOSYS,
+  Range = CHCORE_ERANGE,
+  NoSpc = CHCORE_ENOSPC,
+  BadF = CHCORE_EBADF,
+  NoExec = CHCORE_ENOEXEC,
+  TooBig = CHCORE_E2BIG,
+};
+
+// -errno for returning to user space.
+constexpr i64 to_errno(Err e) { return -static_cast<i64>(e); }
+
+class [[nodiscard]] Status {
+ public:
+  constexpr Status() = default;
+  constexpr Status(Err e) : err_(e) {}  // NOLINT: implicit by design
+  constexpr bool ok() const { return err_ == Err::None; }
+  constexpr Err error() const { return err_; }
+
+ private:
+  Err err_ = Err::None;
+};
+
+inline constexpr Status kOk{};
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  constexpr Result(T value) : value_(value), err_(Err::None) {}  // NOLINT
+  constexpr Result(Err e) : value_{}, err_(e) {}                 // NOLINT
+  constexpr bool ok() const { return err_ == Err::None; }
+  constexpr Err error() const { return err_; }
+  constexpr T value() const { return value_; }
+
+ private:
+  T value_;
+  Err err_;
+};
+
+}  // namespace kern
+
+// Evaluates a Status or Result; on failure returns the error from the
+// enclosing function; otherwise yields the Result's value (void for Status).
+#define TRY(expr)                                         \
+  ({                                                      \
+    auto _try_r = (expr);                                 \
+    if (!_try_r.ok()) return _try_r.error();              \
+    ::kern::detail::try_value(_try_r);                    \
+  })
+
+namespace kern::detail {
+inline void try_value(const Status&) {}
+template <typename T>
+T try_value(const Result<T>& r) {
+  return r.value();
+}
+}  // namespace kern::detail

@@ -1,0 +1,63 @@
+// The kernel's physical memory: up to kMaxPhysPools buddy pools, one per
+// usable RAM region, each carrying its own Page metadata array at its start.
+//
+// Boot code calls phys_add_region() for every free RAM range (excluding the
+// kernel image, the DTB and anything else in use); the range must already be
+// reachable through the linear map (pa_to_kva). After that, everything here
+// may be called from any CPU. Allocation tries the pools in the order they
+// were added.
+#pragma once
+#include "lib/types.h"
+#include "mm/buddy.h"
+#include "mm/page.h"
+
+namespace kern::mm {
+
+inline constexpr u32 kMaxPhysPools = 8;
+inline constexpr u32 kMaxOrder = BuddyPool::kMaxOrder;
+// Regions with fewer usable pages than this (after their metadata) are ignored.
+inline constexpr usize kMinRegionPages = 16;
+
+// Adds the RAM in [base, base + size) (trimmed inward to whole pages). The
+// metadata for the region's pages is carved out of the region's first pages.
+// Ignored if the region is too small, overlaps a region already added, or
+// all kMaxPhysPools pools are in use.
+void phys_add_region(PhysAddr base, usize size);
+
+// A block of 2^order pages with refcount 1, or nullptr (order > kMaxOrder, or
+// no memory). The memory is not cleared.
+[[nodiscard]] Page* alloc_pages(u32 order);
+// Frees a block by its head page (nullptr is ignored). Anything that is not
+// an allocated block head is refused and counted (phys_bad_frees()).
+void free_pages(Page* head);
+
+// The page containing `pa`, or nullptr if no pool manages it.
+Page* pa_to_page(PhysAddr pa);
+PhysAddr page_to_pa(const Page* p);
+void* page_to_kva(const Page* p);
+
+// Pages free / managed in all pools (metadata pages are not counted).
+usize free_page_count();
+usize total_page_count();
+
+// alloc_pages() + the block's kernel virtual address, cleared if `zero`.
+[[nodiscard]] void* get_pages(u32 order, bool zero);
+// Frees a block obtained from get_pages() by its address (nullptr ignored).
+void put_pages(void* kva);
+
+// Bad frees refused by any pool or by free_pages()/put_pages() themselves.
+usize phys_bad_frees();
+u32 phys_pool_count();
+
+// Number of metadata pages phys_add_region() takes from a region of `npages`
+// whole pages: the fewest that hold a Page for every page that remains.
+constexpr usize phys_meta_pages(usize npages) {
+  return (npages * sizeof(Page) + kPageSize + sizeof(Page) - 1) / (kPageSize + sizeof(Page));
+}
+
+#ifdef CHCORE_HOST_TEST
+// Forgets every pool (their memory may already have been released).
+void phys_reset_for_test();
+#endif
+
+}  // namespace kern::mm

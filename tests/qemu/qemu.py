@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""The one place that knows how to start QEMU for ChCore-Next.
+
+Everything that boots a kernel -- `./chbuild run`, `./chbuild gdb` and the
+test harness -- builds its command line with qemu_command(), so a board
+quirk is fixed once, here.
+
+As a program:
+    qemu.py run --plat virt --image build/kernel-virt/kernel.img [--smp N]
+                [--mem MiB] [--machine-opt KEY=VALUE]... [--gdb PORT]
+                [--semihosting-arg ARG]... [--dry-run]
+execs QEMU (interactive: Ctrl-A X quits) or, with --dry-run, prints the
+command line.
+"""
+
+import argparse
+import os
+import shlex
+import sys
+
+# Environment variable naming another QEMU binary (e.g. a self-built one).
+QEMU_ENV = "CHCORE_QEMU"
+DEFAULT_QEMU = "qemu-system-aarch64"
+
+# Per-platform facts (measured on QEMU 7.2):
+#  - virt needs "-nic none" (or the ipxe ROMs) or it refuses to start.
+#  - raspi3b only exists with exactly 4 CPUs and 1 GiB of RAM.
+#  - phys_entry is where the kernel Image is loaded and entered; `./chbuild
+#    gdb` puts its first breakpoint there.
+PLATFORMS = {
+    "virt": {
+        "machine": "virt",
+        "cpu": "cortex-a72",
+        "smp": 4,
+        "mem": 1024,
+        "fixed": False,
+        "phys_entry": 0x40080000,
+        "extra": ["-nic", "none"],
+    },
+    "raspi3": {
+        "machine": "raspi3b",
+        "cpu": None,  # the board model fixes the CPU (Cortex-A53)
+        "smp": 4,
+        "mem": 1024,
+        "fixed": True,  # QEMU refuses any other CPU count or memory size
+        "phys_entry": 0x80000,
+        "extra": [],
+    },
+}
+
+
+class QemuConfigError(ValueError):
+    """A request QEMU cannot satisfy (bad platform, size, ...)."""
+
+
+def parse_mem_mib(mem):
+    """Accept 2048, "2048", "2048M" or "2G"; return the size in MiB."""
+    if isinstance(mem, int):
+        value = mem
+    else:
+        text = str(mem).strip().upper()
+        scale = 1
+        if text.endswith("G"):
+            scale, text = 1024, text[:-1]
+        elif text.endswith("M"):
+            text = text[:-1]
+        if not text.isdigit():
+            raise QemuConfigError(
+                f"--mem takes a size in MiB (e.g. 2048 or 2G), not {mem!r}")
+        value = int(text) * scale
+    if value <= 0:
+        raise QemuConfigError(f"memory size must be positive, not {mem!r}")
+    return value
+
+
+def _escape_opt(value):
+    # In QEMU's KEY=VALUE option lists a comma inside a value is doubled.
+    return str(value).replace(",", ",,")
+
+
+def qemu_command(plat, image, smp=None, mem=None, semihosting_args=None,
+                 machine_opts=(), interactive=False, gdb_port=None, extra=()):
+    """Return the argv that boots `image` on platform `plat`.
+
+    smp, mem        CPU count and memory in MiB (None: the platform default).
+    semihosting_args
+                    None: no semihosting (production images). A string or a
+                    list of strings: enable semihosting and make exactly
+                    these the command line that SYS_GET_CMDLINE returns,
+                    joined by spaces ([] or "" gives an empty command line).
+    machine_opts    extra "-M" properties, e.g. ["virtualization=on"].
+    interactive     True: terminal on the serial port plus the monitor
+                    (Ctrl-A X quits). False: serial on stdout, no monitor,
+                    nothing read from the terminal -- for tests and gdb.
+    gdb_port        start halted with a GDB stub on 127.0.0.1:gdb_port.
+    extra           more raw QEMU arguments, appended last.
+    """
+    if plat not in PLATFORMS:
+        raise QemuConfigError(
+            f"unknown platform {plat!r}; choose one of: {', '.join(PLATFORMS)}")
+    board = PLATFORMS[plat]
+    smp = board["smp"] if smp is None else int(smp)
+    mem = board["mem"] if mem is None else parse_mem_mib(mem)
+    if smp < 1:
+        raise QemuConfigError(f"--smp must be at least 1, not {smp}")
+    if board["fixed"] and (smp != board["smp"] or mem != board["mem"]):
+        raise QemuConfigError(
+            f"QEMU's {board['machine']} board always has {board['smp']} CPUs "
+            f"and {board['mem']} MiB of memory (asked for {smp} CPUs, "
+            f"{mem} MiB); use --plat virt to vary them")
+
+    machine = ",".join([board["machine"]] + list(machine_opts))
+    argv = [os.environ.get(QEMU_ENV, DEFAULT_QEMU), "-M", machine]
+    if board["cpu"]:
+        argv += ["-cpu", board["cpu"]]
+    argv += ["-smp", str(smp), "-m", f"{mem}M"]
+    argv += board["extra"]
+    argv += ["-kernel", str(image)]
+
+    if interactive:
+        argv += ["-nographic"]
+    else:
+        argv += ["-display", "none", "-serial", "stdio", "-monitor", "none"]
+
+    if semihosting_args is not None:
+        if isinstance(semihosting_args, str):
+            semihosting_args = [semihosting_args]
+        # Always pass at least one arg=: with none, QEMU would hand the
+        # kernel the image's file name as its command line.
+        args = list(semihosting_args) or [""]
+        config = "enable=on,target=native" + "".join(
+            f",arg={_escape_opt(a)}" for a in args)
+        argv += ["-semihosting-config", config]
+
+    if gdb_port is not None:
+        # Listen on loopback only: the stub gives full control of the guest.
+        argv += ["-S", "-gdb", f"tcp:127.0.0.1:{int(gdb_port)}"]
+
+    argv += list(extra)
+    return argv
+
+
+def _parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="qemu.py",
+        description="Boot a ChCore-Next kernel image in QEMU.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "run", help="exec QEMU on an image",
+        description="Exec QEMU on a kernel image. Interactive unless --gdb "
+                    "is given (then the serial output goes to stdout and "
+                    "the terminal belongs to gdb).")
+    run.add_argument("--plat", required=True, choices=sorted(PLATFORMS))
+    run.add_argument("--image", required=True, help="raw kernel Image")
+    run.add_argument("--smp", type=int, help="number of CPUs (virt)")
+    run.add_argument("--mem", help="memory in MiB, e.g. 2048 (virt)")
+    run.add_argument("--machine-opt", action="append", default=[],
+                     metavar="KEY=VALUE",
+                     help="extra -M property, e.g. virtualization=on")
+    run.add_argument("--gdb", type=int, metavar="PORT",
+                     help="start halted, GDB stub on 127.0.0.1:PORT")
+    run.add_argument("--semihosting-arg", action="append", metavar="ARG",
+                     help="enable semihosting; ARG joins the command line")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the command instead of running it")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    interactive = args.gdb is None
+    try:
+        cmd = qemu_command(args.plat, args.image, smp=args.smp, mem=args.mem,
+                           semihosting_args=args.semihosting_arg,
+                           machine_opts=args.machine_opt,
+                           interactive=interactive, gdb_port=args.gdb)
+    except QemuConfigError as err:
+        print(f"qemu.py: {err}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(shlex.join(cmd))
+        return 0
+    if not os.path.isfile(args.image):
+        print(f"qemu.py: no such image: {args.image}", file=sys.stderr)
+        return 2
+    if interactive:
+        print("qemu.py: starting QEMU; press Ctrl-A then X to quit.",
+              file=sys.stderr, flush=True)
+    try:
+        os.execvp(cmd[0], cmd)
+    except FileNotFoundError:
+        print(f"qemu.py: {cmd[0]} not found (install qemu-system-arm, or "
+              f"set {QEMU_ENV})", file=sys.stderr)
+        return 127
+
+
+if __name__ == "__main__":
+    sys.exit(main())
