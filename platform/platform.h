@@ -16,6 +16,14 @@ struct MachineInfo {
   u32 mem_count;
   u64 cpu_mpidr[16];
   u32 cpu_count;
+  // RAM the firmware or boot loader still uses (device tree, spin table):
+  // never handed to the page allocator. The kernel image is added by mm/.
+  static constexpr u32 kMaxReserved = 4;
+  struct {
+    PhysAddr base;
+    u64 size;
+  } reserved[kMaxReserved];
+  u32 reserved_count;
 
   u64 total_mem() const {
     u64 t = 0;

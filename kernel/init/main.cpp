@@ -4,6 +4,7 @@
 #include "init/image.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
+#include "mm/mm.h"
 #include "platform/platform.h"
 
 using namespace kern;
@@ -28,6 +29,7 @@ extern "C" [[noreturn]] void kernel_main(PhysAddr boot_arg, u64 entry_el) {
 
   printk("ChCore-Next on %s: memory %lu MiB, entered at EL%lu\n", plat::name(),
          g_machine.total_mem() >> 20, entry_el);
+  mm_init(g_machine);
   u32 online = smp_boot(g_machine);
   printk("cpus online: %u\n", online);
 

@@ -64,10 +64,10 @@ u32 class_of(usize size) {
   return static_cast<u32>(64 - __builtin_clzll(size - 1)) - kMinShift;
 }
 
-// Smallest order whose block holds `size` (> one page) bytes.
+// Smallest order whose block holds `size` bytes.
 u32 order_of(usize size) {
   const usize pages = (size + kPageSize - 1) >> kPageShift;
-  return static_cast<u32>(64 - __builtin_clzll(pages - 1));
+  return pages <= 1 ? 0 : static_cast<u32>(64 - __builtin_clzll(pages - 1));
 }
 
 bool is_cache(const SlabCache* c) {

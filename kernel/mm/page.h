@@ -36,18 +36,18 @@ enum PageFlag : u8 {
 
 // Page::use (owner-owned): what an allocated block is used for.
 enum PageUse : u8 {
-  kPageUseNone = 0,   // plain pages (alloc_pages / get_pages), or not allocated
-  kPageUseSlab,       // head page of a slab: slab_cache, slab_used, slab_inuse valid
-  kPageUseSlabTail,   // another page of a multi-page slab: slab_head valid
-  kPageUseKmalloc,    // head page of a kmalloc allocation too big for a slab class
+  kPageUseNone = 0,  // plain pages (alloc_pages / get_pages), or not allocated
+  kPageUseSlab,      // head page of a slab: slab_cache, slab_used, slab_inuse valid
+  kPageUseSlabTail,  // another page of a multi-page slab: slab_head valid
+  kPageUseKmalloc,   // head page of a kmalloc allocation too big for a slab class
 };
 
 struct Page {
   ListNode node;
   u8 order;
   u8 flags;
-  u16 pool;       // index of the owning pool (phys.cpp)
-  u32 refcount;   // atomic once the block is allocated
+  u16 pool;      // index of the owning pool (phys.cpp)
+  u32 refcount;  // atomic once the block is allocated
   union {
     SlabCache* slab_cache;  // kPageUseSlab
     Page* slab_head;        // kPageUseSlabTail

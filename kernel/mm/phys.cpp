@@ -22,7 +22,7 @@ BuddyPool* g_pools[kMaxPhysPools];
 SpinLock g_add_lock;  // serialises phys_add_region
 PhysAddr g_region_start[kMaxPhysPools] TA_GUARDED(g_add_lock);
 PhysAddr g_region_end[kMaxPhysPools] TA_GUARDED(g_add_lock);
-u32 g_npools = 0;  // atomic; pools [0, g_npools) are ready
+u32 g_npools = 0;       // atomic; pools [0, g_npools) are ready
 usize g_bad_frees = 0;  // atomic; bad frees no pool could be blamed for
 
 u32 pool_count() { return __atomic_load_n(&g_npools, __ATOMIC_ACQUIRE); }

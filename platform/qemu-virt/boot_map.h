@@ -14,4 +14,10 @@ inline constexpr BootRegion kBootRegions[] = {
     {0x40000000, 0x1000000000, BootMemType::Normal},
 };
 
+// Device memory in the final kernel map (mm/): GIC, PL011, PL031 RTC, fw_cfg,
+// GPIO and the virtio-mmio transports.
+inline constexpr BootRegion kDeviceRegions[] = {
+    {0x08000000, 0x0b000000, BootMemType::Device},
+};
+
 }  // namespace plat

@@ -48,10 +48,16 @@ bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
   }
   kern::fdt::BootInfo bi;
   kern::fdt::Error e = kern::fdt::parse_boot_info(kern::pa_to_kva(dtb), kMaxDtbSize, &bi);
+  kern::fdt::Tree tree;
+  if (e == kern::fdt::Error::Ok) e = tree.init(kern::pa_to_kva(dtb), kMaxDtbSize);
   if (e != kern::fdt::Error::Ok) {
     *why = kern::fdt::error_name(e);
     return false;
   }
+  // The device tree stays in RAM for drivers that read it later.
+  out->reserved[0].base = dtb;
+  out->reserved[0].size = tree.total_size();
+  out->reserved_count = 1;
   for (u32 i = 0; i < bi.mem_count && i < MachineInfo::kMaxMem; i++) {
     out->mem[i].base = bi.mem[i].base;
     out->mem[i].size = bi.mem[i].size;

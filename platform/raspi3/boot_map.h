@@ -14,4 +14,11 @@ inline constexpr BootRegion kBootRegions[] = {
     {0x40000000, 0x40200000, BootMemType::Device},
 };
 
+// Device memory in the final kernel map (mm/): the BCM2837 peripherals and
+// the ARM local peripherals (per-core timers, mailboxes, interrupt routing).
+inline constexpr BootRegion kDeviceRegions[] = {
+    {0x3f000000, 0x40000000, BootMemType::Device},
+    {0x40000000, 0x40040000, BootMemType::Device},
+};
+
 }  // namespace plat

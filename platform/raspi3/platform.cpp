@@ -94,6 +94,11 @@ bool discover(PhysAddr, MachineInfo* out, const char** why) {
   out->mem[0].base = msg[5];
   out->mem[0].size = msg[6];
   out->mem_count = 1;
+  // The first page holds the firmware's boot stub and the spin table, which
+  // parked cores read until they are released.
+  out->reserved[0].base = 0;
+  out->reserved[0].size = 0x1000;
+  out->reserved_count = 1;
   // The BCM2837 has one cluster of four Cortex-A53 cores, MPIDR Aff0 = 0..3.
   for (u32 i = 0; i < 4; i++) out->cpu_mpidr[i] = i;
   out->cpu_count = 4;

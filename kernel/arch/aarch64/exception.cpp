@@ -1,10 +1,13 @@
 // The C++ side of the exception vectors: everything but the syscall fast path.
 #include "arch/aarch64/exception.h"
 
+#include "arch/aarch64/extable.h"
 #include "arch/aarch64/per_cpu.h"
 #include "arch/aarch64/sysreg.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
+#include "mm/uaccess.h"
+#include "mm/vmspace.h"
 
 using namespace kern;
 
@@ -34,11 +37,42 @@ void report_kernel_exception(const ArchContext& f, u64 esr_val, u64 far, Excepti
 
 }  // namespace kern
 
+namespace {
+// What an abort's ESR says about the access, for the page-fault handler.
+FaultInfo fault_info(u64 esr_val, u64 far) {
+  u32 ec = esr::ec(esr_val);
+  bool inst = ec == esr::kInstAbortLower || ec == esr::kInstAbortSame;
+  u32 fsc_kind = (esr_val & 0x3f) >> 2;
+  FaultType t = fsc_kind == 1   ? FaultType::Translation
+                : fsc_kind == 3 ? FaultType::Permission
+                                : FaultType::Other;
+  bool write = !inst && ((esr_val >> 6) & 1);
+  return FaultInfo{far, write, inst, t};
+}
+
+bool is_abort(u32 ec) {
+  return ec == esr::kDataAbortLower || ec == esr::kDataAbortSame || ec == esr::kInstAbortLower ||
+         ec == esr::kInstAbortSame;
+}
+}  // namespace
+
 extern "C" ArchContext* handle_kernel_exception(ArchContext* frame, u64 kind) {
   u64 esr_val = read_sysreg(esr_el1);
   u64 far = read_sysreg(far_el1);
-  // Nothing in the kernel is allowed to fault yet (user-copy fix-ups arrive
-  // with the memory manager), and no interrupt controller is driven yet.
+  if ((kind & 3) == static_cast<u64>(ExceptionKind::Sync) &&
+      esr::ec(esr_val) == esr::kDataAbortSame) {
+    // Only instructions listed in the fix-up table (the user-copy routines)
+    // may fault in the kernel. A fault on a user address there may just be
+    // an anonymous page not touched yet: map it and retry the instruction.
+    if (u64 fixup = extable_lookup(frame->elr)) {
+      VmSpace* vs = current_vmspace();
+      if (far < kUserTop && vs != nullptr && vs->handle_fault(fault_info(esr_val, far)).ok())
+        return frame;
+      frame->elr = fixup;
+      return frame;
+    }
+  }
+  // No interrupt controller is driven yet, so any interrupt is unexpected.
   report_kernel_exception(*frame, esr_val, far, static_cast<ExceptionKind>(kind & 3));
   printk("KERNEL PANIC: system halted\n");
   system_halt(kExitPanic);
@@ -53,6 +87,10 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
     // No interrupt sources are enabled yet: an interrupt here is a kernel bug.
     report_kernel_exception(*ctx, esr_val, far, k);
     system_halt(kExitPanic);
+  }
+  if (!aarch32 && is_abort(esr::ec(esr_val))) {
+    VmSpace* vs = current_vmspace();
+    if (vs != nullptr && vs->handle_fault(fault_info(esr_val, far)).ok()) return ctx;
   }
   char detail[96];
   describe_abort(esr_val, detail, sizeof(detail));

@@ -165,3 +165,19 @@ halt_forever:
 	msr	daifset, #0xf
 1:	wfi
 	b	1b
+
+/* void mmu_switch_ttbr1(PhysAddr root): called at its *physical* address
+ * (through the boot identity map in TTBR0), so that no instruction fetch or
+ * stack access goes through TTBR1 while the kernel tables are replaced. The
+ * old and new tables map the same addresses with different block sizes;
+ * flushing the TLB before the next TTBR1 access avoids TLB conflicts. */
+.section .text.boot, "ax"
+.global mmu_switch_ttbr1
+mmu_switch_ttbr1:
+	dsb	ishst
+	msr	ttbr1_el1, x0
+	isb
+	tlbi	vmalle1
+	dsb	nsh
+	isb
+	ret

@@ -20,6 +20,7 @@ struct alignas(64) PerCpu {
   u64 cpu_id;            // logical CPU number, 0 = boot CPU
   KernelResume resume;
   u64 mpidr;
+  void* vmspace;  // VmSpace in TTBR0, or nullptr
   volatile u32 online;
 };
 

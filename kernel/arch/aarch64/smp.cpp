@@ -6,6 +6,7 @@
 #include "lib/printk.h"
 #include "lib/spinlock.h"
 #include "mm/kmap.h"
+#include "mm/mm.h"
 #include "platform/platform.h"
 
 namespace kern {
@@ -48,6 +49,7 @@ static u32 g_online = 0;
 
 extern "C" [[noreturn]] void secondary_main(u64 cpu) {
   percpu_init_this_cpu(static_cast<u32>(cpu));
+  mm_init_secondary();
   g_per_cpu[cpu].online = 1;
   __atomic_fetch_add(&g_online, 1, __ATOMIC_RELEASE);
   // Nothing to schedule yet: sleep. Interrupts are masked, so nothing wakes

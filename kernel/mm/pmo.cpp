@@ -1,0 +1,123 @@
+#include "mm/pmo.h"
+
+#include "lib/string.h"
+#include "mm/kmalloc.h"
+#include "mm/kmap.h"
+#include "mm/page.h"
+#include "mm/phys.h"
+
+namespace kern {
+
+using mm::kfree;
+using mm::kzalloc;
+
+namespace {
+constexpr usize kPage = mm::kPageSize;
+
+Result<PhysAddr> alloc_zeroed_page() {
+  void* p = mm::get_pages(0, true);
+  if (p == nullptr) return Err::NoMem;
+  return kva_to_pa(p);
+}
+
+void release_page(PhysAddr pa) { mm::page_unref(mm::pa_to_page(pa)); }
+
+usize page_count(const Pmo* pmo) { return pmo->size / kPage; }
+}  // namespace
+
+Result<Pmo*> pmo_create(PmoType type, usize size, PhysAddr device_base) {
+  if (size == 0 || !is_aligned(size, kPage) || size > kPmoMaxSize) return Err::Inval;
+  if (type == PmoType::Device && (!is_aligned(device_base, kPage) || device_base + size < device_base))
+    return Err::Inval;
+  Pmo* pmo = static_cast<Pmo*>(kzalloc(sizeof(Pmo)));
+  if (pmo == nullptr) return Err::NoMem;
+  // kzalloc'd: the lock is unlocked and `pages` null.
+  pmo->type = type;
+  pmo->refcount = 1;
+  pmo->size = size;
+  pmo->device_base = device_base;
+  if (type == PmoType::Device) return pmo;
+
+  usize n = size / kPage;
+  auto* pages = static_cast<PhysAddr*>(kzalloc(n * sizeof(PhysAddr)));
+  if (pages == nullptr) {
+    kfree(pmo);
+    return Err::NoMem;
+  }
+  if (type == PmoType::Data) {
+    for (usize i = 0; i < n; i++) {
+      Result<PhysAddr> pa = alloc_zeroed_page();
+      if (!pa.ok()) {
+        for (usize j = 0; j < i; j++) release_page(pages[j]);
+        kfree(pages);
+        kfree(pmo);
+        return Err::NoMem;
+      }
+      pages[i] = pa.value();
+    }
+  }
+  SpinGuard g(pmo->lock);
+  pmo->pages = pages;
+  return pmo;
+}
+
+void pmo_get(Pmo* pmo) { __atomic_fetch_add(&pmo->refcount, 1, __ATOMIC_RELAXED); }
+
+void pmo_put(Pmo* pmo) TA_NO_THREAD_SAFETY_ANALYSIS {
+  if (__atomic_sub_fetch(&pmo->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
+  // Last reference: nobody else can reach the PMO any more.
+  if (pmo->pages != nullptr) {
+    for (usize i = 0; i < page_count(pmo); i++)
+      if (pmo->pages[i] != 0) release_page(pmo->pages[i]);
+    kfree(pmo->pages);
+  }
+  kfree(pmo);
+}
+
+Result<PhysAddr> pmo_page(Pmo* pmo, usize offset, bool allocate) {
+  if (offset >= pmo->size) return Err::Inval;
+  if (pmo->type == PmoType::Device) return pmo->device_base + align_down(offset, kPage);
+  usize idx = offset / kPage;
+  SpinGuard g(pmo->lock);
+  if (pmo->pages[idx] != 0) return pmo->pages[idx];
+  if (!allocate || pmo->type == PmoType::Data) return Err::NoEnt;
+  PhysAddr pa = TRY(alloc_zeroed_page());
+  pmo->pages[idx] = pa;
+  return pa;
+}
+
+namespace {
+// Walks [offset, offset+len) page by page: fn(kernel pointer, bytes).
+template <typename Fn>
+Status pmo_for_range(Pmo* pmo, usize offset, usize len, Fn fn) {
+  if (pmo->type == PmoType::Device) return Err::Inval;
+  if (offset > pmo->size || len > pmo->size - offset) return Err::Inval;
+  while (len > 0) {
+    PhysAddr pa = TRY(pmo_page(pmo, offset, true));
+    usize in_page = offset % kPage;
+    usize chunk = kern::min(len, kPage - in_page);
+    fn(pa_to_kva<u8>(pa) + in_page, chunk);
+    offset += chunk;
+    len -= chunk;
+  }
+  return kOk;
+}
+}  // namespace
+
+Status pmo_write(Pmo* pmo, usize offset, const void* src, usize len) {
+  const u8* s = static_cast<const u8*>(src);
+  return pmo_for_range(pmo, offset, len, [&](u8* p, usize n) {
+    memcpy(p, s, n);
+    s += n;
+  });
+}
+
+Status pmo_read(Pmo* pmo, usize offset, void* dst, usize len) {
+  u8* d = static_cast<u8*>(dst);
+  return pmo_for_range(pmo, offset, len, [&](u8* p, usize n) {
+    memcpy(d, p, n);
+    d += n;
+  });
+}
+
+}  // namespace kern

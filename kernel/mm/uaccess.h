@@ -1,0 +1,85 @@
+// The only way the kernel touches user memory.
+//
+// Typed user pointers (after Zircon): a syscall receives `UserPtr<T>` (or a
+// raw address it wraps immediately) and copies through it. Every copy checks
+// that the whole range lies in the user half and does not wrap, then runs an
+// assembly routine whose user accesses are LDTR/STTR (checked with EL0
+// permissions) and have fix-ups: a fault returns -EFAULT instead of a panic.
+// Anonymous pages that are not yet present are faulted in on the way.
+#pragma once
+#include "lib/result.h"
+#include "lib/types.h"
+
+extern "C" {
+i64 arch_copy_from_user(void* dst, const void* user_src, usize n);
+i64 arch_copy_to_user(void* user_dst, const void* src, usize n);
+i64 arch_strncpy_from_user(char* dst, const char* user_src, usize n);
+}
+
+namespace kern {
+
+// User virtual addresses are [0, kUserTop): TTBR0 with 48-bit VAs.
+inline constexpr VirtAddr kUserTop = 1ull << 48;
+
+// True if [addr, addr + size) is a non-wrapping range inside user space.
+constexpr bool user_range_ok(VirtAddr addr, usize size) {
+  return addr + size >= addr && addr + size <= kUserTop;
+}
+
+[[nodiscard]] inline Status copy_from_user(void* dst, VirtAddr src, usize n) {
+  if (!user_range_ok(src, n)) return Err::Fault;
+  if (n == 0) return kOk;
+  return arch_copy_from_user(dst, reinterpret_cast<const void*>(src), n) == 0 ? kOk : Err::Fault;
+}
+
+[[nodiscard]] inline Status copy_to_user(VirtAddr dst, const void* src, usize n) {
+  if (!user_range_ok(dst, n)) return Err::Fault;
+  if (n == 0) return kOk;
+  return arch_copy_to_user(reinterpret_cast<void*>(dst), src, n) == 0 ? kOk : Err::Fault;
+}
+
+// Copies a NUL-terminated string of at most size-1 characters into dst (always
+// NUL-terminated). Returns its length; Err::Range if it does not fit.
+[[nodiscard]] inline Result<usize> strncpy_from_user(char* dst, VirtAddr src, usize size) {
+  if (size == 0) return Err::Inval;
+  // Only the part of the range below kUserTop may be read.
+  usize max = size;
+  if (src >= kUserTop) return Err::Fault;
+  if (kUserTop - src < max) max = kUserTop - src;
+  i64 n = arch_strncpy_from_user(dst, reinterpret_cast<const char*>(src), max);
+  if (n < 0) return Err::Fault;
+  if (static_cast<usize>(n) >= size) {
+    dst[size - 1] = '\0';
+    return Err::Range;
+  }
+  if (static_cast<usize>(n) == max) return Err::Fault;  // ran into the end of user space
+  return static_cast<usize>(n);
+}
+
+// A typed pointer into user memory. It cannot be dereferenced, only copied
+// through; array copies check the size multiplication for overflow.
+template <typename T>
+class UserPtr {
+ public:
+  constexpr explicit UserPtr(VirtAddr addr) : addr_(addr) {}
+  constexpr VirtAddr addr() const { return addr_; }
+  constexpr bool is_null() const { return addr_ == 0; }
+
+  [[nodiscard]] Status read(T* out) const { return copy_from_user(out, addr_, sizeof(T)); }
+  [[nodiscard]] Status write(const T& v) const { return copy_to_user(addr_, &v, sizeof(T)); }
+  [[nodiscard]] Status read_array(T* out, usize count) const {
+    usize bytes;
+    if (__builtin_mul_overflow(count, sizeof(T), &bytes)) return Err::Fault;
+    return copy_from_user(out, addr_, bytes);
+  }
+  [[nodiscard]] Status write_array(const T* in, usize count) const {
+    usize bytes;
+    if (__builtin_mul_overflow(count, sizeof(T), &bytes)) return Err::Fault;
+    return copy_to_user(addr_, in, bytes);
+  }
+
+ private:
+  VirtAddr addr_;
+};
+
+}  // namespace kern

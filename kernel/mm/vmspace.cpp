@@ -1,0 +1,216 @@
+#include "mm/vmspace.h"
+
+#include "arch/aarch64/per_cpu.h"
+#include "arch/aarch64/sysreg.h"
+#include "lib/string.h"
+#include "mm/kernel_pt_env.h"
+#include "mm/kmalloc.h"
+#include "mm/kmap.h"
+#include "mm/mm.h"
+#include "mm/page.h"
+#include "mm/uaccess.h"
+
+namespace kern {
+
+using mm::kfree;
+using mm::kzalloc;
+
+namespace {
+constexpr usize kPage = mm::kPageSize;
+
+// ASIDs: 0 belongs to the kernel (the empty TTBR0); user spaces get 1..4095.
+constexpr u32 kMaxAsids = 4096;
+SpinLock g_asid_lock;
+u64 g_asid_bitmap[kMaxAsids / 64] TA_GUARDED(g_asid_lock) = {1};
+
+Result<u16> asid_alloc() {
+  SpinGuard g(g_asid_lock);
+  for (u32 w = 0; w < kMaxAsids / 64; w++) {
+    if (g_asid_bitmap[w] == ~0ull) continue;
+    u32 bit = __builtin_ctzll(~g_asid_bitmap[w]);
+    g_asid_bitmap[w] |= 1ull << bit;
+    return static_cast<u16>(w * 64 + bit);
+  }
+  return Err::Busy;
+}
+
+void asid_free(u16 asid) {
+  SpinGuard g(g_asid_lock);
+  g_asid_bitmap[asid / 64] &= ~(1ull << (asid % 64));
+}
+
+VmRegion* region_alloc() {
+  auto* r = static_cast<VmRegion*>(kzalloc(sizeof(VmRegion)));
+  return r;
+}
+}  // namespace
+
+// Tells the region set how to allocate split-off regions and what removing
+// a piece means: unmap it from the page table, drop the PMO reference.
+class VmSpace::Hooks final : public VmRegionHooks {
+ public:
+  explicit Hooks(PageTable& pt) : pt_(pt) {}
+  VmRegion* alloc_region() override { return region_alloc(); }
+  void on_remove(VmRegion* r, VirtAddr start, usize size, bool whole) override {
+    // Unmapping a range that was never touched is fine for the page table.
+    (void)pt_.unmap(start, size);
+    if (whole) {
+      pmo_put(r->pmo);
+      kfree(r);
+    }
+  }
+  void on_split(VmRegion*, VmRegion* right) override { pmo_get(right->pmo); }
+
+ private:
+  PageTable& pt_;
+};
+
+Status VmSpace::init() {
+  u16 asid = TRY(asid_alloc());
+  SpinGuard g(lock_);
+  Status s = pt_.init(kernel_pt_env(), asid, false);
+  if (!s.ok()) {
+    asid_free(asid);
+    return s;
+  }
+  asid_ = asid;
+  return kOk;
+}
+
+void VmSpace::destroy() {
+  if (current_vmspace() == this) deactivate_vmspace();
+  {
+    SpinGuard g(lock_);
+    while (VmRegion* r = regions_.take_first()) {
+      pmo_put(r->pmo);
+      kfree(r);
+    }
+    pt_.destroy();
+  }
+  kernel_pt_env()->tlb_flush_asid(asid_);
+  asid_free(asid_);
+  asid_ = 0;
+}
+
+Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offset) {
+  if (size == 0 || !is_aligned(va, kPage) || !is_aligned(size, kPage) ||
+      !is_aligned(pmo_offset, kPage) || !user_range_ok(va, size))
+    return Err::Inval;
+  if (pmo_offset > pmo->size || size > pmo->size - pmo_offset) return Err::Inval;
+  if ((perm & kVmWrite) && (perm & kVmExec)) return Err::Inval;
+  perm = (perm & (kVmRead | kVmWrite | kVmExec)) | kVmRead | kVmUser;
+  if (pmo->type == PmoType::Device) perm |= kVmDevice;
+
+  auto* r = region_alloc();
+  if (r == nullptr) return Err::NoMem;
+  r->start = va;
+  r->size = size;
+  r->perm = perm;
+  r->pmo = pmo;
+  r->pmo_offset = pmo_offset;
+
+  SpinGuard g(lock_);
+  Status s = regions_.insert(r);
+  if (!s.ok()) {
+    kfree(r);
+    return s;
+  }
+  pmo_get(pmo);
+  if (pmo->type == PmoType::Data || pmo->type == PmoType::Device) {
+    // Eager: map every page now (Device ranges as one contiguous mapping).
+    if (pmo->type == PmoType::Device) {
+      s = pt_.map(va, pmo->device_base + pmo_offset, size, perm);
+    } else {
+      for (usize off = 0; off < size && s.ok(); off += kPage) {
+        Result<PhysAddr> pa = pmo_page(pmo, pmo_offset + off, false);
+        s = pa.ok() ? pt_.map(va + off, pa.value(), kPage, perm) : Status(pa.error());
+      }
+    }
+    if (!s.ok()) {
+      Hooks hooks(pt_);
+      (void)regions_.remove_range(va, size, &hooks);  // whole region: cannot need a split
+      return s;
+    }
+  }
+  return kOk;
+}
+
+Status VmSpace::unmap(VirtAddr va, usize size) {
+  if (size == 0 || !is_aligned(va, kPage) || !is_aligned(size, kPage) || !user_range_ok(va, size))
+    return Err::Inval;
+  SpinGuard g(lock_);
+  Hooks hooks(pt_);
+  return regions_.remove_range(va, size, &hooks);
+}
+
+Status VmSpace::protect(VirtAddr va, usize size, u32 perm) {
+  if (size == 0 || !is_aligned(va, kPage) || !is_aligned(size, kPage) || !user_range_ok(va, size))
+    return Err::Inval;
+  if ((perm & kVmWrite) && (perm & kVmExec)) return Err::Inval;
+  SpinGuard g(lock_);
+  // Check first: the whole range must be covered by regions.
+  for (VirtAddr a = va; a < va + size;) {
+    VmRegion* r = regions_.find(a);
+    if (r == nullptr) return Err::NoEnt;
+    a = r->end();
+  }
+  // Only whole regions change here; splitting for mprotect arrives with
+  // the processes issue (handle_mprotect).
+  for (VirtAddr a = va; a < va + size;) {
+    VmRegion* r = regions_.find(a);
+    if (r->start < va || r->end() > va + size) return Err::Inval;
+    u32 p = (perm & (kVmRead | kVmWrite | kVmExec)) | kVmRead | kVmUser | (r->perm & kVmDevice);
+    r->perm = p;
+    // Pages already present get the new permissions; absent ones fault in with them.
+    for (VirtAddr pg = r->start; pg < r->end(); pg += kPage) {
+      PhysAddr pa;
+      u32 old;
+      usize msz;
+      if (pt_.query(pg, &pa, &old, &msz).ok()) (void)pt_.protect(pg, kPage, p);
+    }
+    a = r->end();
+  }
+  return kOk;
+}
+
+Status VmSpace::handle_fault(const FaultInfo& f) {
+  if (f.type != FaultType::Translation || f.addr >= kUserTop) return Err::Fault;
+  SpinGuard g(lock_);
+  VmRegion* r = regions_.find(f.addr);
+  if (r == nullptr) return Err::Fault;
+  if ((f.write && !(r->perm & kVmWrite)) || (f.exec && !(r->perm & kVmExec))) return Err::Fault;
+  if (r->pmo->type != PmoType::Anonymous && r->pmo->type != PmoType::Shared) return Err::Fault;
+  VirtAddr page = align_down(f.addr, kPage);
+  PhysAddr pa = TRY(pmo_page(r->pmo, r->pmo_offset + (page - r->start), true));
+  Status s = pt_.map(page, pa, kPage, r->perm);
+  // Another CPU may have mapped it between the fault and our lock.
+  if (!s.ok() && s.error() != Err::Exist) return s;
+  return kOk;
+}
+
+void VmSpace::activate() TA_NO_THREAD_SAFETY_ANALYSIS {
+  this_cpu()->vmspace = this;
+  write_sysreg(ttbr0_el1, pt_.root() | (static_cast<u64>(asid_) << 48));
+  arch::isb();
+}
+
+Status VmSpace::query(VirtAddr va, PhysAddr* pa, u32* perm) {
+  SpinGuard g(lock_);
+  usize sz;
+  return pt_.query(va, pa, perm, &sz);
+}
+
+usize VmSpace::region_count() {
+  SpinGuard g(lock_);
+  return regions_.count();
+}
+
+VmSpace* current_vmspace() { return static_cast<VmSpace*>(this_cpu()->vmspace); }
+
+void deactivate_vmspace() {
+  this_cpu()->vmspace = nullptr;
+  write_sysreg(ttbr0_el1, empty_ttbr0());
+  arch::isb();
+}
+
+}  // namespace kern

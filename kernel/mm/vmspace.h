@@ -1,0 +1,76 @@
+// A user address space: a page table with its own ASID, and the ordered set
+// of VM regions that say which PMO backs which addresses.
+//
+// Locking: `lock_` protects the region set and the page table. The page-fault
+// path takes it too, so a fault never sees a half-removed region. PMOs have
+// their own lock (taken inside ours: VmSpace::lock_ -> Pmo::lock).
+#pragma once
+#include "arch/aarch64/page_table.h"
+#include "lib/result.h"
+#include "lib/spinlock.h"
+#include "mm/pmo.h"
+#include "mm/vm_region.h"
+
+namespace kern {
+
+enum class FaultType : u8 { Translation, Permission, Other };
+
+struct FaultInfo {
+  VirtAddr addr;
+  bool write;
+  bool exec;
+  FaultType type;
+};
+
+class VmSpace {
+ public:
+  VmSpace() = default;
+  VmSpace(const VmSpace&) = delete;
+  VmSpace& operator=(const VmSpace&) = delete;
+
+  // Allocates an ASID and an empty page table. Err::NoMem / Err::Busy (no ASID).
+  [[nodiscard]] Status init();
+  // Unmaps everything, drops every PMO reference, frees the page table and
+  // the ASID. The object may be init()ed again.
+  void destroy();
+
+  // Maps [va, va+size) to the PMO from byte `pmo_offset` with `perm`
+  // (kVmRead/Write/Exec; kVmUser is implied). Takes a PMO reference.
+  // Err::Inval: unaligned, zero, outside user space, outside the PMO, or W+X.
+  // Err::Exist: overlaps an existing region. Data and Device PMOs are mapped
+  // at once; Anonymous and Shared pages on first touch.
+  [[nodiscard]] Status map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offset);
+  // Removes [va, va+size) (partial regions are split). Unmapped parts are fine.
+  [[nodiscard]] Status unmap(VirtAddr va, usize size);
+  // Changes the permissions of whole regions within [va, va+size) (the range
+  // must be covered by regions; partial regions are split).
+  [[nodiscard]] Status protect(VirtAddr va, usize size, u32 perm);
+
+  // Resolves a fault on a user address: a translation fault inside a region
+  // of an Anonymous/Shared PMO, with the access allowed by the region, maps
+  // the page (allocated and zeroed if new). Anything else is Err::Fault.
+  [[nodiscard]] Status handle_fault(const FaultInfo& f);
+
+  // Installs this address space in TTBR0 of the calling CPU.
+  void activate();
+
+  // Physical address and permissions of a mapped page (for tests).
+  [[nodiscard]] Status query(VirtAddr va, PhysAddr* pa, u32* perm);
+
+  u16 asid() const { return asid_; }
+  usize region_count();
+
+ private:
+  class Hooks;
+  SpinLock lock_;
+  PageTable pt_ TA_GUARDED(lock_);
+  VmRegionSet regions_ TA_GUARDED(lock_);
+  u16 asid_ = 0;
+};
+
+// The address space active on this CPU (nullptr: none, TTBR0 is empty).
+VmSpace* current_vmspace();
+// Returns this CPU to the empty TTBR0.
+void deactivate_vmspace();
+
+}  // namespace kern
