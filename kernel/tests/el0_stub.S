@@ -18,7 +18,16 @@
 .balign 4096
 .global el0_stub_start
 el0_stub_start:
-	cbnz	x0, enosys_checks
+	cmp	x0, #1
+	b.eq	enosys_checks
+	cmp	x0, #2
+	b.eq	touch_pages
+	cmp	x0, #3
+	b.eq	write_own_code
+	cmp	x0, #4
+	b.eq	read_null
+	cmp	x0, #5
+	b.eq	exec_stack
 
 /* Mode 0: every register but x0 survives svc, 10,000 times, with values
  * that change every iteration; the test syscall computes the right value. */
@@ -168,6 +177,58 @@ enosys_checks:
 	b.ne	stub_exit
 	mov	x0, #0
 	mov	x1, #0
+	b	stub_exit
+
+/* Mode 2: write then verify the first and last word of TOUCH_PAGES pages
+ * from x1 (anonymous memory: every first touch is a page fault). */
+#define TOUCH_PAGES 16
+touch_pages:
+	ldr	x15, =0x5a5a5a5a00005a5a
+	mov	x9, x1
+	mov	x10, #TOUCH_PAGES
+1:	eor	x11, x9, x15
+	str	x11, [x9]
+	str	x11, [x9, #4088]
+	add	x9, x9, #4096
+	subs	x10, x10, #1
+	b.ne	1b
+	mov	x9, x1
+	mov	x10, #TOUCH_PAGES
+2:	eor	x11, x9, x15
+	ldr	x12, [x9]
+	ldr	x13, [x9, #4088]
+	cmp	x11, x12
+	b.ne	3f
+	cmp	x11, x13
+	b.ne	3f
+	add	x9, x9, #4096
+	subs	x10, x10, #1
+	b.ne	2b
+	mov	x0, #0
+	mov	x1, #TOUCH_PAGES
+	b	stub_exit
+3:	mov	x0, #20
+	mov	x1, x9
+	b	stub_exit
+
+/* Modes 3-5 must be killed by the kernel; reaching test_exit is a failure. */
+write_own_code:
+	adr	x9, el0_stub_start
+	str	xzr, [x9]
+	mov	x0, #30
+	b	stub_exit
+read_null:
+	mov	x9, #0
+	ldr	x10, [x9]
+	mov	x0, #31
+	b	stub_exit
+exec_stack:
+	ldr	x9, =0xd65f03c0		/* ret */
+	str	w9, [sp, #-16]!
+	mov	x9, sp
+	blr	x9
+	mov	x0, #32
+	b	stub_exit
 
 stub_exit:
 	mov	x8, #CHCORE_SYS_test_exit

@@ -1,9 +1,10 @@
 #include "tests/user_space.h"
 
-#include "arch/aarch64/pte.h"
 #include "arch/aarch64/sysreg.h"
-#include "lib/string.h"
 #include "mm/kmap.h"
+#include "mm/page.h"
+#include "mm/pmo.h"
+#include "mm/vmspace.h"
 #include "tests/user_layout.h"
 #include "uapi/errno.h"
 
@@ -16,71 +17,50 @@ i64 arch_run_user(kern::ArchContext* ctx);
 namespace kern::ktest {
 
 namespace {
-constexpr u32 kMaxTables = 6;
-constexpr u64 kAsid = 1;
-alignas(4096) u64 g_tables[kMaxTables][pte::kEntries];
-alignas(4096) u8 g_stack[USER_STACK_PAGES][4096];
 u64 g_exit_detail;
+
+Status map_new(VmSpace& vs, PmoType type, VirtAddr va, usize size, u32 perm, Pmo** out) {
+  Pmo* pmo = TRY(pmo_create(type, size));
+  Status s = vs.map(pmo, va, size, perm, 0);
+  if (s.ok() && out != nullptr) *out = pmo;
+  pmo_put(pmo);  // the mapping holds its own reference
+  return s;
+}
+
+Status build(VmSpace& vs) {
+  usize code_size = el0_stub_end - el0_stub_start;
+  Pmo* code = nullptr;
+  TRY(map_new(vs, PmoType::Data, USER_CODE_VA, code_size, kVmRead | kVmExec, &code));
+  TRY(pmo_write(code, 0, el0_stub_start, code_size));
+  // The stub's code was written through the kernel's data mapping.
+  for (usize off = 0; off < code_size; off += mm::kPageSize) {
+    PhysAddr pa = TRY(pmo_page(code, off, false));
+    arch::sync_icache(pa_to_kva(pa), mm::kPageSize);
+  }
+  usize stack = USER_STACK_PAGES * mm::kPageSize;
+  TRY(map_new(vs, PmoType::Anonymous, USER_STACK_TOP - stack, stack, kVmRead | kVmWrite, nullptr));
+  return kOk;
+}
 }  // namespace
 
-u64* TestUserSpace::alloc_table() {
-  if (tables_used_ == kMaxTables) return nullptr;
-  u64* t = g_tables[tables_used_++];
-  memset(t, 0, sizeof(g_tables[0]));
-  return t;
-}
-
-bool TestUserSpace::map_page(VirtAddr va, PhysAddr pa, u64 attrs) {
-  u64* table = g_tables[0];
-  for (int level = 0; level < 3; level++) {
-    u64& e = table[pte::index(va, level)];
-    if (!(e & pte::kValid)) {
-      u64* next = alloc_table();
-      if (next == nullptr) return false;
-      e = kva_to_pa(next) | pte::kTable | pte::kValid;
-    }
-    table = pa_to_kva<u64>(e & pte::kAddrMask);
+i64 run_el0_stub(u64 mode, u64* detail, u64 arg, void (*extra)(VmSpace&)) {
+  VmSpace vs;
+  if (!vs.init().ok()) return -CHCORE_ENOMEM;
+  if (!build(vs).ok()) {
+    vs.destroy();
+    return -CHCORE_ENOMEM;
   }
-  table[pte::index(va, 3)] = pa | attrs | pte::kPage | pte::kValid;
-  return true;
-}
-
-bool TestUserSpace::activate() {
-  tables_used_ = 0;
-  u64* l0 = alloc_table();
-  constexpr u64 kUser = pte::kNormal | pte::kApUser | pte::kNotGlobal | pte::kPxn;
-  for (u64 off = 0; off < static_cast<u64>(el0_stub_end - el0_stub_start); off += 4096)
-    if (!map_page(USER_CODE_VA + off, kva_to_pa(el0_stub_start + off), kUser | pte::kApReadOnly))
-      return false;
-  for (u64 i = 0; i < USER_STACK_PAGES; i++)
-    if (!map_page(USER_STACK_TOP - (USER_STACK_PAGES - i) * 4096, kva_to_pa(g_stack[i]),
-                  kUser | pte::kUxn))
-      return false;
-  arch::dsb_ish();
-  saved_ttbr0_ = read_sysreg(ttbr0_el1);
-  write_sysreg(ttbr0_el1, kva_to_pa(l0) | (kAsid << 48));
-  arch::isb();
-  asm volatile("tlbi aside1, %0; dsb ish; isb" ::"r"(kAsid << 48) : "memory");
-  return true;
-}
-
-void TestUserSpace::deactivate() {
-  write_sysreg(ttbr0_el1, saved_ttbr0_);
-  arch::isb();
-  asm volatile("tlbi aside1, %0; dsb ish; isb" ::"r"(kAsid << 48) : "memory");
-}
-
-i64 run_el0_stub(u64 mode, u64* detail) {
-  TestUserSpace us;
-  if (!us.activate()) return -CHCORE_ENOMEM;
+  if (extra != nullptr) extra(vs);
+  vs.activate();
   ArchContext ctx{};
   ctx.x[0] = mode;
+  ctx.x[1] = arg;
   ctx.elr = USER_CODE_VA;
   ctx.sp = USER_STACK_TOP;
   ctx.spsr = kSpsrEl0t;
   g_exit_detail = 0;
   i64 code = arch_run_user(&ctx);
-  us.deactivate();
+  vs.destroy();
   *detail = g_exit_detail;
   return code;
 }

@@ -24,4 +24,12 @@ void dcache_inval(const void* start, usize size) {
   dsb_sy();
 }
 
+void sync_icache(const void* start, usize size) {
+  u64 line = dcache_line_size();
+  u64 end = reinterpret_cast<u64>(start) + size;
+  for (u64 p = align_down(reinterpret_cast<u64>(start), line); p < end; p += line)
+    asm volatile("dc cvau, %0" ::"r"(p) : "memory");
+  asm volatile("dsb ish; ic ialluis; dsb ish; isb" ::: "memory");
+}
+
 }  // namespace kern::arch

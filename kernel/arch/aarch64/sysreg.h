@@ -23,6 +23,9 @@ inline void wfi() { asm volatile("wfi" ::: "memory"); }
 // vector, the VideoCore) sees what we wrote.
 void dcache_clean_inval(const void* start, usize size);
 void dcache_inval(const void* start, usize size);
+// Makes instructions written through the data side at [start, start+size)
+// visible to instruction fetch on every CPU (code loaded into memory).
+void sync_icache(const void* start, usize size);
 
 inline u64 counter() { isb(); return read_sysreg(cntpct_el0); }
 // CNTFRQ_EL0 is set by firmware; should it be missing, assume 62.5 MHz.
