@@ -28,6 +28,10 @@ el0_stub_start:
 	b.eq	read_null
 	cmp	x0, #5
 	b.eq	exec_stack
+	cmp	x0, #6
+	b.eq	bench_null
+	cmp	x0, #7
+	b.eq	bench_touch
 
 /* Mode 0: every register but x0 survives svc, 10,000 times, with values
  * that change every iteration; the test syscall computes the right value. */
@@ -228,6 +232,35 @@ exec_stack:
 	mov	x9, sp
 	blr	x9
 	mov	x0, #32
+	b	stub_exit
+
+/* Benchmarks: the detail is the elapsed counter ticks (CNTVCT_EL0, which
+ * the kernel lets EL0 read). Mode 6: x1 null system calls. Mode 7: one
+ * store to each of x2 pages from x1 (each a first touch: a page fault). */
+bench_null:
+	mov	x9, x1
+	isb
+	mrs	x10, cntvct_el0
+1:	mov	x8, #CHCORE_SYS_null
+	svc	#0
+	subs	x9, x9, #1
+	b.ne	1b
+	isb
+	mrs	x11, cntvct_el0
+	sub	x1, x11, x10
+	mov	x0, #0
+	b	stub_exit
+bench_touch:
+	isb
+	mrs	x10, cntvct_el0
+1:	str	xzr, [x1]
+	add	x1, x1, #4096
+	subs	x2, x2, #1
+	b.ne	1b
+	isb
+	mrs	x11, cntvct_el0
+	sub	x1, x11, x10
+	mov	x0, #0
 	b	stub_exit
 
 stub_exit:

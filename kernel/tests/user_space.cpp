@@ -43,7 +43,7 @@ Status build(VmSpace& vs) {
 }
 }  // namespace
 
-i64 run_el0_stub(u64 mode, u64* detail, u64 arg, void (*extra)(VmSpace&)) {
+i64 run_el0_stub(u64 mode, u64* detail, u64 arg, void (*extra)(VmSpace&), u64 arg2) {
   VmSpace vs;
   if (!vs.init().ok()) return -CHCORE_ENOMEM;
   if (!build(vs).ok()) {
@@ -55,6 +55,7 @@ i64 run_el0_stub(u64 mode, u64* detail, u64 arg, void (*extra)(VmSpace&)) {
   ArchContext ctx{};
   ctx.x[0] = mode;
   ctx.x[1] = arg;
+  ctx.x[2] = arg2;
   ctx.elr = USER_CODE_VA;
   ctx.sp = USER_STACK_TOP;
   ctx.spsr = kSpsrEl0t;

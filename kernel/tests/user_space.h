@@ -12,9 +12,10 @@ class VmSpace;
 namespace kern::ktest {
 
 // Builds the address space; `extra` (may be null) is called to add mappings.
-// Runs the stub with x0 = mode, x1 = arg until it calls test_exit(code,
+// Runs the stub with x0 = mode, x1 = arg, x2 = arg2 until it calls test_exit(code,
 // detail). Returns the code, or -EFAULT if the stub faulted (it is "killed").
 // *detail gets the detail. The address space is destroyed afterwards.
-i64 run_el0_stub(u64 mode, u64* detail, u64 arg = 0, void (*extra)(VmSpace&) = nullptr);
+i64 run_el0_stub(u64 mode, u64* detail, u64 arg = 0, void (*extra)(VmSpace&) = nullptr,
+                 u64 arg2 = 0);
 
 }  // namespace kern::ktest
