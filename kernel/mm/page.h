@@ -42,7 +42,9 @@ enum PageUse : u8 {
   kPageUseKmalloc,   // head page of a kmalloc allocation too big for a slab class
 };
 
-struct Page {
+// 64 bytes and 64-aligned (the array starts on a page boundary): each page's
+// metadata is exactly one cache line, and indexing is a shift.
+struct alignas(64) Page {
   ListNode node;
   u8 order;
   u8 flags;
@@ -56,9 +58,9 @@ struct Page {
   u64 slab_used[2];
   u16 slab_inuse;
   u8 use;
-  u8 reserved_;
+  // 11 bytes of padding left for future owners' use.
 };
-static_assert(sizeof(Page) <= 64, "Page metadata must stay small: one per physical page");
+static_assert(sizeof(Page) == 64, "Page metadata must stay small: one per physical page");
 
 // Largest number of objects one slab can hold (bits in Page::slab_used).
 inline constexpr u32 kSlabMaxObjects = 128;

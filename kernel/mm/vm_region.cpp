@@ -103,7 +103,7 @@ Result<VirtAddr> VmRegionSet::find_gap(VirtAddr hint, usize size, VirtAddr limit
   for (VmRegion* n : list_) {
     if (n->end() <= a) continue;
     if (size > limit || a > limit - size) return Err::NoMem;  // also: a + size can't wrap
-    if (n->start >= a + size) break;  // [a, a + size) fits below n
+    if (n->start >= a + size) break;                          // [a, a + size) fits below n
     a = n->end();
   }
   if (size > limit || a > limit - size) return Err::NoMem;

@@ -117,14 +117,12 @@ Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offse
   }
   pmo_get(pmo);
   if (pmo->type == PmoType::Data || pmo->type == PmoType::Device) {
-    // Eager: map every page now (Device ranges as one contiguous mapping).
-    if (pmo->type == PmoType::Device) {
-      s = pt_.map(va, pmo->device_base + pmo_offset, size, perm);
-    } else {
-      for (usize off = 0; off < size && s.ok(); off += kPage) {
-        Result<PhysAddr> pa = pmo_page(pmo, pmo_offset + off, false);
-        s = pa.ok() ? pt_.map(va + off, pa.value(), kPage, perm) : Status(pa.error());
-      }
+    // Eager: map every page now. User mappings are always 4 KiB pages, so
+    // unmapping part of a region never has to split a block (which could
+    // need memory and fail).
+    for (usize off = 0; off < size && s.ok(); off += kPage) {
+      Result<PhysAddr> pa = pmo_page(pmo, pmo_offset + off, false);
+      s = pa.ok() ? pt_.map(va + off, pa.value(), kPage, perm) : Status(pa.error());
     }
     if (!s.ok()) {
       Hooks hooks(pt_);

@@ -50,7 +50,7 @@ namespace {
 
 constexpr int kLeafLevel = 3;
 constexpr u64 kPageBytes = 4096;
-constexpr u64 kHalfSize = 1ull << 48;        // each half of the address space
+constexpr u64 kHalfSize = 1ull << 48;         // each half of the address space
 constexpr u64 kUpperBase = ~(kHalfSize - 1);  // 0xffff000000000000
 
 // --- Barriers (nothing to do on the host, where no walker exists) ---
@@ -244,6 +244,7 @@ inline void push_page(PhysAddr* chain, PhysAddr pa) {
 }
 inline PhysAddr pop_page(PhysAddr* chain) {
   PhysAddr pa = *chain;
+  if (unlikely(!pa)) __builtin_trap();  // the plan under-counted: a bug, never an OOM
   u64* w = pa_to_kva<u64>(pa);
   *chain = *w;
   *w = 0;
@@ -352,8 +353,7 @@ u64* PageTable::split_block(Ctx& c, u64 block, int level) {
 
 // Checks that nothing in [s, end) is mapped and counts the tables needed.
 // `t` is null for a table that does not exist yet.
-bool PageTable::map_plan(const u64* t, int level, u64 s, u64 end, PhysAddr pa,
-                         usize* need) const {
+bool PageTable::map_plan(const u64* t, int level, u64 s, u64 end, PhysAddr pa, usize* need) const {
   for (u64 cs = s; cs < end;) {
     u64 ce = chunk_end(cs, end, level);
     PhysAddr cpa = pa + (cs - s);
