@@ -38,6 +38,9 @@ const char* name();
 // Brings up the console (called with the MMU on); printk works afterwards.
 void console_init();
 
+// A byte from the console, or -1 if none is waiting.
+int console_getc();
+
 // Finds RAM and CPUs. `boot_arg` is x0 at entry (the device tree on virt).
 // On failure returns false with a reason; the kernel cannot go on.
 bool discover(PhysAddr boot_arg, MachineInfo* out, const char** why);

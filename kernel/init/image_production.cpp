@@ -3,11 +3,18 @@
 #include "init/image.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
+#include "object/loader.h"
 
 extern "C" [[noreturn]] void halt_forever();
 
+#ifndef CHCORE_INIT_PROGRAM
+#define CHCORE_INIT_PROGRAM "/bin/init"
+#endif
+
 void image_main() {
-  kern::printk("boot complete; no user space yet, idling\n");
+  const char* argv[] = {CHCORE_INIT_PROGRAM};
+  i64 status = kern::run_first_process(argv[0], argv, 1);
+  kern::printk("%s exited with status %ld; the system is idle\n", argv[0], status);
   halt_forever();
 }
 

@@ -37,6 +37,15 @@ int vprintk(const char* fmt, __builtin_va_list ap) TA_NO_THREAD_SAFETY_ANALYSIS 
   return vformat(sink, nullptr, fmt, ap);
 }
 
+void console_write(const char* buf, usize len) TA_NO_THREAD_SAFETY_ANALYSIS {
+  if (g_putc == nullptr) return;
+  u64 panic_cpu = __atomic_load_n(&g_panic_cpu, __ATOMIC_ACQUIRE);
+  if (panic_cpu != 0 && panic_cpu != this_cpu()->cpu_id + 1) return;
+  if (panic_cpu == 0) g_console_lock.lock();
+  for (usize i = 0; i < len; i++) g_putc(buf[i]);
+  if (panic_cpu == 0) g_console_lock.unlock();
+}
+
 int printk(const char* fmt, ...) {
   __builtin_va_list ap;
   __builtin_va_start(ap, fmt);

@@ -27,16 +27,17 @@ usize page_count(const Pmo* pmo) { return pmo->size / kPage; }
 
 Result<Pmo*> pmo_create(PmoType type, usize size, PhysAddr device_base) {
   if (size == 0 || !is_aligned(size, kPage) || size > kPmoMaxSize) return Err::Inval;
-  if (type == PmoType::Device && (!is_aligned(device_base, kPage) || device_base + size < device_base))
+  bool fixed = type == PmoType::Device || type == PmoType::Physical;
+  if (fixed && (!is_aligned(device_base, kPage) || device_base + size < device_base))
     return Err::Inval;
   Pmo* pmo = static_cast<Pmo*>(kzalloc(sizeof(Pmo)));
   if (pmo == nullptr) return Err::NoMem;
   // kzalloc'd: the lock is unlocked and `pages` null.
-  pmo->type = type;
-  pmo->refcount = 1;
+  obj_init(pmo, ObjType::Pmo);
+  pmo->kind = type;
   pmo->size = size;
   pmo->device_base = device_base;
-  if (type == PmoType::Device) return pmo;
+  if (fixed) return pmo;
 
   usize n = size / kPage;
   auto* pages = static_cast<PhysAddr*>(kzalloc(n * sizeof(PhysAddr)));
@@ -61,10 +62,7 @@ Result<Pmo*> pmo_create(PmoType type, usize size, PhysAddr device_base) {
   return pmo;
 }
 
-void pmo_get(Pmo* pmo) { __atomic_fetch_add(&pmo->refcount, 1, __ATOMIC_RELAXED); }
-
-void pmo_put(Pmo* pmo) TA_NO_THREAD_SAFETY_ANALYSIS {
-  if (__atomic_sub_fetch(&pmo->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
+void pmo_destroy(Pmo* pmo) TA_NO_THREAD_SAFETY_ANALYSIS {
   // Last reference: nobody else can reach the PMO any more.
   if (pmo->pages != nullptr) {
     for (usize i = 0; i < page_count(pmo); i++)
@@ -76,11 +74,11 @@ void pmo_put(Pmo* pmo) TA_NO_THREAD_SAFETY_ANALYSIS {
 
 Result<PhysAddr> pmo_page(Pmo* pmo, usize offset, bool allocate) {
   if (offset >= pmo->size) return Err::Inval;
-  if (pmo->type == PmoType::Device) return pmo->device_base + align_down(offset, kPage);
+  if (pmo_is_fixed(pmo)) return pmo->device_base + align_down(offset, kPage);
   usize idx = offset / kPage;
   SpinGuard g(pmo->lock);
   if (pmo->pages[idx] != 0) return pmo->pages[idx];
-  if (!allocate || pmo->type == PmoType::Data) return Err::NoEnt;
+  if (!allocate || pmo->kind == PmoType::Data) return Err::NoEnt;
   PhysAddr pa = TRY(alloc_zeroed_page());
   pmo->pages[idx] = pa;
   return pa;
@@ -90,7 +88,7 @@ namespace {
 // Walks [offset, offset+len) page by page: fn(kernel pointer, bytes).
 template <typename Fn>
 Status pmo_for_range(Pmo* pmo, usize offset, usize len, Fn fn) {
-  if (pmo->type == PmoType::Device) return Err::Inval;
+  if (pmo->kind == PmoType::Device) return Err::Inval;
   if (offset > pmo->size || len > pmo->size - offset) return Err::Inval;
   while (len > 0) {
     PhysAddr pa = TRY(pmo_page(pmo, offset, true));
@@ -105,6 +103,8 @@ Status pmo_for_range(Pmo* pmo, usize offset, usize len, Fn fn) {
 }  // namespace
 
 Status pmo_write(Pmo* pmo, usize offset, const void* src, usize len) {
+  // Physical PMOs may be read-only kernel memory (the ramdisk).
+  if (pmo->kind == PmoType::Physical) return Err::Inval;
   const u8* s = static_cast<const u8*>(src);
   return pmo_for_range(pmo, offset, len, [&](u8* p, usize n) {
     memcpy(p, s, n);

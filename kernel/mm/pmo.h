@@ -7,25 +7,28 @@
 //   Device     a fixed physical range (MMIO); never freed.
 //   Shared     like Anonymous, but intended to be mapped by several address
 //              spaces at once: they all see the same pages.
+//   Physical   a fixed range of normal (cacheable) RAM that the PMO does not
+//              own, e.g. the boot ramdisk inside the kernel image.
 //
-// Lifetime: a PMO is reference-counted (pmo_get/pmo_put); every VM region
-// mapping it holds one reference (later: every capability too). Each page it
+// Lifetime: a PMO is a kernel object (object/object.h), reference-counted;
+// every VM region mapping it and every capability naming it holds one
+// reference. Each page it
 // holds carries one page reference (mm::page_ref) for the PMO, so a page is
 // freed exactly when the last PMO holding it goes away.
 #pragma once
 #include "lib/result.h"
 #include "lib/spinlock.h"
 #include "lib/types.h"
+#include "object/object.h"
 
 namespace kern {
 
-enum class PmoType : u8 { Anonymous, Data, Device, Shared };
+enum class PmoType : u8 { Anonymous, Data, Device, Shared, Physical };
 
-struct Pmo {
-  PmoType type;
-  u32 refcount;  // atomic
-  usize size;    // bytes, a multiple of the page size
-  PhysAddr device_base;  // Device only
+struct Pmo : Object {
+  PmoType kind;
+  usize size;            // bytes, a multiple of the page size
+  PhysAddr device_base;  // Device and Physical: the first physical address
   SpinLock lock;
   // One entry per page (not Device): 0 while not yet allocated.
   PhysAddr* pages TA_GUARDED(lock);
@@ -37,8 +40,14 @@ inline constexpr usize kPmoMaxSize = usize{1} << 33;  // 8 GiB
 // Creates a PMO with one reference. Err::Inval for size 0 / unaligned /
 // too large; Err::NoMem.
 [[nodiscard]] Result<Pmo*> pmo_create(PmoType type, usize size, PhysAddr device_base = 0);
-void pmo_get(Pmo* pmo);
-void pmo_put(Pmo* pmo);
+inline void pmo_get(Pmo* pmo) { obj_get(pmo); }
+inline void pmo_put(Pmo* pmo) { obj_put(pmo); }
+// Called by obj_put for the last reference.
+void pmo_destroy(Pmo* pmo);
+// Device and Physical PMOs name memory the PMO does not own.
+inline bool pmo_is_fixed(const Pmo* pmo) {
+  return pmo->kind == PmoType::Device || pmo->kind == PmoType::Physical;
+}
 
 // The physical page at byte `offset`. For Anonymous and Shared PMOs a missing
 // page is allocated (zeroed) if `allocate`, else Err::NoEnt.

@@ -99,7 +99,7 @@ Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offse
   if (pmo_offset > pmo->size || size > pmo->size - pmo_offset) return Err::Inval;
   if ((perm & kVmWrite) && (perm & kVmExec)) return Err::Inval;
   perm = (perm & (kVmRead | kVmWrite | kVmExec)) | kVmRead | kVmUser;
-  if (pmo->type == PmoType::Device) perm |= kVmDevice;
+  if (pmo->kind == PmoType::Device) perm |= kVmDevice;
 
   auto* r = region_alloc();
   if (r == nullptr) return Err::NoMem;
@@ -116,7 +116,7 @@ Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offse
     return s;
   }
   pmo_get(pmo);
-  if (pmo->type == PmoType::Data || pmo->type == PmoType::Device) {
+  if (pmo->kind == PmoType::Data || pmo_is_fixed(pmo)) {
     // Eager: map every page now. User mappings are always 4 KiB pages, so
     // unmapping part of a region never has to split a block (which could
     // need memory and fail).
@@ -141,34 +141,70 @@ Status VmSpace::unmap(VirtAddr va, usize size) {
   return regions_.remove_range(va, size, &hooks);
 }
 
+// Splits the region containing `at` (if `at` is strictly inside it) into two
+// regions that map the same PMO; `spare` supplies the new one. The page
+// table does not change.
+bool VmSpace::split_at(VirtAddr at, VmRegion*& spare) {
+  VmRegion* r = regions_.find(at);
+  if (r == nullptr || r->start == at) return false;
+  VmRegion* right = spare;
+  spare = nullptr;
+  right->start = at;
+  right->size = r->end() - at;
+  right->perm = r->perm;
+  right->pmo = r->pmo;
+  right->pmo_offset = r->pmo_offset + (at - r->start);
+  r->size = at - r->start;
+  pmo_get(right->pmo);
+  Status s = regions_.insert(right);  // cannot overlap: it is carved out of r
+  (void)s;
+  return true;
+}
+
 Status VmSpace::protect(VirtAddr va, usize size, u32 perm) {
   if (size == 0 || !is_aligned(va, kPage) || !is_aligned(size, kPage) || !user_range_ok(va, size))
     return Err::Inval;
   if ((perm & kVmWrite) && (perm & kVmExec)) return Err::Inval;
+  // Write or execute imply read on AArch64; no bits at all means no access.
+  u32 want = perm & (kVmRead | kVmWrite | kVmExec);
+  if (want != 0) want |= kVmRead | kVmUser;
+  VmRegion* spare[2] = {region_alloc(), region_alloc()};
   SpinGuard g(lock_);
+  Status result = kOk;
   // Check first: the whole range must be covered by regions.
   for (VirtAddr a = va; a < va + size;) {
     VmRegion* r = regions_.find(a);
-    if (r == nullptr) return Err::NoEnt;
-    a = r->end();
-  }
-  // Only whole regions change here; splitting for mprotect arrives with
-  // the processes issue (handle_mprotect).
-  for (VirtAddr a = va; a < va + size;) {
-    VmRegion* r = regions_.find(a);
-    if (r->start < va || r->end() > va + size) return Err::Inval;
-    u32 p = (perm & (kVmRead | kVmWrite | kVmExec)) | kVmRead | kVmUser | (r->perm & kVmDevice);
-    r->perm = p;
-    // Pages already present get the new permissions; absent ones fault in with them.
-    for (VirtAddr pg = r->start; pg < r->end(); pg += kPage) {
-      PhysAddr pa;
-      u32 old;
-      usize msz;
-      if (pt_.query(pg, &pa, &old, &msz).ok()) (void)pt_.protect(pg, kPage, p);
+    if (r == nullptr) {
+      result = Err::NoMem;  // Linux's mprotect says ENOMEM for unmapped ranges
+      break;
     }
+    if (r->pmo->kind == PmoType::Device && (want & kVmExec)) result = Err::Inval;
     a = r->end();
   }
-  return kOk;
+  if (result.ok() && (spare[0] == nullptr || spare[1] == nullptr)) result = Err::NoMem;
+  if (result.ok()) {
+    // Cut the regions at both ends of the range, then change whole regions.
+    VmRegion* s0 = spare[0];
+    VmRegion* s1 = spare[1];
+    if (split_at(va, s0)) spare[0] = nullptr;
+    if (split_at(va + size, s1)) spare[1] = nullptr;
+    for (VirtAddr a = va; a < va + size;) {
+      VmRegion* r = regions_.find(a);
+      u32 p = want == 0 ? 0 : want | (r->perm & kVmDevice);
+      r->perm = p;
+      if (p == 0) {
+        // No access: drop the mappings (the PMO keeps its pages).
+        (void)pt_.unmap(r->start, r->size);
+      } else {
+        // Present pages take the new permissions; absent ones fault in with them.
+        for (VirtAddr pg = r->start; pg < r->end(); pg += kPage)
+          if (pt_.query(pg, nullptr, nullptr, nullptr).ok()) (void)pt_.protect(pg, kPage, p);
+      }
+      a = r->end();
+    }
+  }
+  for (VmRegion* s : spare) kfree(s);
+  return result;
 }
 
 Status VmSpace::handle_fault(const FaultInfo& f) {
@@ -176,8 +212,9 @@ Status VmSpace::handle_fault(const FaultInfo& f) {
   SpinGuard g(lock_);
   VmRegion* r = regions_.find(f.addr);
   if (r == nullptr) return Err::Fault;
-  if ((f.write && !(r->perm & kVmWrite)) || (f.exec && !(r->perm & kVmExec))) return Err::Fault;
-  if (r->pmo->type != PmoType::Anonymous && r->pmo->type != PmoType::Shared) return Err::Fault;
+  if (!(r->perm & kVmRead) || (f.write && !(r->perm & kVmWrite)) || (f.exec && !(r->perm & kVmExec)))
+    return Err::Fault;
+  if (r->pmo->kind != PmoType::Anonymous && r->pmo->kind != PmoType::Shared) return Err::Fault;
   VirtAddr page = align_down(f.addr, kPage);
   PhysAddr pa = TRY(pmo_page(r->pmo, r->pmo_offset + (page - r->start), true));
   Status s = pt_.map(page, pa, kPage, r->perm);

@@ -42,8 +42,9 @@ class VmSpace {
   [[nodiscard]] Status map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offset);
   // Removes [va, va+size) (partial regions are split). Unmapped parts are fine.
   [[nodiscard]] Status unmap(VirtAddr va, usize size);
-  // Changes the permissions of whole regions within [va, va+size) (the range
-  // must be covered by regions; partial regions are split).
+  // Changes the permissions of [va, va+size), which must be covered by
+  // regions (else Err::NoMem, as Linux's mprotect); regions are split at the
+  // ends of the range. perm 0 means no access at all (PROT_NONE).
   [[nodiscard]] Status protect(VirtAddr va, usize size, u32 perm);
 
   // Resolves a fault on a user address: a translation fault inside a region
@@ -62,6 +63,7 @@ class VmSpace {
 
  private:
   class Hooks;
+  bool split_at(VirtAddr at, VmRegion*& spare) TA_REQ(lock_);
   SpinLock lock_;
   PageTable pt_ TA_GUARDED(lock_);
   VmRegionSet regions_ TA_GUARDED(lock_);

@@ -2,6 +2,8 @@
 // value or a negative errno; the table in table.cpp is indexed by x8.
 #pragma once
 #include "lib/types.h"
+#include "uapi/errno.h"
+#include "uapi/object.h"
 #include "uapi/syscall_nr.h"
 
 namespace kern {

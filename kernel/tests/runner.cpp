@@ -4,6 +4,7 @@
 #include "init/image.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
+#include "object/loader.h"
 #include "tests/ktest.h"
 
 using namespace kern;
@@ -21,9 +22,32 @@ static bool selected(const char* name, const char* sel) {
   return name[i] == '\0' || name[i] == '.';
 }
 
+// "exec /path arg...": run one program as the first process and end QEMU
+// with its exit status (./chbuild exec and the user.* tests).
+[[noreturn]] static void exec_program(char* cmd) {
+  const char* argv[16];
+  u32 argc = 0;
+  for (char* p = cmd; *p && argc < ARRAY_SIZE(argv);) {
+    while (*p == ' ') *p++ = '\0';
+    if (*p == '\0') break;
+    argv[argc++] = p;
+    while (*p && *p != ' ') p++;
+  }
+  if (argc == 0) {
+    printk("exec: no program given\n");
+    semihosting::exit(127);
+  }
+  i64 status = run_first_process(argv[0], argv, argc);
+  printk("[exec] %s exited with status %ld\n", argv[0], status);
+  // Exit codes as a shell reports them: 0-255, 128 + signal for a kill.
+  semihosting::exit(status >= 0 ? static_cast<int>(status & 0xff) : 128 + static_cast<int>(-status & 0x7f));
+}
+
 void image_main() {
-  char sel[128];
+  char sel[256];
   if (!semihosting::get_cmdline(sel, sizeof(sel))) sel[0] = '\0';
+  if (sel[0] == 'e' && sel[1] == 'x' && sel[2] == 'e' && sel[3] == 'c' && sel[4] == ' ')
+    exec_program(sel + 5);
   // QEMU may prefix the kernel's file name; the selection is the last word.
   const char* s = sel;
   for (const char* p = sel; *p; p++)

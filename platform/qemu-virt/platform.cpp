@@ -18,6 +18,11 @@ Pl011 g_uart;
 kern::fdt::PsciMethod g_psci = kern::fdt::PsciMethod::None;
 
 void console_putc(char c) { g_uart.putc(c); }
+}  // namespace
+
+int console_getc() { return g_uart.try_getc(); }
+
+namespace {
 
 i64 psci_call(u64 fn, u64 a1, u64 a2, u64 a3) {
   register u64 x0 asm("x0") = fn;

@@ -24,6 +24,11 @@ Pl011 g_uart;
 volatile u32* mmio(PhysAddr pa) { return kern::pa_to_kva<volatile u32>(pa); }
 
 void console_putc(char c) { g_uart.putc(c); }
+}  // namespace
+
+int console_getc() { return g_uart.try_getc(); }
+
+namespace {
 
 void delay_cycles(u32 n) {
   for (u32 i = 0; i < n; i++) asm volatile("nop");

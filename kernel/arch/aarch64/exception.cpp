@@ -8,6 +8,8 @@
 #include "lib/printk.h"
 #include "mm/uaccess.h"
 #include "mm/vmspace.h"
+#include "object/cap_group.h"
+#include "sched/sched.h"
 
 using namespace kern;
 
@@ -94,9 +96,17 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
   }
   char detail[96];
   describe_abort(esr_val, detail, sizeof(detail));
-  printk("user fault: %s (%s) at pc=0x%lx addr=0x%lx\n",
-         aarch32 ? "AArch32 exception" : exception_class_name(esr::ec(esr_val)), detail, ctx->elr,
-         far);
+  const char* what = aarch32 ? "AArch32 exception" : exception_class_name(esr::ec(esr_val));
+  if (Thread* t = current_thread()) {
+    // Only the faulting process dies; the system carries on.
+    CapGroup* g = t->group;
+    printk("process %s (pid %lu) killed: %s (%s) at pc=0x%lx addr=0x%lx\n", g->name, g->pid, what,
+           detail, ctx->elr, far);
+    cap_group_exit(g, kStatusKilled);
+    sched_exit_current();
+    schedule();
+  }
+  printk("user fault: %s (%s) at pc=0x%lx addr=0x%lx\n", what, detail, ctx->elr, far);
   // Before processes exist, only in-kernel tests run EL0 code: end the run.
   if (this_cpu()->resume.active) arch_resume_kernel(-14 /* EFAULT */);
   panic("user fault with no process to kill");

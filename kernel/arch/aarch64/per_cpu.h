@@ -21,6 +21,7 @@ struct alignas(64) PerCpu {
   KernelResume resume;
   u64 mpidr;
   void* vmspace;  // VmSpace in TTBR0, or nullptr
+  void* current;  // Thread running on this CPU, or nullptr
   volatile u32 online;
 };
 

@@ -245,11 +245,10 @@ eret_to_context:
 	mov	sp, x0
 	exception_exit
 
-/* i64 arch_run_user(ArchContext *ctx): run ctx at EL0 until kernel code calls
- * arch_resume_kernel(value); returns that value. Must be called on a stack
- * other than this CPU's exception stack, which the EL0 exceptions reuse. */
-.global arch_run_user
-arch_run_user:
+/* Records the caller's callee-saved registers and SP as this CPU's resume
+ * point (PerCpu.resume); arch_resume_kernel(value) returns there. x9 =
+ * PerCpu afterwards. */
+.macro save_resume_point
 	mrs	x9, tpidr_el1
 	add	x10, x9, #PERCPU_RESUME
 	stp	x19, x20, [x10, #16 * 0]
@@ -261,9 +260,26 @@ arch_run_user:
 	mov	x11, sp
 	mov	x12, #1
 	stp	x11, x12, [x10, #16 * 6]
+.endm
+
+/* i64 arch_run_user(ArchContext *ctx): run ctx at EL0 until kernel code calls
+ * arch_resume_kernel(value); returns that value. Must be called on a stack
+ * other than this CPU's exception stack, which the EL0 exceptions reuse. */
+.global arch_run_user
+arch_run_user:
+	save_resume_point
 	str	x0, [x9, #PERCPU_CUR_CTX]
 	mov	sp, x0
 	exception_exit
+
+/* void arch_enter_scheduler(void (*fn)(void)): records the resume point and
+ * jumps to fn (the scheduler), which erets into threads; it returns here
+ * through arch_resume_kernel when no thread is runnable. Same stack rule as
+ * arch_run_user. */
+.global arch_enter_scheduler
+arch_enter_scheduler:
+	save_resume_point
+	br	x0
 
 /* [[noreturn]] void arch_resume_kernel(i64 value) */
 .global arch_resume_kernel

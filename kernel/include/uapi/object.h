@@ -1,0 +1,55 @@
+/* Capabilities, objects and memory: the constants user space passes to the
+ * kernel. C and C++. See docs/abi.md. */
+#ifndef CHCORE_UAPI_OBJECT_H
+#define CHCORE_UAPI_OBJECT_H
+
+/* Object types, as cap_info reports them. */
+#define CHCORE_OBJ_CAP_GROUP 1
+#define CHCORE_OBJ_THREAD 2
+#define CHCORE_OBJ_PMO 3
+
+/* Capability rights. A copy or transfer can only narrow them. */
+#define CHCORE_RIGHT_READ 0x1u     /* read a PMO; map it readable */
+#define CHCORE_RIGHT_WRITE 0x2u    /* write a PMO; map it writable */
+#define CHCORE_RIGHT_EXEC 0x4u     /* map a PMO executable */
+#define CHCORE_RIGHT_CONTROL 0x8u  /* cap_group: create threads, map, transfer caps into it;
+                                      cap_group/thread: wait for it */
+#define CHCORE_RIGHT_COPY 0x10u    /* may be copied or transferred */
+#define CHCORE_RIGHTS_ALL 0x1fu
+
+/* Slots every process starts with. */
+#define CHCORE_SLOT_SELF 0     /* its own cap_group (all rights) */
+#define CHCORE_SLOT_RAMDISK 1  /* the first process only: the boot ramdisk (read-only PMO) */
+
+/* create_pmo types. */
+#define CHCORE_PMO_ANONYMOUS 0 /* zeroed pages on first touch, private */
+#define CHCORE_PMO_DATA 1      /* zeroed pages allocated at creation */
+#define CHCORE_PMO_SHARED 2    /* zeroed pages on first touch, for several processes */
+
+/* map_pmo / handle_mprotect permissions (same bits as PROT_* of Linux). */
+#define CHCORE_PROT_READ 0x1u
+#define CHCORE_PROT_WRITE 0x2u
+#define CHCORE_PROT_EXEC 0x4u
+
+/* revoke_cap flags. */
+#define CHCORE_REVOKE_SELF 0    /* delete this capability (copies made from it stay) */
+#define CHCORE_REVOKE_DERIVED 1 /* delete every copy derived from it, keep this one */
+
+/* cap_info(slot) result: type in bits 0-7, rights in bits 8-15. */
+#define CHCORE_CAP_INFO_TYPE(v) ((v)&0xff)
+#define CHCORE_CAP_INFO_RIGHTS(v) (((v) >> 8) & 0xff)
+
+/* Limits. */
+#define CHCORE_PUTSTR_MAX 4096     /* putstr writes at most this many bytes per call */
+#define CHCORE_NAME_MAX 32         /* process names, including the NUL */
+#define CHCORE_MAX_CAPS 1024       /* capability slots per process */
+
+/* The address space of a process. */
+#define CHCORE_USER_TOP 0x0001000000000000ull     /* first address above user space */
+#define CHCORE_HEAP_BASE 0x0000600000000000ull    /* handle_brk's heap starts here */
+#define CHCORE_RAMDISK_VA 0x0000500000000000ull   /* the first process sees the ramdisk here */
+
+/* Extra auxiliary-vector entries the kernel gives the first process. */
+#define CHCORE_AT_RAMDISK_SIZE 0x6001
+
+#endif

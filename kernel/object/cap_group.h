@@ -1,0 +1,57 @@
+// A process: a capability table, an address space and its threads.
+//
+// Lifetime: the process runs while it has threads. When the last thread ends
+// (thread_exit), or one calls exit_group, or a thread is killed by a fault,
+// the process *exits*: its other threads are stopped, its capabilities are
+// revoked, its address space is destroyed (all its memory freed), and
+// threads waiting in wait_cap_group wake with its exit status. The CapGroup
+// object itself stays until the last capability naming it is gone, so a
+// parent can still read the status.
+#pragma once
+#include "lib/spinlock.h"
+#include "mm/vmspace.h"
+#include "object/cap_table.h"
+#include "object/object.h"
+#include "object/thread.h"
+
+namespace kern {
+
+enum class ProcState : u8 { Running, Exited };
+
+// A user fault kills the process with this status (as SIGSEGV would).
+inline constexpr i32 kStatusKilled = -11;
+
+struct CapGroup : Object {
+  CapTable caps;
+  bool caps_open;  // false once the process exits: nothing more is installed
+  VmSpace vmspace;
+  u64 pid;
+  char name[CHCORE_NAME_MAX];
+
+  // Protects the fields below. Lock order: CapGroup::lock -> scheduler lock.
+  SpinLock lock;
+  ProcState state TA_GUARDED(lock);
+  i32 exit_status TA_GUARDED(lock);
+  GroupThreadList threads TA_GUARDED(lock);  // threads that have not exited
+  WaitQueue waiters;  // blocked in wait_cap_group (scheduler lock)
+
+  // The heap (handle_brk): [CHCORE_HEAP_BASE, brk) is in use, mapped up to
+  // heap_mapped (page aligned). Only the process's own threads change it.
+  VirtAddr brk;
+  VirtAddr heap_mapped;
+};
+
+// Creates a process with an empty address space; slot 0 holds itself.
+// Returns it with one reference for the caller.
+[[nodiscard]] Result<CapGroup*> cap_group_create(const char* name);
+void cap_group_destroy(CapGroup* g);  // obj_put's last reference
+
+// Ends the process with `status` (see above). The first status wins. Does
+// not switch threads: if the caller's own thread was in the process, it is
+// marked exited and the caller must schedule().
+void cap_group_exit(CapGroup* g, i32 status);
+
+// The process of the current thread.
+CapGroup* current_group();
+
+}  // namespace kern

@@ -1,0 +1,35 @@
+// Kernel objects: everything a capability can name.
+//
+// An object starts with this header: a type tag and a reference count.
+// References are held by capabilities (one per capability) and internally
+// (a thread holds its process, a VM region its PMO, the scheduler a
+// runnable thread). The object is destroyed when the count reaches zero;
+// obj_put dispatches on the type, so no virtual functions are needed.
+#pragma once
+#include "lib/types.h"
+#include "uapi/object.h"
+
+namespace kern {
+
+enum class ObjType : u8 {
+  CapGroup = CHCORE_OBJ_CAP_GROUP,
+  Thread = CHCORE_OBJ_THREAD,
+  Pmo = CHCORE_OBJ_PMO,
+};
+
+struct Object {
+  ObjType type;
+  u32 refcount;  // atomic
+};
+
+inline void obj_init(Object* o, ObjType t) {
+  o->type = t;
+  o->refcount = 1;
+}
+inline void obj_get(Object* o) { __atomic_fetch_add(&o->refcount, 1, __ATOMIC_RELAXED); }
+// Drops a reference; the last one destroys the object (object.cpp).
+void obj_put(Object* o);
+
+const char* obj_type_name(ObjType t);
+
+}  // namespace kern

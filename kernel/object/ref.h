@@ -1,0 +1,55 @@
+// A scoped object reference: drops it when it goes out of scope.
+//
+// Careful in system calls that end in schedule(), which never returns:
+// release references explicitly (reset()) before switching threads.
+#pragma once
+#include "lib/result.h"
+#include "object/cap_group.h"
+#include "object/object.h"
+
+namespace kern {
+
+template <typename T>
+class Ref {
+ public:
+  Ref() = default;
+  explicit Ref(T* p) : p_(p) {}
+  Ref(const Ref&) = delete;
+  Ref& operator=(const Ref&) = delete;
+  ~Ref() { reset(); }
+  T* get() const { return p_; }
+  T* operator->() const { return p_; }
+  void reset() {
+    if (p_ != nullptr) obj_put(p_);
+    p_ = nullptr;
+  }
+  // Gives up ownership without dropping the reference.
+  T* release() {
+    T* p = p_;
+    p_ = nullptr;
+    return p;
+  }
+
+ private:
+  T* p_ = nullptr;
+};
+
+template <typename T>
+struct ObjTypeOf;
+template <>
+struct ObjTypeOf<CapGroup> {
+  static constexpr ObjType value = ObjType::CapGroup;
+};
+template <>
+struct ObjTypeOf<Thread> {
+  static constexpr ObjType value = ObjType::Thread;
+};
+
+// The object in `slot` of the current process, checked for type and rights.
+template <typename T>
+[[nodiscard]] Result<T*> cap_lookup(u64 slot, u32 rights) {
+  Object* o = TRY(cap_get(current_group(), slot, ObjTypeOf<T>::value, rights));
+  return static_cast<T*>(o);
+}
+
+}  // namespace kern

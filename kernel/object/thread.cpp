@@ -1,0 +1,58 @@
+#include "object/thread.h"
+
+#include "lib/string.h"
+#include "mm/kmalloc.h"
+#include "object/cap_group.h"
+#include "sched/sched.h"
+
+namespace kern {
+
+namespace {
+u64 g_next_tid = 1;
+}
+
+Result<Thread*> thread_create(CapGroup* group, VirtAddr entry, VirtAddr stack, u64 arg, u64 tls) {
+  auto* t = static_cast<Thread*>(mm::kzalloc(sizeof(Thread)));
+  if (t == nullptr) return Err::NoMem;
+  obj_init(t, ObjType::Thread);
+  t->refcount = 2;  // the caller's, and the scheduler's until the thread exits
+  t->ctx.x[0] = arg;
+  t->ctx.elr = entry;
+  t->ctx.sp = stack;
+  t->ctx.spsr = kSpsrEl0t;
+  t->tpidr_el0 = tls;
+  t->tid = __atomic_fetch_add(&g_next_tid, 1, __ATOMIC_RELAXED);
+  {
+    SpinGuard g(group->lock);
+    if (group->state != ProcState::Running) {
+      mm::kfree(t);
+      return Err::Inval;
+    }
+    obj_get(group);
+    t->group = group;
+    group->threads.push_back(t);
+  }
+  return t;
+}
+
+void thread_start(Thread* t) { sched_start(t); }
+
+void thread_abort(Thread* t) {
+  bool ours;
+  {
+    SpinGuard g(t->group->lock);
+    // Unless the process exited meanwhile (which dropped the scheduler's
+    // reference already), the thread is still ours to take apart.
+    ours = t->group->state == ProcState::Running;
+    if (ours) t->group->threads.remove(t);
+  }
+  if (ours) obj_put(t);
+  obj_put(t);
+}
+
+void thread_destroy(Thread* t) {
+  obj_put(t->group);
+  mm::kfree(t);
+}
+
+}  // namespace kern
