@@ -1,5 +1,6 @@
 #include "mm/pmo.h"
 
+#include "lib/new.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "mm/kmap.h"
@@ -30,9 +31,9 @@ Result<Pmo*> pmo_create(PmoType type, usize size, PhysAddr device_base) {
   bool fixed = type == PmoType::Device || type == PmoType::Physical;
   if (fixed && (!is_aligned(device_base, kPage) || device_base + size < device_base))
     return Err::Inval;
-  Pmo* pmo = static_cast<Pmo*>(kzalloc(sizeof(Pmo)));
-  if (pmo == nullptr) return Err::NoMem;
-  // kzalloc'd: the lock is unlocked and `pages` null.
+  void* mem = kzalloc(sizeof(Pmo));
+  if (mem == nullptr) return Err::NoMem;
+  Pmo* pmo = new (mem) Pmo();
   obj_init(pmo, ObjType::Pmo);
   pmo->kind = type;
   pmo->size = size;

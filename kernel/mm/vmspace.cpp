@@ -2,6 +2,7 @@
 
 #include "arch/aarch64/per_cpu.h"
 #include "arch/aarch64/sysreg.h"
+#include "lib/new.h"
 #include "lib/string.h"
 #include "mm/kernel_pt_env.h"
 #include "mm/kmalloc.h"
@@ -40,8 +41,8 @@ void asid_free(u16 asid) {
 }
 
 VmRegion* region_alloc() {
-  auto* r = static_cast<VmRegion*>(kzalloc(sizeof(VmRegion)));
-  return r;
+  void* mem = kzalloc(sizeof(VmRegion));
+  return mem == nullptr ? nullptr : new (mem) VmRegion();
 }
 }  // namespace
 

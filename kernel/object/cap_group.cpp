@@ -1,5 +1,6 @@
 #include "object/cap_group.h"
 
+#include "lib/new.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "sched/sched.h"
@@ -17,8 +18,9 @@ void release_resources(CapGroup* g) {
 }  // namespace
 
 Result<CapGroup*> cap_group_create(const char* name) {
-  auto* g = static_cast<CapGroup*>(mm::kzalloc(sizeof(CapGroup)));
-  if (g == nullptr) return Err::NoMem;
+  void* mem = mm::kzalloc(sizeof(CapGroup));
+  if (mem == nullptr) return Err::NoMem;
+  auto* g = new (mem) CapGroup();
   obj_init(g, ObjType::CapGroup);
   g->caps_open = true;
   g->pid = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);

@@ -1,5 +1,6 @@
 #include "object/thread.h"
 
+#include "lib/new.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "object/cap_group.h"
@@ -12,8 +13,9 @@ u64 g_next_tid = 1;
 }
 
 Result<Thread*> thread_create(CapGroup* group, VirtAddr entry, VirtAddr stack, u64 arg, u64 tls) {
-  auto* t = static_cast<Thread*>(mm::kzalloc(sizeof(Thread)));
-  if (t == nullptr) return Err::NoMem;
+  void* mem = mm::kzalloc(sizeof(Thread));
+  if (mem == nullptr) return Err::NoMem;
+  auto* t = new (mem) Thread();
   obj_init(t, ObjType::Thread);
   t->refcount = 2;  // the caller's, and the scheduler's until the thread exits
   t->ctx.x[0] = arg;
