@@ -75,6 +75,10 @@ def parse_args(argv):
     p.add_argument("--semihosting", action="store_true",
                    help="enable semihosting: the image ends QEMU itself "
                         "and its exit code is checked")
+    p.add_argument("--semihosting-cmdline", metavar="CMDLINE",
+                   help="test image: the command line it reads through "
+                        "semihosting, e.g. 'exec /tests/caps'; implies "
+                        "--semihosting")
     p.add_argument("--expect", action="append", default=[], metavar="REGEX",
                    help="some output line must match (repeatable)")
     p.add_argument("--reject", action="append", default=[], metavar="REGEX",
@@ -97,9 +101,13 @@ def parse_args(argv):
 
     if args.timeout is None:
         args.timeout = default_timeout()
+    if args.ktest is not None and args.semihosting_cmdline is not None:
+        p.error("--ktest and --semihosting-cmdline both set the command line")
     if args.ktest is not None:
         args.semihosting = True
         args.reject.append(KTEST_REJECT)
+    if args.semihosting_cmdline is not None:
+        args.semihosting = True
     if args.qemu_cmd_override is None and not (args.plat and args.image):
         p.error("--plat and --image are required")
     if not args.semihosting and not args.expect:
@@ -121,7 +129,9 @@ def build_command(args):
     if args.qemu_cmd_override is not None:
         return ["sh", "-c", args.qemu_cmd_override]
     semihosting_args = None
-    if args.semihosting:
+    if args.semihosting_cmdline is not None:
+        semihosting_args = args.semihosting_cmdline
+    elif args.semihosting:
         semihosting_args = args.ktest or ""
     return qemu.qemu_command(args.plat, args.image, smp=args.smp,
                              mem=args.mem, semihosting_args=semihosting_args,

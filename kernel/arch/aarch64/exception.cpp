@@ -100,8 +100,10 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
   if (Thread* t = current_thread()) {
     // Only the faulting process dies; the system carries on.
     CapGroup* g = t->group;
+    // FAR is only meaningful for aborts; for other faults report the pc twice.
+    u64 addr = is_abort(esr::ec(esr_val)) ? far : ctx->elr;
     printk("process %s (pid %lu) killed: %s (%s) at pc=0x%lx addr=0x%lx\n", g->name, g->pid, what,
-           detail, ctx->elr, far);
+           detail, ctx->elr, addr);
     cap_group_exit(g, kStatusKilled);
     sched_exit_current();
     schedule();

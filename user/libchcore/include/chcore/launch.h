@@ -1,0 +1,96 @@
+/* Starting programs: load a static ELF into a new process, give it a Linux
+ * initial stack and one thread.
+ *
+ * A child's address space (see user/README.md):
+ *   0x400000 ...            the ELF's PT_LOAD segments (DATA PMOs)
+ *   CHCORE_RAMDISK_VA       the boot ramdisk, read-only (if the parent has it)
+ *   CHCORE_STACK_TOP        top of the main stack, CHCORE_STACK_SIZE below it
+ *
+ * Its main thread starts at the ELF entry with sp at argc, as on Linux:
+ * argc, argv[], NULL, envp[], NULL, auxv (AT_PHDR, AT_PHNUM, AT_PHENT,
+ * AT_PAGESZ, AT_ENTRY, AT_RANDOM, AT_HWCAP, and when the ramdisk is shared
+ * CHCORE_AT_RAMDISK_SIZE and CHCORE_AT_RAMDISK_SLOT), AT_NULL; the strings
+ * and the 16 AT_RANDOM bytes above them. */
+#ifndef CHCORE_LAUNCH_H
+#define CHCORE_LAUNCH_H
+
+#include <uapi/object.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A user-space convention (not a kernel ABI): the slot of the ramdisk PMO in
+ * a process started by chcore_spawn. The first process, which has no such
+ * entry, has it in CHCORE_SLOT_RAMDISK. */
+#define CHCORE_AT_RAMDISK_SLOT 0x6002
+
+/* The main thread's stack in processes started by chcore_spawn. */
+#define CHCORE_STACK_TOP 0x0000700000000000ul
+#define CHCORE_STACK_SIZE (256ul * 1024)
+/* Upper bound on what argv, envp, auxv and their strings may occupy at the
+ * top of the stack; more gives -E2BIG. */
+#define CHCORE_ARG_MAX (64ul * 1024)
+
+/* A child being started, between chcore_launch_load and chcore_launch_start. */
+struct chcore_launch {
+  long cg;                    /* the child's cap_group slot in the caller; -1: none */
+  unsigned long entry;        /* ELF entry point */
+  unsigned long phdr;         /* AT_PHDR (0 if the program headers are not mapped) */
+  unsigned long phnum, phent; /* AT_PHNUM, AT_PHENT */
+  long ramdisk_slot;          /* the ramdisk's slot in the child; -1: not shared */
+  unsigned long ramdisk_size; /* its size in bytes (CHCORE_AT_RAMDISK_SIZE) */
+};
+
+/* Step 1: creates the process `name` (truncated to CHCORE_NAME_MAX - 1
+ * bytes), shares the ramdisk with it (if this process has one) and maps the
+ * ELF's segments. Nothing runs yet. Returns 0, or -errno with everything
+ * undone: -ENOEXEC for an ELF that is not a static AArch64 executable or
+ * has a writable and executable segment, else what the kernel said. */
+long chcore_launch_load(struct chcore_launch* l, const void* elf, unsigned long elf_size,
+                        const char* name);
+/* Optional step 2: hands the child a capability before it runs; returns its
+ * slot number in the child (e.g. to put into argv) or -errno. */
+long chcore_launch_transfer(struct chcore_launch* l, long slot, unsigned long rights);
+/* Step 3: builds the stack (argv and envp are NULL-terminated arrays; NULL
+ * means empty) and starts the main thread. Returns the child's cap_group
+ * slot (l->cg), or -errno with the child destroyed (-E2BIG if the arguments
+ * do not fit in CHCORE_ARG_MAX). */
+long chcore_launch_start(struct chcore_launch* l, const char* const argv[],
+                         const char* const envp[]);
+/* Destroys a child that was loaded but not started. */
+void chcore_launch_abort(struct chcore_launch* l);
+
+/* All three steps: returns the child's cap_group slot in the caller, or
+ * -errno. argv NULL means { name, NULL }. */
+long chcore_spawn(const void* elf, unsigned long elf_size, const char* name,
+                  const char* const argv[], const char* const envp[]);
+/* chcore_spawn of the program at `path` in the ramdisk; the process is named
+ * after the last component of path. -ENOENT if there is no such file or no
+ * ramdisk. argv NULL means { path, NULL }. */
+long chcore_spawn_path(const char* path, const char* const argv[], const char* const envp[]);
+
+/* Waits until the child has exited, drops the caller's capability to it,
+ * and returns its exit status (negative: killed, e.g. -11 for a fault; or an
+ * error of wait_cap_group such as -EBADF). */
+long chcore_wait(long cg_slot);
+
+/* The boot ramdisk as this process sees it (mapped read-only at
+ * CHCORE_RAMDISK_VA): its address, and its size in *size; NULL if this
+ * process has none. */
+const void* chcore_ramdisk(unsigned long* size);
+/* The ramdisk PMO's slot in this process, or -ENOENT. */
+long chcore_ramdisk_slot(void);
+/* Finds the file `path` in the ramdisk. Returns 0 and sets *data / *size,
+ * or -ENOENT. */
+long chcore_ramdisk_find(const char* path, const void** data, unsigned long* size);
+/* Transfers the ramdisk read-only (READ | COPY, so the child can pass it on)
+ * to the process `cg_slot` and maps it at CHCORE_RAMDISK_VA there. Returns
+ * the ramdisk's slot in that process, or -errno (-ENOENT: no ramdisk here). */
+long chcore_share_ramdisk(long cg_slot);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,46 @@
+/* Threads in the calling process, and the library's own corner of the
+ * address space for stacks and other anonymous mappings.
+ *
+ * Scheduling is cooperative for now: a thread runs until it yields, blocks or
+ * exits, so a thread waiting for another must call chcore_sys_yield(). */
+#ifndef CHCORE_THREAD_H
+#define CHCORE_THREAD_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* [CHCORE_MAP_BASE, CHCORE_MAP_END) belongs to libchcore's mapping
+ * allocator (chcore_map_anon); programs mapping PMOs by hand should stay out
+ * of it. See user/README.md for the whole layout. */
+#define CHCORE_MAP_BASE 0x0000400000000000ul
+#define CHCORE_MAP_END 0x0000500000000000ul
+
+#define CHCORE_THREAD_STACK_SIZE (64ul * 1024)
+
+/* Reserves size bytes (page-aligned up) of address space in the map area,
+ * followed by an unmapped guard page. Returns the address, or 0 when the
+ * area is exhausted. Never reused (no free yet). */
+unsigned long chcore_vm_reserve(unsigned long size);
+
+/* Creates a PMO of `type` (CHCORE_PMO_*) and `size` bytes and maps it with
+ * `prot` in the calling process at a fresh address in the map area. Returns
+ * the PMO's slot (the mapping stays if the caller revokes it) and stores the
+ * address in *addr, or returns -errno. */
+long chcore_map_anon(unsigned long size, unsigned type, unsigned prot, unsigned long* addr);
+
+/* Starts fn(arg) on a new thread of this process with a fresh
+ * CHCORE_THREAD_STACK_SIZE stack (below a guard page) and TPIDR_EL0 = tls.
+ * When fn returns, the thread ends (thread_exit). Returns the thread's slot
+ * (revoke it with chcore_cap_release when no longer needed) or -errno. The
+ * stack is not reclaimed when the thread ends. */
+long chcore_thread_create(void (*fn)(void* arg), void* arg, unsigned long tls);
+
+/* Drops a capability of this process (revoke_cap(slot, CHCORE_REVOKE_SELF)). */
+long chcore_cap_release(long slot);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,140 @@
+/* A tiny unit-test helper for in-guest test programs.
+ *
+ * Every check prints one line, "[PASS] <suite>.<name>" or
+ * "[FAIL] <suite>.<name>: <why>", and ut_finish() prints the summary
+ * "N passed, M failed" and returns the exit status (0 iff nothing failed and
+ * something passed). The harness rejects "[FAIL]" lines and expects
+ * "0 failed".
+ *
+ *   #define UT_SUITE "caps"
+ *   #include "utest.h"
+ *   int main(void) {
+ *     UT_EQ("cap_info_self", CHCORE_CAP_INFO_TYPE(chcore_sys_cap_info(0)), CHCORE_OBJ_CAP_GROUP);
+ *     UT_ERR("bad_slot", chcore_sys_cap_info(1023), CHCORE_EBADF);
+ *     return ut_finish();
+ *   }
+ */
+#ifndef CHCORE_TESTS_UTEST_H
+#define CHCORE_TESTS_UTEST_H
+
+#include <chcore/print.h>
+#include <chcore/string.h>
+#include <chcore/syscall.h>
+
+#ifndef UT_SUITE
+#error "define UT_SUITE (the test program's name) before including utest.h"
+#endif
+
+static int ut_passed, ut_failed;
+
+static inline const char* ut_errname(long v) {
+  switch (v) {
+#define UT_ERRNO_CASE(e) \
+  case -CHCORE_##e:      \
+    return "-" #e;
+    UT_ERRNO_CASE(EPERM)
+    UT_ERRNO_CASE(ENOENT)
+    UT_ERRNO_CASE(ESRCH)
+    UT_ERRNO_CASE(EINTR)
+    UT_ERRNO_CASE(EIO)
+    UT_ERRNO_CASE(E2BIG)
+    UT_ERRNO_CASE(ENOEXEC)
+    UT_ERRNO_CASE(EBADF)
+    UT_ERRNO_CASE(EAGAIN)
+    UT_ERRNO_CASE(ENOMEM)
+    UT_ERRNO_CASE(EACCES)
+    UT_ERRNO_CASE(EFAULT)
+    UT_ERRNO_CASE(EBUSY)
+    UT_ERRNO_CASE(EEXIST)
+    UT_ERRNO_CASE(ENODEV)
+    UT_ERRNO_CASE(EINVAL)
+    UT_ERRNO_CASE(ENOSPC)
+    UT_ERRNO_CASE(ESPIPE)
+    UT_ERRNO_CASE(ERANGE)
+    UT_ERRNO_CASE(ENOSYS)
+    UT_ERRNO_CASE(ETIMEDOUT)
+#undef UT_ERRNO_CASE
+    default:
+      return "";
+  }
+}
+
+/* Records one check. `why` is printed after "[FAIL] name: " on failure. */
+static inline int ut_report(const char* name, int ok, const char* why) {
+  if (ok) {
+    ut_passed++;
+    chcore_printf("[PASS] %s.%s\n", UT_SUITE, name);
+  } else {
+    ut_failed++;
+    chcore_printf("[FAIL] %s.%s: %s\n", UT_SUITE, name, why);
+  }
+  return ok;
+}
+
+static inline int ut_check(const char* name, int ok, const char* expr, int line) {
+  char why[256];
+  if (!ok) chcore_snprintf(why, sizeof(why), "%s is false (line %d)", expr, line);
+  return ut_report(name, ok, why);
+}
+
+static inline int ut_check_eq(const char* name, long got, long want, const char* expr, int line) {
+  char why[256];
+  int ok = got == want;
+  if (!ok) {
+    chcore_snprintf(why, sizeof(why), "%s = %ld%s (%#lx), expected %ld%s (line %d)", expr, got,
+                    ut_errname(got), got, want, ut_errname(want), line);
+  }
+  return ut_report(name, ok, why);
+}
+
+static inline long ut_check_ok(const char* name, long got, const char* expr, int line) {
+  char why[256];
+  if (got < 0)
+    chcore_snprintf(why, sizeof(why), "%s = %ld%s (line %d)", expr, got, ut_errname(got), line);
+  ut_report(name, got >= 0, why);
+  return got;
+}
+
+/* got must be one of want1, want2 (for calls whose error the ABI leaves
+ * open between two, e.g. -EINVAL or -ENOMEM for an absurd size). */
+static inline int ut_check_eq2(const char* name, long got, long want1, long want2, const char* expr,
+                               int line) {
+  char why[256];
+  int ok = got == want1 || got == want2;
+  if (!ok) {
+    chcore_snprintf(why, sizeof(why), "%s = %ld%s, expected %ld%s or %ld%s (line %d)", expr, got,
+                    ut_errname(got), want1, ut_errname(want1), want2, ut_errname(want2), line);
+  }
+  return ut_report(name, ok, why);
+}
+
+/* cond must hold. */
+#define UT_TRUE(name, cond) ut_check((name), !!(cond), #cond, __LINE__)
+/* got == want, both as long. */
+#define UT_EQ(name, got, want) ut_check_eq((name), (long)(got), (long)(want), #got, __LINE__)
+/* got is the error -E<err> (pass the positive CHCORE_E* number). */
+#define UT_ERR(name, got, err) ut_check_eq((name), (long)(got), -(long)(err), #got, __LINE__)
+#define UT_ERR2(name, got, err1, err2) \
+  ut_check_eq2((name), (long)(got), -(long)(err1), -(long)(err2), #got, __LINE__)
+/* got >= 0 (a slot, a size, ...); evaluates to got. */
+#define UT_OK(name, got) ut_check_ok((name), (long)(got), #got, __LINE__)
+
+/* A failure found without a single expression to show. */
+static inline void ut_fail(const char* name, const char* fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline void ut_fail(const char* name, const char* fmt, ...) {
+  char why[256];
+  va_list ap;
+  va_start(ap, fmt);
+  chcore_vsnprintf(why, sizeof(why), fmt, ap);
+  va_end(ap);
+  ut_report(name, 0, why);
+}
+
+/* Prints the summary; returns the exit status for main. */
+static inline int ut_finish(void) {
+  chcore_printf("%d passed, %d failed\n", ut_passed, ut_failed);
+  return ut_failed == 0 && ut_passed > 0 ? 0 : 1;
+}
+
+#endif
