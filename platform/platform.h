@@ -49,4 +49,42 @@ bool discover(PhysAddr boot_arg, MachineInfo* out, const char** why);
 // entry point appropriate to the platform's method (PSCI or spin table).
 bool cpu_start(u32 cpu, u64 mpidr, PhysAddr psci_entry, PhysAddr spin_entry);
 
+// --- Interrupts (docs/interrupts.md) ----------------------------------------
+// Interrupt numbers are the board's: GIC INTIDs on virt (0-15 SGIs, 16-31
+// PPIs, 32-1019 SPIs), the local controller's source bits plus virtual IPI
+// numbers on raspi3. All fit below kMaxIrqs. None of these functions takes
+// a lock; each touches only this CPU's interface or a write-only trigger.
+
+enum class IpiKind : u32 { Reschedule = 0, Stop = 1, Call = 2 };
+inline constexpr u32 kIpiKinds = 3;
+inline constexpr u32 kIrqSpurious = 1023;
+inline constexpr u32 kMaxIrqs = 1024;
+
+// Once, on the boot CPU, after discover() and mm_init(): the distributor
+// (every shared interrupt disabled, routed to the boot CPU).
+void irq_init_boot();
+// On every CPU (the boot CPU included) before it unmasks interrupts: this
+// CPU's interface; IPIs enabled, every other per-CPU interrupt disabled.
+void irq_init_this_cpu();
+// Acknowledges the highest-priority pending interrupt and returns its
+// number, or kIrqSpurious if none is pending.
+u32 irq_ack();
+// Ends the handling of an interrupt irq_ack() returned (not kIrqSpurious).
+void irq_eoi(u32 irq);
+// Per-CPU interrupts (PPIs, the local timer): on the calling CPU only.
+void irq_enable(u32 irq);
+void irq_disable(u32 irq);
+// The interrupt of the EL1 virtual timer (CNTV) on this board.
+u32 timer_irq();
+// Whether `irq` (as irq_ack() returned it) is an IPI, and which kind.
+bool irq_to_ipi(u32 irq, IpiKind* kind);
+// Sends `kind` to logical CPU `cpu`, which must have run irq_init_this_cpu()
+// (kern::g_per_cpu[cpu].mpidr is its affinity). Orders this CPU's earlier
+// memory writes before the interrupt. Several kinds may be pending at once;
+// the same kind sent twice before it is taken arrives once.
+void ipi_send(u32 cpu, IpiKind kind);
+// Wall-clock seconds since 1970-01-01 UTC, read once at boot; 0 if the
+// board has no real-time clock (the clock then starts at the epoch).
+u64 rtc_epoch_seconds();
+
 }  // namespace plat

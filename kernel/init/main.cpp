@@ -1,10 +1,13 @@
 // The boot CPU's path from head.S to the running system.
 #include "arch/aarch64/per_cpu.h"
 #include "arch/aarch64/smp.h"
+#include "arch/aarch64/timer.h"
 #include "init/image.h"
+#include "irq/irq.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
 #include "mm/mm.h"
+#include "sched/sched.h"
 #include "platform/platform.h"
 
 using namespace kern;
@@ -30,8 +33,13 @@ extern "C" [[noreturn]] void kernel_main(PhysAddr boot_arg, u64 entry_el) {
   printk("ChCore-Next on %s: memory %lu MiB, entered at EL%lu\n", plat::name(),
          g_machine.total_mem() >> 20, entry_el);
   mm_init(g_machine);
+  // Interrupts stay masked: the scheduler unmasks them when it starts.
+  irq_init_boot();
+  irq_init_this_cpu();
+  timer_init_this_cpu();
   u32 online = smp_boot(g_machine);
   printk("cpus online: %u\n", online);
+  sched_init_this_cpu();
 
   image_main();
 }

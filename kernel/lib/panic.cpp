@@ -1,6 +1,7 @@
 #include "lib/panic.h"
 
 #include "arch/aarch64/per_cpu.h"
+#include "irq/irq.h"
 #include "lib/format.h"
 #include "lib/printk.h"
 
@@ -36,6 +37,7 @@ void panic(const char* fmt, ...) {
   // Start at our caller: its return address, and the frame record it saved.
   const u64* own_record = static_cast<const u64*>(__builtin_frame_address(0));
   print_backtrace(reinterpret_cast<u64>(__builtin_return_address(0)) - 4, own_record[0]);
+  irq_stop_other_cpus();
   printk("KERNEL PANIC: system halted\n");
   system_halt(kExitPanic);
 }

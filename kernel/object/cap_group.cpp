@@ -48,23 +48,63 @@ Result<CapGroup*> cap_group_create(const char* name) {
   return g;
 }
 
+// The end of an exit, once no thread of the process is left on any CPU.
+static void finish_exit(CapGroup* g, i32 status) {
+  {
+    SpinGuard s(sched_lock());
+    sched_wake_all(&g->waiters, status);
+  }
+  sched_flush_kicks();
+  release_resources(g);
+}
+
 void cap_group_exit(CapGroup* g, i32 status) {
   Thread* self = current_thread();
-  GroupThreadList victims;
+  GroupThreadList stopped;
+  bool empty;
   {
     SpinGuard l(g->lock);
     if (g->state != ProcState::Running) return;  // the first status wins
     g->state = ProcState::Exited;
     g->exit_status = status;
     g->caps_open = false;
-    // Detach every thread; the caller deals with its own.
-    while (Thread* t = g->threads.pop_front())
-      if (t != self) victims.push_back(t);
+    // Stop every other thread. Those on no CPU are unlinked here; those
+    // running elsewhere are reaped by their CPU (thread_reap). The caller
+    // deals with its own thread.
+    for (Thread* t = g->threads.front(); t != nullptr;) {
+      Thread* next = g->threads.next(t);
+      if (t != self) {
+        bool reap_now;
+        {
+          SpinGuard s(sched_lock());
+          reap_now = sched_stop(t);
+        }
+        if (reap_now) {
+          g->threads.remove(t);
+          stopped.push_back(t);
+        }
+      }
+      t = next;
+    }
+    empty = g->threads.empty();
   }
-  while (Thread* t = victims.pop_front())
-    if (sched_remove(t)) obj_put(t);  // the scheduler's reference
-  sched_wake_all(&g->waiters, status);
-  release_resources(g);
+  sched_flush_kicks();
+  while (Thread* t = stopped.pop_front()) obj_put(t);  // the scheduler's references
+  if (empty) finish_exit(g, status);
+}
+
+void thread_reap(Thread* t) {
+  CapGroup* g = t->group;
+  bool last;
+  i32 status;
+  {
+    SpinGuard l(g->lock);
+    if (t->group_node.linked()) g->threads.remove(t);
+    last = g->threads.empty() && g->state == ProcState::Exited;
+    status = g->exit_status;
+  }
+  if (last) finish_exit(g, status);
+  obj_put(t);  // the scheduler's reference
 }
 
 void cap_group_destroy(CapGroup* g) {
@@ -79,7 +119,11 @@ void cap_group_destroy(CapGroup* g) {
   }
   if (running) release_resources(g);
   // Waiters hold no reference (see sys_wait_cap_group): wake them now.
-  sched_wake_all(&g->waiters, kStatusKilled);
+  {
+    SpinGuard s(sched_lock());
+    sched_wake_all(&g->waiters, kStatusKilled);
+  }
+  sched_flush_kicks();
   mm::kfree(g);
 }
 

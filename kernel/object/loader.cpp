@@ -1,6 +1,7 @@
 #include "object/loader.h"
 
 #include "arch/aarch64/sysreg.h"
+#include "arch/aarch64/timer.h"
 #include "lib/cpio.h"
 #include "lib/elf.h"
 #include "lib/printk.h"
@@ -171,19 +172,23 @@ i64 run_first_process(const char* path, const char* const* argv, u32 argc) {
     return -1;
   }
   CapGroup* g = r.value();
-  sched_run();
+  // This CPU works as an ordinary scheduling CPU meanwhile, and looks at the
+  // process every 10 ms when it has nothing to run.
+  for (;;) {
+    sched_run();
+    bool done;
+    {
+      SpinGuard l(g->lock);
+      done = g->state == ProcState::Exited && g->threads.empty();
+    }
+    if (done) break;
+    timer_set_deadline(timer_now() + ns_to_ticks(10'000'000));
+    asm volatile("msr daifclr, #2; wfi; msr daifset, #2" ::: "memory");
+  }
   i64 status;
-  bool exited;
   {
     SpinGuard l(g->lock);
-    exited = g->state == ProcState::Exited;
     status = g->exit_status;
-  }
-  if (!exited) {
-    // Without timers or interrupts nothing can wake a blocked thread.
-    printk("%s: every thread is blocked; giving up\n", path);
-    cap_group_exit(g, kStatusKilled);
-    status = -2;
   }
   obj_put(g);
   return status;

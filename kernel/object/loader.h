@@ -29,9 +29,9 @@ struct Ramdisk {
 };
 Ramdisk boot_ramdisk();
 
-// Runs `path` with `argv` as the first process, schedules until it has
-// exited, and returns its exit status (negative if killed). Prints a line
-// and returns -1 if it cannot start, -2 if every thread blocked for good.
+// Runs `path` with `argv` as the first process, schedules (on this CPU too)
+// until it has exited, and returns its exit status (negative if killed).
+// Prints a line and returns -1 if it cannot start.
 i64 run_first_process(const char* path, const char* const* argv, u32 argc);
 
 }  // namespace kern

@@ -2,6 +2,7 @@
 
 #include "lib/new.h"
 #include "lib/string.h"
+#include "arch/aarch64/per_cpu.h"
 #include "mm/kmalloc.h"
 #include "object/cap_group.h"
 #include "sched/sched.h"
@@ -23,6 +24,11 @@ Result<Thread*> thread_create(CapGroup* group, VirtAddr entry, VirtAddr stack, u
   t->ctx.sp = stack;
   t->ctx.spsr = kSpsrEl0t;
   t->tpidr_el0 = tls;
+  t->timer.heap_index = -1;
+  t->prio = kDefaultPriority;
+  t->affinity = kAnyCpu;
+  t->fp_cpu = ~0u;
+  t->cpu = static_cast<u32>(this_cpu()->cpu_id);
   t->tid = __atomic_fetch_add(&g_next_tid, 1, __ATOMIC_RELAXED);
   {
     SpinGuard g(group->lock);
@@ -42,14 +48,13 @@ void thread_start(Thread* t) { sched_start(t); }
 void thread_abort(Thread* t) {
   bool ours;
   {
-    SpinGuard g(t->group->lock);
-    // Unless the process exited meanwhile (which dropped the scheduler's
-    // reference already), the thread is still ours to take apart.
-    ours = t->group->state == ProcState::Running;
-    if (ours) t->group->threads.remove(t);
+    SpinGuard s(sched_lock());
+    // Unless the process exited meanwhile (which stopped and reaped it).
+    ours = t->state == ThreadState::Created;
+    if (ours) t->state = ThreadState::Exited;
   }
-  if (ours) obj_put(t);
-  obj_put(t);
+  if (ours) thread_reap(t);  // drops the scheduler's reference
+  obj_put(t);                // and the caller's
 }
 
 void thread_destroy(Thread* t) {

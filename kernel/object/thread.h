@@ -18,6 +18,17 @@ enum class ThreadState : u8 {
   Exited,    // will never run again
 };
 
+// A one-shot timer in a CPU's timer queue (sched/timer_queue.h).
+struct Timer {
+  u64 deadline;     // counter ticks (CNTVCT)
+  i32 heap_index;   // position in the queue's heap, -1 when not armed
+  u32 cpu;          // whose queue
+};
+
+inline constexpr u32 kNumPriorities = 32;  // 0 (lowest) .. 31
+inline constexpr u32 kDefaultPriority = 10;
+inline constexpr i32 kAnyCpu = -1;
+
 struct Thread : Object {
   // While the thread runs at EL0, SP_EL1 points just past `ctx`, so an
   // exception saves the user registers straight into it (vectors.S).
@@ -27,15 +38,33 @@ struct Thread : Object {
   CapGroup* group;  // holds a reference
   ThreadState state;
   u64 tid;
-  ListNode sched_node;  // run queue or wait queue
-  struct WaitQueue* waiting_on;  // while Blocked
   ListNode group_node;  // CapGroup::threads
+
+  // Scheduling state; all of it is protected by the scheduler lock
+  // (sched/sched.cpp), except `tid`, `prio` and `affinity` reads, which are
+  // benign races.
+  ListNode sched_node;           // run queue or wait queue
+  struct WaitQueue* waiting_on;  // while Blocked on a queue (nullptr: sleeping)
+  Timer timer;                   // timeout of the current block, if any
+  u32 prio;
+  i32 affinity;                  // kAnyCpu or the only CPU it may run on
+  u32 cpu;                       // CPU it runs on / last ran on
+  u32 fp_cpu;                    // CPU it last ran on with its FP/SIMD registers
+  bool on_cpu;                   // a CPU is executing it (or still switching away from it)
+  bool kill_pending;             // its process exited while it was on a CPU
+  u64 slice_end;                 // counter value when its time slice ends
+  i64 timeout_result;            // x0 when its block times out
+  // Futex wait: the key it waits on (see sched/futex.cpp).
+  const void* futex_space;
+  u64 futex_addr;
+  // set_tid_address: written with 0 and futex-woken when the thread exits.
+  VirtAddr clear_child_tid;
 };
 
 using ThreadList = KList(Thread, sched_node);
 using GroupThreadList = KList(Thread, group_node);
 
-// A queue of blocked threads.
+// A queue of blocked threads (protected by the scheduler lock).
 struct WaitQueue {
   ThreadList threads;
 };
@@ -47,6 +76,10 @@ struct WaitQueue {
 [[nodiscard]] Result<Thread*> thread_create(CapGroup* group, VirtAddr entry, VirtAddr stack,
                                             u64 arg, u64 tls);
 void thread_start(Thread* t);
+// Final step of a thread's exit, once no CPU runs it: unlinks it from its
+// process (finishing the process's exit if it was the last thread) and
+// drops the scheduler's reference.
+void thread_reap(Thread* t);
 // Undoes thread_create for a thread that never started (drops both references).
 void thread_abort(Thread* t);
 void thread_destroy(Thread* t);  // obj_put's last reference

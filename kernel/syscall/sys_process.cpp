@@ -5,6 +5,7 @@
 #include "mm/uaccess.h"
 #include "object/cap_group.h"
 #include "object/ref.h"
+#include "sched/futex.h"
 #include "sched/sched.h"
 #include "syscall/syscall.h"
 
@@ -47,11 +48,16 @@ extern "C" i64 sys_create_thread(u64 cg_slot, u64 entry, u64 stack, u64 arg, u64
 extern "C" i64 sys_thread_exit(u64, u64, u64, u64, u64, u64) {
   Thread* self = current_thread();
   CapGroup* g = self->group;
+  // set_tid_address: clear the word and wake one waiter (pthread_join).
+  if (self->clear_child_tid != 0) {
+    u32 zero = 0;
+    if (copy_to_user(self->clear_child_tid, &zero, sizeof(zero)).ok())
+      (void)futex_wake(g, self->clear_child_tid, 1);
+  }
   bool last;
   {
     SpinGuard l(g->lock);
-    if (g->state == ProcState::Running) g->threads.remove(self);
-    last = g->threads.empty();
+    last = g->threads.size() == 1;  // only this thread is left
   }
   if (last) cap_group_exit(g, 0);
   sched_exit_current();
@@ -83,7 +89,10 @@ extern "C" i64 sys_wait_cap_group(u64 cg_slot, u64, u64, u64, u64, u64) {
     obj_put(g);
     return status;
   }
-  sched_block_prepare(&g->waiters);
+  {
+    SpinGuard s(sched_lock());
+    (void)sched_block_prepare(&g->waiters, 0, 0);  // no timeout: cannot fail
+  }
   g->lock.unlock();
   obj_put(g);
   schedule();

@@ -1,11 +1,14 @@
 // QEMU virt: PL011 at 0x09000000, everything else from the device tree,
-// secondary CPUs through PSCI (conduit named by the device tree).
+// secondary CPUs through PSCI (conduit named by the device tree). The
+// interrupt controller is in irq.cpp.
 #include "platform/platform.h"
 
 #include "lib/fdt.h"
 #include "lib/printk.h"
 #include "mm/kmap.h"
 #include "platform/common/pl011.h"
+#include "platform/common/pl031.h"
+#include "platform/qemu-virt/board.h"
 
 namespace plat {
 
@@ -16,6 +19,7 @@ constexpr u64 kPsciCpuOn64 = 0xc4000003;
 
 Pl011 g_uart;
 kern::fdt::PsciMethod g_psci = kern::fdt::PsciMethod::None;
+u64 g_boot_epoch_seconds = 0;  // the PL031's reading in discover()
 
 void console_putc(char c) { g_uart.putc(c); }
 }  // namespace
@@ -79,8 +83,20 @@ bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
     return false;
   }
   g_psci = bi.psci;
+  if (!virt::irq_discover(tree, why)) return false;
+  // The real-time clock is optional: without one the clock starts at 1970.
+  // discover() runs on the boot page tables, which map all device memory.
+  i32 rtc;
+  PhysAddr rtc_base;
+  u64 rtc_size;
+  if (tree.find_compatible("arm,pl031", &rtc) == kern::fdt::Error::Ok &&
+      tree.reg(rtc, 0, &rtc_base, &rtc_size) == kern::fdt::Error::Ok &&
+      virt::in_device_map(rtc_base, rtc_size))
+    g_boot_epoch_seconds = pl031_read_seconds(reinterpret_cast<u64>(kern::pa_to_kva(rtc_base)));
   return true;
 }
+
+u64 rtc_epoch_seconds() { return g_boot_epoch_seconds; }
 
 bool cpu_start(u32 cpu, u64 mpidr, PhysAddr psci_entry, PhysAddr) {
   if (g_psci == kern::fdt::PsciMethod::None) return false;

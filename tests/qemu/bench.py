@@ -22,20 +22,31 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 
-# name -> (description, instruction bound or None)
+# name -> (description, instruction bound or None, where it runs)
+# "kernel": kbench.img, selected by the semihosting command line;
+# "user": /tests/bench_sched run as the first process of ktest.img.
 BENCHMARKS = {
-    "null_syscall": ("null system call round trip from EL0, user loop included", 70),
-    "buddy_alloc_free": ("buddy allocator: order-0 alloc + free", None),
-    "kmalloc_free": ("kmalloc(64) + kfree", None),
-    "page_fault_anon": ("first touch of an anonymous page from EL0 (fault, zeroed page, map)", None),
+    "null_syscall": ("null system call round trip from EL0, user loop included", 70, "kernel"),
+    "buddy_alloc_free": ("buddy allocator: order-0 alloc + free", None, "kernel"),
+    "kmalloc_free": ("kmalloc(64) + kfree", None, "kernel"),
+    "page_fault_anon": ("first touch of an anonymous page from EL0 (fault, zeroed page, map)",
+                        None, "kernel"),
+    "yield_roundtrip": ("two threads on one CPU: yield there and back", 500, "user"),
+    "thread_create_join": ("create a thread (own stack) and join it through a futex", 10000,
+                           "user"),
 }
 
-LINE = re.compile(r"^BENCH (\S+) (\d+) ")
+LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
 
 
 def run_once(plat, image, name, icount, timeout):
     extra = ["-icount", "shift=0"] if icount else []
-    argv = qemu.qemu_command(plat, image, semihosting_args=[name], extra=extra)
+    if BENCHMARKS[name][2] == "user":
+        image = os.path.join(os.path.dirname(image), "ktest.img")
+        args = ["exec", "/tests/bench_sched", name]
+    else:
+        args = [name]
+    argv = qemu.qemu_command(plat, image, semihosting_args=args, extra=extra)
     try:
         out = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, timeout=timeout, text=True,
@@ -69,7 +80,7 @@ def main():
     for n in names:
         insns = run_once(args.plat, args.image, n, True, args.timeout)
         ns = run_once(args.plat, args.image, n, False, args.timeout)
-        desc, bound = BENCHMARKS[n]
+        desc, bound, _ = BENCHMARKS[n]
         verdict = ""
         if bound is not None:
             ok = insns <= bound

@@ -115,6 +115,13 @@ def qemu_command(plat, image, smp=None, mem=None, semihosting_args=None,
         argv += ["-cpu", board["cpu"]]
     argv += ["-smp", str(smp), "-m", f"{mem}M"]
     argv += board["extra"]
+    # With more virtual CPUs than host cores, multi-threaded TCG lets a vCPU
+    # spin for a whole host time slice on a lock whose holder's host thread
+    # is descheduled (yield and wfe are no-ops under MTTCG): a 4-CPU guest on
+    # a 2-core host then runs lock-heavy work a hundred times slower.
+    # Round-robin single-threaded TCG has no such problem. -icount implies it.
+    if smp > (os.cpu_count() or 1) and "-icount" not in extra:
+        argv += ["-accel", "tcg,thread=single"]
     argv += ["-kernel", str(image)]
 
     if interactive:

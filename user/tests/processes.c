@@ -128,11 +128,17 @@ static void worker(void* arg) {
   unsigned long tls;
   __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tls));
   w->tls_seen = tls;
+  /* All on one CPU, so that each yield hands the CPU to another worker. */
+  chcore_sys_set_affinity(CHCORE_THREAD_SELF, 0);
+  /* Other threads ran between two of our rounds (on this CPU after our
+   * yield, or in parallel on another) if the shared counter moved by more
+   * than our own increment. */
+  unsigned long prev = 0;
   for (int i = 0; i < ROUNDS; i++) {
-    unsigned long before = __atomic_fetch_add(&counter, 1, __ATOMIC_SEQ_CST) + 1;
+    unsigned long mine = __atomic_fetch_add(&counter, 1, __ATOMIC_SEQ_CST) + 1;
+    if (i > 0 && mine != prev + 1) __atomic_fetch_add(&interleaved, 1, __ATOMIC_RELAXED);
+    prev = mine;
     chcore_sys_yield();
-    if (__atomic_load_n(&counter, __ATOMIC_SEQ_CST) != before)
-      __atomic_fetch_add(&interleaved, 1, __ATOMIC_RELAXED);
   }
   __atomic_fetch_add(&finished, 1, __ATOMIC_SEQ_CST);
 }

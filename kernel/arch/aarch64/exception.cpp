@@ -4,6 +4,7 @@
 #include "arch/aarch64/extable.h"
 #include "arch/aarch64/per_cpu.h"
 #include "arch/aarch64/sysreg.h"
+#include "irq/irq.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
 #include "mm/uaccess.h"
@@ -35,6 +36,7 @@ void report_kernel_exception(const ArchContext& f, u64 esr_val, u64 far, Excepti
     printk("\n");
   }
   print_backtrace(f.elr, f.x[29]);
+  irq_stop_other_cpus();
 }
 
 }  // namespace kern
@@ -59,6 +61,12 @@ bool is_abort(u32 ec) {
 }  // namespace
 
 extern "C" ArchContext* handle_kernel_exception(ArchContext* frame, u64 kind) {
+  // An interrupt while the kernel ran with IRQs unmasked (on SP_EL1; the
+  // kernel never runs on SP_EL0, so el1t_irq stays a panic).
+  if (kind == static_cast<u64>(ExceptionOrigin::El1) + static_cast<u64>(ExceptionKind::Irq)) {
+    irq_handle();
+    return frame;
+  }
   u64 esr_val = read_sysreg(esr_el1);
   u64 far = read_sysreg(far_el1);
   if ((kind & 3) == static_cast<u64>(ExceptionKind::Sync) &&
@@ -74,7 +82,8 @@ extern "C" ArchContext* handle_kernel_exception(ArchContext* frame, u64 kind) {
       return frame;
     }
   }
-  // No interrupt controller is driven yet, so any interrupt is unexpected.
+  // FIQs are never configured (every interrupt is an IRQ) and SErrors are
+  // fatal.
   report_kernel_exception(*frame, esr_val, far, static_cast<ExceptionKind>(kind & 3));
   printk("KERNEL PANIC: system halted\n");
   system_halt(kExitPanic);
@@ -85,11 +94,17 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
   u64 far = read_sysreg(far_el1);
   auto k = static_cast<ExceptionKind>(kind & 3);
   bool aarch32 = (kind & ~3ull) == static_cast<u64>(ExceptionOrigin::El0Aarch32);
+  if (k == ExceptionKind::Irq) {
+    // Not the thread's doing, whatever state it runs in.
+    irq_handle();
+    return irq_exit_to_user(ctx);
+  }
   if (k != ExceptionKind::Sync && !aarch32) {
-    // No interrupt sources are enabled yet: an interrupt here is a kernel bug.
+    // FIQ (never configured) or SError: a kernel or hardware bug.
     report_kernel_exception(*ctx, esr_val, far, k);
     system_halt(kExitPanic);
   }
+  if (!aarch32 && esr::ec(esr_val) == esr::kFpAccess && sched_fp_trap()) return ctx;
   if (!aarch32 && is_abort(esr::ec(esr_val))) {
     VmSpace* vs = current_vmspace();
     if (vs != nullptr && vs->handle_fault(fault_info(esr_val, far)).ok()) return ctx;

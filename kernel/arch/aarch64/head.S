@@ -16,6 +16,9 @@
 #define HCR_EL2_RW (1 << 31)
 #define SCTLR_EL1_RES1 0x30d00800
 #define SPSR_EL1H_MASKED 0x3c5
+#define ID_AA64PFR0_GIC_SHIFT 24
+#define ICC_SRE_EL2_SRE (1 << 0)
+#define ICC_SRE_EL2_ENABLE (1 << 3)
 
 .section .text.head, "ax"
 .global _start
@@ -120,7 +123,23 @@ drop_to_el1:
 	msr	vpidr_el2, x0
 	mrs	x0, mpidr_el1
 	msr	vmpidr_el2, x0
-	ldr	x0, =SCTLR_EL1_RES1	/* MMU and caches off at EL1 */
+	/* A GICv3 CPU interface with system registers (ID_AA64PFR0_EL1.GIC
+	 * nonzero; QEMU reports it only when a GICv3 is attached): EL2 uses
+	 * the system-register interface itself (ICC_SRE_EL2.SRE) and lets EL1
+	 * enable it (ICC_SRE_EL2.Enable; otherwise EL1 accesses to
+	 * ICC_SRE_EL1 trap to EL2, where nothing handles them). The virtual
+	 * CPU interface stays off (ICH_HCR_EL2.En = 0). Without the interface
+	 * (GICv2, raspi3) these registers do not exist and are not touched. */
+	mrs	x0, id_aa64pfr0_el1
+	ubfx	x0, x0, #ID_AA64PFR0_GIC_SHIFT, #4
+	cbz	x0, 2f
+	mrs	x0, icc_sre_el2
+	orr	x0, x0, #ICC_SRE_EL2_SRE
+	orr	x0, x0, #ICC_SRE_EL2_ENABLE
+	msr	icc_sre_el2, x0
+	isb
+	msr	ich_hcr_el2, xzr
+2:	ldr	x0, =SCTLR_EL1_RES1	/* MMU and caches off at EL1 */
 	msr	sctlr_el1, x0
 	mov	x0, #SPSR_EL1H_MASKED
 	msr	spsr_el2, x0

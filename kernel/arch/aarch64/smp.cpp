@@ -1,12 +1,16 @@
 // Per-CPU data, CPU stacks, and bringing up the secondary CPUs.
 #include "arch/aarch64/smp.h"
 
+#include "arch/aarch64/irqflags.h"
 #include "arch/aarch64/per_cpu.h"
 #include "arch/aarch64/sysreg.h"
+#include "arch/aarch64/timer.h"
+#include "irq/irq.h"
 #include "lib/printk.h"
 #include "lib/spinlock.h"
 #include "mm/kmap.h"
 #include "mm/mm.h"
+#include "sched/sched.h"
 #include "platform/platform.h"
 
 namespace kern {
@@ -52,11 +56,12 @@ static u32 g_online = 0;
 extern "C" [[noreturn]] void secondary_main(u64 cpu) {
   percpu_init_this_cpu(static_cast<u32>(cpu));
   mm_init_secondary();
+  irq_init_this_cpu();
+  timer_init_this_cpu();
   g_per_cpu[cpu].online = 1;
   __atomic_fetch_add(&g_online, 1, __ATOMIC_RELEASE);
-  // Nothing to schedule yet: sleep. Interrupts are masked, so nothing wakes
-  // us; the scheduler issue turns this into the idle thread.
-  halt_forever();
+  sched_init_this_cpu();
+  cpu_idle_loop();
 }
 
 u32 smp_boot(const plat::MachineInfo& mi) {

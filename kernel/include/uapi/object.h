@@ -39,6 +39,25 @@
 #define CHCORE_CAP_INFO_TYPE(v) ((v)&0xff)
 #define CHCORE_CAP_INFO_RIGHTS(v) (((v) >> 8) & 0xff)
 
+/* Threads: set_affinity/get_affinity/set_priority take a thread slot, or
+ * CHCORE_THREAD_SELF for the calling thread. */
+#define CHCORE_THREAD_SELF (~0ul)
+#define CHCORE_CPU_ANY (-1)
+#define CHCORE_PRIO_MIN 0
+#define CHCORE_PRIO_DEFAULT 10
+#define CHCORE_PRIO_MAX 31
+
+/* Clocks and futexes: Linux's numbers, so that the libc's calls pass through. */
+#define CHCORE_CLOCK_REALTIME 0
+#define CHCORE_CLOCK_MONOTONIC 1
+#define CHCORE_TIMER_ABSTIME 1
+#define CHCORE_FUTEX_WAIT 0
+#define CHCORE_FUTEX_WAKE 1
+#define CHCORE_FUTEX_REQUEUE 3
+#define CHCORE_FUTEX_CMP_REQUEUE 4
+#define CHCORE_FUTEX_PRIVATE_FLAG 128
+#define CHCORE_FUTEX_CLOCK_REALTIME 256
+
 /* Limits. */
 #define CHCORE_PUTSTR_MAX 4096     /* putstr writes at most this many bytes per call */
 #define CHCORE_NAME_MAX 32         /* process names, including the NUL */

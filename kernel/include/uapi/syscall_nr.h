@@ -34,6 +34,15 @@
   X(18, get_free_mem, 0)         \
   X(19, wait_cap_group, 1)       \
   X(20, cap_info, 1)             \
+  X(21, futex, 6)                \
+  X(22, set_tid_address, 1)      \
+  X(23, clock_gettime, 2)        \
+  X(24, clock_nanosleep, 4)      \
+  X(25, get_cpu, 0)              \
+  X(26, set_affinity, 2)         \
+  X(27, get_affinity, 1)         \
+  X(28, set_priority, 2)         \
+  X(29, gettid, 0)               \
   X(60, test_echo, 6)            \
   X(61, test_exit, 2)
 

@@ -1,0 +1,23 @@
+// Per-CPU timer queues: binary min-heaps ordered by deadline, so arming,
+// cancelling and expiring a timer cost O(log n) however many threads sleep.
+// Protected by the scheduler lock (sched/sched.h).
+#pragma once
+#include "lib/result.h"
+#include "object/thread.h"
+
+namespace kern {
+
+// Gives `cpu`'s queue its initial capacity at boot, so that the first
+// sleeps do not allocate (and leak checks see a steady state).
+void timer_queue_init(u32 cpu);
+// Arms `t` on CPU `cpu`'s queue with the given deadline (counter ticks).
+// Err::NoMem if the heap cannot grow.
+[[nodiscard]] Status timer_queue_arm(Timer* t, u32 cpu, u64 deadline);
+// Disarms it (no-op if not armed).
+void timer_queue_cancel(Timer* t);
+// The earliest deadline on `cpu`'s queue, or ~0 if empty.
+u64 timer_queue_next(u32 cpu);
+// Removes and returns the earliest timer if its deadline is <= now, else nullptr.
+Timer* timer_queue_pop_expired(u32 cpu, u64 now);
+
+}  // namespace kern

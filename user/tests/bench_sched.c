@@ -1,0 +1,83 @@
+/* Scheduling benchmarks for ./chbuild bench: prints
+ *   BENCH <name> <hundredths of a ns per op>
+ * measured with the virtual counter (under -icount shift=0: instructions). */
+#include <chcore/print.h>
+#include <chcore/string.h>
+#include <chcore/syscall.h>
+#include "uthread.h"
+
+static unsigned long counter(void) {
+  unsigned long v;
+  __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
+  return v;
+}
+static unsigned long freq(void) {
+  unsigned long v;
+  __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
+  return v;
+}
+static void report(const char* name, unsigned long ticks, unsigned long ops) {
+  unsigned long f = freq();
+  unsigned long centi = ticks / f * 100000000000ul + ticks % f * 100000000000ul / f;
+  chcore_printf("BENCH %s %lu\n", name, centi / ops);
+}
+
+#define YIELDS 20000
+static volatile int go;
+static void yielder(void* arg) {
+  (void)arg;
+  while (!go) chcore_sys_yield();
+  for (int i = 0; i < YIELDS; i++) chcore_sys_yield();
+}
+
+static void nothing(void* arg) { (void)arg; }
+
+int main(int argc, char** argv) {
+  const char* only = argc > 1 ? argv[1] : "";
+  if (!only[0] || !strcmp(only, "yield_roundtrip")) {
+    /* Two threads pinned to one CPU: each yield switches to the other, so
+     * one round trip is two yields. */
+    chcore_sys_set_affinity(CHCORE_THREAD_SELF, 0);
+    struct ut_thread t;
+    go = 0;
+    ut_thread_start(&t, yielder, 0);
+    chcore_sys_set_affinity((unsigned long)t.slot, 0);
+    chcore_sys_yield();
+    go = 1;
+    unsigned long t0 = counter();
+    for (int i = 0; i < YIELDS; i++) chcore_sys_yield();
+    unsigned long t1 = counter();
+    ut_thread_join(&t);
+    report("yield_roundtrip", t1 - t0, YIELDS);
+    chcore_sys_set_affinity(CHCORE_THREAD_SELF, CHCORE_CPU_ANY);
+  }
+  if (!only[0] || !strcmp(only, "thread_create_join")) {
+    /* Create a thread on a cached stack (as a thread library reuses stacks)
+     * and join it through set_tid_address + futex, as pthread_join does. */
+    enum { N = 500 };
+    unsigned long stack;
+    long pmo = chcore_map_anon(UT_STACK_SIZE, CHCORE_PMO_ANONYMOUS,
+                               CHCORE_PROT_READ | CHCORE_PROT_WRITE, &stack);
+    if (pmo < 0) return 1;
+    static struct ut_thread t;
+    struct ut_thread_start* s = (struct ut_thread_start*)(stack + UT_STACK_SIZE - sizeof(*s));
+    s->fn = ut_thread_body;
+    s->arg = &t;
+    t.fn = nothing;
+    unsigned long t0 = counter();
+    for (int i = 0; i < N; i++) {
+      t.tid_word = 1;
+      long slot = chcore_sys_create_thread(CHCORE_SLOT_SELF, (unsigned long)__chcore_thread_entry,
+                                           (unsigned long)s & ~15ul, (unsigned long)s, 0);
+      if (slot < 0) return 1;
+      unsigned v;
+      while ((v = __atomic_load_n(&t.tid_word, __ATOMIC_ACQUIRE)) != 0)
+        chcore_sys_futex((unsigned long)&t.tid_word, CHCORE_FUTEX_WAIT | CHCORE_FUTEX_PRIVATE_FLAG,
+                         v, 0, 0, 0);
+      chcore_sys_revoke_cap((unsigned long)slot, CHCORE_REVOKE_SELF);
+    }
+    report("thread_create_join", counter() - t0, N);
+  }
+  chcore_printf("BENCH done\n");
+  return 0;
+}
