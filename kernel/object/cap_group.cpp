@@ -50,12 +50,14 @@ Result<CapGroup*> cap_group_create(const char* name) {
 
 // The end of an exit, once no thread of the process is left on any CPU.
 static void finish_exit(CapGroup* g, i32 status) {
+  // Free everything first: a waiter that wakes up (on another CPU) must find
+  // the memory already returned.
+  release_resources(g);
   {
     SpinGuard s(sched_lock());
     sched_wake_all(&g->waiters, status);
   }
   sched_flush_kicks();
-  release_resources(g);
 }
 
 void cap_group_exit(CapGroup* g, i32 status) {

@@ -1,5 +1,6 @@
 #include "object/loader.h"
 
+#include "arch/aarch64/irqflags.h"
 #include "arch/aarch64/sysreg.h"
 #include "arch/aarch64/timer.h"
 #include "lib/cpio.h"
@@ -183,7 +184,7 @@ i64 run_first_process(const char* path, const char* const* argv, u32 argc) {
     }
     if (done) break;
     timer_set_deadline(timer_now() + ns_to_ticks(10'000'000));
-    asm volatile("msr daifclr, #2; wfi; msr daifset, #2" ::: "memory");
+    arch::wait_for_interrupt();
   }
   i64 status;
   {

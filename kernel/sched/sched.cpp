@@ -1,5 +1,6 @@
 #include "sched/sched.h"
 
+#include "arch/aarch64/irqflags.h"
 #include "arch/aarch64/per_cpu.h"
 #include "arch/aarch64/sysreg.h"
 #include "arch/aarch64/timer.h"
@@ -266,7 +267,7 @@ void schedule_locked() TA_NO_THREAD_SAFETY_ANALYSIS {
       next->state = ThreadState::Running;
       next->on_cpu = true;
       next->cpu = me;
-      next->slice_end = arch::counter() + g_slice_ticks;
+      next->slice_end = timer_now() + g_slice_ticks;
       cpu->current = next;
       // FP/SIMD: usable at once if these registers still hold exactly this
       // thread's state (it was the last to load them here and has run
@@ -314,7 +315,7 @@ void sched_yield_current() TA_NO_THREAD_SAFETY_ANALYSIS {
     other->state = ThreadState::Running;
     other->on_cpu = true;
     other->cpu = me;
-    other->slice_end = arch::counter() + g_slice_ticks;
+    other->slice_end = timer_now() + g_slice_ticks;
     this_cpu()->current = other;
     rq.need_resched = false;
     set_fp_access(rq, rq.fp_owner == other && other->fp_cpu == me);
@@ -333,7 +334,9 @@ void cpu_idle_loop() {
     sched_run();
     // Nothing to run: sleep until an interrupt (timer, IPI) brings work.
     // Idle CPUs must wfi, not spin: spinning vCPUs slow the others down.
-    asm volatile("msr daifclr, #2; wfi; msr daifset, #2" ::: "memory");
+    // wfi runs with interrupts masked (a pending one still wakes it), so an
+    // IPI that arrives just before cannot be lost.
+    arch::wait_for_interrupt();
   }
 }
 
@@ -468,7 +471,7 @@ void timer_tick() {
   {
     SpinGuard g(g_sched_lock);
     u32 me = this_cpu_id();
-    u64 now = arch::counter();
+    u64 now = timer_now();
     g_programmed[me] = 0;  // the handler masked it
     while (Timer* tm = timer_queue_pop_expired(me, now)) {
       Thread* t = reinterpret_cast<Thread*>(reinterpret_cast<u8*>(tm) - __builtin_offsetof(Thread, timer));

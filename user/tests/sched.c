@@ -3,6 +3,7 @@
 #define UT_SUITE "sched"
 #include "utest.h"
 #include "uthread.h"
+#include <chcore/launch.h>
 
 static volatile unsigned long spins;
 static volatile int stop;
@@ -191,7 +192,29 @@ static void test_monotonic(void) {
   UT_TRUE("monotonic_across_cpus", !backwards);
 }
 
+/* exit_group while sibling threads spin on other CPUs: they are stopped
+ * (the CPUs running them are interrupted), the status arrives, and every
+ * page comes back. */
+static void test_exit_while_running(void) {
+  long before = 0;
+  /* The first cycle is a warm-up: this process's own tables grow once. */
+  for (int i = 0; i < 6; i++) {
+    if (i == 1) before = chcore_sys_get_free_mem();
+    const char* argv[] = {"/tests/spin_exit", 0};
+    long child = chcore_spawn_path("/tests/spin_exit", argv, 0);
+    if (!UT_TRUE("spawn", child >= 0)) return;
+    UT_EQ("exit_status", chcore_wait(child), 7);
+  }
+  long after = chcore_sys_get_free_mem();
+  for (int i = 0; i < 50 && after != before; i++) {
+    ut_sleep_ns(2000000);
+    after = chcore_sys_get_free_mem();
+  }
+  UT_EQ("no_memory_left_behind", after, before);
+}
+
 int main(void) {
+  test_exit_while_running();
   test_preemption();
   test_parallelism();
   test_affinity();
