@@ -47,11 +47,6 @@ void timer_cancel() {
   arch::isb();
 }
 
-u64 timer_now() {
-  arch::isb();
-  return read_sysreg(cntvct_el0);
-}
-
 u64 timer_freq() { return arch::counter_freq(); }
 
 u64 ns_to_ticks(u64 ns) { return ns_to_ticks_at(ns, timer_freq()); }
