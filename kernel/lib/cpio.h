@@ -18,13 +18,7 @@
 // The archive ends with an entry named "TRAILER!!!".
 #pragma once
 
-#ifndef CHCORE_LIB_FIXED_TYPES
-#define CHCORE_LIB_FIXED_TYPES
-typedef __UINT8_TYPE__ chcore_u8;
-typedef __UINT16_TYPE__ chcore_u16;
-typedef __UINT32_TYPE__ chcore_u32;
-typedef __UINT64_TYPE__ chcore_u64;
-#endif
+#include "ctypes.h"
 
 #ifdef __cplusplus
 extern "C" {

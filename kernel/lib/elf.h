@@ -14,13 +14,7 @@
 // segments and all other program headers (PT_NOTE, PT_TLS, ...) are ignored.
 #pragma once
 
-#ifndef CHCORE_LIB_FIXED_TYPES
-#define CHCORE_LIB_FIXED_TYPES
-typedef __UINT8_TYPE__ chcore_u8;
-typedef __UINT16_TYPE__ chcore_u16;
-typedef __UINT32_TYPE__ chcore_u32;
-typedef __UINT64_TYPE__ chcore_u64;
-#endif
+#include "ctypes.h"
 
 #ifdef __cplusplus
 extern "C" {
