@@ -14,7 +14,11 @@ extern "C" [[noreturn]] void halt_forever();
 void image_main() {
   const char* argv[] = {CHCORE_INIT_PROGRAM};
   i64 status = kern::run_first_process(argv[0], argv, 1);
-  kern::printk("%s exited with status %ld; the system is idle\n", argv[0], status);
+  if (status >= 0 && CHCORE_WIFEXITED(status))
+    kern::printk("%s exited with status %ld; the system is idle\n", argv[0],
+                 CHCORE_WEXITSTATUS(status));
+  else
+    kern::printk("%s ended (wait status %ld); the system is idle\n", argv[0], status);
   halt_forever();
 }
 

@@ -123,7 +123,7 @@ void cap_group_destroy(CapGroup* g) {
   // Waiters hold no reference (see sys_wait_cap_group): wake them now.
   {
     SpinGuard s(sched_lock());
-    sched_wake_all(&g->waiters, kStatusKilled);
+    sched_wake_all(&g->waiters, kStatusDestroyed);
   }
   sched_flush_kicks();
   mm::kfree(g);

@@ -18,8 +18,11 @@ namespace kern {
 
 enum class ProcState : u8 { Running, Exited };
 
-// A user fault kills the process with this status (as SIGSEGV would).
-inline constexpr i32 kStatusKilled = -11;
+// Wait statuses (uapi/object.h): a user fault kills the process as SIGSEGV
+// would; a process torn down before it exited reads as SIGKILL.
+inline constexpr i32 kStatusKilled = CHCORE_SIGSEGV;
+inline constexpr i32 kStatusDestroyed = CHCORE_SIGKILL;
+inline constexpr i32 exit_status_of(i64 code) { return CHCORE_WSTATUS_EXITED(static_cast<i32>(code)); }
 
 struct CapGroup : Object {
   CapTable caps;
@@ -31,7 +34,7 @@ struct CapGroup : Object {
   // Protects the fields below. Lock order: CapGroup::lock -> scheduler lock.
   SpinLock lock;
   ProcState state TA_GUARDED(lock);
-  i32 exit_status TA_GUARDED(lock);
+  i32 exit_status TA_GUARDED(lock);  // a wait status (see uapi/object.h)
   GroupThreadList threads TA_GUARDED(lock);  // threads that have not exited
   WaitQueue waiters;  // blocked in wait_cap_group (scheduler lock)
 
@@ -46,7 +49,8 @@ struct CapGroup : Object {
 [[nodiscard]] Result<CapGroup*> cap_group_create(const char* name);
 void cap_group_destroy(CapGroup* g);  // obj_put's last reference
 
-// Ends the process with `status` (see above). The first status wins. Does
+// Ends the process with wait status `status` (exit_status_of(code), or
+// kStatusKilled). The first status wins. Does
 // not switch threads: if the caller's own thread was in the process, it is
 // marked exited and the caller must schedule().
 void cap_group_exit(CapGroup* g, i32 status);

@@ -30,7 +30,7 @@ struct Ramdisk {
 Ramdisk boot_ramdisk();
 
 // Runs `path` with `argv` as the first process, schedules (on this CPU too)
-// until it has exited, and returns its exit status (negative if killed).
+// until it has exited, and returns its wait status (uapi/object.h).
 // Prints a line and returns -1 if it cannot start.
 i64 run_first_process(const char* path, const char* const* argv, u32 argc);
 

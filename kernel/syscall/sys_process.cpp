@@ -65,7 +65,7 @@ extern "C" i64 sys_thread_exit(u64, u64, u64, u64, u64, u64) {
 }
 
 extern "C" i64 sys_exit_group(u64 code, u64, u64, u64, u64, u64) {
-  cap_group_exit(current_group(), static_cast<i32>(code));
+  cap_group_exit(current_group(), exit_status_of(static_cast<i64>(code)));
   sched_exit_current();
   schedule();
 }

@@ -6,6 +6,7 @@
 #include "lib/printk.h"
 #include "object/loader.h"
 #include "tests/ktest.h"
+#include "uapi/object.h"
 
 using namespace kern;
 
@@ -38,9 +39,14 @@ static bool selected(const char* name, const char* sel) {
     semihosting::exit(127);
   }
   i64 status = run_first_process(argv[0], argv, argc);
-  printk("[exec] %s exited with status %ld\n", argv[0], status);
-  // Exit codes as a shell reports them: 0-255, 128 + signal for a kill.
-  semihosting::exit(status >= 0 ? static_cast<int>(status & 0xff) : 128 + static_cast<int>(-status & 0x7f));
+  if (status < 0) semihosting::exit(127);  // could not start
+  // Exit codes as a shell reports them: the code, or 128 + signal.
+  if (CHCORE_WIFEXITED(status)) {
+    printk("[exec] %s exited with status %ld\n", argv[0], CHCORE_WEXITSTATUS(status));
+    semihosting::exit(static_cast<int>(CHCORE_WEXITSTATUS(status)));
+  }
+  printk("[exec] %s was killed (signal %ld)\n", argv[0], CHCORE_WTERMSIG(status));
+  semihosting::exit(128 + static_cast<int>(CHCORE_WTERMSIG(status)));
 }
 
 void image_main() {

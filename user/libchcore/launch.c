@@ -350,5 +350,9 @@ long chcore_spawn_path(const char* path, const char* const argv[], const char* c
 long chcore_wait(long cg_slot) {
   long status = chcore_sys_wait_cap_group((unsigned long)cg_slot);
   release(cg_slot);
-  return status;
+  if (status < 0) return status;  /* -errno */
+  /* Decode the wait status: the exit code, or minus the signal number of a
+   * fault that killed it (so -11 for a segmentation fault). */
+  if (CHCORE_WIFEXITED(status)) return CHCORE_WEXITSTATUS(status);
+  return -(long)CHCORE_WTERMSIG(status);
 }

@@ -58,6 +58,17 @@
 #define CHCORE_FUTEX_PRIVATE_FLAG 128
 #define CHCORE_FUTEX_CLOCK_REALTIME 256
 
+/* wait_cap_group returns a status encoded as Linux's wait() does, so that it
+ * is never negative (negative values are errors): a process that exited has
+ * its exit code (8 bits) in bits 8-15; one killed by a fault has the number
+ * of the equivalent signal in bits 0-6 (11, SIGSEGV). */
+#define CHCORE_WIFEXITED(s) (((s)&0x7f) == 0)
+#define CHCORE_WEXITSTATUS(s) (((s) >> 8) & 0xff)
+#define CHCORE_WTERMSIG(s) ((s)&0x7f)
+#define CHCORE_WSTATUS_EXITED(code) (((code)&0xff) << 8)
+#define CHCORE_SIGKILL 9
+#define CHCORE_SIGSEGV 11
+
 /* Limits. */
 #define CHCORE_PUTSTR_MAX 4096     /* putstr writes at most this many bytes per call */
 #define CHCORE_NAME_MAX 32         /* process names, including the NUL */

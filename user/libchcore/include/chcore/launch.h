@@ -71,8 +71,9 @@ long chcore_spawn(const void* elf, unsigned long elf_size, const char* name,
 long chcore_spawn_path(const char* path, const char* const argv[], const char* const envp[]);
 
 /* Waits until the child has exited, drops the caller's capability to it,
- * and returns its exit status (negative: killed, e.g. -11 for a fault; or an
- * error of wait_cap_group such as -EBADF). */
+ * and returns its exit code (0-255), or minus the signal number if a fault
+ * killed it (-11), or an error of wait_cap_group (-EBADF, ...; the kernel's
+ * wait statuses are never negative, see uapi/object.h). */
 long chcore_wait(long cg_slot);
 
 /* The boot ramdisk as this process sees it (mapped read-only at

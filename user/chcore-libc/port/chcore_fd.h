@@ -1,0 +1,74 @@
+/* chcore-libc: the file-descriptor table.
+ *
+ * An fd is an index into the table; each entry points at an open file
+ * description (struct chcore_fd), which dup() shares between entries. A
+ * description has a type (console, and later file, pipe, socket...) and an
+ * fd_ops table that implements the type. The generic system calls (read,
+ * write, close, dup, fcntl, ppoll...) live in fd.c and call the ops; to add
+ * a type, write its ops and create descriptions with __chcore_fd_new. */
+#ifndef CHCORE_FD_H
+#define CHCORE_FD_H
+
+#include <sys/types.h>
+#include <sys/uio.h>
+#include "chcore_port.h"
+
+#define CHCORE_FD_MAX 1024   /* fds 0 .. CHCORE_FD_MAX-1 */
+#define CHCORE_FD_POOL 256   /* open file descriptions besides the console's */
+
+enum chcore_fd_type {
+	CHCORE_FD_FREE = 0,
+	CHCORE_FD_STDIN,         /* the console, as fd 0 */
+	CHCORE_FD_STDOUT,        /* the console, as fd 1 */
+	CHCORE_FD_STDERR,        /* the console, as fd 2 */
+	CHCORE_FD_FILE,          /* reserved: a file of a file-system server */
+	CHCORE_FD_PIPE,          /* reserved */
+	CHCORE_FD_SOCKET,        /* reserved */
+};
+
+struct chcore_fd;
+struct kstat;
+
+/* Each returns a result >= 0 or a negative errno. A NULL member gives the
+ * generic answer noted beside it. */
+struct chcore_fd_ops {
+	long (*read)(struct chcore_fd *, void *buf, size_t len);            /* EINVAL */
+	long (*write)(struct chcore_fd *, const void *buf, size_t len);     /* EINVAL */
+	long (*close)(struct chcore_fd *);    /* the last fd is gone; 0 */
+	long (*lseek)(struct chcore_fd *, off_t off, int whence);           /* ESPIPE */
+	long (*ioctl)(struct chcore_fd *, unsigned long req, void *arg);    /* ENOTTY */
+	long (*fcntl)(struct chcore_fd *, int cmd, long arg);               /* EINVAL */
+	/* The events of `events` (POLLIN, POLLOUT...) that are ready now,
+	 * without blocking. NULL: always ready. */
+	int (*poll)(struct chcore_fd *, int events);
+	/* Optional. */
+	long (*writev)(struct chcore_fd *, const struct iovec *, int cnt);  /* write per buffer */
+	long (*pread)(struct chcore_fd *, void *, size_t, off_t);           /* ESPIPE */
+	long (*pwrite)(struct chcore_fd *, const void *, size_t, off_t);    /* ESPIPE */
+	long (*fstat)(struct chcore_fd *, struct kstat *);                  /* ENOSYS */
+};
+
+/* An open file description. */
+struct chcore_fd {
+	int type;                /* enum chcore_fd_type */
+	int refs;                /* table entries + calls in progress (atomic) */
+	int flags;               /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
+	const struct chcore_fd_ops *ops;
+	void *priv;              /* the type's state */
+	off_t offset;            /* for types with a position */
+};
+
+/* A new description (refs 0) from the pool, or NULL when it is exhausted. */
+hidden struct chcore_fd *__chcore_fd_new(int type, const struct chcore_fd_ops *, int flags,
+                                         void *priv);
+/* Puts the description at the lowest free fd >= min_fd; returns the fd or
+ * -EMFILE (the description is then released if nothing else holds it). */
+hidden int __chcore_fd_install(struct chcore_fd *, int min_fd, int cloexec);
+/* The description of fd with a reference for the caller, or NULL. */
+hidden struct chcore_fd *__chcore_fd_get(int fd);
+hidden void __chcore_fd_put(struct chcore_fd *);
+
+/* The console's descriptions (console.c). */
+extern hidden struct chcore_fd __chcore_console_fds[3];
+
+#endif

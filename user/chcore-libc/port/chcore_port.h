@@ -1,0 +1,63 @@
+/* chcore-libc: what the parts of the port share. Internal to libc.a (every
+ * symbol is hidden); compiled inside musl's tree (src/chcore/), so musl's
+ * internal headers are available. */
+#ifndef CHCORE_PORT_H
+#define CHCORE_PORT_H
+
+#include <features.h>
+#include <stddef.h>
+#include "chcore_native.h"
+
+/* A handler of a Linux system call: the six raw argument registers in, the
+ * result (>= 0) or a negative errno out. */
+typedef long (*chcore_linux_fn)(long, long, long, long, long, long);
+
+#define CHCORE_LINUX_SYSCALL(name) \
+	hidden long __chcore_linux_##name(long a0, long a1, long a2, long a3, long a4, long a5)
+
+#define CHCORE_DECLARE_HANDLER(name, status, nargs, note) CHCORE_LINUX_SYSCALL(name);
+#include "chcore_syscall_table.h"
+CHCORE_SYSCALL_TABLE(CHCORE_DECLARE_HANDLER)
+#undef CHCORE_DECLARE_HANDLER
+
+/* ---- dispatcher.c ---------------------------------------------------------- */
+hidden long __chcore_syscall6(long n, long a, long b, long c, long d, long e, long f);
+/* The Linux name of a system call number, or NULL. */
+hidden const char *__chcore_syscall_name(long n);
+
+/* ---- init.c: start-up ------------------------------------------------------ */
+extern hidden int __chcore_strace;          /* CHCORE_STRACE=1 in the environment */
+extern hidden int __chcore_argc;
+extern hidden char **__chcore_argv;
+extern hidden char **__chcore_envp;
+extern hidden size_t *__chcore_auxv;
+extern hidden long __chcore_pid;            /* getpid(): the main thread's tid */
+hidden const char *__chcore_getenv(const char *name);
+
+/* ---- console.c: raw output on the console, for messages of the port itself
+ * (warnings, traces): straight to putstr, not through the fd table. ---------- */
+hidden void __chcore_console_raw_crlf(const char *s, size_t len);
+/* A tiny formatter for those messages (no FP, no stdio, no locks): %s %c %d
+ * %ld %u %lu %x %lx %p %%, and %A for a raw argument register (decimal when
+ * small, hex otherwise). Writes at most size - 1 characters and a NUL;
+ * returns the number written. */
+hidden int __chcore_format(char *buf, size_t size, const char *fmt, ...);
+/* Formats and writes to the console, "\n" as "\r\n". */
+hidden void __chcore_message(const char *fmt, ...);
+
+/* ---- fd.c ------------------------------------------------------------------ */
+hidden void __chcore_fd_init(void);
+
+/* ---- mm.c ------------------------------------------------------------------ */
+hidden long __chcore_munmap(unsigned long addr, unsigned long len);
+
+/* ---- time.c ---------------------------------------------------------------- */
+/* Nanoseconds of the monotonic clock (the kernel's, read in user space). */
+hidden unsigned long __chcore_monotonic_ns(void);
+/* Sleeps about ns nanoseconds (monotonic clock). */
+hidden void __chcore_sleep_ns(unsigned long ns);
+
+/* ---- signal.c ---------------------------------------------------------------- */
+hidden long __chcore_raise_self(int sig);
+
+#endif

@@ -1,0 +1,65 @@
+/* chcore-libc: the Linux system calls the port implements.
+ *
+ *   X(name, status, nargs, "note")
+ *
+ * name    the Linux name (SYS_<name> is its aarch64 number); the handler is
+ *         __chcore_linux_<name>, defined with CHCORE_LINUX_SYSCALL(name)
+ * status  SUPPORTED: behaves as on Linux, as far as a program can tell
+ *         PARTIAL:   works for the common uses; the note says what is missing
+ * nargs   how many arguments CHCORE_STRACE prints
+ *
+ * Every other Linux number is MISSING: it returns -ENOSYS and prints one
+ * warning the first time it is used. docs/syscalls.md is generated from this
+ * list (gen-syscall-doc.py): keep one entry per line. */
+#ifndef CHCORE_SYSCALL_TABLE_H
+#define CHCORE_SYSCALL_TABLE_H
+
+#define CHCORE_SYSCALL_TABLE(X) \
+	X(dup, SUPPORTED, 1, "fd table") \
+	X(dup3, SUPPORTED, 3, "fd table; dup2 uses it") \
+	X(fcntl, PARTIAL, 3, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL (O_APPEND, O_NONBLOCK); other commands go to the descriptor type (fd_ops.fcntl)") \
+	X(ioctl, PARTIAL, 3, "by descriptor type (fd_ops.ioctl); the console knows TIOCGWINSZ, TIOCSWINSZ, TCGETS, TCSETS*, FIONREAD") \
+	X(close, SUPPORTED, 1, "fd table; the descriptor type's close runs when the last fd goes") \
+	X(lseek, SUPPORTED, 3, "fd_ops.lseek; the console gives ESPIPE") \
+	X(read, SUPPORTED, 3, "fd_ops.read; the console blocks (yield, then short sleeps) until a byte arrives, \\r becomes \\n") \
+	X(write, SUPPORTED, 3, "fd_ops.write; the console writes with putstr, \\n becomes \\r\\n") \
+	X(readv, SUPPORTED, 3, "fd_ops.read per buffer") \
+	X(writev, SUPPORTED, 3, "fd_ops.writev, or fd_ops.write per buffer") \
+	X(pread64, SUPPORTED, 4, "fd_ops.pread; ESPIPE where there is none (the console)") \
+	X(pwrite64, SUPPORTED, 4, "fd_ops.pwrite; ESPIPE where there is none (the console)") \
+	X(ppoll, PARTIAL, 5, "fd_ops.poll; waits by yielding and sleeping in steps of at most 10 ms; the signal mask argument is ignored") \
+	X(fstat, PARTIAL, 2, "by descriptor type: the console is a character device") \
+	X(exit, SUPPORTED, 1, "thread_exit; the kernel clears and wakes the set_tid_address word") \
+	X(exit_group, SUPPORTED, 1, "exit_group") \
+	X(set_tid_address, SUPPORTED, 1, "kernel set_tid_address") \
+	X(futex, PARTIAL, 6, "kernel futex: WAIT, WAKE, REQUEUE, CMP_REQUEUE (PRIVATE and CLOCK_REALTIME flags accepted); other operations ENOSYS") \
+	X(nanosleep, SUPPORTED, 2, "kernel clock_nanosleep on the monotonic clock") \
+	X(clock_gettime, PARTIAL, 2, "MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME read from CNTVCT_EL0 in user space; REALTIME from the kernel; the CPU-time clocks give monotonic time") \
+	X(clock_getres, SUPPORTED, 2, "one counter tick, rounded up to a nanosecond") \
+	X(clock_nanosleep, SUPPORTED, 4, "kernel clock_nanosleep (nothing interrupts a sleep: no signals yet)") \
+	X(sched_yield, SUPPORTED, 0, "kernel yield") \
+	X(kill, PARTIAL, 2, "to the calling process only (see tkill); other processes ENOSYS until the process manager exists") \
+	X(tkill, PARTIAL, 2, "to the calling thread only: delivered at once as a call of the handler, or the default action (exit status 128 + signal); blocked signals stay pending until unblocked") \
+	X(tgkill, PARTIAL, 3, "as tkill") \
+	X(rt_sigaction, PARTIAL, 4, "actions are recorded and used for signals a thread sends itself; nothing else raises signals yet") \
+	X(rt_sigprocmask, PARTIAL, 4, "a per-thread mask, recorded; unblocking delivers pending self-sent signals") \
+	X(rt_sigreturn, PARTIAL, 0, "no signal frames exist (handlers are called directly); reaching it ends the process") \
+	X(getresuid, SUPPORTED, 3, "one user: 0") \
+	X(getresgid, SUPPORTED, 3, "one group: 0") \
+	X(uname, SUPPORTED, 1, "sysname ChCore, machine aarch64") \
+	X(getpid, SUPPORTED, 0, "the thread id of the main thread (as on Linux)") \
+	X(getuid, SUPPORTED, 0, "0") \
+	X(geteuid, SUPPORTED, 0, "0") \
+	X(getgid, SUPPORTED, 0, "0") \
+	X(getegid, SUPPORTED, 0, "0") \
+	X(gettid, SUPPORTED, 0, "kernel gettid") \
+	X(brk, SUPPORTED, 1, "kernel handle_brk") \
+	X(munmap, PARTIAL, 2, "whole mappings are unmapped and their PMO freed; a part is made inaccessible and freed with the rest of its mapping") \
+	X(mremap, PARTIAL, 5, "shrinking in place only; growing gives ENOMEM (callers such as realloc then copy)") \
+	X(clone, PARTIAL, 5, "threads (CLONE_VM|CLONE_THREAD) through __clone and the kernel's create_thread; new processes ENOSYS until the process manager exists") \
+	X(mmap, PARTIAL, 6, "anonymous private/shared memory (a PMO per mapping, at most 512 at a time); file mappings ENODEV") \
+	X(mprotect, SUPPORTED, 3, "kernel handle_mprotect (writable and executable at once is refused)") \
+	X(madvise, PARTIAL, 3, "accepted and ignored (MADV_DONTNEED does not zero the pages)") \
+	X(getrandom, PARTIAL, 3, "the counter and AT_RANDOM mixed through splitmix64: unpredictable enough for hash seeds, NOT cryptographic (no hardware RNG on these boards)")
+
+#endif
