@@ -39,7 +39,7 @@
 	X(clock_nanosleep, SUPPORTED, 4, "kernel clock_nanosleep (nothing interrupts a sleep: no signals yet)") \
 	X(sched_yield, SUPPORTED, 0, "kernel yield") \
 	X(kill, PARTIAL, 2, "to the calling process only (see tkill); other processes ENOSYS until the process manager exists") \
-	X(tkill, PARTIAL, 2, "to the calling thread only: delivered at once as a call of the handler, or the default action (exit status 128 + signal); blocked signals stay pending until unblocked") \
+	X(tkill, PARTIAL, 2, "to the calling thread: delivered at once as a call of the handler, or the default action (exit status 128 + signal); blocked signals stay pending until unblocked. To other threads only pthread_cancel's (acted on at the next cancellation point); others ENOSYS") \
 	X(tgkill, PARTIAL, 3, "as tkill") \
 	X(rt_sigaction, PARTIAL, 4, "actions are recorded and used for signals a thread sends itself; nothing else raises signals yet") \
 	X(rt_sigprocmask, PARTIAL, 4, "a per-thread mask, recorded; unblocking delivers pending self-sent signals") \
@@ -57,7 +57,7 @@
 	X(munmap, PARTIAL, 2, "whole mappings are unmapped and their PMO freed; a part is made inaccessible and freed with the rest of its mapping") \
 	X(mremap, PARTIAL, 5, "shrinking in place only; growing gives ENOMEM (callers such as realloc then copy)") \
 	X(clone, PARTIAL, 5, "threads (CLONE_VM|CLONE_THREAD) through __clone and the kernel's create_thread; new processes ENOSYS until the process manager exists") \
-	X(mmap, PARTIAL, 6, "anonymous private/shared memory (a PMO per mapping, at most 512 at a time); file mappings ENODEV") \
+	X(mmap, PARTIAL, 6, "anonymous private/shared memory (a PMO per mapping, at most 512 at a time; a mapping of 1 MiB or more must fit into free memory: no overcommit); file mappings ENODEV") \
 	X(mprotect, SUPPORTED, 3, "kernel handle_mprotect (writable and executable at once is refused)") \
 	X(madvise, PARTIAL, 3, "accepted and ignored (MADV_DONTNEED does not zero the pages)") \
 	X(getrandom, PARTIAL, 3, "the counter and AT_RANDOM mixed through splitmix64: unpredictable enough for hash seeds, NOT cryptographic (no hardware RNG on these boards)")

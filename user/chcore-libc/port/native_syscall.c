@@ -6,7 +6,7 @@
 #include "chcore_native.h"
 
 #define CHCORE_SVC(...) \
-	__asm__ __volatile__("svc #0" : "+r"(x0) : "r"(x8), ##__VA_ARGS__ : "memory"); \
+	__asm__ __volatile__("svc #0" : "+r"(x0) : "r"(x8) __VA_ARGS__ : "memory"); \
 	return x0
 
 #define CHCORE_STUB_0(nr, name) \
@@ -23,7 +23,7 @@
 	{ \
 		register unsigned long x8 __asm__("x8") = (nr); \
 		register long x0 __asm__("x0") = (long)a0; \
-		CHCORE_SVC(); \
+		CHCORE_SVC(/* no more arguments */); \
 	}
 
 #define CHCORE_STUB_2(nr, name) \
@@ -32,7 +32,7 @@
 		register unsigned long x8 __asm__("x8") = (nr); \
 		register long x0 __asm__("x0") = (long)a0; \
 		register unsigned long x1 __asm__("x1") = a1; \
-		CHCORE_SVC("r"(x1)); \
+		CHCORE_SVC(, "r"(x1)); \
 	}
 
 #define CHCORE_STUB_3(nr, name) \
@@ -42,7 +42,7 @@
 		register long x0 __asm__("x0") = (long)a0; \
 		register unsigned long x1 __asm__("x1") = a1; \
 		register unsigned long x2 __asm__("x2") = a2; \
-		CHCORE_SVC("r"(x1), "r"(x2)); \
+		CHCORE_SVC(, "r"(x1), "r"(x2)); \
 	}
 
 #define CHCORE_STUB_4(nr, name) \
@@ -54,7 +54,7 @@
 		register unsigned long x1 __asm__("x1") = a1; \
 		register unsigned long x2 __asm__("x2") = a2; \
 		register unsigned long x3 __asm__("x3") = a3; \
-		CHCORE_SVC("r"(x1), "r"(x2), "r"(x3)); \
+		CHCORE_SVC(, "r"(x1), "r"(x2), "r"(x3)); \
 	}
 
 #define CHCORE_STUB_5(nr, name) \
@@ -67,7 +67,7 @@
 		register unsigned long x2 __asm__("x2") = a2; \
 		register unsigned long x3 __asm__("x3") = a3; \
 		register unsigned long x4 __asm__("x4") = a4; \
-		CHCORE_SVC("r"(x1), "r"(x2), "r"(x3), "r"(x4)); \
+		CHCORE_SVC(, "r"(x1), "r"(x2), "r"(x3), "r"(x4)); \
 	}
 
 #define CHCORE_STUB_6(nr, name) \
@@ -81,7 +81,7 @@
 		register unsigned long x3 __asm__("x3") = a3; \
 		register unsigned long x4 __asm__("x4") = a4; \
 		register unsigned long x5 __asm__("x5") = a5; \
-		CHCORE_SVC("r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)); \
+		CHCORE_SVC(, "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)); \
 	}
 
 #define CHCORE_STUB(nr, name, nargs) CHCORE_STUB_##nargs(nr, name)

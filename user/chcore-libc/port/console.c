@@ -1,0 +1,371 @@
+/* chcore-libc: the console, fds 0-2, and the port's own messages.
+ *
+ * Output goes to the kernel's putstr in pieces of at most CHCORE_PUTSTR_MAX
+ * bytes, each "\n" sent as "\r\n" (a terminal's ONLCR: the kernel passes
+ * bytes through unchanged). Input comes from getc, which does not block
+ * yet: a read waits by yielding, then by sleeping in short steps, so an idle
+ * reader does not keep a CPU busy. "\r" from the terminal is read as "\n"
+ * (ICRNL). There is no echo and no line editing (the shell will do that). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include "kstat.h"
+#include "lock.h"
+#include "chcore_fd.h"
+
+/* ---- Output ----------------------------------------------------------------- */
+
+static long putstr_all(const char *s, size_t len)
+{
+	while (len > 0) {
+		size_t n = len < CHCORE_PUTSTR_MAX ? len : CHCORE_PUTSTR_MAX;
+		long r = __chcore_sys_putstr((unsigned long)s, n);
+		if (r < 0) return r;
+		if (r == 0) return -EIO;
+		s += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Writes the buffers with "\n" -> "\r\n", in as few putstr calls as the
+ * staging buffer allows. Returns the input bytes written, or an error if
+ * nothing was. */
+static long put_translated(const struct iovec *iov, int cnt)
+{
+	char buf[CHCORE_PUTSTR_MAX];
+	size_t fill = 0;         /* bytes staged in buf */
+	long staged_in = 0;      /* input bytes they stand for */
+	long done = 0;           /* input bytes already on the console */
+	for (int i = 0; i < cnt; i++) {
+		const char *s = iov[i].iov_base;
+		for (size_t j = 0; j < iov[i].iov_len; j++) {
+			if (fill + 2 > sizeof buf) {
+				long r = putstr_all(buf, fill);
+				if (r < 0) return done ? done : r;
+				done += staged_in;
+				fill = 0;
+				staged_in = 0;
+			}
+			if (s[j] == '\n') buf[fill++] = '\r';
+			buf[fill++] = s[j];
+			staged_in++;
+		}
+	}
+	if (fill > 0) {
+		long r = putstr_all(buf, fill);
+		if (r < 0) return done ? done : r;
+		done += staged_in;
+	}
+	return done;
+}
+
+void __chcore_console_raw_crlf(const char *s, size_t len)
+{
+	struct iovec iov = { (void *)s, len };
+	put_translated(&iov, 1);
+}
+
+/* ---- Messages of the port ------------------------------------------------------ */
+
+struct out {
+	char *buf;
+	size_t size, len;
+};
+
+static void out_c(struct out *o, char c)
+{
+	if (o->len + 1 < o->size) o->buf[o->len++] = c;
+}
+
+static void out_s(struct out *o, const char *s)
+{
+	if (s == 0) s = "(null)";
+	while (*s) out_c(o, *s++);
+}
+
+static void out_u(struct out *o, unsigned long v, unsigned base, const char *prefix)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	out_s(o, prefix);
+	while (n) out_c(o, tmp[--n]);
+}
+
+static void out_d(struct out *o, long v)
+{
+	if (v < 0) {
+		out_c(o, '-');
+		out_u(o, -(unsigned long)v, 10, "");
+	} else {
+		out_u(o, (unsigned long)v, 10, "");
+	}
+}
+
+static int vformat(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct out o = { buf, size, 0 };
+	if (size == 0) return 0;
+	for (; *fmt; fmt++) {
+		if (*fmt != '%') {
+			out_c(&o, *fmt);
+			continue;
+		}
+		int lng = 0;
+		fmt++;
+		while (*fmt == 'l') {
+			lng = 1;
+			fmt++;
+		}
+		switch (*fmt) {
+		case 's': out_s(&o, va_arg(ap, const char *)); break;
+		case 'c': out_c(&o, (char)va_arg(ap, int)); break;
+		case 'd': out_d(&o, lng ? va_arg(ap, long) : va_arg(ap, int)); break;
+		case 'u': out_u(&o, lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 10, ""); break;
+		case 'x': out_u(&o, lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 16, "0x"); break;
+		case 'p': out_u(&o, (unsigned long)va_arg(ap, void *), 16, "0x"); break;
+		case 'A': {
+			long v = va_arg(ap, long);
+			if (v > -4096 && v < 65536) out_d(&o, v);
+			else out_u(&o, (unsigned long)v, 16, "0x");
+			break;
+		}
+		case '%': out_c(&o, '%'); break;
+		case 0: fmt--; break;
+		default: out_c(&o, '%'); out_c(&o, *fmt); break;
+		}
+	}
+	o.buf[o.len] = 0;
+	return (int)o.len;
+}
+
+int __chcore_format(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vformat(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void __chcore_message(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vformat(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	__chcore_console_raw_crlf(buf, (size_t)n);
+}
+
+/* ---- Input ------------------------------------------------------------------- */
+
+/* Bytes poll() took from the kernel to see that input is waiting, and
+ * FIONREAD's count. */
+static volatile int input_lock[1];
+static unsigned char input_buf[64];
+static unsigned input_head, input_len;
+
+/* The next byte, or -EAGAIN if none is waiting. */
+static int try_getc(void)
+{
+	int c = -EAGAIN;
+	LOCK(input_lock);
+	if (input_len > 0) {
+		c = input_buf[input_head];
+		input_head = (input_head + 1) % sizeof input_buf;
+		input_len--;
+	}
+	UNLOCK(input_lock);
+	if (c >= 0) return c;
+	long r = __chcore_sys_getc();
+	if (r < 0) return (int)r;
+	return (int)(r & 0xff);
+}
+
+/* Takes what the kernel has into input_buf; returns how many bytes wait. */
+static unsigned fill_input(void)
+{
+	LOCK(input_lock);
+	while (input_len < sizeof input_buf) {
+		long r = __chcore_sys_getc();
+		if (r < 0) break;
+		input_buf[(input_head + input_len) % sizeof input_buf] = (unsigned char)r;
+		input_len++;
+	}
+	unsigned n = input_len;
+	UNLOCK(input_lock);
+	return n;
+}
+
+/* Waiting for input without a blocking getc: yield a few times (input that
+ * is about to arrive is seen at once), then sleep 1 ms, growing to 10 ms. */
+static void wait_a_little(unsigned *round)
+{
+	if (*round < 16) {
+		__chcore_sys_yield();
+	} else {
+		unsigned ms = 1 + (*round - 16) / 4;
+		__chcore_sleep_ns((ms > 10 ? 10 : ms) * 1000000ul);
+	}
+	(*round)++;
+}
+
+static long console_read(struct chcore_fd *f, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+	unsigned round = 0;
+	if (len == 0) return 0;
+	for (;;) {
+		int c = try_getc();
+		if (c >= 0) {
+			p[got++] = c == '\r' ? '\n' : (unsigned char)c;
+			break;
+		}
+		if (c != -EAGAIN) return c;
+		if (f->flags & O_NONBLOCK) return -EAGAIN;
+		wait_a_little(&round);
+	}
+	/* Then whatever else is already waiting. */
+	while (got < len) {
+		int c = try_getc();
+		if (c < 0) break;
+		p[got++] = c == '\r' ? '\n' : (unsigned char)c;
+	}
+	return (long)got;
+}
+
+/* ---- fd_ops --------------------------------------------------------------------- */
+
+static long console_write(struct chcore_fd *f, const void *buf, size_t len)
+{
+	struct iovec iov = { (void *)buf, len };
+	return put_translated(&iov, 1);
+}
+
+static long console_writev(struct chcore_fd *f, const struct iovec *iov, int cnt)
+{
+	return put_translated(iov, cnt);
+}
+
+static long console_lseek(struct chcore_fd *f, off_t off, int whence)
+{
+	return -ESPIPE;
+}
+
+/* What TCGETS reports and TCSETS records: the settings stay as they are
+ * (ONLCR and ICRNL on, no echo, no canonical mode, 115200 8N1). */
+static struct {
+	struct winsize ws;
+	tcflag_t iflag, oflag, cflag, lflag;
+	cc_t cc[NCCS];
+	int init;
+} tty;
+
+static void tty_init(void)
+{
+	if (tty.init) return;
+	tty.ws.ws_row = 24;
+	tty.ws.ws_col = 80;
+	tty.iflag = ICRNL;
+	tty.oflag = OPOST | ONLCR;
+	tty.cflag = B115200 | CS8 | CREAD | CLOCAL;
+	tty.lflag = 0;
+	tty.cc[VINTR] = 3;
+	tty.cc[VQUIT] = 034;
+	tty.cc[VERASE] = 0177;
+	tty.cc[VKILL] = 025;
+	tty.cc[VEOF] = 4;
+	tty.cc[VMIN] = 1;
+	tty.cc[VTIME] = 0;
+	tty.init = 1;
+}
+
+/* The kernel's struct termios (what TCGETS/TCSETS carry): musl's struct
+ * termios begins with the same fields. */
+#define KERNEL_NCCS 19
+
+static long console_ioctl(struct chcore_fd *f, unsigned long req, void *arg)
+{
+	tty_init();
+	switch (req) {
+	case TIOCGWINSZ:
+		*(struct winsize *)arg = tty.ws;
+		return 0;
+	case TIOCSWINSZ:
+		tty.ws = *(const struct winsize *)arg;
+		return 0;
+	case TCGETS: {
+		struct termios *t = arg;
+		t->c_iflag = tty.iflag;
+		t->c_oflag = tty.oflag;
+		t->c_cflag = tty.cflag;
+		t->c_lflag = tty.lflag;
+		t->c_line = 0;
+		for (int i = 0; i < KERNEL_NCCS; i++) t->c_cc[i] = tty.cc[i];
+		return 0;
+	}
+	case TCSETS:
+	case TCSETSW:
+	case TCSETSF: {
+		const struct termios *t = arg;
+		tty.iflag = t->c_iflag;
+		tty.oflag = t->c_oflag;
+		tty.cflag = t->c_cflag;
+		tty.lflag = t->c_lflag;
+		for (int i = 0; i < KERNEL_NCCS; i++) tty.cc[i] = t->c_cc[i];
+		return 0;
+	}
+	case FIONREAD:
+		*(int *)arg = (int)fill_input();
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int console_poll(struct chcore_fd *f, int events)
+{
+	int ready = events & (POLLOUT | POLLWRNORM);
+	if ((events & (POLLIN | POLLRDNORM)) && fill_input() > 0)
+		ready |= events & (POLLIN | POLLRDNORM);
+	return ready;
+}
+
+static long console_fstat(struct chcore_fd *f, struct kstat *st)
+{
+	*st = (struct kstat){ 0 };
+	st->st_mode = S_IFCHR | 0620;
+	st->st_nlink = 1;
+	st->st_rdev = makedev(5, 1); /* /dev/console */
+	st->st_blksize = 1024;
+	return 0;
+}
+
+static const struct chcore_fd_ops console_ops = {
+	.read = console_read,
+	.write = console_write,
+	.close = 0,
+	.lseek = console_lseek,
+	.ioctl = console_ioctl,
+	.fcntl = 0,
+	.poll = console_poll,
+	.writev = console_writev,
+	.fstat = console_fstat,
+};
+
+struct chcore_fd __chcore_console_fds[3] = {
+	{ .type = CHCORE_FD_STDIN, .flags = O_RDWR, .ops = &console_ops },
+	{ .type = CHCORE_FD_STDOUT, .flags = O_RDWR, .ops = &console_ops },
+	{ .type = CHCORE_FD_STDERR, .flags = O_RDWR, .ops = &console_ops },
+};

@@ -1,0 +1,137 @@
+/* chcore-libc: threads. pthread_create calls __clone (overrides/src/thread/
+ * aarch64/clone.s), which comes here: the new thread is the kernel's
+ * create_thread in this process, with the stack and TLS musl prepared. Its
+ * first code (__chcore_clone_start) does what Linux's clone flags ask for:
+ * the tid in *ptid and *ctid, set_tid_address(ctid) for CLONE_CHILD_CLEARTID
+ * (the kernel zeroes that word and wakes a futex waiter when the thread
+ * exits: pthread_join and musl's thread-list lock depend on it). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdint.h>
+#include "chcore_port.h"
+
+/* What the new thread needs, at the top of its stack. */
+struct clone_start {
+	int (*fn)(void *);
+	void *arg;
+	int *ptid, *ctid;
+	unsigned long flags;
+	/* The parent waits here (in its own frame) for the child's tid. */
+	volatile int *handshake;
+};
+
+hidden void __chcore_clone_child(void);
+
+static long futex_wait(volatile int *addr, int val)
+{
+	return __chcore_sys_futex((unsigned long)addr, CHCORE_FUTEX_WAIT | CHCORE_FUTEX_PRIVATE_FLAG,
+	                          (unsigned long)(unsigned)val,
+	                          0, 0, 0);
+}
+
+static void futex_wake(volatile int *addr, int n)
+{
+	__chcore_sys_futex((unsigned long)addr, CHCORE_FUTEX_WAKE | CHCORE_FUTEX_PRIVATE_FLAG, (unsigned long)n, 0, 0, 0);
+}
+
+/* __clone(func, stack, flags, arg, ptid, tls, ctid): the tid of the new
+ * thread, or a negative errno. */
+hidden int __chcore_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid,
+                          void *tls, int *ctid)
+{
+	/* New processes (fork, vfork, posix_spawn) come with the process manager. */
+	if ((flags & (CLONE_VM | CLONE_THREAD)) != (CLONE_VM | CLONE_THREAD)) return -ENOSYS;
+	if (stack == 0) return -EINVAL;
+	unsigned long sp = ((uintptr_t)stack & -16ul) - ((sizeof(struct clone_start) + 15) & -16ul);
+	volatile int handshake = 0;
+	struct clone_start *s = (struct clone_start *)sp;
+	s->fn = fn;
+	s->arg = arg;
+	s->ptid = ptid;
+	s->ctid = ctid;
+	s->flags = (unsigned)flags;
+	s->handshake = &handshake;
+	unsigned long tp;
+	if (flags & CLONE_SETTLS) {
+		tp = (uintptr_t)tls;
+	} else {
+		__asm__ __volatile__("mrs %0, tpidr_el0" : "=r"(tp));
+	}
+	long slot = __chcore_sys_create_thread(CHCORE_SLOT_SELF, (uintptr_t)__chcore_clone_child, sp,
+	                                       sp, tp);
+	if (slot < 0) return (int)slot;
+	/* The thread runs on its own; this process needs no capability to it. */
+	__chcore_sys_revoke_cap((unsigned long)slot, CHCORE_REVOKE_SELF);
+	/* Linux returns the tid, and has written *ptid before either thread
+	 * goes on: wait until the child has done so. */
+	int tid;
+	while ((tid = __atomic_load_n(&handshake, __ATOMIC_ACQUIRE)) == 0)
+		futex_wait(&handshake, 0);
+	return tid;
+}
+
+/* The first C code of a thread made by __chcore_clone (x0 = its start block). */
+hidden _Noreturn void __chcore_clone_start(struct clone_start *s)
+{
+	int (*fn)(void *) = s->fn;
+	void *arg = s->arg;
+	unsigned long flags = s->flags;
+	int tid = (int)__chcore_sys_gettid();
+	if (flags & CLONE_CHILD_CLEARTID) __chcore_sys_set_tid_address((uintptr_t)s->ctid);
+	if (flags & CLONE_CHILD_SETTID) *s->ctid = tid;
+	if (flags & CLONE_PARENT_SETTID) *s->ptid = tid;
+	volatile int *handshake = s->handshake;
+	__atomic_store_n(handshake, tid, __ATOMIC_RELEASE);
+	/* The parent may already have seen the tid and returned; a wake on its
+	 * old stack slot is harmless (futex waiters recheck their condition). */
+	futex_wake(handshake, 1);
+	fn(arg);
+	for (;;) __chcore_sys_thread_exit();
+}
+
+/* __unmapself(base, size), on the small static stack (see __unmapself.s):
+ * the thread's own stack goes, then the thread. */
+hidden _Noreturn void __chcore_unmapself(void *base, size_t size)
+{
+	__chcore_munmap((uintptr_t)base, size);
+	for (;;) __chcore_sys_thread_exit();
+}
+
+CHCORE_LINUX_SYSCALL(clone)
+{
+	/* A raw clone system call without __clone's function pointer cannot
+	 * start a thread here; a new process needs the process manager. */
+	return -ENOSYS;
+}
+
+CHCORE_LINUX_SYSCALL(exit)
+{
+	for (;;) __chcore_sys_thread_exit();
+}
+
+CHCORE_LINUX_SYSCALL(exit_group)
+{
+	for (;;) __chcore_sys_exit_group((unsigned long)a0);
+}
+
+CHCORE_LINUX_SYSCALL(set_tid_address)
+{
+	return __chcore_sys_set_tid_address((unsigned long)a0);
+}
+
+CHCORE_LINUX_SYSCALL(gettid)
+{
+	return __chcore_sys_gettid();
+}
+
+CHCORE_LINUX_SYSCALL(futex)
+{
+	return __chcore_sys_futex((unsigned long)a0, (unsigned long)a1, (unsigned long)a2,
+	                          (unsigned long)a3, (unsigned long)a4, (unsigned long)a5);
+}
+
+CHCORE_LINUX_SYSCALL(sched_yield)
+{
+	return __chcore_sys_yield();
+}

@@ -1,0 +1,99 @@
+/* chcore-libc: time. The monotonic clock is the kernel's: the virtual
+ * counter CNTVCT_EL0 at CNTFRQ_EL0 ticks per second, converted exactly as
+ * the kernel converts it (kernel/arch/aarch64/timer.h), so that a time read
+ * here and a deadline the kernel computes agree. EL0 reads the counter
+ * directly, as Linux's vDSO does: no kernel entry. Wall-clock time is the
+ * kernel's (an RTC read at boot plus the counter). */
+#include <errno.h>
+#include <time.h>
+#include "chcore_port.h"
+
+#define NS_PER_SEC 1000000000ul
+
+static unsigned long counter_freq(void)
+{
+	static unsigned long freq;
+	unsigned long f = __atomic_load_n(&freq, __ATOMIC_RELAXED);
+	if (f == 0) {
+		__asm__ __volatile__("mrs %0, cntfrq_el0" : "=r"(f));
+		__atomic_store_n(&freq, f, __ATOMIC_RELAXED);
+	}
+	return f;
+}
+
+static unsigned long counter(void)
+{
+	unsigned long v;
+	__asm__ __volatile__("isb; mrs %0, cntvct_el0" : "=r"(v)::"memory");
+	return v;
+}
+
+static unsigned long ticks_to_ns(unsigned long ticks, unsigned long freq)
+{
+	unsigned long sec = ticks / freq, rem = ticks % freq;
+	return sec * NS_PER_SEC + rem * NS_PER_SEC / freq;
+}
+
+unsigned long __chcore_monotonic_ns(void)
+{
+	return ticks_to_ns(counter(), counter_freq());
+}
+
+void __chcore_sleep_ns(unsigned long ns)
+{
+	struct timespec ts = { (time_t)(ns / NS_PER_SEC), (long)(ns % NS_PER_SEC) };
+	__chcore_sys_clock_nanosleep(CLOCK_MONOTONIC, 0, (unsigned long)&ts, 0);
+}
+
+static int is_monotonic(long clk)
+{
+	return clk == CLOCK_MONOTONIC || clk == CLOCK_MONOTONIC_RAW ||
+	       clk == CLOCK_MONOTONIC_COARSE || clk == CLOCK_BOOTTIME;
+}
+
+static int is_cputime(long clk)
+{
+	return clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID;
+}
+
+CHCORE_LINUX_SYSCALL(clock_gettime)
+{
+	struct timespec *ts = (struct timespec *)a1;
+	/* No CPU-time accounting yet: the CPU-time clocks run with the
+	 * monotonic one (so clock() measures elapsed time). */
+	if (is_monotonic(a0) || is_cputime(a0)) {
+		unsigned long ns = __chcore_monotonic_ns();
+		ts->tv_sec = (time_t)(ns / NS_PER_SEC);
+		ts->tv_nsec = (long)(ns % NS_PER_SEC);
+		return 0;
+	}
+	return __chcore_sys_clock_gettime((unsigned long)a0, (unsigned long)a1);
+}
+
+CHCORE_LINUX_SYSCALL(clock_getres)
+{
+	long clk = a0;
+	struct timespec *res = (struct timespec *)a1;
+	if (!is_monotonic(clk) && !is_cputime(clk) && clk != CLOCK_REALTIME &&
+	    clk != CLOCK_REALTIME_COARSE)
+		return -EINVAL;
+	if (res) {
+		unsigned long f = counter_freq();
+		res->tv_sec = 0;
+		res->tv_nsec = (long)((NS_PER_SEC + f - 1) / f);
+	}
+	return 0;
+}
+
+CHCORE_LINUX_SYSCALL(clock_nanosleep)
+{
+	long clk = is_cputime(a0) ? CLOCK_MONOTONIC : a0;
+	return __chcore_sys_clock_nanosleep((unsigned long)clk, (unsigned long)a1,
+	                                    (unsigned long)a2, (unsigned long)a3);
+}
+
+CHCORE_LINUX_SYSCALL(nanosleep)
+{
+	return __chcore_sys_clock_nanosleep(CLOCK_MONOTONIC, 0, (unsigned long)a0,
+	                                    (unsigned long)a1);
+}
