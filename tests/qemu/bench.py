@@ -34,6 +34,10 @@ BENCHMARKS = {
     "yield_roundtrip": ("two threads on one CPU: yield there and back", 500, "user"),
     "thread_create_join": ("create a thread (own stack) and join it through a futex", 10000,
                            "user"),
+    "getpid_libc": ("getpid() through musl and the dispatcher (pid kept by the port)", None,
+                    "libc"),
+    "gettid_libc": ("syscall(SYS_gettid): musl, dispatcher, kernel; compare null_syscall",
+                    None, "libc"),
 }
 
 LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
@@ -41,9 +45,11 @@ LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
 
 def run_once(plat, image, name, icount, timeout):
     extra = ["-icount", "shift=0"] if icount else []
-    if BENCHMARKS[name][2] == "user":
+    where = BENCHMARKS[name][2]
+    if where in ("user", "libc"):
         image = os.path.join(os.path.dirname(image), "ktest.img")
-        args = ["exec", "/tests/bench_sched", name]
+        prog = "/tests/bench_sched" if where == "user" else "/tests/libc_bench"
+        args = ["exec", prog, name]
     else:
         args = [name]
     argv = qemu.qemu_command(plat, image, semihosting_args=args, extra=extra)
