@@ -42,6 +42,70 @@ BENCHMARKS = {
 
 LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
 
+# The same benchmarks on Debian's arm64 Linux kernel in the same QEMU
+# (tests/linux/bench.c as /init): what each one is called there.
+LINUX_BENCHMARKS = ("null_syscall", "yield_roundtrip", "page_fault_anon")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CACHE = os.path.join(os.environ.get("HOME", "/tmp"), ".cache", "chcore-next", "downloads",
+                     "linux")
+
+
+def linux_kernel():
+    """Debian's arm64 kernel Image, downloaded once into the cache (None if
+    the archive cannot be reached)."""
+    os.makedirs(CACHE, exist_ok=True)
+    found = [f for f in os.listdir(CACHE) if f.startswith("vmlinuz-")]
+    if found:
+        return os.path.join(CACHE, sorted(found)[-1])
+    try:
+        deps = subprocess.run(["apt-cache", "depends", "linux-image-arm64:arm64"],
+                              capture_output=True, text=True, check=True).stdout
+        pkg = next(l.split()[1] for l in deps.splitlines() if "Depends:" in l)
+        subprocess.run(["apt-get", "download", pkg], cwd=CACHE, check=True,
+                       capture_output=True)
+        deb = next(f for f in os.listdir(CACHE) if f.endswith(".deb"))
+        subprocess.run(f"dpkg-deb --fsys-tarfile '{deb}' | tar -x --strip-components=2 "
+                       f"--wildcards './boot/vmlinuz-*'", shell=True, cwd=CACHE, check=True)
+        os.remove(os.path.join(CACHE, deb))
+    except (subprocess.CalledProcessError, StopIteration, OSError) as e:
+        print(f"bench: no Linux kernel for comparison ({e}); run with arm64 enabled in dpkg "
+              f"and Debian's archive reachable")
+        return None
+    found = [f for f in os.listdir(CACHE) if f.startswith("vmlinuz-")]
+    return os.path.join(CACHE, found[0]) if found else None
+
+
+def linux_initrd(workdir):
+    os.makedirs(workdir, exist_ok=True)
+    init = os.path.join(workdir, "init")
+    subprocess.run(["clang-19", "--target=aarch64-linux-gnu", "-nostdlib", "-static",
+                    "-ffreestanding", "-fno-stack-protector", "-O2", "-fuse-ld=lld", "-o", init,
+                    os.path.join(ROOT, "tests", "linux", "bench.c")], check=True)
+    cpio = os.path.join(workdir, "initrd.cpio")
+    subprocess.run([sys.executable, os.path.join(ROOT, "user", "ramdisk", "mkcpio.py"), "-o",
+                    cpio, "--entry", f"{init}:/init"], check=True)
+    return cpio
+
+
+def run_linux(kernel, initrd, icount, timeout):
+    extra = ["-initrd", initrd, "-append", "console=ttyAMA0 quiet rdinit=/init panic=-1"]
+    if icount:
+        extra += ["-icount", "shift=0"]
+    argv = qemu.qemu_command("virt", kernel, extra=extra)
+    try:
+        out = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, timeout=timeout, text=True,
+                             errors="replace").stdout
+    except subprocess.TimeoutExpired:
+        print("bench: Linux did not finish in time")
+        return {}
+    res = {}
+    for line in out.replace("\r", "").splitlines():
+        m = LINE.match(line)
+        if m:
+            res[m.group(1)] = int(m.group(2)) / 100.0
+    return res
+
 
 def run_once(plat, image, name, icount, timeout):
     extra = ["-icount", "shift=0"] if icount else []
@@ -74,6 +138,7 @@ def main():
     ap.add_argument("--only", help="run one benchmark")
     ap.add_argument("--json", help="write results here")
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--no-linux", action="store_true", help="skip the Linux comparison")
     args = ap.parse_args()
 
     names = [args.only] if args.only else list(BENCHMARKS)
@@ -81,8 +146,18 @@ def main():
         if n not in BENCHMARKS:
             raise SystemExit(f"bench: unknown benchmark {n!r}; known: {', '.join(BENCHMARKS)}")
 
+    linux_insns, linux_ns = {}, {}
+    if not args.no_linux and args.plat == "virt" and any(n in LINUX_BENCHMARKS for n in names):
+        kernel = linux_kernel()
+        if kernel:
+            initrd = linux_initrd(os.path.join(os.path.dirname(os.path.abspath(args.image)),
+                                               "..", "bench", "linux"))
+            linux_insns = run_linux(kernel, initrd, True, args.timeout)
+            linux_ns = run_linux(kernel, initrd, False, args.timeout)
+
     results, missed = {}, []
-    print(f"{'benchmark':<18} {'instructions':>13} {'ns':>10}  bound   what")
+    print(f"{'benchmark':<18} {'instructions':>13} {'ns':>10}  {'Linux insns':>11} "
+          f"{'ratio':>6}  bound   what")
     for n in names:
         insns = run_once(args.plat, args.image, n, True, args.timeout)
         ns = run_once(args.plat, args.image, n, False, args.timeout)
@@ -94,7 +169,14 @@ def main():
             if not ok:
                 missed.append(n)
         results[n] = {"instructions": round(insns, 2), "ns": round(ns, 2)}
-        print(f"{n:<18} {insns:>13.2f} {ns:>10.2f}  {verdict:<7} {desc}")
+        lin, ratio = "", ""
+        if n in linux_insns:
+            results[n]["linux_instructions"] = round(linux_insns[n], 2)
+            lin = f"{linux_insns[n]:.0f}"
+            ratio = f"{insns / linux_insns[n]:.2f}"
+        if n in linux_ns:
+            results[n]["linux_ns"] = round(linux_ns[n], 2)
+        print(f"{n:<18} {insns:>13.2f} {ns:>10.2f}  {lin:>11} {ratio:>6}  {verdict:<7} {desc}")
 
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
