@@ -24,6 +24,11 @@ struct MachineInfo {
     u64 size;
   } reserved[kMaxReserved];
   u32 reserved_count;
+  // A ramdisk the boot loader placed in RAM (QEMU -initrd on virt), used
+  // instead of the one built into the kernel; size 0 if none. Also listed
+  // in `reserved`.
+  PhysAddr initrd_base;
+  u64 initrd_size;
 
   u64 total_mem() const {
     u64 t = 0;

@@ -570,6 +570,21 @@ bool is_psci(const Tree& tree, i32 node) {
 
 }  // namespace
 
+namespace {
+// A property holding one 32-bit or one 64-bit big-endian number.
+bool read_cells_prop(const Tree& tree, i32 node, const char* name, u64* out) {
+  const void* data;
+  u32 len;
+  if (tree.get_prop(node, name, &data, &len) != Error::Ok) return false;
+  const u8* b = static_cast<const u8*>(data);
+  if (len != 4 && len != 8) return false;
+  u64 v = 0;
+  for (u32 i = 0; i < len; i++) v = (v << 8) | b[i];
+  *out = v;
+  return true;
+}
+}  // namespace
+
 Error parse_boot_info(const void* blob, usize max_size, BootInfo* out) {
   *out = BootInfo{};
   Tree tree;
@@ -588,6 +603,14 @@ Error parse_boot_info(const void* blob, usize max_size, BootInfo* out) {
     }
   }
   if (e != Error::NotFound) return e;
+  if (tree.find_node("/chosen", &node) == Error::Ok) {
+    u64 start = 0, end = 0;
+    if (read_cells_prop(tree, node, "linux,initrd-start", &start) &&
+        read_cells_prop(tree, node, "linux,initrd-end", &end) && end > start) {
+      out->initrd_start = start;
+      out->initrd_end = end;
+    }
+  }
   return collect_cpus(tree, out);
 }
 

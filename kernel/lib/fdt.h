@@ -126,6 +126,11 @@ struct BootInfo {
   // method is neither "hvc" nor "smc".
   PsciMethod psci;
 
+  // /chosen linux,initrd-start and linux,initrd-end (one or two cells each):
+  // a ramdisk the boot loader (QEMU's -initrd) placed in RAM. Both 0 if
+  // absent or malformed (end before start).
+  PhysAddr initrd_start, initrd_end;
+
   // Saturates instead of wrapping.
   u64 total_mem() const;
 };

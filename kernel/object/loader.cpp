@@ -11,11 +11,14 @@
 #include "mm/kmap.h"
 #include "mm/page.h"
 #include "mm/pmo.h"
+#include "platform/platform.h"
 #include "sched/sched.h"
 
 extern "C" const u8 __ramdisk_start[], __ramdisk_end[];
 
 namespace kern {
+
+extern plat::MachineInfo g_machine;
 
 namespace {
 constexpr usize kPage = mm::kPageSize;
@@ -96,7 +99,7 @@ Result<VirtAddr> build_stack(CapGroup* g, const chcore_elf_info& info, const cha
   u64 aux[] = {AT_PHDR,   info.phdr_vaddr, AT_PHENT,  56,        AT_PHNUM,
                info.phnum, AT_PAGESZ,      kPage,     AT_ENTRY,  info.entry,
                AT_RANDOM, random_va,       AT_HWCAP,  0,         CHCORE_AT_RAMDISK_SIZE,
-               static_cast<u64>(__ramdisk_end - __ramdisk_start), AT_NULL, 0};
+               static_cast<u64>(boot_ramdisk().size), AT_NULL, 0};
   usize words = 1 + argc + 1 + 1 + ARRAY_SIZE(aux);
   usize sp = align_down(top - words * 8, 16);
   u64* v = reinterpret_cast<u64*>(page + sp);
@@ -115,8 +118,11 @@ Result<VirtAddr> build_stack(CapGroup* g, const chcore_elf_info& info, const cha
 
 Status share_ramdisk(CapGroup* g) {
   Ramdisk rd = boot_ramdisk();
-  usize size = align_up(rd.size == 0 ? 1 : rd.size, kPage);
-  Pmo* pmo = TRY(pmo_create(PmoType::Physical, size, kva_to_pa(rd.data)));
+  // Whole pages around it; the process sees it at CHCORE_RAMDISK_VA plus
+  // its offset in the first page (0 for the built-in, page-aligned one).
+  PhysAddr base = align_down(kva_to_pa(rd.data), kPage);
+  usize size = align_up(kva_to_pa(rd.data) + (rd.size == 0 ? 1 : rd.size), kPage) - base;
+  Pmo* pmo = TRY(pmo_create(PmoType::Physical, size, base));
   Status s = g->vmspace.map(pmo, CHCORE_RAMDISK_VA, size, kVmRead, 0);
   if (!s.ok()) {
     pmo_put(pmo);
@@ -140,6 +146,10 @@ const char* basename(const char* path) {
 }  // namespace
 
 Ramdisk boot_ramdisk() {
+  // One loaded next to the kernel (QEMU -initrd, ./chbuild exec --add)
+  // replaces the built-in one.
+  if (g_machine.initrd_size != 0)
+    return {pa_to_kva<const u8>(g_machine.initrd_base), static_cast<usize>(g_machine.initrd_size)};
   return {__ramdisk_start, static_cast<usize>(__ramdisk_end - __ramdisk_start)};
 }
 

@@ -67,6 +67,14 @@ bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
   out->reserved[0].base = dtb;
   out->reserved[0].size = tree.total_size();
   out->reserved_count = 1;
+  // The user runtime expects the archive at the start of a page.
+  if (bi.initrd_end > bi.initrd_start && (bi.initrd_start & 0xfff) == 0) {
+    out->initrd_base = bi.initrd_start;
+    out->initrd_size = bi.initrd_end - bi.initrd_start;
+    out->reserved[1].base = bi.initrd_start;
+    out->reserved[1].size = out->initrd_size;
+    out->reserved_count = 2;
+  }
   for (u32 i = 0; i < bi.mem_count && i < MachineInfo::kMaxMem; i++) {
     out->mem[i].base = bi.mem[i].base;
     out->mem[i].size = bi.mem[i].size;

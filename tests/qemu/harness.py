@@ -68,6 +68,8 @@ def parse_args(argv):
     p.add_argument("--mem", help="memory in MiB")
     p.add_argument("--machine-opt", action="append", default=[],
                    metavar="KEY=VALUE", help="extra -M property (repeatable)")
+    p.add_argument("--initrd", metavar="CPIO",
+                   help="load a ramdisk next to the kernel (QEMU -initrd)")
     p.add_argument("--ktest", metavar="PATTERN",
                    help="test image: run the in-kernel tests matching "
                         "PATTERN (empty: all); implies --semihosting and "
@@ -135,7 +137,8 @@ def build_command(args):
         semihosting_args = args.ktest or ""
     return qemu.qemu_command(args.plat, args.image, smp=args.smp,
                              mem=args.mem, semihosting_args=semihosting_args,
-                             machine_opts=args.machine_opt)
+                             machine_opts=args.machine_opt,
+                             extra=["-initrd", args.initrd] if args.initrd else ())
 
 
 def _die_with_parent():

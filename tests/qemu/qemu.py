@@ -168,6 +168,8 @@ def _parse_args(argv):
                      help="start halted, GDB stub on 127.0.0.1:PORT")
     run.add_argument("--semihosting-arg", action="append", metavar="ARG",
                      help="enable semihosting; ARG joins the command line")
+    run.add_argument("--initrd", metavar="CPIO",
+                     help="load this ramdisk next to the kernel (virt: replaces the built-in one)")
     run.add_argument("--dry-run", action="store_true",
                      help="print the command instead of running it")
     return parser.parse_args(argv)
@@ -180,7 +182,8 @@ def main(argv=None):
         cmd = qemu_command(args.plat, args.image, smp=args.smp, mem=args.mem,
                            semihosting_args=args.semihosting_arg,
                            machine_opts=args.machine_opt,
-                           interactive=interactive, gdb_port=args.gdb)
+                           interactive=interactive, gdb_port=args.gdb,
+                           extra=["-initrd", args.initrd] if args.initrd else ())
     except QemuConfigError as err:
         print(f"qemu.py: {err}", file=sys.stderr)
         return 2

@@ -277,6 +277,49 @@ TEST(Fdt, ParsesQemuVirt) {
   EXPECT_EQ(info.psci, PsciMethod::Hvc);
 }
 
+// /chosen as QEMU writes it for -initrd: one or two cells per property.
+std::vector<u8> tree_with_initrd(std::initializer_list<u32> start, std::initializer_list<u32> end) {
+  FdtBuilder b;
+  b.begin("").prop_u32("#size-cells", 2).prop_u32("#address-cells", 2);
+  b.begin("memory@40000000")
+      .prop_cells("reg", {0, 0x40000000, 0, 0x40000000})
+      .prop_str("device_type", "memory")
+      .end();
+  b.begin("cpus").prop_u32("#size-cells", 0).prop_u32("#address-cells", 1);
+  b.begin("cpu@0").prop_u32("reg", 0).prop_str("device_type", "cpu").end();
+  b.end();
+  b.begin("chosen")
+      .prop_cells("linux,initrd-start", start)
+      .prop_cells("linux,initrd-end", end)
+      .end();
+  b.end();
+  return b.build({});
+}
+
+TEST(Fdt, ParsesInitrdRange) {
+  BootInfo bi;
+  ASSERT_EQ(boot_info(tree_with_initrd({0x48000000}, {0x48012345}), &bi), Error::Ok);
+  EXPECT_EQ(bi.initrd_start, 0x48000000u);
+  EXPECT_EQ(bi.initrd_end, 0x48012345u);
+  ASSERT_EQ(boot_info(tree_with_initrd({0x1, 0x0}, {0x1, 0x1000}), &bi), Error::Ok);
+  EXPECT_EQ(bi.initrd_start, 0x100000000u);
+  EXPECT_EQ(bi.initrd_end, 0x100001000u);
+}
+
+TEST(Fdt, IgnoresBackwardsInitrd) {
+  BootInfo bi;
+  ASSERT_EQ(boot_info(tree_with_initrd({0x48010000}, {0x48000000}), &bi), Error::Ok);
+  EXPECT_EQ(bi.initrd_start, 0u);
+  EXPECT_EQ(bi.initrd_end, 0u);
+}
+
+TEST(Fdt, NoInitrdWithoutChosenProperties) {
+  BootInfo bi;
+  ASSERT_EQ(boot_info(virt_tree(4, 1024 * kMiB), &bi), Error::Ok);
+  EXPECT_EQ(bi.initrd_start, 0u);
+  EXPECT_EQ(bi.initrd_end, 0u);
+}
+
 TEST(Fdt, ParsesTwoCpus2GiB) {
   BootInfo info;
   ASSERT_EQ(boot_info(virt_tree(2, 2048 * kMiB), &info), Error::Ok);
