@@ -170,13 +170,6 @@ Kicks g_pending_kicks[kMaxCpus];
 
 Thread* current_thread() { return current(); }
 
-u32 sched_online_cpus() {
-  SpinGuard g(g_sched_lock);
-  u32 n = 0;
-  for (auto& rq : g_rq) n += rq.online;
-  return n;
-}
-
 void sched_init_this_cpu() {
   if (g_slice_ticks == 0) g_slice_ticks = ns_to_ticks(kSliceNs);
   timer_register_handler(timer_tick);

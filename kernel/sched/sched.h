@@ -88,6 +88,5 @@ void sched_ipi_reschedule();
 // --- Properties -----------------------------------------------------------
 [[nodiscard]] Status sched_set_affinity(Thread* t, i32 cpu);
 [[nodiscard]] Status sched_set_priority(Thread* t, u32 prio);
-u32 sched_online_cpus();
 
 }  // namespace kern
