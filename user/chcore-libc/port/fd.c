@@ -141,6 +141,23 @@ static long check_iov(const struct iovec *iov, long cnt)
 	return 0;
 }
 
+/* readv/writev through the single-buffer operation, one buffer after the
+ * other, stopping at the first short transfer: bytes done, or the error if
+ * nothing was done. */
+static long iov_each(struct chcore_fd *d, const struct iovec *iov, long cnt, int write)
+{
+	long total = 0, r = 0;
+	for (long i = 0; i < cnt; i++) {
+		if (iov[i].iov_len == 0) continue;
+		r = write ? d->ops->write(d, iov[i].iov_base, iov[i].iov_len)
+		          : d->ops->read(d, iov[i].iov_base, iov[i].iov_len);
+		if (r < 0) break;
+		total += r;
+		if ((size_t)r < iov[i].iov_len) break;
+	}
+	return (total > 0 || r >= 0) ? total : r;
+}
+
 CHCORE_LINUX_SYSCALL(readv)
 {
 	const struct iovec *iov = (const struct iovec *)a1;
@@ -150,15 +167,7 @@ CHCORE_LINUX_SYSCALL(readv)
 	if (!can_read(d) || !d->ops->read) {
 		r = can_read(d) ? -EINVAL : -EBADF;
 	} else {
-		long total = 0;
-		for (long i = 0; i < a2; i++) {
-			if (iov[i].iov_len == 0) continue;
-			r = d->ops->read(d, iov[i].iov_base, iov[i].iov_len);
-			if (r < 0) break;
-			total += r;
-			if ((size_t)r < iov[i].iov_len) break;
-		}
-		r = (total > 0 || r >= 0) ? total : r;
+		r = iov_each(d, iov, a2, 0);
 	}
 	__chcore_fd_put(d);
 	return r;
@@ -177,16 +186,7 @@ CHCORE_LINUX_SYSCALL(writev)
 	} else if (!d->ops->write) {
 		r = -EINVAL;
 	} else {
-		long total = 0;
-		r = 0;
-		for (long i = 0; i < a2; i++) {
-			if (iov[i].iov_len == 0) continue;
-			r = d->ops->write(d, iov[i].iov_base, iov[i].iov_len);
-			if (r < 0) break;
-			total += r;
-			if ((size_t)r < iov[i].iov_len) break;
-		}
-		r = (total > 0 || r >= 0) ? total : r;
+		r = iov_each(d, iov, a2, 1);
 	}
 	__chcore_fd_put(d);
 	return r;

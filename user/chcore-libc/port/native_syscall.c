@@ -4,85 +4,33 @@
  * kernel preserves every other register). Everything else reaches the
  * kernel through these functions. */
 #include "chcore_native.h"
+/* libchcore's header (copied here by build-musl.sh): one static inline
+ * chcore_sys_<name>() per system call, each a single `svc`. The libc gets
+ * out-of-line, hidden copies of them, so that the svc instructions stay in
+ * this one object. */
+#include "chcore_svc.h"
 
-#define CHCORE_SVC(...) \
-	__asm__ __volatile__("svc #0" : "+r"(x0) : "r"(x8) __VA_ARGS__ : "memory"); \
-	return x0
-
-#define CHCORE_STUB_0(nr, name) \
-	long __chcore_sys_##name(void) \
+typedef unsigned long ul;
+#define CHCORE_NATIVE_0(name) \
+	long __chcore_sys_##name(void) { return chcore_sys_##name(); }
+#define CHCORE_NATIVE_1(name) \
+	long __chcore_sys_##name(ul a) { return chcore_sys_##name(a); }
+#define CHCORE_NATIVE_2(name) \
+	long __chcore_sys_##name(ul a, ul b) { return chcore_sys_##name(a, b); }
+#define CHCORE_NATIVE_3(name) \
+	long __chcore_sys_##name(ul a, ul b, ul c) { return chcore_sys_##name(a, b, c); }
+#define CHCORE_NATIVE_4(name) \
+	long __chcore_sys_##name(ul a, ul b, ul c, ul d) { return chcore_sys_##name(a, b, c, d); }
+#define CHCORE_NATIVE_5(name) \
+	long __chcore_sys_##name(ul a, ul b, ul c, ul d, ul e) \
 	{ \
-		register unsigned long x8 __asm__("x8") = (nr); \
-		register long x0 __asm__("x0"); \
-		__asm__ __volatile__("svc #0" : "=r"(x0) : "r"(x8) : "memory"); \
-		return x0; \
+		return chcore_sys_##name(a, b, c, d, e); \
+	}
+#define CHCORE_NATIVE_6(name) \
+	long __chcore_sys_##name(ul a, ul b, ul c, ul d, ul e, ul f) \
+	{ \
+		return chcore_sys_##name(a, b, c, d, e, f); \
 	}
 
-#define CHCORE_STUB_1(nr, name) \
-	long __chcore_sys_##name(unsigned long a0) \
-	{ \
-		register unsigned long x8 __asm__("x8") = (nr); \
-		register long x0 __asm__("x0") = (long)a0; \
-		CHCORE_SVC(/* no more arguments */); \
-	}
-
-#define CHCORE_STUB_2(nr, name) \
-	long __chcore_sys_##name(unsigned long a0, unsigned long a1) \
-	{ \
-		register unsigned long x8 __asm__("x8") = (nr); \
-		register long x0 __asm__("x0") = (long)a0; \
-		register unsigned long x1 __asm__("x1") = a1; \
-		CHCORE_SVC(, "r"(x1)); \
-	}
-
-#define CHCORE_STUB_3(nr, name) \
-	long __chcore_sys_##name(unsigned long a0, unsigned long a1, unsigned long a2) \
-	{ \
-		register unsigned long x8 __asm__("x8") = (nr); \
-		register long x0 __asm__("x0") = (long)a0; \
-		register unsigned long x1 __asm__("x1") = a1; \
-		register unsigned long x2 __asm__("x2") = a2; \
-		CHCORE_SVC(, "r"(x1), "r"(x2)); \
-	}
-
-#define CHCORE_STUB_4(nr, name) \
-	long __chcore_sys_##name(unsigned long a0, unsigned long a1, unsigned long a2, \
-	                         unsigned long a3) \
-	{ \
-		register unsigned long x8 __asm__("x8") = (nr); \
-		register long x0 __asm__("x0") = (long)a0; \
-		register unsigned long x1 __asm__("x1") = a1; \
-		register unsigned long x2 __asm__("x2") = a2; \
-		register unsigned long x3 __asm__("x3") = a3; \
-		CHCORE_SVC(, "r"(x1), "r"(x2), "r"(x3)); \
-	}
-
-#define CHCORE_STUB_5(nr, name) \
-	long __chcore_sys_##name(unsigned long a0, unsigned long a1, unsigned long a2, \
-	                         unsigned long a3, unsigned long a4) \
-	{ \
-		register unsigned long x8 __asm__("x8") = (nr); \
-		register long x0 __asm__("x0") = (long)a0; \
-		register unsigned long x1 __asm__("x1") = a1; \
-		register unsigned long x2 __asm__("x2") = a2; \
-		register unsigned long x3 __asm__("x3") = a3; \
-		register unsigned long x4 __asm__("x4") = a4; \
-		CHCORE_SVC(, "r"(x1), "r"(x2), "r"(x3), "r"(x4)); \
-	}
-
-#define CHCORE_STUB_6(nr, name) \
-	long __chcore_sys_##name(unsigned long a0, unsigned long a1, unsigned long a2, \
-	                         unsigned long a3, unsigned long a4, unsigned long a5) \
-	{ \
-		register unsigned long x8 __asm__("x8") = (nr); \
-		register long x0 __asm__("x0") = (long)a0; \
-		register unsigned long x1 __asm__("x1") = a1; \
-		register unsigned long x2 __asm__("x2") = a2; \
-		register unsigned long x3 __asm__("x3") = a3; \
-		register unsigned long x4 __asm__("x4") = a4; \
-		register unsigned long x5 __asm__("x5") = a5; \
-		CHCORE_SVC(, "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)); \
-	}
-
-#define CHCORE_STUB(nr, name, nargs) CHCORE_STUB_##nargs(nr, name)
-CHCORE_SYSCALLS(CHCORE_STUB)
+#define CHCORE_NATIVE(nr, name, nargs) CHCORE_NATIVE_##nargs(name)
+CHCORE_SYSCALLS(CHCORE_NATIVE)

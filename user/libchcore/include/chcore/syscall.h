@@ -14,9 +14,11 @@
 #ifndef CHCORE_SYSCALL_H
 #define CHCORE_SYSCALL_H
 
-#include <uapi/errno.h>
-#include <uapi/object.h>
-#include <uapi/syscall_nr.h>
+/* Quoted, so that a copy of this file next to a uapi/ directory works too
+ * (the libc port builds its native stubs from it). */
+#include "uapi/errno.h"
+#include "uapi/object.h"
+#include "uapi/syscall_nr.h"
 
 #ifdef __cplusplus
 extern "C" {
