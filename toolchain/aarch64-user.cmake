@@ -2,18 +2,7 @@
 # code (clang-19 + ld.lld-19), static ET_EXEC binaries linked at 0x400000 with
 # user/libchcore/user.ld. Unlike the kernel, user code may use FP/SIMD, so
 # there is no -mgeneral-regs-only here.
-set(CMAKE_SYSTEM_NAME Generic)
-set(CMAKE_SYSTEM_PROCESSOR aarch64)
-set(CMAKE_C_COMPILER clang-19)
-set(CMAKE_CXX_COMPILER clang++-19)
-set(CMAKE_ASM_COMPILER clang-19)
-set(CMAKE_C_COMPILER_TARGET aarch64-none-elf)
-set(CMAKE_CXX_COMPILER_TARGET aarch64-none-elf)
-set(CMAKE_ASM_COMPILER_TARGET aarch64-none-elf)
-set(CMAKE_AR llvm-ar-19 CACHE FILEPATH "ar")
-set(CMAKE_RANLIB llvm-ranlib-19 CACHE FILEPATH "ranlib")
-set(CMAKE_OBJCOPY llvm-objcopy-19 CACHE FILEPATH "objcopy")
-set(CMAKE_OBJDUMP llvm-objdump-19 CACHE FILEPATH "objdump")
+include(${CMAKE_CURRENT_LIST_DIR}/aarch64-none-elf.cmake)
 
 # The linker script every user program is linked with (text at 0x400000,
 # one page-aligned segment per permission: R+X, R, R+W).
