@@ -1,7 +1,7 @@
 /* The smallest program: one line, exit status 0. */
-#include <chcore/print.h>
+#include <stdio.h>
 
 int main(void) {
-  chcore_puts("hello, world");
+  puts("hello, world");
   return 0;
 }

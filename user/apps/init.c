@@ -1,17 +1,17 @@
 /* The first user process of the production image (for now): greets, runs
  * /bin/hello from the ramdisk, waits for it and reports how it ended. */
 #include <chcore/launch.h>
-#include <chcore/print.h>
+#include <stdio.h>
 
 int main(int argc, char** argv) {
-  chcore_printf("init: hello from user space (pid via argv[0]=%s)\n",
+  printf("init: hello from user space (pid via argv[0]=%s)\n",
                 argc > 0 ? argv[0] : "(none)");
   long child = chcore_spawn_path("/bin/hello", 0, 0);
   if (child < 0) {
-    chcore_printf("init: cannot start /bin/hello: error %ld\n", child);
+    printf("init: cannot start /bin/hello: error %ld\n", child);
     return 1;
   }
   long status = chcore_wait(child);
-  chcore_printf("init: /bin/hello exited with status %ld\n", status);
+  printf("init: /bin/hello exited with status %ld\n", status);
   return 0;
 }

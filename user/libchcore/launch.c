@@ -1,9 +1,10 @@
 /* Starting programs: ELF loading, the initial stack, ramdisk sharing.
  * See chcore/launch.h for the interface and the child's layout. */
-#include <chcore/auxv.h>
 #include <chcore/launch.h>
-#include <chcore/string.h>
 #include <chcore/syscall.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/auxv.h>
 #include <lib/cpio.h>
 #include <lib/elf.h>
 
@@ -20,15 +21,15 @@ static void release(long slot) {
 long chcore_ramdisk_slot(void) {
   /* A child of chcore_spawn is told where its copy is; the first process
    * has it in the fixed slot, and knows its size from the kernel. */
-  for (unsigned long* a = chcore_auxv; a != 0 && a[0] != AT_NULL; a += 2) {
-    if (a[0] == CHCORE_AT_RAMDISK_SLOT) return (long)a[1];
-  }
-  if (chcore_getauxval(CHCORE_AT_RAMDISK_SIZE) != 0) return CHCORE_SLOT_RAMDISK;
+  errno = 0;
+  unsigned long slot = getauxval(CHCORE_AT_RAMDISK_SLOT);
+  if (errno == 0) return (long)slot;
+  if (getauxval(CHCORE_AT_RAMDISK_SIZE) != 0) return CHCORE_SLOT_RAMDISK;
   return -CHCORE_ENOENT;
 }
 
 const void* chcore_ramdisk(unsigned long* size) {
-  unsigned long n = chcore_getauxval(CHCORE_AT_RAMDISK_SIZE);
+  unsigned long n = getauxval(CHCORE_AT_RAMDISK_SIZE);
   if (size != 0) *size = n;
   return n != 0 ? (const void*)CHCORE_RAMDISK_VA : 0;
 }

@@ -1,8 +1,8 @@
 /* Scheduling benchmarks for ./chbuild bench: prints
  *   BENCH <name> <hundredths of a ns per op>
  * measured with the virtual counter (under -icount shift=0: instructions). */
-#include <chcore/print.h>
-#include <chcore/string.h>
+#include <stdio.h>
+#include <string.h>
 #include <chcore/syscall.h>
 #include "uthread.h"
 
@@ -19,7 +19,7 @@ static unsigned long freq(void) {
 static void report(const char* name, unsigned long ticks, unsigned long ops) {
   unsigned long f = freq();
   unsigned long centi = ticks / f * 100000000000ul + ticks % f * 100000000000ul / f;
-  chcore_printf("BENCH %s %lu\n", name, centi / ops);
+  printf("BENCH %s %lu\n", name, centi / ops);
 }
 
 #define YIELDS 20000
@@ -78,6 +78,6 @@ int main(int argc, char** argv) {
     }
     report("thread_create_join", counter() - t0, N);
   }
-  chcore_printf("BENCH done\n");
+  printf("BENCH done\n");
   return 0;
 }

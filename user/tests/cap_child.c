@@ -3,8 +3,8 @@
  * PMO, writes a reply and its view of the capability, then polls the PMO
  * until the parent revokes it, and reports through its exit status (see
  * cap_protocol.h) that every later use of the slot fails with -EBADF. */
-#include <chcore/print.h>
-#include <chcore/string.h>
+#include <stdio.h>
+#include <string.h>
 #include <chcore/syscall.h>
 
 #include "cap_protocol.h"
@@ -19,11 +19,11 @@ int main(int argc, char** argv) {
   char reply[CAPP_MSG_MAX + 16];
   long r = chcore_sys_read_pmo((unsigned long)slot, CAPP_TO_CHILD, (unsigned long)msg, sizeof(msg));
   if (r != 0) {
-    chcore_printf("cap_child: read_pmo(%ld) = %ld\n", slot, r);
+    printf("cap_child: read_pmo(%ld) = %ld\n", slot, r);
     return CAPC_IO_FAILED;
   }
   msg[sizeof(msg) - 1] = '\0';
-  int n = chcore_snprintf(reply, sizeof(reply), "child saw: %s", msg);
+  int n = snprintf(reply, sizeof(reply), "child saw: %s", msg);
   unsigned long one = 1;
   if (chcore_sys_write_pmo((unsigned long)slot, CAPP_TO_PARENT, (unsigned long)reply,
                            (unsigned long)n + 1) != 0 ||
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
           0 ||
       chcore_sys_write_pmo((unsigned long)slot, CAPP_STATE, (unsigned long)&one, sizeof(one)) !=
           0) {
-    chcore_puts("cap_child: write_pmo failed");
+    puts("cap_child: write_pmo failed");
     return CAPC_IO_FAILED;
   }
 
@@ -44,13 +44,13 @@ int main(int argc, char** argv) {
   }
   if (r == 0) return CAPC_NEVER_REVOKED;
   if (r != -CHCORE_EBADF) {
-    chcore_printf("cap_child: read_pmo after the revocation = %ld, expected -EBADF\n", r);
+    printf("cap_child: read_pmo after the revocation = %ld, expected -EBADF\n", r);
     return CAPC_WRONG_ERROR;
   }
   long w = chcore_sys_write_pmo((unsigned long)slot, CAPP_STATE, (unsigned long)&one, sizeof(one));
   long i2 = chcore_sys_cap_info((unsigned long)slot);
   if (w != -CHCORE_EBADF || i2 != -CHCORE_EBADF) {
-    chcore_printf("cap_child: after the revocation write_pmo = %ld, cap_info = %ld\n", w, i2);
+    printf("cap_child: after the revocation write_pmo = %ld, cap_info = %ld\n", w, i2);
     return CAPC_STILL_USABLE;
   }
   return CAPC_OK;

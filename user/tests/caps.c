@@ -154,7 +154,7 @@ static void test_transfer_to_child(void) {
     return;
   }
   char slot_arg[24];
-  chcore_snprintf(slot_arg, sizeof(slot_arg), "%ld", their_slot);
+  snprintf(slot_arg, sizeof(slot_arg), "%ld", their_slot);
   const char* argv[] = {"/tests/cap_child", slot_arg, 0};
   long child = UT_OK("child.start", chcore_launch_start(&l, argv, 0));
   if (child < 0) return;
@@ -170,7 +170,7 @@ static void test_transfer_to_child(void) {
   chcore_sys_read_pmo(shared, CAPP_TO_PARENT, (unsigned long)reply, sizeof(reply));
   reply[sizeof(reply) - 1] = '\0';
   if (!UT_EQ("child.data_visible_both_ways", strcmp(reply, "child saw: ping from parent"), 0))
-    chcore_printf("caps: the child's reply was \"%s\"\n", reply);
+    printf("caps: the child's reply was \"%s\"\n", reply);
   long info = 0;
   chcore_sys_read_pmo(shared, CAPP_INFO, (unsigned long)&info, sizeof(info));
   UT_EQ("child.sees_a_pmo", CHCORE_CAP_INFO_TYPE(info), CHCORE_OBJ_PMO);
@@ -184,7 +184,7 @@ static void test_transfer_to_child(void) {
   UT_OK("child.original_kept", chcore_sys_cap_info(shared));
   long status = chcore_wait(child);
   if (!UT_EQ("child.lost_the_capability", status, CAPC_OK))
-    chcore_printf("caps: cap_child exit status %ld (see tests/cap_protocol.h)\n", status);
+    printf("caps: cap_child exit status %ld (see tests/cap_protocol.h)\n", status);
   chcore_cap_release(shared);
 }
 

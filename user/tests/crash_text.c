@@ -1,6 +1,6 @@
 /* Writes to its own (read-only, executable) code: the kernel must kill this
  * process (status < 0). */
-#include <chcore/print.h>
+#include <stdio.h>
 
 int main(void) {
   __asm__ volatile(
@@ -10,6 +10,6 @@ int main(void) {
       :
       :
       : "x9", "memory");
-  chcore_puts("crash_text: survived writing to its own text");
+  puts("crash_text: survived writing to its own text");
   return 0;
 }

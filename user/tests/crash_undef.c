@@ -1,9 +1,9 @@
 /* Executes a permanently undefined instruction: the kernel must kill this
  * process (status < 0). */
-#include <chcore/print.h>
+#include <stdio.h>
 
 int main(void) {
   __asm__ volatile("udf #0" ::: "memory");
-  chcore_puts("crash_undef: survived an undefined instruction");
+  puts("crash_undef: survived an undefined instruction");
   return 0;
 }

@@ -4,14 +4,14 @@
  * it with the other user/tests), used to run libc tests with
  * CHCORE_STRACE=1. */
 #include <chcore/launch.h>
-#include <chcore/print.h>
+#include <stdio.h>
 
 int main(int argc, char** argv) {
   if (argc < 3) return 151;
   const char* envp[2] = {argv[1], 0};
   long child = chcore_spawn_path(argv[2], (const char* const*)(argv + 2), envp);
   if (child < 0) {
-    chcore_printf("env_spawn: cannot start %s: error %ld\n", argv[2], child);
+    printf("env_spawn: cannot start %s: error %ld\n", argv[2], child);
     return 150;
   }
   long status = chcore_wait(child);

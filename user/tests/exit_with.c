@@ -2,8 +2,9 @@
  *   exit_with N            exit_group(N)
  *   exit_with ret N        return N from main (crt0 calls exit_group)
  *   exit_with thread_exit  the only thread calls thread_exit: status 0 */
-#include <chcore/print.h>
-#include <chcore/string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <chcore/syscall.h>
 
 static long parse_long(const char* s) {
@@ -19,7 +20,7 @@ static long parse_long(const char* s) {
 int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "thread_exit") == 0) chcore_thread_exit();
   if (argc == 3 && strcmp(argv[1], "ret") == 0) return (int)parse_long(argv[2]);
-  if (argc == 2) chcore_exit((int)parse_long(argv[1]));
-  chcore_printf("exit_with: bad arguments (argc %d)\n", argc);
+  if (argc == 2) exit((int)parse_long(argv[1]));
+  printf("exit_with: bad arguments (argc %d)\n", argc);
   return 100;
 }

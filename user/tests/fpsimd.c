@@ -45,12 +45,12 @@ static void run(struct worker* w) {
     if (__atomic_load_n(&progress, __ATOMIC_SEQ_CST) != before) w->switches++;
     if (ret != 0) {
       w->failed_round = r;
-      chcore_snprintf(w->why, sizeof(w->why), "yield returned %ld", ret);
+      snprintf(w->why, sizeof(w->why), "yield returned %ld", ret);
     } else if (regs_diff(&in, &out, w->why, sizeof(w->why))) {
       w->failed_round = r;
     } else if (read_tpidr() != w->tls) {
       w->failed_round = r;
-      chcore_snprintf(w->why, sizeof(w->why), "tpidr_el0 %#lx, expected %#lx", read_tpidr(),
+      snprintf(w->why, sizeof(w->why), "tpidr_el0 %#lx, expected %#lx", read_tpidr(),
                       w->tls);
     }
   }
@@ -90,7 +90,7 @@ int main(void) {
   unsigned long switches = 0;
   for (int i = 0; i < created; i++) {
     char name[48];
-    chcore_snprintf(name, sizeof(name), "thread%d_state_preserved", i);
+    snprintf(name, sizeof(name), "thread%d_state_preserved", i);
     if (workers[i].failed_round >= 0) {
       ut_fail(name, "round %d: %s", workers[i].failed_round, workers[i].why);
     } else {
@@ -98,7 +98,7 @@ int main(void) {
     }
     switches += workers[i].switches;
   }
-  chcore_printf("fpsimd: %d threads x %d yields, other threads ran during %lu of them\n", created,
+  printf("fpsimd: %d threads x %d yields, other threads ran during %lu of them\n", created,
                 ROUNDS, switches);
   UT_TRUE("threads_interleaved", switches > 0);
   return ut_finish();

@@ -22,9 +22,9 @@ static void check_balance(const char* name, unsigned long before) {
     chcore_sys_yield();
     after = free_mem();
   }
-  chcore_printf("leaks: %s: free memory before %lu, after %lu\n", name, before, after);
+  printf("leaks: %s: free memory before %lu, after %lu\n", name, before, after);
   char why[128];
-  chcore_snprintf(why, sizeof(why), "%ld bytes lost", (long)(before - after));
+  snprintf(why, sizeof(why), "%ld bytes lost", (long)(before - after));
   ut_report(name, after == before, why);
 }
 

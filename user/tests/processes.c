@@ -42,7 +42,7 @@ static void test_faults(void) {
     long status = run(names[i], argv);
     if (status == -1000) continue;
     char why[96];
-    chcore_snprintf(why, sizeof(why), "exit status %ld, expected a negative one (killed)", status);
+    snprintf(why, sizeof(why), "exit status %ld, expected a negative one (killed)", status);
     ut_report(names[i], status < 0, why);
   }
   /* We are still here, and can still start programs. */
@@ -68,7 +68,7 @@ static void test_many_children(void) {
   char code[N][8];
   int started = 1;
   for (int i = 0; i < N; i++) {
-    chcore_snprintf(code[i], sizeof(code[i]), "%d", 10 + i);
+    snprintf(code[i], sizeof(code[i]), "%d", 10 + i);
     const char* argv[] = {"/tests/exit_with", code[i], 0};
     child[i] = chcore_spawn_path(argv[0], argv, 0);
     if (child[i] < 0) started = 0;
@@ -166,7 +166,7 @@ static void test_threads(void) {
   UT_TRUE("threads.ran_interleaved", interleaved > 0);
   for (int i = 0; i < created; i++) {
     char name[48];
-    chcore_snprintf(name, sizeof(name), "threads.tls_%d", i);
+    snprintf(name, sizeof(name), "threads.tls_%d", i);
     UT_EQ(name, w[i].tls_seen, 0x7e570000ul + (unsigned long)i);
   }
 }

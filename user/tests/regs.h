@@ -8,7 +8,7 @@
 #ifndef CHCORE_TESTS_REGS_H
 #define CHCORE_TESTS_REGS_H
 
-#include <chcore/print.h>
+#include <stdio.h>
 
 struct regs {
   unsigned long x[31]; /* x0-x30 */
@@ -85,27 +85,27 @@ static inline int regs_diff(const struct regs* in, const struct regs* out, char*
                             unsigned long n) {
   for (int i = 1; i < 31; i++) {
     if (out->x[i] != in->x[i]) {
-      chcore_snprintf(why, n, "x%d changed: %#lx -> %#lx", i, in->x[i], out->x[i]);
+      snprintf(why, n, "x%d changed: %#lx -> %#lx", i, in->x[i], out->x[i]);
       return 1;
     }
   }
   if (out->sp != out->sp_before) {
-    chcore_snprintf(why, n, "sp changed: %#lx -> %#lx", out->sp_before, out->sp);
+    snprintf(why, n, "sp changed: %#lx -> %#lx", out->sp_before, out->sp);
     return 1;
   }
   for (int i = 0; i < 32; i++) {
     if (out->q[i][0] != in->q[i][0] || out->q[i][1] != in->q[i][1]) {
-      chcore_snprintf(why, n, "q%d changed: %#lx:%#lx -> %#lx:%#lx", i, in->q[i][1], in->q[i][0],
+      snprintf(why, n, "q%d changed: %#lx:%#lx -> %#lx:%#lx", i, in->q[i][1], in->q[i][0],
                       out->q[i][1], out->q[i][0]);
       return 1;
     }
   }
   if ((out->fpcr & REGS_FPCR_MASK) != in->fpcr) {
-    chcore_snprintf(why, n, "fpcr changed: %#lx -> %#lx", in->fpcr, out->fpcr);
+    snprintf(why, n, "fpcr changed: %#lx -> %#lx", in->fpcr, out->fpcr);
     return 1;
   }
   if ((out->fpsr & REGS_FPSR_MASK) != in->fpsr) {
-    chcore_snprintf(why, n, "fpsr changed: %#lx -> %#lx", in->fpsr, out->fpsr);
+    snprintf(why, n, "fpsr changed: %#lx -> %#lx", in->fpsr, out->fpsr);
     return 1;
   }
   return 0;

@@ -150,7 +150,7 @@ static void test_sleep(void) {
     UT_EQ("nanosleep_10ms", ut_sleep_ns(10000000), 0);
     unsigned long dt = ut_now_ns() - t0;
     if (!UT_TRUE("slept_at_least_10ms", dt >= 10000000))
-      chcore_printf("sched: slept only %lu ns\n", dt);
+      printf("sched: slept only %lu ns\n", dt);
   }
   /* Absolute deadline. */
   struct ut_timespec ts;

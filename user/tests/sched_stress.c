@@ -68,7 +68,7 @@ int main(void) {
   long end = settled_free_mem(half);
   UT_EQ("all_threads_started", failures, 0);
   UT_EQ("all_work_done", done_work, (unsigned long)rounds * NTHREADS * 100);
-  chcore_printf("sched_stress: %d rounds of %d threads; free memory at start %ld, half-way %ld, end %ld\n",
+  printf("sched_stress: %d rounds of %d threads; free memory at start %ld, half-way %ld, end %ld\n",
                 rounds, NTHREADS, start, half, end);
   UT_TRUE("several_rounds", rounds >= 4);
   UT_EQ("no_memory_leaked", end, half);

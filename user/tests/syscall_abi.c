@@ -40,7 +40,7 @@ static const unsigned long bad_ptrs[] = {0, KERNEL_ADDR, KERNEL_TEXT, UNMAPPED, 
       long r_ = (call);                                                                      \
       if (r_ != -(long)(err) && ok_) {                                                       \
         ok_ = 0;                                                                             \
-        chcore_snprintf(why_, sizeof(why_), "%s = %#lx: %s = %ld%s, expected %s", #var, var, \
+        snprintf(why_, sizeof(why_), "%s = %#lx: %s = %ld%s, expected %s", #var, var, \
                         #call, r_, ut_errname(r_), ut_errname(-(long)(err)));                \
       }                                                                                      \
     }                                                                                        \
@@ -246,7 +246,7 @@ static void test_create_pmo(void) {
   for (unsigned long type = 0; type <= CHCORE_PMO_SHARED; type++) {
     long p = chcore_sys_create_pmo(2 * PAGE, type);
     char name[48];
-    chcore_snprintf(name, sizeof(name), "create_pmo.type_%lu", type);
+    snprintf(name, sizeof(name), "create_pmo.type_%lu", type);
     if (UT_OK(name, p) >= 0) chcore_cap_release(p);
   }
 }
@@ -322,7 +322,7 @@ static void test_brk(void) {
     long r = chcore_sys_handle_brk(bad[i]);
     if (r != (long)(base + 3 * PAGE) && ok) {
       ok = 0;
-      chcore_snprintf(why, sizeof(why), "brk(%#lx) = %#lx, expected the old break %#lx", bad[i], r,
+      snprintf(why, sizeof(why), "brk(%#lx) = %#lx, expected the old break %#lx", bad[i], r,
                       base + 3 * PAGE);
     }
   }
@@ -378,10 +378,10 @@ static void test_simple_calls(void) {
         0);
   long c = chcore_syscall6(CHCORE_SYS_getc, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK);
   char why[64];
-  chcore_snprintf(why, sizeof(why), "getc() = %ld", c);
+  snprintf(why, sizeof(why), "getc() = %ld", c);
   ut_report("getc.byte_or_eagain", c == -CHCORE_EAGAIN || (c >= 0 && c <= 255), why);
   long f = chcore_syscall6(CHCORE_SYS_get_free_mem, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK);
-  chcore_snprintf(why, sizeof(why), "get_free_mem() = %ld", f);
+  snprintf(why, sizeof(why), "get_free_mem() = %ld", f);
   ut_report("get_free_mem.positive", f > 0, why);
   static const long unknown[] = {
       CHCORE_NR_SYSCALLS, 1000, 0xffffffffl, -1, 1l << 32, (1l << 32) | CHCORE_SYS_yield, HIGH_BIT};
@@ -394,7 +394,7 @@ static void test_simple_calls(void) {
     long r = chcore_syscall6(nr, 0, 0, 0, 0, 0, 0);
     if (r != -CHCORE_ENOSYS && ok) {
       ok = 0;
-      chcore_snprintf(why, sizeof(why), "number %ld returned %ld", nr, r);
+      snprintf(why, sizeof(why), "number %ld returned %ld", nr, r);
     }
   }
   ut_report("unassigned_numbers_enosys", ok, why);
@@ -441,12 +441,12 @@ static long probe(const char* name, long nr, unsigned long a0, unsigned long a1,
   long r = regs_probe(&in, &out);
   char why[160];
   char full[64];
-  chcore_snprintf(full, sizeof(full), "regs.%s", name);
+  snprintf(full, sizeof(full), "regs.%s", name);
   if (regs_diff(&in, &out, why, sizeof(why)) == 0) {
     ut_report(full, 1, "");
   } else {
     char why2[200];
-    chcore_snprintf(why2, sizeof(why2), "%s (returned %ld)", why, r);
+    snprintf(why2, sizeof(why2), "%s (returned %ld)", why, r);
     ut_report(full, 0, why2);
   }
   return r;
@@ -518,7 +518,7 @@ static void test_registers(void) {
   probe("wait_cap_group.error", CHCORE_SYS_wait_cap_group, 1023, 0, 0, 0, 0, 0);
   r = probe("test_echo", CHCORE_SYS_test_echo, 1, 2, 3, 4, 5, 6);
   char why[64];
-  chcore_snprintf(why, sizeof(why), "test_echo(1..6) = %ld", r);
+  snprintf(why, sizeof(why), "test_echo(1..6) = %ld", r);
   ut_report("test_echo.result", r == 91 || r == -CHCORE_ENOSYS, why);
   probe("unknown_64", 64, 0, 0, 0, 0, 0, 0);
   probe("unknown_1000", 1000, 0, 0, 0, 0, 0, 0);

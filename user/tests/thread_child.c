@@ -4,8 +4,8 @@
  *   main_exits_first        the main thread calls thread_exit; the second
  *                           thread runs on and calls exit_group(23): 23
  *   all_thread_exit         both threads call thread_exit: status 0 */
-#include <chcore/print.h>
-#include <chcore/string.h>
+#include <stdio.h>
+#include <string.h>
 #include <chcore/syscall.h>
 #include <chcore/thread.h>
 
@@ -32,13 +32,13 @@ int main(int argc, char** argv) {
   }
   long t = chcore_thread_create(second, 0, 0);
   if (t < 0) {
-    chcore_printf("thread_child: create_thread: %ld\n", t);
+    printf("thread_child: create_thread: %ld\n", t);
     return 102;
   }
   if (mode == 0) {
     /* Keep running; the other thread's exit_group must end us. */
     for (long i = 0; i < 1000000; i++) chcore_sys_yield();
-    chcore_puts("thread_child: exit_group from the second thread did not end the process");
+    puts("thread_child: exit_group from the second thread did not end the process");
     return 103;
   }
   chcore_thread_exit();

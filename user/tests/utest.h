@@ -17,8 +17,9 @@
 #ifndef CHCORE_TESTS_UTEST_H
 #define CHCORE_TESTS_UTEST_H
 
-#include <chcore/print.h>
-#include <chcore/string.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 #include <chcore/syscall.h>
 
 #ifndef UT_SUITE
@@ -63,17 +64,17 @@ static inline const char* ut_errname(long v) {
 static inline int ut_report(const char* name, int ok, const char* why) {
   if (ok) {
     ut_passed++;
-    chcore_printf("[PASS] %s.%s\n", UT_SUITE, name);
+    printf("[PASS] %s.%s\n", UT_SUITE, name);
   } else {
     ut_failed++;
-    chcore_printf("[FAIL] %s.%s: %s\n", UT_SUITE, name, why);
+    printf("[FAIL] %s.%s: %s\n", UT_SUITE, name, why);
   }
   return ok;
 }
 
 static inline int ut_check(const char* name, int ok, const char* expr, int line) {
   char why[256];
-  if (!ok) chcore_snprintf(why, sizeof(why), "%s is false (line %d)", expr, line);
+  if (!ok) snprintf(why, sizeof(why), "%s is false (line %d)", expr, line);
   return ut_report(name, ok, why);
 }
 
@@ -81,7 +82,7 @@ static inline int ut_check_eq(const char* name, long got, long want, const char*
   char why[256];
   int ok = got == want;
   if (!ok) {
-    chcore_snprintf(why, sizeof(why), "%s = %ld%s (%#lx), expected %ld%s (line %d)", expr, got,
+    snprintf(why, sizeof(why), "%s = %ld%s (%#lx), expected %ld%s (line %d)", expr, got,
                     ut_errname(got), got, want, ut_errname(want), line);
   }
   return ut_report(name, ok, why);
@@ -90,7 +91,7 @@ static inline int ut_check_eq(const char* name, long got, long want, const char*
 static inline long ut_check_ok(const char* name, long got, const char* expr, int line) {
   char why[256];
   if (got < 0)
-    chcore_snprintf(why, sizeof(why), "%s = %ld%s (line %d)", expr, got, ut_errname(got), line);
+    snprintf(why, sizeof(why), "%s = %ld%s (line %d)", expr, got, ut_errname(got), line);
   ut_report(name, got >= 0, why);
   return got;
 }
@@ -102,7 +103,7 @@ static inline int ut_check_eq2(const char* name, long got, long want1, long want
   char why[256];
   int ok = got == want1 || got == want2;
   if (!ok) {
-    chcore_snprintf(why, sizeof(why), "%s = %ld%s, expected %ld%s or %ld%s (line %d)", expr, got,
+    snprintf(why, sizeof(why), "%s = %ld%s, expected %ld%s or %ld%s (line %d)", expr, got,
                     ut_errname(got), want1, ut_errname(want1), want2, ut_errname(want2), line);
   }
   return ut_report(name, ok, why);
@@ -126,14 +127,14 @@ static inline void ut_fail(const char* name, const char* fmt, ...) {
   char why[256];
   va_list ap;
   va_start(ap, fmt);
-  chcore_vsnprintf(why, sizeof(why), fmt, ap);
+  vsnprintf(why, sizeof(why), fmt, ap);
   va_end(ap);
   ut_report(name, 0, why);
 }
 
 /* Prints the summary; returns the exit status for main. */
 static inline int ut_finish(void) {
-  chcore_printf("%d passed, %d failed\n", ut_passed, ut_failed);
+  printf("%d passed, %d failed\n", ut_passed, ut_failed);
   return ut_failed == 0 && ut_passed > 0 ? 0 : 1;
 }
 

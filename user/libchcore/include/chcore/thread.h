@@ -1,8 +1,14 @@
-/* Threads in the calling process, and the library's own corner of the
- * address space for stacks and other anonymous mappings.
+/* Raw kernel threads in the calling process, and libchcore's own corner of
+ * the address space for their stacks and other PMO mappings.
  *
- * Scheduling is cooperative for now: a thread runs until it yields, blocks or
- * exits, so a thread waiting for another must call chcore_sys_yield(). */
+ * A raw thread is the kernel's thread object and nothing more: the C
+ * library does not know it. It has no thread control block of its own
+ * (TPIDR_EL0 is whatever the creator passes), so it must not call into the
+ * C library (no printf, no errno, no malloc, no locks): only the system-call
+ * stubs of chcore/syscall.h, atomics and its own memory. Programs that want
+ * threads use pthread_create; raw threads are for tests and measurements of
+ * the kernel's own thread primitives (affinity, priorities, TLS registers,
+ * exit while running, creation cost). */
 #ifndef CHCORE_THREAD_H
 #define CHCORE_THREAD_H
 
@@ -12,9 +18,10 @@ extern "C" {
 
 /* [CHCORE_MAP_BASE, CHCORE_MAP_END) belongs to libchcore's mapping
  * allocator (chcore_map_anon); programs mapping PMOs by hand should stay out
- * of it. See user/README.md for the whole layout. */
-#define CHCORE_MAP_BASE 0x0000400000000000ul
-#define CHCORE_MAP_END 0x0000500000000000ul
+ * of it, and so does the C library's mmap (which has 0x4000_0000_0000 to
+ * 0x5000_0000_0000). See user/README.md for the whole layout. */
+#define CHCORE_MAP_BASE 0x0000580000000000ul
+#define CHCORE_MAP_END 0x0000600000000000ul
 
 #define CHCORE_THREAD_STACK_SIZE (64ul * 1024)
 
