@@ -36,8 +36,15 @@ BENCHMARKS = {
                            "user"),
     "getpid_libc": ("getpid() through musl and the dispatcher (pid kept by the port)", None,
                     "libc"),
-    "gettid_libc": ("syscall(SYS_gettid): musl, dispatcher, kernel; compare null_syscall",
+    "getcpu_raw": ("the kernel's get_cpu through libchcore's inline stub", None, "libc"),
+    "getcpu_libc": ("sched_getcpu(): musl, dispatcher, port handler, the same kernel call",
                     None, "libc"),
+    "dispatcher_added": ("__syscall0(SYS_gettid) minus the raw kernel gettid: dispatcher + "
+                         "handler", 30, "libc"),
+    "gettid_libc": ("musl's gettid() (the tid is in musl's thread block: no kernel entry)",
+                    None, "libc"),
+    "syscall_libc": ("syscall(SYS_gettid): variadic syscall(), dispatcher, kernel", None,
+                     "libc"),
 }
 
 LINE = re.compile(r"^BENCH (\S+) (\d+)\b")

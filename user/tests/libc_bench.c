@@ -1,14 +1,25 @@
 /* Benchmarks of the libc's system-call path for ./chbuild bench. Prints
  *   BENCH <name> <hundredths of a ns per call>
  * from the virtual counter (under -icount shift=0: instructions per call).
- *   getpid_libc  getpid() through musl and the dispatcher (the pid is kept
- *                by the port, so no kernel entry)
- *   gettid_libc  syscall(SYS_gettid): musl, the dispatcher and a kernel call;
- *                next to null_syscall it shows what the dispatcher adds. */
+ *   getpid_libc       getpid() through musl and the dispatcher (the pid is
+ *                     kept by the port, so no kernel entry)
+ *   getcpu_raw        the kernel's get_cpu through libchcore's inline stub
+ *   getcpu_libc       musl's sched_getcpu(): __syscall3(SYS_getcpu), the
+ *                     dispatcher, the port's handler, the same kernel call
+ *   dispatcher_added  what the dispatcher adds to a kernel call: musl's
+ *                     __syscall0(SYS_gettid) (the dispatcher, the port's
+ *                     handler, the kernel's gettid) minus the same kernel
+ *                     call through the inline stub (bound: 30)
+ *   gettid_libc       musl's gettid() (musl keeps the tid: no kernel entry)
+ *   syscall_libc      syscall(SYS_gettid): musl's variadic syscall() and
+ *                     errno handling, the dispatcher, a kernel call */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sched.h>
 #include <unistd.h>
+#include <chcore/syscall.h>
 
 static unsigned long counter(void)
 {
@@ -27,20 +38,81 @@ static void report(const char *name, unsigned long ticks, unsigned long ops)
 
 #define N 20000
 
+static volatile long sink;
+
+static unsigned long loop_getpid_libc(void)
+{
+	unsigned long t0 = counter();
+	for (int i = 0; i < N; i++) sink += getpid();
+	return counter() - t0;
+}
+
+/* musl's __syscall0 as its internal syscall_arch.h (our override) has it:
+ * the libc's functions reach the dispatcher exactly this way. */
+long __chcore_dispatch(long a, long b, long c, long d, long e, long f, long n);
+
+static unsigned long loop_gettid_raw(void)
+{
+	unsigned long t0 = counter();
+	for (int i = 0; i < N; i++) sink += chcore_sys_gettid();
+	return counter() - t0;
+}
+
+static unsigned long loop_gettid_dispatch(void)
+{
+	unsigned long t0 = counter();
+	for (int i = 0; i < N; i++) sink += __chcore_dispatch(0, 0, 0, 0, 0, 0, SYS_gettid);
+	return counter() - t0;
+}
+
+static unsigned long loop_getcpu_raw(void)
+{
+	unsigned long t0 = counter();
+	for (int i = 0; i < N; i++) sink += chcore_sys_get_cpu();
+	return counter() - t0;
+}
+
+static unsigned long loop_getcpu_libc(void)
+{
+	unsigned long t0 = counter();
+	for (int i = 0; i < N; i++) sink += sched_getcpu();
+	return counter() - t0;
+}
+
+static unsigned long loop_gettid_libc(void)
+{
+	unsigned long t0 = counter();
+	for (int i = 0; i < N; i++) sink += gettid();
+	return counter() - t0;
+}
+
+static unsigned long loop_syscall_libc(void)
+{
+	unsigned long t0 = counter();
+	for (int i = 0; i < N; i++) sink += syscall(SYS_gettid);
+	return counter() - t0;
+}
+
+static int wanted(const char *only, const char *name)
+{
+	return !only[0] || !strcmp(only, name);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : "";
-	volatile long sink = 0;
-	if (!only[0] || !strcmp(only, "getpid_libc")) {
-		unsigned long t0 = counter();
-		for (int i = 0; i < N; i++) sink += getpid();
-		report("getpid_libc", counter() - t0, N);
+	if (wanted(only, "getpid_libc")) report("getpid_libc", loop_getpid_libc(), N);
+	if (wanted(only, "getcpu_raw")) report("getcpu_raw", loop_getcpu_raw(), N);
+	if (wanted(only, "getcpu_libc")) report("getcpu_libc", loop_getcpu_libc(), N);
+	if (wanted(only, "dispatcher_added")) {
+		/* Warm both paths first (page faults, caches), then measure. */
+		loop_gettid_raw();
+		loop_gettid_dispatch();
+		unsigned long raw = loop_gettid_raw(), libc = loop_gettid_dispatch();
+		report("dispatcher_added", libc > raw ? libc - raw : 0, N);
 	}
-	if (!only[0] || !strcmp(only, "gettid_libc")) {
-		unsigned long t0 = counter();
-		for (int i = 0; i < N; i++) sink += syscall(SYS_gettid);
-		report("gettid_libc", counter() - t0, N);
-	}
+	if (wanted(only, "gettid_libc")) report("gettid_libc", loop_gettid_libc(), N);
+	if (wanted(only, "syscall_libc")) report("syscall_libc", loop_syscall_libc(), N);
 	printf("BENCH done\n");
 	return sink == 0;
 }

@@ -21,7 +21,7 @@ CHCORE_SYSCALL_TABLE(CHCORE_DECLARE_HANDLER)
 #undef CHCORE_DECLARE_HANDLER
 
 /* ---- dispatcher.c ---------------------------------------------------------- */
-hidden long __chcore_syscall6(long n, long a, long b, long c, long d, long e, long f);
+hidden long __chcore_dispatch(long a, long b, long c, long d, long e, long f, long n);
 /* The Linux name of a system call number, or NULL. */
 hidden const char *__chcore_syscall_name(long n);
 

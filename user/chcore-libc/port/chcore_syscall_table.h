@@ -53,6 +53,7 @@
 	X(getgid, SUPPORTED, 0, "0") \
 	X(getegid, SUPPORTED, 0, "0") \
 	X(gettid, SUPPORTED, 0, "kernel gettid") \
+	X(getcpu, SUPPORTED, 3, "kernel get_cpu; the node is always 0") \
 	X(brk, SUPPORTED, 1, "kernel handle_brk") \
 	X(munmap, PARTIAL, 2, "whole mappings are unmapped and their PMO freed; a part is made inaccessible and freed with the rest of its mapping") \
 	X(mremap, PARTIAL, 5, "shrinking in place only; growing gives ENOMEM (callers such as realloc then copy)") \

@@ -1,7 +1,8 @@
 /* chcore-libc: the system-call dispatcher.
  *
  * musl's __syscall0..6 (overrides/arch/aarch64/syscall_arch.h) call
- * __chcore_syscall6 with a Linux aarch64 system-call number. The table below
+ * __chcore_dispatch(a0, ..., a5, n) with a Linux aarch64 system-call number
+ * n, last so that the arguments arrive in x0-x5 as the handlers take them. The table below
  * maps each number to its handler (chcore_syscall_table.h lists them, with
  * a support status and a note). A number without a handler returns -ENOSYS
  * and prints one warning line the first time; the program goes on.
@@ -108,7 +109,7 @@ static void trace(long n, const long *args, int nargs, long result, int returned
 }
 
 __attribute__((noinline))
-static long slow_path(long n, long a, long b, long c, long d, long e, long f)
+static long slow_path(long a, long b, long c, long d, long e, long f, long n)
 {
 	const struct chcore_syscall_entry *ent =
 		(unsigned long)n < CHCORE_NR_LINUX ? &table[n] : 0;
@@ -128,11 +129,11 @@ static long slow_path(long n, long a, long b, long c, long d, long e, long f)
 	return r;
 }
 
-long __chcore_syscall6(long n, long a, long b, long c, long d, long e, long f)
+long __chcore_dispatch(long a, long b, long c, long d, long e, long f, long n)
 {
 	if (__builtin_expect((unsigned long)n < CHCORE_NR_LINUX && !__chcore_strace, 1)) {
 		chcore_linux_fn fn = table[n].fn;
 		if (__builtin_expect(fn != 0, 1)) return fn(a, b, c, d, e, f);
 	}
-	return slow_path(n, a, b, c, d, e, f);
+	return slow_path(a, b, c, d, e, f, n);
 }

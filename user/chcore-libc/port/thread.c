@@ -125,6 +125,16 @@ CHCORE_LINUX_SYSCALL(gettid)
 	return __chcore_sys_gettid();
 }
 
+/* getcpu(cpu, node, unused): sched_getcpu() comes here (there is no vDSO). */
+CHCORE_LINUX_SYSCALL(getcpu)
+{
+	long cpu = __chcore_sys_get_cpu();
+	if (cpu < 0) return cpu;
+	if (a0) *(unsigned *)a0 = (unsigned)cpu;
+	if (a1) *(unsigned *)a1 = 0;
+	return 0;
+}
+
 CHCORE_LINUX_SYSCALL(futex)
 {
 	return __chcore_sys_futex((unsigned long)a0, (unsigned long)a1, (unsigned long)a2,

@@ -7,7 +7,7 @@
 // if one is, rt_sigreturn goes to the dispatcher, which ends the process
 // with a message.
 
-.hidden __chcore_syscall6
+.hidden __chcore_dispatch
 .global __restore
 .hidden __restore
 .type __restore,%function
@@ -16,13 +16,13 @@ __restore:
 .hidden __restore_rt
 .type __restore_rt,%function
 __restore_rt:
-	mov x0,#139 // SYS_rt_sigreturn
-	mov x1,sp
+	mov x0,sp
+	mov x1,#0
 	mov x2,#0
 	mov x3,#0
 	mov x4,#0
 	mov x5,#0
-	mov x6,#0
-	bl __chcore_syscall6
+	mov x6,#139 // SYS_rt_sigreturn
+	bl __chcore_dispatch
 	b __restore_rt
 .size __restore_rt, . - __restore_rt

@@ -4,7 +4,7 @@
 //                  x0             x1  x2 x3 x4 x5 x6 x7
 //
 // Checks the cancellation flag, then tail-calls the dispatcher
-// __chcore_syscall6(nr, u, v, w, x, y, z) instead of trapping. The labels
+// __chcore_dispatch(u, v, w, x, y, z, nr) instead of trapping. The labels
 // __cp_begin/__cp_end/__cp_cancel are what pthread_cancel's signal handler
 // looks for; ChCore delivers no asynchronous signals yet, so only the flag
 // check at __cp_begin acts on a cancellation.
@@ -16,7 +16,7 @@
 .global __cp_cancel
 .hidden __cp_cancel
 .hidden __cancel
-.hidden __chcore_syscall6
+.hidden __chcore_dispatch
 .global __syscall_cp_asm
 .hidden __syscall_cp_asm
 .type __syscall_cp_asm,%function
@@ -24,14 +24,15 @@ __syscall_cp_asm:
 __cp_begin:
 	ldr w0,[x0]
 	cbnz w0,__cp_cancel
-	mov x0,x1
-	mov x1,x2
-	mov x2,x3
-	mov x3,x4
-	mov x4,x5
-	mov x5,x6
-	mov x6,x7
-	b __chcore_syscall6
+	mov x8,x1
+	mov x0,x2
+	mov x1,x3
+	mov x2,x4
+	mov x3,x5
+	mov x4,x6
+	mov x5,x7
+	mov x6,x8
+	b __chcore_dispatch
 __cp_end:
 	ret
 __cp_cancel:
