@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <chcore/syscall.h>
 
 static int passed, failed;
 static long native_free_mem(void)
@@ -50,12 +52,27 @@ static long counter;
 static int ready_count;
 static pthread_key_t key;
 
+static unsigned long cpus_seen;
+static pthread_barrier_t start_barrier;
+
 static void *worker(void *arg)
 {
 	long id = (long)arg;
 	tls_var = (int)id;
 	errno = (int)id;
 	pthread_setspecific(key, (void *)(id + 1));
+	/* All start the contended part together, so that they spread. */
+	pthread_barrier_wait(&start_barrier);
+	/* Some work (10 ms of computing) that takes long enough for the
+	 * scheduler to spread the threads; where they ran is seen through
+	 * sched_getcpu (the dispatcher's getcpu). */
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do {
+		int cpu = sched_getcpu();
+		if (cpu >= 0 && cpu < 64) __atomic_fetch_or(&cpus_seen, 1ul << cpu, __ATOMIC_RELAXED);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	} while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 10 * 1000 * 1000);
 	for (int i = 0; i < 1000; i++) {
 		pthread_mutex_lock(&mu);
 		counter++;
@@ -114,7 +131,7 @@ static void memory_workload(int report)
 	free(again);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char buf[256];
 
@@ -150,10 +167,16 @@ int main(void)
 	pthread_key_create(&key, 0);
 	pthread_t t[64];
 	int created = 0;
+	pthread_barrier_init(&start_barrier, 0, 65);
 	for (long i = 0; i < 64; i++) if (pthread_create(&t[i], 0, worker, (void *)(i + 100)) == 0) created++;
+	if (created == 64) pthread_barrier_wait(&start_barrier);
 	int all_ok = 1;
 	for (int i = 0; i < created; i++) { void *r; pthread_join(t[i], &r); all_ok &= r == (void *)1; }
 	CHECK("thread.create_join_64", created == 64);
+	/* argv[1]: the number of CPUs the guest has (the harness knows). */
+	int ncpus = argc > 1 ? atoi(argv[1]) : 1;
+	printf("libc_test: threads ran on CPUs %#lx of %d\n", cpus_seen, ncpus);
+	CHECK("thread.all_cpus", cpus_seen == (1ul << ncpus) - 1);
 	CHECK("thread.mutex_count", counter == 64 * 1000);
 	CHECK("thread.tls_errno_key", all_ok);
 	pthread_mutex_lock(&mu);
@@ -180,6 +203,17 @@ int main(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	long el = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
 	CHECK("time.nanosleep", el >= 20 * 1000 * 1000);
+	/* The monotonic clock is read from the counter in user space, as a
+	 * vDSO would: many reads, and the kernel's clock agrees with it. */
+	struct timespec k;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	chcore_sys_clock_gettime(CHCORE_CLOCK_MONOTONIC, (unsigned long)&k);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long long n0 = t0.tv_sec * 1000000000LL + t0.tv_nsec, nk = k.tv_sec * 1000000000LL + k.tv_nsec,
+	          n1 = t1.tv_sec * 1000000000LL + t1.tv_nsec;
+	CHECK("time.monotonic_matches_kernel", n0 <= nk && nk <= n1);
+	struct timespec rt;
+	CHECK("time.realtime", clock_gettime(CLOCK_REALTIME, &rt) == 0 && rt.tv_sec >= 0);
 	CHECK("time.time", time(0) >= 0);
 	struct utsname u;
 	CHECK("misc.uname", uname(&u) == 0 && !strcmp(u.sysname, "ChCore"));
@@ -199,7 +233,10 @@ int main(void)
 	int fd = dup(1);
 	CHECK("fd.dup", fd >= 3 && write(fd, "via dup\n", 8) == 8);
 	CHECK("fd.dup2", dup2(fd, 10) == 10 && write(10, "via dup2\n", 9) == 9);
-	CHECK("fd.close", close(fd) == 0 && close(10) == 0 && write(fd, "x", 1) == -1 && errno == EBADF);
+	CHECK("fd.dup3_cloexec", dup3(fd, 11, O_CLOEXEC) == 11 && fcntl(11, F_GETFD) == FD_CLOEXEC && fcntl(fd, F_GETFD) == 0);
+	errno = 0;
+	CHECK("fd.dup3_same_einval", dup3(11, 11, 0) == -1 && errno == EINVAL);
+	CHECK("fd.close", close(fd) == 0 && close(10) == 0 && close(11) == 0 && write(fd, "x", 1) == -1 && errno == EBADF);
 	CHECK("fd.fcntl", fcntl(1, F_GETFL) >= 0 && fcntl(1, F_SETFD, FD_CLOEXEC) == 0 && fcntl(1, F_GETFD) == FD_CLOEXEC);
 	struct stat st;
 	CHECK("fd.fstat", fstat(1, &st) == 0 && S_ISCHR(st.st_mode));
