@@ -40,58 +40,26 @@ static void report(const char *name, unsigned long ticks, unsigned long ops)
 
 static volatile long sink;
 
-static unsigned long loop_getpid_libc(void)
-{
-	unsigned long t0 = counter();
-	for (int i = 0; i < N; i++) sink += getpid();
-	return counter() - t0;
-}
-
 /* musl's __syscall0 as its internal syscall_arch.h (our override) has it:
  * the libc's functions reach the dispatcher exactly this way. */
 long __chcore_dispatch(long a, long b, long c, long d, long e, long f, long n);
 
-static unsigned long loop_gettid_raw(void)
-{
-	unsigned long t0 = counter();
-	for (int i = 0; i < N; i++) sink += chcore_sys_gettid();
-	return counter() - t0;
-}
+/* loop_<name>(): the counter ticks of N evaluations of expr. */
+#define BENCH_LOOP(name, expr)                          \
+	static unsigned long loop_##name(void)              \
+	{                                                   \
+		unsigned long t0 = counter();                   \
+		for (int i = 0; i < N; i++) sink += (expr);     \
+		return counter() - t0;                          \
+	}
 
-static unsigned long loop_gettid_dispatch(void)
-{
-	unsigned long t0 = counter();
-	for (int i = 0; i < N; i++) sink += __chcore_dispatch(0, 0, 0, 0, 0, 0, SYS_gettid);
-	return counter() - t0;
-}
-
-static unsigned long loop_getcpu_raw(void)
-{
-	unsigned long t0 = counter();
-	for (int i = 0; i < N; i++) sink += chcore_sys_get_cpu();
-	return counter() - t0;
-}
-
-static unsigned long loop_getcpu_libc(void)
-{
-	unsigned long t0 = counter();
-	for (int i = 0; i < N; i++) sink += sched_getcpu();
-	return counter() - t0;
-}
-
-static unsigned long loop_gettid_libc(void)
-{
-	unsigned long t0 = counter();
-	for (int i = 0; i < N; i++) sink += gettid();
-	return counter() - t0;
-}
-
-static unsigned long loop_syscall_libc(void)
-{
-	unsigned long t0 = counter();
-	for (int i = 0; i < N; i++) sink += syscall(SYS_gettid);
-	return counter() - t0;
-}
+BENCH_LOOP(getpid_libc, getpid())
+BENCH_LOOP(gettid_raw, chcore_sys_gettid())
+BENCH_LOOP(gettid_dispatch, __chcore_dispatch(0, 0, 0, 0, 0, 0, SYS_gettid))
+BENCH_LOOP(getcpu_raw, chcore_sys_get_cpu())
+BENCH_LOOP(getcpu_libc, sched_getcpu())
+BENCH_LOOP(gettid_libc, gettid())
+BENCH_LOOP(syscall_libc, syscall(SYS_gettid))
 
 static int wanted(const char *only, const char *name)
 {
