@@ -36,8 +36,8 @@ void find_uart_irq(const kern::fdt::Tree& tree) {
     u64 size;
     const void* data;
     u32 len;
-    if (!tree.compatible(node, "arm,pl011") || tree.reg(node, 0, &base, &size) != kern::fdt::Error::Ok ||
-        base != kUartBase)
+    if (!tree.compatible(node, "arm,pl011") ||
+        tree.reg(node, 0, &base, &size) != kern::fdt::Error::Ok || base != kUartBase)
       continue;
     if (tree.get_prop(node, "interrupts", &data, &len) != kern::fdt::Error::Ok || len < 12) return;
     u32 type = __builtin_bswap32(static_cast<const u32*>(data)[0]);

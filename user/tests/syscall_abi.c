@@ -396,15 +396,16 @@ static void test_console_read(void) {
   UT_EQ("console_read.zero_length_bad_pointer", chcore_sys_console_read(KERNEL_ADDR, 0, 0, 0), 0);
   UT_ERR("console_read.unknown_flags", chcore_sys_console_read((unsigned long)buf, 8, 1ul << 40, 0),
          CHCORE_EINVAL);
-  UT_ERR("console_read.junk_flags", chcore_syscall6(CHCORE_SYS_console_read, (unsigned long)buf, 8,
-                                                    JUNK, JUNK, JUNK, JUNK),
+  UT_ERR("console_read.junk_flags",
+         chcore_syscall6(CHCORE_SYS_console_read, (unsigned long)buf, 8, JUNK, JUNK, JUNK, JUNK),
          CHCORE_EINVAL);
   UT_ERR("console_read.poll_nonblock",
          chcore_sys_console_read(JUNK, JUNK, CHCORE_CONSOLE_POLL | nb, 0), CHCORE_EAGAIN);
   /* A deadline already past: -ETIMEDOUT at once; also one at 0 and at the
    * largest value with NONBLOCK (nothing waits, so -EAGAIN wins). */
   UT_ERR("console_read.deadline_passed",
-         chcore_sys_console_read((unsigned long)buf, 8, CHCORE_CONSOLE_DEADLINE, 1), CHCORE_ETIMEDOUT);
+         chcore_sys_console_read((unsigned long)buf, 8, CHCORE_CONSOLE_DEADLINE, 1),
+         CHCORE_ETIMEDOUT);
   UT_ERR("console_read.poll_deadline_zero",
          chcore_sys_console_read(0, 0, CHCORE_CONSOLE_POLL | CHCORE_CONSOLE_DEADLINE, 0),
          CHCORE_ETIMEDOUT);
