@@ -144,6 +144,7 @@ int main(void)
 	unsigned long shared = best_rate();
 	snprintf(why, sizeof why, "counter rate %lu alone, %lu next to the reader", alone,
 	         shared);
+	printf("stdin: %s (per ms)\n", why);
 	report("blocked_reader_uses_no_cpu", alone > 0 && shared * 10 >= alone * 8, why);
 
 	printf("ready for input\n");
