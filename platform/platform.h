@@ -46,6 +46,18 @@ void console_init();
 // A byte from the console, or -1 if none is waiting.
 int console_getc();
 
+// Console input by interrupt (kernel/console/input.cpp, docs/interrupts.md).
+// console_rx_irq() gives the interrupt number of the console UART's receive
+// interrupts, or false if the board cannot deliver them (the kernel then
+// polls). After the handler is registered, console_rx_irq_enable() turns
+// them on in the UART and the controller, routed to the calling CPU. The
+// handler calls console_rx_irq_clear() *before* draining the UART with
+// console_getc(), so that a byte arriving during the drain raises the
+// interrupt again instead of being left behind.
+bool console_rx_irq(u32* irq);
+void console_rx_irq_enable();
+void console_rx_irq_clear();
+
 // Finds RAM and CPUs. `boot_arg` is x0 at entry (the device tree on virt).
 // On failure returns false with a reason; the kernel cannot go on.
 bool discover(PhysAddr boot_arg, MachineInfo* out, const char** why);

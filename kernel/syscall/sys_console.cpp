@@ -1,8 +1,8 @@
-// Console system calls: putstr, getc.
+// Console system calls: putstr, getc, console_read.
+#include "console/input.h"
 #include "lib/printk.h"
 #include "mm/kmalloc.h"
 #include "mm/uaccess.h"
-#include "platform/platform.h"
 #include "syscall/syscall.h"
 
 using namespace kern;
@@ -22,8 +22,14 @@ extern "C" i64 sys_putstr(u64 buf, u64 len, u64, u64, u64, u64) {
   return s.ok() ? static_cast<i64>(len) : to_errno(s.error());
 }
 
-// Non-blocking for now: blocking reads need the UART interrupt (scheduling issue).
+// Never blocks (the old interface, kept for compatibility): the oldest byte
+// received, or -EAGAIN. Blocking reads are console_read.
 extern "C" i64 sys_getc(u64, u64, u64, u64, u64, u64) {
-  int c = plat::console_getc();
+  int c = console_input_getc();
   return c < 0 ? -CHCORE_EAGAIN : c;
+}
+
+// Blocking (or not) reads of the console input: console/input.cpp.
+extern "C" i64 sys_console_read(u64 buf, u64 len, u64 flags, u64 deadline_ns, u64, u64) {
+  return console_input_read(buf, len, flags, deadline_ns);
 }

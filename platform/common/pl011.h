@@ -12,6 +12,11 @@ class Pl011 {
   void putc(char c);
   // Returns -1 if no character is waiting.
   int try_getc();
+  // Receive and receive-timeout interrupts on (UARTIMSC) / acknowledged
+  // (UARTICR). The receive interrupt itself stays asserted while the FIFO
+  // holds data at its trigger level: only reading the data silences it.
+  void enable_rx_irq();
+  void clear_rx_irq();
 
  private:
   volatile u32* reg(u32 off) const { return reinterpret_cast<volatile u32*>(base_ + off); }

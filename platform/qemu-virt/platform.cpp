@@ -21,10 +21,49 @@ Pl011 g_uart;
 kern::fdt::PsciMethod g_psci = kern::fdt::PsciMethod::None;
 u64 g_boot_epoch_seconds = 0;  // the PL031's reading in discover()
 
+u32 g_uart_irq;  // GIC INTID of the console PL011; 0: the device tree did not say
+
 void console_putc(char c) { g_uart.putc(c); }
+
+// The console is the PL011 whose reg is kUartBase. Its "interrupts" are in
+// the GIC's three-cell format <type number flags>; type 0 is an SPI, whose
+// INTID is 32 + number (QEMU: <0 1 4>, INTID 33, level-triggered).
+void find_uart_irq(const kern::fdt::Tree& tree) {
+  i32 node;
+  if (tree.find_compatible("arm,pl011", &node) != kern::fdt::Error::Ok) return;
+  do {
+    PhysAddr base;
+    u64 size;
+    const void* data;
+    u32 len;
+    if (!tree.compatible(node, "arm,pl011") ||
+        tree.reg(node, 0, &base, &size) != kern::fdt::Error::Ok || base != kUartBase)
+      continue;
+    if (tree.get_prop(node, "interrupts", &data, &len) != kern::fdt::Error::Ok || len < 12) return;
+    u32 type = __builtin_bswap32(static_cast<const u32*>(data)[0]);
+    u32 number = __builtin_bswap32(static_cast<const u32*>(data)[1]);
+    if (type == 0 && number < 988) g_uart_irq = 32 + number;
+    return;
+  } while (tree.next_node(node, &node) == kern::fdt::Error::Ok);
+}
 }  // namespace
 
 int console_getc() { return g_uart.try_getc(); }
+
+bool console_rx_irq(u32* irq) {
+  if (g_uart_irq == 0) return false;
+  *irq = g_uart_irq;
+  return true;
+}
+
+// SPIs are routed to the boot CPU (irq_init_boot), which is the one that
+// calls this.
+void console_rx_irq_enable() {
+  g_uart.enable_rx_irq();
+  irq_enable(g_uart_irq);
+}
+
+void console_rx_irq_clear() { g_uart.clear_rx_irq(); }
 
 namespace {
 
@@ -92,6 +131,7 @@ bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
   }
   g_psci = bi.psci;
   if (!virt::irq_discover(tree, why)) return false;
+  find_uart_irq(tree);
   // The real-time clock is optional: without one the clock starts at 1970.
   // discover() runs on the boot page tables, which map all device memory.
   i32 rtc;

@@ -12,17 +12,24 @@
 //          11 local timer;
 //   32-63  IPIs: bit n of mailbox 0 is interrupt 32 + n. IPI kind k sets
 //          bit k, so several kinds can be pending at once; irq_ack() hands
-//          them out one at a time, clearing each bit as it does.
+//          them out one at a time, clearing each bit as it does;
+//   64-127 the BCM2835 controller's interrupts 0-63 (the PL011 is 57, so
+//          121), which reach a core as its GPU source (bit 8): irq_ack()
+//          looks up which enabled one is pending. They are level-triggered
+//          by their devices, whose handlers silence them; all of them go to
+//          one core (GPU_INT_ROUTING), the one that enabled the last one.
 #include "arch/aarch64/per_cpu.h"
 #include "arch/aarch64/sysreg.h"
 #include "mm/kmap.h"
 #include "platform/common/mmio.h"
 #include "platform/platform.h"
+#include "platform/raspi3/board.h"
 
 namespace plat {
 
 namespace {
 constexpr PhysAddr kLocalBase = 0x40000000;
+constexpr u32 kGpuRouting = 0x0c;         // bits 1:0 the core that gets GPU IRQs
 constexpr u32 kPmuRouteClear = 0x14;      // write 1 << core: PMU interrupt not to that core
 constexpr u32 kLocalTimerCtl = 0x34;      // bit 28 timer enable, bit 29 interrupt enable
 constexpr u32 kTimerIntCtl = 0x40;        // + 4 * core: bits 0-3 IRQ for CNTPS/CNTPNS/CNTHP/CNTV
@@ -32,11 +39,20 @@ constexpr u32 kMailboxSet = 0x80;         // + 16 * core + 4 * m: write 1s to se
 constexpr u32 kMailboxClear = 0xc0;       // + 16 * core + 4 * m: read; write 1s to clear
 constexpr u32 kLocalTimerIntEnable = 1u << 29;
 
-// The BCM2835 interrupt controller behind the "GPU" source (bit 8): the
-// kernel drives no VideoCore-side device by interrupt, so all of it stays
-// disabled and bit 8 never fires.
+// The BCM2835 interrupt controller behind the "GPU" source (bit 8). All of
+// it is disabled at boot; a driver enables its interrupt (the console's
+// receive interrupt, kernel/console/input.cpp). Banks 1 and 2 hold
+// interrupts 0-31 and 32-63: pending, enable (write 1s) and disable (write
+// 1s) registers.
 constexpr PhysAddr kGpuIntc = 0x3f00b200;
+constexpr u32 kGpuPending1 = 0x04, kGpuPending2 = 0x08;
+constexpr u32 kGpuEnable1 = 0x10, kGpuEnable2 = 0x14;
 constexpr u32 kGpuDisable1 = 0x1c, kGpuDisable2 = 0x20, kGpuDisableBasic = 0x24;
+using raspi3::kIrqGpuBase;
+using raspi3::kGpuIrqCount;
+// Which VideoCore interrupts the kernel enabled (bit n: interrupt n): only
+// those are handed out, whatever else the pending registers show.
+u64 g_gpu_enabled;
 
 constexpr u32 kIrqCntv = 3;
 constexpr u32 kIrqMailbox0 = 4;
@@ -48,7 +64,8 @@ constexpr u32 kIrqSourceBits = 12;
 constexpr u32 kIrqIpiBase = 32;  // + bit number in mailbox 0
 constexpr u32 kIpiMailbox = 0;
 
-static_assert(kIrqIpiBase + 32 <= kMaxIrqs);
+static_assert(kIrqIpiBase + 32 <= kIrqGpuBase);
+static_assert(kIrqGpuBase + kGpuIrqCount <= kMaxIrqs);
 static_assert(kIrqSourceBits <= kIrqIpiBase);
 
 u64 local(u32 off) { return reinterpret_cast<u64>(kern::pa_to_kva(kLocalBase)) + off; }
@@ -59,11 +76,36 @@ u64 mailbox_clear(u32 core, u32 m) { return local(kMailboxClear + 16 * core + 4 
 
 void update_bits(u64 reg, u32 set, u32 clear) { mmio_write32(reg, (mmio_read32(reg) & ~clear) | set); }
 
+u64 gpu_intc(u32 off) { return reinterpret_cast<u64>(kern::pa_to_kva(kGpuIntc)) + off; }
+
 void disable_gpu_sources() {
-  u64 gpu = reinterpret_cast<u64>(kern::pa_to_kva(kGpuIntc));
-  mmio_write32(gpu + kGpuDisable1, ~0u);
-  mmio_write32(gpu + kGpuDisable2, ~0u);
-  mmio_write32(gpu + kGpuDisableBasic, ~0u);
+  __atomic_store_n(&g_gpu_enabled, 0, __ATOMIC_RELAXED);
+  mmio_write32(gpu_intc(kGpuDisable1), ~0u);
+  mmio_write32(gpu_intc(kGpuDisable2), ~0u);
+  mmio_write32(gpu_intc(kGpuDisableBasic), ~0u);
+}
+
+// The lowest enabled VideoCore interrupt that is pending, as a board
+// interrupt number; kIrqSpurious if none.
+u32 gpu_pending() {
+  u64 enabled = __atomic_load_n(&g_gpu_enabled, __ATOMIC_RELAXED);
+  if (enabled == 0) return kIrqSpurious;
+  u64 pending = mmio_read32(gpu_intc(kGpuPending1)) |
+                (static_cast<u64>(mmio_read32(gpu_intc(kGpuPending2))) << 32);
+  pending &= enabled;
+  if (pending == 0) return kIrqSpurious;
+  return kIrqGpuBase + static_cast<u32>(__builtin_ctzll(pending));
+}
+
+void gpu_enable(u32 n, u32 core) {
+  __atomic_fetch_or(&g_gpu_enabled, u64{1} << n, __ATOMIC_RELAXED);
+  mmio_write32(local(kGpuRouting), core);  // IRQ (not FIQ) to this core
+  mmio_write32(gpu_intc(n < 32 ? kGpuEnable1 : kGpuEnable2), 1u << (n % 32));
+}
+
+void gpu_disable(u32 n) {
+  mmio_write32(gpu_intc(n < 32 ? kGpuDisable1 : kGpuDisable2), 1u << (n % 32));
+  __atomic_fetch_and(&g_gpu_enabled, ~(u64{1} << n), __ATOMIC_RELAXED);
 }
 }  // namespace
 
@@ -93,6 +135,12 @@ u32 irq_ack() {
     }
     src &= ~(1u << (kIrqMailbox0 + kIpiMailbox));
   }
+  if (src & (1u << kIrqGpu)) {
+    u32 irq = gpu_pending();
+    if (irq != kIrqSpurious) return irq;
+    // Nothing the kernel enabled: a source that went quiet meanwhile.
+    src &= ~(1u << kIrqGpu);
+  }
   src &= (1u << kIrqSourceBits) - 1;
   if (src == 0) return kIrqSpurious;
   return static_cast<u32>(__builtin_ctz(src));
@@ -108,6 +156,8 @@ void irq_enable(u32 irq) {
     update_bits(local(kTimerIntCtl + 4 * core), 1u << irq, 0);
   else if (irq >= kIrqMailbox0 && irq <= kIrqMailbox3)
     update_bits(local(kMailboxIntCtl + 4 * core), 1u << (irq - kIrqMailbox0), 0);
+  else if (irq >= kIrqGpuBase && irq < kIrqGpuBase + kGpuIrqCount)
+    gpu_enable(irq - kIrqGpuBase, core);
 }
 
 void irq_disable(u32 irq) {
@@ -120,6 +170,8 @@ void irq_disable(u32 irq) {
     disable_gpu_sources();
   } else if (irq == kIrqPmu) {
     mmio_write32(local(kPmuRouteClear), 1u << core);
+  } else if (irq >= kIrqGpuBase && irq < kIrqGpuBase + kGpuIrqCount) {
+    gpu_disable(irq - kIrqGpuBase);
   } else if (irq == kIrqLocalTimer) {
     update_bits(local(kLocalTimerCtl), 0, kLocalTimerIntEnable);
   }

@@ -6,6 +6,7 @@
 #include "lib/printk.h"
 #include "mm/kmap.h"
 #include "platform/common/pl011.h"
+#include "platform/raspi3/board.h"
 
 namespace plat {
 
@@ -27,6 +28,18 @@ void console_putc(char c) { g_uart.putc(c); }
 }  // namespace
 
 int console_getc() { return g_uart.try_getc(); }
+
+bool console_rx_irq(u32* irq) {
+  *irq = raspi3::kIrqGpuBase + raspi3::kGpuIrqUart0;
+  return true;
+}
+
+void console_rx_irq_enable() {
+  g_uart.enable_rx_irq();
+  irq_enable(raspi3::kIrqGpuBase + raspi3::kGpuIrqUart0);
+}
+
+void console_rx_irq_clear() { g_uart.clear_rx_irq(); }
 
 namespace {
 

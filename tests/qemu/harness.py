@@ -21,6 +21,11 @@ at once instead of at the timeout. A semihosting image must exit by itself.
 the run PASSES only if the normal verdict is FAIL *and* every --expect
 matched (e.g. a deliberate kernel fault is detected and decoded).
 
+--send REGEX TEXT types TEXT on the serial console (QEMU's stdin) once a
+line matching REGEX has appeared and --input-delay seconds have passed
+(repeatable; each waits for its own line, in order; TEXT takes Python
+escapes such as \r). Without --send, QEMU's stdin is /dev/null.
+
 Everything QEMU prints is echoed to stdout; the last line is
 "harness: PASS" or "harness: FAIL: <reason>". Exit status 0 or 1.
 """
@@ -97,6 +102,17 @@ def parse_args(argv):
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help=f"time limit (default: ${TIMEOUT_ENV} or "
                         f"{DEFAULT_TIMEOUT:g})")
+    p.add_argument("--send", action="append", nargs=2, default=[],
+                   metavar=("REGEX", "TEXT"),
+                   help="after a line matching REGEX, type TEXT on the "
+                        "serial console (Python escapes, e.g. 'hi\\r'); "
+                        "repeatable, in order")
+    p.add_argument("--input-delay", type=float, default=0.5,
+                   metavar="SECONDS",
+                   help="wait this long after the --send line before "
+                        "typing (default 0.5), so that a reader has "
+                        "usually gone to sleep; correctness never "
+                        "depends on it")
     # For testing the harness itself: run this shell command instead of QEMU.
     p.add_argument("--qemu-cmd-override", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -122,8 +138,14 @@ def parse_args(argv):
         args.expect_re = [re.compile(r) for r in args.expect]
         args.reject_re = [re.compile(r) for r in args.reject]
         args.until_re = re.compile(args.until) if args.until else None
+        args.send_re = [(re.compile(rx), text) for rx, text in args.send]
     except re.error as err:
         p.error(f"bad regex {err.pattern!r}: {err}")
+    try:
+        args.send_re = [(rx, codecs.decode(text, "unicode_escape").encode(
+            "latin-1")) for rx, text in args.send_re]
+    except (UnicodeError, ValueError) as err:
+        p.error(f"bad --send text: {err}")
     return args
 
 
@@ -214,7 +236,10 @@ def run(args):
     """Boot, watch, stop QEMU. Returns the Watcher and an Outcome."""
     cmd = build_command(args)
     print(f"harness: {shlex.join(cmd)}", flush=True)
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+    sends = list(args.send_re)   # (regex, bytes) still to type, in order
+    send_at = None               # when to type sends[0] (its line was seen)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if sends
+                            else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True,
                             preexec_fn=_die_with_parent)
@@ -231,10 +256,23 @@ def run(args):
             end = deadline if grace_deadline is None else min(deadline,
                                                                grace_deadline)
             now = time.monotonic()
+            if send_at is not None and now >= send_at:
+                _, text = sends.pop(0)
+                send_at = None
+                print(f"\nharness: typing {text!r}", flush=True)
+                try:
+                    proc.stdin.write(text)
+                    proc.stdin.flush()
+                except OSError:
+                    pass  # QEMU is gone; the verdict will say why
+                continue
             if now >= end:
                 out.timed_out = now >= deadline
                 break
-            ready, _, _ = select.select([fd], [], [], end - now)
+            wait = end - now
+            if send_at is not None:
+                wait = min(wait, max(0.0, send_at - now))
+            ready, _, _ = select.select([fd], [], [], wait)
             if not ready:
                 continue
             chunk = os.read(fd, 65536)
@@ -247,6 +285,8 @@ def run(args):
             *lines, partial = (partial + text).split("\n")
             for line in lines:
                 watcher.line(line)
+                if sends and send_at is None and sends[0][0].search(line):
+                    send_at = time.monotonic() + args.input_delay
             if watcher.failures and grace_deadline is None:
                 grace_deadline = time.monotonic() + GRACE_SECONDS
             # Done early? (After a failure, the grace period decides.)
@@ -276,6 +316,11 @@ def run(args):
                                                   signal.SIGHUP})
         kill_group(proc)
         proc.stdout.close()
+        if proc.stdin is not None:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
     return watcher, out
 
 

@@ -372,6 +372,48 @@ static void test_mprotect(void) {
   chcore_cap_release(p);
 }
 
+/* console_read: nothing is ever typed during this test, so every call that
+ * could block is either refused before blocking or NONBLOCK. A bad buffer
+ * fails at once even for a blocking call: the kernel checks it first. */
+static void test_console_read(void) {
+  const unsigned long nb = CHCORE_CONSOLE_NONBLOCK;
+  EXPECT_EACH("console_read.bad_pointer", bad_ptrs, p, chcore_sys_console_read(p, 8, 0, 0),
+              CHCORE_EFAULT);
+  EXPECT_EACH("console_read.bad_pointer_nonblock", bad_ptrs, p,
+              chcore_sys_console_read(p, 8, nb, 0), CHCORE_EFAULT);
+  UT_ERR("console_read.wrapping_range", chcore_sys_console_read(WRAP_ADDR, 0x100, 0, 0),
+         CHCORE_EFAULT);
+  UT_ERR("console_read.range_into_kernel", chcore_sys_console_read(USER_TOP - 8, 64, 0, 0),
+         CHCORE_EFAULT);
+  /* Read-only memory (the text of this program) is not a buffer. */
+  UT_ERR("console_read.read_only_buffer",
+         chcore_sys_console_read((unsigned long)test_console_read, 8, 0, 0), CHCORE_EFAULT);
+  /* A huge length is clamped to CHCORE_CONSOLE_READ_MAX, and buf has room for that. */
+  UT_ERR("console_read.huge_length", chcore_sys_console_read((unsigned long)buf, HUGE_LEN, nb, 0),
+         CHCORE_EAGAIN);
+  UT_ERR("console_read.length_minus_1", chcore_sys_console_read((unsigned long)buf, ~0ul, nb, 0),
+         CHCORE_EAGAIN);
+  UT_EQ("console_read.zero_length_bad_pointer", chcore_sys_console_read(KERNEL_ADDR, 0, 0, 0), 0);
+  UT_ERR("console_read.unknown_flags", chcore_sys_console_read((unsigned long)buf, 8, 1ul << 40, 0),
+         CHCORE_EINVAL);
+  UT_ERR("console_read.junk_flags",
+         chcore_syscall6(CHCORE_SYS_console_read, (unsigned long)buf, 8, JUNK, JUNK, JUNK, JUNK),
+         CHCORE_EINVAL);
+  UT_ERR("console_read.poll_nonblock",
+         chcore_sys_console_read(JUNK, JUNK, CHCORE_CONSOLE_POLL | nb, 0), CHCORE_EAGAIN);
+  /* A deadline already past: -ETIMEDOUT at once; also one at 0 and at the
+   * largest value with NONBLOCK (nothing waits, so -EAGAIN wins). */
+  UT_ERR("console_read.deadline_passed",
+         chcore_sys_console_read((unsigned long)buf, 8, CHCORE_CONSOLE_DEADLINE, 1),
+         CHCORE_ETIMEDOUT);
+  UT_ERR("console_read.poll_deadline_zero",
+         chcore_sys_console_read(0, 0, CHCORE_CONSOLE_POLL | CHCORE_CONSOLE_DEADLINE, 0),
+         CHCORE_ETIMEDOUT);
+  UT_ERR("console_read.huge_deadline_nonblock",
+         chcore_sys_console_read((unsigned long)buf, 8, CHCORE_CONSOLE_DEADLINE | nb, ~0ul),
+         CHCORE_EAGAIN);
+}
+
 static void test_simple_calls(void) {
   UT_EQ("null.junk_args", chcore_syscall6(CHCORE_SYS_null, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK), 0);
   UT_EQ("yield.junk_args", chcore_syscall6(CHCORE_SYS_yield, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK),
@@ -476,6 +518,9 @@ static void test_registers(void) {
   probe("putstr", CHCORE_SYS_putstr, (unsigned long)msg, sizeof(msg) - 1, 0, 0, 0, 0);
   probe("putstr.error", CHCORE_SYS_putstr, KERNEL_ADDR, 8, 0, 0, 0, 0);
   probe("getc", CHCORE_SYS_getc, 0, 0, 0, 0, 0, 0);
+  probe("console_read", CHCORE_SYS_console_read, (unsigned long)buf, 8, CHCORE_CONSOLE_NONBLOCK, 0,
+        0, 0);
+  probe("console_read.error", CHCORE_SYS_console_read, KERNEL_ADDR, 8, 0, 0, 0, 0);
   long cg =
       probe("create_cap_group", CHCORE_SYS_create_cap_group, (unsigned long)"probe", 5, 0, 0, 0, 0);
   probe("create_cap_group.error", CHCORE_SYS_create_cap_group, 0, 5, 0, 0, 0, 0);
@@ -579,6 +624,7 @@ int main(void) {
   test_brk();
   test_mprotect();
   test_simple_calls();
+  test_console_read();
   test_thread_exit();
   test_registers();
   if (thread >= 0) chcore_cap_release(thread);

@@ -69,8 +69,14 @@
 #define CHCORE_SIGKILL 9
 #define CHCORE_SIGSEGV 11
 
+/* console_read(buf, len, flags, deadline_ns) flags (docs/abi.md). */
+#define CHCORE_CONSOLE_NONBLOCK 1u /* nothing waiting: -EAGAIN instead of blocking */
+#define CHCORE_CONSOLE_POLL 2u     /* take nothing: return how many bytes wait (buf, len unused) */
+#define CHCORE_CONSOLE_DEADLINE 4u /* give up with -ETIMEDOUT at deadline_ns (CLOCK_MONOTONIC) */
+
 /* Limits. */
 #define CHCORE_PUTSTR_MAX 4096     /* putstr writes at most this many bytes per call */
+#define CHCORE_CONSOLE_READ_MAX 256 /* console_read returns at most this many bytes per call */
 #define CHCORE_NAME_MAX 32         /* process names, including the NUL */
 #define CHCORE_MAX_CAPS 1024       /* capability slots per process */
 

@@ -43,6 +43,7 @@
   X(27, get_affinity, 1)         \
   X(28, set_priority, 2)         \
   X(29, gettid, 0)               \
+  X(30, console_read, 4)         \
   X(60, test_echo, 6)            \
   X(61, test_exit, 2)
 

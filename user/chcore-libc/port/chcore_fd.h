@@ -70,5 +70,10 @@ hidden void __chcore_fd_put(struct chcore_fd *);
 
 /* The console's descriptions (console.c). */
 extern hidden struct chcore_fd __chcore_console_fds[3];
+/* Whether a description is the console's (fds 0-2 and their dups). */
+hidden int __chcore_fd_is_console(const struct chcore_fd *);
+/* Blocks in the kernel until console input waits or CLOCK_MONOTONIC reaches
+ * deadline_ns (~0ul: never); returns the count waiting or -ETIMEDOUT. */
+hidden long __chcore_console_wait_input(unsigned long deadline_ns);
 
 #endif

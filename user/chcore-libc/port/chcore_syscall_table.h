@@ -21,13 +21,13 @@
 	X(ioctl, PARTIAL, 3, "by descriptor type (fd_ops.ioctl); the console knows TIOCGWINSZ, TIOCSWINSZ, TCGETS, TCSETS*, FIONREAD") \
 	X(close, SUPPORTED, 1, "fd table; the descriptor type's close runs when the last fd goes") \
 	X(lseek, SUPPORTED, 3, "fd_ops.lseek; the console gives ESPIPE") \
-	X(read, SUPPORTED, 3, "fd_ops.read; the console blocks (yield, then short sleeps) until a byte arrives, \\r becomes \\n") \
+	X(read, SUPPORTED, 3, "fd_ops.read; the console blocks in the kernel (console_read) until a byte arrives, EAGAIN with O_NONBLOCK, \\r becomes \\n") \
 	X(write, SUPPORTED, 3, "fd_ops.write; the console writes with putstr, \\n becomes \\r\\n") \
 	X(readv, SUPPORTED, 3, "fd_ops.read per buffer") \
 	X(writev, SUPPORTED, 3, "fd_ops.writev, or fd_ops.write per buffer") \
 	X(pread64, SUPPORTED, 4, "fd_ops.pread; ESPIPE where there is none (the console)") \
 	X(pwrite64, SUPPORTED, 4, "fd_ops.pwrite; ESPIPE where there is none (the console)") \
-	X(ppoll, PARTIAL, 5, "fd_ops.poll; waits by yielding and sleeping in steps of at most 10 ms; the signal mask argument is ignored") \
+	X(ppoll, PARTIAL, 5, "fd_ops.poll; console fds only: waits in the kernel for input; otherwise by yielding and sleeping in steps of at most 10 ms; the signal mask argument is ignored") \
 	X(fstat, PARTIAL, 2, "by descriptor type: the console is a character device") \
 	X(exit, SUPPORTED, 1, "thread_exit; the kernel clears and wakes the set_tid_address word") \
 	X(exit_group, SUPPORTED, 1, "exit_group") \

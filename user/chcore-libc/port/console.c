@@ -2,10 +2,11 @@
  *
  * Output goes to the kernel's putstr in pieces of at most CHCORE_PUTSTR_MAX
  * bytes, each "\n" sent as "\r\n" (a terminal's ONLCR: the kernel passes
- * bytes through unchanged). Input comes from getc, which does not block
- * yet: a read waits by yielding, then by sleeping in short steps, so an idle
- * reader does not keep a CPU busy. "\r" from the terminal is read as "\n"
- * (ICRNL). There is no echo and no line editing (the shell will do that). */
+ * bytes through unchanged). Input comes from the kernel's console_read,
+ * which blocks until a byte has arrived (the UART's receive interrupt wakes
+ * the reader) or, for O_NONBLOCK, returns EAGAIN. "\r" from the terminal is
+ * read as "\n" (ICRNL). There is no echo and no line editing (the shell
+ * will do that). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +16,6 @@
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include "kstat.h"
-#include "lock.h"
 #include "chcore_fd.h"
 
 /* ---- Output ----------------------------------------------------------------- */
@@ -169,80 +169,40 @@ void __chcore_message(const char *fmt, ...)
 
 /* ---- Input ------------------------------------------------------------------- */
 
-/* Bytes poll() took from the kernel to see that input is waiting, and
- * FIONREAD's count. */
-static volatile int input_lock[1];
-static unsigned char input_buf[64];
-static unsigned input_head, input_len;
+/* The kernel buffers what the UART receives (its receive interrupt fills a
+ * 4 KiB ring) and console_read blocks the caller until a byte is there, so
+ * a waiting reader costs no CPU at all. The port keeps no input buffer of
+ * its own: poll() and FIONREAD ask the kernel how many bytes wait
+ * (CHCORE_CONSOLE_POLL) without taking them. */
 
-/* The next byte, or -EAGAIN if none is waiting. */
-static int try_getc(void)
+/* Bytes waiting in the kernel, without taking or waiting for any. */
+static int input_waiting(void)
 {
-	int c = -EAGAIN;
-	LOCK(input_lock);
-	if (input_len > 0) {
-		c = input_buf[input_head];
-		input_head = (input_head + 1) % sizeof input_buf;
-		input_len--;
-	}
-	UNLOCK(input_lock);
-	if (c >= 0) return c;
-	long r = __chcore_sys_getc();
-	if (r < 0) return (int)r;
-	return (int)(r & 0xff);
+	long r = __chcore_sys_console_read(0, 0, CHCORE_CONSOLE_POLL | CHCORE_CONSOLE_NONBLOCK, 0);
+	return r > 0 ? (int)r : 0;
 }
 
-/* Takes what the kernel has into input_buf; returns how many bytes wait. */
-static unsigned fill_input(void)
+/* Blocks until input is waiting or CLOCK_MONOTONIC reaches deadline_ns
+ * (~0ul: no deadline). Returns the count waiting, or -ETIMEDOUT. For
+ * ppoll() on console fds only. */
+long __chcore_console_wait_input(unsigned long deadline_ns)
 {
-	LOCK(input_lock);
-	while (input_len < sizeof input_buf) {
-		long r = __chcore_sys_getc();
-		if (r < 0) break;
-		input_buf[(input_head + input_len) % sizeof input_buf] = (unsigned char)r;
-		input_len++;
-	}
-	unsigned n = input_len;
-	UNLOCK(input_lock);
-	return n;
+	unsigned long flags = CHCORE_CONSOLE_POLL;
+	if (deadline_ns != ~0ul) flags |= CHCORE_CONSOLE_DEADLINE;
+	return __chcore_sys_console_read(0, 0, flags, deadline_ns);
 }
 
-/* Waiting for input without a blocking getc: yield a few times (input that
- * is about to arrive is seen at once), then sleep 1 ms, growing to 10 ms. */
-static void wait_a_little(unsigned *round)
-{
-	if (*round < 16) {
-		__chcore_sys_yield();
-	} else {
-		unsigned ms = 1 + (*round - 16) / 4;
-		__chcore_sleep_ns((ms > 10 ? 10 : ms) * 1000000ul);
-	}
-	(*round)++;
-}
-
+/* At least one byte, then whatever else is waiting, up to len: blocks
+ * while nothing is there unless O_NONBLOCK (-EAGAIN). "\r" reads as "\n". */
 static long console_read(struct chcore_fd *f, void *buf, size_t len)
 {
-	unsigned char *p = buf;
-	size_t got = 0;
-	unsigned round = 0;
+	unsigned long flags = (f->flags & O_NONBLOCK) ? CHCORE_CONSOLE_NONBLOCK : 0;
 	if (len == 0) return 0;
-	for (;;) {
-		int c = try_getc();
-		if (c >= 0) {
-			p[got++] = c == '\r' ? '\n' : (unsigned char)c;
-			break;
-		}
-		if (c != -EAGAIN) return c;
-		if (f->flags & O_NONBLOCK) return -EAGAIN;
-		wait_a_little(&round);
-	}
-	/* Then whatever else is already waiting. */
-	while (got < len) {
-		int c = try_getc();
-		if (c < 0) break;
-		p[got++] = c == '\r' ? '\n' : (unsigned char)c;
-	}
-	return (long)got;
+	long r = __chcore_sys_console_read((unsigned long)buf, len, flags, 0);
+	unsigned char *p = buf;
+	for (long i = 0; i < r; i++)
+		if (p[i] == '\r') p[i] = '\n';
+	return r;
 }
 
 /* ---- fd_ops --------------------------------------------------------------------- */
@@ -327,7 +287,7 @@ static long console_ioctl(struct chcore_fd *f, unsigned long req, void *arg)
 		return 0;
 	}
 	case FIONREAD:
-		*(int *)arg = (int)fill_input();
+		*(int *)arg = input_waiting();
 		return 0;
 	default:
 		return -ENOTTY;
@@ -337,7 +297,7 @@ static long console_ioctl(struct chcore_fd *f, unsigned long req, void *arg)
 static int console_poll(struct chcore_fd *f, int events)
 {
 	int ready = events & (POLLOUT | POLLWRNORM);
-	if ((events & (POLLIN | POLLRDNORM)) && fill_input() > 0)
+	if ((events & (POLLIN | POLLRDNORM)) && input_waiting() > 0)
 		ready |= events & (POLLIN | POLLRDNORM);
 	return ready;
 }
@@ -363,6 +323,11 @@ static const struct chcore_fd_ops console_ops = {
 	.writev = console_writev,
 	.fstat = console_fstat,
 };
+
+int __chcore_fd_is_console(const struct chcore_fd *f)
+{
+	return f->ops == &console_ops;
+}
 
 struct chcore_fd __chcore_console_fds[3] = {
 	{ .type = CHCORE_FD_STDIN, .flags = O_RDWR, .ops = &console_ops },

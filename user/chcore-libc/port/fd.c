@@ -337,8 +337,11 @@ CHCORE_LINUX_SYSCALL(fstat)
 }
 
 /* ppoll(fds, nfds, timeout, sigmask, sigsetsize): asks every description's
- * poll op; until something is ready or the time is up, waits by yielding,
- * then sleeping up to 10 ms at a time. */
+ * poll op; until something is ready or the time is up, waits. When every
+ * fd is the console and one of them wants input (a program waiting on
+ * stdin), it waits in the kernel until input arrives or the deadline
+ * passes, using no CPU; otherwise by yielding, then sleeping up to 10 ms
+ * at a time. */
 CHCORE_LINUX_SYSCALL(ppoll)
 {
 	struct pollfd *pfd = (struct pollfd *)a0;
@@ -354,6 +357,7 @@ CHCORE_LINUX_SYSCALL(ppoll)
 	}
 	for (unsigned round = 0;; round++) {
 		long count = 0;
+		int console_only = 1, console_input = 0;
 		for (unsigned long i = 0; i < n; i++) {
 			pfd[i].revents = 0;
 			if (pfd[i].fd < 0) continue;
@@ -361,6 +365,10 @@ CHCORE_LINUX_SYSCALL(ppoll)
 			if (d == 0) {
 				pfd[i].revents = POLLNVAL;
 			} else {
+				if (!__chcore_fd_is_console(d))
+					console_only = 0;
+				else if (pfd[i].events & (POLLIN | POLLRDNORM))
+					console_input = 1;
 				int want = pfd[i].events | POLLERR | POLLHUP;
 				int ready = d->ops->poll ? d->ops->poll(d, want)
 				            : want & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
@@ -372,6 +380,11 @@ CHCORE_LINUX_SYSCALL(ppoll)
 		if (count > 0) return count;
 		unsigned long now = __chcore_monotonic_ns();
 		if (now >= deadline) return 0;
+		if (console_only && console_input) {
+			long r = __chcore_console_wait_input(deadline);
+			if (r == -ETIMEDOUT) return 0;
+			if (r >= 0) continue;
+		}
 		if (round < 16) {
 			__chcore_sys_yield();
 		} else {

@@ -1,0 +1,25 @@
+// Console input: the UART's receive interrupt fills a ring buffer, and
+// readers block on it (the console_read system call, docs/abi.md).
+#pragma once
+#include "lib/types.h"
+
+namespace kern {
+
+// On the boot CPU, after irq_init_this_cpu(): installs the receive
+// interrupt's handler and turns the interrupt on (routed to this CPU). If
+// the board has none, readers poll the UART instead (every 10 ms while
+// blocked).
+void console_input_init();
+
+// The getc system call: the oldest byte received, or -1 if none is waiting.
+int console_input_getc();
+
+// The console_read system call (see input.cpp for the semantics). Returns
+// a count or a negative errno; when it blocks it does not return (the
+// thread re-enters the call once woken).
+i64 console_input_read(VirtAddr buf, u64 len, u64 flags, u64 deadline_ns);
+
+// Bytes dropped since boot because the ring was full.
+u64 console_input_dropped();
+
+}  // namespace kern
