@@ -32,6 +32,8 @@ BENCHMARKS = {
     "page_fault_anon": ("first touch of an anonymous page from EL0 (fault, zeroed page, map)",
                         None, "kernel"),
     "yield_roundtrip": ("two threads on one CPU: yield there and back", 500, "user"),
+    "yield_roundtrip_fp": ("the same, one thread with live FP/SIMD state (saved at each switch)",
+                           None, "user"),
     "thread_create_join": ("create a thread (own stack) and join it through a futex", 10000,
                            "user"),
     "getpid_libc": ("getpid() through musl and the dispatcher (pid kept by the port)", None,

@@ -23,34 +23,71 @@ static void report(const char* name, unsigned long ticks, unsigned long ops) {
 }
 
 #define YIELDS 20000
-static volatile int go;
+static volatile int go, measured_done;
+static volatile unsigned long yield_t0, yield_t1;
+
+/* The partner: yields until the measuring thread is done. */
 static void yielder(void* arg) {
   (void)arg;
   while (!go) chcore_sys_yield();
+  while (!measured_done) chcore_sys_yield();
+}
+
+/* The measuring thread: YIELDS round trips, each its yield and the
+ * partner's. */
+static void measurer(void* arg) {
+  (void)arg;
+  while (!go) chcore_sys_yield();
+  chcore_sys_yield();
+  yield_t0 = counter();
   for (int i = 0; i < YIELDS; i++) chcore_sys_yield();
+  yield_t1 = counter();
+  measured_done = 1;
 }
 
 static void nothing(void* arg) { (void)arg; }
 
-int main(int argc, char** argv) {
-  const char* only = argc > 1 ? argv[1] : "";
-  if (!only[0] || !strcmp(only, "yield_roundtrip")) {
-    /* Two threads pinned to one CPU: each yield switches to the other, so
-     * one round trip is two yields. */
+/* Two threads pinned to CPU 0: each yield switches to the other, so one
+ * round trip is two yields.
+ *   yield_roundtrip     two raw threads that never touch FP/SIMD: the
+ *                       kernel's switch alone
+ *   yield_roundtrip_fp  the main thread (whose FP/SIMD registers are live:
+ *                       musl's memcpy and memset use them) against a raw
+ *                       one: each switch away from it also saves its
+ *                       FP/SIMD state, as Linux does on every switch */
+static unsigned long yield_roundtrip(int main_measures) {
+  struct ut_thread a, b;
+  go = 0;
+  measured_done = 0;
+  if (main_measures) {
     chcore_sys_set_affinity(CHCORE_THREAD_SELF, 0);
-    struct ut_thread t;
-    go = 0;
-    ut_thread_start(&t, yielder, 0);
-    chcore_sys_set_affinity((unsigned long)t.slot, 0);
-    chcore_sys_yield();
+    ut_thread_start(&b, yielder, 0);
+    chcore_sys_set_affinity((unsigned long)b.slot, 0);
     go = 1;
-    unsigned long t0 = counter();
-    for (int i = 0; i < YIELDS; i++) chcore_sys_yield();
-    unsigned long t1 = counter();
-    ut_thread_join(&t);
-    report("yield_roundtrip", t1 - t0, YIELDS);
+    measurer(0);
+    ut_thread_join(&b);
+    chcore_sys_set_affinity(CHCORE_THREAD_SELF, CHCORE_CPU_ANY);
+  } else {
+    /* The main thread waits on another CPU. */
+    chcore_sys_set_affinity(CHCORE_THREAD_SELF, 1);
+    ut_thread_start(&a, measurer, 0);
+    chcore_sys_set_affinity((unsigned long)a.slot, 0);
+    ut_thread_start(&b, yielder, 0);
+    chcore_sys_set_affinity((unsigned long)b.slot, 0);
+    go = 1;
+    ut_thread_join(&a);
+    ut_thread_join(&b);
     chcore_sys_set_affinity(CHCORE_THREAD_SELF, CHCORE_CPU_ANY);
   }
+  return yield_t1 - yield_t0;
+}
+
+int main(int argc, char** argv) {
+  const char* only = argc > 1 ? argv[1] : "";
+  if (!only[0] || !strcmp(only, "yield_roundtrip"))
+    report("yield_roundtrip", yield_roundtrip(0), YIELDS);
+  if (!only[0] || !strcmp(only, "yield_roundtrip_fp"))
+    report("yield_roundtrip_fp", yield_roundtrip(1), YIELDS);
   if (!only[0] || !strcmp(only, "thread_create_join")) {
     /* Create a thread on a cached stack (as a thread library reuses stacks)
      * and join it through set_tid_address + futex, as pthread_join does. */
