@@ -103,5 +103,12 @@ void ipi_send(u32 cpu, IpiKind kind);
 // Wall-clock seconds since 1970-01-01 UTC, read once at boot; 0 if the
 // board has no real-time clock (the clock then starts at the epoch).
 u64 rtc_epoch_seconds();
+// Up to `max` random bytes from the board's best entropy source, for the
+// kernel's random-number generator (kern::random_init, once at boot); sets
+// *source to a name for the boot message. 0 if the board has none.
+//   virt:   /chosen rng-seed and kaslr-seed of the device tree (QEMU fills
+//           them from the host's entropy)
+//   raspi3: the BCM2835 hardware RNG
+usize entropy(u8* buf, usize max, const char** source);
 
 }  // namespace plat

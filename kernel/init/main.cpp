@@ -3,6 +3,7 @@
 #include "arch/aarch64/smp.h"
 #include "arch/aarch64/timer.h"
 #include "console/input.h"
+#include "random/random.h"
 #include "init/image.h"
 #include "irq/irq.h"
 #include "lib/panic.h"
@@ -38,6 +39,7 @@ extern "C" [[noreturn]] void kernel_main(PhysAddr boot_arg, u64 entry_el) {
   irq_init_boot();
   irq_init_this_cpu();
   console_input_init();
+  random_init();
   timer_init_this_cpu();
   u32 online = smp_boot(g_machine);
   printk("cpus online: %u\n", online);

@@ -610,6 +610,17 @@ Error parse_boot_info(const void* blob, usize max_size, BootInfo* out) {
       out->initrd_start = start;
       out->initrd_end = end;
     }
+    // Random bytes from the boot loader (QEMU fills both from the host).
+    static const char* const kSeeds[] = {"rng-seed", "kaslr-seed"};
+    for (const char* name : kSeeds) {
+      const void* data;
+      u32 len;
+      if (tree.get_prop(node, name, &data, &len) != Error::Ok) continue;
+      u32 room = static_cast<u32>(sizeof(out->rng_seed)) - out->rng_seed_len;
+      if (len > room) len = room;
+      __builtin_memcpy(out->rng_seed + out->rng_seed_len, data, len);
+      out->rng_seed_len += len;
+    }
   }
   return collect_cpus(tree, out);
 }

@@ -131,6 +131,12 @@ struct BootInfo {
   // absent or malformed (end before start).
   PhysAddr initrd_start, initrd_end;
 
+  // /chosen rng-seed, then kaslr-seed: random bytes the boot loader passes
+  // (QEMU's virt board puts 32 and 8 bytes of host entropy there). At most
+  // 64 bytes are kept.
+  u8 rng_seed[64];
+  u32 rng_seed_len;
+
   // Saturates instead of wrapping.
   u64 total_mem() const;
 };

@@ -8,6 +8,7 @@
 #include "lib/printk.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
+#include "random/random.h"
 #include "mm/kmap.h"
 #include "mm/page.h"
 #include "mm/pmo.h"
@@ -85,16 +86,9 @@ Result<VirtAddr> build_stack(CapGroup* g, const chcore_elf_info& info, const cha
     memcpy(page + top, argv[i], len);
     argv_va[i] = page_va + top;
   }
-  // 16 bytes for AT_RANDOM. The counter is the only entropy source every
-  // board has this early; user space must not use it for cryptography.
+  // 16 bytes for AT_RANDOM, from the kernel's generator.
   top = align_down(top - 16, 16);
-  u64 seed = arch::counter() ^ 0x9e3779b97f4a7c15ull;
-  for (int i = 0; i < 2; i++) {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    memcpy(page + top + 8 * i, &seed, 8);
-  }
+  random_read(page + top, 16);
   VirtAddr random_va = page_va + top;
   u64 aux[] = {AT_PHDR,   info.phdr_vaddr, AT_PHENT,  56,        AT_PHNUM,
                info.phnum, AT_PAGESZ,      kPage,     AT_ENTRY,  info.entry,

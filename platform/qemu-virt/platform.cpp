@@ -88,6 +88,20 @@ void console_init() {
   kern::printk_set_console(console_putc);
 }
 
+namespace {
+u8 g_seed[sizeof(kern::fdt::BootInfo::rng_seed)];
+u32 g_seed_len;
+}  // namespace
+
+usize entropy(u8* buf, usize max, const char** source) {
+  usize n = g_seed_len < max ? g_seed_len : max;
+  __builtin_memcpy(buf, g_seed, n);
+  __builtin_memset(g_seed, 0, sizeof(g_seed));
+  g_seed_len = 0;
+  *source = "the device tree (/chosen rng-seed, kaslr-seed)";
+  return n;
+}
+
 bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
   *out = MachineInfo{};
   if (dtb == 0 || (dtb & 7) != 0) {
@@ -114,6 +128,9 @@ bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
     out->reserved[1].size = out->initrd_size;
     out->reserved_count = 2;
   }
+  // Kept for entropy(): the device tree is not parsed again.
+  g_seed_len = bi.rng_seed_len;
+  __builtin_memcpy(g_seed, bi.rng_seed, g_seed_len);
   for (u32 i = 0; i < bi.mem_count && i < MachineInfo::kMaxMem; i++) {
     out->mem[i].base = bi.mem[i].base;
     out->mem[i].size = bi.mem[i].size;

@@ -93,6 +93,29 @@ void console_init() {
   kern::printk_set_console(console_putc);
 }
 
+// The BCM2835 random-number generator (BCM2837 has the same block).
+constexpr PhysAddr kRngBase = kPeriphBase + 0x104000;
+constexpr u32 kRngCtrl = 0x0, kRngStatus = 0x4, kRngData = 0x8;
+constexpr u32 kRngEnable = 1;
+constexpr u32 kRngWarmup = 0x40000;  // the first numbers are thrown away
+
+usize entropy(u8* buf, usize max, const char** source) {
+  *source = "the BCM2835 hardware RNG";
+  if ((*mmio(kRngBase + kRngCtrl) & kRngEnable) == 0) {
+    *mmio(kRngBase + kRngStatus) = kRngWarmup;
+    *mmio(kRngBase + kRngCtrl) = kRngEnable;
+  }
+  usize n = 0;
+  // STATUS bits 31:24: words ready. Bounded, in case the block is absent.
+  for (u32 tries = 0; n + 4 <= max && tries < 10'000'000; tries++) {
+    if ((*mmio(kRngBase + kRngStatus) >> 24) == 0) continue;
+    u32 v = *mmio(kRngBase + kRngData);
+    __builtin_memcpy(buf + n, &v, 4);
+    n += 4;
+  }
+  return n;
+}
+
 bool discover(PhysAddr, MachineInfo* out, const char** why) {
   *out = MachineInfo{};
   // Tag 0x00010005, "get ARM memory": base and size of the ARM's share of RAM.

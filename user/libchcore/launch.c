@@ -165,27 +165,15 @@ long chcore_launch_transfer(struct chcore_launch* l, long slot, unsigned long ri
 
 /* ---- The initial stack ---------------------------------------------------- */
 
-/* 16 bytes for AT_RANDOM: the virtual counter mixed through splitmix64 with
- * a per-process sequence number and an address. Good enough to seed a
- * program's hash tables or stack-protector canary against accidental
- * collisions; NOT cryptographic (an attacker who can guess the boot time can
- * guess these). A kernel entropy source will replace it. */
-static unsigned long splitmix64(unsigned long* state) {
-  unsigned long z = (*state += 0x9e3779b97f4a7c15ul);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ul;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebul;
-  return z ^ (z >> 31);
-}
-
-static unsigned long random_counter;
-
+/* 16 bytes for AT_RANDOM, from the kernel's random-number generator. */
 static void random_bytes(unsigned long out[2]) {
-  unsigned long cnt;
-  __asm__ volatile("mrs %0, cntvct_el0" : "=r"(cnt));
-  unsigned long seq = __atomic_add_fetch(&random_counter, 1, __ATOMIC_RELAXED);
-  unsigned long state = cnt ^ (seq * 0xd1b54a32d192ed03ul) ^ (unsigned long)&seq;
-  out[0] = splitmix64(&state);
-  out[1] = splitmix64(&state);
+  unsigned char* p = (unsigned char*)out;
+  unsigned long done = 0;
+  while (done < 16) {
+    long r = chcore_sys_getrandom((unsigned long)(p + done), 16 - done, 0);
+    if (r <= 0) break; /* cannot happen with a valid buffer */
+    done += (unsigned long)r;
+  }
 }
 
 /* Writes into the stack PMO by virtual address in the child. */

@@ -414,6 +414,38 @@ static void test_console_read(void) {
          CHCORE_EAGAIN);
 }
 
+/* getrandom: the kernel's generator. */
+static void test_getrandom(void) {
+  static unsigned char big[CHCORE_GETRANDOM_MAX + 64];
+  unsigned char a[32] = {0}, b[32] = {0};
+  EXPECT_EACH("getrandom.bad_pointer", bad_ptrs, p, chcore_sys_getrandom(p, 16, 0), CHCORE_EFAULT);
+  UT_ERR("getrandom.wrapping_range", chcore_sys_getrandom(WRAP_ADDR, 0x100, 0), CHCORE_EFAULT);
+  UT_ERR("getrandom.range_into_kernel", chcore_sys_getrandom(USER_TOP - 8, 64, 0), CHCORE_EFAULT);
+  UT_ERR("getrandom.read_only_buffer",
+         chcore_sys_getrandom((unsigned long)test_getrandom, 8, 0), CHCORE_EFAULT);
+  UT_ERR("getrandom.unknown_flags", chcore_sys_getrandom((unsigned long)a, 8, 1), CHCORE_EINVAL);
+  UT_ERR("getrandom.junk_flags",
+         chcore_syscall6(CHCORE_SYS_getrandom, (unsigned long)a, 8, JUNK, JUNK, JUNK, JUNK),
+         CHCORE_EINVAL);
+  UT_EQ("getrandom.zero_length_bad_pointer", chcore_sys_getrandom(KERNEL_ADDR, 0, 0), 0);
+  UT_EQ("getrandom.huge_length_is_clamped", chcore_sys_getrandom((unsigned long)big, HUGE_LEN, 0),
+        CHCORE_GETRANDOM_MAX);
+  UT_EQ("getrandom.length_minus_1_is_clamped", chcore_sys_getrandom((unsigned long)big, ~0ul, 0),
+        CHCORE_GETRANDOM_MAX);
+  UT_EQ("getrandom.fills", chcore_sys_getrandom((unsigned long)a, sizeof(a), 0), (long)sizeof(a));
+  UT_EQ("getrandom.fills_again", chcore_sys_getrandom((unsigned long)b, sizeof(b), 0),
+        (long)sizeof(b));
+  UT_TRUE("getrandom.calls_differ", memcmp(a, b, sizeof(a)) != 0);
+  /* 4096 bytes: about half of the 32768 bits are set (6 sigma: 543). */
+  long ones = 0;
+  for (int i = 0; i < CHCORE_GETRANDOM_MAX; i++) ones += __builtin_popcount(big[i]);
+  UT_TRUE("getrandom.half_the_bits_set", ones > 16384 - 543 && ones < 16384 + 543);
+  /* Past the end of the buffer the kernel wrote nothing. */
+  int untouched = 1;
+  for (int i = CHCORE_GETRANDOM_MAX; i < CHCORE_GETRANDOM_MAX + 64; i++) untouched &= big[i] == 0;
+  UT_TRUE("getrandom.writes_only_len", untouched);
+}
+
 static void test_simple_calls(void) {
   UT_EQ("null.junk_args", chcore_syscall6(CHCORE_SYS_null, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK), 0);
   UT_EQ("yield.junk_args", chcore_syscall6(CHCORE_SYS_yield, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK),
@@ -521,6 +553,8 @@ static void test_registers(void) {
   probe("console_read", CHCORE_SYS_console_read, (unsigned long)buf, 8, CHCORE_CONSOLE_NONBLOCK, 0,
         0, 0);
   probe("console_read.error", CHCORE_SYS_console_read, KERNEL_ADDR, 8, 0, 0, 0, 0);
+  probe("getrandom", CHCORE_SYS_getrandom, (unsigned long)buf, 8, 0, 0, 0, 0);
+  probe("getrandom.error", CHCORE_SYS_getrandom, KERNEL_ADDR, 8, 0, 0, 0, 0);
   long cg =
       probe("create_cap_group", CHCORE_SYS_create_cap_group, (unsigned long)"probe", 5, 0, 0, 0, 0);
   probe("create_cap_group.error", CHCORE_SYS_create_cap_group, 0, 5, 0, 0, 0, 0);
@@ -625,6 +659,7 @@ int main(void) {
   test_mprotect();
   test_simple_calls();
   test_console_read();
+  test_getrandom();
   test_thread_exit();
   test_registers();
   if (thread >= 0) chcore_cap_release(thread);

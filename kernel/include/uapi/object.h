@@ -77,6 +77,7 @@
 /* Limits. */
 #define CHCORE_PUTSTR_MAX 4096     /* putstr writes at most this many bytes per call */
 #define CHCORE_CONSOLE_READ_MAX 256 /* console_read returns at most this many bytes per call */
+#define CHCORE_GETRANDOM_MAX 4096   /* getrandom returns at most this many bytes per call */
 #define CHCORE_NAME_MAX 32         /* process names, including the NUL */
 #define CHCORE_MAX_CAPS 1024       /* capability slots per process */
 

@@ -61,6 +61,6 @@
 	X(mmap, PARTIAL, 6, "anonymous private/shared memory (a PMO per mapping, at most 512 at a time; a mapping of 1 MiB or more must fit into free memory: no overcommit); file mappings ENODEV") \
 	X(mprotect, SUPPORTED, 3, "kernel handle_mprotect (writable and executable at once is refused)") \
 	X(madvise, PARTIAL, 3, "accepted and ignored (MADV_DONTNEED does not zero the pages)") \
-	X(getrandom, PARTIAL, 3, "the counter and AT_RANDOM mixed through splitmix64: unpredictable enough for hash seeds, NOT cryptographic (no hardware RNG on these boards)")
+	X(getrandom, SUPPORTED, 3, "the kernel's ChaCha20 generator, seeded at boot from the device tree's rng-seed (virt) or the hardware RNG (raspi3); never blocks")
 
 #endif

@@ -44,42 +44,23 @@ CHCORE_LINUX_SYSCALL(uname)
 	return 0;
 }
 
-/* getrandom(buf, len, flags). These boards have no hardware random-number
- * generator (Cortex-A53/A72: no RNDR) and the kernel no entropy pool yet, so
- * the bytes come from splitmix64 over a state that mixes the 16 AT_RANDOM
- * bytes the loader gave the process, the counter at every call and a call
- * sequence number. Different in every process and call, fine for hash-table
- * seeds and the like; NOT cryptographic: someone who can guess the boot
- * time and the counter can guess them. */
-static unsigned long splitmix64(unsigned long *state)
-{
-	unsigned long z = (*state += 0x9e3779b97f4a7c15ul);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ul;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebul;
-	return z ^ (z >> 31);
-}
-
-static unsigned long random_seq;
-
+/* getrandom(buf, len, flags): the kernel's generator (a ChaCha20 key
+ * stream seeded at boot from the board's entropy source: the device tree's
+ * rng-seed on virt, the hardware RNG on raspi3; docs/random.md). It is
+ * seeded before any process runs, so it never blocks and GRND_NONBLOCK,
+ * GRND_RANDOM and GRND_INSECURE change nothing. */
 CHCORE_LINUX_SYSCALL(getrandom)
 {
-	unsigned char *buf = (unsigned char *)a0;
+	unsigned long buf = (unsigned long)a0;
 	size_t len = (size_t)a1;
 	unsigned flags = (unsigned)a2;
 	if (flags & ~7u) return -EINVAL; /* GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE */
-	if (len > 0x1ffffff) len = 0x1ffffff;
-	unsigned long seed[2] = { 0, 0 };
-	for (size_t *a = __chcore_auxv; a && a[0]; a += 2)
-		if (a[0] == 25 /* AT_RANDOM */ && a[1]) memcpy(seed, (void *)a[1], sizeof seed);
-	unsigned long cnt;
-	__asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(cnt));
-	unsigned long seq = __atomic_add_fetch(&random_seq, 1, __ATOMIC_RELAXED);
-	unsigned long state = seed[0] ^ cnt ^ (seq * 0xd1b54a32d192ed03ul);
-	state ^= splitmix64(&seed[1]);
-	for (size_t i = 0; i < len; i += 8) {
-		unsigned long v = splitmix64(&state);
-		size_t n = len - i < 8 ? len - i : 8;
-		memcpy(buf + i, &v, n);
+	if (len > 0x1ffffff) len = 0x1ffffff; /* Linux's limit per call */
+	size_t done = 0;
+	while (done < len) {
+		long r = __chcore_sys_getrandom(buf + done, len - done, 0);
+		if (r < 0) return done ? (long)done : r;
+		done += (size_t)r;
 	}
-	return (long)len;
+	return (long)done;
 }
