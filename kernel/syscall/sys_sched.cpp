@@ -141,6 +141,17 @@ extern "C" i64 sys_get_cpu(u64, u64, u64, u64, u64, u64) {
   return static_cast<i64>(this_cpu()->cpu_id);
 }
 
+// The CPUs that run threads, as a bit mask (bit n: CPU n); ids are those
+// of get_cpu and set_affinity. At most 63 CPUs, so the result is never
+// negative.
+extern "C" i64 sys_online_cpus(u64, u64, u64, u64, u64, u64) {
+  static_assert(kMaxCpus <= 63, "the mask is a positive i64");
+  u64 mask = 0;
+  for (u32 c = 0; c < kMaxCpus; c++)
+    if (__atomic_load_n(&g_per_cpu[c].online, __ATOMIC_ACQUIRE)) mask |= 1ull << c;
+  return static_cast<i64>(mask);
+}
+
 extern "C" i64 sys_set_affinity(u64 slot, u64 cpu, u64, u64, u64, u64) {
   Result<Thread*> t = thread_arg(slot);
   if (!t.ok()) return to_errno(t.error());

@@ -177,6 +177,25 @@ int main(int argc, char **argv)
 	int ncpus = argc > 1 ? atoi(argv[1]) : 1;
 	printf("libc_test: threads ran on CPUs %#lx of %d\n", cpus_seen, ncpus);
 	CHECK("thread.all_cpus", cpus_seen == (1ul << ncpus) - 1);
+	/* CPU count and affinity through the libc (sched_getaffinity). */
+	CHECK("sched.nprocessors", sysconf(_SC_NPROCESSORS_ONLN) == ncpus && sysconf(_SC_NPROCESSORS_CONF) == ncpus);
+	cpu_set_t cs;
+	CHECK("sched.getaffinity_all", sched_getaffinity(0, sizeof cs, &cs) == 0 && CPU_COUNT(&cs) == ncpus);
+	CPU_ZERO(&cs);
+	CPU_SET(ncpus - 1, &cs);
+	int pinned = sched_setaffinity(0, sizeof cs, &cs) == 0;
+	sched_yield();
+	CHECK("sched.setaffinity_pins", pinned && sched_getcpu() == ncpus - 1);
+	CPU_ZERO(&cs);
+	CHECK("sched.getaffinity_pinned", sched_getaffinity(0, sizeof cs, &cs) == 0 && CPU_COUNT(&cs) == 1 && CPU_ISSET(ncpus - 1, &cs));
+	CPU_ZERO(&cs);
+	errno = 0;
+	CHECK("sched.setaffinity_empty_einval", sched_setaffinity(0, sizeof cs, &cs) == -1 && errno == EINVAL);
+	for (int i = 0; i < ncpus; i++) CPU_SET(i, &cs);
+	CHECK("sched.setaffinity_all_unpins", sched_setaffinity(0, sizeof cs, &cs) == 0 &&
+	      sched_getaffinity(0, sizeof cs, &cs) == 0 && CPU_COUNT(&cs) == ncpus);
+	errno = 0;
+	CHECK("sched.other_tid_esrch", sched_getaffinity(999999, sizeof cs, &cs) == -1 && errno == ESRCH);
 	CHECK("thread.mutex_count", counter == 64 * 1000);
 	CHECK("thread.tls_errno_key", all_ok);
 	pthread_mutex_lock(&mu);

@@ -446,6 +446,24 @@ static void test_getrandom(void) {
   UT_TRUE("getrandom.writes_only_len", untouched);
 }
 
+static void test_online_cpus(void) {
+  long mask = chcore_syscall6(CHCORE_SYS_online_cpus, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK);
+  UT_TRUE("online_cpus.positive_with_cpu0", mask > 0 && (mask & 1));
+  long cpu = chcore_sys_get_cpu();
+  UT_TRUE("online_cpus.has_current_cpu", cpu >= 0 && cpu < 63 && (mask >> cpu) & 1);
+  /* Every online CPU can be pinned to; the next one cannot. */
+  int ok = 1;
+  for (long c = 0; c < 63; c++) {
+    long r = chcore_sys_set_affinity(CHCORE_THREAD_SELF, (unsigned long)c);
+    if ((mask >> c) & 1) ok &= r == 0 && chcore_sys_get_cpu() == c;
+  }
+  chcore_sys_set_affinity(CHCORE_THREAD_SELF, (unsigned long)CHCORE_CPU_ANY);
+  UT_TRUE("online_cpus.each_can_be_pinned", ok);
+  int top = 63 - __builtin_clzl((unsigned long)mask);
+  UT_ERR("online_cpus.next_is_not", chcore_sys_set_affinity(CHCORE_THREAD_SELF, (unsigned long)top + 1),
+         CHCORE_EINVAL);
+}
+
 static void test_simple_calls(void) {
   UT_EQ("null.junk_args", chcore_syscall6(CHCORE_SYS_null, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK), 0);
   UT_EQ("yield.junk_args", chcore_syscall6(CHCORE_SYS_yield, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK),
@@ -555,6 +573,7 @@ static void test_registers(void) {
   probe("console_read.error", CHCORE_SYS_console_read, KERNEL_ADDR, 8, 0, 0, 0, 0);
   probe("getrandom", CHCORE_SYS_getrandom, (unsigned long)buf, 8, 0, 0, 0, 0);
   probe("getrandom.error", CHCORE_SYS_getrandom, KERNEL_ADDR, 8, 0, 0, 0, 0);
+  probe("online_cpus", CHCORE_SYS_online_cpus, 0, 0, 0, 0, 0, 0);
   long cg =
       probe("create_cap_group", CHCORE_SYS_create_cap_group, (unsigned long)"probe", 5, 0, 0, 0, 0);
   probe("create_cap_group.error", CHCORE_SYS_create_cap_group, 0, 5, 0, 0, 0, 0);
@@ -660,6 +679,7 @@ int main(void) {
   test_simple_calls();
   test_console_read();
   test_getrandom();
+  test_online_cpus();
   test_thread_exit();
   test_registers();
   if (thread >= 0) chcore_cap_release(thread);

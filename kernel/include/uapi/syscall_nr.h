@@ -45,6 +45,7 @@
   X(29, gettid, 0)               \
   X(30, console_read, 4)         \
   X(31, getrandom, 3)            \
+  X(32, online_cpus, 0)          \
   X(60, test_echo, 6)            \
   X(61, test_exit, 2)
 

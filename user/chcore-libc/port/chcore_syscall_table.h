@@ -54,6 +54,8 @@
 	X(getegid, SUPPORTED, 0, "0") \
 	X(gettid, SUPPORTED, 0, "kernel gettid") \
 	X(getcpu, SUPPORTED, 3, "kernel get_cpu; the node is always 0") \
+	X(sched_getaffinity, PARTIAL, 3, "the calling thread only (tid 0 or its own; others ESRCH): the online CPUs, or the one it is pinned to") \
+	X(sched_setaffinity, PARTIAL, 3, "the calling thread only: one online CPU pins it, all online CPUs unpin it, other masks EINVAL") \
 	X(brk, SUPPORTED, 1, "kernel handle_brk") \
 	X(munmap, PARTIAL, 2, "whole mappings are unmapped and their PMO freed; a part is made inaccessible and freed with the rest of its mapping") \
 	X(mremap, PARTIAL, 5, "shrinking in place only; growing gives ENOMEM (callers such as realloc then copy)") \

@@ -135,6 +135,49 @@ CHCORE_LINUX_SYSCALL(getcpu)
 	return 0;
 }
 
+/* The calling thread, named as Linux lets a thread name itself: 0 or its
+ * own tid. ChCore addresses threads by capability, and the libc keeps none
+ * for its other threads, so other tids are not found. */
+static int is_self(long tid)
+{
+	return tid == 0 || tid == __chcore_sys_gettid();
+}
+
+/* sched_getaffinity(tid, size, mask): all online CPUs, or the one the
+ * thread is pinned to. Returns the bytes written (8), as Linux's call does;
+ * musl zeroes the rest of the caller's set. */
+CHCORE_LINUX_SYSCALL(sched_getaffinity)
+{
+	if (!is_self(a0)) return -ESRCH;
+	if ((unsigned long)a1 < sizeof(unsigned long)) return -EINVAL;
+	long mask = __chcore_sys_online_cpus();
+	if (mask < 0) return mask;
+	long pinned = __chcore_sys_get_affinity(CHCORE_THREAD_SELF);
+	if (pinned >= 0 && pinned < 64) mask &= 1l << pinned;
+	*(unsigned long *)a2 = (unsigned long)mask;
+	return sizeof(unsigned long);
+}
+
+/* sched_setaffinity(tid, size, mask): the kernel pins a thread to one CPU
+ * or lets it run anywhere, so a mask of one online CPU pins and a mask with
+ * every online CPU unpins; other masks give EINVAL. */
+CHCORE_LINUX_SYSCALL(sched_setaffinity)
+{
+	if (!is_self(a0)) return -ESRCH;
+	if ((unsigned long)a1 == 0) return -EINVAL;
+	unsigned long want = 0;
+	__builtin_memcpy(&want, (const void *)a2,
+	                 (unsigned long)a1 < sizeof(want) ? (unsigned long)a1 : sizeof(want));
+	long online = __chcore_sys_online_cpus();
+	if (online < 0) return online;
+	want &= (unsigned long)online;
+	if (want == 0) return -EINVAL;
+	if (want == (unsigned long)online)
+		return __chcore_sys_set_affinity(CHCORE_THREAD_SELF, (unsigned long)CHCORE_CPU_ANY);
+	if (want & (want - 1)) return -EINVAL;
+	return __chcore_sys_set_affinity(CHCORE_THREAD_SELF, (unsigned long)__builtin_ctzl(want));
+}
+
 CHCORE_LINUX_SYSCALL(futex)
 {
 	return __chcore_sys_futex((unsigned long)a0, (unsigned long)a1, (unsigned long)a2,
