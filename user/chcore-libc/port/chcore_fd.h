@@ -58,7 +58,9 @@ struct chcore_fd {
 	off_t offset;            /* for types with a position */
 };
 
-/* A new description (refs 0) from the pool, or NULL when it is exhausted. */
+/* A new description from the pool, or NULL when it is exhausted. It holds
+ * one reference for the caller, which __chcore_fd_install takes over (or
+ * __chcore_fd_put drops, releasing the description). */
 hidden struct chcore_fd *__chcore_fd_new(int type, const struct chcore_fd_ops *, int flags,
                                          void *priv);
 /* Puts the description at the lowest free fd >= min_fd; returns the fd or

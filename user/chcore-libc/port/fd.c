@@ -38,7 +38,7 @@ struct chcore_fd *__chcore_fd_new(int type, const struct chcore_fd_ops *ops, int
 		if (pool[i].type == CHCORE_FD_FREE) {
 			d = &pool[i];
 			d->type = type;
-			d->refs = 0;
+			d->refs = 1; /* the caller's: install takes it over, put drops it */
 			d->flags = flags;
 			d->ops = ops;
 			d->priv = priv;
