@@ -45,6 +45,9 @@ BENCHMARKS = {
                          "handler", 30, "libc"),
     "gettid_libc": ("musl's gettid() (the tid is in musl's thread block: no kernel entry)",
                     None, "libc"),
+    "spin_alone": ("1000 rounds of a busy loop on CPU 1", None, "libc"),
+    "spin_beside_reader": ("the same beside a thread blocked in read(0) on that CPU", None,
+                           "libc"),
     "syscall_libc": ("syscall(SYS_gettid): variadic syscall(), dispatcher, kernel", None,
                      "libc"),
 }

@@ -12,11 +12,16 @@
  *                     call through the inline stub (bound: 30)
  *   gettid_libc       musl's gettid() (musl keeps the tid: no kernel entry)
  *   syscall_libc      syscall(SYS_gettid): musl's variadic syscall() and
- *                     errno handling, the dispatcher, a kernel call */
+ *                     errno handling, the dispatcher, a kernel call
+ *   spin_alone        a busy loop on CPU 1, per 1000 rounds
+ *   spin_beside_reader  the same loop with a thread blocked in read(0) on
+ *                     the same CPU (the harness types nothing): equal to
+ *                     spin_alone under icount if the reader takes no CPU */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 #include <chcore/syscall.h>
@@ -61,6 +66,40 @@ BENCH_LOOP(getcpu_libc, sched_getcpu())
 BENCH_LOOP(gettid_libc, gettid())
 BENCH_LOOP(syscall_libc, syscall(SYS_gettid))
 
+#define SPIN_ROUNDS 2000000
+#define SPIN_CPU 1
+
+static unsigned long spin(void)
+{
+	chcore_sys_set_affinity(CHCORE_THREAD_SELF, SPIN_CPU);
+	volatile unsigned long x = 0;
+	unsigned long t0 = counter();
+	for (unsigned long i = 0; i < SPIN_ROUNDS; i++) x++;
+	return counter() - t0;
+}
+
+static volatile int reader_started;
+
+static void *blocked_reader(void *arg)
+{
+	(void)arg;
+	chcore_sys_set_affinity(CHCORE_THREAD_SELF, SPIN_CPU);
+	reader_started = 1;
+	char c;
+	read(0, &c, 1); /* nothing is ever typed: blocks until the process exits */
+	return 0;
+}
+
+static unsigned long spin_beside_reader(void)
+{
+	pthread_t t;
+	pthread_create(&t, 0, blocked_reader, 0);
+	while (!reader_started) sched_yield();
+	struct timespec settle = { 0, 20 * 1000 * 1000 };
+	nanosleep(&settle, 0); /* the reader is in read(0) by now */
+	return spin();
+}
+
 static int wanted(const char *only, const char *name)
 {
 	return !only[0] || !strcmp(only, name);
@@ -81,6 +120,10 @@ int main(int argc, char **argv)
 	}
 	if (wanted(only, "gettid_libc")) report("gettid_libc", loop_gettid_libc(), N);
 	if (wanted(only, "syscall_libc")) report("syscall_libc", loop_syscall_libc(), N);
+	if (wanted(only, "spin_alone")) report("spin_alone", spin(), SPIN_ROUNDS / 1000);
+	/* Last: the reader stays blocked until exit. */
+	if (wanted(only, "spin_beside_reader"))
+		report("spin_beside_reader", spin_beside_reader(), SPIN_ROUNDS / 1000);
 	printf("BENCH done\n");
 	return sink == 0;
 }
