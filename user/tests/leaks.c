@@ -3,9 +3,9 @@
  *
  * Each cycle runs once first, so that memory the kernel allocates once and
  * keeps (caches that grow to a working size, the first use of a table) is
- * not counted. The kernel may free a process's last pieces only after its
- * last thread has been switched away from, so an imbalance is re-measured
- * after some yields before it counts as a leak; a real leak stays. */
+ * not counted. The kernel frees a process's last pieces (its last thread,
+ * its own structures) just after its waiter wakes, so both sides of a
+ * comparison are settled values (ut_settled_free_mem); a real leak stays. */
 #define UT_SUITE "leaks"
 #include <chcore/launch.h>
 #include <chcore/thread.h>
@@ -14,14 +14,10 @@
 
 enum { CYCLES = 200 };
 
-static unsigned long free_mem(void) { return (unsigned long)chcore_sys_get_free_mem(); }
+static unsigned long free_mem(void) { return (unsigned long)ut_settled_free_mem(); }
 
 static void check_balance(const char* name, unsigned long before) {
   unsigned long after = free_mem();
-  for (int i = 0; i < 200 && after != before; i++) {
-    chcore_sys_yield();
-    after = free_mem();
-  }
   printf("leaks: %s: free memory before %lu, after %lu\n", name, before, after);
   char why[128];
   snprintf(why, sizeof(why), "%ld bytes lost", (long)(before - after));

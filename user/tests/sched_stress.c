@@ -35,17 +35,6 @@ static int run_round(void) {
   return failures;
 }
 
-static long settled_free_mem(long expect) {
-  /* An exited thread is reaped by its CPU just after it wakes its joiner:
-   * give the last ones a moment. */
-  long m = chcore_sys_get_free_mem();
-  for (int i = 0; i < 50 && m != expect; i++) {
-    ut_sleep_ns(2000000);
-    m = chcore_sys_get_free_mem();
-  }
-  return m;
-}
-
 static int rounds, failures;
 
 static void run_for(unsigned long ns) {
@@ -63,9 +52,9 @@ int main(void) {
    * exactly as much free memory as the first. */
   long start = chcore_sys_get_free_mem();
   run_for(SECONDS * 500000000ul);
-  long half = settled_free_mem(start);
+  long half = ut_settled_free_mem();
   run_for(SECONDS * 500000000ul);
-  long end = settled_free_mem(half);
+  long end = ut_settled_free_mem();
   UT_EQ("all_threads_started", failures, 0);
   UT_EQ("all_work_done", done_work, (unsigned long)rounds * NTHREADS * 100);
   printf("sched_stress: %d rounds of %d threads; free memory at start %ld, half-way %ld, end %ld\n",

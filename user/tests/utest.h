@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <chcore/syscall.h>
 
 #ifndef UT_SUITE
@@ -133,6 +134,23 @@ static inline void ut_fail(const char* name, const char* fmt, ...) {
 }
 
 /* Prints the summary; returns the exit status for main. */
+/* Free memory (get_free_mem) once the kernel has finished freeing what was
+ * in flight: an exited process's last thread is put, and the process's own
+ * structures freed, by the CPU that reaps it, just after its waiter wakes.
+ * Returns the value that stays the same for 10 reads 1 ms apart (or the
+ * last one after 2 s). Leak checks compare two settled values. */
+static inline long ut_settled_free_mem(void) {
+  long m = chcore_sys_get_free_mem();
+  struct timespec ms = {0, 1000000};
+  for (int stable = 0, i = 0; stable < 10 && i < 2000; i++) {
+    nanosleep(&ms, 0);
+    long now = chcore_sys_get_free_mem();
+    stable = now == m ? stable + 1 : 0;
+    m = now;
+  }
+  return m;
+}
+
 static inline int ut_finish(void) {
   printf("%d passed, %d failed\n", ut_passed, ut_failed);
   return ut_failed == 0 && ut_passed > 0 ? 0 : 1;
