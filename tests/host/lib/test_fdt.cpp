@@ -320,7 +320,8 @@ TEST(Fdt, NoInitrdWithoutChosenProperties) {
   EXPECT_EQ(bi.initrd_end, 0u);
 }
 
-TEST(Fdt, CollectsRngSeedThenKaslrSeed) {
+// A one-CPU tree whose /chosen has rng-seed and kaslr-seed.
+std::vector<u8> tree_with_seeds(const std::vector<u8>& rng, const std::vector<u8>& kaslr) {
   FdtBuilder b;
   b.begin("").prop_u32("#size-cells", 2).prop_u32("#address-cells", 2);
   b.begin("memory@40000000")
@@ -330,13 +331,17 @@ TEST(Fdt, CollectsRngSeedThenKaslrSeed) {
   b.begin("cpus").prop_u32("#size-cells", 0).prop_u32("#address-cells", 1);
   b.begin("cpu@0").prop_u32("reg", 0).prop_str("device_type", "cpu").end();
   b.end();
+  b.begin("chosen").prop("rng-seed", rng).prop("kaslr-seed", kaslr).end();
+  b.end();
+  return b.build({});
+}
+
+TEST(Fdt, CollectsRngSeedThenKaslrSeed) {
   std::vector<u8> rng(32), kaslr(8);
   for (u32 i = 0; i < rng.size(); i++) rng[i] = static_cast<u8>(i + 1);
   for (u32 i = 0; i < kaslr.size(); i++) kaslr[i] = static_cast<u8>(0xa0 + i);
-  b.begin("chosen").prop("rng-seed", rng).prop("kaslr-seed", kaslr).end();
-  b.end();
   BootInfo bi;
-  ASSERT_EQ(boot_info(b.build({}), &bi), Error::Ok);
+  ASSERT_EQ(boot_info(tree_with_seeds(rng, kaslr), &bi), Error::Ok);
   ASSERT_EQ(bi.rng_seed_len, 40u);
   EXPECT_EQ(bi.rng_seed[0], 1);
   EXPECT_EQ(bi.rng_seed[31], 32);
@@ -345,19 +350,8 @@ TEST(Fdt, CollectsRngSeedThenKaslrSeed) {
 }
 
 TEST(Fdt, RngSeedIsCappedAt64Bytes) {
-  FdtBuilder b;
-  b.begin("").prop_u32("#size-cells", 2).prop_u32("#address-cells", 2);
-  b.begin("memory@40000000")
-      .prop_cells("reg", {0, 0x40000000, 0, 0x40000000})
-      .prop_str("device_type", "memory")
-      .end();
-  b.begin("cpus").prop_u32("#size-cells", 0).prop_u32("#address-cells", 1);
-  b.begin("cpu@0").prop_u32("reg", 0).prop_str("device_type", "cpu").end();
-  b.end();
-  b.begin("chosen").prop("rng-seed", std::vector<u8>(100, 7)).prop("kaslr-seed", {1, 2}).end();
-  b.end();
   BootInfo bi;
-  ASSERT_EQ(boot_info(b.build({}), &bi), Error::Ok);
+  ASSERT_EQ(boot_info(tree_with_seeds(std::vector<u8>(100, 7), {1, 2}), &bi), Error::Ok);
   EXPECT_EQ(bi.rng_seed_len, 64u);
   EXPECT_EQ(bi.rng_seed[63], 7);
 }
