@@ -206,6 +206,19 @@ static void put_word(struct stack_writer* w, unsigned long v) {
   w->words[w->n++] = v;
 }
 
+/* Copies n strings to *va upward and puts a word with each one's address,
+ * then the NULL that ends the list. */
+static void put_strings(struct stack_writer* w, unsigned long* va, const char* const* list,
+                        unsigned long n) {
+  for (unsigned long i = 0; i < n; i++) {
+    unsigned long len = strlen(list[i]) + 1;
+    put_bytes(w, *va, list[i], len);
+    put_word(w, *va);
+    *va += len;
+  }
+  put_word(w, 0);
+}
+
 static unsigned long count(const char* const* v) {
   unsigned long n = 0;
   if (v != 0) {
@@ -278,20 +291,8 @@ long chcore_launch_start(struct chcore_launch* l, const char* const argv[],
 
   unsigned long va = str_va;
   put_word(&w, argc);
-  for (unsigned long i = 0; i < argc; i++) {
-    unsigned long len = strlen(argv[i]) + 1;
-    put_bytes(&w, va, argv[i], len);
-    put_word(&w, va);
-    va += len;
-  }
-  put_word(&w, 0);
-  for (unsigned long i = 0; i < envc; i++) {
-    unsigned long len = strlen(envp[i]) + 1;
-    put_bytes(&w, va, envp[i], len);
-    put_word(&w, va);
-    va += len;
-  }
-  put_word(&w, 0);
+  put_strings(&w, &va, argv, argc);
+  put_strings(&w, &va, envp, envc);
   for (unsigned i = 0; i < 2 * nauxv; i++) put_word(&w, auxv[i]);
   flush_words(&w);
   unsigned long rnd[2];

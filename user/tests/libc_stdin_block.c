@@ -37,12 +37,6 @@ static void report(const char *name, int ok, const char *why)
 	fflush(stdout);
 }
 
-/* ChCore's set_affinity (musl has no sched_setaffinity here). */
-static long pin_self(long cpu)
-{
-	return chcore_sys_set_affinity(CHCORE_THREAD_SELF, (unsigned long)cpu);
-}
-
 static unsigned long now_ns(void)
 {
 	struct timespec ts;
@@ -65,7 +59,7 @@ static volatile int reader_started;
 static void *read_line(void *arg)
 {
 	(void)arg;
-	pin_self(WORK_CPU);
+	chcore_sys_set_affinity(CHCORE_THREAD_SELF, WORK_CPU);
 	reader_started = 1;
 	size_t got = 0;
 	while (got < sizeof line - 1) {
@@ -81,7 +75,7 @@ static void *read_line(void *arg)
 int main(void)
 {
 	char why[160];
-	pin_self(0);
+	chcore_sys_set_affinity(CHCORE_THREAD_SELF, 0);
 
 	/* Nothing has been typed yet. */
 	int fl = fcntl(0, F_GETFL);

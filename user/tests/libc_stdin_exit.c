@@ -10,19 +10,13 @@
 
 #include <chcore/syscall.h>
 
-/* ChCore's set_affinity (musl has no sched_setaffinity here). */
-static long pin_self(long cpu)
-{
-	return chcore_sys_set_affinity(CHCORE_THREAD_SELF, (unsigned long)cpu);
-}
-
 static volatile int reading;
 
 static void *reader(void *arg)
 {
 	(void)arg;
 	char buf[16];
-	pin_self(1);
+	chcore_sys_set_affinity(CHCORE_THREAD_SELF, 1);
 	reading = 1;
 	long n = read(0, buf, sizeof buf);
 	printf("[FAIL] stdin_exit: read returned %ld\n", n);
@@ -33,7 +27,7 @@ static void *reader(void *arg)
 int main(void)
 {
 	pthread_t t;
-	pin_self(2);
+	chcore_sys_set_affinity(CHCORE_THREAD_SELF, 2);
 	pthread_create(&t, 0, reader, 0);
 	while (!reading) sched_yield();
 	struct timespec ts = { 0, 200000000 };

@@ -27,13 +27,6 @@
 #include <chcore/syscall.h>
 
 static int passed, failed;
-static long native_free_mem(void)
-{
-	register long x8 __asm__("x8") = 18; /* ChCore get_free_mem */
-	register long x0 __asm__("x0");
-	__asm__ volatile("svc #0" : "=r"(x0) : "r"(x8) : "memory");
-	return x0;
-}
 #define CHECK(name, cond) \
 	do { \
 		if (cond) { \
@@ -148,11 +141,11 @@ int main(int argc, char **argv)
 	/* memory: the same workload twice. The first run may leave what malloc
 	 * and the address space keep for reuse (malloc's groups, page tables);
 	 * the second must end exactly where it started: nothing leaks. */
-	long mem_first = native_free_mem();
+	long mem_first = chcore_sys_get_free_mem();
 	memory_workload(1);
-	long mem0 = native_free_mem();
+	long mem0 = chcore_sys_get_free_mem();
 	memory_workload(0);
-	long mem1 = native_free_mem();
+	long mem1 = chcore_sys_get_free_mem();
 	printf("free memory: at start %ld, after one run %ld, after two %ld\n", mem_first, mem0, mem1);
 	CHECK("mem.no_leak", mem1 == mem0);
 	CHECK("mem.first_run_keeps_little", mem_first - mem0 < 256 * 1024);
