@@ -154,12 +154,12 @@ i64 console_input_read(VirtAddr buf, u64 len, u64 flags, u64 deadline_ns) {
       if (expired) return -CHCORE_ETIMEDOUT;
       // Whatever wakes it (input, the deadline, the polling tick), the
       // thread resumes at its svc with its arguments intact.
-      if (!sched_block_prepare(&g_readers, deadline, static_cast<i64>(self->ctx.x[0])))
+      if (!sched_block_prepare(&g_readers, deadline, static_cast<i64>(self->ctx.x[0])).ok())
         return -CHCORE_ENOMEM;
       self->ctx.elr -= 4;
+      return 0;  // ignored: the thread re-executes the call when woken
     }
   }
-  if (n == 0) schedule();
   if (poll) return n;
   if (!copy_to_user(buf, kbuf, n).ok()) {
     SpinGuard g(g_input_lock);

@@ -15,8 +15,8 @@ void console_input_init();
 int console_input_getc();
 
 // The console_read system call (see input.cpp for the semantics). Returns
-// a count or a negative errno; when it blocks it does not return (the
-// thread re-enters the call once woken).
+// a count or a negative errno; when it blocks, its return value is ignored
+// (the thread re-enters the call once woken).
 i64 console_input_read(VirtAddr buf, u64 len, u64 flags, u64 deadline_ns);
 
 // Bytes dropped since boot because the ring was full.

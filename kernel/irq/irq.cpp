@@ -137,8 +137,4 @@ void irq_stop_other_cpus() {
   printk("  stopped %u of %u other CPUs\n", stopped, targets);
 }
 
-// Preemption: the scheduler switches threads here when a slice ended or a
-// reschedule was requested.
-ArchContext* irq_exit_to_user(ArchContext* ctx) { return sched_irq_exit_to_user(ctx); }
-
 }  // namespace kern

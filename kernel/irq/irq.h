@@ -53,10 +53,4 @@ u64 irq_unhandled_count();
 // panicking at the same time, goes straight on to halting).
 void irq_stop_other_cpus();
 
-// PREEMPTION HOOK: called on the way back to EL0 after an IRQ taken from
-// EL0 (exception.cpp), with interrupts masked, on the CPU's exception stack.
-// Returns the context to resume: today always `ctx`; the scheduler will pick
-// another thread here when the timer or a Reschedule IPI asked for it.
-ArchContext* irq_exit_to_user(ArchContext* ctx);
-
 }  // namespace kern

@@ -50,9 +50,9 @@ struct CapGroup : Object {
 void cap_group_destroy(CapGroup* g);  // obj_put's last reference
 
 // Ends the process with wait status `status` (exit_status_of(code), or
-// kStatusKilled). The first status wins. Does
-// not switch threads: if the caller's own thread was in the process, it is
-// marked exited and the caller must schedule().
+// kStatusKilled). The first status wins. Does not switch threads: the
+// caller's own thread, if it is in the process, is left to the caller, who
+// marks it exited (sched_exit_current) so that the exit path reaps it.
 void cap_group_exit(CapGroup* g, i32 status);
 
 // The process of the current thread.

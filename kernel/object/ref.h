@@ -1,7 +1,6 @@
-// A scoped object reference: drops it when it goes out of scope.
-//
-// Careful in system calls that end in schedule(), which never returns:
-// release references explicitly (reset()) before switching threads.
+// A scoped object reference: drops it when it goes out of scope. Every
+// handler returns to the one exit path (sched/sched.h), so the destructor
+// always runs.
 #pragma once
 #include "lib/result.h"
 #include "object/cap_group.h"

@@ -25,8 +25,8 @@ Result<Thread*> thread_create(CapGroup* group, VirtAddr entry, VirtAddr stack, u
   t->ctx.spsr = kSpsrEl0t;
   t->tpidr_el0 = tls;
   t->timer.heap_index = -1;
-  t->prio = kDefaultPriority;
-  t->affinity = kAnyCpu;
+  t->own_sc = SchedContext{};
+  t->sc = &t->own_sc;
   t->fp_cpu = ~0u;
   t->cpu = static_cast<u32>(this_cpu()->cpu_id);
   t->tid = __atomic_fetch_add(&g_next_tid, 1, __ATOMIC_RELAXED);

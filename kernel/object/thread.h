@@ -5,6 +5,7 @@
 #include "lib/list.h"
 #include "lib/result.h"
 #include "object/object.h"
+#include "sched/sched_context.h"
 
 namespace kern {
 
@@ -25,10 +26,6 @@ struct Timer {
   u32 cpu;          // whose queue
 };
 
-inline constexpr u32 kNumPriorities = 32;  // 0 (lowest) .. 31
-inline constexpr u32 kDefaultPriority = 10;
-inline constexpr i32 kAnyCpu = -1;
-
 struct Thread : Object {
   // While the thread runs at EL0, SP_EL1 points just past `ctx`, so an
   // exception saves the user registers straight into it (vectors.S).
@@ -41,18 +38,20 @@ struct Thread : Object {
   ListNode group_node;  // CapGroup::threads
 
   // Scheduling state; all of it is protected by the scheduler lock
-  // (sched/sched.cpp), except `tid`, `prio` and `affinity` reads, which are
-  // benign races.
+  // (sched/sched.cpp), except reads of `tid` and of sc->prio and
+  // sc->affinity, which are benign races.
   ListNode sched_node;           // run queue or wait queue
   struct WaitQueue* waiting_on;  // while Blocked on a queue (nullptr: sleeping)
   Timer timer;                   // timeout of the current block, if any
-  u32 prio;
-  i32 affinity;                  // kAnyCpu or the only CPU it may run on
+  SchedContext* sc;              // the budget it runs on: &own_sc, or a client's (IPC)
+  SchedContext own_sc;
   u32 cpu;                       // CPU it runs on / last ran on
   u32 fp_cpu;                    // CPU it last ran on with its FP/SIMD registers
   bool on_cpu;                   // a CPU is executing it (or still switching away from it)
   bool kill_pending;             // its process exited while it was on a CPU
-  u64 slice_end;                 // counter value when its time slice ends
+  // It blocked in the current system call: its result (x0) is written by
+  // whoever wakes it, not by the system-call return (sched_block_prepare).
+  bool result_by_waker;
   i64 timeout_result;            // x0 when its block times out
   // Futex wait: the key it waits on (see sched/futex.cpp).
   const void* futex_space;

@@ -43,9 +43,10 @@ i64 futex_wait(CapGroup* g, VirtAddr uaddr, u32 val, u64 deadline) {
     if (cur.value() != val) return -CHCORE_EAGAIN;
     self->futex_space = g;
     self->futex_addr = uaddr;
-    if (!sched_block_prepare(&bucket(g, uaddr), deadline, -CHCORE_ETIMEDOUT)) return -CHCORE_ENOMEM;
+    if (!sched_block_prepare(&bucket(g, uaddr), deadline, -CHCORE_ETIMEDOUT).ok())
+      return -CHCORE_ENOMEM;
   }
-  schedule();
+  return 0;  // the waker supplies the result
 }
 
 i64 futex_wake(CapGroup* g, VirtAddr uaddr, u32 n) {

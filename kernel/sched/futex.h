@@ -9,7 +9,8 @@ namespace kern {
 // FUTEX_WAIT: blocks the current thread if *uaddr == val, until woken or
 // until `deadline` (counter ticks; 0 = none) passes (-ETIMEDOUT). Returns
 // an error without blocking: -EAGAIN (the value differs), -EFAULT, -EINVAL.
-// On success it does not return (the thread resumes through schedule()).
+// When it blocks, the result is the waker's (0) or the timeout's; the
+// return value of the call is then ignored by the exit path.
 i64 futex_wait(CapGroup* g, VirtAddr uaddr, u32 val, u64 deadline);
 // FUTEX_WAKE: wakes up to n waiters; returns how many.
 i64 futex_wake(CapGroup* g, VirtAddr uaddr, u32 n);

@@ -1,3 +1,6 @@
+// The scheduling mechanism: placing threads, the exit path's decision,
+// switching, lazy FP/SIMD, the tick and the reschedule IPI. The policy of
+// choosing among queued threads is sched/runqueue.h.
 #include "sched/sched.h"
 
 #include "arch/aarch64/irqflags.h"
@@ -9,8 +12,8 @@
 #include "mm/vmspace.h"
 #include "object/cap_group.h"
 #include "platform/platform.h"
+#include "sched/runqueue.h"
 #include "sched/timer_queue.h"
-#include "uapi/errno.h"
 
 extern "C" {
 [[noreturn]] void eret_to_context(kern::ArchContext* ctx);
@@ -27,94 +30,83 @@ namespace {
 // spinning thread cannot starve its peers for long.
 constexpr u64 kSliceNs = 10'000'000;
 
-struct RunQueue {
-  ThreadList prio[kNumPriorities];
-  u32 nonempty;   // bit p set: prio[p] has threads
-  u32 nr;         // runnable threads queued here
+struct CpuSched {
+  RunQueue<Thread> rq;
+  Thread* handoff;   // chosen by sched_switch_to: entered at the exit path
   Thread* fp_owner;  // whose FP/SIMD state this CPU's registers hold
   bool fp_enabled;   // EL0 may use FP/SIMD now (CPACR_EL1.FPEN), i.e. fp_owner runs
-  bool need_resched;
   bool online;
 };
 
-RunQueue g_rq[kMaxCpus] TA_GUARDED(g_sched_lock);
+CpuSched g_cpu[kMaxCpus] TA_GUARDED(g_sched_lock);
 u64 g_slice_ticks;
 
-[[gnu::always_inline]] inline RunQueue& rq_of(u32 cpu) TA_REQ(g_sched_lock) { return g_rq[cpu]; }
+[[gnu::always_inline]] inline CpuSched& cs_of(u32 cpu) TA_REQ(g_sched_lock) { return g_cpu[cpu]; }
 [[gnu::always_inline]] inline u32 this_cpu_id() { return static_cast<u32>(this_cpu()->cpu_id); }
+[[gnu::always_inline]] inline Thread* current() { return static_cast<Thread*>(this_cpu()->current); }
+[[gnu::always_inline]] inline Thread* current_of(u32 cpu) {
+  return static_cast<Thread*>(g_per_cpu[cpu].current);
+}
+
+// need_resched is read without the lock by the exit path (vectors.S); it is
+// written under the lock, and a remote writer also sends an IPI, so a reader
+// that misses the write takes the interrupt right after.
+[[gnu::always_inline]] inline void set_need_resched(u32 cpu) TA_REQ(g_sched_lock) {
+  __atomic_store_n(&g_per_cpu[cpu].need_resched, 1u, __ATOMIC_RELAXED);
+}
 
 [[gnu::always_inline]] inline void rq_push(u32 cpu, Thread* t) TA_REQ(g_sched_lock) {
-  RunQueue& rq = rq_of(cpu);
-  rq.prio[t->prio].push_back(t);
-  rq.nonempty |= 1u << t->prio;
-  rq.nr++;
+  cs_of(cpu).rq.push(t);
   t->state = ThreadState::Runnable;
   t->cpu = cpu;
 }
 
 [[gnu::always_inline]] inline void rq_remove(Thread* t) TA_REQ(g_sched_lock) {
-  RunQueue& rq = rq_of(t->cpu);
-  rq.prio[t->prio].remove(t);
-  if (rq.prio[t->prio].empty()) rq.nonempty &= ~(1u << t->prio);
-  rq.nr--;
+  cs_of(t->cpu).rq.remove(t);
 }
 
-// Highest-priority thread of `cpu`'s queue that may run on `on`.
-[[gnu::always_inline]] inline Thread* rq_peek(u32 cpu, u32 on) TA_REQ(g_sched_lock) {
-  RunQueue& rq = rq_of(cpu);
-  for (u32 bits = rq.nonempty; bits != 0;) {
-    u32 p = 31 - __builtin_clz(bits);
-    for (Thread* t : rq.prio[p]) {
-      // A thread whose CPU is still switching away from it cannot run yet.
-      if (t->on_cpu) continue;
-      if (t->affinity == kAnyCpu || static_cast<u32>(t->affinity) == on) return t;
-    }
-    bits &= ~(1u << p);
-  }
-  return nullptr;
+// IPIs to send once the lock is released. Only this CPU touches its own
+// entry (from kernel code, which is never interrupted), so no lock guards it.
+struct Kicks {
+  u32 mask = 0;
+};
+Kicks g_pending_kicks[kMaxCpus];
+[[gnu::always_inline]] inline void kick(u32 cpu) {
+  if (cpu != this_cpu_id()) g_pending_kicks[this_cpu_id()].mask |= 1u << cpu;
 }
-
-[[gnu::always_inline]] inline Thread* current() { return static_cast<Thread*>(this_cpu()->current); }
 
 // Where a thread that becomes runnable goes: its pinned CPU, else the least
 // loaded online CPU, preferring the one it last ran on.
 u32 place(Thread* t) TA_REQ(g_sched_lock) {
-  if (t->affinity != kAnyCpu) return static_cast<u32>(t->affinity);
-  u32 best = t->cpu < kMaxCpus && rq_of(t->cpu).online ? t->cpu : this_cpu_id();
+  if (t->sc->affinity != kAnyCpu) return static_cast<u32>(t->sc->affinity);
+  u32 best = t->cpu < kMaxCpus && cs_of(t->cpu).online ? t->cpu : this_cpu_id();
   auto load = [&](u32 c) TA_REQ(g_sched_lock) {
-    return rq_of(c).nr + (g_per_cpu[c].current != nullptr ? 1 : 0);
+    return cs_of(c).rq.size() + (current_of(c) != nullptr ? 1 : 0);
   };
   for (u32 c = 0; c < kMaxCpus; c++)
-    if (rq_of(c).online && load(c) < load(best)) best = c;
+    if (cs_of(c).online && load(c) < load(best)) best = c;
   return best;
 }
 
-// IPIs to send once the lock is released.
-struct Kicks {
-  u32 mask = 0;
-  void send() {
-    for (u32 c = 0; c < kMaxCpus; c++)
-      if (mask & (1u << c)) kern::ipi_send(c, plat::IpiKind::Reschedule);
-  }
-};
-
 // Makes t runnable somewhere; asks that CPU to reschedule if t should run
-// before what it runs now.
-void make_runnable(Thread* t, Kicks& k) TA_REQ(g_sched_lock) {
+// before what it runs now. On this CPU the exit path of the current call
+// does it: a woken thread of higher priority runs as soon as the call
+// returns.
+void make_runnable(Thread* t) TA_REQ(g_sched_lock) {
   u32 cpu = place(t);
   rq_push(cpu, t);
-  auto* cur = static_cast<Thread*>(g_per_cpu[cpu].current);
-  if (cur == nullptr || t->prio > cur->prio) {
-    rq_of(cpu).need_resched = true;
-    if (cpu != this_cpu_id()) k.mask |= 1u << cpu;
+  Thread* cur = current_of(cpu);
+  if (cur == nullptr || t->sc->prio > cur->sc->prio) {
+    set_need_resched(cpu);
+    kick(cpu);
   }
 }
 
 // A thread that exits must not stay any CPU's fp_owner: a new thread
 // allocated at the same address would inherit stale registers.
 void forget_fp_owner(Thread* t) TA_REQ(g_sched_lock) {
-  for (auto& rq : g_rq)
-    if (rq.fp_owner == t) rq.fp_owner = nullptr;
+  for (auto& c : g_cpu)
+    if (c.fp_owner == t) c.fp_owner = nullptr;
 }
 
 // FP/SIMD is switched lazily: a thread starts each turn on a CPU with EL0
@@ -122,16 +114,18 @@ void forget_fp_owner(Thread* t) TA_REQ(g_sched_lock) {
 // FP instruction traps (sched_fp_trap) and loads it. So a thread that does
 // not touch FP/SIMD in a turn costs nothing to switch, and its state is
 // saved only if it was loaded. The kernel never uses these registers.
-[[gnu::always_inline]] inline void set_fp_access(RunQueue& rq, bool enabled) {
-  if (rq.fp_enabled == enabled) return;
+[[gnu::always_inline]] inline void set_fp_access(CpuSched& c, bool enabled) {
+  if (c.fp_enabled == enabled) return;
   write_sysreg(cpacr_el1, enabled ? (3u << 20) : (1u << 20));
   arch::isb();
-  rq.fp_enabled = enabled;
+  c.fp_enabled = enabled;
 }
 
+// The registers of a thread that leaves this CPU which the exception entry
+// did not save.
 [[gnu::always_inline]] inline void save_user_state(Thread* t) TA_REQ(g_sched_lock) {
-  RunQueue& rq = g_rq[this_cpu_id()];
-  if (rq.fp_enabled && rq.fp_owner == t) arch_fpu_save(&t->fp);
+  CpuSched& c = g_cpu[this_cpu_id()];
+  if (c.fp_enabled && c.fp_owner == t) arch_fpu_save(&t->fp);
   t->tpidr_el0 = read_sysreg(tpidr_el0);
 }
 
@@ -144,8 +138,8 @@ u64 g_programmed[kMaxCpus];  // 0: timer off
 
 [[gnu::always_inline]] inline void rearm_timer(u32 cpu) TA_REQ(g_sched_lock) {
   u64 next = timer_queue_next(cpu);
-  Thread* cur = static_cast<Thread*>(g_per_cpu[cpu].current);
-  if (cur != nullptr && cur->slice_end < next) next = cur->slice_end;
+  Thread* cur = current_of(cpu);
+  if (cur != nullptr && cur->sc->slice_end < next) next = cur->sc->slice_end;
   u64& prog = g_programmed[cpu];
   if (next == ~0ull) {
     if (prog != 0) timer_cancel();
@@ -156,16 +150,80 @@ u64 g_programmed[kMaxCpus];  // 0: timer off
   }
 }
 
-[[noreturn, gnu::always_inline]] inline void switch_to(Thread* next) {
-  PerCpu* cpu = this_cpu();
+// Is there an idle CPU where `t` (leaving CPU `me`) could run instead?
+[[gnu::always_inline]] inline bool idle_cpu_for(Thread* t, u32 me) TA_REQ(g_sched_lock) {
+  if (t->sc->affinity != kAnyCpu) return false;
+  for (u32 c = 0; c < kMaxCpus; c++)
+    if (c != me && cs_of(c).online && current_of(c) == nullptr && cs_of(c).rq.empty()) return true;
+  return false;
+}
+
+// The current thread gives up this CPU but stays runnable: behind its peers
+// here, or, if it may run elsewhere and a CPU idles, there (balancing).
+void requeue_current(Thread* t, u32 me) TA_REQ(g_sched_lock) {
+  if (t->sc->may_run_on(me) && !idle_cpu_for(t, me))
+    rq_push(me, t);
+  else
+    make_runnable(t);
+}
+
+// Takes a thread off whatever it waits on (not the run queue).
+void unblock(Thread* t) TA_REQ(g_sched_lock) {
+  if (t->waiting_on != nullptr) t->waiting_on->threads.remove(t);
+  t->waiting_on = nullptr;
+  timer_queue_cancel(&t->timer);
+}
+
+// Makes `next` this CPU's running thread (bookkeeping only; the caller
+// loads its registers).
+[[gnu::always_inline]] inline void install(CpuSched& c, u32 me, Thread* next)
+    TA_REQ(g_sched_lock) {
+  next->state = ThreadState::Running;
+  next->on_cpu = true;
+  next->cpu = me;
+  next->sc->slice_end = timer_now() + g_slice_ticks;
+  this_cpu()->current = next;
+  // FP/SIMD: usable at once if these registers still hold exactly this
+  // thread's state (it was the last to load them here and has run nowhere
+  // else since); otherwise its first use traps.
+  set_fp_access(c, c.fp_owner == next && next->fp_cpu == me);
+  rearm_timer(me);
+}
+
+// The next thread for this CPU: a hand-off target, else the best queued
+// here, else the best another CPU has queued (stealing). Installs it.
+Thread* pick_next(u32 me) TA_REQ(g_sched_lock) {
+  CpuSched& c = cs_of(me);
+  Thread* next = c.handoff;
+  if (next != nullptr) {
+    c.handoff = nullptr;
+  } else {
+    next = c.rq.peek(me);
+    for (u32 o = 0; next == nullptr && o < kMaxCpus; o++)
+      if (o != me) next = cs_of(o).rq.peek(me);
+    if (next != nullptr) rq_remove(next);
+  }
+  if (next != nullptr)
+    install(c, me, next);
+  else
+    rearm_timer(me);
+  return next;
+}
+
+// Loads the user-visible state that the exception exit does not restore.
+[[gnu::always_inline]] inline void load_user_state(PerCpu* cpu, Thread* next) {
   cpu->cur_ctx = &next->ctx;
   if (cpu->vmspace != &next->group->vmspace) next->group->vmspace.activate();
   write_sysreg(tpidr_el0, next->tpidr_el0);
-  eret_to_context(&next->ctx);
+}
+
+[[noreturn]] void go_idle(PerCpu* cpu) {
+  cpu->cur_ctx = nullptr;
+  deactivate_vmspace();
+  arch_resume_kernel(0);
 }
 
 void timer_tick();
-Kicks g_pending_kicks[kMaxCpus];
 }  // namespace
 
 Thread* current_thread() { return current(); }
@@ -176,151 +234,154 @@ void sched_init_this_cpu() {
   SpinGuard g(g_sched_lock);
   timer_queue_init(this_cpu_id());
   // Boot left FP/SIMD open (head.S); lazy switching starts from "trapped".
-  RunQueue& rq = rq_of(this_cpu_id());
-  rq.fp_enabled = true;
-  set_fp_access(rq, false);
-  rq_of(this_cpu_id()).online = true;
+  CpuSched& c = cs_of(this_cpu_id());
+  c.fp_enabled = true;
+  set_fp_access(c, false);
+  c.online = true;
 }
 
 void sched_start(Thread* t) {
-  Kicks k;
   {
     SpinGuard g(g_sched_lock);
     if (t->state != ThreadState::Created) return;  // its process exited meanwhile
-    make_runnable(t, k);
-  }
-  k.send();
-}
-
-[[noreturn]] void schedule_locked();
-
-// The current thread gives up this CPU but stays runnable: behind its peers
-// here, or, if it may run elsewhere and a CPU idles, there (balancing).
-// Is there an idle CPU where `t` (leaving CPU `me`) could run instead?
-[[gnu::always_inline]] inline bool idle_cpu_for(Thread* t, u32 me) TA_REQ(g_sched_lock) {
-  if (t->affinity != kAnyCpu) return false;
-  for (u32 c = 0; c < kMaxCpus; c++)
-    if (c != me && rq_of(c).online && g_per_cpu[c].current == nullptr && rq_of(c).nr == 0)
-      return true;
-  return false;
-}
-
-void requeue_current(Thread* t, u32 me) TA_REQ(g_sched_lock) {
-  bool allowed = t->affinity == kAnyCpu || static_cast<u32>(t->affinity) == me;
-  if (allowed && !idle_cpu_for(t, me))
-    rq_push(me, t);
-  else
-    make_runnable(t, g_pending_kicks[me]);
-}
-
-void schedule() {
-  g_sched_lock.lock();
-  schedule_locked();
-}
-
-// schedule() with the lock already held (yield takes it once for both
-// requeueing and picking). Releases it.
-void schedule_locked() TA_NO_THREAD_SAFETY_ANALYSIS {
-  PerCpu* cpu = this_cpu();
-  u32 me = static_cast<u32>(cpu->cpu_id);
-  Thread* prev = current();
-  Thread* dead = nullptr;
-  Thread* next = nullptr;
-  {
-    RunQueue& rq = rq_of(me);
-    rq.need_resched = false;
-    if (prev != nullptr) {
-      prev->on_cpu = false;
-      // Queued elsewhere while we were switching away from it: that CPU
-      // skipped it until now.
-      if (prev->state == ThreadState::Runnable && prev->cpu != me) g_pending_kicks[me].mask |= 1u << prev->cpu;
-      if (prev->kill_pending && prev->state != ThreadState::Exited) {
-        // Its process exited while it ran: take it off whatever queue it
-        // just joined.
-        if (prev->state == ThreadState::Runnable) rq_remove(prev);
-        if (prev->state == ThreadState::Blocked) {
-          if (prev->waiting_on) prev->waiting_on->threads.remove(prev);
-          prev->waiting_on = nullptr;
-          timer_queue_cancel(&prev->timer);
-        }
-        prev->state = ThreadState::Exited;
-      }
-      if (prev->state == ThreadState::Exited) {
-        dead = prev;
-        forget_fp_owner(prev);
-      }
-    }
-    cpu->current = nullptr;
-    next = rq_peek(me, me);
-    // Nothing here: steal the best thread another CPU has queued.
-    for (u32 c = 0; next == nullptr && c < kMaxCpus; c++)
-      if (c != me) next = rq_peek(c, me);
-    if (next != nullptr) {
-      rq_remove(next);
-      next->state = ThreadState::Running;
-      next->on_cpu = true;
-      next->cpu = me;
-      next->slice_end = timer_now() + g_slice_ticks;
-      cpu->current = next;
-      // FP/SIMD: usable at once if these registers still hold exactly this
-      // thread's state (it was the last to load them here and has run
-      // nowhere else since); otherwise its first use traps.
-      set_fp_access(rq, rq.fp_owner == next && next->fp_cpu == me);
-      rearm_timer(me);
-    } else {
-      rearm_timer(me);
-    }
-    g_sched_lock.unlock();
+    make_runnable(t);
   }
   sched_flush_kicks();
-  if (dead != nullptr) {
-    // Nothing may run in its address space while it is torn down.
-    deactivate_vmspace();
-    thread_reap(dead);
-  }
-  if (next != nullptr) switch_to(next);
-  cpu->cur_ctx = nullptr;
-  deactivate_vmspace();
-  arch_resume_kernel(0);
 }
 
-void sched_yield_current() TA_NO_THREAD_SAFETY_ANALYSIS {
-  Thread* t = current();
-  t->ctx.x[0] = 0;
-  g_sched_lock.lock();
-  u32 me = this_cpu_id();
-  bool allowed = t->affinity == kAnyCpu || static_cast<u32>(t->affinity) == me;
-  // Nobody else could use this CPU (same or higher priority): keep going.
-  Thread* other = rq_peek(me, me);
-  if (allowed && (other == nullptr || other->prio < t->prio)) {
+// The scheduling decision of the exit path. `ctx` belongs to the current
+// thread (prev). Cases, all under the scheduler lock:
+//   - prev still Running, nothing better queued and no hand-off chosen:
+//     resume it (a spurious or already-handled request);
+//   - prev Running but preempted (a better thread, its slice ended with a
+//     peer waiting, or it may no longer run here): requeue it;
+//   - prev Blocked or Runnable (blocked, yielded, or already woken again):
+//     it is where its handler put it;
+//   - prev killed (kill_pending) or Exited: reaped here, once no CPU runs it.
+// Then the next thread is picked; if its entry raised need_resched again (a
+// kill, a wake-up by the reaping), the loop decides once more. prev's
+// registers are saved (save_user_state) before on_cpu is cleared: from that
+// moment another CPU may pick it.
+ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
+  PerCpu* cpu = this_cpu();
+  u32 me = static_cast<u32>(cpu->cpu_id);
+  for (;;) {
+    Thread* prev = current();
+    if (prev == nullptr) {
+      // EL0 code without a thread: only the in-kernel tests run it.
+      cpu->need_resched = 0;
+      return ctx;
+    }
+    g_sched_lock.lock();
+    cpu->need_resched = 0;
+    CpuSched& c = cs_of(me);
+    if (prev->kill_pending && prev->state != ThreadState::Exited) {
+      // Its process exited while it ran: take it off whatever queue it
+      // just joined.
+      if (prev->state == ThreadState::Runnable) rq_remove(prev);
+      if (prev->state == ThreadState::Blocked) unblock(prev);
+      prev->state = ThreadState::Exited;
+    }
+    if (prev->state == ThreadState::Running) {
+      if (c.handoff == nullptr && prev->sc->may_run_on(me) &&
+          c.rq.top_prio() < static_cast<i32>(prev->sc->prio)) {
+        // Nobody here outranks it; a peer of equal priority waits only if
+        // the tick asked for round robin.
+        Thread* best = c.rq.peek(me);
+        if (best == nullptr || best->sc->prio < prev->sc->prio) {
+          g_sched_lock.unlock();
+          return ctx;
+        }
+      }
+      save_user_state(prev);
+      requeue_current(prev, me);
+    } else if (prev->state != ThreadState::Exited) {
+      save_user_state(prev);
+    }
+    prev->on_cpu = false;
+    // Queued elsewhere while we were switching away from it: that CPU
+    // skipped it until now.
+    if (prev->state == ThreadState::Runnable && prev->cpu != me) kick(prev->cpu);
+    cpu->current = nullptr;
+    if (prev->state == ThreadState::Exited) {
+      forget_fp_owner(prev);
+      g_sched_lock.unlock();
+      sched_flush_kicks();
+      // Nothing may run in its address space while it is torn down. Reaping
+      // may wake threads (a parent in wait) onto this CPU: they are seen by
+      // the pick below, so no CPU idles with a runnable thread queued.
+      deactivate_vmspace();
+      thread_reap(prev);
+      g_sched_lock.lock();
+    }
+    Thread* next = pick_next(me);
     g_sched_lock.unlock();
-    eret_to_context(&t->ctx);
+    sched_flush_kicks();
+    if (next == nullptr) go_idle(cpu);
+    load_user_state(cpu, next);
+    ctx = &next->ctx;
+    if (__atomic_load_n(&cpu->need_resched, __ATOMIC_RELAXED) == 0) return ctx;
   }
-  save_user_state(t);
-  if (allowed && !t->kill_pending && other != nullptr && !idle_cpu_for(t, me)) {
+}
+
+ArchContext* exit_to_user(ArchContext* ctx) {
+  if (__atomic_load_n(&this_cpu()->need_resched, __ATOMIC_RELAXED) == 0) return ctx;
+  return sched_exit_to_user(ctx);
+}
+
+// The system-call return's slow path (vectors.S): the call's result goes
+// into x0 unless the thread blocked, in which case its waker supplies it.
+extern "C" ArchContext* syscall_exit_slow(ArchContext* ctx, i64 ret) {
+  Thread* t = current();
+  if (t == nullptr || !t->result_by_waker) ctx->x[0] = static_cast<u64>(ret);
+  if (t != nullptr) t->result_by_waker = false;
+  return sched_exit_to_user(ctx);
+}
+
+void sched_switch_to(Thread* next) {
+  u32 me = this_cpu_id();
+  CpuSched& c = cs_of(me);
+  next->state = ThreadState::Running;
+  next->on_cpu = true;  // no other CPU may pick it from now on
+  next->cpu = me;
+  c.handoff = next;
+  set_need_resched(me);
+}
+
+void sched_yield_current() {
+  Thread* t = current();
+  SpinGuard g(g_sched_lock);
+  u32 me = this_cpu_id();
+  CpuSched& c = cs_of(me);
+  bool here = t->sc->may_run_on(me);
+  Thread* other = c.rq.peek(me);
+  // Nobody else could use this CPU (same or higher priority): keep going.
+  if (here && (other == nullptr || other->sc->prio < t->sc->prio)) return;
+  if (here && other != nullptr && !idle_cpu_for(t, me)) {
     // The common case, a direct hand-over: `other` runs next, we queue
-    // behind it. The same steps as schedule_locked(), minus what cannot
-    // apply (no thread exits, nothing to steal).
-    RunQueue& rq = rq_of(me);
+    // behind it (on_cpu keeps other CPUs from taking us meanwhile).
     rq_remove(other);
-    t->on_cpu = false;
     rq_push(me, t);
-    other->state = ThreadState::Running;
-    other->on_cpu = true;
-    other->cpu = me;
-    other->slice_end = timer_now() + g_slice_ticks;
-    this_cpu()->current = other;
-    rq.need_resched = false;
-    set_fp_access(rq, rq.fp_owner == other && other->fp_cpu == me);
-    rearm_timer(me);
-    g_sched_lock.unlock();
-    switch_to(other);
+    sched_switch_to(other);
+    return;
   }
   requeue_current(t, me);
-  schedule_locked();
+  set_need_resched(me);
 }
 
-void sched_run() { arch_enter_scheduler(schedule); }
+void sched_run() {
+  arch_enter_scheduler([]() TA_NO_THREAD_SAFETY_ANALYSIS {
+    PerCpu* cpu = this_cpu();
+    g_sched_lock.lock();
+    cpu->need_resched = 0;
+    Thread* next = pick_next(static_cast<u32>(cpu->cpu_id));
+    g_sched_lock.unlock();
+    sched_flush_kicks();
+    if (next == nullptr) go_idle(cpu);
+    load_user_state(cpu, next);
+    eret_to_context(exit_to_user(&next->ctx));
+  });
+}
 
 void cpu_idle_loop() {
   for (;;) {
@@ -328,8 +389,10 @@ void cpu_idle_loop() {
     // Nothing to run: sleep until an interrupt (timer, IPI) brings work.
     // Idle CPUs must wfi, not spin: spinning vCPUs slow the others down.
     // wfi runs with interrupts masked (a pending one still wakes it), so an
-    // IPI that arrives just before cannot be lost.
-    arch::wait_for_interrupt();
+    // IPI that arrives just before cannot be lost; and work queued here by
+    // this CPU itself sets need_resched, which is checked first.
+    if (__atomic_load_n(&this_cpu()->need_resched, __ATOMIC_RELAXED) == 0)
+      arch::wait_for_interrupt();
   }
 }
 
@@ -337,25 +400,25 @@ void sched_exit_current() {
   Thread* t = current();
   SpinGuard g(g_sched_lock);
   t->state = ThreadState::Exited;
+  set_need_resched(this_cpu_id());
 }
 
-bool sched_block_prepare(WaitQueue* q, u64 deadline, i64 timeout_result) {
+Status sched_block_prepare(WaitQueue* q, u64 deadline, i64 timeout_result) {
   Thread* t = current();
   t->timeout_result = timeout_result;
-  if (deadline != 0 && !timer_queue_arm(&t->timer, this_cpu_id(), deadline).ok()) return false;
-  save_user_state(t);
+  if (deadline != 0) TRY(timer_queue_arm(&t->timer, this_cpu_id(), deadline));
   t->state = ThreadState::Blocked;
+  t->result_by_waker = true;
   t->waiting_on = q;
   if (q != nullptr) q->threads.push_back(t);
-  return true;
+  set_need_resched(this_cpu_id());
+  return kOk;
 }
 
 namespace {
-void wake_locked(Thread* t, i64 result, Kicks& k) TA_REQ(g_sched_lock) {
+void wake_locked(Thread* t, i64 result) TA_REQ(g_sched_lock) {
   if (t->state != ThreadState::Blocked) return;
-  if (t->waiting_on != nullptr) t->waiting_on->threads.remove(t);
-  t->waiting_on = nullptr;
-  timer_queue_cancel(&t->timer);
+  unblock(t);
   t->ctx.x[0] = static_cast<u64>(result);
   if (t->on_cpu) {
     // Still switching away on its CPU: it must not run twice at once.
@@ -363,20 +426,18 @@ void wake_locked(Thread* t, i64 result, Kicks& k) TA_REQ(g_sched_lock) {
     rq_push(t->cpu, t);
     return;
   }
-  make_runnable(t, k);
+  make_runnable(t);
 }
 }  // namespace
 
-void sched_wake(Thread* t, i64 result) {
-  wake_locked(t, result, g_pending_kicks[this_cpu_id()]);
-}
+void sched_wake(Thread* t, i64 result) { wake_locked(t, result); }
 
 usize sched_wake_n(WaitQueue* q, usize n, i64 result) {
   usize woken = 0;
   while (woken < n) {
     Thread* t = q->threads.front();
     if (t == nullptr) break;
-    wake_locked(t, result, g_pending_kicks[this_cpu_id()]);
+    wake_locked(t, result);
     woken++;
   }
   return woken;
@@ -385,49 +446,26 @@ usize sched_wake_n(WaitQueue* q, usize n, i64 result) {
 bool sched_stop(Thread* t) {
   if (t->state == ThreadState::Exited) return false;
   if (t->on_cpu) {
-    // The CPU running it reaps it at its next entry into the scheduler.
+    // The CPU running it reaps it at its exit path.
     t->kill_pending = true;
-    g_rq[t->cpu].need_resched = true;
-    g_pending_kicks[this_cpu_id()].mask |= 1u << t->cpu;
+    set_need_resched(t->cpu);
+    kick(t->cpu);
     return false;
   }
   if (t->state == ThreadState::Runnable) rq_remove(t);
-  if (t->state == ThreadState::Blocked) {
-    if (t->waiting_on != nullptr) t->waiting_on->threads.remove(t);
-    t->waiting_on = nullptr;
-    timer_queue_cancel(&t->timer);
-  }
+  if (t->state == ThreadState::Blocked) unblock(t);
   t->state = ThreadState::Exited;
   forget_fp_owner(t);
   return true;
 }
 
-// Sends the IPIs that lock holders on this CPU queued up. Called after
-// releasing the lock by every path that wakes or stops threads.
-// Only this CPU touches its own entry (always from kernel code that cannot
-// be interrupted), so no lock is needed here.
 void sched_flush_kicks() {
   Kicks& mine = g_pending_kicks[this_cpu_id()];
   if (mine.mask == 0) return;
-  Kicks k = mine;
+  u32 mask = mine.mask;
   mine.mask = 0;
-  k.send();
-}
-
-ArchContext* sched_irq_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
-  Thread* t = current();
-  if (t == nullptr) return ctx;
-  g_sched_lock.lock();
-  u32 me = this_cpu_id();
-  if (!rq_of(me).need_resched && !t->kill_pending) {
-    g_sched_lock.unlock();
-    return ctx;
-  }
-  if (!t->kill_pending) {
-    save_user_state(t);
-    requeue_current(t, me);
-  }
-  schedule_locked();
+  for (u32 c = 0; c < kMaxCpus; c++)
+    if (mask & (1u << c)) kern::ipi_send(c, plat::IpiKind::Reschedule);
 }
 
 bool sched_fp_trap() {
@@ -435,21 +473,21 @@ bool sched_fp_trap() {
   if (t == nullptr) return false;
   SpinGuard g(g_sched_lock);
   u32 me = this_cpu_id();
-  RunQueue& rq = rq_of(me);
-  if (rq.fp_owner != t || t->fp_cpu != me) {
+  CpuSched& c = cs_of(me);
+  if (c.fp_owner != t || t->fp_cpu != me) {
     // The registers hold another thread's state, which was saved when that
     // thread left the CPU: just load ours.
     arch_fpu_restore(&t->fp);
-    rq.fp_owner = t;
+    c.fp_owner = t;
     t->fp_cpu = me;
   }
-  set_fp_access(rq, true);
+  set_fp_access(c, true);
   return true;
 }
 
 void sched_ipi_reschedule() {
   SpinGuard g(g_sched_lock);
-  rq_of(this_cpu_id()).need_resched = true;
+  set_need_resched(this_cpu_id());
 }
 
 // The irq layer's IPI hook (irq/irq.cpp has a weak default).
@@ -460,7 +498,6 @@ void ipi_handler(plat::IpiKind kind) {
 namespace {
 // The timer interrupt: expire timers, end time slices.
 void timer_tick() {
-  Kicks& k = g_pending_kicks[this_cpu_id()];
   {
     SpinGuard g(g_sched_lock);
     u32 me = this_cpu_id();
@@ -468,14 +505,14 @@ void timer_tick() {
     g_programmed[me] = 0;  // the handler masked it
     while (Timer* tm = timer_queue_pop_expired(me, now)) {
       Thread* t = reinterpret_cast<Thread*>(reinterpret_cast<u8*>(tm) - __builtin_offsetof(Thread, timer));
-      wake_locked(t, t->timeout_result, k);
+      wake_locked(t, t->timeout_result);
     }
     Thread* cur = current();
-    if (cur != nullptr && now >= cur->slice_end) {
+    if (cur != nullptr && now >= cur->sc->slice_end) {
       // Round robin: give way to a peer of equal or higher priority.
-      Thread* other = rq_peek(me, me);
-      if (other != nullptr && other->prio >= cur->prio) rq_of(me).need_resched = true;
-      cur->slice_end = now + g_slice_ticks;
+      Thread* other = cs_of(me).rq.peek(me);
+      if (other != nullptr && other->sc->prio >= cur->sc->prio) set_need_resched(me);
+      cur->sc->slice_end = now + g_slice_ticks;
     }
     rearm_timer(me);
   }
@@ -483,20 +520,20 @@ void timer_tick() {
 }
 }  // namespace
 
-Status sched_set_affinity(Thread* t, i32 cpu) {
+Status sched_set_affinity(Thread* t, i64 cpu) {
   SpinGuard g(g_sched_lock);
-  if (cpu != kAnyCpu && (cpu < 0 || cpu >= static_cast<i32>(kMaxCpus) || !rq_of(cpu).online))
+  if (cpu != kAnyCpu && (cpu < 0 || cpu >= static_cast<i64>(kMaxCpus) || !cs_of(static_cast<u32>(cpu)).online))
     return Err::Inval;
-  t->affinity = cpu;
-  // A queued thread moves now; a running one at its next switch.
-  if (t->state == ThreadState::Runnable && cpu != kAnyCpu && t->cpu != static_cast<u32>(cpu)) {
+  t->sc->affinity = static_cast<i32>(cpu);
+  if (cpu == kAnyCpu) return kOk;
+  // A queued thread moves now; a running one at its CPU's exit path.
+  if (t->state == ThreadState::Runnable && t->cpu != static_cast<u32>(cpu)) {
     rq_remove(t);
-    Kicks& k = g_pending_kicks[this_cpu_id()];
-    make_runnable(t, k);
+    make_runnable(t);
   }
-  if (t->on_cpu && cpu != kAnyCpu && t->cpu != static_cast<u32>(cpu)) {
-    rq_of(t->cpu).need_resched = true;
-    if (t->cpu != this_cpu_id()) g_pending_kicks[this_cpu_id()].mask |= 1u << t->cpu;
+  if (t->on_cpu && t->cpu != static_cast<u32>(cpu)) {
+    set_need_resched(t->cpu);
+    kick(t->cpu);
   }
   return kOk;
 }
@@ -506,11 +543,15 @@ Status sched_set_priority(Thread* t, u32 prio) {
   SpinGuard g(g_sched_lock);
   if (t->state == ThreadState::Runnable) {
     rq_remove(t);
-    t->prio = prio;
-    Kicks& k = g_pending_kicks[this_cpu_id()];
-    make_runnable(t, k);
-  } else {
-    t->prio = prio;
+    t->sc->prio = prio;
+    make_runnable(t);
+    return kOk;
+  }
+  t->sc->prio = prio;
+  // Running with a lower priority than a queued thread now: give way.
+  if (t->state == ThreadState::Running && cs_of(t->cpu).rq.top_prio() > static_cast<i32>(prio)) {
+    set_need_resched(t->cpu);
+    kick(t->cpu);
   }
   return kOk;
 }

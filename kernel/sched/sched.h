@@ -1,21 +1,29 @@
 // The scheduler: per-CPU run queues with priorities, round robin within a
 // priority, time slices enforced by the timer, an idle loop per CPU.
 //
-// Locking (see docs/scheduling.md): one scheduler lock protects every run
-// queue, every wait queue (process waiters, futexes, sleeps), every timer
-// queue and the scheduling fields of every thread. The kernel is not
-// preemptible (interrupts are taken only at EL0 and in the idle loop), so
-// the lock is never taken from an interrupt that interrupted its holder.
-// Lock order: CapGroup::lock -> scheduler lock -> page allocator locks.
+// The one exit to user space (docs/scheduling.md). The kernel keeps no
+// per-thread kernel stack: every entry from EL0 saves the user registers
+// into the thread's context and runs on the CPU's exception stack. So no
+// kernel code ever "switches" in the middle of a call. A handler only
+// changes state -- marks the current thread blocked (sched_block_prepare),
+// exited (sched_exit_current), requeued, or hands the CPU to a chosen thread
+// (sched_switch_to) -- and returns. Every way back to EL0 (system-call
+// return, interrupt return, fault return) then goes through exit_to_user(),
+// which looks at this CPU's need_resched flag and, if it is set, makes the
+// one scheduling decision: go on with the current thread, or save it and
+// enter the next one (or the idle loop). Handlers can therefore use scoped
+// lock guards and Ref<T> freely, and a thread that a call wakes with a
+// higher priority runs as soon as that call returns.
 //
-// The kernel keeps no per-thread kernel stack. Every entry from EL0 saves
-// the user registers into the thread's context and runs on the CPU's
-// exception stack; a system call that blocks or yields stores its result in
-// the thread's saved x0 and calls schedule(), which erets into whatever runs
-// next and never returns. When nothing is runnable, schedule() returns to
-// the CPU's idle loop (the resume point saved by sched_run()).
+// Locking: one scheduler lock protects every run queue, every wait queue
+// (process waiters, futexes, sleeps), every timer queue and the scheduling
+// fields of every thread. The kernel is not preemptible (interrupts are
+// taken only at EL0 and in the idle loop), so the lock is never taken from
+// an interrupt that interrupted its holder.
+// Lock order: CapGroup::lock -> scheduler lock -> page allocator locks.
 #pragma once
 #include "arch/aarch64/context.h"
+#include "lib/result.h"
 #include "lib/spinlock.h"
 #include "object/thread.h"
 
@@ -28,34 +36,41 @@ void sched_init_this_cpu();
 // Starts a Created thread (placement: its affinity, else the least loaded CPU).
 void sched_start(Thread* t);
 
-// Switches to the next thread on this CPU (or one stolen from another), or
-// back to the idle loop. The current thread, if any, must already be
-// queued, blocked or exited. Exited and killed threads are reaped here, once
-// no CPU runs them any more.
-[[noreturn]] void schedule();
-
-// yield: requeue the current thread behind the others of its priority.
-[[noreturn]] void sched_yield_current();
-
-// From the idle loop: runs threads until none is runnable here.
+// From an idle loop: runs threads until none is runnable on this CPU, then
+// returns.
 void sched_run();
 
-// The current thread ends; the caller then calls schedule().
+// --- The exit path ----------------------------------------------------------
+// The one way back to EL0 (see above): returns the context to resume, which
+// is `ctx` unless this CPU must reschedule. When nothing is runnable it does
+// not return but goes back to this CPU's idle loop.
+ArchContext* exit_to_user(ArchContext* ctx);
+
+// --- What a handler may do to the current thread -----------------------------
+// yield: let the other threads of its priority on this CPU run first.
+void sched_yield_current();
+// The current thread ends; it is reaped on the way out.
 void sched_exit_current();
 
-// --- Blocking ------------------------------------------------------------
 // The scheduler lock, for code that checks a condition and blocks atomically
 // (futexes). Most callers use the helpers below.
 extern SpinLock g_sched_lock;
 inline SpinLock& sched_lock() TA_RETURN_CAPABILITY(g_sched_lock) { return g_sched_lock; }
 
-// Prepares the current thread to block on `q` (nullptr: just sleep) until
-// woken, or until the counter reaches `deadline` (0: no timeout), when it
-// resumes with x0 = timeout_result. Caller holds sched_lock(); afterwards it
-// releases it, drops any references it holds, and calls schedule(). Returns
-// false (nothing done) if a timer cannot be armed for lack of memory.
-[[nodiscard]] bool sched_block_prepare(WaitQueue* q, u64 deadline, i64 timeout_result)
+// Blocks the current thread on `q` (nullptr: just sleep) until woken, or
+// until the counter reaches `deadline` (0: no timeout), when it resumes with
+// x0 = timeout_result. The handler then returns (any value: the thread's
+// result is what the waker passes to sched_wake). Caller holds
+// sched_lock(). Err::NoMem (nothing done) if a timer cannot be armed.
+[[nodiscard]] Status sched_block_prepare(WaitQueue* q, u64 deadline, i64 timeout_result)
     TA_REQ(g_sched_lock);
+
+// Hands this CPU to `next` at the exit path, without a trip through the run
+// queue: the primitive of yield's direct hand-off and of IPC's fast path.
+// `next` must be on no queue and no CPU (Runnable and just dequeued by the
+// caller, or Blocked and taken off its wait queue); the caller has already
+// blocked or queued the current thread. Caller holds sched_lock().
+void sched_switch_to(Thread* next) TA_REQ(g_sched_lock);
 
 // Wakes `t` (blocked) with x0 = result. Caller holds sched_lock().
 void sched_wake(Thread* t, i64 result) TA_REQ(g_sched_lock);
@@ -67,8 +82,8 @@ inline usize sched_wake_all(WaitQueue* q, i64 result) TA_REQ(g_sched_lock) {
 
 // Stops a thread of an exiting process: a thread on no CPU is taken off its
 // queues and reaped now; one that a CPU is running is marked and that CPU
-// interrupted (it reaps it). Caller holds sched_lock(). Returns true if the
-// caller must reap `t` after unlocking (thread_reap).
+// interrupted (it reaps it at its exit path). Caller holds sched_lock().
+// Returns true if the caller must reap `t` after unlocking (thread_reap).
 [[nodiscard]] bool sched_stop(Thread* t) TA_REQ(g_sched_lock);
 
 // Sends the reschedule IPIs that wake-ups under the lock asked for; every
@@ -76,9 +91,6 @@ inline usize sched_wake_all(WaitQueue* q, i64 result) TA_REQ(g_sched_lock) {
 void sched_flush_kicks();
 
 // --- Interrupt-side hooks -------------------------------------------------
-// Called on return to EL0 from an interrupt: preempts the current thread if
-// its slice ended or a reschedule was requested. Returns ctx if not.
-ArchContext* sched_irq_exit_to_user(ArchContext* ctx);
 // EL0 touched FP/SIMD while access was trapped (lazy switching): loads the
 // thread's registers. Returns false if no thread runs here.
 bool sched_fp_trap();
@@ -86,7 +98,8 @@ bool sched_fp_trap();
 void sched_ipi_reschedule();
 
 // --- Properties -----------------------------------------------------------
-[[nodiscard]] Status sched_set_affinity(Thread* t, i32 cpu);
+// Err::Inval for a CPU that does not exist or is offline.
+[[nodiscard]] Status sched_set_affinity(Thread* t, i64 cpu);
 [[nodiscard]] Status sched_set_priority(Thread* t, u32 prio);
 
 }  // namespace kern

@@ -61,16 +61,19 @@ extern "C" i64 sys_thread_exit(u64, u64, u64, u64, u64, u64) {
   }
   if (last) cap_group_exit(g, 0);
   sched_exit_current();
-  schedule();
+  return 0;
 }
 
 extern "C" i64 sys_exit_group(u64 code, u64, u64, u64, u64, u64) {
   cap_group_exit(current_group(), exit_status_of(static_cast<i64>(code)));
   sched_exit_current();
-  schedule();
+  return 0;
 }
 
-extern "C" i64 sys_yield(u64, u64, u64, u64, u64, u64) { sched_yield_current(); }
+extern "C" i64 sys_yield(u64, u64, u64, u64, u64, u64) {
+  sched_yield_current();
+  return 0;
+}
 
 // Waiting holds no reference to the process: a process whose last reference
 // disappears wakes its waiters as it is destroyed (cap_group_destroy).
@@ -95,7 +98,7 @@ extern "C" i64 sys_wait_cap_group(u64 cg_slot, u64, u64, u64, u64, u64) {
   }
   g->lock.unlock();
   obj_put(g);
-  schedule();
+  return 0;  // the exit wakes us with the status
 }
 
 extern "C" i64 sys_get_free_mem(u64, u64, u64, u64, u64, u64) {

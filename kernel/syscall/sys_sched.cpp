@@ -132,9 +132,9 @@ extern "C" i64 sys_clock_nanosleep(u64 clk, u64 flags, u64 req, u64 rem, u64, u6
   }
   {
     SpinGuard s(sched_lock());
-    if (!sched_block_prepare(nullptr, deadline, 0)) return -CHCORE_ENOMEM;
+    if (!sched_block_prepare(nullptr, deadline, 0).ok()) return -CHCORE_ENOMEM;
   }
-  schedule();
+  return 0;
 }
 
 extern "C" i64 sys_get_cpu(u64, u64, u64, u64, u64, u64) {
@@ -156,23 +156,17 @@ extern "C" i64 sys_set_affinity(u64 slot, u64 cpu, u64, u64, u64, u64) {
   Result<Thread*> t = thread_arg(slot);
   if (!t.ok()) return to_errno(t.error());
   Ref<Thread> thread(t.value());
-  Status s = sched_set_affinity(thread.get(), static_cast<i32>(static_cast<i64>(cpu)));
+  // Pinning ourselves elsewhere takes effect at the exit path.
+  Status s = sched_set_affinity(thread.get(), static_cast<i64>(cpu));
   sched_flush_kicks();
-  if (!s.ok()) return to_errno(s.error());
-  // Pinning ourselves elsewhere takes effect now.
-  if (thread.get() == current_thread() && static_cast<i64>(cpu) != CHCORE_CPU_ANY &&
-      this_cpu()->cpu_id != cpu) {
-    thread.reset();
-    sched_yield_current();
-  }
-  return 0;
+  return s.ok() ? 0 : to_errno(s.error());
 }
 
 extern "C" i64 sys_get_affinity(u64 slot, u64, u64, u64, u64, u64) {
   Result<Thread*> t = thread_arg(slot);
   if (!t.ok()) return to_errno(t.error());
   Ref<Thread> thread(t.value());
-  return thread->affinity;
+  return thread->sc->affinity;
 }
 
 extern "C" i64 sys_set_priority(u64 slot, u64 prio, u64, u64, u64, u64) {

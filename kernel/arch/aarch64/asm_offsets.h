@@ -20,6 +20,7 @@
 #define PERCPU_CPU_STACK 8
 #define PERCPU_CPU_ID 16
 #define PERCPU_RESUME 24 /* struct KernelResume: x19..x30, sp */
+#define PERCPU_NEED_RESCHED 164 /* u32: the exit path must reschedule */
 #define PERCPU_SIZE 256
 
 #define KERNEL_VA_OFFSET 0xffff000000000000

@@ -97,17 +97,17 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
   if (k == ExceptionKind::Irq) {
     // Not the thread's doing, whatever state it runs in.
     irq_handle();
-    return irq_exit_to_user(ctx);
+    return exit_to_user(ctx);
   }
   if (k != ExceptionKind::Sync && !aarch32) {
     // FIQ (never configured) or SError: a kernel or hardware bug.
     report_kernel_exception(*ctx, esr_val, far, k);
     system_halt(kExitPanic);
   }
-  if (!aarch32 && esr::ec(esr_val) == esr::kFpAccess && sched_fp_trap()) return ctx;
+  if (!aarch32 && esr::ec(esr_val) == esr::kFpAccess && sched_fp_trap()) return exit_to_user(ctx);
   if (!aarch32 && is_abort(esr::ec(esr_val))) {
     VmSpace* vs = current_vmspace();
-    if (vs != nullptr && vs->handle_fault(fault_info(esr_val, far)).ok()) return ctx;
+    if (vs != nullptr && vs->handle_fault(fault_info(esr_val, far)).ok()) return exit_to_user(ctx);
   }
   char detail[96];
   describe_abort(esr_val, detail, sizeof(detail));
@@ -121,7 +121,7 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
            detail, ctx->elr, addr);
     cap_group_exit(g, kStatusKilled);
     sched_exit_current();
-    schedule();
+    return exit_to_user(ctx);
   }
   printk("user fault: %s (%s) at pc=0x%lx addr=0x%lx\n", what, detail, ctx->elr, far);
   // Before processes exist, only in-kernel tests run EL0 code: end the run.

@@ -23,12 +23,18 @@ struct alignas(64) PerCpu {
   void* vmspace;  // VmSpace in TTBR0, or nullptr
   void* current;  // Thread running on this CPU, or nullptr
   volatile u32 online;
+  // Set (under the scheduler lock) when the exit to user space must make a
+  // scheduling decision: a better thread became runnable here, the slice
+  // ended, the current thread blocked, exited or was killed. vectors.S reads
+  // it on every system-call return (sched/sched.h).
+  u32 need_resched;
 };
 
 static_assert(__builtin_offsetof(PerCpu, cur_ctx) == PERCPU_CUR_CTX);
 static_assert(__builtin_offsetof(PerCpu, cpu_stack) == PERCPU_CPU_STACK);
 static_assert(__builtin_offsetof(PerCpu, cpu_id) == PERCPU_CPU_ID);
 static_assert(__builtin_offsetof(PerCpu, resume) == PERCPU_RESUME);
+static_assert(__builtin_offsetof(PerCpu, need_resched) == PERCPU_NEED_RESCHED);
 static_assert(sizeof(PerCpu) <= PERCPU_SIZE);
 
 inline constexpr u32 kMaxCpus = CHCORE_MAX_CPUS;

@@ -83,10 +83,11 @@
 	stp	x22, x23, [sp, #CTX_ELR]
 .endm
 
-/* x19 keeps the context pointer across the C++ call (callee-saved). */
+/* x19 keeps the context pointer and x20 this CPU's PerCpu across the C++
+ * call (both callee-saved). */
 .macro switch_to_cpu_stack
-	mrs	x24, tpidr_el1
-	ldr	x24, [x24, #PERCPU_CPU_STACK]
+	mrs	x20, tpidr_el1
+	ldr	x24, [x20, #PERCPU_CPU_STACK]
 	mov	x19, sp
 	mov	sp, x24
 .endm
@@ -182,9 +183,22 @@ el0_sync:
 	add	x16, x16, :lo12:syscall_table
 	ldr	x16, [x16, x8, lsl #3]
 	blr	x16
+/* The one exit path, fast case: nothing asks this CPU to reschedule, so the
+ * result goes into x0 and the same thread resumes. Otherwise C++ decides
+ * (syscall_exit_slow -> sched_exit_to_user) and returns the context to
+ * resume, perhaps another thread's. */
 el0_svc_return:
+	ldr	w9, [x20, #PERCPU_NEED_RESCHED]
+	cbnz	w9, el0_svc_slow
 	str	x0, [x19, #CTX_X0]
 	mov	sp, x19
+	exception_exit
+
+el0_svc_slow:
+	mov	x1, x0
+	mov	x0, x19
+	bl	syscall_exit_slow
+	mov	sp, x0
 	exception_exit
 
 el0_svc_enosys:

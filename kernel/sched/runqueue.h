@@ -1,0 +1,72 @@
+// The run-queue policy, as pure code: which runnable thread a CPU picks.
+//
+// A queue holds the runnable threads placed on one CPU, one FIFO list per
+// priority and a bit mask of the non-empty lists, so that picking the best
+// thread is one count-leading-zeros and a short walk. Round robin within a
+// priority falls out of "take from the front, requeue at the back".
+//
+// Nothing here touches hardware or takes locks: the mechanism (switching,
+// FP/SIMD, the timer, IPIs) lives in sched.cpp, which holds the scheduler
+// lock around every call. That keeps this file testable on the host
+// (tests/host/sched/test_runqueue.cpp) with stand-in threads: any T with
+//   ListNode sched_node;  SchedContext* sc;  bool on_cpu;
+// can be queued.
+#pragma once
+#include "lib/list.h"
+#include "sched/sched_context.h"
+
+namespace kern {
+
+template <typename T>
+class RunQueue {
+ public:
+  RunQueue() = default;
+  RunQueue(const RunQueue&) = delete;
+  RunQueue& operator=(const RunQueue&) = delete;
+
+  // Queues `t` behind the threads of its priority.
+  void push(T* t) {
+    u32 p = t->sc->prio;
+    lists_[p].push_back(t);
+    nonempty_ |= 1u << p;
+    nr_++;
+  }
+
+  // Takes a queued `t` out (its priority must not have changed meanwhile).
+  void remove(T* t) {
+    u32 p = t->sc->prio;
+    lists_[p].remove(t);
+    if (lists_[p].empty()) nonempty_ &= ~(1u << p);
+    nr_--;
+  }
+
+  // The thread this queue offers to CPU `on`: the first of the highest
+  // priority that may run there. Skips threads that a CPU is still switching
+  // away from (on_cpu): they cannot run twice at once.
+  T* peek(u32 on) const {
+    for (u32 bits = nonempty_; bits != 0;) {
+      u32 p = 31 - static_cast<u32>(__builtin_clz(bits));
+      for (T* t : lists_[p])
+        if (!t->on_cpu && t->sc->may_run_on(on)) return t;
+      bits &= ~(1u << p);
+    }
+    return nullptr;
+  }
+
+  // Priority of the best queued thread, or -1 when empty (a cheap test for
+  // "would anything here preempt a thread of priority p").
+  i32 top_prio() const {
+    return nonempty_ == 0 ? -1 : 31 - static_cast<i32>(__builtin_clz(nonempty_));
+  }
+
+  u32 size() const { return nr_; }
+  bool empty() const { return nr_ == 0; }
+
+ private:
+  static_assert(kNumPriorities <= 32, "one bit per priority in a u32");
+  KList(T, sched_node) lists_[kNumPriorities];
+  u32 nonempty_ = 0;  // bit p set: lists_[p] is not empty
+  u32 nr_ = 0;
+};
+
+}  // namespace kern
