@@ -37,6 +37,16 @@ class List {
     n->prev = n->next = nullptr;
     size_--;
   }
+  // `in` (not in a list) takes `out`'s place; `out` leaves the list.
+  void replace(T* out, T* in) {
+    ListNode* o = node_of(out);
+    ListNode* n = node_of(in);
+    n->prev = o->prev;
+    n->next = o->next;
+    o->prev->next = n;
+    o->next->prev = n;
+    o->prev = o->next = nullptr;
+  }
   T* front() const { return empty() ? nullptr : obj_of(head_.next); }
   T* back() const { return empty() ? nullptr : obj_of(head_.prev); }
   T* pop_front() {

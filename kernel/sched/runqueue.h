@@ -40,6 +40,16 @@ class RunQueue {
     nr_--;
   }
 
+  // Puts `in` where `out` is queued, when `out` is the only thread of
+  // `in`'s priority: the same as remove(out) + push(in) without touching
+  // the list heads or counters. Returns false (nothing done) otherwise.
+  bool replace_only(T* out, T* in) {
+    u32 p = in->sc->prio;
+    if (out->sc->prio != p || lists_[p].size() != 1) return false;
+    lists_[p].replace(out, in);
+    return true;
+  }
+
   // The thread this queue offers to CPU `on`: the first of the highest
   // priority that may run there. Skips threads that a CPU is still switching
   // away from (on_cpu): they cannot run twice at once.

@@ -329,23 +329,38 @@ ArchContext* exit_to_user(ArchContext* ctx) {
   return sched_exit_to_user(ctx);
 }
 
-// The system-call return's slow path (vectors.S): the call's result goes
-// into x0 unless the thread blocked, in which case its waker supplies it.
+// The system-call return's slow path (vectors.S). If the handler handed the
+// CPU over (sched_switch_to), the caller's result is already settled and
+// the new thread's context is resumed. Otherwise the result goes into x0,
+// unless the thread blocked, in which case its waker supplies it.
 extern "C" ArchContext* syscall_exit_slow(ArchContext* ctx, i64 ret) {
+  PerCpu* cpu = this_cpu();
+  if (cpu->switched) {
+    cpu->switched = 0;
+    return exit_to_user(cpu->cur_ctx);
+  }
   Thread* t = current();
   if (t == nullptr || !t->result_by_waker) ctx->x[0] = static_cast<u64>(ret);
   if (t != nullptr) t->result_by_waker = false;
   return sched_exit_to_user(ctx);
 }
 
+// The whole switch, here and now, under the lock the caller holds: prev's
+// remaining registers are saved and from then on another CPU may run it;
+// next becomes current with its address space and TLS loaded. The
+// system-call return then resumes next (PerCpu::switched). One lock round
+// trip and no run-queue search: this is the hand-off IPC's fast path needs.
 void sched_switch_to(Thread* next) {
-  u32 me = this_cpu_id();
-  CpuSched& c = cs_of(me);
-  next->state = ThreadState::Running;
-  next->on_cpu = true;  // no other CPU may pick it from now on
-  next->cpu = me;
-  c.handoff = next;
-  set_need_resched(me);
+  PerCpu* cpu = this_cpu();
+  u32 me = static_cast<u32>(cpu->cpu_id);
+  Thread* prev = current();
+  save_user_state(prev);
+  prev->result_by_waker = false;  // its result is settled: nobody on this path writes it
+  prev->on_cpu = false;
+  if (prev->state == ThreadState::Runnable && prev->cpu != me) kick(prev->cpu);
+  install(cs_of(me), me, next);
+  load_user_state(cpu, next);
+  cpu->switched = 1;
 }
 
 void sched_yield_current() {
@@ -359,9 +374,15 @@ void sched_yield_current() {
   if (here && (other == nullptr || other->sc->prio < t->sc->prio)) return;
   if (here && other != nullptr && !idle_cpu_for(t, me)) {
     // The common case, a direct hand-over: `other` runs next, we queue
-    // behind it (on_cpu keeps other CPUs from taking us meanwhile).
-    rq_remove(other);
-    rq_push(me, t);
+    // behind it with yield's result already in place.
+    t->ctx.x[0] = 0;
+    if (c.rq.replace_only(other, t)) {
+      // The other thread was the only candidate: no trip through the queue.
+      t->state = ThreadState::Runnable;
+    } else {
+      rq_remove(other);
+      rq_push(me, t);
+    }
     sched_switch_to(other);
     return;
   }

@@ -65,11 +65,14 @@ inline SpinLock& sched_lock() TA_RETURN_CAPABILITY(g_sched_lock) { return g_sche
 [[nodiscard]] Status sched_block_prepare(WaitQueue* q, u64 deadline, i64 timeout_result)
     TA_REQ(g_sched_lock);
 
-// Hands this CPU to `next` at the exit path, without a trip through the run
-// queue: the primitive of yield's direct hand-off and of IPC's fast path.
-// `next` must be on no queue and no CPU (Runnable and just dequeued by the
-// caller, or Blocked and taken off its wait queue); the caller has already
-// blocked or queued the current thread. Caller holds sched_lock().
+// Switches this CPU from the current thread to `next` now, without a trip
+// through the run queue: the primitive of yield's direct hand-off and of
+// IPC's fast path. The system-call return then resumes `next`. Before the
+// call, `next` must be on no queue and no CPU (Runnable and just dequeued,
+// or Blocked and taken off its wait queue), and the caller must have put
+// the current thread where it belongs (queued or blocked, not exited) with
+// its result settled (written into its ctx.x[0], or left to its waker).
+// Caller holds sched_lock(); only system-call handlers may call it.
 void sched_switch_to(Thread* next) TA_REQ(g_sched_lock);
 
 // Wakes `t` (blocked) with x0 = result. Caller holds sched_lock().

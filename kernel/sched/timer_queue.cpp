@@ -5,13 +5,10 @@
 
 namespace kern {
 
+TimerHeap g_heaps[kMaxCpus];
+
 namespace {
-struct Heap {
-  Timer** items = nullptr;
-  u32 size = 0;
-  u32 capacity = 0;
-};
-Heap g_heaps[kMaxCpus];
+using Heap = TimerHeap;
 
 void place(Heap& h, u32 i, Timer* t) {
   h.items[i] = t;
@@ -82,11 +79,6 @@ Status timer_queue_arm(Timer* t, u32 cpu, u64 deadline) {
 void timer_queue_cancel(Timer* t) {
   if (t->heap_index < 0) return;
   remove_at(g_heaps[t->cpu], static_cast<u32>(t->heap_index));
-}
-
-u64 timer_queue_next(u32 cpu) {
-  Heap& h = g_heaps[cpu];
-  return h.size == 0 ? ~0ull : h.items[0]->deadline;
 }
 
 Timer* timer_queue_pop_expired(u32 cpu, u64 now) {

@@ -15,8 +15,18 @@ void timer_queue_init(u32 cpu);
 [[nodiscard]] Status timer_queue_arm(Timer* t, u32 cpu, u64 deadline);
 // Disarms it (no-op if not armed).
 void timer_queue_cancel(Timer* t);
-// The earliest deadline on `cpu`'s queue, or ~0 if empty.
-u64 timer_queue_next(u32 cpu);
+// The earliest deadline on `cpu`'s queue, or ~0 if empty. Inline: every
+// switch asks.
+struct TimerHeap {
+  Timer** items = nullptr;
+  u32 size = 0;
+  u32 capacity = 0;
+};
+extern TimerHeap g_heaps[];
+inline u64 timer_queue_next(u32 cpu) {
+  const TimerHeap& h = g_heaps[cpu];
+  return h.size == 0 ? ~0ull : h.items[0]->deadline;
+}
 // Removes and returns the earliest timer if its deadline is <= now, else nullptr.
 Timer* timer_queue_pop_expired(u32 cpu, u64 now);
 

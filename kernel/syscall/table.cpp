@@ -12,8 +12,9 @@ extern "C" i64 sys_enosys(u64, u64, u64, u64, u64, u64) { return -CHCORE_ENOSYS;
 CHCORE_SYSCALLS(CHECK_NR)
 #undef CHECK_NR
 
-// The assembly indexes `syscall_table` directly: `fn` must come first.
-struct SyscallTable {
+// The assembly indexes `syscall_table` directly: `fn` must come first, and
+// the table is page aligned so that `adrp` alone gives its address.
+struct alignas(4096) SyscallTable {
   SyscallFn fn[CHCORE_NR_SYSCALLS];
   const char* name[CHCORE_NR_SYSCALLS];
 };

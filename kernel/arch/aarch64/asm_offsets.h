@@ -20,7 +20,8 @@
 #define PERCPU_CPU_STACK 8
 #define PERCPU_CPU_ID 16
 #define PERCPU_RESUME 24 /* struct KernelResume: x19..x30, sp */
-#define PERCPU_NEED_RESCHED 164 /* u32: the exit path must reschedule */
+#define PERCPU_NEED_RESCHED 160 /* u32: the exit path must reschedule */
+#define PERCPU_EXIT_WORK 160    /* u64: need_resched and switched, read at once */
 #define PERCPU_SIZE 256
 
 #define KERNEL_VA_OFFSET 0xffff000000000000

@@ -22,12 +22,16 @@ struct alignas(64) PerCpu {
   u64 mpidr;
   void* vmspace;  // VmSpace in TTBR0, or nullptr
   void* current;  // Thread running on this CPU, or nullptr
-  volatile u32 online;
-  // Set (under the scheduler lock) when the exit to user space must make a
-  // scheduling decision: a better thread became runnable here, the slice
-  // ended, the current thread blocked, exited or was killed. vectors.S reads
-  // it on every system-call return (sched/sched.h).
+  // The exit path's work, which vectors.S reads as one u64 on every
+  // system-call return (sched/sched.h):
+  // need_resched: set (under the scheduler lock) when the exit to user space
+  //   must make a scheduling decision: a better thread became runnable here,
+  //   the slice ended, the current thread blocked, exited or was killed;
+  // switched: the handler already handed this CPU to another thread
+  //   (sched_switch_to): resume cur_ctx, not the caller's context.
   u32 need_resched;
+  u32 switched;
+  volatile u32 online;
 };
 
 static_assert(__builtin_offsetof(PerCpu, cur_ctx) == PERCPU_CUR_CTX);
@@ -35,6 +39,9 @@ static_assert(__builtin_offsetof(PerCpu, cpu_stack) == PERCPU_CPU_STACK);
 static_assert(__builtin_offsetof(PerCpu, cpu_id) == PERCPU_CPU_ID);
 static_assert(__builtin_offsetof(PerCpu, resume) == PERCPU_RESUME);
 static_assert(__builtin_offsetof(PerCpu, need_resched) == PERCPU_NEED_RESCHED);
+static_assert(__builtin_offsetof(PerCpu, need_resched) == PERCPU_EXIT_WORK);
+static_assert(__builtin_offsetof(PerCpu, switched) == PERCPU_EXIT_WORK + 4);
+static_assert(PERCPU_EXIT_WORK % 8 == 0, "read with one aligned 64-bit load");
 static_assert(sizeof(PerCpu) <= PERCPU_SIZE);
 
 inline constexpr u32 kMaxCpus = CHCORE_MAX_CPUS;
@@ -42,9 +49,14 @@ inline constexpr u32 kMaxCpus = CHCORE_MAX_CPUS;
 extern PerCpu g_per_cpu[kMaxCpus];
 
 #if defined(__aarch64__)
+// TPIDR_EL1 changes only in percpu_init_this_cpu(), which also stores to
+// g_percpu_epoch. The read is not volatile and "reads" that variable, so the
+// compiler may reuse one read within a function but never moves it across
+// that store (or across a call that might make it).
+extern u32 g_percpu_epoch;
 inline PerCpu* this_cpu() {
   PerCpu* p;
-  asm volatile("mrs %0, tpidr_el1" : "=r"(p));
+  asm("mrs %0, tpidr_el1" : "=r"(p) : "m"(g_percpu_epoch));
   return p;
 }
 #endif

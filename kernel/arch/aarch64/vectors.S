@@ -92,14 +92,34 @@
 	mov	sp, x24
 .endm
 
-/* sp = the context to resume. */
-.macro exception_exit
+/* sp = the context to resume. The system call's fast return keeps x0 (the
+ * result) in its register instead of storing it into the context and
+ * loading it back (keep_x0=1). */
+.macro exception_exit keep_x0=0
 	ldp	x22, x23, [sp, #CTX_ELR]
 	ldp	x30, x21, [sp, #CTX_X30]
 	msr	sp_el0, x21
 	msr	elr_el1, x22
 	msr	spsr_el1, x23
+	.if \keep_x0
+	ldr	x1, [sp, #8]
+	ldp	x2, x3, [sp, #16 * 1]
+	ldp	x4, x5, [sp, #16 * 2]
+	ldp	x6, x7, [sp, #16 * 3]
+	ldp	x8, x9, [sp, #16 * 4]
+	ldp	x10, x11, [sp, #16 * 5]
+	ldp	x12, x13, [sp, #16 * 6]
+	ldp	x14, x15, [sp, #16 * 7]
+	ldp	x16, x17, [sp, #16 * 8]
+	ldp	x18, x19, [sp, #16 * 9]
+	ldp	x20, x21, [sp, #16 * 10]
+	ldp	x22, x23, [sp, #16 * 11]
+	ldp	x24, x25, [sp, #16 * 12]
+	ldp	x26, x27, [sp, #16 * 13]
+	ldp	x28, x29, [sp, #16 * 14]
+	.else
 	restore_x0_x29
+	.endif
 	add	sp, sp, #CTX_SIZE
 	eret
 	dsb	nsh			/* never reached: stop straight-line speculation */
@@ -179,20 +199,19 @@ el0_sync:
 	b.ne	el0_sync_other
 	cmp	x8, #CHCORE_NR_SYSCALLS		/* bounds check before indexing */
 	b.hs	el0_svc_enosys
-	adrp	x16, syscall_table
-	add	x16, x16, :lo12:syscall_table
+	adrp	x16, syscall_table		/* page aligned: no :lo12: add */
 	ldr	x16, [x16, x8, lsl #3]
 	blr	x16
-/* The one exit path, fast case: nothing asks this CPU to reschedule, so the
- * result goes into x0 and the same thread resumes. Otherwise C++ decides
- * (syscall_exit_slow -> sched_exit_to_user) and returns the context to
- * resume, perhaps another thread's. */
+/* The one exit path, fast case: nothing asks this CPU to reschedule and no
+ * hand-off happened, so the same thread resumes with the result in x0. (Its
+ * saved x0 goes stale, which nothing reads before the next entry saves it
+ * again.) Otherwise C++ decides (syscall_exit_slow -> sched_exit_to_user)
+ * and returns the context to resume, perhaps another thread's. */
 el0_svc_return:
-	ldr	w9, [x20, #PERCPU_NEED_RESCHED]
-	cbnz	w9, el0_svc_slow
-	str	x0, [x19, #CTX_X0]
+	ldr	x9, [x20, #PERCPU_EXIT_WORK]
+	cbnz	x9, el0_svc_slow
 	mov	sp, x19
-	exception_exit
+	exception_exit keep_x0=1
 
 el0_svc_slow:
 	mov	x1, x0
