@@ -34,6 +34,8 @@ BENCHMARKS = {
     "yield_roundtrip": ("two threads on one CPU: yield there and back", 500, "user"),
     "yield_roundtrip_fp": ("the same, one thread with live FP/SIMD state (saved at each switch)",
                            None, "user"),
+    "wake_preempt": ("futex_wake from a priority-10 thread to the first instruction of the "
+                     "priority-20 thread it wakes on the same CPU", 1000, "user"),
     "thread_create_join": ("create a thread (own stack) and join it through a futex", 10000,
                            "user"),
     "getpid_libc": ("getpid() through musl and the dispatcher (pid kept by the port)", None,

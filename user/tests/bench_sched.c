@@ -82,6 +82,53 @@ static unsigned long yield_roundtrip(int main_measures) {
   return yield_t1 - yield_t0;
 }
 
+/* wake_preempt: the main thread (priority 10) and a waiter (priority 20),
+ * both on CPU 0. The main thread reads the counter and calls futex_wake;
+ * the waiter reads it as soon as its futex_wait returns. The difference is
+ * the cost from the waker's call to the woken thread's first instruction. */
+#define WAKES 2000
+static volatile unsigned wake_round;
+static volatile unsigned long wake_t0, wake_sum, wake_n;
+
+static void wake_waiter(void* arg) {
+  (void)arg;
+  chcore_sys_set_affinity(CHCORE_THREAD_SELF, 0);
+  chcore_sys_set_priority(CHCORE_THREAD_SELF, 20);
+  for (unsigned i = 1; i <= WAKES; i++) {
+    unsigned r;
+    int blocked = 0;
+    while ((r = wake_round) < i) {
+      chcore_sys_futex((unsigned long)&wake_round, CHCORE_FUTEX_WAIT | CHCORE_FUTEX_PRIVATE_FLAG, r,
+                       0, 0, 0);
+      blocked = 1;
+    }
+    unsigned long t1 = counter();
+    if (blocked) {
+      wake_sum += t1 - wake_t0;
+      wake_n++;
+    }
+  }
+}
+
+static void wake_preempt(void) {
+  struct ut_thread t;
+  chcore_sys_set_affinity(CHCORE_THREAD_SELF, 0);
+  wake_round = 0;
+  wake_sum = wake_n = 0;
+  if (ut_thread_start(&t, wake_waiter, 0) != 0) return;
+  for (unsigned i = 1; i <= WAKES; i++) {
+    wake_round = i;
+    wake_t0 = counter();
+    while (chcore_sys_futex((unsigned long)&wake_round,
+                            CHCORE_FUTEX_WAKE | CHCORE_FUTEX_PRIVATE_FLAG, 1, 0, 0, 0) == 0 &&
+           __atomic_load_n(&wake_n, __ATOMIC_SEQ_CST) + 1 < i)
+      chcore_sys_yield();
+  }
+  ut_thread_join(&t);
+  chcore_sys_set_affinity(CHCORE_THREAD_SELF, CHCORE_CPU_ANY);
+  if (wake_n > 0) report("wake_preempt", wake_sum, wake_n);
+}
+
 int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : "";
   if (!only[0] || !strcmp(only, "yield_roundtrip"))
@@ -115,6 +162,7 @@ int main(int argc, char** argv) {
     }
     report("thread_create_join", counter() - t0, N);
   }
+  if (!only[0] || !strcmp(only, "wake_preempt")) wake_preempt();
   printf("BENCH done\n");
   return 0;
 }
