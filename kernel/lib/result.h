@@ -8,22 +8,13 @@
 
 namespace kern {
 
+// Generated from the one list in uapi/errno.h: adding an error there gives
+// it a name here, in the libc port's tracer and in the tests.
 enum class Err : i32 {
   None = 0,
-  Perm = CHCORE_EPERM,
-  NoEnt = CHCORE_ENOENT,
-  NoMem = CHCORE_ENOMEM,
-  Access = CHCORE_EACCES,
-  Fault = CHCORE_EFAULT,
-  Busy = CHCORE_EBUSY,
-  Exist = CHCORE_EEXIST,
-  Inval = CHCORE_EINVAL,
-  NoSys = CHCORE_ENOSYS,
-  Range = CHCORE_ERANGE,
-  NoSpc = CHCORE_ENOSPC,
-  BadF = CHCORE_EBADF,
-  NoExec = CHCORE_ENOEXEC,
-  TooBig = CHCORE_E2BIG,
+#define KERN_ERR_ENUM(name, nr, kname) kname = (nr),
+  CHCORE_ERRNOS(KERN_ERR_ENUM)
+#undef KERN_ERR_ENUM
 };
 
 // -errno for returning to user space.

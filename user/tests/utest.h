@@ -29,36 +29,15 @@
 
 static int ut_passed, ut_failed;
 
+/* " (-EAGAIN)"-style suffixes come from the one errno list (uapi/errno.h). */
 static inline const char* ut_errname(long v) {
-  switch (v) {
-#define UT_ERRNO_CASE(e) \
-  case -CHCORE_##e:      \
-    return "-" #e;
-    UT_ERRNO_CASE(EPERM)
-    UT_ERRNO_CASE(ENOENT)
-    UT_ERRNO_CASE(ESRCH)
-    UT_ERRNO_CASE(EINTR)
-    UT_ERRNO_CASE(EIO)
-    UT_ERRNO_CASE(E2BIG)
-    UT_ERRNO_CASE(ENOEXEC)
-    UT_ERRNO_CASE(EBADF)
-    UT_ERRNO_CASE(EAGAIN)
-    UT_ERRNO_CASE(ENOMEM)
-    UT_ERRNO_CASE(EACCES)
-    UT_ERRNO_CASE(EFAULT)
-    UT_ERRNO_CASE(EBUSY)
-    UT_ERRNO_CASE(EEXIST)
-    UT_ERRNO_CASE(ENODEV)
-    UT_ERRNO_CASE(EINVAL)
-    UT_ERRNO_CASE(ENOSPC)
-    UT_ERRNO_CASE(ESPIPE)
-    UT_ERRNO_CASE(ERANGE)
-    UT_ERRNO_CASE(ENOSYS)
-    UT_ERRNO_CASE(ETIMEDOUT)
-#undef UT_ERRNO_CASE
-    default:
-      return "";
-  }
+  static char bufs[4][24]; /* a few per printf */
+  static int next;
+  const char* n = v < 0 ? chcore_errno_name(-v) : 0;
+  if (n == 0) return "";
+  char* buf = bufs[next++ & 3];
+  snprintf(buf, sizeof(bufs[0]), "-%s", n);
+  return buf;
 }
 
 /* Records one check. `why` is printed after "[FAIL] name: " on failure. */
