@@ -76,9 +76,9 @@ void rx_irq(u32, void*) {
 // The buffer's byte at `addr` can be read and written: read it and write
 // the same value back. Checked before a reader blocks, so that a bad buffer
 // fails at once instead of after the input has been taken.
-bool probe_writable(VirtAddr addr) {
+bool probe_writable(UserPtr<u8> p) {
   u8 b;
-  return copy_from_user(&b, addr, 1).ok() && copy_to_user(addr, &b, 1).ok();
+  return p.read(&b).ok() && p.write(b).ok();
 }
 }  // namespace
 
@@ -113,14 +113,14 @@ u64 console_input_dropped() {
 //   - -EFAULT for a buffer that is not writable user memory (its first and
 //     last byte are checked before anything is taken; a fault in between
 //     puts the bytes back), -EINVAL for unknown flags.
-i64 console_input_read(VirtAddr buf, u64 len, u64 flags, u64 deadline_ns) {
-  if (flags & ~kFlags) return -CHCORE_EINVAL;
+Result<i64> console_input_read(UserPtr<u8> buf, u64 len, u64 flags, u64 deadline_ns) {
+  if (flags & ~kFlags) return Err::Inval;
   bool poll = flags & CHCORE_CONSOLE_POLL;
   if (!poll) {
     if (len == 0) return 0;
     if (len > CHCORE_CONSOLE_READ_MAX) len = CHCORE_CONSOLE_READ_MAX;
-    if (!user_range_ok(buf, len) || !probe_writable(buf) || !probe_writable(buf + len - 1))
-      return -CHCORE_EFAULT;
+    if (!buf.range_ok(len) || !probe_writable(buf) || !probe_writable(buf + (len - 1)))
+      return Err::Fault;
   }
   u64 deadline = 0;  // counter ticks; 0: none
   bool expired = false;
@@ -150,21 +150,20 @@ i64 console_input_read(VirtAddr buf, u64 len, u64 flags, u64 deadline_ns) {
       n = poll ? g_ring.size() : g_ring.pop(kbuf, static_cast<u32>(len));
     }
     if (n == 0) {
-      if (flags & CHCORE_CONSOLE_NONBLOCK) return -CHCORE_EAGAIN;
-      if (expired) return -CHCORE_ETIMEDOUT;
+      if (flags & CHCORE_CONSOLE_NONBLOCK) return Err::Again;
+      if (expired) return Err::TimedOut;
       // Whatever wakes it (input, the deadline, the polling tick), the
       // thread resumes at its svc with its arguments intact.
-      if (!sched_block_prepare(&g_readers, deadline, static_cast<i64>(self->ctx.x[0])).ok())
-        return -CHCORE_ENOMEM;
+      TRY(sched_block_prepare(&g_readers, deadline, static_cast<i64>(self->ctx.x[0])));
       self->ctx.elr -= 4;
       return 0;  // ignored: the thread re-executes the call when woken
     }
   }
   if (poll) return n;
-  if (!copy_to_user(buf, kbuf, n).ok()) {
+  if (!buf.write_array(kbuf, n).ok()) {
     SpinGuard g(g_input_lock);
     g_ring.unpop(kbuf, n);
-    return -CHCORE_EFAULT;
+    return Err::Fault;
   }
   return n;
 }

@@ -1,6 +1,7 @@
 // Console input: the UART's receive interrupt fills a ring buffer, and
 // readers block on it (the console_read system call, docs/abi.md).
 #pragma once
+#include "mm/uaccess.h"
 #include "lib/types.h"
 
 namespace kern {
@@ -17,7 +18,7 @@ int console_input_getc();
 // The console_read system call (see input.cpp for the semantics). Returns
 // a count or a negative errno; when it blocks, its return value is ignored
 // (the thread re-enters the call once woken).
-i64 console_input_read(VirtAddr buf, u64 len, u64 flags, u64 deadline_ns);
+[[nodiscard]] Result<i64> console_input_read(UserPtr<u8> buf, u64 len, u64 flags, u64 deadline_ns);
 
 // Bytes dropped since boot because the ring was full.
 u64 console_input_dropped();

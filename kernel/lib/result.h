@@ -33,14 +33,18 @@ class [[nodiscard]] Status {
 
 inline constexpr Status kOk{};
 
+// A value or an error. Move-only values work (Result<Ref<T>>): take the
+// value out with TRY() or std-style `static_cast<Result&&>(r).value()`.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  constexpr Result(T value) : value_(value), err_(Err::None) {}  // NOLINT
-  constexpr Result(Err e) : value_{}, err_(e) {}                 // NOLINT
+  constexpr Result(T value) : value_(static_cast<T&&>(value)), err_(Err::None) {}  // NOLINT
+  constexpr Result(Err e) : value_{}, err_(e) {}                                   // NOLINT
   constexpr bool ok() const { return err_ == Err::None; }
   constexpr Err error() const { return err_; }
-  constexpr T value() const { return value_; }
+  constexpr const T& value() const& { return value_; }
+  constexpr T& value() & { return value_; }
+  constexpr T value() && { return static_cast<T&&>(value_); }
 
  private:
   T value_;
@@ -50,18 +54,19 @@ class [[nodiscard]] Result {
 }  // namespace kern
 
 // Evaluates a Status or Result; on failure returns the error from the
-// enclosing function; otherwise yields the Result's value (void for Status).
-#define TRY(expr)                                         \
-  ({                                                      \
-    auto _try_r = (expr);                                 \
-    if (!_try_r.ok()) return _try_r.error();              \
-    ::kern::detail::try_value(_try_r);                    \
+// enclosing function; otherwise yields the Result's value (moved out; void
+// for Status).
+#define TRY(expr)                                                         \
+  ({                                                                      \
+    auto _try_r = (expr);                                                 \
+    if (!_try_r.ok()) return _try_r.error();                              \
+    ::kern::detail::try_value(static_cast<decltype(_try_r)&&>(_try_r));   \
   })
 
 namespace kern::detail {
-inline void try_value(const Status&) {}
+inline void try_value(Status&&) {}
 template <typename T>
-T try_value(const Result<T>& r) {
-  return r.value();
+T try_value(Result<T>&& r) {
+  return static_cast<Result<T>&&>(r).value();
 }
 }  // namespace kern::detail

@@ -56,26 +56,51 @@ constexpr bool user_range_ok(VirtAddr addr, usize size) {
   return static_cast<usize>(n);
 }
 
+template <typename T>
+struct RemoveConst {
+  using type = T;
+};
+template <typename T>
+struct RemoveConst<const T> {
+  using type = T;
+};
+
 // A typed pointer into user memory. It cannot be dereferenced, only copied
 // through; array copies check the size multiplication for overflow.
+// UserPtr<const T> is an input (read only); UserPtr<T> may be read and
+// written.
 template <typename T>
 class UserPtr {
+  using Elem = typename RemoveConst<T>::type;
+  static constexpr bool kWritable = !__is_same(T, const Elem);
+
  public:
   constexpr explicit UserPtr(VirtAddr addr) : addr_(addr) {}
   constexpr VirtAddr addr() const { return addr_; }
   constexpr bool is_null() const { return addr_ == 0; }
+  // The pointer `n` elements further on (no check: the copies check).
+  constexpr UserPtr operator+(usize n) const { return UserPtr(addr_ + n * sizeof(T)); }
 
-  [[nodiscard]] Status read(T* out) const { return copy_from_user(out, addr_, sizeof(T)); }
-  [[nodiscard]] Status write(const T& v) const { return copy_to_user(addr_, &v, sizeof(T)); }
-  [[nodiscard]] Status read_array(T* out, usize count) const {
+  [[nodiscard]] Status read(Elem* out) const { return copy_from_user(out, addr_, sizeof(T)); }
+  [[nodiscard]] Status write(const Elem& v) const {
+    static_assert(kWritable, "a UserPtr<const T> is read only");
+    return copy_to_user(addr_, &v, sizeof(T));
+  }
+  [[nodiscard]] Status read_array(Elem* out, usize count) const {
     usize bytes;
     if (__builtin_mul_overflow(count, sizeof(T), &bytes)) return Err::Fault;
     return copy_from_user(out, addr_, bytes);
   }
-  [[nodiscard]] Status write_array(const T* in, usize count) const {
+  [[nodiscard]] Status write_array(const Elem* in, usize count) const {
+    static_assert(kWritable, "a UserPtr<const T> is read only");
     usize bytes;
     if (__builtin_mul_overflow(count, sizeof(T), &bytes)) return Err::Fault;
     return copy_to_user(addr_, in, bytes);
+  }
+  // True if `count` elements from here lie in user space (no access made).
+  [[nodiscard]] bool range_ok(usize count) const {
+    usize bytes;
+    return !__builtin_mul_overflow(count, sizeof(T), &bytes) && user_range_ok(addr_, bytes);
   }
 
  private:

@@ -4,6 +4,8 @@
 #pragma once
 #include "lib/result.h"
 #include "object/cap_group.h"
+#include "mm/pmo.h"
+#include "object/cap_slot.h"
 #include "object/object.h"
 
 namespace kern {
@@ -15,6 +17,14 @@ class Ref {
   explicit Ref(T* p) : p_(p) {}
   Ref(const Ref&) = delete;
   Ref& operator=(const Ref&) = delete;
+  Ref(Ref&& o) : p_(o.release()) {}
+  Ref& operator=(Ref&& o) {
+    if (this != &o) {
+      reset();
+      p_ = o.release();
+    }
+    return *this;
+  }
   ~Ref() { reset(); }
   T* get() const { return p_; }
   T* operator->() const { return p_; }
@@ -33,6 +43,7 @@ class Ref {
   T* p_ = nullptr;
 };
 
+// The object type tag of each C++ object type, for checked lookups.
 template <typename T>
 struct ObjTypeOf;
 template <>
@@ -43,12 +54,18 @@ template <>
 struct ObjTypeOf<Thread> {
   static constexpr ObjType value = ObjType::Thread;
 };
+template <>
+struct ObjTypeOf<Pmo> {
+  static constexpr ObjType value = ObjType::Pmo;
+};
 
-// The object in `slot` of the current process, checked for type and rights.
+// The object in `slot` of the current process, checked for type and rights,
+// with a reference that the Ref drops. Err::BadF (no such slot), Err::Inval
+// (another type), Err::Access (missing rights).
 template <typename T>
-[[nodiscard]] Result<T*> cap_lookup(u64 slot, u32 rights) {
-  Object* o = TRY(cap_get(current_group(), slot, ObjTypeOf<T>::value, rights));
-  return static_cast<T*>(o);
+[[nodiscard]] Result<Ref<T>> cap_lookup(CapSlot slot, u32 rights) {
+  Object* o = TRY(cap_get(current_group(), slot.value, ObjTypeOf<T>::value, rights));
+  return Ref<T>(static_cast<T*>(o));
 }
 
 }  // namespace kern

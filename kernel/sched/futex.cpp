@@ -33,24 +33,21 @@ Result<u32> read_word(VirtAddr uaddr) {
 }
 }  // namespace
 
-i64 futex_wait(CapGroup* g, VirtAddr uaddr, u32 val, u64 deadline) {
-  if (!key_ok(uaddr)) return -CHCORE_EINVAL;
+Result<i64> futex_wait(CapGroup* g, VirtAddr uaddr, u32 val, u64 deadline) {
+  if (!key_ok(uaddr)) return Err::Inval;
   Thread* self = current_thread();
   {
     SpinGuard s(sched_lock());
-    Result<u32> cur = read_word(uaddr);
-    if (!cur.ok()) return -CHCORE_EFAULT;
-    if (cur.value() != val) return -CHCORE_EAGAIN;
+    if (TRY(read_word(uaddr)) != val) return Err::Again;
     self->futex_space = g;
     self->futex_addr = uaddr;
-    if (!sched_block_prepare(&bucket(g, uaddr), deadline, -CHCORE_ETIMEDOUT).ok())
-      return -CHCORE_ENOMEM;
+    TRY(sched_block_prepare(&bucket(g, uaddr), deadline, to_errno(Err::TimedOut)));
   }
-  return 0;  // the waker supplies the result
+  return 0;  // ignored: the waker (0) or the timeout (-ETIMEDOUT) supplies the result
 }
 
-i64 futex_wake(CapGroup* g, VirtAddr uaddr, u32 n) {
-  if (!key_ok(uaddr)) return -CHCORE_EINVAL;
+Result<i64> futex_wake(CapGroup* g, VirtAddr uaddr, u32 n) {
+  if (!key_ok(uaddr)) return Err::Inval;
   i64 woken = 0;
   {
     SpinGuard s(sched_lock());
@@ -68,16 +65,14 @@ i64 futex_wake(CapGroup* g, VirtAddr uaddr, u32 n) {
   return woken;
 }
 
-i64 futex_requeue(CapGroup* g, VirtAddr uaddr, u32 n, u32 n2, VirtAddr uaddr2, bool check,
+Result<i64> futex_requeue(CapGroup* g, VirtAddr uaddr, u32 n, u32 n2, VirtAddr uaddr2, bool check,
                   u32 val3) {
-  if (!key_ok(uaddr) || !key_ok(uaddr2)) return -CHCORE_EINVAL;
+  if (!key_ok(uaddr) || !key_ok(uaddr2)) return Err::Inval;
   i64 done = 0;
   {
     SpinGuard s(sched_lock());
     if (check) {
-      Result<u32> cur = read_word(uaddr);
-      if (!cur.ok()) return -CHCORE_EFAULT;
-      if (cur.value() != val3) return -CHCORE_EAGAIN;
+      if (TRY(read_word(uaddr)) != val3) return Err::Again;
     }
     WaitQueue& q = bucket(g, uaddr);
     WaitQueue& q2 = bucket(g, uaddr2);

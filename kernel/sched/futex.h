@@ -11,13 +11,13 @@ namespace kern {
 // an error without blocking: -EAGAIN (the value differs), -EFAULT, -EINVAL.
 // When it blocks, the result is the waker's (0) or the timeout's; the
 // return value of the call is then ignored by the exit path.
-i64 futex_wait(CapGroup* g, VirtAddr uaddr, u32 val, u64 deadline);
+[[nodiscard]] Result<i64> futex_wait(CapGroup* g, VirtAddr uaddr, u32 val, u64 deadline);
 // FUTEX_WAKE: wakes up to n waiters; returns how many.
-i64 futex_wake(CapGroup* g, VirtAddr uaddr, u32 n);
+[[nodiscard]] Result<i64> futex_wake(CapGroup* g, VirtAddr uaddr, u32 n);
 // FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes up to n waiters on uaddr and
 // moves up to n2 of the rest to uaddr2. With `check`, first compares *uaddr
 // with val3 (-EAGAIN if different). Returns woken + moved.
-i64 futex_requeue(CapGroup* g, VirtAddr uaddr, u32 n, u32 n2, VirtAddr uaddr2, bool check,
+[[nodiscard]] Result<i64> futex_requeue(CapGroup* g, VirtAddr uaddr, u32 n, u32 n2, VirtAddr uaddr2, bool check,
                   u32 val3);
 
 }  // namespace kern

@@ -2,34 +2,37 @@
 #include "console/input.h"
 #include "lib/printk.h"
 #include "mm/kmalloc.h"
-#include "mm/uaccess.h"
 #include "syscall/syscall.h"
 
-using namespace kern;
+namespace kern {
 
 // Writes the bytes exactly as given (no newline translation: a terminal
 // wants "\r\n", and that is the libc's stdout's job). Lengths above
 // CHCORE_PUTSTR_MAX are refused rather than clamped, so a caller never
 // mistakes a short write for success. One call is printed as a unit.
-extern "C" i64 sys_putstr(u64 buf, u64 len, u64, u64, u64, u64) {
-  if (len > CHCORE_PUTSTR_MAX) return -CHCORE_EINVAL;
+SysResult sys_putstr(UserPtr<const char> buf, u64 len) {
+  if (len > CHCORE_PUTSTR_MAX) return Err::Inval;
   if (len == 0) return 0;
   char* k = static_cast<char*>(mm::kmalloc(len));
-  if (k == nullptr) return -CHCORE_ENOMEM;
-  Status s = copy_from_user(k, buf, len);
+  if (k == nullptr) return Err::NoMem;
+  Status s = buf.read_array(k, len);
   if (s.ok()) console_write(k, len);
   mm::kfree(k);
-  return s.ok() ? static_cast<i64>(len) : to_errno(s.error());
+  TRY(s);
+  return static_cast<i64>(len);
 }
 
 // Never blocks (the old interface, kept for compatibility): the oldest byte
 // received, or -EAGAIN. Blocking reads are console_read.
-extern "C" i64 sys_getc(u64, u64, u64, u64, u64, u64) {
+SysResult sys_getc() {
   int c = console_input_getc();
-  return c < 0 ? -CHCORE_EAGAIN : c;
+  if (c < 0) return Err::Again;
+  return c;
 }
 
 // Blocking (or not) reads of the console input: console/input.cpp.
-extern "C" i64 sys_console_read(u64 buf, u64 len, u64 flags, u64 deadline_ns, u64, u64) {
+SysResult sys_console_read(UserPtr<u8> buf, u64 len, u64 flags, u64 deadline_ns) {
   return console_input_read(buf, len, flags, deadline_ns);
 }
+
+}  // namespace kern

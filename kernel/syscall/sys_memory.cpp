@@ -8,15 +8,10 @@
 #include "object/ref.h"
 #include "syscall/syscall.h"
 
-using namespace kern;
+namespace kern {
 
 namespace {
 constexpr usize kPage = mm::kPageSize;
-
-Result<Pmo*> lookup_pmo(u64 slot, u32 rights) {
-  Object* o = TRY(cap_get(current_group(), slot, ObjType::Pmo, rights));
-  return static_cast<Pmo*>(o);
-}
 
 // PROT_* bits -> VmPerm; W+X is refused by the address space.
 u32 prot_to_perm(u64 prot) {
@@ -35,86 +30,73 @@ u32 prot_to_rights(u64 prot) {
 }
 
 // Copies between user memory and a PMO through a bounce page.
-template <bool kToPmo>
-i64 pmo_copy(u64 slot, u64 offset, u64 buf, u64 len) {
-  Result<Pmo*> r = lookup_pmo(slot, kToPmo ? CHCORE_RIGHT_WRITE : CHCORE_RIGHT_READ);
-  if (!r.ok()) return to_errno(r.error());
-  Ref<Pmo> pmo(r.value());
-  if (offset > pmo->size || len > pmo->size - offset) return -CHCORE_EINVAL;
-  if (!user_range_ok(buf, len)) return -CHCORE_EFAULT;
+template <bool kToPmo, typename Buf>
+SysResult pmo_copy(CapSlot slot, u64 offset, Buf buf, u64 len) {
+  Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(slot, kToPmo ? CHCORE_RIGHT_WRITE : CHCORE_RIGHT_READ));
+  if (offset > pmo->size || len > pmo->size - offset) return Err::Inval;
+  if (!buf.range_ok(len)) return Err::Fault;
   u8* bounce = static_cast<u8*>(mm::kmalloc(kPage));
-  if (bounce == nullptr) return -CHCORE_ENOMEM;
+  if (bounce == nullptr) return Err::NoMem;
   Status s = kOk;
   for (u64 done = 0; done < len && s.ok();) {
     u64 n = kern::min<u64>(kPage, len - done);
-    if (kToPmo) {
-      s = copy_from_user(bounce, buf + done, n);
+    if constexpr (kToPmo) {
+      s = (buf + done).read_array(bounce, n);
       if (s.ok()) s = pmo_write(pmo.get(), offset + done, bounce, n);
     } else {
       s = pmo_read(pmo.get(), offset + done, bounce, n);
-      if (s.ok()) s = copy_to_user(buf + done, bounce, n);
+      if (s.ok()) s = (buf + done).write_array(bounce, n);
     }
     done += n;
   }
   mm::kfree(bounce);
-  return s.ok() ? 0 : to_errno(s.error());
+  TRY(s);
+  return 0;
 }
 }  // namespace
 
-extern "C" i64 sys_create_pmo(u64 size, u64 type, u64, u64, u64, u64) {
+SysResult sys_create_pmo(u64 size, u64 type) {
   PmoType kind;
   switch (type) {
     case CHCORE_PMO_ANONYMOUS: kind = PmoType::Anonymous; break;
     case CHCORE_PMO_DATA: kind = PmoType::Data; break;
     case CHCORE_PMO_SHARED: kind = PmoType::Shared; break;
-    default: return -CHCORE_EINVAL;
+    default: return Err::Inval;
   }
-  Result<Pmo*> pmo = pmo_create(kind, size);
-  if (!pmo.ok()) return to_errno(pmo.error());
-  Result<u32> slot = current_group()->caps.install(current_group(), pmo.value(), CHCORE_RIGHTS_ALL);
-  if (!slot.ok()) {
-    pmo_put(pmo.value());
-    return to_errno(slot.error());
-  }
-  return slot.value();
+  Pmo* pmo = TRY(pmo_create(kind, size));
+  Result<u32> slot = current_group()->caps.install(current_group(), pmo, CHCORE_RIGHTS_ALL);
+  if (!slot.ok()) pmo_put(pmo);
+  return TRY(slot);
 }
 
-extern "C" i64 sys_map_pmo(u64 cg_slot, u64 pmo_slot, u64 addr, u64 prot, u64, u64) {
-  if (prot & ~u64{CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC}) return -CHCORE_EINVAL;
-  Result<CapGroup*> g = cap_lookup<CapGroup>(cg_slot, CHCORE_RIGHT_CONTROL);
-  if (!g.ok()) return to_errno(g.error());
-  Ref<CapGroup> group(g.value());
-  Result<Pmo*> p = lookup_pmo(pmo_slot, prot_to_rights(prot));
-  if (!p.ok()) return to_errno(p.error());
-  Ref<Pmo> pmo(p.value());
-  Status s = group->vmspace.map(pmo.get(), addr, pmo->size, prot_to_perm(prot), 0);
-  return s.ok() ? 0 : to_errno(s.error());
+SysResult sys_map_pmo(CapSlot cg, CapSlot pmo_slot, u64 addr, u64 prot) {
+  if (prot & ~u64{CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC}) return Err::Inval;
+  Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(pmo_slot, prot_to_rights(prot)));
+  TRY(group->vmspace.map(pmo.get(), addr, pmo->size, prot_to_perm(prot), 0));
+  return 0;
 }
 
 // Unmaps [addr, addr + size of the PMO) in the process.
-extern "C" i64 sys_unmap_pmo(u64 cg_slot, u64 pmo_slot, u64 addr, u64, u64, u64) {
-  Result<CapGroup*> g = cap_lookup<CapGroup>(cg_slot, CHCORE_RIGHT_CONTROL);
-  if (!g.ok()) return to_errno(g.error());
-  Ref<CapGroup> group(g.value());
-  Result<Pmo*> p = lookup_pmo(pmo_slot, 0);
-  if (!p.ok()) return to_errno(p.error());
-  Ref<Pmo> pmo(p.value());
-  Status s = group->vmspace.unmap(addr, pmo->size);
-  return s.ok() ? 0 : to_errno(s.error());
+SysResult sys_unmap_pmo(CapSlot cg, CapSlot pmo_slot, u64 addr) {
+  Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(pmo_slot, 0));
+  TRY(group->vmspace.unmap(addr, pmo->size));
+  return 0;
 }
 
-extern "C" i64 sys_write_pmo(u64 slot, u64 offset, u64 buf, u64 len, u64, u64) {
+SysResult sys_write_pmo(CapSlot slot, u64 offset, UserPtr<const u8> buf, u64 len) {
   return pmo_copy<true>(slot, offset, buf, len);
 }
 
-extern "C" i64 sys_read_pmo(u64 slot, u64 offset, u64 buf, u64 len, u64, u64) {
+SysResult sys_read_pmo(CapSlot slot, u64 offset, UserPtr<u8> buf, u64 len) {
   return pmo_copy<false>(slot, offset, buf, len);
 }
 
 // The heap grows by mapping a new anonymous PMO for each extension and
 // shrinks by unmapping. Returns the new break, or the old one on failure
 // (Linux's brk convention, which musl relies on).
-extern "C" i64 sys_handle_brk(u64 addr, u64, u64, u64, u64, u64) {
+SysResult sys_handle_brk(u64 addr) {
   constexpr u64 kHeapMax = 1ull << 40;
   CapGroup* g = current_group();
   SpinGuard l(g->lock);
@@ -136,9 +118,12 @@ extern "C" i64 sys_handle_brk(u64 addr, u64, u64, u64, u64, u64) {
   return static_cast<i64>(addr);
 }
 
-extern "C" i64 sys_handle_mprotect(u64 addr, u64 len, u64 prot, u64, u64, u64) {
-  if (prot & ~u64{CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC}) return -CHCORE_EINVAL;
+SysResult sys_handle_mprotect(u64 addr, u64 len, u64 prot) {
+  if (prot & ~u64{CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC}) return Err::Inval;
   if (len == 0) return 0;
-  Status s = current_group()->vmspace.protect(addr, align_up(len, kPage), prot_to_perm(prot));
-  return s.ok() ? 0 : to_errno(s.error());
+  if (len > kUserTop) return Err::NoMem;  // rounding up must not wrap
+  TRY(current_group()->vmspace.protect(addr, align_up(len, kPage), prot_to_perm(prot)));
+  return 0;
 }
+
+}  // namespace kern

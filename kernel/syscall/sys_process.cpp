@@ -2,57 +2,47 @@
 // exit_group, yield, wait_cap_group, get_free_mem.
 #include "mm/kmalloc.h"
 #include "mm/phys.h"
-#include "mm/uaccess.h"
 #include "object/cap_group.h"
 #include "object/ref.h"
 #include "sched/futex.h"
 #include "sched/sched.h"
 #include "syscall/syscall.h"
 
-using namespace kern;
+namespace kern {
 
-extern "C" i64 sys_create_cap_group(u64 name_ptr, u64 name_len, u64, u64, u64, u64) {
-  if (name_len >= CHCORE_NAME_MAX) return -CHCORE_EINVAL;
+SysResult sys_create_cap_group(UserPtr<const char> name_ptr, u64 name_len) {
+  if (name_len >= CHCORE_NAME_MAX) return Err::Inval;
   char name[CHCORE_NAME_MAX];
-  Status s = copy_from_user(name, name_ptr, name_len);
-  if (!s.ok()) return to_errno(s.error());
+  TRY(name_ptr.read_array(name, name_len));
   name[name_len] = '\0';
-  Result<CapGroup*> g = cap_group_create(name);
-  if (!g.ok()) return to_errno(g.error());
+  CapGroup* g = TRY(cap_group_create(name));
   // The new process's reference moves into the caller's capability.
-  Result<u32> slot = current_group()->caps.install(current_group(), g.value(), CHCORE_RIGHTS_ALL);
+  Result<u32> slot = current_group()->caps.install(current_group(), g, CHCORE_RIGHTS_ALL);
+  if (!slot.ok()) obj_put(g);
+  return TRY(slot);
+}
+
+SysResult sys_create_thread(CapSlot cg, u64 entry, u64 stack, u64 arg, u64 tls) {
+  Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  if (entry >= kUserTop || stack >= kUserTop || (entry & 3) != 0) return Err::Inval;
+  // Check, then act: the capability is installed before the thread can run.
+  Thread* t = TRY(thread_create(group.get(), entry, stack, arg, tls));
+  Result<u32> slot = current_group()->caps.install(current_group(), t, CHCORE_RIGHTS_ALL);
   if (!slot.ok()) {
-    obj_put(g.value());
-    return to_errno(slot.error());
+    thread_abort(t);
+    return slot.error();
   }
+  thread_start(t);
   return slot.value();
 }
 
-extern "C" i64 sys_create_thread(u64 cg_slot, u64 entry, u64 stack, u64 arg, u64 tls, u64) {
-  Result<CapGroup*> g = cap_lookup<CapGroup>(cg_slot, CHCORE_RIGHT_CONTROL);
-  if (!g.ok()) return to_errno(g.error());
-  Ref<CapGroup> group(g.value());
-  if (entry >= kUserTop || stack >= kUserTop || (entry & 3) != 0) return -CHCORE_EINVAL;
-  // Check, then act: reserve the capability before the thread can run.
-  Result<Thread*> t = thread_create(group.get(), entry, stack, arg, tls);
-  if (!t.ok()) return to_errno(t.error());
-  Result<u32> slot = current_group()->caps.install(current_group(), t.value(), CHCORE_RIGHTS_ALL);
-  if (!slot.ok()) {
-    thread_abort(t.value());
-    return to_errno(slot.error());
-  }
-  thread_start(t.value());
-  return slot.value();
-}
-
-extern "C" i64 sys_thread_exit(u64, u64, u64, u64, u64, u64) {
+SysResult sys_thread_exit() {
   Thread* self = current_thread();
   CapGroup* g = self->group;
   // set_tid_address: clear the word and wake one waiter (pthread_join).
   if (self->clear_child_tid != 0) {
-    u32 zero = 0;
-    if (copy_to_user(self->clear_child_tid, &zero, sizeof(zero)).ok())
-      (void)futex_wake(g, self->clear_child_tid, 1);
+    UserPtr<u32> tid(self->clear_child_tid);
+    if (tid.write(0).ok()) (void)futex_wake(g, tid.addr(), 1);
   }
   bool last;
   {
@@ -60,48 +50,36 @@ extern "C" i64 sys_thread_exit(u64, u64, u64, u64, u64, u64) {
     last = g->threads.size() == 1;  // only this thread is left
   }
   if (last) cap_group_exit(g, 0);
+  sched_exit_current();  // the exit path reaps it
+  return 0;
+}
+
+SysResult sys_exit_group(i64 code) {
+  cap_group_exit(current_group(), exit_status_of(code));
   sched_exit_current();
   return 0;
 }
 
-extern "C" i64 sys_exit_group(u64 code, u64, u64, u64, u64, u64) {
-  cap_group_exit(current_group(), exit_status_of(static_cast<i64>(code)));
-  sched_exit_current();
-  return 0;
-}
-
-extern "C" i64 sys_yield(u64, u64, u64, u64, u64, u64) {
+SysResult sys_yield() {
   sched_yield_current();
   return 0;
 }
 
 // Waiting holds no reference to the process: a process whose last reference
 // disappears wakes its waiters as it is destroyed (cap_group_destroy).
-extern "C" i64 sys_wait_cap_group(u64 cg_slot, u64, u64, u64, u64, u64) {
-  Result<CapGroup*> r = cap_lookup<CapGroup>(cg_slot, CHCORE_RIGHT_CONTROL);
-  if (!r.ok()) return to_errno(r.error());
-  CapGroup* g = r.value();
-  if (g == current_group()) {
-    obj_put(g);
-    return -CHCORE_EINVAL;  // would wait forever
-  }
-  g->lock.lock();
-  if (g->state == ProcState::Exited) {
-    i64 status = g->exit_status;
-    g->lock.unlock();
-    obj_put(g);
-    return status;
-  }
-  {
-    SpinGuard s(sched_lock());
-    (void)sched_block_prepare(&g->waiters, 0, 0);  // no timeout: cannot fail
-  }
-  g->lock.unlock();
-  obj_put(g);
-  return 0;  // the exit wakes us with the status
+SysResult sys_wait_cap_group(CapSlot cg) {
+  Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  if (g.get() == current_group()) return Err::Inval;  // would wait forever
+  SpinGuard l(g->lock);
+  if (g->state == ProcState::Exited) return g->exit_status;
+  SpinGuard s(sched_lock());
+  (void)sched_block_prepare(&g->waiters, 0, 0);  // no timeout: cannot fail
+  return kBlocked;  // the exit wakes us with the status
 }
 
-extern "C" i64 sys_get_free_mem(u64, u64, u64, u64, u64, u64) {
+SysResult sys_get_free_mem() {
   mm::kmalloc_shrink();
   return static_cast<i64>(mm::free_page_count() * mm::kPageSize);
 }
+
+}  // namespace kern

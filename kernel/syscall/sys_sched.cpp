@@ -1,23 +1,17 @@
 // Threads and time: futex, set_tid_address, clock_gettime, clock_nanosleep,
-// get_cpu, set_affinity, get_affinity, set_priority, gettid.
+// get_cpu, online_cpus, set_affinity, get_affinity, set_priority, gettid.
 #include "arch/aarch64/per_cpu.h"
 #include "arch/aarch64/sysreg.h"
 #include "arch/aarch64/timer.h"
-#include "mm/uaccess.h"
 #include "object/ref.h"
 #include "platform/platform.h"
 #include "sched/futex.h"
 #include "sched/sched.h"
 #include "syscall/syscall.h"
 
-using namespace kern;
+namespace kern {
 
 namespace {
-struct Timespec {
-  i64 sec;
-  i64 nsec;
-};
-
 // Wall-clock time at boot, read once from the RTC (0 = the epoch when the
 // board has none, as on the Raspberry Pi).
 SpinLock g_rtc_lock;
@@ -35,15 +29,19 @@ u64 realtime_base_ns() {
   return g_realtime_base_ns;
 }
 
-bool is_monotonic(u64 clk) { return clk == 1 || clk == 4 || clk == 6 || clk == 7; }
-bool is_realtime(u64 clk) { return clk == 0 || clk == 5; }
+// Linux's clock ids that read the same counter here.
+bool is_monotonic(u64 clk) {
+  return clk == CHCORE_CLOCK_MONOTONIC || clk == 4 /* MONOTONIC_RAW */ ||
+         clk == 6 /* MONOTONIC_COARSE */ || clk == 7 /* BOOTTIME */;
+}
+bool is_realtime(u64 clk) { return clk == CHCORE_CLOCK_REALTIME || clk == 5 /* REALTIME_COARSE */; }
 
-Result<u64> read_timespec_ns(VirtAddr p) {
-  Timespec ts;
-  TRY(copy_from_user(&ts, p, sizeof(ts)));
-  if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= static_cast<i64>(kNsPerSec)) return Err::Inval;
-  if (static_cast<u64>(ts.sec) > (~0ull - kNsPerSec) / kNsPerSec) return ~0ull;  // "forever"
-  return static_cast<u64>(ts.sec) * kNsPerSec + static_cast<u64>(ts.nsec);
+Result<u64> read_timespec_ns(UserPtr<const chcore_timespec> p) {
+  chcore_timespec ts;
+  TRY(p.read(&ts));
+  if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= static_cast<i64>(kNsPerSec)) return Err::Inval;
+  if (static_cast<u64>(ts.tv_sec) > (~0ull - kNsPerSec) / kNsPerSec) return ~0ull;  // "forever"
+  return static_cast<u64>(ts.tv_sec) * kNsPerSec + static_cast<u64>(ts.tv_nsec);
 }
 
 // A relative timeout in ns -> an absolute counter deadline, rounded up and
@@ -54,97 +52,86 @@ u64 deadline_after(u64 ns) {
   return ticks > ~0ull - now - 2 ? ~0ull - 1 : now + ticks + 1;
 }
 
-Result<Thread*> thread_arg(u64 slot) {
-  if (slot == CHCORE_THREAD_SELF) {
+Result<Ref<Thread>> thread_arg(CapSlot slot) {
+  if (slot.value == CHCORE_THREAD_SELF) {
     obj_get(current_thread());
-    return current_thread();
+    return Ref<Thread>(current_thread());
   }
   return cap_lookup<Thread>(slot, CHCORE_RIGHT_CONTROL);
 }
 }  // namespace
 
-extern "C" i64 sys_futex(u64 uaddr, u64 op, u64 val, u64 timeout, u64 uaddr2, u64 val3) {
+SysResult sys_futex(UserPtr<u32> uaddr, u64 op, u64 val, u64 timeout, UserPtr<u32> uaddr2,
+                    u64 val3) {
   CapGroup* g = current_group();
   u64 cmd = op & ~u64{CHCORE_FUTEX_PRIVATE_FLAG | CHCORE_FUTEX_CLOCK_REALTIME};
   switch (cmd) {
     case CHCORE_FUTEX_WAIT: {
       u64 deadline = 0;
-      if (timeout != 0) {
-        Result<u64> ns = read_timespec_ns(timeout);
-        if (!ns.ok()) return to_errno(ns.error());
-        deadline = deadline_after(ns.value());
-      }
-      return futex_wait(g, uaddr, static_cast<u32>(val), deadline);
+      if (timeout != 0)
+        deadline = deadline_after(TRY(read_timespec_ns(UserPtr<const chcore_timespec>(timeout))));
+      return futex_wait(g, uaddr.addr(), static_cast<u32>(val), deadline);
     }
     case CHCORE_FUTEX_WAKE:
-      return futex_wake(g, uaddr, static_cast<u32>(val > 0x7fffffff ? 0x7fffffff : val));
+      return futex_wake(g, uaddr.addr(), static_cast<u32>(val > 0x7fffffff ? 0x7fffffff : val));
     case CHCORE_FUTEX_REQUEUE:
     case CHCORE_FUTEX_CMP_REQUEUE:
       // The requeue count travels in the timeout argument, as on Linux.
-      return futex_requeue(g, uaddr, static_cast<u32>(val), static_cast<u32>(timeout), uaddr2,
-                           cmd == CHCORE_FUTEX_CMP_REQUEUE, static_cast<u32>(val3));
+      return futex_requeue(g, uaddr.addr(), static_cast<u32>(val > 0x7fffffff ? 0x7fffffff : val),
+                           static_cast<u32>(timeout > 0x7fffffff ? 0x7fffffff : timeout),
+                           uaddr2.addr(), cmd == CHCORE_FUTEX_CMP_REQUEUE, static_cast<u32>(val3));
     default:
-      return -CHCORE_ENOSYS;
+      return Err::NoSys;
   }
 }
 
-extern "C" i64 sys_set_tid_address(u64 addr, u64, u64, u64, u64, u64) {
-  if (addr != 0 && !user_range_ok(addr, 4)) return -CHCORE_EFAULT;
-  current_thread()->clear_child_tid = addr;
+SysResult sys_set_tid_address(UserPtr<u32> tidptr) {
+  if (!tidptr.is_null() && !tidptr.range_ok(1)) return Err::Fault;
+  current_thread()->clear_child_tid = tidptr.addr();
   return static_cast<i64>(current_thread()->tid);
 }
 
-extern "C" i64 sys_gettid(u64, u64, u64, u64, u64, u64) {
-  return static_cast<i64>(current_thread()->tid);
-}
+SysResult sys_gettid() { return static_cast<i64>(current_thread()->tid); }
 
-extern "C" i64 sys_clock_gettime(u64 clk, u64 ts_ptr, u64, u64, u64, u64) {
+SysResult sys_clock_gettime(u64 clk, UserPtr<chcore_timespec> ts) {
   u64 ns;
   if (is_monotonic(clk))
     ns = ticks_to_ns(timer_now());
   else if (is_realtime(clk))
     ns = realtime_base_ns() + ticks_to_ns(timer_now());
   else
-    return -CHCORE_EINVAL;
-  Timespec ts{static_cast<i64>(ns / kNsPerSec), static_cast<i64>(ns % kNsPerSec)};
-  Status s = copy_to_user(ts_ptr, &ts, sizeof(ts));
-  return s.ok() ? 0 : to_errno(s.error());
+    return Err::Inval;
+  TRY(ts.write(chcore_timespec{static_cast<long>(ns / kNsPerSec), static_cast<long>(ns % kNsPerSec)}));
+  return 0;
 }
 
-extern "C" i64 sys_clock_nanosleep(u64 clk, u64 flags, u64 req, u64 rem, u64, u64) {
-  if (!is_monotonic(clk) && !is_realtime(clk)) return -CHCORE_EINVAL;
-  Result<u64> ns = read_timespec_ns(req);
-  if (!ns.ok()) return to_errno(ns.error());
+SysResult sys_clock_nanosleep(u64 clk, u64 flags, UserPtr<const chcore_timespec> req,
+                              UserPtr<chcore_timespec> rem) {
+  if (!is_monotonic(clk) && !is_realtime(clk)) return Err::Inval;
+  u64 ns = TRY(read_timespec_ns(req));
   u64 deadline;
   if (flags & CHCORE_TIMER_ABSTIME) {
     u64 base = is_realtime(clk) ? realtime_base_ns() : 0;
     u64 now_ns = base + ticks_to_ns(timer_now());
-    if (ns.value() <= now_ns) return 0;
-    deadline = deadline_after(ns.value() - now_ns);
+    if (ns <= now_ns) return 0;
+    deadline = deadline_after(ns - now_ns);
   } else {
-    if (ns.value() == 0) return 0;
-    deadline = deadline_after(ns.value());
+    if (ns == 0) return 0;
+    deadline = deadline_after(ns);
     // Nothing interrupts a sleep (no signals yet): the remainder is 0.
-    if (rem != 0) {
-      Timespec zero{0, 0};
-      if (!copy_to_user(rem, &zero, sizeof(zero)).ok()) return -CHCORE_EFAULT;
-    }
+    if (!rem.is_null()) TRY(rem.write(chcore_timespec{0, 0}));
   }
-  {
-    SpinGuard s(sched_lock());
-    if (!sched_block_prepare(nullptr, deadline, 0).ok()) return -CHCORE_ENOMEM;
-  }
-  return 0;
+  SpinGuard s(sched_lock());
+  TRY(sched_block_prepare(nullptr, deadline, 0));
+  return kBlocked;
 }
 
-extern "C" i64 sys_get_cpu(u64, u64, u64, u64, u64, u64) {
-  return static_cast<i64>(this_cpu()->cpu_id);
-}
+SysResult sys_get_cpu() { return static_cast<i64>(this_cpu()->cpu_id); }
 
 // The CPUs that run threads, as a bit mask (bit n: CPU n); ids are those
 // of get_cpu and set_affinity. At most 63 CPUs, so the result is never
 // negative.
-extern "C" i64 sys_online_cpus(u64, u64, u64, u64, u64, u64) {
+SysResult sys_online_cpus() {
   static_assert(kMaxCpus <= 63, "the mask is a positive i64");
   u64 mask = 0;
   for (u32 c = 0; c < kMaxCpus; c++)
@@ -152,28 +139,29 @@ extern "C" i64 sys_online_cpus(u64, u64, u64, u64, u64, u64) {
   return static_cast<i64>(mask);
 }
 
-extern "C" i64 sys_set_affinity(u64 slot, u64 cpu, u64, u64, u64, u64) {
-  Result<Thread*> t = thread_arg(slot);
-  if (!t.ok()) return to_errno(t.error());
-  Ref<Thread> thread(t.value());
-  // Pinning ourselves elsewhere takes effect at the exit path.
-  Status s = sched_set_affinity(thread.get(), static_cast<i64>(cpu));
+// cpu: CHCORE_CPU_ANY or an online CPU; anything else (including values
+// beyond 32 bits) is -EINVAL. Pinning ourselves elsewhere takes effect at
+// the exit path of this call.
+SysResult sys_set_affinity(CapSlot slot, i64 cpu) {
+  Ref<Thread> thread = TRY(thread_arg(slot));
+  Status s = sched_set_affinity(thread.get(), cpu);
   sched_flush_kicks();
-  return s.ok() ? 0 : to_errno(s.error());
+  TRY(s);
+  return 0;
 }
 
-extern "C" i64 sys_get_affinity(u64 slot, u64, u64, u64, u64, u64) {
-  Result<Thread*> t = thread_arg(slot);
-  if (!t.ok()) return to_errno(t.error());
-  Ref<Thread> thread(t.value());
+SysResult sys_get_affinity(CapSlot slot) {
+  Ref<Thread> thread = TRY(thread_arg(slot));
   return thread->sc->affinity;
 }
 
-extern "C" i64 sys_set_priority(u64 slot, u64 prio, u64, u64, u64, u64) {
-  Result<Thread*> t = thread_arg(slot);
-  if (!t.ok()) return to_errno(t.error());
-  Ref<Thread> thread(t.value());
-  Status s = sched_set_priority(thread.get(), static_cast<u32>(prio > 0xffff ? 0xffff : prio));
+SysResult sys_set_priority(CapSlot slot, u64 prio) {
+  Ref<Thread> thread = TRY(thread_arg(slot));
+  if (prio >= kNumPriorities) return Err::Inval;
+  Status s = sched_set_priority(thread.get(), static_cast<u32>(prio));
   sched_flush_kicks();
-  return s.ok() ? 0 : to_errno(s.error());
+  TRY(s);
+  return 0;
 }
+
+}  // namespace kern

@@ -1,14 +1,45 @@
-// The system-call table, generated from the list in uapi/syscall_nr.h.
-// vectors.S bounds-checks x8 against CHCORE_NR_SYSCALLS before indexing it.
+// The system-call table and its thunks, generated from the list in
+// uapi/syscall_nr.h. vectors.S bounds-checks x8 against CHCORE_NR_SYSCALLS
+// before indexing the table.
 #include "syscall/syscall.h"
-#include "uapi/errno.h"
 
 using namespace kern;
 
-extern "C" i64 sys_enosys(u64, u64, u64, u64, u64, u64) { return -CHCORE_ENOSYS; }
+namespace {
 
-#define CHECK_NR(nr, name, nargs) \
-  static_assert((nr) >= 0 && (nr) < CHCORE_NR_SYSCALLS, "syscall number out of range");
+extern "C" i64 sys_enosys(u64, u64, u64, u64, u64, u64) { return to_errno(Err::NoSys); }
+
+template <usize... I>
+struct Indices {};
+template <typename T, T... I>
+struct IndexPack {
+  using type = Indices<I...>;
+};
+template <usize N>
+using MakeIndices = typename __make_integer_seq<IndexPack, usize, N>::type;
+
+// The thunk of handler Fn: registers -> typed arguments, Result -> x0. The
+// one place where an error becomes -errno.
+template <auto Fn>
+struct Thunk;
+template <typename... A, SysResult (*Fn)(A...)>
+struct Thunk<Fn> {
+  template <usize... I>
+  [[gnu::always_inline]] static i64 invoke(const u64* r, Indices<I...>) {
+    SysResult res = Fn(FromReg<A>::get(r[I])...);
+    return res.ok() ? res.value() : to_errno(res.error());
+  }
+  static i64 call(u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5) {
+    const u64 r[6] = {a0, a1, a2, a3, a4, a5};
+    return invoke(r, MakeIndices<sizeof...(A)>{});
+  }
+};
+
+}  // namespace
+
+#define CHECK_NR(nr, name, nargs, types)                                          \
+  static_assert((nr) >= 0 && (nr) < CHCORE_NR_SYSCALLS, "syscall number out of range"); \
+  static_assert(nargs <= 6, "at most six arguments");
 CHCORE_SYSCALLS(CHECK_NR)
 #undef CHECK_NR
 
@@ -27,9 +58,9 @@ static consteval SyscallTable make_table() {
   for (auto& f : t.fn) f = sys_enosys;
   for (auto& n : t.name) n = nullptr;
   // A duplicate number makes this constant evaluation fail at compile time.
-#define FILL(nr, nm, nargs)                                    \
-  if (t.name[nr] != nullptr) duplicate_syscall_number();      \
-  t.fn[nr] = sys_##nm;                                         \
+#define FILL(nr, nm, nargs, types)                        \
+  if (t.name[nr] != nullptr) duplicate_syscall_number(); \
+  t.fn[nr] = &Thunk<&kern::sys_##nm>::call;              \
   t.name[nr] = #nm;
   CHCORE_SYSCALLS(FILL)
 #undef FILL
@@ -43,10 +74,10 @@ const char* kern::syscall_name(u64 nr) {
   return syscall_table.name[nr];
 }
 
-// Test kernels define the real test_* handlers (tests/ktest_syscalls.cpp).
+// Test kernels define the real test_* handlers (tests/user_space.cpp).
 #ifndef CHCORE_KTEST
-extern "C" i64 sys_test_echo(u64, u64, u64, u64, u64, u64) { return -CHCORE_ENOSYS; }
-extern "C" i64 sys_test_exit(u64, u64, u64, u64, u64, u64) { return -CHCORE_ENOSYS; }
+SysResult kern::sys_test_echo(u64, u64, u64, u64, u64, u64) { return Err::NoSys; }
+SysResult kern::sys_test_exit(u64, u64) { return Err::NoSys; }
 #endif
 
-extern "C" i64 sys_null(u64, u64, u64, u64, u64, u64) { return 0; }
+SysResult kern::sys_null() { return 0; }

@@ -5,6 +5,7 @@
 #include "mm/page.h"
 #include "mm/pmo.h"
 #include "mm/vmspace.h"
+#include "syscall/syscall.h"
 #include "tests/user_layout.h"
 #include "uapi/errno.h"
 
@@ -69,11 +70,11 @@ i64 run_el0_stub(u64 mode, u64* detail, u64 arg, void (*extra)(VmSpace&), u64 ar
 }  // namespace kern::ktest
 
 // The test-only system calls (numbers in uapi/syscall_nr.h).
-extern "C" i64 sys_test_echo(u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5) {
+kern::SysResult kern::sys_test_echo(u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5) {
   return static_cast<i64>(a0 + 2 * a1 + 3 * a2 + 4 * a3 + 5 * a4 + 6 * a5);
 }
 
-extern "C" i64 sys_test_exit(u64 code, u64 detail, u64, u64, u64, u64) {
+kern::SysResult kern::sys_test_exit(u64 code, u64 detail) {
   kern::ktest::g_exit_detail = detail;
   arch_resume_kernel(static_cast<i64>(code));
 }

@@ -12,7 +12,7 @@ void chcore_thread_exit(void) {
 }
 
 const char* chcore_syscall_name(long nr) {
-#define CHCORE_NAME_CASE(n, name, nargs) \
+#define CHCORE_NAME_CASE(n, name, nargs, types) \
   case n:                                \
     return #name;
   switch (nr) { CHCORE_SYSCALLS(CHCORE_NAME_CASE) default : return "?"; }
@@ -20,7 +20,7 @@ const char* chcore_syscall_name(long nr) {
 }
 
 int chcore_syscall_nargs(long nr) {
-#define CHCORE_NARGS_CASE(n, name, nargs) \
+#define CHCORE_NARGS_CASE(n, name, nargs, types) \
   case n:                                 \
     return nargs;
   switch (nr) { CHCORE_SYSCALLS(CHCORE_NARGS_CASE) default : return -1; }

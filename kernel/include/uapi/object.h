@@ -48,6 +48,12 @@
 #define CHCORE_PRIO_MAX 31
 
 /* Clocks and futexes: Linux's numbers, so that the libc's calls pass through. */
+/* struct timespec as AArch64 Linux lays it out: what clock_gettime,
+ * clock_nanosleep and futex timeouts read and write. */
+struct chcore_timespec {
+  long tv_sec;
+  long tv_nsec;
+};
 #define CHCORE_CLOCK_REALTIME 0
 #define CHCORE_CLOCK_MONOTONIC 1
 #define CHCORE_TIMER_ABSTIME 1

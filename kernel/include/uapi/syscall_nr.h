@@ -2,7 +2,12 @@
  * (user/libchcore) and the names used for tracing. C, C++ and assembly can
  * include this file.
  *
- * CHCORE_SYSCALLS(X) calls X(number, name, argument count) for every call.
+ * CHCORE_SYSCALLS(X) calls X(number, name, argument count, (argument types))
+ * for every call. The types are the kernel's (kernel/syscall/syscall.h:
+ * u64, i64, UserPtr<T> for a user pointer, CapSlot for a capability slot);
+ * the kernel declares each handler with them and generates the thunk that
+ * converts the registers. User space ignores them: its stubs pass
+ * unsigned longs.
  * Numbers are unique and below CHCORE_NR_SYSCALLS, the size of the kernel's
  * table; a number without an entry returns -ENOSYS, like one past the end.
  * Arguments and errors of each call: docs/abi.md. The test-only calls
@@ -12,51 +17,53 @@
 
 #define CHCORE_NR_SYSCALLS 64
 
-#define CHCORE_SYSCALLS(X)       \
-  X(0, null, 0)                  \
-  X(1, putstr, 2)                \
-  X(2, getc, 0)                  \
-  X(3, create_cap_group, 2)      \
-  X(4, create_thread, 5)         \
-  X(5, thread_exit, 0)           \
-  X(6, exit_group, 1)            \
-  X(7, yield, 0)                 \
-  X(8, create_pmo, 2)            \
-  X(9, map_pmo, 4)               \
-  X(10, unmap_pmo, 3)            \
-  X(11, write_pmo, 4)            \
-  X(12, read_pmo, 4)             \
-  X(13, cap_copy, 2)             \
-  X(14, cap_transfer, 3)         \
-  X(15, revoke_cap, 2)           \
-  X(16, handle_brk, 1)           \
-  X(17, handle_mprotect, 3)      \
-  X(18, get_free_mem, 0)         \
-  X(19, wait_cap_group, 1)       \
-  X(20, cap_info, 1)             \
-  X(21, futex, 6)                \
-  X(22, set_tid_address, 1)      \
-  X(23, clock_gettime, 2)        \
-  X(24, clock_nanosleep, 4)      \
-  X(25, get_cpu, 0)              \
-  X(26, set_affinity, 2)         \
-  X(27, get_affinity, 1)         \
-  X(28, set_priority, 2)         \
-  X(29, gettid, 0)               \
-  X(30, console_read, 4)         \
-  X(31, getrandom, 3)            \
-  X(32, online_cpus, 0)          \
-  X(60, test_echo, 6)            \
-  X(61, test_exit, 2)
+#define CHCORE_SYSCALLS(X)                                                                  \
+  X(0, null, 0, ())                                                                         \
+  X(1, putstr, 2, (UserPtr<const char> buf, u64 len))                                       \
+  X(2, getc, 0, ())                                                                         \
+  X(3, create_cap_group, 2, (UserPtr<const char> name, u64 len))                            \
+  X(4, create_thread, 5, (CapSlot cg, u64 entry, u64 stack, u64 arg, u64 tls))              \
+  X(5, thread_exit, 0, ())                                                                  \
+  X(6, exit_group, 1, (i64 code))                                                           \
+  X(7, yield, 0, ())                                                                        \
+  X(8, create_pmo, 2, (u64 size, u64 type))                                                 \
+  X(9, map_pmo, 4, (CapSlot cg, CapSlot pmo, u64 addr, u64 prot))                           \
+  X(10, unmap_pmo, 3, (CapSlot cg, CapSlot pmo, u64 addr))                                  \
+  X(11, write_pmo, 4, (CapSlot pmo, u64 offset, UserPtr<const u8> buf, u64 len))            \
+  X(12, read_pmo, 4, (CapSlot pmo, u64 offset, UserPtr<u8> buf, u64 len))                   \
+  X(13, cap_copy, 2, (CapSlot slot, u64 rights))                                            \
+  X(14, cap_transfer, 3, (CapSlot cg, CapSlot slot, u64 rights))                            \
+  X(15, revoke_cap, 2, (CapSlot slot, u64 flags))                                           \
+  X(16, handle_brk, 1, (u64 addr))                                                          \
+  X(17, handle_mprotect, 3, (u64 addr, u64 len, u64 prot))                                  \
+  X(18, get_free_mem, 0, ())                                                                \
+  X(19, wait_cap_group, 1, (CapSlot cg))                                                    \
+  X(20, cap_info, 1, (CapSlot slot))                                                        \
+  X(21, futex, 6,                                                                           \
+    (UserPtr<u32> uaddr, u64 op, u64 val, u64 timeout, UserPtr<u32> uaddr2, u64 val3))      \
+  X(22, set_tid_address, 1, (UserPtr<u32> tidptr))                                          \
+  X(23, clock_gettime, 2, (u64 clk, UserPtr<chcore_timespec> ts))                           \
+  X(24, clock_nanosleep, 4,                                                                 \
+    (u64 clk, u64 flags, UserPtr<const chcore_timespec> req, UserPtr<chcore_timespec> rem)) \
+  X(25, get_cpu, 0, ())                                                                     \
+  X(26, set_affinity, 2, (CapSlot thread, i64 cpu))                                         \
+  X(27, get_affinity, 1, (CapSlot thread))                                                  \
+  X(28, set_priority, 2, (CapSlot thread, u64 prio))                                        \
+  X(29, gettid, 0, ())                                                                      \
+  X(30, console_read, 4, (UserPtr<u8> buf, u64 len, u64 flags, u64 deadline_ns))           \
+  X(31, getrandom, 3, (UserPtr<u8> buf, u64 len, u64 flags))                                \
+  X(32, online_cpus, 0, ())                                                                 \
+  X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \
+  X(61, test_exit, 2, (u64 code, u64 detail))
 
 #ifdef __ASSEMBLER__
 /* Assembly gets the same names as symbols: CHCORE_SYSCALLS(...) expands to
  * one `.equ CHCORE_SYS_name, nr` per call. */
-#define CHCORE_SYS_ASM_EQU(nr, name, nargs) .equ CHCORE_SYS_##name, nr;
+#define CHCORE_SYS_ASM_EQU(nr, name, nargs, types) .equ CHCORE_SYS_##name, nr;
 CHCORE_SYSCALLS(CHCORE_SYS_ASM_EQU)
 #else
 enum {
-#define CHCORE_SYS_ENUM(nr, name, nargs) CHCORE_SYS_##name = (nr),
+#define CHCORE_SYS_ENUM(nr, name, nargs, types) CHCORE_SYS_##name = (nr),
   CHCORE_SYSCALLS(CHCORE_SYS_ENUM)
 #undef CHCORE_SYS_ENUM
 };

@@ -24,7 +24,7 @@
 #define CHCORE_NATIVE_PARAMS_6 \
 	unsigned long, unsigned long, unsigned long, unsigned long, unsigned long, unsigned long
 
-#define CHCORE_NATIVE_DECL(nr, name, nargs) \
+#define CHCORE_NATIVE_DECL(nr, name, nargs, types) \
 	CHCORE_NATIVE_HIDDEN long __chcore_sys_##name(CHCORE_NATIVE_PARAMS_##nargs);
 CHCORE_SYSCALLS(CHCORE_NATIVE_DECL)
 #undef CHCORE_NATIVE_DECL

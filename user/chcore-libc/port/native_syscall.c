@@ -32,5 +32,5 @@ typedef unsigned long ul;
 		return chcore_sys_##name(a, b, c, d, e, f); \
 	}
 
-#define CHCORE_NATIVE(nr, name, nargs) CHCORE_NATIVE_##nargs(name)
+#define CHCORE_NATIVE(nr, name, nargs, types) CHCORE_NATIVE_##nargs(name)
 CHCORE_SYSCALLS(CHCORE_NATIVE)

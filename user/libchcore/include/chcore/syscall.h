@@ -1,6 +1,6 @@
 /* System-call stubs, generated from the one list in uapi/syscall_nr.h.
  *
- * For every X(nr, name, nargs) there is
+ * For every X(nr, name, nargs, types) there is
  *     static inline long chcore_sys_<name>(unsigned long a0, ... a<nargs-1>)
  * which executes `svc #0` with the number in x8 and the arguments in x0-x5,
  * and returns x0: a result >= 0, or a negative CHCORE_E* error number.
@@ -107,8 +107,9 @@ long chcore_syscall6(long nr, unsigned long a0, unsigned long a1, unsigned long 
     return x0;                                                                                 \
   }
 
-/* X(nr, name, nargs) -> CHCORE_SYSCALL_STUB_<nargs>(nr, name). */
-#define CHCORE_SYSCALL_STUB(nr, name, nargs) CHCORE_SYSCALL_STUB_##nargs(nr, name)
+/* X(nr, name, nargs, types) -> CHCORE_SYSCALL_STUB_<nargs>(nr, name); the
+ * types are the kernel's and are ignored here. */
+#define CHCORE_SYSCALL_STUB(nr, name, nargs, types) CHCORE_SYSCALL_STUB_##nargs(nr, name)
 CHCORE_SYSCALLS(CHCORE_SYSCALL_STUB)
 #undef CHCORE_SYSCALL_STUB
 
