@@ -14,6 +14,7 @@ extern "C" {
 i64 arch_copy_from_user(void* dst, const void* user_src, usize n);
 i64 arch_copy_to_user(void* user_dst, const void* src, usize n);
 i64 arch_strncpy_from_user(char* dst, const char* user_src, usize n);
+i64 arch_user_cmpxchg32(u32* user_addr, u32 old_val, u32 new_val, u32* cur);
 }
 
 namespace kern {
@@ -64,6 +65,16 @@ template <typename T>
 struct RemoveConst<const T> {
   using type = T;
 };
+
+// Atomically sets the aligned user word at `addr` to `new_val` if it holds
+// `old_val`: true if done; false with *cur = what it held; Err::Fault.
+[[nodiscard]] inline Result<bool> user_cmpxchg32(VirtAddr addr, u32 old_val, u32 new_val, u32* cur) {
+  if ((addr & 3) != 0 || !user_range_ok(addr, 4)) return Err::Fault;
+  i64 r = arch_user_cmpxchg32(reinterpret_cast<u32*>(addr), old_val, new_val, cur);
+  if (r < 0) return Err::Fault;
+  if (r == 0) *cur = old_val;
+  return r == 0;
+}
 
 // A typed pointer into user memory. It cannot be dereferenced, only copied
 // through; array copies check the size multiplication for overflow.

@@ -53,9 +53,19 @@ struct Thread : Object {
   // whoever wakes it, not by the system-call return (sched_block_prepare).
   bool result_by_waker;
   i64 timeout_result;            // x0 when its block times out
-  // Futex wait: the key it waits on (see sched/futex.cpp).
+  // Futex wait: the key it waits on (see sched/futex.cpp), and whether it
+  // waits in FUTEX_LOCK_PI (for a lock to be handed over).
   const void* futex_space;
   u64 futex_addr;
+  bool futex_pi;
+  // Priority inheritance: while a higher-priority thread waits for a PI
+  // futex this thread owns, sc->prio is raised; pi_base_prio is what it
+  // returns to.
+  bool pi_boosted;
+  u32 pi_base_prio;
+  // set_robust_list: the head of the list of robust futexes it holds,
+  // walked when it exits (sched/futex.cpp).
+  VirtAddr robust_head;
   // set_tid_address: written with 0 and futex-woken when the thread exits.
   VirtAddr clear_child_tid;
 };

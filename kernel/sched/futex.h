@@ -20,4 +20,15 @@ namespace kern {
 [[nodiscard]] Result<i64> futex_requeue(CapGroup* g, VirtAddr uaddr, u32 n, u32 n2, VirtAddr uaddr2, bool check,
                   u32 val3);
 
+// FUTEX_LOCK_PI (try_only: FUTEX_TRYLOCK_PI, -EAGAIN instead of blocking)
+// and FUTEX_UNLOCK_PI; see futex.cpp for the protocol. `deadline` in
+// counter ticks, 0 = none.
+[[nodiscard]] Result<i64> futex_lock_pi(CapGroup* g, VirtAddr uaddr, u64 deadline, bool try_only);
+[[nodiscard]] Result<i64> futex_unlock_pi(CapGroup* g, VirtAddr uaddr);
+// Thread exit: marks the robust futexes `t` still owns (set_robust_list) as
+// FUTEX_OWNER_DIED and wakes a waiter of each; then lets the waiters of PI
+// futexes it owns retry (they take the lock over).
+void futex_exit_robust(Thread* t);
+void futex_exit_pi_waiters(CapGroup* g, u32 tid) TA_REQ(g->lock);
+
 }  // namespace kern

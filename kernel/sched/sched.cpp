@@ -562,11 +562,22 @@ Status sched_set_affinity(Thread* t, i64 cpu) {
 Status sched_set_priority(Thread* t, u32 prio) {
   if (prio >= kNumPriorities) return Err::Inval;
   SpinGuard g(g_sched_lock);
+  if (t->pi_boosted) {
+    // Boosted by a waiter on a PI futex: the new value is where it returns.
+    t->pi_base_prio = prio;
+    if (prio <= t->sc->prio) return kOk;
+    t->pi_boosted = false;
+  }
+  sched_set_priority_locked(t, prio);
+  return kOk;
+}
+
+void sched_set_priority_locked(Thread* t, u32 prio) {
   if (t->state == ThreadState::Runnable) {
     rq_remove(t);
     t->sc->prio = prio;
     make_runnable(t);
-    return kOk;
+    return;
   }
   t->sc->prio = prio;
   // Running with a lower priority than a queued thread now: give way.
@@ -574,7 +585,6 @@ Status sched_set_priority(Thread* t, u32 prio) {
     set_need_resched(t->cpu);
     kick(t->cpu);
   }
-  return kOk;
 }
 
 }  // namespace kern

@@ -104,5 +104,8 @@ void sched_ipi_reschedule();
 // Err::Inval for a CPU that does not exist or is offline.
 [[nodiscard]] Status sched_set_affinity(Thread* t, i64 cpu);
 [[nodiscard]] Status sched_set_priority(Thread* t, u32 prio);
+// The same with the scheduler lock held (priority inheritance); prio must
+// be valid.
+void sched_set_priority_locked(Thread* t, u32 prio) TA_REQ(g_sched_lock);
 
 }  // namespace kern

@@ -39,6 +39,9 @@ SysResult sys_create_thread(CapSlot cg, u64 entry, u64 stack, u64 arg, u64 tls) 
 SysResult sys_thread_exit() {
   Thread* self = current_thread();
   CapGroup* g = self->group;
+  // Robust futexes it still owns are marked as such (their waiters see
+  // EOWNERDEAD).
+  futex_exit_robust(self);
   // set_tid_address: clear the word and wake one waiter (pthread_join).
   if (self->clear_child_tid != 0) {
     UserPtr<u32> tid(self->clear_child_tid);
@@ -51,6 +54,12 @@ SysResult sys_thread_exit() {
   }
   if (last) cap_group_exit(g, 0);
   sched_exit_current();  // the exit path reaps it
+  if (!last) {
+    // Waiters of PI futexes it owns retry, and take them over now that it
+    // counts as exited.
+    SpinGuard l(g->lock);
+    futex_exit_pi_waiters(g, static_cast<u32>(self->tid));
+  }
   return 0;
 }
 

@@ -72,6 +72,20 @@ SysResult sys_futex(UserPtr<u32> uaddr, u64 op, u64 val, u64 timeout, UserPtr<u3
         deadline = deadline_after(TRY(read_timespec_ns(UserPtr<const chcore_timespec>(timeout))));
       return futex_wait(g, uaddr.addr(), static_cast<u32>(val), deadline);
     }
+    case CHCORE_FUTEX_LOCK_PI:
+    case CHCORE_FUTEX_TRYLOCK_PI: {
+      // The timeout is absolute, on CLOCK_REALTIME (as on Linux).
+      u64 deadline = 0;
+      if (cmd == CHCORE_FUTEX_LOCK_PI && timeout != 0) {
+        u64 at = TRY(read_timespec_ns(UserPtr<const chcore_timespec>(timeout)));
+        u64 now = realtime_base_ns() + ticks_to_ns(timer_now());
+        if (at <= now) return Err::TimedOut;
+        deadline = deadline_after(at - now);
+      }
+      return futex_lock_pi(g, uaddr.addr(), deadline, cmd == CHCORE_FUTEX_TRYLOCK_PI);
+    }
+    case CHCORE_FUTEX_UNLOCK_PI:
+      return futex_unlock_pi(g, uaddr.addr());
     case CHCORE_FUTEX_WAKE:
       return futex_wake(g, uaddr.addr(), static_cast<u32>(val > 0x7fffffff ? 0x7fffffff : val));
     case CHCORE_FUTEX_REQUEUE:
@@ -89,6 +103,26 @@ SysResult sys_set_tid_address(UserPtr<u32> tidptr) {
   if (!tidptr.is_null() && !tidptr.range_ok(1)) return Err::Fault;
   current_thread()->clear_child_tid = tidptr.addr();
   return static_cast<i64>(current_thread()->tid);
+}
+
+// set_robust_list(head, len): the list the kernel walks when this thread
+// exits (sched/futex.cpp). len must be the size of Linux's struct
+// robust_list_head; head 0 unregisters.
+SysResult sys_set_robust_list(u64 head, u64 len) {
+  if (len != CHCORE_ROBUST_LIST_HEAD_SIZE) return Err::Inval;
+  if (head != 0 && !user_range_ok(head, len)) return Err::Fault;
+  current_thread()->robust_head = head;
+  return 0;
+}
+
+// get_robust_list(tid, &head, &len): tid 0 or the caller's own; other
+// threads are not looked up by tid here (-ESRCH).
+SysResult sys_get_robust_list(u64 tid, UserPtr<u64> head, UserPtr<u64> len) {
+  Thread* self = current_thread();
+  if (tid != 0 && tid != self->tid) return Err::Srch;
+  TRY(head.write(self->robust_head));
+  TRY(len.write(CHCORE_ROBUST_LIST_HEAD_SIZE));
+  return 0;
 }
 
 SysResult sys_gettid() { return static_cast<i64>(current_thread()->tid); }

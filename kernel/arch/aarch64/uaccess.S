@@ -89,6 +89,30 @@ arch_probe_write:
 	mov	x0, #0
 	ret
 
+/* i64 arch_user_cmpxchg32(u32 *user_addr, u32 old, u32 new, u32 *cur):
+ * atomically replaces *user_addr with new if it holds old. Returns 0 (done),
+ * 1 (it held something else, stored in *cur) or -EFAULT. A privileged
+ * exclusive pair: there is no unprivileged LDXR, and user mappings are
+ * never EL1-only, so the MMU still refuses a store to a page the user may
+ * only read. A fault that the page-fault handler resolves retries the
+ * load; the exclusive monitor is then lost and the store fails and loops. */
+.global arch_user_cmpxchg32
+arch_user_cmpxchg32:
+1:
+9:	ldaxr	w4, [x0]
+	ex_entry 9b, uaccess_fault
+	cmp	w4, w1
+	b.ne	2f
+8:	stlxr	w5, w2, [x0]
+	ex_entry 8b, uaccess_fault
+	cbnz	w5, 1b
+	mov	x0, #0
+	ret
+2:	clrex
+	str	w4, [x3]
+	mov	x0, #1
+	ret
+
 uaccess_fault:
 	mov	x0, #-CHCORE_EFAULT
 	ret

@@ -61,6 +61,13 @@ struct chcore_timespec {
 #define CHCORE_FUTEX_WAKE 1
 #define CHCORE_FUTEX_REQUEUE 3
 #define CHCORE_FUTEX_CMP_REQUEUE 4
+#define CHCORE_FUTEX_LOCK_PI 6
+#define CHCORE_FUTEX_UNLOCK_PI 7
+#define CHCORE_FUTEX_TRYLOCK_PI 8
+#define CHCORE_FUTEX_WAITERS 0x80000000u     /* PI and robust futex words */
+#define CHCORE_FUTEX_OWNER_DIED 0x40000000u
+#define CHCORE_FUTEX_TID_MASK 0x3fffffffu
+#define CHCORE_ROBUST_LIST_HEAD_SIZE 24       /* struct robust_list_head */
 #define CHCORE_FUTEX_PRIVATE_FLAG 128
 #define CHCORE_FUTEX_CLOCK_REALTIME 256
 

@@ -32,7 +32,9 @@
 	X(exit, SUPPORTED, 1, "thread_exit; the kernel clears and wakes the set_tid_address word") \
 	X(exit_group, SUPPORTED, 1, "exit_group") \
 	X(set_tid_address, SUPPORTED, 1, "kernel set_tid_address") \
-	X(futex, PARTIAL, 6, "kernel futex: WAIT, WAKE, REQUEUE, CMP_REQUEUE (PRIVATE and CLOCK_REALTIME flags accepted); other operations ENOSYS") \
+	X(futex, PARTIAL, 6, "kernel futex: WAIT, WAKE, REQUEUE, CMP_REQUEUE, LOCK_PI, UNLOCK_PI, TRYLOCK_PI (PRIVATE and CLOCK_REALTIME flags accepted; PI boosts the owner one level, no chains); other operations ENOSYS") \
+	X(set_robust_list, SUPPORTED, 2, "kernel set_robust_list; the list is walked when the thread exits") \
+	X(get_robust_list, PARTIAL, 3, "the calling thread only (tid 0 or its own; others ESRCH)") \
 	X(nanosleep, SUPPORTED, 2, "kernel clock_nanosleep on the monotonic clock") \
 	X(clock_gettime, PARTIAL, 2, "MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME read from CNTVCT_EL0 in user space; REALTIME from the kernel; the CPU-time clocks give monotonic time") \
 	X(clock_getres, SUPPORTED, 2, "one counter tick, rounded up to a nanosecond") \
