@@ -46,6 +46,7 @@
   X(30, console_read, 4)         \
   X(31, getrandom, 3)            \
   X(32, online_cpus, 0)          \
+  X(33, user_copy, 3)            \
   X(60, test_echo, 6)            \
   X(61, test_exit, 2)
 
