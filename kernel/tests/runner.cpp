@@ -2,6 +2,7 @@
 // harness through the console and the semihosting exit code.
 #include "arch/aarch64/semihosting.h"
 #include "init/image.h"
+#include "lib/cmdline.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
 #include "object/loader.h"
@@ -24,16 +25,25 @@ static bool selected(const char* name, const char* sel) {
 }
 
 // "exec /path arg...": run one program as the first process and end QEMU
-// with its exit status (./chbuild exec and the user.* tests).
+// with its exit status (./chbuild exec and the user.* tests). The words are
+// shell-quoted (lib/cmdline.h), so an argument may hold spaces, quotes,
+// leading dashes or nothing at all.
 [[noreturn]] static void exec_program(char* cmd) {
-  const char* argv[16];
-  u32 argc = 0;
-  for (char* p = cmd; *p && argc < ARRAY_SIZE(argv);) {
-    while (*p == ' ') *p++ = '\0';
-    if (*p == '\0') break;
-    argv[argc++] = p;
-    while (*p && *p != ' ') p++;
+  // The loader lays out at most this many arguments (object/loader.cpp):
+  // refuse more instead of dropping some.
+  constexpr u32 kMaxArgs = 16;
+  char* words[kMaxArgs];
+  CmdlineWords split = split_cmdline(cmd, words, kMaxArgs);
+  if (split.error == CmdlineError::kUnterminated) {
+    printk("exec: unbalanced quote or final backslash in the command line\n");
+    semihosting::exit(127);
   }
+  if (split.error == CmdlineError::kTooManyWords) {
+    printk("exec: more than %u words (the program and its arguments)\n", kMaxArgs);
+    semihosting::exit(127);
+  }
+  u32 argc = split.count;
+  const char* const* argv = words;
   if (argc == 0) {
     printk("exec: no program given\n");
     semihosting::exit(127);
@@ -50,8 +60,15 @@ static bool selected(const char* name, const char* sel) {
 }
 
 void image_main() {
-  char sel[256];
-  if (!semihosting::get_cmdline(sel, sizeof(sel))) sel[0] = '\0';
+  // Room for `./chbuild exec` with long arguments, half a page: the loader
+  // puts the strings and the pointers to them into the stack's top page
+  // (object/loader.cpp). QEMU refuses to return a command line that does
+  // not fit, so nothing is cut silently.
+  static char sel[2048];
+  if (!semihosting::get_cmdline(sel, sizeof(sel))) {
+    printk("semihosting: no command line (longer than %lu bytes?)\n", sizeof(sel) - 1);
+    semihosting::exit(127);
+  }
   if (sel[0] == 'e' && sel[1] == 'x' && sel[2] == 'e' && sel[3] == 'c' && sel[4] == ' ')
     exec_program(sel + 5);
   // QEMU may prefix the kernel's file name; the selection is the last word.

@@ -9,6 +9,9 @@ Each benchmark runs twice, as DESIGN.md section 8 asks:
 
 Writes a table to stdout and JSON to --json:
   {"<name>": {"instructions": N, "ns": N}, ...}
+A run of all benchmarks writes the file anew; `--only NAME` replaces NAME's
+entry in the existing file and keeps every other one (merge_results), so
+that benchmarks run one by one add up to one file.
 Targets that an issue sets (e.g. null_syscall <= 70 instructions) are
 reported next to the number; a missed target makes the exit code 1.
 """
@@ -144,6 +147,37 @@ def run_once(plat, image, name, icount, timeout):
     raise SystemExit(f"bench: no result for {name}; guest output:\n{out}")
 
 
+def load_results(path):
+    """The results in `path` ({} if there is no such file). A file that is
+    not a JSON object is an error, not something to overwrite."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"bench: cannot read {path} ({e}); move it away to start afresh")
+    if not isinstance(data, dict):
+        raise SystemExit(f"bench: {path} is not a JSON object; move it away to start afresh")
+    return data
+
+
+def merge_results(path, results, replace_all):
+    """Writes `results` to `path`: the whole file when replace_all, else
+    each benchmark's entry replaced and the others kept. Written to a
+    temporary file and renamed, so that an interrupted run never leaves a
+    truncated file."""
+    merged = {} if replace_all else load_results(path)
+    merged.update(results)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(merged, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+    return merged
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -159,6 +193,8 @@ def main():
     for n in names:
         if n not in BENCHMARKS:
             raise SystemExit(f"bench: unknown benchmark {n!r}; known: {', '.join(BENCHMARKS)}")
+    if args.json and args.only:
+        load_results(args.json)  # an unreadable file stops us before the runs
 
     linux_insns, linux_ns = {}, {}
     if not args.no_linux and args.plat == "virt" and any(n in LINUX_BENCHMARKS for n in names):
@@ -193,11 +229,8 @@ def main():
         print(f"{n:<18} {insns:>13.2f} {ns:>10.2f}  {lin:>11} {ratio:>6}  {verdict:<7} {desc}")
 
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2, sort_keys=True)
-            f.write("\n")
-        print(f"results written to {args.json}")
+        merge_results(args.json, results, replace_all=not args.only)
+        print(f"results {'merged into' if args.only else 'written to'} {args.json}")
     if missed:
         print(f"bench: bound missed: {', '.join(missed)}")
         return 1

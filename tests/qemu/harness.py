@@ -84,8 +84,9 @@ def parse_args(argv):
                         "and its exit code is checked")
     p.add_argument("--semihosting-cmdline", metavar="CMDLINE",
                    help="test image: the command line it reads through "
-                        "semihosting, e.g. 'exec /tests/caps'; implies "
-                        "--semihosting")
+                        "semihosting, e.g. 'exec /tests/caps', words quoted "
+                        "as in a POSIX shell (kernel/lib/cmdline.h); "
+                        "implies --semihosting")
     p.add_argument("--expect", action="append", default=[], metavar="REGEX",
                    help="some output line must match (repeatable)")
     p.add_argument("--reject", action="append", default=[], metavar="REGEX",

@@ -8,7 +8,7 @@ quirk is fixed once, here.
 As a program:
     qemu.py run --plat virt --image build/kernel-virt/kernel.img [--smp N]
                 [--mem MiB] [--machine-opt KEY=VALUE]... [--gdb PORT]
-                [--semihosting-arg ARG]... [--dry-run]
+                [--semihosting-arg=ARG]... [--dry-run]
 execs QEMU (interactive: Ctrl-A X quits) or, with --dry-run, prints the
 command line.
 """
@@ -78,16 +78,27 @@ def _escape_opt(value):
     return str(value).replace(",", ",,")
 
 
+def semihosting_cmdline(words):
+    """The command line that the test image splits into exactly `words`:
+    each word quoted as a POSIX shell would need it (shlex.quote), joined
+    by spaces. Plain words stay as they are ("exec /tests/caps")."""
+    return " ".join(shlex.quote(str(w)) for w in words)
+
+
 def qemu_command(plat, image, smp=None, mem=None, semihosting_args=None,
                  machine_opts=(), interactive=False, gdb_port=None, extra=()):
     """Return the argv that boots `image` on platform `plat`.
 
     smp, mem        CPU count and memory in MiB (None: the platform default).
     semihosting_args
-                    None: no semihosting (production images). A string or a
-                    list of strings: enable semihosting and make exactly
-                    these the command line that SYS_GET_CMDLINE returns,
-                    joined by spaces ([] or "" gives an empty command line).
+                    None: no semihosting (production images). Otherwise
+                    semihosting is on, and the command line SYS_GET_CMDLINE
+                    returns is: for a string, that string as it is (already
+                    quoted, e.g. "exec /tests/caps"); for a list, its items
+                    each quoted as a POSIX shell word (semihosting_cmdline),
+                    which the test image splits back into exactly these
+                    words (kernel/lib/cmdline.h). [] or "" give an empty
+                    command line.
     machine_opts    extra "-M" properties, e.g. ["virtualization=on"].
     interactive     True: terminal on the serial port plus the monitor
                     (Ctrl-A X quits). False: serial on stdout, no monitor,
@@ -130,14 +141,13 @@ def qemu_command(plat, image, smp=None, mem=None, semihosting_args=None,
         argv += ["-display", "none", "-serial", "stdio", "-monitor", "none"]
 
     if semihosting_args is not None:
-        if isinstance(semihosting_args, str):
-            semihosting_args = [semihosting_args]
-        # Always pass at least one arg=: with none, QEMU would hand the
-        # kernel the image's file name as its command line.
-        args = list(semihosting_args) or [""]
-        config = "enable=on,target=native" + "".join(
-            f",arg={_escape_opt(a)}" for a in args)
-        argv += ["-semihosting-config", config]
+        if not isinstance(semihosting_args, str):
+            semihosting_args = semihosting_cmdline(semihosting_args)
+        # One arg= with the whole line: QEMU joins several with spaces, with
+        # no quoting. Always pass one: with none, QEMU would hand the kernel
+        # the image's file name as its command line.
+        argv += ["-semihosting-config",
+                 f"enable=on,target=native,arg={_escape_opt(semihosting_args)}"]
 
     if gdb_port is not None:
         # Listen on loopback only: the stub gives full control of the guest.
@@ -147,7 +157,32 @@ def qemu_command(plat, image, smp=None, mem=None, semihosting_args=None,
     return argv
 
 
+SEMIHOSTING_ARG = "--semihosting-arg"
+
+
+def _take_semihosting_args(argv):
+    """Takes every `--semihosting-arg VALUE` and `--semihosting-arg=VALUE`
+    out of argv before argparse sees it: argparse would read a VALUE that
+    begins with '-' as an option, and it drops a VALUE of "--" (Python
+    3.11). Returns (the other arguments, the VALUEs or None)."""
+    rest, words = [], None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == SEMIHOSTING_ARG and i + 1 < len(argv):
+            words = (words or []) + [argv[i + 1]]
+            i += 2
+            continue
+        if arg.startswith(SEMIHOSTING_ARG + "="):
+            words = (words or []) + [arg[len(SEMIHOSTING_ARG) + 1:]]
+        else:
+            rest.append(arg)
+        i += 1
+    return rest, words
+
+
 def _parse_args(argv):
+    argv, semihosting_words = _take_semihosting_args(list(argv))
     parser = argparse.ArgumentParser(
         prog="qemu.py",
         description="Boot a ChCore-Next kernel image in QEMU.")
@@ -166,13 +201,19 @@ def _parse_args(argv):
                      help="extra -M property, e.g. virtualization=on")
     run.add_argument("--gdb", type=int, metavar="PORT",
                      help="start halted, GDB stub on 127.0.0.1:PORT")
-    run.add_argument("--semihosting-arg", action="append", metavar="ARG",
-                     help="enable semihosting; ARG joins the command line")
+    # Only for --help: _take_semihosting_args has taken them out already.
+    run.add_argument(SEMIHOSTING_ARG, action="append", metavar="ARG",
+                     help="enable semihosting; ARG is the next word of the "
+                          "command line, which the test image reads back "
+                          "unchanged (spaces, quotes, empty, leading dashes)")
     run.add_argument("--initrd", metavar="CPIO",
                      help="load this ramdisk next to the kernel (virt: replaces the built-in one)")
     run.add_argument("--dry-run", action="store_true",
                      help="print the command instead of running it")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if semihosting_words is not None:
+        args.semihosting_arg = semihosting_words
+    return args
 
 
 def main(argv=None):

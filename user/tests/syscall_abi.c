@@ -464,6 +464,61 @@ static void test_online_cpus(void) {
          CHCORE_EINVAL);
 }
 
+/* user_copy(dst, src, len): both ranges in the caller's memory, checked as
+ * any user pointer; what the libc port reads and writes its caller's
+ * memory with (libc.bad_args tests that side). */
+static void test_user_copy(void) {
+  static char big[CHCORE_USER_COPY_MAX + 16];
+  char a[64], b[64];
+  for (int i = 0; i < 64; i++) a[i] = (char)i;
+  memset(b, 0x55, sizeof(b));
+  UT_EQ("user_copy.copies", chcore_sys_user_copy((unsigned long)b, (unsigned long)a, 40), 0);
+  UT_TRUE("user_copy.bytes_arrive", memcmp(a, b, 40) == 0 && b[40] == 0x55);
+  EXPECT_EACH("user_copy.bad_source", bad_ptrs, p, chcore_sys_user_copy((unsigned long)b, p, 8),
+              CHCORE_EFAULT);
+  EXPECT_EACH("user_copy.bad_destination", bad_ptrs, p,
+              chcore_sys_user_copy(p, (unsigned long)a, 8), CHCORE_EFAULT);
+  UT_ERR("user_copy.small_address", chcore_sys_user_copy((unsigned long)b, 1, 8), CHCORE_EFAULT);
+  UT_ERR("user_copy.wrapping_range", chcore_sys_user_copy((unsigned long)b, WRAP_ADDR, 0x20),
+         CHCORE_EFAULT);
+  UT_ERR("user_copy.range_into_kernel", chcore_sys_user_copy(USER_TOP - 8, (unsigned long)a, 16),
+         CHCORE_EFAULT);
+  /* Our own code is read-only: readable as a source, refused as a
+   * destination, and left unchanged. */
+  UT_EQ("user_copy.from_read_only", chcore_sys_user_copy((unsigned long)b, 0x400000, 4), 0);
+  UT_EQ("user_copy.from_read_only_bytes", memcmp(b, "\177ELF", 4), 0);
+  UT_ERR("user_copy.into_read_only", chcore_sys_user_copy(0x400000, (unsigned long)a, 4),
+         CHCORE_EFAULT);
+  UT_EQ("user_copy.text_unchanged", memcmp((const void*)0x400000, "\177ELF", 4), 0);
+  /* A range that runs off a mapped page into an unmapped one. */
+  unsigned long page;
+  long pm = chcore_map_anon(PAGE, CHCORE_PMO_DATA, CHCORE_PROT_READ | CHCORE_PROT_WRITE, &page);
+  if (UT_OK("user_copy.setup_page", pm) >= 0) {
+    UT_ERR("user_copy.source_runs_off_mapping",
+           chcore_sys_user_copy((unsigned long)big, page + PAGE - 8, 64), CHCORE_EFAULT);
+    UT_ERR("user_copy.destination_runs_off_mapping",
+           chcore_sys_user_copy(page + PAGE - 8, (unsigned long)big, 64), CHCORE_EFAULT);
+    chcore_cap_release(pm);
+  }
+  UT_EQ("user_copy.zero_length_bad_pointers", chcore_sys_user_copy(KERNEL_ADDR, 0, 0), 0);
+  UT_ERR("user_copy.too_long",
+         chcore_sys_user_copy((unsigned long)big, (unsigned long)big + 8, CHCORE_USER_COPY_MAX + 1),
+         CHCORE_EINVAL);
+  UT_ERR("user_copy.huge_length", chcore_sys_user_copy((unsigned long)b, (unsigned long)a, ~0ul),
+         CHCORE_EINVAL);
+  /* The longest copy, overlapping in both directions, as memmove. */
+  for (int i = 0; i < CHCORE_USER_COPY_MAX + 16; i++) big[i] = (char)(i * 7 + i / 251);
+  UT_EQ("user_copy.longest_overlap_up",
+        chcore_sys_user_copy((unsigned long)big + 16, (unsigned long)big, CHCORE_USER_COPY_MAX), 0);
+  int ok = 1;
+  for (int i = 0; i < CHCORE_USER_COPY_MAX; i++) ok &= big[i + 16] == (char)(i * 7 + i / 251);
+  UT_TRUE("user_copy.overlap_up_is_memmove", ok);
+  UT_EQ("user_copy.longest_overlap_down",
+        chcore_sys_user_copy((unsigned long)big, (unsigned long)big + 16, CHCORE_USER_COPY_MAX), 0);
+  ok = 1;
+  for (int i = 0; i < CHCORE_USER_COPY_MAX; i++) ok &= big[i] == (char)(i * 7 + i / 251);
+  UT_TRUE("user_copy.overlap_down_is_memmove", ok);
+}
 static void test_simple_calls(void) {
   UT_EQ("null.junk_args", chcore_syscall6(CHCORE_SYS_null, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK), 0);
   UT_EQ("yield.junk_args", chcore_syscall6(CHCORE_SYS_yield, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK),
@@ -574,6 +629,8 @@ static void test_registers(void) {
   probe("getrandom", CHCORE_SYS_getrandom, (unsigned long)buf, 8, 0, 0, 0, 0);
   probe("getrandom.error", CHCORE_SYS_getrandom, KERNEL_ADDR, 8, 0, 0, 0, 0);
   probe("online_cpus", CHCORE_SYS_online_cpus, 0, 0, 0, 0, 0, 0);
+  probe("user_copy", CHCORE_SYS_user_copy, (unsigned long)rbuf, (unsigned long)msg, 8, 0, 0, 0);
+  probe("user_copy.error", CHCORE_SYS_user_copy, (unsigned long)rbuf, KERNEL_ADDR, 8, 0, 0, 0);
   long cg =
       probe("create_cap_group", CHCORE_SYS_create_cap_group, (unsigned long)"probe", 5, 0, 0, 0, 0);
   probe("create_cap_group.error", CHCORE_SYS_create_cap_group, 0, 5, 0, 0, 0, 0);
@@ -680,6 +737,7 @@ int main(void) {
   test_console_read();
   test_getrandom();
   test_online_cpus();
+  test_user_copy();
   test_thread_exit();
   test_registers();
   if (thread >= 0) chcore_cap_release(thread);

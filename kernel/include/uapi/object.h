@@ -91,6 +91,7 @@ struct chcore_timespec {
 #define CHCORE_PUTSTR_MAX 4096     /* putstr writes at most this many bytes per call */
 #define CHCORE_CONSOLE_READ_MAX 256 /* console_read returns at most this many bytes per call */
 #define CHCORE_GETRANDOM_MAX 4096   /* getrandom returns at most this many bytes per call */
+#define CHCORE_USER_COPY_MAX 65536  /* user_copy copies at most this many bytes per call */
 #define CHCORE_NAME_MAX 32         /* process names, including the NUL */
 #define CHCORE_MAX_CAPS 1024       /* capability slots per process */
 

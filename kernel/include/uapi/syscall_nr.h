@@ -53,6 +53,7 @@
   X(30, console_read, 4, (UserPtr<u8> buf, u64 len, u64 flags, u64 deadline_ns))           \
   X(31, getrandom, 3, (UserPtr<u8> buf, u64 len, u64 flags))                                \
   X(32, online_cpus, 0, ())                                                                 \
+  X(33, user_copy, 3, (UserPtr<u8> dst, UserPtr<const u8> src, u64 len))                   \
   X(34, set_robust_list, 2, (u64 head, u64 len))                                            \
   X(35, get_robust_list, 3, (u64 tid, UserPtr<u64> head, UserPtr<u64> len))                 \
   X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \

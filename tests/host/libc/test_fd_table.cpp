@@ -4,7 +4,8 @@
 //
 // fd.c is compiled for the host against stand-ins for musl's internal
 // headers (libc/shim/); the functions it calls from other port files
-// (console, clock, yield) are fakes below. Its table is process-wide state,
+// (console, clock, yield, the checked copies of the caller's memory, the
+// RLIMIT_NOFILE limit) are fakes below. Its table is process-wide state,
 // so every test leaves it as it found it: the fixture closes every fd,
 // reinstalls the console at 0-2 and checks that the description pool has
 // not leaked.
@@ -13,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -221,6 +223,8 @@ std::atomic<unsigned long> fake_clock{1'000'000'000ul};
 std::atomic<int> yields{0};
 std::vector<unsigned long> sleeps;
 long console_wait_result = -ETIMEDOUT;
+std::atomic<int> copies{0};                            // checked copies made
+unsigned long long fake_nofile = RLIM_INFINITY;        // soft RLIMIT_NOFILE
 std::vector<unsigned long> console_wait_deadlines;
 
 const chcore_fd_ops console_ops = {
@@ -281,6 +285,31 @@ void __chcore_sleep_ns(unsigned long ns) {
 
 unsigned long __chcore_monotonic_ns(void) { return fake_clock; }
 
+// The kernel's user_copy, as far as these tests need it: the first page and
+// anything above the host's user half are not the caller's memory.
+static bool bad_range(const void *p, size_t len) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  return len > 0 && (a < 4096 || a >= (1ul << 47) || a + len < a);
+}
+
+long __chcore_copy_in(void *dst, const void *user_src, size_t len) {
+  copies++;
+  if (bad_range(user_src, len)) return -EFAULT;
+  if (len) memmove(dst, user_src, len);
+  return 0;
+}
+
+long __chcore_copy_out(void *user_dst, const void *src, size_t len) {
+  copies++;
+  if (bad_range(user_dst, len)) return -EFAULT;
+  if (len) memmove(user_dst, src, len);
+  return 0;
+}
+
+unsigned long long __chcore_rlimit(int resource) {
+  return resource == RLIMIT_NOFILE ? fake_nofile : RLIM_INFINITY;
+}
+
 }  // extern "C"
 
 namespace {
@@ -330,6 +359,7 @@ class FdTable : public ::testing::Test {
   }
 
   void TearDown() override {
+    fake_nofile = RLIM_INFINITY;
     for (auto &f : fakes_) EXPECT_EQ(f->used_after_close.load(), 0);
     // Close everything, then put the console back at 0-2.
     for (int fd = 0; fd < CHCORE_FD_MAX; fd++) do_close(fd);
@@ -865,6 +895,8 @@ long do_ppoll(pollfd *p, unsigned long n, const timespec *tmo) {
   return sys(__chcore_linux_ppoll, p, n, tmo, 0, 8);
 }
 
+const timespec zero_timeout = {0, 0};
+
 TEST_F(FdTable, PpollReportsReadyEventsAndNval) {
   Fake &in = fake(), &idle = fake(), &hup = fake(), &nulpoll = fake();
   int fin = open_fake(in), fidle = open_fake(idle), fhup = open_fake(hup);
@@ -979,6 +1011,119 @@ TEST_F(FdTable, PpollRejectsBadArguments) {
   EXPECT_EQ(do_ppoll(&p, 1, &neg), -EINVAL);
   EXPECT_EQ(do_ppoll(&p, CHCORE_FD_MAX + 1, nullptr), -EINVAL);
   EXPECT_TRUE(console_wait_deadlines.empty());
+}
+
+// ---- The caller's memory: read and written only through the checked copy -------
+
+TEST_F(FdTable, BadCallerPointersAreEfault) {
+  Fake &f = fake();
+  int fd = open_fake(f);
+  ASSERT_EQ(fd, 3);
+  void *null = nullptr, *one = reinterpret_cast<void *>(1);
+  void *kernel = reinterpret_cast<void *>(0xffff000000001000ul);
+  for (void *bad : {null, one, kernel}) {
+    EXPECT_EQ(sys(__chcore_linux_writev, fd, bad, 1), -EFAULT) << bad;
+    EXPECT_EQ(sys(__chcore_linux_readv, fd, bad, 1), -EFAULT) << bad;
+    EXPECT_EQ(sys(__chcore_linux_fstat, fd, bad), -EFAULT) << bad;
+    EXPECT_EQ(sys(__chcore_linux_ioctl, fd, FIONBIO, bad), -EFAULT) << bad;
+    EXPECT_EQ(do_ppoll(static_cast<pollfd *>(bad), 1, nullptr), -EFAULT) << bad;
+    pollfd p = {fd, POLLIN, 0};
+    if (bad != null)  // a NULL timeout is none: wait for ever
+      EXPECT_EQ(do_ppoll(&p, 1, static_cast<timespec *>(bad)), -EFAULT) << bad;
+  }
+  EXPECT_EQ(f.writes.load() + f.reads.load() + f.polls.load(), 0);
+  // ppoll's signal mask: checked (size, then pointer), otherwise ignored.
+  pollfd p = {fd, POLLOUT, 0};
+  unsigned long mask = 0;
+  f.ready = POLLOUT;
+  EXPECT_EQ(sys(__chcore_linux_ppoll, &p, 1, &zero_timeout, &mask, 4), -EINVAL);
+  EXPECT_EQ(sys(__chcore_linux_ppoll, &p, 1, &zero_timeout, one, 8), -EFAULT);
+  EXPECT_EQ(sys(__chcore_linux_ppoll, &p, 1, &zero_timeout, &mask, 8), 1);
+  EXPECT_EQ(p.revents, POLLOUT);
+  // A bad array in the second batch of 32: nothing is written.
+  char a[] = "x";
+  std::vector<iovec> iov(40, iovec{a, 1});
+  EXPECT_EQ(sys(__chcore_linux_writev, fd, iov.data(), 40), 40);
+  EXPECT_EQ(f.writes.load(), 40);
+  EXPECT_EQ(sys(__chcore_linux_writev, fd, reinterpret_cast<iovec *>(4096 - 32 * sizeof(iovec)), 40),
+            -EFAULT);
+  EXPECT_EQ(f.writes.load(), 40);
+  // No array, no entries: nothing to read, as on Linux.
+  EXPECT_EQ(sys(__chcore_linux_writev, fd, null, 0), 0);
+  EXPECT_EQ(do_ppoll(nullptr, 0, &zero_timeout), 0);
+}
+
+TEST_F(FdTable, CallerStructuresGoThroughTheCopy) {
+  Fake &f = fake();
+  int fd = open_fake(f);
+  ASSERT_EQ(fd, 3);
+  char a[] = "ab";
+  iovec iov[] = {{a, 1}, {a + 1, 1}};
+  int before = copies.load();
+  EXPECT_EQ(sys(__chcore_linux_writev, fd, iov, 2), 2);
+  EXPECT_GT(copies.load(), before);
+  struct kstat st = {};
+  before = copies.load();
+  EXPECT_EQ(sys(__chcore_linux_fstat, fd, &st), 0);
+  EXPECT_EQ(st.st_size, 1234);
+  EXPECT_GT(copies.load(), before);
+  int on = 1;
+  EXPECT_EQ(sys(__chcore_linux_ioctl, fd, FIONBIO, &on), 0);
+  EXPECT_EQ(do_fcntl(fd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+}
+
+TEST_F(FdTable, WritevInBatchesKeepsOrderAndStopsShort) {
+  Fake &f = fake();
+  int fd = open_fake(f, O_WRONLY);
+  ASSERT_EQ(fd, 3);
+  std::string text;
+  for (int i = 0; i < 70; i++) text += static_cast<char>('A' + i % 26);
+  std::vector<iovec> iov;
+  for (int i = 0; i < 70; i++) iov.push_back({&text[i], 1});
+  EXPECT_EQ(sys(__chcore_linux_writev, fd, iov.data(), 70), 70);
+  EXPECT_EQ(f.written, text);
+  // Through a writev op: one call per batch of 32, all bytes counted.
+  Fake &g = fake();
+  int gd = open_fake(g, O_WRONLY, &writev_ops);
+  EXPECT_EQ(sys(__chcore_linux_writev, gd, iov.data(), 70), 70);
+  EXPECT_EQ(g.writevs.load(), 3);
+  EXPECT_EQ(g.last_iovcnt, 6);
+  // A short write in the second batch ends the call there.
+  f.written.clear();
+  f.write_max = 0;
+  f.write_error_at = -1;
+  EXPECT_EQ(sys(__chcore_linux_writev, fd, iov.data(), 70), 0);
+}
+
+// ---- RLIMIT_NOFILE ------------------------------------------------------------------
+
+TEST_F(FdTable, LoweredNofileLimitsNewFds) {
+  Fake &f = fake();
+  int fd = open_fake(f);
+  ASSERT_EQ(fd, 3);
+  fake_nofile = 6;
+  EXPECT_EQ(do_dup(fd), 4);
+  EXPECT_EQ(do_dup(fd), 5);
+  EXPECT_EQ(do_dup(fd), -EMFILE);
+  EXPECT_EQ(do_fcntl(fd, F_DUPFD, 2), -EMFILE);   // 2..5 all taken
+  EXPECT_EQ(do_fcntl(fd, F_DUPFD, 6), -EINVAL);   // at the limit: Linux's EINVAL
+  EXPECT_EQ(do_fcntl(fd, F_DUPFD_CLOEXEC, 100), -EINVAL);
+  EXPECT_EQ(do_dup3(fd, 6, 0), -EBADF);           // dup2/dup3 past it: EBADF
+  EXPECT_EQ(musl_dup2(fd, 100), -EBADF);
+  EXPECT_EQ(do_dup3(fd, 5, 0), 5);                // below it: fine
+  pollfd p[7] = {};
+  for (pollfd &q : p) q = {fd, POLLOUT, 0};
+  f.ready = POLLOUT;
+  EXPECT_EQ(do_ppoll(p, 7, &zero_timeout), -EINVAL);
+  EXPECT_EQ(do_ppoll(p, 6, &zero_timeout), 6);
+  // Fds already above a lowered limit stay usable.
+  EXPECT_EQ(do_close(4), 0);
+  EXPECT_EQ(do_dup(fd), 4);
+  fake_nofile = 4;
+  EXPECT_EQ(do_write(5, "z", 1), 1);
+  EXPECT_EQ(do_dup(fd), -EMFILE);
+  fake_nofile = RLIM_INFINITY;
+  EXPECT_EQ(do_dup(fd), 6);
 }
 
 // ---- Threads ----------------------------------------------------------------------

@@ -30,7 +30,14 @@ struct chcore_fd;
 struct kstat;
 
 /* Each returns a result >= 0 or a negative errno. A NULL member gives the
- * generic answer noted beside it. */
+ * generic answer noted beside it.
+ *
+ * Whose memory: the data buffers of read, write, pread, pwrite, the iovec
+ * buffers of writev and ioctl's arg are the caller's pointers, untouched
+ * by the generic code: an op reads and writes them only through
+ * __chcore_copy_in/out (or hands them to a kernel call, which checks them
+ * itself), so that a bad one is -EFAULT. The iovec array given to writev
+ * and the kstat given to fstat are the port's own copies. */
 struct chcore_fd_ops {
 	long (*read)(struct chcore_fd *, void *buf, size_t len);            /* EINVAL */
 	long (*write)(struct chcore_fd *, const void *buf, size_t len);     /* EINVAL */

@@ -45,6 +45,18 @@ hidden int __chcore_format(char *buf, size_t size, const char *fmt, ...);
 /* Formats and writes to the console, "\n" as "\r\n". */
 hidden void __chcore_message(const char *fmt, ...);
 
+/* ---- usercopy.c: the caller's memory ---------------------------------------
+ * Handlers never dereference a pointer they are given: they copy through
+ * these (one kernel user_copy each), which return 0, or -EFAULT if any byte
+ * of the caller's range is not readable (copy_in) or writable (copy_out)
+ * memory. Part of the destination may be written before an -EFAULT. */
+hidden long __chcore_copy_in(void *dst, const void *user_src, size_t len);
+hidden long __chcore_copy_out(void *user_dst, const void *src, size_t len);
+
+/* ---- rlimit.c: resource limits ----------------------------------------------
+ * The soft limit (rlim_cur) of a resource, RLIM_INFINITY for none. */
+hidden unsigned long long __chcore_rlimit(int resource);
+
 /* ---- fd.c ------------------------------------------------------------------ */
 hidden void __chcore_fd_init(void);
 

@@ -15,9 +15,9 @@
 #define CHCORE_SYSCALL_TABLE_H
 
 #define CHCORE_SYSCALL_TABLE(X) \
-	X(dup, SUPPORTED, 1, "fd table") \
-	X(dup3, SUPPORTED, 3, "fd table; dup2 uses it") \
-	X(fcntl, PARTIAL, 3, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL (O_APPEND, O_NONBLOCK); other commands go to the descriptor type (fd_ops.fcntl)") \
+	X(dup, SUPPORTED, 1, "fd table; EMFILE at the soft RLIMIT_NOFILE") \
+	X(dup3, SUPPORTED, 3, "fd table; dup2 uses it; a target at or above RLIMIT_NOFILE is EBADF") \
+	X(fcntl, PARTIAL, 3, "F_DUPFD, F_DUPFD_CLOEXEC (below RLIMIT_NOFILE), F_GETFD, F_SETFD, F_GETFL, F_SETFL (O_APPEND, O_NONBLOCK); other commands go to the descriptor type (fd_ops.fcntl)") \
 	X(ioctl, PARTIAL, 3, "by descriptor type (fd_ops.ioctl); the console knows TIOCGWINSZ, TIOCSWINSZ, TCGETS, TCSETS*, FIONREAD") \
 	X(close, SUPPORTED, 1, "fd table; the descriptor type's close runs when the last fd goes") \
 	X(lseek, SUPPORTED, 3, "fd_ops.lseek; the console gives ESPIPE") \
@@ -27,7 +27,7 @@
 	X(writev, SUPPORTED, 3, "fd_ops.writev, or fd_ops.write per buffer") \
 	X(pread64, SUPPORTED, 4, "fd_ops.pread; ESPIPE where there is none (the console)") \
 	X(pwrite64, SUPPORTED, 4, "fd_ops.pwrite; ESPIPE where there is none (the console)") \
-	X(ppoll, PARTIAL, 5, "fd_ops.poll; console fds only: waits in the kernel for input; otherwise by yielding and sleeping in steps of at most 10 ms; the signal mask argument is ignored") \
+	X(ppoll, PARTIAL, 5, "fd_ops.poll; console fds only: waits in the kernel for input; otherwise by yielding and sleeping in steps of at most 10 ms; the signal mask argument is checked, then ignored; nfds above RLIMIT_NOFILE is EINVAL") \
 	X(fstat, PARTIAL, 2, "by descriptor type: the console is a character device") \
 	X(exit, SUPPORTED, 1, "thread_exit; the kernel clears and wakes the set_tid_address word") \
 	X(exit_group, SUPPORTED, 1, "exit_group") \
@@ -58,13 +58,16 @@
 	X(getcpu, SUPPORTED, 3, "kernel get_cpu; the node is always 0") \
 	X(sched_getaffinity, PARTIAL, 3, "the calling thread only (tid 0 or its own; others ESRCH): the online CPUs, or the one it is pinned to") \
 	X(sched_setaffinity, PARTIAL, 3, "the calling thread only: one online CPU pins it, all online CPUs unpin it, other masks EINVAL") \
-	X(brk, SUPPORTED, 1, "kernel handle_brk") \
+	X(brk, SUPPORTED, 1, "kernel handle_brk; growth past RLIMIT_DATA or RLIMIT_AS is refused") \
 	X(munmap, PARTIAL, 2, "whole mappings are unmapped and their PMO freed; a part is made inaccessible and freed with the rest of its mapping") \
 	X(mremap, PARTIAL, 5, "shrinking in place only; growing gives ENOMEM (callers such as realloc then copy)") \
 	X(clone, PARTIAL, 5, "threads (CLONE_VM|CLONE_THREAD) through __clone and the kernel's create_thread; new processes ENOSYS until the process manager exists") \
-	X(mmap, PARTIAL, 6, "anonymous private/shared memory (a PMO per mapping, at most 512 at a time; a mapping of 1 MiB or more must fit into free memory: no overcommit); file mappings ENODEV") \
-	X(mprotect, SUPPORTED, 3, "kernel handle_mprotect (writable and executable at once is refused)") \
-	X(madvise, PARTIAL, 3, "accepted and ignored (MADV_DONTNEED does not zero the pages)") \
-	X(getrandom, SUPPORTED, 3, "the kernel's ChaCha20 generator, seeded at boot from the device tree's rng-seed (virt) or the hardware RNG (raspi3); never blocks")
+	X(mmap, PARTIAL, 6, "anonymous private/shared memory (a PMO per mapping, at most 512 at a time; a mapping of 1 MiB or more must fit into free memory: no overcommit; RLIMIT_AS and, for private writable memory, RLIMIT_DATA: ENOMEM); file mappings ENODEV") \
+	X(mprotect, SUPPORTED, 3, "kernel handle_mprotect (writable and executable at once is refused); a range that wraps or passes user space is ENOMEM") \
+	X(madvise, PARTIAL, 3, "accepted and ignored (MADV_DONTNEED does not zero the pages); a range that wraps is EINVAL") \
+	X(getrandom, SUPPORTED, 3, "the kernel's ChaCha20 generator, seeded at boot from the device tree's rng-seed (virt) or the hardware RNG (raspi3); never blocks") \
+	X(getrlimit, SUPPORTED, 2, "the process's own limits, Linux's defaults (RLIMIT_NOFILE 1024, the fd table's size)") \
+	X(setrlimit, SUPPORTED, 2, "enforced: RLIMIT_NOFILE (new fds: EMFILE), RLIMIT_AS and RLIMIT_DATA (mmap, brk: ENOMEM); the others are recorded. Every process is root: raising a hard limit is allowed (RLIMIT_NOFILE up to 1024)") \
+	X(prlimit64, PARTIAL, 4, "as getrlimit and setrlimit, for pid 0 or the caller; other processes ESRCH until the process manager exists")
 
 #endif

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -34,27 +36,43 @@ static long putstr_all(const char *s, size_t len)
 }
 
 /* Writes the buffers with "\n" -> "\r\n", in as few putstr calls as the
- * staging buffer allows. Returns the input bytes written, or an error if
- * nothing was. */
-static long put_translated(const struct iovec *iov, int cnt)
+ * staging buffer allows. The bytes of a caller's buffers (from_caller) are
+ * read through __chcore_copy_in, a piece at a time; the port's own
+ * messages directly. Returns the input bytes written, or an error if
+ * nothing was (-EFAULT for a caller's bad buffer: the bytes before it are
+ * written, as Linux's write does up to the fault). */
+static long put_translated(const struct iovec *iov, int cnt, int from_caller)
 {
 	char buf[CHCORE_PUTSTR_MAX];
+	char in[1024];
 	size_t fill = 0;         /* bytes staged in buf */
 	long staged_in = 0;      /* input bytes they stand for */
 	long done = 0;           /* input bytes already on the console */
-	for (int i = 0; i < cnt; i++) {
-		const char *s = iov[i].iov_base;
-		for (size_t j = 0; j < iov[i].iov_len; j++) {
-			if (fill + 2 > sizeof buf) {
-				long r = putstr_all(buf, fill);
-				if (r < 0) return done ? done : r;
-				done += staged_in;
-				fill = 0;
-				staged_in = 0;
+	long err = 0;
+	for (int i = 0; i < cnt && !err; i++) {
+		uintptr_t s = (uintptr_t)iov[i].iov_base; /* the caller's: maybe NULL */
+		for (size_t j = 0; j < iov[i].iov_len && !err;) {
+			size_t n = iov[i].iov_len - j;
+			const char *p = (const char *)(s + j);
+			if (from_caller) {
+				if (n > sizeof in) n = sizeof in;
+				err = __chcore_copy_in(in, p, n);
+				if (err) break;
+				p = in;
 			}
-			if (s[j] == '\n') buf[fill++] = '\r';
-			buf[fill++] = s[j];
-			staged_in++;
+			for (size_t k = 0; k < n; k++) {
+				if (fill + 2 > sizeof buf) {
+					long r = putstr_all(buf, fill);
+					if (r < 0) return done ? done : r;
+					done += staged_in;
+					fill = 0;
+					staged_in = 0;
+				}
+				if (p[k] == '\n') buf[fill++] = '\r';
+				buf[fill++] = p[k];
+				staged_in++;
+			}
+			j += n;
 		}
 	}
 	if (fill > 0) {
@@ -62,13 +80,13 @@ static long put_translated(const struct iovec *iov, int cnt)
 		if (r < 0) return done ? done : r;
 		done += staged_in;
 	}
-	return done;
+	return done ? done : err;
 }
 
 void __chcore_console_raw_crlf(const char *s, size_t len)
 {
 	struct iovec iov = { (void *)s, len };
-	put_translated(&iov, 1);
+	put_translated(&iov, 1, 0);
 }
 
 /* ---- Messages of the port ------------------------------------------------------ */
@@ -193,15 +211,26 @@ long __chcore_console_wait_input(unsigned long deadline_ns)
 }
 
 /* At least one byte, then whatever else is waiting, up to len: blocks
- * while nothing is there unless O_NONBLOCK (-EAGAIN). "\r" reads as "\n". */
+ * while nothing is there unless O_NONBLOCK (-EAGAIN). "\r" reads as "\n".
+ * The kernel writes the caller's buffer (and checks it before blocking);
+ * the translation reads it back and rewrites it only if a "\r" came. */
 static long console_read(struct chcore_fd *f, void *buf, size_t len)
 {
 	unsigned long flags = (f->flags & O_NONBLOCK) ? CHCORE_CONSOLE_NONBLOCK : 0;
+	unsigned char got[CHCORE_CONSOLE_READ_MAX];
 	if (len == 0) return 0;
+	if (len > sizeof got) len = sizeof got;
 	long r = __chcore_sys_console_read((unsigned long)buf, len, flags, 0);
-	unsigned char *p = buf;
-	for (long i = 0; i < r; i++)
-		if (p[i] == '\r') p[i] = '\n';
+	if (r <= 0) return r;
+	if (__chcore_copy_in(got, buf, (size_t)r) < 0) return -EFAULT;
+	int changed = 0;
+	for (long i = 0; i < r; i++) {
+		if (got[i] == '\r') {
+			got[i] = '\n';
+			changed = 1;
+		}
+	}
+	if (changed && __chcore_copy_out(buf, got, (size_t)r) < 0) return -EFAULT;
 	return r;
 }
 
@@ -210,12 +239,13 @@ static long console_read(struct chcore_fd *f, void *buf, size_t len)
 static long console_write(struct chcore_fd *f, const void *buf, size_t len)
 {
 	struct iovec iov = { (void *)buf, len };
-	return put_translated(&iov, 1);
+	return put_translated(&iov, 1, 1);
 }
 
+/* iov is the port's copy of the array; the buffers are the caller's. */
 static long console_writev(struct chcore_fd *f, const struct iovec *iov, int cnt)
 {
-	return put_translated(iov, cnt);
+	return put_translated(iov, cnt, 1);
 }
 
 static long console_lseek(struct chcore_fd *f, off_t off, int whence)
@@ -255,40 +285,50 @@ static void tty_init(void)
  * termios begins with the same fields. */
 #define KERNEL_NCCS 19
 
+/* The bytes of struct termios that TCGETS/TCSETS carry: the kernel's
+ * struct, up to its c_cc (musl's adds the speeds after it). */
+#define KERNEL_TERMIOS_SIZE (offsetof(struct termios, c_cc) + KERNEL_NCCS)
+
+/* arg is the caller's pointer: read and written through the checked copy. */
 static long console_ioctl(struct chcore_fd *f, unsigned long req, void *arg)
 {
 	tty_init();
 	switch (req) {
 	case TIOCGWINSZ:
-		*(struct winsize *)arg = tty.ws;
-		return 0;
-	case TIOCSWINSZ:
-		tty.ws = *(const struct winsize *)arg;
-		return 0;
+		return __chcore_copy_out(arg, &tty.ws, sizeof tty.ws);
+	case TIOCSWINSZ: {
+		struct winsize ws;
+		long r = __chcore_copy_in(&ws, arg, sizeof ws);
+		if (r == 0) tty.ws = ws;
+		return r;
+	}
 	case TCGETS: {
-		struct termios *t = arg;
-		t->c_iflag = tty.iflag;
-		t->c_oflag = tty.oflag;
-		t->c_cflag = tty.cflag;
-		t->c_lflag = tty.lflag;
-		t->c_line = 0;
-		for (int i = 0; i < KERNEL_NCCS; i++) t->c_cc[i] = tty.cc[i];
-		return 0;
+		struct termios t = { 0 };
+		t.c_iflag = tty.iflag;
+		t.c_oflag = tty.oflag;
+		t.c_cflag = tty.cflag;
+		t.c_lflag = tty.lflag;
+		t.c_line = 0;
+		for (int i = 0; i < KERNEL_NCCS; i++) t.c_cc[i] = tty.cc[i];
+		return __chcore_copy_out(arg, &t, KERNEL_TERMIOS_SIZE);
 	}
 	case TCSETS:
 	case TCSETSW:
 	case TCSETSF: {
-		const struct termios *t = arg;
-		tty.iflag = t->c_iflag;
-		tty.oflag = t->c_oflag;
-		tty.cflag = t->c_cflag;
-		tty.lflag = t->c_lflag;
-		for (int i = 0; i < KERNEL_NCCS; i++) tty.cc[i] = t->c_cc[i];
+		struct termios t;
+		long r = __chcore_copy_in(&t, arg, KERNEL_TERMIOS_SIZE);
+		if (r < 0) return r;
+		tty.iflag = t.c_iflag;
+		tty.oflag = t.c_oflag;
+		tty.cflag = t.c_cflag;
+		tty.lflag = t.c_lflag;
+		for (int i = 0; i < KERNEL_NCCS; i++) tty.cc[i] = t.c_cc[i];
 		return 0;
 	}
-	case FIONREAD:
-		*(int *)arg = input_waiting();
-		return 0;
+	case FIONREAD: {
+		int n = input_waiting();
+		return __chcore_copy_out(arg, &n, sizeof n);
+	}
 	default:
 		return -ENOTTY;
 	}

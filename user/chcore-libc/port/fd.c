@@ -1,11 +1,17 @@
 /* chcore-libc: the fd table and the generic file system calls. Each call
  * finds the open file description of its fd and hands the work to the
- * description's fd_ops (see chcore_fd.h). */
+ * description's fd_ops (see chcore_fd.h). The caller's structures (iovec
+ * arrays, pollfd arrays, timeouts, ioctl arguments) are read and written
+ * only through __chcore_copy_in/out, so a bad pointer is EFAULT; data
+ * buffers go to the ops, which do the same. New fds stay below the soft
+ * RLIMIT_NOFILE (rlimit.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "kstat.h"
@@ -77,14 +83,22 @@ struct chcore_fd *__chcore_fd_get(int fd)
 	return d;
 }
 
+/* One past the highest fd a new descriptor may get: the soft RLIMIT_NOFILE,
+ * at most the table's size. */
+static int fd_limit(void)
+{
+	unsigned long long lim = __chcore_rlimit(RLIMIT_NOFILE);
+	return lim < CHCORE_FD_MAX ? (int)lim : CHCORE_FD_MAX;
+}
+
 /* Takes over one reference of the caller's for the new entry. */
 int __chcore_fd_install(struct chcore_fd *d, int min_fd, int close_on_exec)
 {
 	if (!fd_ready) __chcore_fd_init();
-	int fd = -EMFILE;
+	int fd = -EMFILE, limit = fd_limit();
 	if (min_fd < 0) min_fd = 0;
 	LOCK(fd_lock);
-	for (int i = min_fd; i < CHCORE_FD_MAX; i++) {
+	for (int i = min_fd; i < limit; i++) {
 		if (fds[i] == 0) {
 			fds[i] = d;
 			cloexec[i] = close_on_exec != 0;
@@ -130,31 +144,71 @@ CHCORE_LINUX_SYSCALL(write)
 	return r;
 }
 
-static long check_iov(const struct iovec *iov, long cnt)
+/* The caller's iovec array is read IOV_BATCH entries at a time. */
+#define IOV_BATCH 32
+
+/* Copies entries [first, first + IOV_BATCH) (fewer at the end) of the
+ * caller's array into batch; returns how many, or -EFAULT. */
+static long iov_batch(struct iovec *batch, const struct iovec *uiov, long cnt, long first)
+{
+	long n = cnt - first < IOV_BATCH ? cnt - first : IOV_BATCH;
+	/* The caller's address as a number: it may be anything, even NULL. */
+	const void *src = (const void *)((uintptr_t)uiov + (uintptr_t)first * sizeof *batch);
+	long r = __chcore_copy_in(batch, src, (size_t)n * sizeof *batch);
+	return r < 0 ? r : n;
+}
+
+/* Linux's checks before any transfer: the count, every entry readable,
+ * the total representable. */
+static long check_iov(const struct iovec *uiov, long cnt)
 {
 	if (cnt < 0 || cnt > IOV_MAX) return -EINVAL;
+	struct iovec batch[IOV_BATCH];
 	size_t total = 0;
-	for (long i = 0; i < cnt; i++) {
-		if (iov[i].iov_len > SSIZE_MAX - total) return -EINVAL;
-		total += iov[i].iov_len;
+	for (long first = 0; first < cnt; first += IOV_BATCH) {
+		long n = iov_batch(batch, uiov, cnt, first);
+		if (n < 0) return n;
+		for (long i = 0; i < n; i++) {
+			if (batch[i].iov_len > SSIZE_MAX - total) return -EINVAL;
+			total += batch[i].iov_len;
+		}
 	}
 	return 0;
 }
 
-/* readv/writev through the single-buffer operation, one buffer after the
- * other, stopping at the first short transfer: bytes done, or the error if
- * nothing was done. */
-static long iov_each(struct chcore_fd *d, const struct iovec *iov, long cnt, int write)
+/* readv/writev a batch at a time: through the type's writev if it has one
+ * (writing), else the single-buffer operation one buffer after the other;
+ * stops at the first short transfer. Bytes done, or the error if nothing
+ * was done. */
+static long iov_each(struct chcore_fd *d, const struct iovec *uiov, long cnt, int write)
 {
+	struct iovec batch[IOV_BATCH];
 	long total = 0, r = 0;
-	for (long i = 0; i < cnt; i++) {
-		if (iov[i].iov_len == 0) continue;
-		r = write ? d->ops->write(d, iov[i].iov_base, iov[i].iov_len)
-		          : d->ops->read(d, iov[i].iov_base, iov[i].iov_len);
-		if (r < 0) break;
-		total += r;
-		if ((size_t)r < iov[i].iov_len) break;
+	for (long first = 0; first < cnt; first += IOV_BATCH) {
+		long n = iov_batch(batch, uiov, cnt, first);
+		if (n < 0) {
+			r = n;
+			break;
+		}
+		if (write && d->ops->writev) {
+			size_t want = 0;
+			for (long i = 0; i < n; i++) want += batch[i].iov_len;
+			r = d->ops->writev(d, batch, (int)n);
+			if (r < 0) break;
+			total += r;
+			if ((size_t)r < want) break;
+			continue;
+		}
+		for (long i = 0; i < n; i++) {
+			if (batch[i].iov_len == 0) continue;
+			r = write ? d->ops->write(d, batch[i].iov_base, batch[i].iov_len)
+			          : d->ops->read(d, batch[i].iov_base, batch[i].iov_len);
+			if (r < 0) goto out;
+			total += r;
+			if ((size_t)r < batch[i].iov_len) goto out;
+		}
 	}
+out:
 	return (total > 0 || r >= 0) ? total : r;
 }
 
@@ -181,9 +235,7 @@ CHCORE_LINUX_SYSCALL(writev)
 	GET_OR_EBADF(d, a0);
 	if (!can_write(d)) {
 		r = -EBADF;
-	} else if (d->ops->writev) {
-		r = d->ops->writev(d, iov, (int)a2);
-	} else if (!d->ops->write) {
+	} else if (!d->ops->writev && !d->ops->write) {
 		r = -EINVAL;
 	} else {
 		r = iov_each(d, iov, a2, 1);
@@ -234,13 +286,16 @@ CHCORE_LINUX_SYSCALL(ioctl)
 		UNLOCK(fd_lock);
 		r = 0;
 		break;
-	case FIONBIO:
-		if (*(const int *)a2)
+	case FIONBIO: {
+		int on;
+		r = __chcore_copy_in(&on, (const void *)a2, sizeof on);
+		if (r < 0) break;
+		if (on)
 			__atomic_or_fetch(&d->flags, O_NONBLOCK, __ATOMIC_RELAXED);
 		else
 			__atomic_and_fetch(&d->flags, ~O_NONBLOCK, __ATOMIC_RELAXED);
-		r = 0;
 		break;
+	}
 	default:
 		r = d->ops->ioctl ? d->ops->ioctl(d, req, (void *)a2) : -ENOTTY;
 	}
@@ -256,7 +311,9 @@ CHCORE_LINUX_SYSCALL(fcntl)
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		if (a2 < 0 || a2 >= CHCORE_FD_MAX) {
+		/* Linux: a minimum at or above RLIMIT_NOFILE is EINVAL; no
+		 * free fd from there up to it is EMFILE. */
+		if (a2 < 0 || a2 >= fd_limit()) {
 			r = -EINVAL;
 			break;
 		}
@@ -317,7 +374,8 @@ CHCORE_LINUX_SYSCALL(dup3)
 	int oldfd = (int)a0, newfd = (int)a1, flags = (int)a2;
 	if (flags & ~O_CLOEXEC) return -EINVAL;
 	if (oldfd == newfd) return -EINVAL;
-	if ((unsigned)newfd >= CHCORE_FD_MAX) return -EBADF;
+	/* Linux: a target at or above RLIMIT_NOFILE is EBADF. */
+	if (newfd < 0 || newfd >= fd_limit()) return -EBADF;
 	GET_OR_EBADF(d, oldfd);
 	LOCK(fd_lock);
 	struct chcore_fd *prev = fds[newfd];
@@ -331,8 +389,10 @@ CHCORE_LINUX_SYSCALL(dup3)
 CHCORE_LINUX_SYSCALL(fstat)
 {
 	GET_OR_EBADF(d, a0);
-	long r = d->ops->fstat ? d->ops->fstat(d, (struct kstat *)a1) : -ENOSYS;
+	struct kstat st;
+	long r = d->ops->fstat ? d->ops->fstat(d, &st) : -ENOSYS;
 	__chcore_fd_put(d);
+	if (r >= 0) r = __chcore_copy_out((void *)a1, &st, sizeof st);
 	return r;
 }
 
@@ -341,23 +401,36 @@ CHCORE_LINUX_SYSCALL(fstat)
  * fd is the console and one of them wants input (a program waiting on
  * stdin), it waits in the kernel until input arrives or the deadline
  * passes, using no CPU; otherwise by yielding, then sleeping up to 10 ms
- * at a time. */
+ * at a time. The caller's array is copied in once and back (with the
+ * revents) at the end; its checks come in Linux's order: the timeout,
+ * the signal mask (checked, then ignored), nfds against RLIMIT_NOFILE,
+ * the array. */
 CHCORE_LINUX_SYSCALL(ppoll)
 {
-	struct pollfd *pfd = (struct pollfd *)a0;
+	struct pollfd *upfd = (struct pollfd *)a0;
 	unsigned long n = (unsigned long)a1;
-	const struct timespec *tmo = (const struct timespec *)a2;
-	if (n > CHCORE_FD_MAX) return -EINVAL;
+	const struct timespec *utmo = (const struct timespec *)a2;
 	unsigned long deadline = ~0ul;
-	if (tmo) {
-		if (tmo->tv_sec < 0 || (unsigned long)tmo->tv_nsec >= 1000000000ul) return -EINVAL;
-		unsigned long ns = (unsigned long)tmo->tv_sec > (~0ul >> 31) ? ~0ul >> 1
-		                   : (unsigned long)tmo->tv_sec * 1000000000ul + tmo->tv_nsec;
+	if (utmo) {
+		struct timespec tmo;
+		if (__chcore_copy_in(&tmo, utmo, sizeof tmo) < 0) return -EFAULT;
+		if (tmo.tv_sec < 0 || (unsigned long)tmo.tv_nsec >= 1000000000ul) return -EINVAL;
+		unsigned long ns = (unsigned long)tmo.tv_sec > (~0ul >> 31) ? ~0ul >> 1
+		                   : (unsigned long)tmo.tv_sec * 1000000000ul + tmo.tv_nsec;
 		deadline = __chcore_monotonic_ns() + ns;
 	}
+	if (a3) {
+		unsigned long mask;
+		if ((unsigned long)a4 != sizeof mask) return -EINVAL;
+		if (__chcore_copy_in(&mask, (const void *)a3, sizeof mask) < 0) return -EFAULT;
+	}
+	if (n > __chcore_rlimit(RLIMIT_NOFILE) || n > CHCORE_FD_MAX) return -EINVAL;
+	struct pollfd pfd[n ? n : 1];
+	if (__chcore_copy_in(pfd, upfd, n * sizeof *pfd) < 0) return -EFAULT;
+	long count;
 	for (unsigned round = 0;; round++) {
-		long count = 0;
 		int console_only = 1, console_input = 0;
+		count = 0;
 		for (unsigned long i = 0; i < n; i++) {
 			pfd[i].revents = 0;
 			if (pfd[i].fd < 0) continue;
@@ -377,12 +450,12 @@ CHCORE_LINUX_SYSCALL(ppoll)
 			}
 			if (pfd[i].revents) count++;
 		}
-		if (count > 0) return count;
+		if (count > 0) break;
 		unsigned long now = __chcore_monotonic_ns();
-		if (now >= deadline) return 0;
+		if (now >= deadline) break;
 		if (console_only && console_input) {
 			long r = __chcore_console_wait_input(deadline);
-			if (r == -ETIMEDOUT) return 0;
+			if (r == -ETIMEDOUT) break;
 			if (r >= 0) continue;
 		}
 		if (round < 16) {
@@ -393,4 +466,6 @@ CHCORE_LINUX_SYSCALL(ppoll)
 			__chcore_sleep_ns(step);
 		}
 	}
+	if (__chcore_copy_out(upfd, pfd, n * sizeof *pfd) < 0) return -EFAULT;
+	return count;
 }

@@ -15,33 +15,42 @@ CHCORE_LINUX_SYSCALL(geteuid) { return 0; }
 CHCORE_LINUX_SYSCALL(getgid) { return 0; }
 CHCORE_LINUX_SYSCALL(getegid) { return 0; }
 
+/* Three ids of 0, each stored in turn (Linux stops at the first bad
+ * pointer with EFAULT). */
+static long put_three_zero_ids(long a0, long a1, long a2)
+{
+	const unsigned zero = 0;
+	long r = __chcore_copy_out((void *)a0, &zero, sizeof zero);
+	if (r == 0) r = __chcore_copy_out((void *)a1, &zero, sizeof zero);
+	if (r == 0) r = __chcore_copy_out((void *)a2, &zero, sizeof zero);
+	return r;
+}
+
 CHCORE_LINUX_SYSCALL(getresuid)
 {
-	*(unsigned *)a0 = *(unsigned *)a1 = *(unsigned *)a2 = 0;
-	return 0;
+	return put_three_zero_ids(a0, a1, a2);
 }
 
 CHCORE_LINUX_SYSCALL(getresgid)
 {
-	*(unsigned *)a0 = *(unsigned *)a1 = *(unsigned *)a2 = 0;
-	return 0;
+	return put_three_zero_ids(a0, a1, a2);
 }
 
 CHCORE_LINUX_SYSCALL(uname)
 {
-	struct utsname *u = (struct utsname *)a0;
-	memset(u, 0, sizeof *u);
-	strcpy(u->sysname, "ChCore");
-	strcpy(u->nodename, "chcore");
-	strcpy(u->release, "0.1");
-	strcpy(u->version, "chcore-next");
-	strcpy(u->machine, "aarch64");
+	struct utsname u;
+	memset(&u, 0, sizeof u);
+	strcpy(u.sysname, "ChCore");
+	strcpy(u.nodename, "chcore");
+	strcpy(u.release, "0.1");
+	strcpy(u.version, "chcore-next");
+	strcpy(u.machine, "aarch64");
 #ifdef _GNU_SOURCE
-	strcpy(u->domainname, "(none)");
+	strcpy(u.domainname, "(none)");
 #else
-	strcpy(u->__domainname, "(none)");
+	strcpy(u.__domainname, "(none)");
 #endif
-	return 0;
+	return __chcore_copy_out((void *)a0, &u, sizeof u);
 }
 
 /* getrandom(buf, len, flags): the kernel's generator (a ChaCha20 key

@@ -3,10 +3,20 @@
  * it (unmap_pmo needs the PMO) and free it (revoke_cap drops the last
  * reference). New mappings are placed in [CHCORE_MMAP_BASE, CHCORE_MMAP_END),
  * the area libchcore also uses for its stacks and mappings (a program has
- * either libchcore's runtime or this libc, never both). */
+ * either libchcore's runtime or this libc, never both).
+ *
+ * RLIMIT_AS and RLIMIT_DATA (rlimit.c) are enforced here, as Linux does at
+ * mmap and brk: the address space counted is the program's image (its
+ * PT_LOAD segments, from the auxiliary vector), the brk heap and these
+ * mappings; the data counted is the image's writable segments, the heap
+ * and the private writable mappings. (Not counted: the main stack, and
+ * the ramdisk the first process sees; a later mprotect to writable does
+ * not move a mapping into the data count.) */
+#include <elf.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include "lock.h"
 #include "chcore_port.h"
 
@@ -22,17 +32,13 @@ struct mapping {
 	                                   of a part shrinks this (or leaves a
 	                                   hole, inaccessible) */
 	long pmo;                       /* our capability to the PMO */
+	int data;                       /* private and writable: counts as data */
 };
 
 /* Sorted by start, no overlaps. */
 static struct mapping maps[CHCORE_MAX_MAPPINGS];
 static int nmaps;
 static volatile int mm_lock[1];
-
-CHCORE_LINUX_SYSCALL(brk)
-{
-	return __chcore_sys_handle_brk((unsigned long)a0);
-}
 
 /* Index of the first mapping that ends above addr. */
 static int first_above(unsigned long addr)
@@ -61,6 +67,102 @@ static unsigned long find_space(unsigned long size)
 		if (maps[i].end > cur) cur = maps[i].end;
 	}
 	return CHCORE_MMAP_END - cur >= size ? cur : 0;
+}
+
+/* ---- RLIMIT_AS, RLIMIT_DATA ----------------------------------------------------- */
+
+static unsigned long page_up(unsigned long v)
+{
+	return (v + PAGE - 1) & ~(PAGE - 1);
+}
+
+/* The image's PT_LOAD segments (all; writable), page-rounded, from the
+ * program headers the auxiliary vector points to. */
+static unsigned long image_all, image_data;
+static int image_known;
+
+static void image_sizes(void)
+{
+	if (image_known) return;
+	const Elf64_Phdr *ph = 0;
+	unsigned long phnum = 0;
+	for (size_t *a = __chcore_auxv; a && a[0] != AT_NULL; a += 2) {
+		if (a[0] == AT_PHDR) ph = (const Elf64_Phdr *)a[1];
+		if (a[0] == AT_PHNUM) phnum = a[1];
+	}
+	for (unsigned long i = 0; ph && i < phnum; i++) {
+		if (ph[i].p_type != PT_LOAD) continue;
+		unsigned long lo = ph[i].p_vaddr & ~(PAGE - 1);
+		unsigned long size = page_up(ph[i].p_vaddr + ph[i].p_memsz) - lo;
+		image_all += size;
+		if (ph[i].p_flags & PF_W) image_data += size;
+	}
+	image_known = 1;
+}
+
+/* Bytes of our mappings still mapped in [lo, hi) (all; data). With mm_lock. */
+static void mapped_in(unsigned long lo, unsigned long hi, unsigned long *all, unsigned long *data)
+{
+	*all = *data = 0;
+	for (int i = first_above(lo); i < nmaps && maps[i].start < hi; i++) {
+		unsigned long a = maps[i].live_lo > lo ? maps[i].live_lo : lo;
+		unsigned long b = maps[i].live_hi < hi ? maps[i].live_hi : hi;
+		if (a >= b) continue;
+		*all += b - a;
+		if (maps[i].data) *data += b - a;
+	}
+}
+
+/* Whether growing by `all` bytes of address space, `data` of them data,
+ * while [gone_lo, gone_hi) of our mappings goes away (MAP_FIXED over
+ * them), would pass RLIMIT_AS, or RLIMIT_DATA for a data mapping (Linux's
+ * may_expand_vm). heap: the brk heap's size. With mm_lock held. */
+static int over_limits(unsigned long all, unsigned long data, unsigned long heap,
+                       unsigned long gone_lo, unsigned long gone_hi)
+{
+	unsigned long long as_lim = __chcore_rlimit(RLIMIT_AS);
+	unsigned long long data_lim = __chcore_rlimit(RLIMIT_DATA);
+	unsigned long mapped, mapped_data, gone, gone_data;
+	image_sizes();
+	mapped_in(0, ~0ul, &mapped, &mapped_data);
+	mapped_in(gone_lo, gone_hi, &gone, &gone_data);
+	if (as_lim != RLIM_INFINITY &&
+	    (unsigned long long)image_all + heap + mapped - gone + all > as_lim)
+		return 1;
+	if (data_lim != RLIM_INFINITY && data > 0 &&
+	    (unsigned long long)image_data + heap + mapped_data - gone_data + data > data_lim)
+		return 1;
+	return 0;
+}
+
+static int limits_set(void)
+{
+	return __chcore_rlimit(RLIMIT_AS) != RLIM_INFINITY ||
+	       __chcore_rlimit(RLIMIT_DATA) != RLIM_INFINITY;
+}
+
+static unsigned long heap_size(unsigned long brk)
+{
+	return brk > CHCORE_HEAP_BASE ? page_up(brk) - CHCORE_HEAP_BASE : 0;
+}
+
+/* brk(addr): the kernel's, after the limits' check when it grows (on
+ * failure the old break, Linux's convention, which musl checks). */
+CHCORE_LINUX_SYSCALL(brk)
+{
+	unsigned long want = (unsigned long)a0;
+	if (!limits_set()) return __chcore_sys_handle_brk(want);
+	LOCK(mm_lock);
+	long cur = __chcore_sys_handle_brk(0);
+	long r;
+	if (cur >= 0 && want > (unsigned long)cur &&
+	    over_limits(heap_size(want) - heap_size(cur), heap_size(want) - heap_size(cur),
+	                heap_size(cur), 0, 0))
+		r = cur;
+	else
+		r = __chcore_sys_handle_brk(want);
+	UNLOCK(mm_lock);
+	return r;
 }
 
 static void remove_at(int i)
@@ -115,7 +217,8 @@ CHCORE_LINUX_SYSCALL(mmap)
 	unsigned long addr = (unsigned long)a0, len = (unsigned long)a1;
 	int prot = (int)a2, flags = (int)a3;
 	if (!(flags & MAP_ANONYMOUS)) return -ENODEV; /* files: with the file servers */
-	if (len == 0 || len > CHCORE_USER_TOP) return -EINVAL;
+	if (len == 0) return -EINVAL;
+	if (len > CHCORE_USER_TOP) return -ENOMEM; /* Linux: more than fits */
 	int type = flags & MAP_TYPE;
 	if (type != MAP_PRIVATE && type != MAP_SHARED) return -EINVAL;
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) return -EINVAL;
@@ -141,6 +244,13 @@ CHCORE_LINUX_SYSCALL(mmap)
 	int recorded = 0;
 	LOCK(mm_lock);
 	if (nmaps == CHCORE_MAX_MAPPINGS) {
+		r = -ENOMEM;
+		goto out;
+	}
+	int data = type == MAP_PRIVATE && (prot & PROT_WRITE);
+	if (limits_set() &&
+	    over_limits(size, data ? size : 0, heap_size(__chcore_sys_handle_brk(0)),
+	                fixed ? addr : 0, fixed ? addr + size : 0)) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -177,7 +287,7 @@ CHCORE_LINUX_SYSCALL(mmap)
 	if (r < 0) goto out;
 	int i = first_above(addr);
 	memmove(&maps[i + 1], &maps[i], (size_t)(nmaps - i) * sizeof maps[0]);
-	maps[i] = (struct mapping){ addr, addr + size, addr, addr + size, pmo };
+	maps[i] = (struct mapping){ addr, addr + size, addr, addr + size, pmo, data };
 	nmaps++;
 	recorded = 1;
 	r = (long)addr;
@@ -192,7 +302,12 @@ CHCORE_LINUX_SYSCALL(mprotect)
 	unsigned long addr = (unsigned long)a0, len = (unsigned long)a1;
 	if (addr & (PAGE - 1)) return -EINVAL;
 	if (len == 0) return 0;
-	len = (len + PAGE - 1) & ~(PAGE - 1);
+	/* Linux: a length whose rounding up or whose end wraps around is
+	 * ENOMEM, and so is a range past user space (nothing is mapped there).
+	 * Rounding SIZE_MAX up gives 0, which must not pass for "nothing". */
+	if (addr >= CHCORE_USER_TOP || len > CHCORE_USER_TOP - addr) return -ENOMEM;
+	len = page_up(len);
+	if (addr + len > CHCORE_USER_TOP) return -ENOMEM;
 	return __chcore_sys_handle_mprotect(addr, len, (unsigned long)a2);
 }
 
@@ -210,6 +325,9 @@ CHCORE_LINUX_SYSCALL(mremap)
 
 CHCORE_LINUX_SYSCALL(madvise)
 {
-	if ((unsigned long)a0 & (PAGE - 1)) return -EINVAL;
+	unsigned long addr = (unsigned long)a0, len = (unsigned long)a1;
+	if (addr & (PAGE - 1)) return -EINVAL;
+	/* Linux: a length that wraps when rounded up, or a range that wraps. */
+	if (page_up(len) < len || addr + page_up(len) < addr) return -EINVAL;
 	return 0;
 }

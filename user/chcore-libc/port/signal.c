@@ -114,14 +114,18 @@ CHCORE_LINUX_SYSCALL(rt_sigaction)
 	int sig = (int)a0;
 	const struct k_sigaction *act = (const struct k_sigaction *)a1;
 	struct k_sigaction *old = (struct k_sigaction *)a2;
-	if (a3 != SIGSET_BYTES || sig < 1 || sig >= _NSIG) return -EINVAL;
+	if (a3 != SIGSET_BYTES) return -EINVAL;
+	/* As Linux: the new action is read first (EFAULT changes nothing),
+	 * the old one stored after the change. */
+	struct k_sigaction copy, prev;
+	if (act && __chcore_copy_in(&copy, act, sizeof copy) < 0) return -EFAULT;
+	if (sig < 1 || sig >= _NSIG) return -EINVAL;
 	if (act && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
-	struct k_sigaction copy;
-	if (act) copy = *act;
 	LOCK(action_lock);
-	if (old) *old = actions[sig];
+	prev = actions[sig];
 	if (act) actions[sig] = copy;
 	UNLOCK(action_lock);
+	if (old) return __chcore_copy_out(old, &prev, sizeof prev);
 	return 0;
 }
 
@@ -134,7 +138,8 @@ CHCORE_LINUX_SYSCALL(rt_sigprocmask)
 	if (a3 != SIGSET_BYTES) return -EINVAL;
 	unsigned long old = blocked;
 	if (set) {
-		unsigned long s = *set;
+		unsigned long s;
+		if (__chcore_copy_in(&s, set, sizeof s) < 0) return -EFAULT;
 		switch (how) {
 		case SIG_BLOCK: blocked |= s; break;
 		case SIG_UNBLOCK: blocked &= ~s; break;
@@ -143,9 +148,9 @@ CHCORE_LINUX_SYSCALL(rt_sigprocmask)
 		}
 		blocked &= ~(BIT(SIGKILL) | BIT(SIGSTOP));
 	}
-	if (oldset) *oldset = old;
+	long r = oldset ? __chcore_copy_out(oldset, &old, sizeof old) : 0;
 	deliver_pending();
-	return 0;
+	return r;
 }
 
 static int is_self_thread(long tid)

@@ -130,9 +130,10 @@ CHCORE_LINUX_SYSCALL(getcpu)
 {
 	long cpu = __chcore_sys_get_cpu();
 	if (cpu < 0) return cpu;
-	if (a0) *(unsigned *)a0 = (unsigned)cpu;
-	if (a1) *(unsigned *)a1 = 0;
-	return 0;
+	unsigned c = (unsigned)cpu, node = 0;
+	long r = a0 ? __chcore_copy_out((void *)a0, &c, sizeof c) : 0;
+	if (r == 0 && a1) r = __chcore_copy_out((void *)a1, &node, sizeof node);
+	return r;
 }
 
 /* The calling thread, named as Linux lets a thread name itself: 0 or its
@@ -154,8 +155,8 @@ CHCORE_LINUX_SYSCALL(sched_getaffinity)
 	if (mask < 0) return mask;
 	long pinned = __chcore_sys_get_affinity(CHCORE_THREAD_SELF);
 	if (pinned >= 0 && pinned < 64) mask &= 1l << pinned;
-	*(unsigned long *)a2 = (unsigned long)mask;
-	return sizeof(unsigned long);
+	long r = __chcore_copy_out((void *)a2, &mask, sizeof mask);
+	return r < 0 ? r : (long)sizeof mask;
 }
 
 /* sched_setaffinity(tid, size, mask): the kernel pins a thread to one CPU
@@ -166,8 +167,9 @@ CHCORE_LINUX_SYSCALL(sched_setaffinity)
 	if (!is_self(a0)) return -ESRCH;
 	if ((unsigned long)a1 == 0) return -EINVAL;
 	unsigned long want = 0;
-	__builtin_memcpy(&want, (const void *)a2,
-	                 (unsigned long)a1 < sizeof(want) ? (unsigned long)a1 : sizeof(want));
+	if (__chcore_copy_in(&want, (const void *)a2,
+	                     (unsigned long)a1 < sizeof(want) ? (unsigned long)a1 : sizeof(want)) < 0)
+		return -EFAULT;
 	long online = __chcore_sys_online_cpus();
 	if (online < 0) return online;
 	want &= (unsigned long)online;
