@@ -24,6 +24,9 @@ struct VmRegion {
   VirtAddr start = 0;
   usize size = 0;  // end = start + size; never wraps
   u32 perm = 0;    // VmPerm bits
+  // What protect() may give this region: the kVmRead/Write/Exec bits it was
+  // mapped with the right to (for a map_pmo, the rights of the capability).
+  u32 max_perm = 0;
   Pmo* pmo = nullptr;
   usize pmo_offset = 0;  // offset in `pmo` of the page at `start`
 

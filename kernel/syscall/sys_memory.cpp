@@ -27,6 +27,15 @@ u32 prot_to_perm(u64 prot) {
   return perm;
 }
 
+// Capability rights -> the VmPerm bits a mapping made with them may have.
+u32 rights_to_max_perm(u32 rights) {
+  u32 perm = 0;
+  if (rights & CHCORE_RIGHT_READ) perm |= kVmRead;
+  if (rights & CHCORE_RIGHT_WRITE) perm |= kVmWrite;
+  if (rights & CHCORE_RIGHT_EXEC) perm |= kVmExec;
+  return perm;
+}
+
 u32 prot_to_rights(u64 prot) {
   u32 r = CHCORE_RIGHT_READ;
   if (prot & CHCORE_PROT_WRITE) r |= CHCORE_RIGHT_WRITE;
@@ -84,10 +93,19 @@ extern "C" i64 sys_map_pmo(u64 cg_slot, u64 pmo_slot, u64 addr, u64 prot, u64, u
   Result<CapGroup*> g = cap_lookup<CapGroup>(cg_slot, CHCORE_RIGHT_CONTROL);
   if (!g.ok()) return to_errno(g.error());
   Ref<CapGroup> group(g.value());
-  Result<Pmo*> p = lookup_pmo(pmo_slot, prot_to_rights(prot));
+  // The mapping remembers the rights of the capability it is made with, so
+  // that mprotect cannot go beyond them. Looking the PMO up with all of
+  // those rights makes sure they are the rights of the capability that
+  // gives us the object, even if the slot changes in between.
+  Result<u64> info = cap_info(current_group(), pmo_slot);
+  if (!info.ok()) return to_errno(info.error());
+  u32 held = CHCORE_CAP_INFO_RIGHTS(info.value());
+  Result<Pmo*> p = lookup_pmo(pmo_slot, prot_to_rights(prot) | held);
   if (!p.ok()) return to_errno(p.error());
   Ref<Pmo> pmo(p.value());
-  Status s = group->vmspace.map(pmo.get(), addr, pmo->size, prot_to_perm(prot), 0);
+  // Fails with ESRCH once the process has exited (its address space is gone).
+  Status s = group->vmspace.map(pmo.get(), addr, pmo->size, prot_to_perm(prot), 0,
+                                rights_to_max_perm(held));
   return s.ok() ? 0 : to_errno(s.error());
 }
 

@@ -14,7 +14,6 @@
 #define CHCORE_MMAP_END 0x0000500000000000ul
 #define CHCORE_MAX_MAPPINGS 512
 #define PAGE 4096ul
-#define CHCORE_MMAP_CHECK_FREE (1ul << 20)
 
 struct mapping {
 	unsigned long start, end;       /* the PMO's extent */
@@ -115,7 +114,8 @@ CHCORE_LINUX_SYSCALL(mmap)
 	unsigned long addr = (unsigned long)a0, len = (unsigned long)a1;
 	int prot = (int)a2, flags = (int)a3;
 	if (!(flags & MAP_ANONYMOUS)) return -ENODEV; /* files: with the file servers */
-	if (len == 0 || len > CHCORE_USER_TOP) return -EINVAL;
+	if (len == 0) return -EINVAL;
+	if (len > CHCORE_USER_TOP) return -ENOMEM; /* as Linux: more than the address space */
 	int type = flags & MAP_TYPE;
 	if (type != MAP_PRIVATE && type != MAP_SHARED) return -EINVAL;
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) return -EINVAL;
@@ -125,16 +125,13 @@ CHCORE_LINUX_SYSCALL(mmap)
 		return -EINVAL;
 
 	if (!fixed && size > CHCORE_MMAP_END - CHCORE_MMAP_BASE) return -ENOMEM;
-	/* Pages of an anonymous PMO are allocated when first touched, and a
-	 * touch the kernel cannot satisfy kills the process. So that running
-	 * out of memory is a NULL from malloc rather than a crash, a large
-	 * mapping must fit into the memory that is free now (small ones are
-	 * not checked: the check costs a system call). */
-	if (size >= CHCORE_MMAP_CHECK_FREE && size > (unsigned long)__chcore_sys_get_free_mem())
-		return -ENOMEM;
+	/* Pages of an anonymous PMO are allocated when first touched. The
+	 * kernel refuses a PMO larger than the free memory (Linux's default
+	 * overcommit heuristic), so a request that can never be backed is
+	 * ENOMEM here and NULL from malloc; smaller ones overcommit. */
 	long pmo = __chcore_sys_create_pmo(size, type == MAP_SHARED ? CHCORE_PMO_SHARED
 	                                                            : CHCORE_PMO_ANONYMOUS);
-	if (pmo == -EINVAL) return -ENOMEM; /* larger than the kernel allows */
+	if (pmo == -EINVAL) return -ENOMEM; /* not a size the kernel takes */
 	if (pmo < 0) return pmo;
 
 	long r;
@@ -192,6 +189,8 @@ CHCORE_LINUX_SYSCALL(mprotect)
 	unsigned long addr = (unsigned long)a0, len = (unsigned long)a1;
 	if (addr & (PAGE - 1)) return -EINVAL;
 	if (len == 0) return 0;
+	/* As Linux: a length whose rounding wraps (SIZE_MAX) is ENOMEM. */
+	if (len > -PAGE) return -ENOMEM;
 	len = (len + PAGE - 1) & ~(PAGE - 1);
 	return __chcore_sys_handle_mprotect(addr, len, (unsigned long)a2);
 }
