@@ -69,8 +69,14 @@ class VmRegionSet {
   // a list. Err::Exist: it overlaps a region (touching is fine).
   [[nodiscard]] Status insert(VmRegion* r);
 
-  // The region containing `va`, or nullptr.
-  VmRegion* find(VirtAddr va) const;
+  // The region containing `va`, or nullptr. (Inline: every page fault asks.)
+  VmRegion* find(VirtAddr va) const {
+    for (VmRegion* n : list_) {
+      if (n->start > va) break;
+      if (n->contains(va)) return n;
+    }
+    return nullptr;
+  }
   // The lowest region overlapping [start, start + size), or nullptr (also
   // for size 0). A range running past 2^64 is clipped there.
   VmRegion* first_overlap(VirtAddr start, usize size) const;
