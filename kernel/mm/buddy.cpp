@@ -64,9 +64,7 @@ void BuddyPool::remove_free(Page* p, u32 order) {
   p->flags = 0;
 }
 
-Page* BuddyPool::alloc(u32 order) {
-  if (unlikely(order > kMaxOrder)) return nullptr;
-  SpinGuard guard(lock_);
+Page* BuddyPool::take_block(u32 order) {
   const u32 avail = nonempty_ >> order;
   if (unlikely(avail == 0)) return nullptr;
   u32 k = order + static_cast<u32>(__builtin_ctz(avail));
@@ -79,13 +77,43 @@ Page* BuddyPool::alloc(u32 order) {
     push_free(page_at(index + pages_of(k)), k);
   }
   free_count_ -= pages_of(order);
+  return p;
+}
 
+namespace {
+// An allocated block's head as alloc() hands it out.
+void init_head(Page* p, u32 order) {
   p->flags = kPageHead;
   p->order = static_cast<u8>(order);
   p->refcount = 1;
   p->use = kPageUseNone;
   p->slab_cache = nullptr;
+}
+}  // namespace
+
+Page* BuddyPool::alloc(u32 order) {
+  if (unlikely(order > kMaxOrder)) return nullptr;
+  SpinGuard guard(lock_);
+  Page* p = take_block(order);
+  if (p != nullptr) init_head(p, order);
   return p;
+}
+
+usize BuddyPool::alloc_split(u32 max_order, Page** out) {
+  if (max_order > kMaxOrder) max_order = kMaxOrder;
+  SpinGuard guard(lock_);
+  if (nonempty_ == 0) return 0;
+  // A block of max_order if there is one at all (split from a larger one),
+  // else the largest smaller one: this pool is used up before the next.
+  u32 order =
+      (nonempty_ >> max_order) != 0 ? max_order : 31 - static_cast<u32>(__builtin_clz(nonempty_));
+  Page* p = take_block(order);
+  const usize n = pages_of(order);
+  for (usize i = 0; i < n; i++) {
+    init_head(&p[i], 0);
+    out[i] = &p[n - 1 - i];  // the lowest page last: a stack hands it out first
+  }
+  return n;
 }
 
 bool BuddyPool::owns(const Page* p) const {

@@ -48,6 +48,12 @@ class BuddyPool {
   // A block of 2^order pages (its head page, refcount 1), or nullptr if
   // order > kMaxOrder or no block is free.
   [[nodiscard]] Page* alloc(u32 order);
+  // Takes one block of 2^max_order pages (or, if the pool has none, its
+  // largest smaller free block) and hands it out as separate order-0 blocks,
+  // each its own head with refcount 1, stored in out[]. Returns how many
+  // (0 if the pool is empty). For the per-CPU page caches (phys.cpp): one
+  // search and split for many pages.
+  [[nodiscard]] usize alloc_split(u32 max_order, Page** out);
   // Frees a block by its head page. See the file comment for what is refused.
   void free(Page* head);
 
@@ -77,6 +83,7 @@ class BuddyPool {
   // Page index in the pool's aligned frame: meta index + lead_.
   usize index_of(const Page* p) const { return static_cast<usize>(p - meta_) + lead_; }
   Page* page_at(usize index) const { return &meta_[index - lead_]; }
+  Page* take_block(u32 order) TA_REQ(lock_);
   void push_free(Page* p, u32 order) TA_REQ(lock_);
   void remove_free(Page* p, u32 order) TA_REQ(lock_);
   void count_bad_free() { __atomic_fetch_add(&bad_frees_, 1, __ATOMIC_RELAXED); }

@@ -40,6 +40,7 @@ enum PageUse : u8 {
   kPageUseSlab,      // head page of a slab: slab_cache, slab_used, slab_inuse valid
   kPageUseSlabTail,  // another page of a multi-page slab: slab_head valid
   kPageUseKmalloc,   // head page of a kmalloc allocation too big for a slab class
+  kPageUseCached,    // a free page in a per-CPU page cache (phys.cpp)
 };
 
 // 64 bytes and 64-aligned (the array starts on a page boundary): each page's

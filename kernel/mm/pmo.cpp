@@ -27,10 +27,16 @@ usize page_count(const Pmo* pmo) { return pmo->size / kPage; }
 }  // namespace
 
 Result<Pmo*> pmo_create(PmoType type, usize size, PhysAddr device_base) {
-  if (size == 0 || !is_aligned(size, kPage) || size > kPmoMaxSize) return Err::Inval;
+  if (size == 0 || !is_aligned(size, kPage)) return Err::Inval;
   bool fixed = type == PmoType::Device || type == PmoType::Physical;
   if (fixed && (!is_aligned(device_base, kPage) || device_base + size < device_base))
     return Err::Inval;
+  // Refuse what cannot be backed before allocating anything (Linux's
+  // default overcommit heuristic): one PMO larger than the free memory
+  // could never be filled. Nothing else could be freed to make room (no
+  // page cache, no swap). Smaller ones may still overcommit: Anonymous
+  // pages come on first touch.
+  if (!fixed && (size > kPmoMaxSize || size / kPage > mm::free_page_count())) return Err::NoMem;
   void* mem = kzalloc(sizeof(Pmo));
   if (mem == nullptr) return Err::NoMem;
   Pmo* pmo = new (mem) Pmo();

@@ -16,6 +16,7 @@
 // holds carries one page reference (mm::page_ref) for the PMO, so a page is
 // freed exactly when the last PMO holding it goes away.
 #pragma once
+#include "arch/aarch64/page_table.h"
 #include "lib/result.h"
 #include "lib/spinlock.h"
 #include "lib/types.h"
@@ -37,8 +38,10 @@ struct Pmo : Object {
 // Largest PMO: keeps the page array within one buddy block.
 inline constexpr usize kPmoMaxSize = usize{1} << 33;  // 8 GiB
 
-// Creates a PMO with one reference. Err::Inval for size 0 / unaligned /
-// too large; Err::NoMem.
+// Creates a PMO with one reference. Err::Inval for size 0 / unaligned (or a
+// fixed range that wraps); Err::NoMem for a size that cannot be backed (over
+// kPmoMaxSize or over the free memory; checked before anything is
+// allocated) and when memory runs out.
 [[nodiscard]] Result<Pmo*> pmo_create(PmoType type, usize size, PhysAddr device_base = 0);
 inline void pmo_get(Pmo* pmo) { obj_get(pmo); }
 inline void pmo_put(Pmo* pmo) { obj_put(pmo); }
@@ -47,6 +50,21 @@ void pmo_destroy(Pmo* pmo);
 // Device and Physical PMOs name memory the PMO does not own.
 inline bool pmo_is_fixed(const Pmo* pmo) {
   return pmo->kind == PmoType::Device || pmo->kind == PmoType::Physical;
+}
+
+// What mappings of the PMO may ever allow (kVmRead/Write/Exec), whatever
+// capability maps it: Physical PMOs name the kernel's own memory (the boot
+// ramdisk in the kernel image) and are read-only; Device memory is never
+// executable.
+inline u32 pmo_max_perm(const Pmo* pmo) {
+  switch (pmo->kind) {
+    case PmoType::Physical:
+      return kVmRead;
+    case PmoType::Device:
+      return kVmRead | kVmWrite;
+    default:
+      return kVmRead | kVmWrite | kVmExec;
+  }
 }
 
 // The physical page at byte `offset`. For Anonymous and Shared PMOs a missing

@@ -33,14 +33,6 @@ Status VmRegionSet::insert(VmRegion* r) {
   return kOk;
 }
 
-VmRegion* VmRegionSet::find(VirtAddr va) const {
-  for (VmRegion* n : list_) {
-    if (n->start > va) break;
-    if (n->contains(va)) return n;
-  }
-  return nullptr;
-}
-
 VmRegion* VmRegionSet::first_overlap(VirtAddr start, usize size) const {
   if (size == 0) return nullptr;
   VirtAddr last = start + size - 1 < start ? ~0ull : start + size - 1;  // clipped at 2^64
@@ -65,6 +57,7 @@ Status VmRegionSet::remove_range(VirtAddr start, usize size, VmRegionHooks* hook
     right->start = end;
     right->size = r->end() - end;
     right->perm = r->perm;
+    right->max_perm = r->max_perm;
     right->pmo = r->pmo;
     right->pmo_offset = r->pmo_offset + (end - r->start);
     hooks->on_remove(r, start, size, false);

@@ -24,6 +24,9 @@ struct VmRegion {
   VirtAddr start = 0;
   usize size = 0;  // end = start + size; never wraps
   u32 perm = 0;    // VmPerm bits
+  // What protect() may give this region: the kVmRead/Write/Exec bits it was
+  // mapped with the right to (for a map_pmo, the rights of the capability).
+  u32 max_perm = 0;
   Pmo* pmo = nullptr;
   usize pmo_offset = 0;  // offset in `pmo` of the page at `start`
 
@@ -66,8 +69,14 @@ class VmRegionSet {
   // a list. Err::Exist: it overlaps a region (touching is fine).
   [[nodiscard]] Status insert(VmRegion* r);
 
-  // The region containing `va`, or nullptr.
-  VmRegion* find(VirtAddr va) const;
+  // The region containing `va`, or nullptr. (Inline: every page fault asks.)
+  VmRegion* find(VirtAddr va) const {
+    for (VmRegion* n : list_) {
+      if (n->start > va) break;
+      if (n->contains(va)) return n;
+    }
+    return nullptr;
+  }
   // The lowest region overlapping [start, start + size), or nullptr (also
   // for size 0). A range running past 2^64 is clipped there.
   VmRegion* first_overlap(VirtAddr start, usize size) const;

@@ -75,6 +75,7 @@ Status VmSpace::init() {
     return s;
   }
   asid_ = asid;
+  live_ = true;
   return kOk;
 }
 
@@ -82,6 +83,7 @@ void VmSpace::destroy() {
   if (current_vmspace() == this) deactivate_vmspace();
   {
     SpinGuard g(lock_);
+    live_ = false;
     while (VmRegion* r = regions_.take_first()) {
       pmo_put(r->pmo);
       kfree(r);
@@ -93,13 +95,16 @@ void VmSpace::destroy() {
   asid_ = 0;
 }
 
-Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offset) {
+Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offset, u32 max_perm) {
   if (size == 0 || !is_aligned(va, kPage) || !is_aligned(size, kPage) ||
       !is_aligned(pmo_offset, kPage) || !user_range_ok(va, size))
     return Err::Inval;
   if (pmo_offset > pmo->size || size > pmo->size - pmo_offset) return Err::Inval;
   if ((perm & kVmWrite) && (perm & kVmExec)) return Err::Inval;
-  perm = (perm & (kVmRead | kVmWrite | kVmExec)) | kVmRead | kVmUser;
+  perm = (perm & kVmMayAll) | kVmRead;
+  max_perm &= pmo_max_perm(pmo);
+  if (perm & ~max_perm) return Err::Access;
+  perm |= kVmUser;
   if (pmo->kind == PmoType::Device) perm |= kVmDevice;
 
   auto* r = region_alloc();
@@ -107,11 +112,12 @@ Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offse
   r->start = va;
   r->size = size;
   r->perm = perm;
+  r->max_perm = max_perm;
   r->pmo = pmo;
   r->pmo_offset = pmo_offset;
 
   SpinGuard g(lock_);
-  Status s = regions_.insert(r);
+  Status s = live_ ? regions_.insert(r) : Status(kErrSpaceGone);
   if (!s.ok()) {
     kfree(r);
     return s;
@@ -138,6 +144,7 @@ Status VmSpace::unmap(VirtAddr va, usize size) {
   if (size == 0 || !is_aligned(va, kPage) || !is_aligned(size, kPage) || !user_range_ok(va, size))
     return Err::Inval;
   SpinGuard g(lock_);
+  if (!live_) return kErrSpaceGone;
   Hooks hooks(pt_);
   return regions_.remove_range(va, size, &hooks);
 }
@@ -153,6 +160,7 @@ bool VmSpace::split_at(VirtAddr at, VmRegion*& spare) {
   right->start = at;
   right->size = r->end() - at;
   right->perm = r->perm;
+  right->max_perm = r->max_perm;
   right->pmo = r->pmo;
   right->pmo_offset = r->pmo_offset + (at - r->start);
   r->size = at - r->start;
@@ -171,16 +179,22 @@ Status VmSpace::protect(VirtAddr va, usize size, u32 perm) {
   if (want != 0) want |= kVmRead | kVmUser;
   VmRegion* spare[2] = {region_alloc(), region_alloc()};
   SpinGuard g(lock_);
-  Status result = kOk;
-  // Check first: the whole range must be covered by regions.
-  for (VirtAddr a = va; a < va + size;) {
+  Status result = live_ ? kOk : kErrSpaceGone;
+  // Check first: the whole range must be covered by regions that may take
+  // the new permissions.
+  for (VirtAddr a = va; result.ok() && a < va + size;) {
     VmRegion* r = regions_.find(a);
     if (r == nullptr) {
       result = Err::NoMem;  // Linux's mprotect says ENOMEM for unmapped ranges
-      break;
+    } else if (r->pmo->kind == PmoType::Device && (want & kVmExec)) {
+      result = Err::Inval;
+    } else if (want & kVmMayAll & ~r->max_perm) {
+      // Beyond the rights it was mapped with (e.g. a read-only capability):
+      // Linux's EACCES for PROT_WRITE on a read-only shared file mapping.
+      result = Err::Access;
+    } else {
+      a = r->end();
     }
-    if (r->pmo->kind == PmoType::Device && (want & kVmExec)) result = Err::Inval;
-    a = r->end();
   }
   if (result.ok() && (spare[0] == nullptr || spare[1] == nullptr)) result = Err::NoMem;
   if (result.ok()) {
@@ -213,9 +227,11 @@ Status VmSpace::handle_fault(const FaultInfo& f) {
   SpinGuard g(lock_);
   VmRegion* r = regions_.find(f.addr);
   if (r == nullptr) return Err::Fault;
-  if (!(r->perm & kVmRead) || (f.write && !(r->perm & kVmWrite)) || (f.exec && !(r->perm & kVmExec)))
+  if (!(r->perm & kVmRead) || (f.write && !(r->perm & kVmWrite)) ||
+      (f.exec && !(r->perm & kVmExec)))
     return Err::Fault;
-  if (r->pmo->kind != PmoType::Anonymous && r->pmo->kind != PmoType::Shared) return Err::Fault;
+  // Every kind of PMO: Data and fixed ones have their pages already (mapped
+  // at map(), but unmapped again by protect(PROT_NONE) and back).
   VirtAddr page = align_down(f.addr, kPage);
   PhysAddr pa = TRY(pmo_page(r->pmo, r->pmo_offset + (page - r->start), true));
   Status s = pt_.map(page, pa, kPage, r->perm);

@@ -13,6 +13,16 @@
 
 namespace kern {
 
+// What a mapping may become when nothing narrower is said: anything
+// (memory the process owns alone, such as its ELF segments, heap and stacks;
+// W and X are still never granted together).
+inline constexpr u32 kVmMayAll = kVmRead | kVmWrite | kVmExec;
+
+// map/unmap/protect on an address space that destroy() has torn down, i.e.
+// of a process that has exited: ESRCH, as for any call naming a process
+// that is gone.
+inline constexpr Err kErrSpaceGone = Err::Srch;
+
 enum class FaultType : u8 { Translation, Permission, Other };
 
 struct FaultInfo {
@@ -31,25 +41,37 @@ class VmSpace {
   // Allocates an ASID and an empty page table. Err::NoMem / Err::Busy (no ASID).
   [[nodiscard]] Status init();
   // Unmaps everything, drops every PMO reference, frees the page table and
-  // the ASID. The object may be init()ed again.
+  // the ASID. Later map/unmap/protect calls fail with kErrSpaceGone (a call
+  // racing with destroy either fails so or is undone by it: never a leak).
+  // The object may be init()ed again.
   void destroy();
 
   // Maps [va, va+size) to the PMO from byte `pmo_offset` with `perm`
   // (kVmRead/Write/Exec; kVmUser is implied). Takes a PMO reference.
+  // `max_perm` (kVmRead/Write/Exec) is what protect() may make of the region
+  // later: for a capability's PMO, the rights of that capability. It is
+  // narrowed by what the PMO's memory allows (pmo_max_perm).
   // Err::Inval: unaligned, zero, outside user space, outside the PMO, or W+X.
+  // Err::Access: `perm` exceeds `max_perm`.
   // Err::Exist: overlaps an existing region. Data and Device PMOs are mapped
   // at once; Anonymous and Shared pages on first touch.
-  [[nodiscard]] Status map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offset);
+  [[nodiscard]] Status map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offset,
+                           u32 max_perm = kVmMayAll);
   // Removes [va, va+size) (partial regions are split). Unmapped parts are fine.
   [[nodiscard]] Status unmap(VirtAddr va, usize size);
   // Changes the permissions of [va, va+size), which must be covered by
   // regions (else Err::NoMem, as Linux's mprotect); regions are split at the
-  // ends of the range. perm 0 means no access at all (PROT_NONE).
+  // ends of the range. perm 0 means no access at all (PROT_NONE). Err::Access
+  // if a region may not have `perm` (its max_perm); nothing is changed then.
+  // The contents never change: pages made inaccessible are only unmapped
+  // from the page table and come back on the next touch.
   [[nodiscard]] Status protect(VirtAddr va, usize size, u32 perm);
 
   // Resolves a fault on a user address: a translation fault inside a region
-  // of an Anonymous/Shared PMO, with the access allowed by the region, maps
-  // the page (allocated and zeroed if new). Anything else is Err::Fault.
+  // whose permissions allow the access maps the PMO's page there (for
+  // Anonymous and Shared PMOs allocated and zeroed if new; Data and fixed
+  // PMOs have theirs already: after protect(PROT_NONE) and back, their pages
+  // come back this way). Anything else is Err::Fault.
   [[nodiscard]] Status handle_fault(const FaultInfo& f);
 
   // Installs this address space in TTBR0 of the calling CPU.
@@ -68,6 +90,7 @@ class VmSpace {
   PageTable pt_ TA_GUARDED(lock_);
   VmRegionSet regions_ TA_GUARDED(lock_);
   u16 asid_ = 0;
+  bool live_ TA_GUARDED(lock_) = false;  // between init() and destroy()
 };
 
 // The address space active on this CPU (nullptr: none, TTBR0 is empty).

@@ -22,6 +22,15 @@ u32 prot_to_perm(u64 prot) {
   return perm;
 }
 
+// Capability rights -> the VmPerm bits a mapping made with them may have.
+u32 rights_to_max_perm(u32 rights) {
+  u32 perm = 0;
+  if (rights & CHCORE_RIGHT_READ) perm |= kVmRead;
+  if (rights & CHCORE_RIGHT_WRITE) perm |= kVmWrite;
+  if (rights & CHCORE_RIGHT_EXEC) perm |= kVmExec;
+  return perm;
+}
+
 u32 prot_to_rights(u64 prot) {
   u32 r = CHCORE_RIGHT_READ;
   if (prot & CHCORE_PROT_WRITE) r |= CHCORE_RIGHT_WRITE;
@@ -72,8 +81,15 @@ SysResult sys_create_pmo(u64 size, u64 type) {
 SysResult sys_map_pmo(CapSlot cg, CapSlot pmo_slot, u64 addr, u64 prot) {
   if (prot & ~u64{CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC}) return Err::Inval;
   Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
-  Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(pmo_slot, prot_to_rights(prot)));
-  TRY(group->vmspace.map(pmo.get(), addr, pmo->size, prot_to_perm(prot), 0));
+  // The mapping remembers the rights of the capability it is made with, so
+  // that mprotect cannot go beyond them. Looking the PMO up with all of
+  // those rights makes sure they are the rights of the capability that
+  // gives us the object, even if the slot changes in between.
+  u32 held = CHCORE_CAP_INFO_RIGHTS(TRY(cap_info(current_group(), pmo_slot.value)));
+  Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(pmo_slot, prot_to_rights(prot) | held));
+  // Fails with ESRCH once the process has exited (its address space is gone).
+  TRY(group->vmspace.map(pmo.get(), addr, pmo->size, prot_to_perm(prot), 0,
+                         rights_to_max_perm(held)));
   return 0;
 }
 

@@ -33,7 +33,7 @@ BENCHMARKS = {
     "buddy_alloc_free": ("buddy allocator: order-0 alloc + free", None, "kernel"),
     "kmalloc_free": ("kmalloc(64) + kfree", None, "kernel"),
     "page_fault_anon": ("first touch of an anonymous page from EL0 (fault, zeroed page, map)",
-                        None, "kernel"),
+                        600, "kernel"),
     "yield_roundtrip": ("two threads on one CPU: yield there and back", 500, "user"),
     "yield_roundtrip_fp": ("the same, one thread with live FP/SIMD state (saved at each switch)",
                            None, "user"),

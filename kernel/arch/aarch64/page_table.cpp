@@ -117,7 +117,7 @@ inline bool perm_ok(u32 perm, bool upper) {
   return true;
 }
 
-u64 attrs_for(u32 perm, bool upper) {
+constexpr u64 compute_attrs(u32 perm, bool upper) {
   u64 a;
   if (perm & kVmDevice) {
     a = pte::kDevice;  // includes PXN | UXN
@@ -136,6 +136,24 @@ u64 attrs_for(u32 perm, bool upper) {
   if (!upper) a |= pte::kNotGlobal;
   return a;
 }
+
+// Every valid perm has kVmPermMask's bits only: one table per half, so that
+// the page-fault path finds a descriptor's attributes with one load.
+struct AttrTable {
+  u64 v[2][kVmPermMask + 1];
+};
+constexpr AttrTable make_attr_table() {
+  AttrTable t{};
+  for (u32 p = 0; p <= kVmPermMask; p++) {
+    t.v[0][p] = compute_attrs(p, false);
+    t.v[1][p] = compute_attrs(p, true);
+  }
+  return t;
+}
+constexpr AttrTable kAttrs = make_attr_table();
+
+// `perm` must have passed perm_ok().
+inline u64 attrs_for(u32 perm, bool upper) { return kAttrs.v[upper ? 1 : 0][perm & kVmPermMask]; }
 
 u32 perm_of(u64 d) {
   u32 p = kVmRead;
@@ -393,9 +411,42 @@ void PageTable::map_apply(Ctx& c, u64* t, int level, u64 s, u64 end, PhysAddr pa
   }
 }
 
+// One 4 KiB page whose tables all exist (the page-fault case): a walk and
+// one store, without the plan/apply passes. nullptr if a table is missing
+// (the general path then builds it); sets *exist if anything is mapped there.
+u64* PageTable::leaf_slot(u64 offset, bool* exist) const {
+  u64* t = pa_to_kva<u64>(root_);
+  for (int level = 0; level < kLeafLevel; level++) {
+    u64 d = load(&t[pte::index(offset, level)]);
+    if (!is_table(d, level)) {
+      *exist = is_valid(d);  // a block covers it
+      return nullptr;
+    }
+    t = table_of(d);
+  }
+  u64* slot = &t[pte::index(offset, kLeafLevel)];
+  *exist = is_valid(load(slot));
+  return slot;
+}
+
 Status PageTable::map(VirtAddr va, PhysAddr pa, usize size, u32 perm) {
   if (!root_ || !perm_ok(perm, upper_) || !range_ok(va, size)) return Err::Inval;
   if (!is_aligned(pa, kPageBytes) || pa >= kHalfSize || size > kHalfSize - pa) return Err::Inval;
+  if (size == kPageBytes) {
+    bool exist = false;
+    u64* slot = leaf_slot(offset_of(va), &exist);
+    if (exist) return Err::Exist;
+    if (slot != nullptr) {
+      store(slot, make_leaf(pa, attrs_for(perm, upper_), kLeafLevel));  // invalid -> valid
+      barrier_new_mappings();
+      return kOk;
+    }
+  }
+  return map_range(va, pa, size, perm);
+}
+
+// The general case of map(), arguments checked.
+Status PageTable::map_range(VirtAddr va, PhysAddr pa, usize size, u32 perm) {
   u64 s = offset_of(va), end = s + size;
   u64* root = pa_to_kva<u64>(root_);
 

@@ -138,6 +138,8 @@ class PageTable {
   u64 offset_of(VirtAddr va) const;
   VirtAddr va_of(u64 offset) const;
 
+  u64* leaf_slot(u64 offset, bool* exist) const;
+  [[gnu::noinline]] Status map_range(VirtAddr va, PhysAddr pa, usize size, u32 perm);
   bool map_plan(const u64* t, int level, u64 s, u64 end, PhysAddr pa, usize* need) const;
   void map_apply(Ctx& c, u64* t, int level, u64 s, u64 end, PhysAddr pa, u64 attrs);
   void unmap_plan(const u64* t, int level, u64 s, u64 end, usize* need) const;

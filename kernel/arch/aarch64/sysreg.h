@@ -26,6 +26,9 @@ void dcache_inval(const void* start, usize size);
 // Makes instructions written through the data side at [start, start+size)
 // visible to instruction fetch on every CPU (code loaded into memory).
 void sync_icache(const void* start, usize size);
+// Zeroes [start, start+size): whole pages of Normal cacheable memory (the
+// linear map) with DC ZVA; memset where the CPU does not allow it.
+void zero_pages(void* start, usize size);
 
 inline u64 counter() { isb(); return read_sysreg(cntpct_el0); }
 // CNTFRQ_EL0 is set by firmware; should it be missing, assume 62.5 MHz.

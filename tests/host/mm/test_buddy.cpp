@@ -333,6 +333,41 @@ TEST_F(BuddyTest, DoubleFreeDetected) {
   EXPECT_EQ(pool().free_pages(), 64u);
 }
 
+TEST_F(BuddyTest, AllocSplitHandsOutSeparatePages) {
+  make(64);
+  const Snapshot initial = free_lists(pool());
+  Page* out[16] = {};
+  ASSERT_EQ(pool().alloc_split(4, out), 16u);
+  EXPECT_EQ(pool().free_pages(), 48u);
+  std::vector<PhysAddr> pas;
+  for (Page* p : out) {
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->flags, kPageHead);  // each page is a block of its own
+    EXPECT_EQ(p->order, 0u);
+    EXPECT_EQ(p->refcount, 1u);
+    pas.push_back(pa(p));
+  }
+  std::sort(pas.begin(), pas.end());
+  EXPECT_TRUE(kern::is_aligned(pas[0], 16 * kPageSize));  // one aligned 16-page block
+  for (usize i = 1; i < pas.size(); i++) EXPECT_EQ(pas[i], pas[0] + i * kPageSize);
+  EXPECT_TRUE(pool().check_invariants());
+  // Freed one by one, they merge back.
+  for (Page* p : out) pool().free(p);
+  EXPECT_EQ(pool().bad_frees(), 0u);
+  EXPECT_EQ(free_lists(pool()), initial);
+  EXPECT_TRUE(pool().check_invariants());
+}
+
+TEST_F(BuddyTest, AllocSplitTakesASmallerBlockWhenNeeded) {
+  make(24);  // free blocks of 16 and 8 pages
+  Page* out[16] = {};
+  ASSERT_EQ(pool().alloc_split(4, out), 16u);
+  EXPECT_EQ(pool().alloc_split(4, out), 8u);  // no 16-page block left: the 8
+  EXPECT_EQ(pool().alloc_split(4, out), 0u);
+  EXPECT_EQ(pool().free_pages(), 0u);
+  EXPECT_TRUE(pool().check_invariants());
+}
+
 TEST_F(BuddyTest, BadPointersDetected) {
   make(64);
   Page* block = pool().alloc(2);
@@ -523,6 +558,39 @@ TEST_F(PhysTest, GetPutPages) {
   EXPECT_EQ(mm::phys_bad_frees(), 5u);
   EXPECT_EQ(mm::free_page_count(), start);
   EXPECT_EQ(mm::get_pages(kMaxOrder + 1, true), nullptr);
+}
+
+// Freed order-0 pages go to the (per-CPU) page cache: still counted free,
+// handed out again first, still refused when freed twice, and given back to
+// the pools when a larger block needs them.
+TEST_F(PhysTest, PageCacheKeepsTheAccounting) {
+  add(64 * kPageSize);
+  const usize total = mm::free_page_count();
+  Page* a = mm::alloc_pages(0);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(mm::free_page_count(), total - 1);
+  mm::free_pages(a);
+  EXPECT_EQ(mm::free_page_count(), total);
+  mm::free_pages(a);  // NOLINT(clang-analyzer-unix.Malloc): deliberate double free
+  EXPECT_EQ(mm::phys_bad_frees(), 1u);
+  EXPECT_EQ(mm::free_page_count(), total);
+  Page* again = mm::alloc_pages(0);
+  EXPECT_EQ(again, a);  // the page freed last comes back first
+  mm::free_pages(again);
+
+  // Every page cached or free: the largest block the pool has must still
+  // be available, which needs the cached pages back in the pool.
+  std::vector<Page*> pages;
+  while (Page* p = mm::alloc_pages(0)) pages.push_back(p);
+  EXPECT_EQ(pages.size(), total);
+  for (Page* p : pages) mm::free_pages(p);
+  EXPECT_EQ(mm::free_page_count(), total);
+  Page* big = mm::alloc_pages(5);  // 32 of the 63 pages, aligned
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(mm::free_page_count(), total - 32);
+  mm::free_pages(big);
+  EXPECT_EQ(mm::free_page_count(), total);
+  EXPECT_EQ(mm::phys_bad_frees(), 1u);
 }
 
 TEST_F(PhysTest, RefcountedPages) {

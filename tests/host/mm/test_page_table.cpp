@@ -204,6 +204,25 @@ TEST_F(PageTableTest, MapsAndQueriesOnePage) {
   expect_consistent();
 }
 
+// One page into tables that exist already (the page-fault path): no table
+// is added, and an existing mapping (page or block) is refused untouched.
+TEST_F(PageTableTest, OnePageIntoExistingTables) {
+  ASSERT_EQ(pt.map(0x400000, 0x80001000, k4K, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(0x40200000, 0x80400000, k2M, R).error(), Err::None);
+  const usize tables = pt.table_pages();
+  ASSERT_EQ(pt.map(0x401000, 0x80005000, k4K, R | X | U).error(), Err::None);
+  EXPECT_MAPS(pt, 0x401000, 0x80005000, R | X | U, k4K);
+  EXPECT_EQ(pt.table_pages(), tables);
+  EXPECT_EQ(pt.map(0x400000, 0x80009000, k4K, R).error(), Err::Exist);
+  EXPECT_MAPS(pt, 0x400000, 0x80001000, R | W, k4K);
+  EXPECT_EQ(pt.map(0x40300000, 0x80009000, k4K, R).error(), Err::Exist);  // inside the block
+  EXPECT_MAPS(pt, 0x40300000, 0x80500000, R, k2M);
+  EXPECT_EQ(pt.map(0x402000, 0x80009000, k4K, R | W | X).error(), Err::Inval);
+  EXPECT_UNMAPPED(pt, 0x402000);
+  EXPECT_EQ(pt.table_pages(), tables);
+  expect_consistent();
+}
+
 TEST_F(PageTableTest, QueryAcceptsNullOutputs) {
   ASSERT_EQ(pt.map(0x400000, 0x80001000, k4K, R).error(), Err::None);
   EXPECT_EQ(pt.query(0x400000, nullptr, nullptr, nullptr).error(), Err::None);

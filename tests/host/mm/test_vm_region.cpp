@@ -173,6 +173,7 @@ TEST_F(VmRegionTest, FindAndFirstOverlap) {
 TEST_F(VmRegionTest, RemoveMiddleSplitsRegion) {
   ASSERT_EQ(add(0x100000, 0x10000, 0x5000), Err::None);
   set.first()->perm = 5;
+  set.first()->max_perm = 7;
   ASSERT_EQ(set.remove_range(0x104000, 0x2000, &hooks).error(), Err::None);
   EXPECT_TRUE(spans() ==
               (std::vector<Span>{{0x100000, 0x4000, 0x5000}, {0x106000, 0xa000, 0xb000}}));
@@ -181,6 +182,7 @@ TEST_F(VmRegionTest, RemoveMiddleSplitsRegion) {
   EXPECT_EQ(hooks.splits, 1);
   VmRegion* right = set.next(set.first());
   EXPECT_EQ(right->perm, 5u);
+  EXPECT_EQ(right->max_perm, 7u);  // the split-off part keeps what it may become
   EXPECT_EQ(right->pmo, pmo_tag(1));
   EXPECT_EQ(set.find(0x105000), nullptr);
   EXPECT_EQ(set.find(0x106000), right);

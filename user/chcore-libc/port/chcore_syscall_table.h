@@ -62,7 +62,7 @@
 	X(munmap, PARTIAL, 2, "whole mappings are unmapped and their PMO freed; a part is made inaccessible and freed with the rest of its mapping") \
 	X(mremap, PARTIAL, 5, "shrinking in place only; growing gives ENOMEM (callers such as realloc then copy)") \
 	X(clone, PARTIAL, 5, "threads (CLONE_VM|CLONE_THREAD) through __clone and the kernel's create_thread; new processes ENOSYS until the process manager exists") \
-	X(mmap, PARTIAL, 6, "anonymous private/shared memory (a PMO per mapping, at most 512 at a time; a mapping of 1 MiB or more must fit into free memory: no overcommit; RLIMIT_AS and, for private writable memory, RLIMIT_DATA: ENOMEM); file mappings ENODEV") \
+	X(mmap, PARTIAL, 6, "anonymous private/shared memory (a PMO per mapping, at most 512 at a time; one larger than the free memory is ENOMEM, smaller ones overcommit; RLIMIT_AS and, for private writable memory, RLIMIT_DATA: ENOMEM); file mappings ENODEV") \
 	X(mprotect, SUPPORTED, 3, "kernel handle_mprotect (writable and executable at once is refused); a range that wraps or passes user space is ENOMEM") \
 	X(madvise, PARTIAL, 3, "accepted and ignored (MADV_DONTNEED does not zero the pages); a range that wraps is EINVAL") \
 	X(getrandom, SUPPORTED, 3, "the kernel's ChaCha20 generator, seeded at boot from the device tree's rng-seed (virt) or the hardware RNG (raspi3); never blocks") \

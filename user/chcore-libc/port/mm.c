@@ -24,7 +24,6 @@
 #define CHCORE_MMAP_END 0x0000500000000000ul
 #define CHCORE_MAX_MAPPINGS 512
 #define PAGE 4096ul
-#define CHCORE_MMAP_CHECK_FREE (1ul << 20)
 
 struct mapping {
 	unsigned long start, end;       /* the PMO's extent */
@@ -228,16 +227,13 @@ CHCORE_LINUX_SYSCALL(mmap)
 		return -EINVAL;
 
 	if (!fixed && size > CHCORE_MMAP_END - CHCORE_MMAP_BASE) return -ENOMEM;
-	/* Pages of an anonymous PMO are allocated when first touched, and a
-	 * touch the kernel cannot satisfy kills the process. So that running
-	 * out of memory is a NULL from malloc rather than a crash, a large
-	 * mapping must fit into the memory that is free now (small ones are
-	 * not checked: the check costs a system call). */
-	if (size >= CHCORE_MMAP_CHECK_FREE && size > (unsigned long)__chcore_sys_get_free_mem())
-		return -ENOMEM;
+	/* Pages of an anonymous PMO are allocated when first touched. The
+	 * kernel refuses a PMO larger than the free memory (Linux's default
+	 * overcommit heuristic), so a request that can never be backed is
+	 * ENOMEM here and NULL from malloc; smaller ones overcommit. */
 	long pmo = __chcore_sys_create_pmo(size, type == MAP_SHARED ? CHCORE_PMO_SHARED
 	                                                            : CHCORE_PMO_ANONYMOUS);
-	if (pmo == -EINVAL) return -ENOMEM; /* larger than the kernel allows */
+	if (pmo == -EINVAL) return -ENOMEM; /* not a size the kernel takes */
 	if (pmo < 0) return pmo;
 
 	long r;
