@@ -14,19 +14,14 @@ void obj_put(Object* o) {
     return;
   }
   switch (o->type) {
-    case ObjType::CapGroup: cap_group_destroy(static_cast<CapGroup*>(o)); break;
-    case ObjType::Thread: thread_destroy(static_cast<Thread*>(o)); break;
-    case ObjType::Pmo: pmo_destroy(static_cast<Pmo*>(o)); break;
+#define CHCORE_OBJ_DESTROY(T, num, name, destroy) \
+  case ObjType::T:                                \
+    destroy(static_cast<T*>(o));                  \
+    return;
+    CHCORE_OBJECT_TYPES(CHCORE_OBJ_DESTROY)
+#undef CHCORE_OBJ_DESTROY
   }
-}
-
-const char* obj_type_name(ObjType t) {
-  switch (t) {
-    case ObjType::CapGroup: return "cap_group";
-    case ObjType::Thread: return "thread";
-    case ObjType::Pmo: return "pmo";
-  }
-  return "?";
+  panic("obj_put: object %p has no type (%u)", static_cast<void*>(o), static_cast<u32>(o->type));
 }
 
 }  // namespace kern

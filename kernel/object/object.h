@@ -4,18 +4,13 @@
 // References are held by capabilities (one per capability) and internally
 // (a thread holds its process, a VM region its PMO, the scheduler a
 // runnable thread). The object is destroyed when the count reaches zero;
-// obj_put dispatches on the type, so no virtual functions are needed.
+// obj_put dispatches on the type, so no virtual functions are needed. The
+// types are listed once, in object/types.h.
 #pragma once
 #include "lib/types.h"
-#include "uapi/object.h"
+#include "object/types.h"
 
 namespace kern {
-
-enum class ObjType : u8 {
-  CapGroup = CHCORE_OBJ_CAP_GROUP,
-  Thread = CHCORE_OBJ_THREAD,
-  Pmo = CHCORE_OBJ_PMO,
-};
 
 struct Object {
   ObjType type;
@@ -29,7 +24,5 @@ inline void obj_init(Object* o, ObjType t) {
 inline void obj_get(Object* o) { __atomic_fetch_add(&o->refcount, 1, __ATOMIC_RELAXED); }
 // Drops a reference; the last one destroys the object (object.cpp).
 void obj_put(Object* o);
-
-const char* obj_type_name(ObjType t);
 
 }  // namespace kern
