@@ -25,8 +25,7 @@ inline constexpr i32 kStatusDestroyed = CHCORE_SIGKILL;
 inline constexpr i32 exit_status_of(i64 code) { return CHCORE_WSTATUS_EXITED(static_cast<i32>(code)); }
 
 struct CapGroup : Object {
-  CapTable caps;
-  bool caps_open;  // false once the process exits: nothing more is installed
+  CapTable caps{this};  // closed once the process exits: nothing more is installed
   VmSpace vmspace;
   u64 pid;
   char name[CHCORE_NAME_MAX];
@@ -57,5 +56,27 @@ void cap_group_exit(CapGroup* g, i32 status);
 
 // The process of the current thread.
 CapGroup* current_group();
+
+// Capability operations on a process's table (object/cap_table.h).
+[[nodiscard]] inline Result<Object*> cap_get(CapGroup* group, u64 slot, ObjType type, u32 rights) {
+  return group->caps.get(slot, type, rights);
+}
+[[nodiscard]] inline Result<u64> cap_info(CapGroup* group, u64 slot) {
+  return group->caps.info(slot);
+}
+// Copies `slot` within `group` (rights & old rights). Needs COPY.
+[[nodiscard]] inline Result<u32> cap_copy(CapGroup* group, u64 slot, u32 rights) {
+  return group->caps.copy_to(slot, group->caps, rights);
+}
+// Copies `slot` of `from` into `to`. Needs COPY on the source.
+[[nodiscard]] inline Result<u32> cap_transfer(CapGroup* from, u64 slot, CapGroup* to, u32 rights) {
+  return from->caps.copy_to(slot, to->caps, rights);
+}
+[[nodiscard]] inline Status cap_revoke_self(CapGroup* group, u64 slot) {
+  return group->caps.revoke_self(slot);
+}
+[[nodiscard]] inline Status cap_revoke_derived(CapGroup* group, u64 slot) {
+  return group->caps.revoke_derived(slot);
+}
 
 }  // namespace kern
