@@ -7,6 +7,11 @@
 // threads waiting in wait_cap_group wake with its exit status. The CapGroup
 // object itself stays until the last capability naming it is gone, so a
 // parent can still read the status.
+//
+// A process that has never started a thread is kept alive only by the
+// references to it; if nothing live reaches it any more (only other such
+// processes hold capabilities to it), it is destroyed as if its last
+// capability had been revoked (CapTable::owner_put; docs/processes.md).
 #pragma once
 #include "lib/spinlock.h"
 #include "mm/vmspace.h"

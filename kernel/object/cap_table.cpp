@@ -47,6 +47,9 @@ struct PutList {
     n = 0;
   }
 };
+
+// The cycle collector's marks (CapTable::gc_state_).
+enum : u8 { kUnvisited = 0, kVisited, kLive };
 }  // namespace
 
 // All table manipulation, with the lock held.
@@ -164,6 +167,85 @@ struct CapOps {
       t.reserved_--;
     }
     maybe_free_array(t);
+  }
+
+  // --- Finding processes that nothing live reaches -------------------------
+  //
+  // A "passive" table belongs to an owner that has never started a thread
+  // (and is open): only references keep such an owner alive. Trial deletion
+  // (after Bacon and Rajan's synchronous cycle collection), over the passive
+  // tables reachable from `root` through capabilities:
+  //  1. visit them, counting for each how many references it gets from the
+  //     visited tables' capabilities (gc_internal_);
+  //  2. a table whose owner has more references than that is referenced
+  //     from elsewhere (a live process, a thread, a system call in
+  //     progress, a table that is not passive): it is live, and so is every
+  //     visited table it reaches;
+  //  3. the rest is garbage: nothing outside it holds a reference, so nothing
+  //     can get one any more. Its tables are closed and returned (each with a
+  //     reference taken), to be cleared once the lock is released.
+  // `root`'s reference count includes one reference of the caller's, which
+  // is about to go: it is not counted. Reference counts can only grow
+  // through a capability (under this lock) or an existing reference, and
+  // every reference to a passive owner is dropped through owner_put, under
+  // this lock: so a group found to hold only references to itself stays so.
+  // Cost: one pass over the slots of the passive tables reachable from root.
+  static CapTable* collect(CapTable& root) TA_REQ(CapTable::lock_) {
+    root.gc_state_ = kVisited;
+    root.gc_internal_ = 0;
+    root.gc_next_ = nullptr;
+    CapTable* tail = &root;
+    for (CapTable* t = &root; t != nullptr; t = t->gc_next_) {
+      for (u32 i = 0; i < t->capacity_; i++) {
+        Cap* c = at(*t, i);
+        if (c == nullptr || c->weak) continue;
+        CapTable* u = cap_table_of(c->obj);
+        if (u == nullptr || !u->passive()) continue;
+        if (u->gc_state_ == kUnvisited) {
+          u->gc_state_ = kVisited;
+          u->gc_internal_ = 0;
+          u->gc_next_ = nullptr;
+          tail->gc_next_ = u;
+          tail = u;
+        }
+        u->gc_internal_++;
+      }
+    }
+
+    CapTable* live = nullptr;
+    for (CapTable* t = &root; t != nullptr; t = t->gc_next_) {
+      u32 refs = __atomic_load_n(&t->owner_->refcount, __ATOMIC_ACQUIRE);
+      if (t == &root) refs--;
+      if (refs > t->gc_internal_) {
+        t->gc_state_ = kLive;
+        t->gc_stack_next_ = live;
+        live = t;
+      }
+    }
+    while (CapTable* t = live) {
+      live = t->gc_stack_next_;
+      for (u32 i = 0; i < t->capacity_; i++) {
+        Cap* c = at(*t, i);
+        if (c == nullptr || c->weak) continue;
+        CapTable* u = cap_table_of(c->obj);
+        if (u == nullptr || u->gc_state_ != kVisited) continue;
+        u->gc_state_ = kLive;
+        u->gc_stack_next_ = live;
+        live = u;
+      }
+    }
+
+    CapTable* dead = nullptr;
+    for (CapTable* t = &root; t != nullptr; t = t->gc_next_) {
+      if (t->gc_state_ == kVisited) {
+        t->open_ = false;
+        obj_get(t->owner_);
+        t->dead_next_ = dead;
+        dead = t;
+      }
+      t->gc_state_ = kUnvisited;
+    }
+    return dead;
   }
 };
 
@@ -392,6 +474,54 @@ void CapTable::clear() {
     }
     puts.drop();
   }
+}
+
+void CapTable::owner_started() {
+  SpinGuard g(lock_);
+  started_ = true;
+}
+
+// Both flags only ever change one way (open -> closed, not started ->
+// started), so a stale read errs towards taking the lock.
+bool CapTable::passive_unlocked() const TA_NO_THREAD_SAFETY_ANALYSIS {
+  return __atomic_load_n(&open_, __ATOMIC_RELAXED) && !__atomic_load_n(&started_, __ATOMIC_RELAXED);
+}
+
+namespace {
+// Drops one reference; true if it was the last.
+bool drop_ref(Object* o) {
+  u32 old = __atomic_fetch_sub(&o->refcount, 1, __ATOMIC_ACQ_REL);
+  KASSERT(old != 0);
+  return old == 1;
+}
+}  // namespace
+
+bool CapTable::owner_put() {
+  if (!passive_unlocked()) return drop_ref(owner_);
+  CapTable* dead = nullptr;
+  bool last;
+  {
+    SpinGuard g(lock_);
+    // With one reference left (the caller's), the owner simply goes.
+    if (passive() && __atomic_load_n(&owner_->refcount, __ATOMIC_ACQUIRE) > 1)
+      dead = CapOps::collect(*this);
+    // Under the lock: a collection that runs next must not count this
+    // reference as one from outside.
+    last = drop_ref(owner_);
+  }
+  // Clearing the unreachable tables drops the references that held the
+  // group together; the owners go with the last of them.
+  while (dead != nullptr) {
+    CapTable* t = dead;
+    {
+      SpinGuard g(lock_);
+      dead = t->dead_next_;
+      t->dead_next_ = nullptr;
+    }
+    t->clear();
+    obj_put(t->owner_);
+  }
+  return last;
 }
 
 u32 CapTable::capacity_for_test() const TA_NO_THREAD_SAFETY_ANALYSIS { return capacity_; }

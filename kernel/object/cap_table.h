@@ -19,14 +19,22 @@
 // when it goes out of scope. Whoever holds a reservation keeps the table's
 // owner alive (holds a reference) meanwhile.
 //
-// Locking: one global lock (CapTable::lock_) protects every table and the
-// derivation trees. Capability operations are short, and one lock makes
-// cross-process operations (transfer, revoke-derived) simple to get right;
+// Locking: one global lock (CapTable::lock_) protects every table, the
+// derivation trees and the cycle collector's state. Capability operations
+// are short, and one lock makes cross-process operations (transfer,
+// revoke-derived, finding unreachable processes) simple to get right;
 // per-table locks are a later optimisation. Lock order: a process's lock ->
 // the capability lock; nothing is taken under the capability lock, and
 // objects are never destroyed under it: removed capabilities' references
 // are dropped after it is released, because destroying a process revokes
 // capabilities.
+//
+// Who keeps a table's owner (a process) alive: the references to it, from
+// capabilities, its threads and system calls in progress. A process that
+// has never started a thread is kept alive only by those references, so a
+// group of such processes holding capabilities to each other would keep
+// itself alive forever; CapTable::owner_put finds such groups once nothing
+// live reaches them (see docs/processes.md).
 #pragma once
 #include "lib/result.h"
 #include "lib/spinlock.h"
@@ -92,6 +100,18 @@ class CapTable {
   void close();
   // Closes the table and removes every capability, dropping their references.
   void clear();
+  // The owner has started a thread: it is alive as long as its threads are,
+  // and the table is emptied when it exits, so the cycle collector no longer
+  // needs to look at it.
+  void owner_started();
+  // Drops one reference to the owner, first checking, if the owner has never
+  // started a thread, whether that reference was the last thing that made
+  // it (and the processes it holds) reachable from anything live; every
+  // table found unreachable is closed and cleared, which frees the group.
+  // Returns true if this was the owner's last reference: the caller
+  // destroys it. obj_put calls this for owners of tables.
+  [[nodiscard]] bool owner_put();
+
   Object* owner() const { return owner_; }
   u32 capacity_for_test() const;
   u32 used_for_test() const;  // slots holding a capability or reserved
@@ -101,12 +121,23 @@ class CapTable {
   friend class CapReservation;
   static SpinLock lock_;
 
+  bool passive() const TA_REQ(lock_) { return open_ && !started_; }
+  bool passive_unlocked() const;
+
   Object* const owner_;
   Cap** slots_ TA_GUARDED(lock_) = nullptr;
   u32 capacity_ TA_GUARDED(lock_) = 0;
   u32 used_ TA_GUARDED(lock_) = 0;      // slots holding a capability or reserved
   u32 reserved_ TA_GUARDED(lock_) = 0;  // reserved, not yet committed
   bool open_ TA_GUARDED(lock_) = true;
+  bool started_ TA_GUARDED(lock_) = false;
+
+  // The cycle collector's state (cap_table.cpp), meaningful during one run.
+  u8 gc_state_ TA_GUARDED(lock_) = 0;
+  u32 gc_internal_ TA_GUARDED(lock_) = 0;  // references from the tables visited
+  CapTable* gc_next_ TA_GUARDED(lock_) = nullptr;
+  CapTable* gc_stack_next_ TA_GUARDED(lock_) = nullptr;
+  CapTable* dead_next_ TA_GUARDED(lock_) = nullptr;
 };
 
 // Slots reserved in a table by CapTable::reserve, filled by commit or
@@ -148,5 +179,10 @@ class CapReservation {
   u32 slots_[CapTable::kMaxReserve] = {};
   Cap* nodes_[CapTable::kMaxReserve] = {};  // allocated, not yet committed
 };
+
+// The capability table that object `o` owns, or nullptr if it owns none.
+// Defined next to the owners' types (object/cap_group.cpp: processes); the
+// host tests define their own.
+CapTable* cap_table_of(Object* o);
 
 }  // namespace kern

@@ -15,14 +15,21 @@ namespace kern {
 struct Object {
   ObjType type;
   u32 refcount;  // atomic
+  // While the object waits to be destroyed (object.cpp): the next one.
+  Object* destroy_next;
 };
 
 inline void obj_init(Object* o, ObjType t) {
   o->type = t;
   o->refcount = 1;
+  o->destroy_next = nullptr;
 }
 inline void obj_get(Object* o) { __atomic_fetch_add(&o->refcount, 1, __ATOMIC_RELAXED); }
-// Drops a reference; the last one destroys the object (object.cpp).
+// Drops a reference; the last one destroys the object (object.cpp). For a
+// process this takes the capability lock (it may find the process
+// unreachable: CapTable::owner_put), and destructors take further locks:
+// never call it holding the capability lock, a process's lock or the
+// scheduler's lock.
 void obj_put(Object* o);
 
 }  // namespace kern

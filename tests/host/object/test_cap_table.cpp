@@ -1,13 +1,14 @@
 // Tests for capability tables (object/cap_table.h): lookups with type and
 // rights checks, copies and transfers, the derivation tree and revocation,
-// growth and the CHCORE_MAX_CAPS limit, reserve/commit (all or none).
+// growth and the CHCORE_MAX_CAPS limit, reserve/commit (all or none), and
+// the collection of processes that nothing live reaches.
 //
 // cap_table.cpp is compiled as it is for the kernel. What it needs from the
 // rest of the kernel is provided here: kzalloc/kfree (calloc/free, with
-// failure injection and a count of live blocks), panic, and obj_put, over
-// two stand-in object types: Proc (a process: an object owning a table,
-// destroyed by clearing it, as cap_group_destroy does) and Thing (any
-// other object). Every test
+// failure injection and a count of live blocks), panic, and the two hooks
+// of the object layer, obj_put and cap_table_of, over two stand-in object
+// types: Proc (a process: an object owning a table, destroyed by clearing
+// it, as cap_group_destroy does) and Thing (any other object). Every test
 // ends by checking that every object and every allocation is gone.
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 #include "mm/kmalloc.h"
@@ -45,7 +47,7 @@ struct Thing : Object {
   }
 };
 
-// A process: owns a table.
+// A process: owns a table. "Started" ones stand for processes with threads.
 struct Proc : Object {
   CapTable caps{this};
   Proc() {
@@ -82,11 +84,21 @@ void panic(const char* fmt, ...) {
   std::abort();
 }
 
+CapTable* cap_table_of(Object* o) {
+  return o->type == ObjType::CapGroup ? &static_cast<Proc*>(o)->caps : nullptr;
+}
+
 // As object/object.cpp, with the stand-ins' destructors.
 void obj_put(Object* o) {
-  u32 old = __atomic_fetch_sub(&o->refcount, 1, __ATOMIC_ACQ_REL);
-  if (old == 0) panic("obj_put: reference count was 0");
-  if (old != 1) return;
+  bool last;
+  if (CapTable* t = cap_table_of(o)) {
+    last = t->owner_put();
+  } else {
+    u32 old = __atomic_fetch_sub(&o->refcount, 1, __ATOMIC_ACQ_REL);
+    if (old == 0) panic("obj_put: reference count was 0");
+    last = old == 1;
+  }
+  if (!last) return;
   g_live_objects--;
   if (o->type == ObjType::CapGroup) {
     auto* p = static_cast<Proc*>(o);
@@ -120,10 +132,11 @@ class CapTableTest : public ::testing::Test {
 
   // A process whose reference the test holds (dropped in TearDown), with
   // itself in slot 0 as cap_group_create makes it.
-  Proc* proc() {
+  Proc* proc(bool started = false) {
     auto* p = new Proc();
     obj_get(p);
     EXPECT_EQ(p->caps.install(p, kAll).value(), 0u);
+    if (started) p->caps.owner_started();
     held_.push_back(p);
     return p;
   }
@@ -138,6 +151,18 @@ class CapTableTest : public ::testing::Test {
     kern::Result<u32> r = p->caps.install(o, rights);
     EXPECT_TRUE(r.ok());
     return r.value();
+  }
+  // Gives `p` a capability to `o`, which the test then lets go of.
+  u32 give_away(Proc* p, Object* o, u32 rights) {
+    u32 slot = give(p, o, rights);
+    for (auto it = held_.begin(); it != held_.end(); ++it) {
+      if (*it == o) {
+        held_.erase(it);
+        obj_put(o);
+        break;
+      }
+    }
+    return slot;
   }
 
   std::vector<Object*> held_;
@@ -604,6 +629,223 @@ TEST_F(CapTableTest, ReserveInClosedTableFails) {
   p->caps.close();
   CapReservation r;
   EXPECT_EQ(p->caps.reserve(1, r).error(), Err::Inval);
+}
+
+// --- Processes that nothing live reaches -------------------------------------
+
+class CapCycleTest : public CapTableTest {};
+
+// A creator (a started process) makes two processes holding each other,
+// then lets go of them.
+TEST_F(CapCycleTest, PairIsFreedWhenCreatorLetsGo) {
+  Proc* creator = proc(/*started=*/true);
+  Proc* a = proc();
+  Proc* b = proc();
+  u32 sa = give_away(creator, a, kAll);
+  u32 sb = give_away(creator, b, kAll);
+  EXPECT_EQ(refs(a), 1u);
+  ASSERT_TRUE(creator->caps.copy_to(sb, a->caps, kAll).ok());
+  ASSERT_TRUE(creator->caps.copy_to(sa, b->caps, kRead).ok());
+  Thing* x = thing();
+  give(a, x, kRead);
+  give(b, x, kRead);
+  long objects = g_live_objects;
+  EXPECT_TRUE(creator->caps.revoke_self(sa).ok());
+  EXPECT_EQ(g_live_objects, objects) << "b still reaches a";
+  EXPECT_TRUE(creator->caps.revoke_self(sb).ok());
+  EXPECT_EQ(g_live_objects, objects - 2);
+  EXPECT_EQ(refs(x), 1u);
+}
+
+// The same, through revoke_derived: the creator's copies in each other.
+TEST_F(CapCycleTest, PairIsFreedWhenCreatorRevokesDerived) {
+  Proc* creator = proc(true);
+  Proc* a = proc();
+  Proc* b = proc();
+  u32 sa = give_away(creator, a, kAll);
+  u32 sb = give_away(creator, b, kAll);
+  ASSERT_TRUE(creator->caps.copy_to(sb, a->caps, kAll).ok());
+  ASSERT_TRUE(creator->caps.copy_to(sa, b->caps, kAll).ok());
+  long objects = g_live_objects;
+  // Revoking what the creator derived breaks the cycle from outside.
+  EXPECT_TRUE(creator->caps.revoke_derived(sa).ok());
+  EXPECT_TRUE(creator->caps.revoke_derived(sb).ok());
+  EXPECT_EQ(g_live_objects, objects);
+  EXPECT_TRUE(creator->caps.revoke_self(sa).ok());
+  EXPECT_EQ(g_live_objects, objects - 1);  // a: nobody holds it
+  EXPECT_TRUE(creator->caps.revoke_self(sb).ok());
+  EXPECT_EQ(g_live_objects, objects - 2);
+}
+
+TEST_F(CapCycleTest, RingWithChordsAndSelfReferencesIsFreed) {
+  Proc* creator = proc(true);
+  constexpr int n = 40;
+  std::vector<u32> slots;
+  for (int i = 0; i < n; i++) slots.push_back(give_away(creator, proc(), kAll));
+  auto table = [&](int i) {
+    auto got = creator->caps.get(slots[i], ObjType::CapGroup, 0);
+    Proc* p = static_cast<Proc*>(got.value());
+    obj_put(p);
+    return &p->caps;
+  };
+  for (int i = 0; i < n; i++) {
+    ASSERT_TRUE(creator->caps.copy_to(slots[(i + 1) % n], *table(i), kAll).ok());
+    ASSERT_TRUE(creator->caps.copy_to(slots[(i * 7) % n], *table(i), kRead).ok());
+    ASSERT_TRUE(creator->caps.copy_to(slots[i], *table(i), kRead).ok());  // itself
+  }
+  long objects = g_live_objects;
+  for (int i = 0; i < n - 1; i++) EXPECT_TRUE(creator->caps.revoke_self(slots[i]).ok());
+  EXPECT_EQ(g_live_objects, objects);
+  EXPECT_TRUE(creator->caps.revoke_self(slots[n - 1]).ok());
+  EXPECT_EQ(g_live_objects, objects - n);
+}
+
+// A cycle that a live process reaches, even through a passive one, stays.
+TEST_F(CapCycleTest, CycleReachableFromLiveProcessIsKept) {
+  Proc* creator = proc(true);
+  Proc* a = proc();
+  Proc* b = proc();
+  Proc* holder = proc();  // passive too
+  u32 sa = give_away(creator, a, kAll);
+  u32 sb = give_away(creator, b, kAll);
+  u32 sh = give_away(creator, holder, kAll);
+  ASSERT_TRUE(creator->caps.copy_to(sb, a->caps, kAll).ok());
+  ASSERT_TRUE(creator->caps.copy_to(sa, b->caps, kAll).ok());
+  ASSERT_TRUE(creator->caps.copy_to(sa, holder->caps, kAll).ok());
+  long objects = g_live_objects;
+  EXPECT_TRUE(creator->caps.revoke_self(sa).ok());
+  EXPECT_TRUE(creator->caps.revoke_self(sb).ok());
+  EXPECT_EQ(g_live_objects, objects);
+  // Still usable through the holder.
+  auto got = holder->caps.get(1, ObjType::CapGroup, 0);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got.value(), a);
+  obj_put(got.value());
+  EXPECT_TRUE(creator->caps.revoke_self(sh).ok());
+  EXPECT_EQ(g_live_objects, objects - 3);
+}
+
+// A process that has started threads is alive through them (here: held
+// by the test), not collected; when it exits (its table cleared), what it
+// held goes.
+TEST_F(CapCycleTest, StartedProcessIsNotCollected) {
+  Proc* creator = proc(true);
+  Proc* runner = proc(true);
+  Proc* a = proc();
+  Proc* b = proc();
+  u32 sa = give_away(creator, a, kAll);
+  u32 sb = give_away(creator, b, kAll);
+  ASSERT_TRUE(creator->caps.copy_to(sb, a->caps, kAll).ok());
+  ASSERT_TRUE(creator->caps.copy_to(sa, b->caps, kAll).ok());
+  ASSERT_TRUE(creator->caps.copy_to(sa, runner->caps, kAll).ok());
+  // A started process in the cycle: its capability keeps a and b.
+  u32 sr = give(creator, runner, kAll);
+  ASSERT_TRUE(creator->caps.copy_to(sr, a->caps, kAll).ok());
+  long objects = g_live_objects;
+  EXPECT_TRUE(creator->caps.revoke_self(sa).ok());
+  EXPECT_TRUE(creator->caps.revoke_self(sb).ok());
+  EXPECT_TRUE(creator->caps.revoke_self(sr).ok());
+  EXPECT_EQ(g_live_objects, objects);
+  runner->caps.clear();  // it exits
+  EXPECT_EQ(g_live_objects, objects - 2);
+  EXPECT_EQ(refs(runner), 1u);  // the test's: a's capability went with a
+}
+
+// A reference held outside every table (a system call in progress) keeps
+// the cycle until it is dropped.
+TEST_F(CapCycleTest, ReferenceInFlightDefersCollection) {
+  Proc* creator = proc(true);
+  Proc* a = proc();
+  Proc* b = proc();
+  u32 sa = give_away(creator, a, kAll);
+  u32 sb = give_away(creator, b, kAll);
+  ASSERT_TRUE(creator->caps.copy_to(sb, a->caps, kAll).ok());
+  ASSERT_TRUE(creator->caps.copy_to(sa, b->caps, kAll).ok());
+  auto in_flight = creator->caps.get(sb, ObjType::CapGroup, 0);
+  ASSERT_TRUE(in_flight.ok());
+  long objects = g_live_objects;
+  EXPECT_TRUE(creator->caps.revoke_self(sa).ok());
+  EXPECT_TRUE(creator->caps.revoke_self(sb).ok());
+  EXPECT_EQ(g_live_objects, objects);
+  obj_put(in_flight.value());
+  EXPECT_EQ(g_live_objects, objects - 2);
+}
+
+// Two live processes drop the last two outside references at the same
+// time, over and over: whichever goes second must find the pair garbage.
+TEST_F(CapCycleTest, ConcurrentLastReferencesFreeThePair) {
+  constexpr int kRounds = 3000;
+  Proc* left = proc(true);
+  Proc* right = proc(true);
+  long objects = g_live_objects;
+  std::atomic<int> go{0}, done{0};
+  u32 slot[2];
+  auto worker = [&](Proc* me, int side) {
+    for (int round = 1; round <= kRounds; round++) {
+      while (go.load() < round) std::this_thread::yield();
+      EXPECT_TRUE(me->caps.revoke_self(slot[side]).ok());
+      done++;
+    }
+  };
+  std::thread t1(worker, left, 0), t2(worker, right, 1);
+  for (int round = 1; round <= kRounds; round++) {
+    auto* a = new Proc();
+    auto* b = new Proc();
+    obj_get(a);  // for the self capability (which drops it)
+    obj_get(b);
+    EXPECT_TRUE(a->caps.install(a, kAll).ok());
+    EXPECT_TRUE(b->caps.install(b, kAll).ok());
+    slot[0] = left->caps.install(a, kAll).value();  // takes the creation reference
+    slot[1] = right->caps.install(b, kAll).value();
+    EXPECT_TRUE(left->caps.copy_to(slot[0], b->caps, kAll).ok());
+    EXPECT_TRUE(right->caps.copy_to(slot[1], a->caps, kAll).ok());
+    go = round;
+    while (done.load() < 2 * round) std::this_thread::yield();
+    if (g_live_objects != objects) {
+      ADD_FAILURE() << "round " << round << ": the pair was not freed";
+      go = kRounds;
+      break;
+    }
+  }
+  go = kRounds;
+  t1.join();
+  t2.join();
+}
+
+// Several threads build and drop cycles, copy into each other's processes
+// and revoke, at once; in the end everything is freed.
+TEST_F(CapCycleTest, ConcurrentChurnLeavesNothing) {
+  constexpr int kThreads = 2;
+  std::vector<Proc*> creators;
+  for (int i = 0; i < kThreads; i++) creators.push_back(proc(true));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      Proc* me = creators[t];
+      Proc* next = creators[(t + 1) % kThreads];
+      for (int round = 0; round < 500; round++) {
+        u32 s[3];
+        for (u32& slot : s) {
+          auto* p = new Proc();
+          obj_get(p);
+          EXPECT_TRUE(p->caps.install(p, kAll).ok());
+          slot = me->caps.install(p, kAll).value();
+        }
+        for (int i = 0; i < 3; i++) {
+          auto got = me->caps.get(s[i], ObjType::CapGroup, 0);
+          auto* p = static_cast<Proc*>(got.value());
+          EXPECT_TRUE(me->caps.copy_to(s[(i + 1) % 3], p->caps, kAll).ok());
+          obj_put(p);
+        }
+        // One of them also reachable from a neighbour for a while.
+        auto lent = me->caps.copy_to(s[round % 3], next->caps, kRead);
+        for (u32 slot : s) EXPECT_TRUE(me->caps.revoke_self(slot).ok());
+        if (lent.ok()) EXPECT_TRUE(next->caps.revoke_self(lent.value()).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(g_live_objects, kThreads);  // only the creators
 }
 
 }  // namespace
