@@ -22,7 +22,6 @@ Result<CapGroup*> cap_group_create(const char* name) {
   if (mem == nullptr) return Err::NoMem;
   auto* g = new (mem) CapGroup();
   obj_init(g, ObjType::CapGroup);
-  g->caps_open = true;
   g->pid = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
   usize i = 0;
   for (; name[i] != '\0' && i + 1 < sizeof(g->name); i++) g->name[i] = name[i];
@@ -36,15 +35,17 @@ Result<CapGroup*> cap_group_create(const char* name) {
     mm::kfree(g);
     return Err::NoMem;
   }
-  // Slot 0: the process itself (a weak capability: no reference).
-  obj_get(g);
-  Result<u32> slot = g->caps.install(g, g, CHCORE_RIGHTS_ALL);
-  if (!slot.ok()) {
-    obj_put(g);  // the reference install did not take; g still has the caller's
+  // Slot 0: the process itself (a weak capability: it holds no reference,
+  // so commit drops the one it is given).
+  CapReservation self;
+  Status s = g->caps.reserve(1, self);
+  if (!s.ok()) {
     g->vmspace.destroy();
     mm::kfree(g);
-    return slot.error();
+    return s.error();
   }
+  obj_get(g);
+  self.commit(0, g, CHCORE_RIGHTS_ALL);
   return g;
 }
 
@@ -69,7 +70,7 @@ void cap_group_exit(CapGroup* g, i32 status) {
     if (g->state != ProcState::Running) return;  // the first status wins
     g->state = ProcState::Exited;
     g->exit_status = status;
-    g->caps_open = false;
+    g->caps.close();  // lock order: process -> capabilities
     // Stop every other thread. Those on no CPU are unlinked here; those
     // running elsewhere are reaped by their CPU (thread_reap). The caller
     // deals with its own thread.
@@ -117,7 +118,6 @@ void cap_group_destroy(CapGroup* g) {
     SpinGuard l(g->lock);
     running = g->state == ProcState::Running;
     g->state = ProcState::Exited;
-    g->caps_open = false;
   }
   if (running) release_resources(g);
   // Waiters hold no reference (see sys_wait_cap_group): wake them now.
@@ -127,6 +127,10 @@ void cap_group_destroy(CapGroup* g) {
   }
   sched_flush_kicks();
   mm::kfree(g);
+}
+
+CapTable* cap_table_of(Object* o) {
+  return o->type == ObjType::CapGroup ? &static_cast<CapGroup*>(o)->caps : nullptr;
 }
 
 CapGroup* current_group() {

@@ -7,6 +7,11 @@
 // threads waiting in wait_cap_group wake with its exit status. The CapGroup
 // object itself stays until the last capability naming it is gone, so a
 // parent can still read the status.
+//
+// A process that has never started a thread is kept alive only by the
+// references to it; if nothing live reaches it any more (only other such
+// processes hold capabilities to it), it is destroyed as if its last
+// capability had been revoked (CapTable::owner_put; docs/processes.md).
 #pragma once
 #include "lib/spinlock.h"
 #include "mm/vmspace.h"
@@ -25,8 +30,7 @@ inline constexpr i32 kStatusDestroyed = CHCORE_SIGKILL;
 inline constexpr i32 exit_status_of(i64 code) { return CHCORE_WSTATUS_EXITED(static_cast<i32>(code)); }
 
 struct CapGroup : Object {
-  CapTable caps;
-  bool caps_open;  // false once the process exits: nothing more is installed
+  CapTable caps{this};  // closed once the process exits: nothing more is installed
   VmSpace vmspace;
   u64 pid;
   char name[CHCORE_NAME_MAX];
@@ -57,5 +61,27 @@ void cap_group_exit(CapGroup* g, i32 status);
 
 // The process of the current thread.
 CapGroup* current_group();
+
+// Capability operations on a process's table (object/cap_table.h).
+[[nodiscard]] inline Result<Object*> cap_get(CapGroup* group, u64 slot, ObjType type, u32 rights) {
+  return group->caps.get(slot, type, rights);
+}
+[[nodiscard]] inline Result<u64> cap_info(CapGroup* group, u64 slot) {
+  return group->caps.info(slot);
+}
+// Copies `slot` within `group` (rights & old rights). Needs COPY.
+[[nodiscard]] inline Result<u32> cap_copy(CapGroup* group, u64 slot, u32 rights) {
+  return group->caps.copy_to(slot, group->caps, rights);
+}
+// Copies `slot` of `from` into `to`. Needs COPY on the source.
+[[nodiscard]] inline Result<u32> cap_transfer(CapGroup* from, u64 slot, CapGroup* to, u32 rights) {
+  return from->caps.copy_to(slot, to->caps, rights);
+}
+[[nodiscard]] inline Status cap_revoke_self(CapGroup* group, u64 slot) {
+  return group->caps.revoke_self(slot);
+}
+[[nodiscard]] inline Status cap_revoke_derived(CapGroup* group, u64 slot) {
+  return group->caps.revoke_derived(slot);
+}
 
 }  // namespace kern

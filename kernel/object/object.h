@@ -4,32 +4,32 @@
 // References are held by capabilities (one per capability) and internally
 // (a thread holds its process, a VM region its PMO, the scheduler a
 // runnable thread). The object is destroyed when the count reaches zero;
-// obj_put dispatches on the type, so no virtual functions are needed.
+// obj_put dispatches on the type, so no virtual functions are needed. The
+// types are listed once, in object/types.h.
 #pragma once
 #include "lib/types.h"
-#include "uapi/object.h"
+#include "object/types.h"
 
 namespace kern {
-
-enum class ObjType : u8 {
-  CapGroup = CHCORE_OBJ_CAP_GROUP,
-  Thread = CHCORE_OBJ_THREAD,
-  Pmo = CHCORE_OBJ_PMO,
-};
 
 struct Object {
   ObjType type;
   u32 refcount;  // atomic
+  // While the object waits to be destroyed (object.cpp): the next one.
+  Object* destroy_next;
 };
 
 inline void obj_init(Object* o, ObjType t) {
   o->type = t;
   o->refcount = 1;
+  o->destroy_next = nullptr;
 }
 inline void obj_get(Object* o) { __atomic_fetch_add(&o->refcount, 1, __ATOMIC_RELAXED); }
-// Drops a reference; the last one destroys the object (object.cpp).
+// Drops a reference; the last one destroys the object (object.cpp). For a
+// process this takes the capability lock (it may find the process
+// unreachable: CapTable::owner_put), and destructors take further locks:
+// never call it holding the capability lock, a process's lock or the
+// scheduler's lock.
 void obj_put(Object* o);
-
-const char* obj_type_name(ObjType t);
 
 }  // namespace kern

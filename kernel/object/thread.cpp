@@ -43,7 +43,10 @@ Result<Thread*> thread_create(CapGroup* group, VirtAddr entry, VirtAddr stack, u
   return t;
 }
 
-void thread_start(Thread* t) { sched_start(t); }
+void thread_start(Thread* t) {
+  t->group->caps.owner_started();  // its threads keep the process alive now
+  sched_start(t);
+}
 
 void thread_abort(Thread* t) {
   bool ours;
