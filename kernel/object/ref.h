@@ -7,6 +7,7 @@
 #include "mm/pmo.h"
 #include "object/cap_slot.h"
 #include "object/object.h"
+#include "object/types.h"
 
 namespace kern {
 
@@ -41,22 +42,6 @@ class Ref {
 
  private:
   T* p_ = nullptr;
-};
-
-// The object type tag of each C++ object type, for checked lookups.
-template <typename T>
-struct ObjTypeOf;
-template <>
-struct ObjTypeOf<CapGroup> {
-  static constexpr ObjType value = ObjType::CapGroup;
-};
-template <>
-struct ObjTypeOf<Thread> {
-  static constexpr ObjType value = ObjType::Thread;
-};
-template <>
-struct ObjTypeOf<Pmo> {
-  static constexpr ObjType value = ObjType::Pmo;
 };
 
 // The object in `slot` of the current process, checked for type and rights,
