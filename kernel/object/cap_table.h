@@ -9,8 +9,7 @@
 //
 // Installing several capabilities at once, all or none (check, then act):
 //
-//   CapReservation r;
-//   TRY(target->caps.reserve(n, r));            // may fail: nothing changed
+//   CapReservation r = TRY(target->caps.reserve(n));  // may fail: nothing changed
 //   TRY(r.commit_copies(sender->caps, copies));  // checks every source, then copies all
 //   // or, for new objects: r.commit(i, obj, rights) for each i, which cannot fail
 //
@@ -70,6 +69,8 @@ class CapTable {
   // closed), Err::NoSpc (not n free slots below CHCORE_MAX_CAPS), Err::NoMem;
   // on failure the table is unchanged.
   [[nodiscard]] Status reserve(u32 n, CapReservation& out);
+  // The same as a value: `CapReservation r = TRY(table.reserve(n));`.
+  [[nodiscard]] Result<CapReservation> reserve(u32 n);
   // Installs a new root capability (no parent): reserve(1) + commit. Takes
   // over the caller's reference to `obj` on success. Returns the slot.
   [[nodiscard]] Result<u32> install(Object* obj, u32 rights);
@@ -184,5 +185,11 @@ class CapReservation {
 // Defined next to the owners' types (object/cap_group.cpp: processes); the
 // host tests define their own.
 CapTable* cap_table_of(Object* o);
+
+inline Result<CapReservation> CapTable::reserve(u32 n) {
+  CapReservation r;
+  TRY(reserve(n, r));
+  return r;
+}
 
 }  // namespace kern

@@ -464,6 +464,26 @@ TEST_F(CapTableTest, ReservedSlotsAreInvisibleUntilCommitted) {
   }
 }
 
+// The value form hands the slots over in a Result (move-only); an error
+// leaves nothing reserved.
+static kern::Result<u32> reserve_two_and_commit_one(CapTable& t, Thing* x) {
+  CapReservation r = TRY(t.reserve(2));
+  return r.commit(0, x, kRead);
+}
+
+TEST_F(CapTableTest, ReserveAsValueMovesTheSlots) {
+  Proc* p = proc();
+  u32 used = p->caps.used_for_test();
+  Thing* x = thing();
+  obj_get(x);
+  kern::Result<u32> s = reserve_two_and_commit_one(p->caps, x);
+  ASSERT_TRUE(s.ok());
+  // The uncommitted second slot was released when the reservation ended.
+  EXPECT_EQ(p->caps.used_for_test(), used + 1);
+  EXPECT_EQ(p->caps.reserve(0).error(), Err::Inval);
+  EXPECT_EQ(p->caps.used_for_test(), used + 1);
+}
+
 TEST_F(CapTableTest, ReserveRejectsBadCounts) {
   Proc* p = proc();
   CapReservation r;
