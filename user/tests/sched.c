@@ -104,6 +104,16 @@ static void test_affinity(void) {
   UT_EQ("set_affinity", chcore_sys_set_affinity((unsigned long)t.slot, 2), 0);
   UT_EQ("get_affinity", chcore_sys_get_affinity((unsigned long)t.slot), 2);
   UT_EQ("bad_cpu", chcore_sys_set_affinity((unsigned long)t.slot, 99), -CHCORE_EINVAL);
+  /* The whole 64-bit value counts: nothing truncates it to a CPU number
+   * (1 << 32 once pinned to CPU 0, 0xffffffff once meant "any CPU"). */
+  UT_EQ("cpu_1_shl_32", chcore_sys_set_affinity((unsigned long)t.slot, 1ul << 32), -CHCORE_EINVAL);
+  UT_EQ("cpu_top_bit", chcore_sys_set_affinity((unsigned long)t.slot, 0x8000000000000000ul),
+        -CHCORE_EINVAL);
+  UT_EQ("cpu_0xffffffff", chcore_sys_set_affinity((unsigned long)t.slot, 0xfffffffful),
+        -CHCORE_EINVAL);
+  UT_EQ("cpu_minus_2", chcore_sys_set_affinity((unsigned long)t.slot, (unsigned long)-2l),
+        -CHCORE_EINVAL);
+  UT_EQ("still_pinned_to_2", chcore_sys_get_affinity((unsigned long)t.slot), 2);
   /* It may have been on another CPU when pinned; a yield moves it. */
   ut_sleep_ns(20000000);
   pin_go = 1;
