@@ -32,7 +32,6 @@ constexpr u64 kSliceNs = 10'000'000;
 
 struct CpuSched {
   RunQueue<Thread> rq;
-  Thread* handoff;   // chosen by sched_switch_to: entered at the exit path
   Thread* fp_owner;  // whose FP/SIMD state this CPU's registers hold
   bool fp_enabled;   // EL0 may use FP/SIMD now (CPACR_EL1.FPEN), i.e. fp_owner runs
   bool online;
@@ -123,10 +122,12 @@ void forget_fp_owner(Thread* t) TA_REQ(g_sched_lock) {
 
 // The registers of a thread that leaves this CPU which the exception entry
 // did not save.
-[[gnu::always_inline]] inline void save_user_state(Thread* t) TA_REQ(g_sched_lock) {
-  CpuSched& c = g_cpu[this_cpu_id()];
+[[gnu::always_inline]] inline void save_user_state(CpuSched& c, Thread* t) TA_REQ(g_sched_lock) {
   if (c.fp_enabled && c.fp_owner == t) arch_fpu_save(&t->fp);
   t->tpidr_el0 = read_sysreg(tpidr_el0);
+}
+[[gnu::always_inline]] inline void save_user_state(Thread* t) TA_REQ(g_sched_lock) {
+  save_user_state(g_cpu[this_cpu_id()], t);
 }
 
 // Programs this CPU's timer for its next event: the earliest timer in its
@@ -134,28 +135,59 @@ void forget_fp_owner(Thread* t) TA_REQ(g_sched_lock) {
 // The hardware timer is reprogrammed only when the new event is earlier
 // than what is programmed (or nothing is): an early interrupt is harmless,
 // the tick recomputes, and most switches then cost no timer writes.
-u64 g_programmed[kMaxCpus];  // 0: timer off
+//
+// Slices start lazily. A thread switched in while a tick is already
+// programmed at most one slice ahead (g_prog_slice: that tick is some
+// thread's slice end) gets kSliceAtNextTick: its slice ends at that tick,
+// so a switch needs no counter read and no timer arithmetic. A thread thus
+// runs at most one slice before round robin moves on (less if it was
+// switched in just before a tick).
+constexpr u64 kSliceAtNextTick = ~0ull - 1;
+u64 g_programmed[kMaxCpus];   // 0: timer off
+bool g_prog_slice[kMaxCpus];  // g_programmed is a slice end (<= one slice ahead)
 
 [[gnu::always_inline]] inline void rearm_timer(u32 cpu) TA_REQ(g_sched_lock) {
   u64 next = timer_queue_next(cpu);
-  Thread* cur = current_of(cpu);
-  if (cur != nullptr && cur->sc->slice_end < next) next = cur->sc->slice_end;
+  bool slice = false;
   u64& prog = g_programmed[cpu];
+  if (Thread* cur = current_of(cpu)) {
+    u64 end = cur->sc->slice_end == kSliceAtNextTick ? prog : cur->sc->slice_end;
+    if (end <= next) {
+      next = end;
+      slice = true;
+    }
+  }
   if (next == ~0ull) {
     if (prog != 0) timer_cancel();
     prog = 0;
   } else if (prog == 0 || next < prog) {
     timer_set_deadline(next);
     prog = next;
+    g_prog_slice[cpu] = slice;
+  } else if (next == prog) {
+    g_prog_slice[cpu] = g_prog_slice[cpu] || slice;
   }
 }
 
+// A thread starts its turn on this CPU: its slice starts now, or at the
+// tick already programmed (see above).
+[[gnu::always_inline]] inline void start_slice(u32 me, Thread* next) TA_REQ(g_sched_lock) {
+  if (g_programmed[me] != 0 && g_prog_slice[me]) {
+    next->sc->slice_end = kSliceAtNextTick;
+    return;
+  }
+  next->sc->slice_end = timer_now() + g_slice_ticks;
+  rearm_timer(me);
+}
+
 // Is there an idle CPU where `t` (leaving CPU `me`) could run instead?
-[[gnu::always_inline]] inline bool idle_cpu_for(Thread* t, u32 me) TA_REQ(g_sched_lock) {
-  if (t->sc->affinity != kAnyCpu) return false;
+[[gnu::noinline]] bool some_cpu_idles_but(u32 me) TA_REQ(g_sched_lock) {
   for (u32 c = 0; c < kMaxCpus; c++)
     if (c != me && cs_of(c).online && current_of(c) == nullptr && cs_of(c).rq.empty()) return true;
   return false;
+}
+[[gnu::always_inline]] inline bool idle_cpu_for(Thread* t, u32 me) TA_REQ(g_sched_lock) {
+  return t->sc->affinity == kAnyCpu && some_cpu_idles_but(me);
 }
 
 // The current thread gives up this CPU but stays runnable: behind its peers
@@ -181,28 +213,22 @@ void unblock(Thread* t) TA_REQ(g_sched_lock) {
   next->state = ThreadState::Running;
   next->on_cpu = true;
   next->cpu = me;
-  next->sc->slice_end = timer_now() + g_slice_ticks;
-  this_cpu()->current = next;
+  g_per_cpu[me].current = next;
+  start_slice(me, next);
   // FP/SIMD: usable at once if these registers still hold exactly this
   // thread's state (it was the last to load them here and has run nowhere
   // else since); otherwise its first use traps.
   set_fp_access(c, c.fp_owner == next && next->fp_cpu == me);
-  rearm_timer(me);
 }
 
 // The next thread for this CPU: a hand-off target, else the best queued
 // here, else the best another CPU has queued (stealing). Installs it.
 Thread* pick_next(u32 me) TA_REQ(g_sched_lock) {
   CpuSched& c = cs_of(me);
-  Thread* next = c.handoff;
-  if (next != nullptr) {
-    c.handoff = nullptr;
-  } else {
-    next = c.rq.peek(me);
-    for (u32 o = 0; next == nullptr && o < kMaxCpus; o++)
-      if (o != me) next = cs_of(o).rq.peek(me);
-    if (next != nullptr) rq_remove(next);
-  }
+  Thread* next = c.rq.peek(me);
+  for (u32 o = 0; next == nullptr && o < kMaxCpus; o++)
+    if (o != me) next = cs_of(o).rq.peek(me);
+  if (next != nullptr) rq_remove(next);
   if (next != nullptr)
     install(c, me, next);
   else
@@ -283,7 +309,7 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
       prev->state = ThreadState::Exited;
     }
     if (prev->state == ThreadState::Running) {
-      if (c.handoff == nullptr && prev->sc->may_run_on(me) &&
+      if (prev->sc->may_run_on(me) &&
           c.rq.top_prio() < static_cast<i32>(prev->sc->prio)) {
         // Nobody here outranks it; a peer of equal priority waits only if
         // the tick asked for round robin.
@@ -350,28 +376,39 @@ extern "C" ArchContext* syscall_exit_slow(ArchContext* ctx, i64 ret) {
 // next becomes current with its address space and TLS loaded. The
 // system-call return then resumes next (PerCpu::switched). One lock round
 // trip and no run-queue search: this is the hand-off IPC's fast path needs.
-void sched_switch_to(Thread* next) {
-  PerCpu* cpu = this_cpu();
-  u32 me = static_cast<u32>(cpu->cpu_id);
-  Thread* prev = current();
-  save_user_state(prev);
+namespace {
+// The body of sched_switch_to, with what the caller already knows.
+[[gnu::always_inline]] inline void switch_locked(PerCpu* cpu, CpuSched& c, u32 me, Thread* prev,
+                                                 Thread* next) TA_REQ(g_sched_lock) {
+  save_user_state(c, prev);
   prev->result_by_waker = false;  // its result is settled: nobody on this path writes it
   prev->on_cpu = false;
   if (prev->state == ThreadState::Runnable && prev->cpu != me) kick(prev->cpu);
-  install(cs_of(me), me, next);
+  install(c, me, next);
   load_user_state(cpu, next);
   cpu->switched = 1;
 }
+}  // namespace
 
-void sched_yield_current() {
-  Thread* t = current();
-  SpinGuard g(g_sched_lock);
-  u32 me = this_cpu_id();
-  CpuSched& c = cs_of(me);
+void sched_switch_to(Thread* next) {
+  PerCpu* cpu = this_cpu();
+  u32 me = static_cast<u32>(cpu->cpu_id);
+  switch_locked(cpu, cs_of(me), me, static_cast<Thread*>(cpu->current), next);
+}
+
+void sched_yield_current() TA_NO_THREAD_SAFETY_ANALYSIS {
+  PerCpu* cpu = this_cpu();
+  Thread* t = static_cast<Thread*>(cpu->current);
+  u32 me = static_cast<u32>(cpu->cpu_id);
+  CpuSched& c = g_cpu[me];
+  g_sched_lock.lock();
   bool here = t->sc->may_run_on(me);
   Thread* other = c.rq.peek(me);
   // Nobody else could use this CPU (same or higher priority): keep going.
-  if (here && (other == nullptr || other->sc->prio < t->sc->prio)) return;
+  if (here && (other == nullptr || other->sc->prio < t->sc->prio)) {
+    g_sched_lock.unlock();
+    return;
+  }
   if (here && other != nullptr && !idle_cpu_for(t, me)) {
     // The common case, a direct hand-over: `other` runs next, we queue
     // behind it with yield's result already in place.
@@ -383,11 +420,14 @@ void sched_yield_current() {
       rq_remove(other);
       rq_push(me, t);
     }
-    sched_switch_to(other);
+    switch_locked(cpu, c, me, t, other);
+    g_sched_lock.unlock();
     return;
   }
   requeue_current(t, me);
   set_need_resched(me);
+  g_sched_lock.unlock();
+  sched_flush_kicks();
 }
 
 void sched_run() {
@@ -529,7 +569,9 @@ void timer_tick() {
       wake_locked(t, t->timeout_result);
     }
     Thread* cur = current();
-    if (cur != nullptr && now >= cur->sc->slice_end) {
+    // A slice that started lazily ends at the first tick (which came at
+    // most one slice after the thread was switched in).
+    if (cur != nullptr && (cur->sc->slice_end == kSliceAtNextTick || now >= cur->sc->slice_end)) {
       // Round robin: give way to a peer of equal or higher priority.
       Thread* other = cs_of(me).rq.peek(me);
       if (other != nullptr && other->sc->prio >= cur->sc->prio) set_need_resched(me);

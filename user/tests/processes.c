@@ -118,6 +118,7 @@ enum { WORKERS = 3, ROUNDS = 100 };
 static unsigned long counter;
 static unsigned long finished;
 static unsigned long interleaved;
+static unsigned long pinned;
 
 struct worker {
   int id;
@@ -131,6 +132,10 @@ static void worker(void* arg) {
   w->tls_seen = tls;
   /* All on one CPU, so that each yield hands the CPU to another worker. */
   chcore_sys_set_affinity(CHCORE_THREAD_SELF, 0);
+  /* Start together: a worker that ran all its rounds before the others
+   * reached CPU 0 would see nobody to yield to. */
+  __atomic_fetch_add(&pinned, 1, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n(&pinned, __ATOMIC_SEQ_CST) < WORKERS) chcore_sys_yield();
   /* Other threads ran between two of our rounds (on this CPU after our
    * yield, or in parallel on another) if the shared counter moved by more
    * than our own increment. */

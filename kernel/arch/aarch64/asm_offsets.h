@@ -21,6 +21,7 @@
 #define PERCPU_CPU_ID 16
 #define PERCPU_RESUME 24 /* struct KernelResume: x19..x30, sp */
 #define PERCPU_NEED_RESCHED 160 /* u32: the exit path must reschedule */
+#define PERCPU_SWITCHED 164     /* u32: a handler handed the CPU over */
 #define PERCPU_EXIT_WORK 160    /* u64: need_resched and switched, read at once */
 #define PERCPU_SIZE 256
 

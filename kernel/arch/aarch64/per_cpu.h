@@ -40,7 +40,8 @@ static_assert(__builtin_offsetof(PerCpu, cpu_id) == PERCPU_CPU_ID);
 static_assert(__builtin_offsetof(PerCpu, resume) == PERCPU_RESUME);
 static_assert(__builtin_offsetof(PerCpu, need_resched) == PERCPU_NEED_RESCHED);
 static_assert(__builtin_offsetof(PerCpu, need_resched) == PERCPU_EXIT_WORK);
-static_assert(__builtin_offsetof(PerCpu, switched) == PERCPU_EXIT_WORK + 4);
+static_assert(__builtin_offsetof(PerCpu, switched) == PERCPU_SWITCHED);
+static_assert(PERCPU_SWITCHED == PERCPU_EXIT_WORK + 4);
 static_assert(PERCPU_EXIT_WORK % 8 == 0, "read with one aligned 64-bit load");
 static_assert(sizeof(PerCpu) <= PERCPU_SIZE);
 

@@ -214,7 +214,15 @@ el0_svc_return:
 	exception_exit keep_x0=1
 
 el0_svc_slow:
-	mov	x1, x0
+	ldr	w10, [x20, #PERCPU_NEED_RESCHED]
+	cbnz	w10, 1f
+	/* Only a hand-off (sched_switch_to): the handler settled the caller's
+	 * result and loaded the new thread; resume it. */
+	str	wzr, [x20, #PERCPU_SWITCHED]
+	ldr	x9, [x20, #PERCPU_CUR_CTX]
+	mov	sp, x9
+	exception_exit
+1:	mov	x1, x0
 	mov	x0, x19
 	bl	syscall_exit_slow
 	mov	sp, x0
