@@ -5,7 +5,11 @@
 // registers "syscall.el0_svc". The QEMU harness selects tests through the
 // semihosting command line (a full name, a group such as "syscall", or
 // nothing for all); the runner prints "[PASS] name" or "[FAIL] name: why"
-// and ends with "N passed, M failed".
+// and ends with "N passed, M failed". The command line "list" prints
+// "[LIST] name" for every test instead of running them.
+//
+// Every test needs one line add_ktest(group.name) in tests/qemu/CMakeLists.txt;
+// the test ktest.all_registered fails while one is missing (docs/testing.md).
 #pragma once
 #include "lib/format.h"
 #include "lib/types.h"

@@ -13,11 +13,15 @@ using namespace kern;
 
 extern "C" const ktest::Test __ktests_start[], __ktests_end[];
 
+static bool same(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) a++, b++;
+  return *a == *b;
+}
+
 // A test is selected by its full name, by its group ("syscall" selects
-// "syscall.*"), or by an empty selection.
+// "syscall.*"), or by an empty selection or "all".
 static bool selected(const char* name, const char* sel) {
-  if (sel[0] == '\0' || (sel[0] == 'a' && sel[1] == 'l' && sel[2] == 'l' && sel[3] == '\0'))
-    return true;
+  if (sel[0] == '\0' || same(sel, "all")) return true;
   usize i = 0;
   for (; sel[i] != '\0'; i++)
     if (name[i] != sel[i]) return false;
@@ -75,6 +79,16 @@ void image_main() {
   const char* s = sel;
   for (const char* p = sel; *p; p++)
     if (*p == ' ') s = p + 1;
+
+  // "list": name every test compiled in, without running any. The suite's
+  // ktest.all_registered check (tests/qemu/ktest_all_ran.py) compares this
+  // with the tests registered in tests/qemu/CMakeLists.txt.
+  if (same(s, "list")) {
+    for (const ktest::Test* t = __ktests_start; t < __ktests_end; t++)
+      printk("[LIST] %s\n", t->name);
+    printk("ktest: %ld tests compiled in\n", __ktests_end - __ktests_start);
+    semihosting::exit(0);
+  }
 
   u32 passed = 0, failed = 0;
   for (const ktest::Test* t = __ktests_start; t < __ktests_end; t++) {

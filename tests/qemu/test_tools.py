@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Unit tests of the host-side tools (no QEMU, no kernel): how qemu.py
-quotes a test image's command line, and how bench.py keeps results.json.
+quotes a test image's command line, how bench.py keeps results.json, and
+what ktest_all_ran.py reports for saved console output.
 
     python3 tests/qemu/test_tools.py [-v] [TestClass]
 """
@@ -13,6 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
+import ktest_all_ran  # noqa: E402
 import qemu  # noqa: E402
 
 
@@ -143,6 +145,117 @@ class BenchResults(unittest.TestCase):
             bench.merge_results(self.path, {"a": {"instructions": 2}}, replace_all=False)
         with open(self.path) as f:
             self.assertEqual(f.read(), "{not json")
+
+
+class KtestAllRan(unittest.TestCase):
+    """ktest_all_ran.check(registered, list output, full-run output)."""
+    NAMES = ["syscall.el0_svc", "mm.free_memory_accounted", "irq.timer_fires"]
+
+    @staticmethod
+    def listed(names, count=None):
+        lines = ["ktest.img: ChCore-Next on virt"] + [f"[LIST] {n}" for n in names]
+        lines.append(f"ktest: {len(names) if count is None else count} tests compiled in")
+        return "\r\n".join(lines) + "\r\n"  # as the serial console delivers it
+
+    @staticmethod
+    def ran(passed, failed=(), summary=None):
+        lines = [f"[PASS] {n}" for n in passed] + [f"[FAIL] {n}: why" for n in failed]
+        p, f = summary if summary else (len(passed), len(failed))
+        return "\n".join(lines + [f"{p} passed, {f} failed"]) + "\n"
+
+    def problems(self, registered, listed, ran):
+        return ktest_all_ran.check(registered, listed, ran)
+
+    def assert_one_problem_naming(self, problems, what, names):
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn(what, problems[0])
+        for n in names:
+            self.assertIn(n, problems[0])
+
+    def test_all_registered_and_ran(self):
+        self.assertEqual(self.problems(self.NAMES, self.listed(self.NAMES),
+                                       self.ran(self.NAMES)), [])
+
+    def test_unregistered_test_is_named(self):
+        compiled = self.NAMES + ["sched.new_one"]
+        problems = self.problems(self.NAMES, self.listed(compiled), self.ran(compiled))
+        self.assert_one_problem_naming(problems, "not registered", ["sched.new_one"])
+        self.assertNotIn("irq.timer_fires", problems[0])
+
+    def test_registered_but_not_compiled_in(self):
+        problems = self.problems(self.NAMES + ["mm.typo"], self.listed(self.NAMES),
+                                 self.ran(self.NAMES))
+        self.assert_one_problem_naming(problems, "not compiled", ["mm.typo"])
+
+    def test_registered_test_that_printed_nothing(self):
+        # Compiled in and registered, but the full run shows no verdict for
+        # it (it hung, stopped the run, or the runner skipped it): the
+        # summary counts one test less.
+        ran = [n for n in self.NAMES if n != "mm.free_memory_accounted"]
+        problems = self.problems(self.NAMES, self.listed(self.NAMES), self.ran(ran))
+        self.assertEqual(len(problems), 1, problems)  # the run went on after it
+        self.assert_one_problem_naming(problems, "printed no [PASS]/[FAIL]",
+                                       ["mm.free_memory_accounted"])
+
+    def test_run_cut_short(self):
+        # A panic in the second test: no further verdicts, no summary.
+        run = "[PASS] syscall.el0_svc\nKERNEL PANIC: Data Abort\n"
+        problems = self.problems(self.NAMES, self.listed(self.NAMES), run)
+        self.assertTrue(any("printed no [PASS]/[FAIL]" in p and "mm.free_memory_accounted" in p
+                            and "irq.timer_fires" in p for p in problems), problems)
+        self.assertTrue(any("no 'N passed, M failed' summary" in p for p in problems), problems)
+        self.assertTrue(any(p.startswith("the full run stopped in mm.free_memory_accounted")
+                            for p in problems), problems)
+
+    def test_failed_test_is_named(self):
+        problems = self.problems(self.NAMES, self.listed(self.NAMES),
+                                 self.ran(self.NAMES[:2], failed=[self.NAMES[2]]))
+        self.assert_one_problem_naming(problems, "failed in the full run", ["irq.timer_fires"])
+
+    def test_duplicate_names(self):
+        compiled = self.NAMES + ["irq.timer_fires"]
+        problems = self.problems(self.NAMES, self.listed(compiled), self.ran(compiled))
+        self.assertTrue(any("compiled in more than once" in p and "irq.timer_fires" in p
+                            for p in problems), problems)
+        problems = self.problems(self.NAMES + ["mm.free_memory_accounted"],
+                                 self.listed(self.NAMES), self.ran(self.NAMES))
+        self.assert_one_problem_naming(problems, "registered more than once",
+                                       ["mm.free_memory_accounted"])
+
+    def test_truncated_list_or_summary_disagreeing(self):
+        problems = self.problems(self.NAMES, self.listed(self.NAMES, count=4),
+                                 self.ran(self.NAMES))
+        self.assert_one_problem_naming(problems, "counts 4", [])
+        problems = self.problems(self.NAMES, self.listed(self.NAMES),
+                                 self.ran(self.NAMES, summary=(4, 0)))
+        self.assert_one_problem_naming(problems, "summary says 4 passed", [])
+
+    def test_nothing_listed(self):
+        problems = self.problems([], "no test matches 'list'\n0 passed, 0 failed\n",
+                                 self.ran([]))
+        self.assertTrue(any("no 'ktest: N tests compiled in'" in p for p in problems), problems)
+        self.assertTrue(any("no test is compiled in" in p for p in problems), problems)
+
+    def test_main_exit_status(self):
+        with tempfile.TemporaryDirectory() as d:
+            def write(name, text):
+                path = os.path.join(d, name)
+                with open(path, "w") as f:
+                    f.write(text)
+                return path
+            reg = write("reg", "\n".join(self.NAMES) + "\n")
+            good = ["--registered", reg, "--list-output", write("l", self.listed(self.NAMES)),
+                    "--run-output", write("r", self.ran(self.NAMES))]
+            bad = ["--registered", write("reg2", self.NAMES[0] + "\n"),
+                   "--list-output", write("l2", self.listed(self.NAMES)),
+                   "--run-output", write("r2", self.ran(self.NAMES))]
+            with open(os.devnull, "w") as null:
+                saved, sys.stdout = sys.stdout, null
+                try:
+                    self.assertEqual(ktest_all_ran.main(good), 0)
+                    self.assertEqual(ktest_all_ran.main(bad), 1)
+                finally:
+                    sys.stdout = saved
 
 
 if __name__ == "__main__":
