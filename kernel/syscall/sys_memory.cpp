@@ -13,7 +13,10 @@ namespace kern {
 namespace {
 constexpr usize kPage = mm::kPageSize;
 
-// PROT_* bits -> VmPerm; W+X is refused by the address space.
+// PROT_* bits, or the READ/WRITE/EXEC rights of a capability (the same
+// bits), -> VmPerm. W+X is refused by the address space.
+static_assert(CHCORE_PROT_READ == CHCORE_RIGHT_READ && CHCORE_PROT_WRITE == CHCORE_RIGHT_WRITE &&
+              CHCORE_PROT_EXEC == CHCORE_RIGHT_EXEC);
 u32 prot_to_perm(u64 prot) {
   u32 perm = 0;
   if (prot & CHCORE_PROT_READ) perm |= kVmRead;
@@ -23,13 +26,7 @@ u32 prot_to_perm(u64 prot) {
 }
 
 // Capability rights -> the VmPerm bits a mapping made with them may have.
-u32 rights_to_max_perm(u32 rights) {
-  u32 perm = 0;
-  if (rights & CHCORE_RIGHT_READ) perm |= kVmRead;
-  if (rights & CHCORE_RIGHT_WRITE) perm |= kVmWrite;
-  if (rights & CHCORE_RIGHT_EXEC) perm |= kVmExec;
-  return perm;
-}
+u32 rights_to_max_perm(u32 rights) { return prot_to_perm(rights); }
 
 u32 prot_to_rights(u64 prot) {
   u32 r = CHCORE_RIGHT_READ;

@@ -44,8 +44,8 @@
 	stp	x28, x29, [sp, #16 * 14]
 .endm
 
-.macro restore_x0_x29
-	ldp	x0, x1, [sp, #16 * 0]
+/* x2-x29; x0 and x1 are the callers' choice (exception_exit). */
+.macro restore_x2_x29
 	ldp	x2, x3, [sp, #16 * 1]
 	ldp	x4, x5, [sp, #16 * 2]
 	ldp	x6, x7, [sp, #16 * 3]
@@ -60,6 +60,11 @@
 	ldp	x24, x25, [sp, #16 * 12]
 	ldp	x26, x27, [sp, #16 * 13]
 	ldp	x28, x29, [sp, #16 * 14]
+.endm
+
+.macro restore_x0_x29
+	ldp	x0, x1, [sp, #16 * 0]
+	restore_x2_x29
 .endm
 
 .macro exception_enter
@@ -103,20 +108,7 @@
 	msr	spsr_el1, x23
 	.if \keep_x0
 	ldr	x1, [sp, #8]
-	ldp	x2, x3, [sp, #16 * 1]
-	ldp	x4, x5, [sp, #16 * 2]
-	ldp	x6, x7, [sp, #16 * 3]
-	ldp	x8, x9, [sp, #16 * 4]
-	ldp	x10, x11, [sp, #16 * 5]
-	ldp	x12, x13, [sp, #16 * 6]
-	ldp	x14, x15, [sp, #16 * 7]
-	ldp	x16, x17, [sp, #16 * 8]
-	ldp	x18, x19, [sp, #16 * 9]
-	ldp	x20, x21, [sp, #16 * 10]
-	ldp	x22, x23, [sp, #16 * 11]
-	ldp	x24, x25, [sp, #16 * 12]
-	ldp	x26, x27, [sp, #16 * 13]
-	ldp	x28, x29, [sp, #16 * 14]
+	restore_x2_x29
 	.else
 	restore_x0_x29
 	.endif
