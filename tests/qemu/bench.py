@@ -34,7 +34,7 @@ BENCHMARKS = {
     "kmalloc_free": ("kmalloc(64) + kfree", None, "kernel"),
     "page_fault_anon": ("first touch of an anonymous page from EL0 (fault, zeroed page, map)",
                         600, "kernel"),
-    "yield_roundtrip": ("two threads on one CPU: yield there and back", 500, "user"),
+    "yield_roundtrip": ("two threads on one CPU: yield there and back", 350, "user"),
     "yield_roundtrip_fp": ("the same, one thread with live FP/SIMD state (saved at each switch)",
                            None, "user"),
     "wake_preempt": ("futex_wake from a priority-10 thread to the first instruction of the "
