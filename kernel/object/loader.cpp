@@ -1,8 +1,6 @@
 #include "object/loader.h"
 
-#include "arch/aarch64/irqflags.h"
 #include "arch/aarch64/sysreg.h"
-#include "arch/aarch64/timer.h"
 #include "lib/cpio.h"
 #include "lib/elf.h"
 #include "lib/printk.h"
@@ -14,6 +12,7 @@
 #include "mm/pmo.h"
 #include "platform/platform.h"
 #include "sched/sched.h"
+#include "time/clock.h"
 
 extern "C" const u8 __ramdisk_start[], __ramdisk_end[];
 
@@ -177,8 +176,9 @@ i64 run_first_process(const char* path, const char* const* argv, u32 argc) {
     return -1;
   }
   CapGroup* g = r.value();
-  // This CPU works as an ordinary scheduling CPU meanwhile, and looks at the
-  // process every 10 ms when it has nothing to run.
+  // This CPU works as an ordinary scheduling CPU meanwhile, and when it has
+  // nothing to run asks the scheduler to wake it within 10 ms, to look at
+  // the process again.
   for (;;) {
     sched_run();
     bool done;
@@ -187,8 +187,7 @@ i64 run_first_process(const char* path, const char* const* argv, u32 argc) {
       done = g->state == ProcState::Exited && g->threads.empty();
     }
     if (done) break;
-    timer_set_deadline(timer_now() + ns_to_ticks(10'000'000));
-    arch::wait_for_interrupt();
+    sched_idle_wait(deadline_after(10'000'000));
   }
   i64 status;
   {

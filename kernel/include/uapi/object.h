@@ -56,6 +56,10 @@ struct chcore_timespec {
 };
 #define CHCORE_CLOCK_REALTIME 0
 #define CHCORE_CLOCK_MONOTONIC 1
+#define CHCORE_CLOCK_MONOTONIC_RAW 4 /* the same counter here (kernel/time/clock.h) */
+#define CHCORE_CLOCK_REALTIME_COARSE 5
+#define CHCORE_CLOCK_MONOTONIC_COARSE 6
+#define CHCORE_CLOCK_BOOTTIME 7
 #define CHCORE_TIMER_ABSTIME 1
 #define CHCORE_FUTEX_WAIT 0
 #define CHCORE_FUTEX_WAKE 1
