@@ -98,6 +98,7 @@ struct chcore_timespec {
 #define CHCORE_USER_COPY_MAX 65536  /* user_copy copies at most this many bytes per call */
 #define CHCORE_NAME_MAX 32         /* process names, including the NUL */
 #define CHCORE_MAX_CAPS 1024       /* capability slots per process */
+#define CHCORE_ARG_MAX (64ul * 1024) /* argv, envp, auxv and their strings on a new stack */
 
 /* The address space of a process. */
 #define CHCORE_USER_TOP 0x0001000000000000ull     /* first address above user space */
