@@ -22,13 +22,13 @@
 // interrupts masked, so it never interrupts their holder on its own CPU.
 #include "console/input.h"
 
-#include "arch/aarch64/timer.h"
 #include "irq/irq.h"
 #include "lib/byte_ring.h"
 #include "lib/spinlock.h"
 #include "mm/uaccess.h"
 #include "platform/platform.h"
 #include "sched/sched.h"
+#include "time/clock.h"
 #include "uapi/errno.h"
 #include "uapi/object.h"
 
@@ -122,21 +122,18 @@ Result<i64> console_input_read(UserPtr<u8> buf, u64 len, u64 flags, u64 deadline
     if (!buf.range_ok(len) || !probe_writable(buf) || !probe_writable(buf + (len - 1)))
       return Err::Fault;
   }
-  u64 deadline = 0;  // counter ticks; 0: none
+  u64 deadline = kNoDeadline;
   bool expired = false;
-  u64 now = timer_now();
   if (flags & CHCORE_CONSOLE_DEADLINE) {
-    u64 now_ns = ticks_to_ns(now);
-    if (deadline_ns <= now_ns) {
+    Result<u64> at = deadline_at(Clock::Monotonic, deadline_ns);
+    if (at.ok())
+      deadline = at.value();
+    else
       expired = true;
-    } else {
-      u64 ticks = ns_to_ticks(deadline_ns - now_ns);
-      deadline = ticks > ~0ull - now - 2 ? ~0ull - 1 : now + ticks + 1;
-    }
   }
   if (!g_have_irq) {
-    u64 tick = now + ns_to_ticks(kPollNs);
-    if (deadline == 0 || tick < deadline) deadline = tick;
+    u64 tick = deadline_after(kPollNs);
+    if (deadline == kNoDeadline || tick < deadline) deadline = tick;
   }
 
   u8 kbuf[CHCORE_CONSOLE_READ_MAX];

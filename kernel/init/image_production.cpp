@@ -1,9 +1,9 @@
 // The production image: boots, then idles (user space arrives with the
 // processes issue). Never uses semihosting.
+#include "init/first_process.h"
 #include "init/image.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
-#include "object/loader.h"
 
 extern "C" [[noreturn]] void halt_forever();
 

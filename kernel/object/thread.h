@@ -6,6 +6,7 @@
 #include "lib/result.h"
 #include "object/object.h"
 #include "sched/sched_context.h"
+#include "time/timer_queue.h"
 
 namespace kern {
 
@@ -17,13 +18,6 @@ enum class ThreadState : u8 {
   Running,   // on a CPU
   Blocked,   // in a wait queue
   Exited,    // will never run again
-};
-
-// A one-shot timer in a CPU's timer queue (sched/timer_queue.h).
-struct Timer {
-  u64 deadline;     // counter ticks (CNTVCT)
-  i32 heap_index;   // position in the queue's heap, -1 when not armed
-  u32 cpu;          // whose queue
 };
 
 struct Thread : Object {

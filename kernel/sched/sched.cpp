@@ -13,7 +13,8 @@
 #include "object/cap_group.h"
 #include "platform/platform.h"
 #include "sched/runqueue.h"
-#include "sched/timer_queue.h"
+#include "time/clock.h"
+#include "time/timer_queue.h"
 
 extern "C" {
 [[noreturn]] void eret_to_context(kern::ArchContext* ctx);
@@ -444,16 +445,29 @@ void sched_run() {
   });
 }
 
+void sched_idle_wait(u64 deadline) {
+  if (deadline != kNoDeadline) {
+    // Through the bookkeeping of rearm_timer: the tick that this deadline
+    // raises finds nothing to expire and programs the next real event.
+    SpinGuard g(g_sched_lock);
+    u64& prog = g_programmed[this_cpu_id()];
+    if (prog == 0 || deadline < prog) {
+      timer_set_deadline(deadline);
+      prog = deadline;
+    }
+  }
+  // Idle CPUs must wfi, not spin: spinning vCPUs slow the others down.
+  // wfi runs with interrupts masked (a pending one still wakes it), so an
+  // IPI or a deadline that arrives just before cannot be lost; and work
+  // queued here by this CPU itself sets need_resched, which is checked first.
+  if (__atomic_load_n(&this_cpu()->need_resched, __ATOMIC_RELAXED) == 0) arch::wait_for_interrupt();
+}
+
 void cpu_idle_loop() {
   for (;;) {
     sched_run();
     // Nothing to run: sleep until an interrupt (timer, IPI) brings work.
-    // Idle CPUs must wfi, not spin: spinning vCPUs slow the others down.
-    // wfi runs with interrupts masked (a pending one still wakes it), so an
-    // IPI that arrives just before cannot be lost; and work queued here by
-    // this CPU itself sets need_resched, which is checked first.
-    if (__atomic_load_n(&this_cpu()->need_resched, __ATOMIC_RELAXED) == 0)
-      arch::wait_for_interrupt();
+    sched_idle_wait(kNoDeadline);
   }
 }
 

@@ -39,6 +39,13 @@ void sched_start(Thread* t);
 // From an idle loop: runs threads until none is runnable on this CPU, then
 // returns.
 void sched_run();
+// From an idle loop, after sched_run() returned: sleeps this CPU until an
+// interrupt (an IPI that brings work, a timer), and at the latest until the
+// counter reaches `deadline` (a counter value, time/clock.h; kNoDeadline: no
+// limit). Returns at once if work was queued here meanwhile. The deadline
+// goes through the scheduler's own record of the programmed timer: nothing
+// outside the scheduler programs the timer.
+void sched_idle_wait(u64 deadline);
 
 // --- The exit path ----------------------------------------------------------
 // The one way back to EL0 (see above): returns the context to resume, which

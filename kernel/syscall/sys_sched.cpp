@@ -1,55 +1,19 @@
 // Threads and time: futex, set_tid_address, clock_gettime, clock_nanosleep,
 // get_cpu, online_cpus, set_affinity, get_affinity, set_priority, gettid.
 #include "arch/aarch64/per_cpu.h"
-#include "arch/aarch64/sysreg.h"
-#include "arch/aarch64/timer.h"
 #include "object/ref.h"
-#include "platform/platform.h"
 #include "sched/futex.h"
 #include "sched/sched.h"
 #include "syscall/syscall.h"
+#include "time/clock.h"
 
 namespace kern {
 
 namespace {
-// Wall-clock time at boot, read once from the RTC (0 = the epoch when the
-// board has none, as on the Raspberry Pi).
-SpinLock g_rtc_lock;
-u64 g_realtime_base_ns;  // realtime = base + monotonic
-bool g_rtc_read;
-
-u64 realtime_base_ns() {
-  SpinGuard g(g_rtc_lock);
-  if (!g_rtc_read) {
-    u64 mono = ticks_to_ns(timer_now());
-    u64 wall = plat::rtc_epoch_seconds() * kNsPerSec;
-    g_realtime_base_ns = wall > mono ? wall - mono : 0;
-    g_rtc_read = true;
-  }
-  return g_realtime_base_ns;
-}
-
-// Linux's clock ids that read the same counter here.
-bool is_monotonic(u64 clk) {
-  return clk == CHCORE_CLOCK_MONOTONIC || clk == 4 /* MONOTONIC_RAW */ ||
-         clk == 6 /* MONOTONIC_COARSE */ || clk == 7 /* BOOTTIME */;
-}
-bool is_realtime(u64 clk) { return clk == CHCORE_CLOCK_REALTIME || clk == 5 /* REALTIME_COARSE */; }
-
 Result<u64> read_timespec_ns(UserPtr<const chcore_timespec> p) {
   chcore_timespec ts;
   TRY(p.read(&ts));
-  if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= static_cast<i64>(kNsPerSec)) return Err::Inval;
-  if (static_cast<u64>(ts.tv_sec) > (~0ull - kNsPerSec) / kNsPerSec) return ~0ull;  // "forever"
-  return static_cast<u64>(ts.tv_sec) * kNsPerSec + static_cast<u64>(ts.tv_nsec);
-}
-
-// A relative timeout in ns -> an absolute counter deadline, rounded up and
-// one tick late, so that the sleep is never shorter than asked.
-u64 deadline_after(u64 ns) {
-  u64 ticks = ns_to_ticks(ns);
-  u64 now = timer_now();
-  return ticks > ~0ull - now - 2 ? ~0ull - 1 : now + ticks + 1;
+  return timespec_to_ns(ts);
 }
 
 Result<Ref<Thread>> thread_arg(CapSlot slot) {
@@ -67,7 +31,7 @@ SysResult sys_futex(UserPtr<u32> uaddr, u64 op, u64 val, u64 timeout, UserPtr<u3
   u64 cmd = op & ~u64{CHCORE_FUTEX_PRIVATE_FLAG | CHCORE_FUTEX_CLOCK_REALTIME};
   switch (cmd) {
     case CHCORE_FUTEX_WAIT: {
-      u64 deadline = 0;
+      u64 deadline = kNoDeadline;
       if (timeout != 0)
         deadline = deadline_after(TRY(read_timespec_ns(UserPtr<const chcore_timespec>(timeout))));
       return futex_wait(g, uaddr.addr(), static_cast<u32>(val), deadline);
@@ -75,12 +39,10 @@ SysResult sys_futex(UserPtr<u32> uaddr, u64 op, u64 val, u64 timeout, UserPtr<u3
     case CHCORE_FUTEX_LOCK_PI:
     case CHCORE_FUTEX_TRYLOCK_PI: {
       // The timeout is absolute, on CLOCK_REALTIME (as on Linux).
-      u64 deadline = 0;
+      u64 deadline = kNoDeadline;
       if (cmd == CHCORE_FUTEX_LOCK_PI && timeout != 0) {
         u64 at = TRY(read_timespec_ns(UserPtr<const chcore_timespec>(timeout)));
-        u64 now = realtime_base_ns() + ticks_to_ns(timer_now());
-        if (at <= now) return Err::TimedOut;
-        deadline = deadline_after(at - now);
+        deadline = TRY(deadline_at(Clock::Realtime, at));
       }
       return futex_lock_pi(g, uaddr.addr(), deadline, cmd == CHCORE_FUTEX_TRYLOCK_PI);
     }
@@ -128,27 +90,20 @@ SysResult sys_get_robust_list(u64 tid, UserPtr<u64> head, UserPtr<u64> len) {
 SysResult sys_gettid() { return static_cast<i64>(current_thread()->tid); }
 
 SysResult sys_clock_gettime(u64 clk, UserPtr<chcore_timespec> ts) {
-  u64 ns;
-  if (is_monotonic(clk))
-    ns = ticks_to_ns(timer_now());
-  else if (is_realtime(clk))
-    ns = realtime_base_ns() + ticks_to_ns(timer_now());
-  else
-    return Err::Inval;
-  TRY(ts.write(chcore_timespec{static_cast<long>(ns / kNsPerSec), static_cast<long>(ns % kNsPerSec)}));
+  Clock c = TRY(clock_from_id(clk));
+  TRY(ts.write(ns_to_timespec(clock_now_ns(c))));
   return 0;
 }
 
 SysResult sys_clock_nanosleep(u64 clk, u64 flags, UserPtr<const chcore_timespec> req,
                               UserPtr<chcore_timespec> rem) {
-  if (!is_monotonic(clk) && !is_realtime(clk)) return Err::Inval;
+  Clock c = TRY(clock_from_id(clk));
   u64 ns = TRY(read_timespec_ns(req));
   u64 deadline;
   if (flags & CHCORE_TIMER_ABSTIME) {
-    u64 base = is_realtime(clk) ? realtime_base_ns() : 0;
-    u64 now_ns = base + ticks_to_ns(timer_now());
-    if (ns <= now_ns) return 0;
-    deadline = deadline_after(ns - now_ns);
+    Result<u64> at = deadline_at(c, ns);
+    if (!at.ok()) return 0;  // that time has come
+    deadline = at.value();
   } else {
     if (ns == 0) return 0;
     deadline = deadline_after(ns);

@@ -13,6 +13,7 @@
 #include "platform/platform.h"
 #include "tests/ktest.h"
 #include "tests/user_space.h"
+#include "time/clock.h"
 
 using namespace kern;
 using plat::IpiKind;

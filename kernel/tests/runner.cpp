@@ -1,11 +1,11 @@
 // The test image's main: runs the selected in-kernel tests and reports to the
 // harness through the console and the semihosting exit code.
 #include "arch/aarch64/semihosting.h"
+#include "init/first_process.h"
 #include "init/image.h"
 #include "lib/cmdline.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
-#include "object/loader.h"
 #include "tests/ktest.h"
 #include "uapi/object.h"
 
@@ -33,10 +33,11 @@ static bool selected(const char* name, const char* sel) {
 // shell-quoted (lib/cmdline.h), so an argument may hold spaces, quotes,
 // leading dashes or nothing at all.
 [[noreturn]] static void exec_program(char* cmd) {
-  // The loader lays out at most this many arguments (object/loader.cpp):
-  // refuse more instead of dropping some.
-  constexpr u32 kMaxArgs = 16;
-  char* words[kMaxArgs];
+  // Room for every word of the 2 KiB command line (a word takes at least a
+  // character and a separator). The loader takes as many arguments as fit
+  // in CHCORE_ARG_MAX and refuses (E2BIG) what does not, never cutting any.
+  constexpr u32 kMaxArgs = 1024;
+  static char* words[kMaxArgs];
   CmdlineWords split = split_cmdline(cmd, words, kMaxArgs);
   if (split.error == CmdlineError::kUnterminated) {
     printk("exec: unbalanced quote or final backslash in the command line\n");
@@ -64,10 +65,8 @@ static bool selected(const char* name, const char* sel) {
 }
 
 void image_main() {
-  // Room for `./chbuild exec` with long arguments, half a page: the loader
-  // puts the strings and the pointers to them into the stack's top page
-  // (object/loader.cpp). QEMU refuses to return a command line that does
-  // not fit, so nothing is cut silently.
+  // Room for `./chbuild exec` with long arguments. QEMU refuses to return
+  // a command line that does not fit, so nothing is cut silently.
   static char sel[2048];
   if (!semihosting::get_cmdline(sel, sizeof(sel))) {
     printk("semihosting: no command line (longer than %lu bytes?)\n", sizeof(sel) - 1);

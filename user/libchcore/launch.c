@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <lib/cpio.h>
 #include <lib/elf.h>
+#include <lib/initial_stack.h>
 
 #define PAGE_SIZE 4096ul
 #define PAGE_DOWN(x) ((x) & ~(PAGE_SIZE - 1))
@@ -166,57 +168,13 @@ long chcore_launch_transfer(struct chcore_launch* l, long slot, unsigned long ri
 /* ---- The initial stack ---------------------------------------------------- */
 
 /* 16 bytes for AT_RANDOM, from the kernel's random-number generator. */
-static void random_bytes(unsigned long out[2]) {
-  unsigned char* p = (unsigned char*)out;
+static void random_bytes(unsigned char out[16]) {
   unsigned long done = 0;
   while (done < 16) {
-    long r = chcore_sys_getrandom((unsigned long)(p + done), 16 - done, 0);
+    long r = chcore_sys_getrandom((unsigned long)(out + done), 16 - done, 0);
     if (r <= 0) break; /* cannot happen with a valid buffer */
     done += (unsigned long)r;
   }
-}
-
-/* Writes into the stack PMO by virtual address in the child. */
-struct stack_writer {
-  long pmo;
-  unsigned long base; /* the child's address of the PMO's first byte */
-  long error;
-  /* Words of the argv/envp/auxv block are collected here and written in
-   * runs, to keep the number of write_pmo calls small. */
-  unsigned long run_va;
-  unsigned n;
-  unsigned long words[64];
-};
-
-static void put_bytes(struct stack_writer* w, unsigned long va, const void* src,
-                      unsigned long len) {
-  if (w->error != 0 || len == 0) return;
-  long r = chcore_sys_write_pmo((unsigned long)w->pmo, va - w->base, (unsigned long)src, len);
-  if (r < 0) w->error = r;
-}
-
-static void flush_words(struct stack_writer* w) {
-  put_bytes(w, w->run_va, w->words, w->n * sizeof(unsigned long));
-  w->run_va += w->n * sizeof(unsigned long);
-  w->n = 0;
-}
-
-static void put_word(struct stack_writer* w, unsigned long v) {
-  if (w->n == sizeof(w->words) / sizeof(w->words[0])) flush_words(w);
-  w->words[w->n++] = v;
-}
-
-/* Copies n strings to *va upward and puts a word with each one's address,
- * then the NULL that ends the list. */
-static void put_strings(struct stack_writer* w, unsigned long* va, const char* const* list,
-                        unsigned long n) {
-  for (unsigned long i = 0; i < n; i++) {
-    unsigned long len = strlen(list[i]) + 1;
-    put_bytes(w, *va, list[i], len);
-    put_word(w, *va);
-    *va += len;
-  }
-  put_word(w, 0);
 }
 
 static unsigned long count(const char* const* v) {
@@ -227,85 +185,70 @@ static unsigned long count(const char* const* v) {
   return n;
 }
 
-#define AUXV_MAX 10
-
-long chcore_launch_start(struct chcore_launch* l, const char* const argv[],
-                         const char* const envp[]) {
-  if (l->cg < 0) return -CHCORE_EBADF;
-  unsigned long argc = count(argv), envc = count(envp);
-  long r;
-
-  /* Measure: strings (with NULs) at the top, below them the random bytes,
-   * below them the word block starting at sp. */
-  unsigned long strings = 0;
-  for (unsigned long i = 0; i < argc; i++) strings += strlen(argv[i]) + 1;
-  for (unsigned long i = 0; i < envc; i++) strings += strlen(envp[i]) + 1;
-  if (argc > CHCORE_ARG_MAX || envc > CHCORE_ARG_MAX || strings > CHCORE_ARG_MAX) {
-    chcore_launch_abort(l);
-    return -CHCORE_E2BIG;
-  }
-  unsigned long auxv[2 * AUXV_MAX];
-  unsigned nauxv = 0;
-  unsigned long top = CHCORE_STACK_TOP;
-  /* The top 16 bytes stay zero (an end marker, as on Linux). */
-  unsigned long str_va = (top - 16 - strings) & ~15ul;
-  unsigned long random_va = str_va - 16;
-#define AUX(t, v)              \
-  do {                         \
-    auxv[2 * nauxv] = (t);     \
-    auxv[2 * nauxv + 1] = (v); \
-    nauxv++;                   \
-  } while (0)
-  AUX(AT_PHDR, l->phdr);
-  AUX(AT_PHNUM, l->phnum);
-  AUX(AT_PHENT, l->phent);
-  AUX(AT_PAGESZ, PAGE_SIZE);
-  AUX(AT_ENTRY, l->entry);
-  AUX(AT_RANDOM, random_va);
-  AUX(AT_HWCAP, 0);
+/* The stack: one anonymous PMO (pages appear as the stack grows), with the
+ * Linux initial stack (kernel/lib/initial_stack.c, the kernel's own builder)
+ * written into its top pages before the thread runs. Returns the thread's
+ * sp, or -errno. */
+static long build_stack(const struct chcore_launch* l, const char* const argv[],
+                        const char* const envp[], long* pmo) {
+  struct chcore_auxv aux[9];
+  unsigned n = 0;
+#define AUX(t, v) aux[n++] = (struct chcore_auxv){(t), (v)}
+  AUX(CHCORE_AT_PHDR, l->phdr);
+  AUX(CHCORE_AT_PHNUM, l->phnum);
+  AUX(CHCORE_AT_PHENT, l->phent);
+  AUX(CHCORE_AT_PAGESZ, PAGE_SIZE);
+  AUX(CHCORE_AT_ENTRY, l->entry);
+  AUX(CHCORE_AT_HWCAP, 0);
   if (l->ramdisk_slot >= 0) {
     AUX(CHCORE_AT_RAMDISK_SIZE, l->ramdisk_size);
     AUX(CHCORE_AT_RAMDISK_SLOT, (unsigned long)l->ramdisk_slot);
   }
-  AUX(AT_NULL, 0);
 #undef AUX
-  unsigned long words = 1 + (argc + 1) + (envc + 1) + 2 * nauxv;
-  unsigned long sp = (random_va - words * sizeof(unsigned long)) & ~15ul;
-  if (top - sp > CHCORE_ARG_MAX) {
-    chcore_launch_abort(l);
-    return -CHCORE_E2BIG;
-  }
-
-  /* The stack: one anonymous PMO (pages appear as the stack grows), with
-   * the argument block written into its top pages before the thread runs. */
-  struct stack_writer w;
-  w.base = top - CHCORE_STACK_SIZE;
-  w.error = 0;
-  w.n = 0;
-  w.run_va = sp;
-  w.pmo = chcore_sys_create_pmo(CHCORE_STACK_SIZE, CHCORE_PMO_ANONYMOUS);
-  if (w.pmo < 0) {
-    chcore_launch_abort(l);
-    return w.pmo;
-  }
-
-  unsigned long va = str_va;
-  put_word(&w, argc);
-  put_strings(&w, &va, argv, argc);
-  put_strings(&w, &va, envp, envc);
-  for (unsigned i = 0; i < 2 * nauxv; i++) put_word(&w, auxv[i]);
-  flush_words(&w);
-  unsigned long rnd[2];
+  unsigned char rnd[16];
   random_bytes(rnd);
-  put_bytes(&w, random_va, rnd, sizeof(rnd));
+  struct chcore_stack_args args = {argv, count(argv), envp, count(envp), aux, n, rnd};
 
-  r = w.error;
+  unsigned long size;
+  int e = chcore_initial_stack_size(&args, CHCORE_ARG_MAX, &size);
+  if (e != STACK_OK) return e == STACK_ERR_TOO_BIG ? -CHCORE_E2BIG : -CHCORE_EINVAL;
+  /* Assembled here, then written with one write_pmo. Usual argument lists
+   * fit on our stack; larger ones get pages of their own, returned at once
+   * (no heap: malloc's caches would keep memory after every spawn). */
+  unsigned char small[1024];
+  unsigned char* block = small;
+  if (size > sizeof(small)) {
+    block = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (block == MAP_FAILED) return -CHCORE_ENOMEM;
+  }
+  unsigned long sp;
+  long r = chcore_initial_stack_build(&args, CHCORE_STACK_TOP, block, size, &sp) == STACK_OK
+               ? 0
+               : -CHCORE_EINVAL;
   if (r == 0) {
-    r = chcore_sys_map_pmo((unsigned long)l->cg, (unsigned long)w.pmo, w.base,
+    *pmo = chcore_sys_create_pmo(CHCORE_STACK_SIZE, CHCORE_PMO_ANONYMOUS);
+    if (*pmo < 0) r = *pmo;
+  }
+  if (r == 0)
+    r = chcore_sys_write_pmo((unsigned long)*pmo, CHCORE_STACK_SIZE - size, (unsigned long)block,
+                             size);
+  if (block != small) munmap(block, size);
+  return r < 0 ? r : (long)sp;
+}
+
+long chcore_launch_start(struct chcore_launch* l, const char* const argv[],
+                         const char* const envp[]) {
+  if (l->cg < 0) return -CHCORE_EBADF;
+  long pmo = -1;
+  long sp = build_stack(l, argv, envp, &pmo);
+  long r = sp < 0 ? sp : 0;
+  if (r == 0) {
+    r = chcore_sys_map_pmo((unsigned long)l->cg, (unsigned long)pmo,
+                           CHCORE_STACK_TOP - CHCORE_STACK_SIZE,
                            CHCORE_PROT_READ | CHCORE_PROT_WRITE);
   }
-  release(w.pmo);
-  if (r == 0) r = chcore_sys_create_thread((unsigned long)l->cg, l->entry, sp, 0, 0);
+  release(pmo); /* the mapping keeps its own reference */
+  if (r == 0) r = chcore_sys_create_thread((unsigned long)l->cg, l->entry, (unsigned long)sp, 0, 0);
   if (r < 0) {
     chcore_launch_abort(l);
     return r;

@@ -1,10 +1,13 @@
 /* user.hello: a program's first contact with the system: console output,
  * formatting, argv/envp/auxv as the kernel (first process) and chcore_spawn
- * (children) lay them out.
+ * (children) lay them out, with one builder (kernel/lib/initial_stack.c).
  *
- * Run as `hello_test alpha beta`. It then starts itself as a child with
- * `--child` arguments and an environment, and the child checks what it got;
- * the child's exit status is its number of failed checks. */
+ * Run as `hello_test alpha beta`, or as `hello_test alpha beta 3 4 ... N end`
+ * (user.hello_many_args): then every argument must arrive, in order, up to
+ * "end" (the kernel once kept only the first 16). It then starts itself as
+ * children with `--child` and `--many` arguments and environments, and each
+ * child checks what it got; a child's exit status is its number of failed
+ * checks. Arguments beyond CHCORE_ARG_MAX give -E2BIG, never a cut list. */
 #define UT_SUITE "hello"
 #include <stdlib.h>
 #include <sys/auxv.h>
@@ -59,7 +62,7 @@ static void test_output(void) {
 }
 
 /* What every process must find on its stack. `first` is the process the
- * kernel started (which has no AT_PHENT and no ramdisk slot entry). */
+ * kernel started (which has no ramdisk slot entry). */
 static void test_auxv(const char* prefix, int first) {
   char name[64];
 #define NAME(s) (snprintf(name, sizeof(name), "%s%s", prefix, s), name)
@@ -70,7 +73,7 @@ static void test_auxv(const char* prefix, int first) {
   const unsigned char* ph = (const unsigned char*)getauxval(AT_PHDR);
   unsigned long phnum = getauxval(AT_PHNUM);
   UT_TRUE(NAME("auxv.phdr_present"), ph != 0 && phnum > 0);
-  if (!first) UT_EQ(NAME("auxv.phent"), getauxval(AT_PHENT), 56);
+  UT_EQ(NAME("auxv.phent"), getauxval(AT_PHENT), 56);
   int text_found = 0;
   for (unsigned long i = 0; ph != 0 && i < phnum && i < 64; i++) {
     const unsigned char* p = ph + i * 56;
@@ -123,26 +126,94 @@ static int child_main(int argc, char** argv, char** envp) {
   return ut_failed;
 }
 
+/* argv[from..argc-1] are "from", "from + 1", ..., and then "end". */
+static int numbered_up_to_end(int argc, char** argv, int from) {
+  if (argc <= from || strcmp(argv[argc - 1], "end") != 0) return 0;
+  for (int i = from; i < argc - 1; i++) {
+    char want[16];
+    snprintf(want, sizeof(want), "%d", i);
+    if (strcmp(argv[i], want) != 0) {
+      printf("hello_test: argv[%d] = \"%s\", expected \"%s\"\n", i, argv[i], want);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Far more than 16 arguments and variables, with their strings. */
+#define MANY_ARGS 600
+#define MANY_ENV 200
+
+static int many_main(int argc, char** argv, char** envp) {
+  UT_EQ("many.argc", argc, MANY_ARGS);
+  UT_TRUE("many.argv_in_order", numbered_up_to_end(argc, argv, 2));
+  int n = 0;
+  while (envp[n] != 0) n++;
+  UT_EQ("many.envc", n, MANY_ENV);
+  UT_TRUE("many.getenv_first", getenv("V0") != 0 && strcmp(getenv("V0"), "value0") == 0);
+  UT_TRUE("many.getenv_last",
+          getenv("V199") != 0 && strcmp(getenv("V199"), "value199") == 0);
+  test_auxv("many.", 0);
+  return ut_failed;
+}
+
+/* Children with many arguments, and with too many. */
+static void test_spawn_many(void) {
+  static char strings[MANY_ARGS + MANY_ENV][16];
+  static const char* many_argv[MANY_ARGS + 1];
+  static const char* many_env[MANY_ENV + 1];
+  many_argv[0] = "/tests/hello_test";
+  many_argv[1] = "--many";
+  for (int i = 2; i < MANY_ARGS - 1; i++) {
+    snprintf(strings[i], sizeof(strings[i]), "%d", i);
+    many_argv[i] = strings[i];
+  }
+  many_argv[MANY_ARGS - 1] = "end";
+  for (int i = 0; i < MANY_ENV; i++) {
+    snprintf(strings[MANY_ARGS + i], sizeof(strings[0]), "V%d=value%d", i, i);
+    many_env[i] = strings[MANY_ARGS + i];
+  }
+  long child = chcore_spawn_path(many_argv[0], many_argv, many_env);
+  if (UT_OK("spawn_many_args", child) >= 0) UT_EQ("many_child_checks_passed", chcore_wait(child), 0);
+
+  /* One argument of 64 KiB cannot fit with the rest: E2BIG, no child. */
+  static char huge[CHCORE_ARG_MAX];
+  memset(huge, 'h', sizeof(huge) - 1);
+  const char* big_argv[] = {"/tests/hello_test", "--child", huge, 0};
+  UT_ERR("spawn_too_big", chcore_spawn_path(big_argv[0], big_argv, 0), CHCORE_E2BIG);
+  /* Nor do 9,000 empty arguments: their pointers alone take 72 KB. */
+  static const char* empties[9001];
+  empties[0] = "/tests/hello_test";
+  for (int i = 1; i < 9000; i++) empties[i] = "";
+  UT_ERR("spawn_too_many", chcore_spawn_path(empties[0], empties, 0), CHCORE_E2BIG);
+}
+
 int main(int argc, char** argv, char** envp) {
   g_argc = argc;
   g_argv = argv;
   if (argc >= 2 && strcmp(argv[1], "--child") == 0) return child_main(argc, argv, envp);
+  if (argc >= 2 && strcmp(argv[1], "--many") == 0) return many_main(argc, argv, envp);
 
   test_output();
-  UT_EQ("argc", argc, 3);
-  if (argc == 3) {
+  UT_TRUE("argc", argc == 3 || argc > 4);
+  if (argc >= 3) {
     UT_EQ("argv1", strcmp(argv[1], "alpha"), 0);
     UT_EQ("argv2", strcmp(argv[2], "beta"), 0);
+  }
+  if (argc > 3) {
+    printf("hello_test: %d arguments from the kernel\n", argc);
+    UT_TRUE("argv_all_arrive_in_order", numbered_up_to_end(argc, argv, 3));
   }
   UT_TRUE("argv0", argc > 0 && ends_with(argv[0], "hello_test"));
   UT_TRUE("argv_terminated", argv[argc] == 0);
   UT_TRUE("envp_after_argv", envp == argv + argc + 1);
-  for (int i = 0; i < argc; i++) printf("hello_test: argv[%d] = \"%s\"\n", i, argv[i]);
+  for (int i = 0; i < argc && i < 8; i++) printf("hello_test: argv[%d] = \"%s\"\n", i, argv[i]);
   for (int i = 0; envp[i] != 0; i++) printf("hello_test: envp[%d] = \"%s\"\n", i, envp[i]);
   test_auxv("", 1);
 
   const char* child_argv[] = {"/tests/hello_test", "--child", "two words", "", "last", 0};
   long child = chcore_spawn_path(child_argv[0], child_argv, child_env);
   if (UT_OK("spawn_child", child) >= 0) UT_EQ("child_checks_passed", chcore_wait(child), 0);
+  test_spawn_many();
   return ut_finish();
 }

@@ -118,7 +118,7 @@ enum { WORKERS = 3, ROUNDS = 100 };
 static unsigned long counter;
 static unsigned long finished;
 static unsigned long interleaved;
-static unsigned long pinned;
+static unsigned long arrived;
 
 struct worker {
   int id;
@@ -132,10 +132,12 @@ static void worker(void* arg) {
   w->tls_seen = tls;
   /* All on one CPU, so that each yield hands the CPU to another worker. */
   chcore_sys_set_affinity(CHCORE_THREAD_SELF, 0);
-  /* Start together: a worker that ran all its rounds before the others
-   * reached CPU 0 would see nobody to yield to. */
-  __atomic_fetch_add(&pinned, 1, __ATOMIC_SEQ_CST);
-  while (__atomic_load_n(&pinned, __ATOMIC_SEQ_CST) < WORKERS) chcore_sys_yield();
+  /* Start the rounds together: a worker that got CPU 0 before the others
+   * were created would otherwise do all its rounds alone (the test then
+   * failed in about one run of six). Bounded, in case a creation failed. */
+  __atomic_fetch_add(&arrived, 1, __ATOMIC_SEQ_CST);
+  for (long i = 0; i < 100000 && __atomic_load_n(&arrived, __ATOMIC_SEQ_CST) < WORKERS; i++)
+    chcore_sys_yield();
   /* Other threads ran between two of our rounds (on this CPU after our
    * yield, or in parallel on another) if the shared counter moved by more
    * than our own increment. */

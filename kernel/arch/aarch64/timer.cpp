@@ -49,9 +49,6 @@ void timer_cancel() {
 
 u64 timer_freq() { return arch::counter_freq(); }
 
-u64 ns_to_ticks(u64 ns) { return ns_to_ticks_at(ns, timer_freq()); }
-u64 ticks_to_ns(u64 ticks) { return ticks_to_ns_at(ticks, timer_freq()); }
-
 void timer_register_handler(void (*fn)()) { __atomic_store_n(&g_timer_fn, fn, __ATOMIC_RELEASE); }
 
 }  // namespace kern

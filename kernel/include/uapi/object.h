@@ -56,6 +56,10 @@ struct chcore_timespec {
 };
 #define CHCORE_CLOCK_REALTIME 0
 #define CHCORE_CLOCK_MONOTONIC 1
+#define CHCORE_CLOCK_MONOTONIC_RAW 4 /* the same counter here (kernel/time/clock.h) */
+#define CHCORE_CLOCK_REALTIME_COARSE 5
+#define CHCORE_CLOCK_MONOTONIC_COARSE 6
+#define CHCORE_CLOCK_BOOTTIME 7
 #define CHCORE_TIMER_ABSTIME 1
 #define CHCORE_FUTEX_WAIT 0
 #define CHCORE_FUTEX_WAKE 1
@@ -94,6 +98,7 @@ struct chcore_timespec {
 #define CHCORE_USER_COPY_MAX 65536  /* user_copy copies at most this many bytes per call */
 #define CHCORE_NAME_MAX 32         /* process names, including the NUL */
 #define CHCORE_MAX_CAPS 1024       /* capability slots per process */
+#define CHCORE_ARG_MAX (64ul * 1024) /* argv, envp, auxv and their strings on a new stack */
 
 /* The address space of a process. */
 #define CHCORE_USER_TOP 0x0001000000000000ull     /* first address above user space */

@@ -28,9 +28,9 @@ extern "C" {
 /* The main thread's stack in processes started by chcore_spawn. */
 #define CHCORE_STACK_TOP 0x0000700000000000ul
 #define CHCORE_STACK_SIZE (256ul * 1024)
-/* Upper bound on what argv, envp, auxv and their strings may occupy at the
- * top of the stack; more gives -E2BIG. */
-#define CHCORE_ARG_MAX (64ul * 1024)
+/* CHCORE_ARG_MAX (uapi/object.h) bounds what argv, envp, auxv and their
+ * strings may occupy at the top of the stack, for the kernel's first
+ * process and for these children alike; more gives -E2BIG. */
 
 /* A child being started, between chcore_launch_load and chcore_launch_start. */
 struct chcore_launch {

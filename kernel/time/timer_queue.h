@@ -1,11 +1,19 @@
 // Per-CPU timer queues: binary min-heaps ordered by deadline, so arming,
 // cancelling and expiring a timer cost O(log n) however many threads sleep.
-// Protected by the scheduler lock (sched/sched.h).
+// Deadlines are counter values (time/clock.h). The scheduler owns the
+// queues: they are protected by its lock, and it alone programs the
+// hardware timer for their earliest deadline (sched/sched.cpp).
 #pragma once
 #include "lib/result.h"
-#include "object/thread.h"
 
 namespace kern {
+
+// A one-shot timer (each Thread has one for the timeout of its block).
+struct Timer {
+  u64 deadline;    // counter ticks (CNTVCT)
+  i32 heap_index;  // position in the queue's heap, -1 when not armed
+  u32 cpu;         // whose queue
+};
 
 // Gives `cpu`'s queue its initial capacity at boot, so that the first
 // sleeps do not allocate (and leak checks see a steady state).

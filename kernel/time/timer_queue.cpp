@@ -1,4 +1,4 @@
-#include "sched/timer_queue.h"
+#include "time/timer_queue.h"
 
 #include "arch/aarch64/per_cpu.h"
 #include "mm/kmalloc.h"
