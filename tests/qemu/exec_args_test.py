@@ -6,7 +6,7 @@ could take for its own options).
 
 It asks chbuild for the QEMU command line it would run (`exec
 --print-only`, the very code path of a real `./chbuild exec`), boots it
-under harness.py, and expects /tests/print_args (user/tests/print_args.c)
+under harness.py, and expects /tests/print_args (user/tests/proc/print_args.c)
 to print every argument with its bytes in hex and to exit with status
 argc (which chbuild exec would pass on as its own).
 

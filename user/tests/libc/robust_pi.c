@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "../utest.h"
+#include "utest.h"
 
 static pthread_mutex_t rm;
 static volatile int locked;

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <chcore/launch.h>
-#include "../utest.h"
-#include "../uthread.h"
+#include "utest.h"
+#include "uthread.h"
 
 #define WAIT (CHCORE_FUTEX_WAIT | CHCORE_FUTEX_PRIVATE_FLAG)
 #define WAKE (CHCORE_FUTEX_WAKE | CHCORE_FUTEX_PRIVATE_FLAG)

@@ -1,4 +1,4 @@
-/* user.leaks: creating and destroying things many times returns every byte
+/* proc.leaks: creating and destroying things many times returns every byte
  * of physical memory (get_free_mem before == after), like xv6's usertests.
  *
  * Each cycle runs once first, so that memory the kernel allocates once and

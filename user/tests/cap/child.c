@@ -7,7 +7,7 @@
 #include <string.h>
 #include <chcore/syscall.h>
 
-#include "cap_protocol.h"
+#include "protocol.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) return CAPC_BAD_ARGS;

@@ -1,4 +1,4 @@
-/* user.fpsimd: every thread has its own FP/SIMD state and TPIDR_EL0.
+/* arch.fpsimd: every thread has its own FP/SIMD state and TPIDR_EL0.
  *
  * THREADS threads (more than the CPUs of any board we boot, so that some
  * share a CPU and yield really switches between them) each load their own

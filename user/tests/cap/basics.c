@@ -1,11 +1,11 @@
-/* user.caps: capabilities as a program sees them: copies narrow rights,
+/* cap.basics: capabilities as a program sees them: copies narrow rights,
  * cap_info reports them, transfers reach another process, revocation takes
  * effect everywhere, and slot numbers mean nothing outside their process. */
 #define UT_SUITE "caps"
 #include <chcore/launch.h>
 #include <chcore/thread.h>
 
-#include "cap_protocol.h"
+#include "protocol.h"
 #include "utest.h"
 
 #define PMO_RIGHTS (CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE | CHCORE_RIGHT_EXEC | CHCORE_RIGHT_COPY)

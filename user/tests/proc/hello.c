@@ -1,9 +1,9 @@
-/* user.hello: a program's first contact with the system: console output,
+/* proc.hello: a program's first contact with the system: console output,
  * formatting, argv/envp/auxv as the kernel (first process) and chcore_spawn
  * (children) lay them out, with one builder (kernel/lib/initial_stack.c).
  *
  * Run as `hello_test alpha beta`, or as `hello_test alpha beta 3 4 ... N end`
- * (user.hello_many_args): then every argument must arrive, in order, up to
+ * (proc.hello_many_args): then every argument must arrive, in order, up to
  * "end" (the kernel once kept only the first 16). It then starts itself as
  * children with `--child` and `--many` arguments and environments, and each
  * child checks what it got; a child's exit status is its number of failed

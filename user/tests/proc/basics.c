@@ -1,4 +1,4 @@
-/* user.processes: starting programs, how they end (exit codes, faults,
+/* proc.basics: starting programs, how they end (exit codes, faults,
  * thread exits), and several threads in one process. */
 #define UT_SUITE "processes"
 #include <chcore/launch.h>

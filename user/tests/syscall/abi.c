@@ -1,4 +1,4 @@
-/* user.syscall_abi: every system call, called with hostile arguments, must
+/* syscall.abi: every system call, called with hostile arguments, must
  * return the documented negative errno and leave the process running; and
  * every system call must preserve every register but x0, general-purpose and
  * FP/SIMD alike.
