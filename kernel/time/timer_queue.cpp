@@ -48,15 +48,15 @@ void remove_at(Heap& h, u32 i) {
   sift_up(h, i);
   sift_down(h, static_cast<u32>(moved->heap_index));
 }
-bool grow(Heap& h) {
+Status grow(Heap& h) {
   u32 cap = h.capacity == 0 ? 64 : h.capacity * 2;
   auto** items = static_cast<Timer**>(mm::kmalloc(cap * sizeof(Timer*)));
-  if (items == nullptr) return false;
+  if (items == nullptr) return Err::NoMem;
   for (u32 i = 0; i < h.size; i++) items[i] = h.items[i];
   mm::kfree(h.items);
   h.items = items;
   h.capacity = cap;
-  return true;
+  return kOk;
 }
 
 }  // namespace
@@ -68,7 +68,7 @@ void timer_queue_init(u32 cpu) {
 Status timer_queue_arm(Timer* t, u32 cpu, u64 deadline) {
   timer_queue_cancel(t);
   Heap& h = g_heaps[cpu];
-  if (h.size == h.capacity && !grow(h)) return Err::NoMem;
+  if (h.size == h.capacity) TRY(grow(h));
   t->deadline = deadline;
   t->cpu = cpu;
   place(h, h.size++, t);
