@@ -9,7 +9,7 @@ namespace kern {
 
 PhysAddr KernelPtEnv::alloc_table() {
   void* p = mm::get_pages(0, true);
-  return p == nullptr ? 0 : kva_to_pa(p);
+  return p == nullptr ? PhysAddr{} : kva_to_pa(p);
 }
 
 void KernelPtEnv::free_table(PhysAddr pa) { mm::put_pages(pa_to_kva(pa)); }
