@@ -18,7 +18,7 @@ inline PhysAddr kva_to_pa(const void* p) {
 }
 
 // The linear-map address of `pa`, as a number (for mapping it).
-inline VirtAddr pa_to_kva_addr(PhysAddr pa) { return pa.raw() + kKernelVaOffset; }
+inline VirtAddr pa_to_kva_addr(PhysAddr pa) { return VirtAddr{pa.raw() + kKernelVaOffset}; }
 
 template <typename T = void>
 inline T* pa_to_kva(PhysAddr pa) {

@@ -105,7 +105,7 @@ void mm_init(const plat::MachineInfo& mi) {
     });
   }
   auto map_kernel = [](const u8* s, const u8* e, u32 perm, const char* what) {
-    map_or_panic(reinterpret_cast<VirtAddr>(s), kva_to_pa(s), e - s, perm, what);
+    map_or_panic(VirtAddr{reinterpret_cast<u64>(s)}, kva_to_pa(s), e - s, perm, what);
   };
   map_kernel(__kernel_start, __text_end, kVmRead | kVmExec, "kernel text");
   map_kernel(__text_end, __rodata_end, kVmRead, "kernel rodata");

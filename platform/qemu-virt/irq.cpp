@@ -100,13 +100,13 @@ bool virt::irq_discover(const kern::fdt::Tree& tree, const char** why) {
 
 void irq_init_boot() {
   if (g_kind == GicKind::V2) {
-    g_gicv2.init(kern::pa_to_kva_addr(g_gicd), kern::pa_to_kva_addr(g_gicc));
+    g_gicv2.init(kern::pa_to_kva_addr(g_gicd).raw(), kern::pa_to_kva_addr(g_gicc).raw());
     g_gicv2.init_boot();
   } else {
     GicV3::Region rd[GicV3::kMaxRedistRegions];
     for (u32 i = 0; i < g_redist_count; i++)
-      rd[i] = {kern::pa_to_kva_addr(g_redist[i].base), g_redist[i].size};
-    g_gicv3.init(kern::pa_to_kva_addr(g_gicd), rd, g_redist_count, g_redist_stride);
+      rd[i] = {kern::pa_to_kva_addr(g_redist[i].base).raw(), g_redist[i].size};
+    g_gicv3.init(kern::pa_to_kva_addr(g_gicd).raw(), rd, g_redist_count, g_redist_stride);
     g_gicv3.init_boot(kern::this_cpu()->mpidr);
   }
 }

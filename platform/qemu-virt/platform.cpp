@@ -83,7 +83,7 @@ const char* name() { return "virt"; }
 
 void console_init() {
   // QEMU's PL011 needs no clock setup; keep whatever the baud rate is.
-  g_uart.init(kern::pa_to_kva_addr(kUartBase), 0, 115200);
+  g_uart.init(kern::pa_to_kva_addr(kUartBase).raw(), 0, 115200);
   kern::printk_set_console(console_putc);
 }
 
@@ -155,7 +155,7 @@ bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
   if (tree.find_compatible("arm,pl031", &rtc) == kern::fdt::Error::Ok &&
       tree.reg(rtc, 0, &rtc_base, &rtc_size) == kern::fdt::Error::Ok &&
       virt::in_device_map(PhysAddr{rtc_base}, rtc_size))
-    g_boot_epoch_seconds = pl031_read_seconds(kern::pa_to_kva_addr(PhysAddr{rtc_base}));
+    g_boot_epoch_seconds = pl031_read_seconds(kern::pa_to_kva_addr(PhysAddr{rtc_base}).raw());
   return true;
 }
 

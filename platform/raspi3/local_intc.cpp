@@ -68,7 +68,7 @@ static_assert(kIrqIpiBase + 32 <= kIrqGpuBase);
 static_assert(kIrqGpuBase + kGpuIrqCount <= kMaxIrqs);
 static_assert(kIrqSourceBits <= kIrqIpiBase);
 
-u64 local(u32 off) { return kern::pa_to_kva_addr(kLocalBase) + off; }
+u64 local(u32 off) { return kern::pa_to_kva_addr(kLocalBase).raw() + off; }
 // This core's number: MPIDR Aff0 (one cluster of four).
 u32 this_core() { return static_cast<u32>(read_sysreg(mpidr_el1) & 0xff); }
 u64 mailbox_set(u32 core, u32 m) { return local(kMailboxSet + 16 * core + 4 * m); }
@@ -76,7 +76,7 @@ u64 mailbox_clear(u32 core, u32 m) { return local(kMailboxClear + 16 * core + 4 
 
 void update_bits(u64 reg, u32 set, u32 clear) { mmio_write32(reg, (mmio_read32(reg) & ~clear) | set); }
 
-u64 gpu_intc(u32 off) { return kern::pa_to_kva_addr(kGpuIntc) + off; }
+u64 gpu_intc(u32 off) { return kern::pa_to_kva_addr(kGpuIntc).raw() + off; }
 
 void disable_gpu_sources() {
   __atomic_store_n(&g_gpu_enabled, 0, __ATOMIC_RELAXED);

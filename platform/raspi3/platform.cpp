@@ -89,7 +89,7 @@ const char* name() { return "raspi3"; }
 
 void console_init() {
   gpio_setup_uart();
-  g_uart.init(kern::pa_to_kva_addr(kUartBase), kUartClock, 115200);
+  g_uart.init(kern::pa_to_kva_addr(kUartBase).raw(), kUartClock, 115200);
   kern::printk_set_console(console_putc);
 }
 

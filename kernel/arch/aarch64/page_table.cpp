@@ -278,13 +278,16 @@ inline PhysAddr pop_page(PhysAddr* chain) {
 
 bool PageTable::range_ok(VirtAddr va, usize size) const {
   if (size == 0 || !is_aligned(va, kPageBytes) || !is_aligned(size, kPageBytes)) return false;
-  if (upper_) return va >= kUpperBase && size <= 0 - va;  // 0 - va: bytes up to 2^64
-  return va < kHalfSize && size <= kHalfSize - va;
+  const u64 v = va.raw();
+  if (upper_) return v >= kUpperBase && size <= 0 - v;  // 0 - v: bytes up to 2^64
+  return v < kHalfSize && size <= kHalfSize - v;
 }
 
 // Both halves index the tables with VA bits [47:0].
-u64 PageTable::offset_of(VirtAddr va) const { return va & (kHalfSize - 1); }
-VirtAddr PageTable::va_of(u64 offset) const { return upper_ ? offset | kUpperBase : offset; }
+u64 PageTable::offset_of(VirtAddr va) const { return va.raw() & (kHalfSize - 1); }
+VirtAddr PageTable::va_of(u64 offset) const {
+  return VirtAddr{upper_ ? offset | kUpperBase : offset};
+}
 
 // --- Life cycle ---
 
@@ -325,7 +328,7 @@ void PageTable::destroy() {
 
 Status PageTable::query(VirtAddr va, PhysAddr* pa, u32* perm, usize* mapping_size) const {
   if (root_ == PhysAddr{}) return Err::Inval;
-  if (upper_ ? va < kUpperBase : va >= kHalfSize) return Err::Inval;
+  if (upper_ ? va.raw() < kUpperBase : va.raw() >= kHalfSize) return Err::Inval;
   u64 off = offset_of(va);
   const u64* t = pa_to_kva<u64>(root_);
   for (int level = 0;; level++) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../addr_print.h"
 #include "lib/fdt.h"
 
 namespace {

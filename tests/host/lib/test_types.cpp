@@ -1,9 +1,11 @@
-// PhysAddr (kernel/lib/types.h) is a distinct type: nothing turns an integer
-// or a virtual address into a physical address, or back, without saying so.
+// PhysAddr and VirtAddr (kernel/lib/types.h) are distinct types: nothing
+// turns an integer into an address, or one kind of address into the other,
+// or an address back into a number, without saying so.
 #include <gtest/gtest.h>
 
 #include <type_traits>
 
+#include "../addr_print.h"
 #include "lib/types.h"
 
 namespace {
@@ -16,8 +18,15 @@ static_assert(!std::is_convertible_v<PhysAddr, VirtAddr>);
 static_assert(!std::is_convertible_v<VirtAddr, PhysAddr>);
 static_assert(!std::is_convertible_v<PhysAddr, bool>);
 static_assert(!std::is_convertible_v<PhysAddr, void*>);
+static_assert(!std::is_convertible_v<u64, VirtAddr>);
+static_assert(!std::is_convertible_v<VirtAddr, u64>);
+static_assert(!std::is_convertible_v<VirtAddr, bool>);
+// Not even explicitly: a physical address is not a virtual one.
+static_assert(!std::is_constructible_v<VirtAddr, PhysAddr>);
+static_assert(!std::is_constructible_v<PhysAddr, VirtAddr>);
 // Explicit construction from the number, and the number back with raw().
 static_assert(std::is_constructible_v<PhysAddr, u64>);
+static_assert(std::is_constructible_v<VirtAddr, u64>);
 static_assert(PhysAddr{0x1234}.raw() == 0x1234);
 // As cheap as the number: same size, copied as a register.
 static_assert(sizeof(PhysAddr) == sizeof(u64));
@@ -54,6 +63,11 @@ static_assert(Comparable<PhysAddr, PhysAddr>);
 static_assert(!Comparable<PhysAddr, u64>);
 static_assert(!Maskable<PhysAddr>);
 static_assert(!Testable<PhysAddr>);
+static_assert(!Addable<VirtAddr, PhysAddr>);
+static_assert(!Subtractable<VirtAddr, PhysAddr>);
+static_assert(!Comparable<VirtAddr, PhysAddr>);
+static_assert(!Comparable<VirtAddr, u64>);
+static_assert(!Maskable<VirtAddr>);
 static_assert(Maskable<u64>);  // what the checks above would catch
 
 TEST(PhysAddr, OffsetsAndDistances) {

@@ -16,6 +16,7 @@
 #include <random>
 #include <vector>
 
+#include "../addr_print.h"
 #include "mm/buddy.h"
 #include "mm/kmap.h"
 #include "mm/phys.h"
