@@ -61,8 +61,8 @@ Result<CapGroup*> launch_first_process(const char* path, const char* const* argv
   Status s = ramdisk_share(g);
   if (s.ok()) s = elf_map_segments(g, image, info);
   Result<VirtAddr> sp = s.ok() ? first_stack(g, info, argv, argc) : Result<VirtAddr>(s.error());
-  Result<Thread*> t =
-      sp.ok() ? thread_create(g, info.entry, sp.value(), 0, 0) : Result<Thread*>(sp.error());
+  Result<Thread*> t = sp.ok() ? thread_create(g, VirtAddr{info.entry}, sp.value(), 0, 0)
+                              : Result<Thread*>(sp.error());
   if (!t.ok()) {
     obj_put(g);  // tears the half-built process down
     return t.error();

@@ -24,7 +24,7 @@ Status ramdisk_share(CapGroup* g) {
   PhysAddr base = align_down(kva_to_pa(rd.data), kPage);
   usize size = align_up(kva_to_pa(rd.data) + (rd.size == 0 ? 1 : rd.size), kPage) - base;
   Pmo* pmo = TRY(pmo_create(PmoType::Physical, size, base));
-  Status s = g->vmspace.map(pmo, CHCORE_RAMDISK_VA, size, kVmRead, 0);
+  Status s = g->vmspace.map(pmo, VirtAddr{CHCORE_RAMDISK_VA}, size, kVmRead, 0);
   if (!s.ok()) {
     pmo_put(pmo);
     return s;

@@ -535,7 +535,7 @@ Error collect_memory(const Tree& tree, i32 node, BootInfo* out) {
     u64 end;
     // A range that wraps past 2^64 describes no memory that can exist.
     if (__builtin_add_overflow(base, size - 1, &end)) return Error::BadProperty;
-    if (out->mem_count < BootInfo::kMaxMem) out->mem[out->mem_count++] = {base, size};
+    if (out->mem_count < BootInfo::kMaxMem) out->mem[out->mem_count++] = {PhysAddr{base}, size};
   }
 }
 
@@ -607,8 +607,8 @@ Error parse_boot_info(const void* blob, usize max_size, BootInfo* out) {
     u64 start = 0, end = 0;
     if (read_cells_prop(tree, node, "linux,initrd-start", &start) &&
         read_cells_prop(tree, node, "linux,initrd-end", &end) && end > start) {
-      out->initrd_start = start;
-      out->initrd_end = end;
+      out->initrd_start = PhysAddr{start};
+      out->initrd_end = PhysAddr{end};
     }
     // Random bytes from the boot loader (QEMU fills both from the host).
     static const char* const kSeeds[] = {"rng-seed", "kaslr-seed"};

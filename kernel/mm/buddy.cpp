@@ -31,7 +31,7 @@ void BuddyPool::init(PhysAddr base, usize npages, Page* meta, u16 pool_id) {
   base_ = base;
   npages_ = npages;
   meta_ = meta;
-  lead_ = (base >> kPageShift) & (pages_of(kMaxOrder) - 1);
+  lead_ = (base.raw() >> kPageShift) & (pages_of(kMaxOrder) - 1);
 
   memset(meta, 0, npages * sizeof(Page));
   if (pool_id != 0) {

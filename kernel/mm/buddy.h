@@ -58,13 +58,13 @@ class BuddyPool {
   void free(Page* head);
 
   PhysAddr page_to_pa(const Page* p) const {
-    return base_ + (static_cast<PhysAddr>(p - meta_) << kPageShift);
+    return base_ + (static_cast<u64>(p - meta_) << kPageShift);
   }
   // The metadata of the page containing `pa`; nullptr if outside the pool.
   Page* pa_to_page(PhysAddr pa) const {
     return contains(pa) ? &meta_[(pa - base_) >> kPageShift] : nullptr;
   }
-  bool contains(PhysAddr pa) const { return pa - base_ < (PhysAddr{npages_} << kPageShift); }
+  bool contains(PhysAddr pa) const { return pa - base_ < (u64{npages_} << kPageShift); }
   // Whether `p` points at one of this pool's Page entries.
   bool owns(const Page* p) const;
 
@@ -89,7 +89,7 @@ class BuddyPool {
   void count_bad_free() { __atomic_fetch_add(&bad_frees_, 1, __ATOMIC_RELAXED); }
 
   // Immutable after init.
-  PhysAddr base_ = 0;
+  PhysAddr base_{};
   usize npages_ = 0;
   Page* meta_ = nullptr;
   // (base_ >> kPageShift) mod 2^kMaxOrder: pages between the aligned origin

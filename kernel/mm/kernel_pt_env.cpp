@@ -9,13 +9,13 @@ namespace kern {
 
 PhysAddr KernelPtEnv::alloc_table() {
   void* p = mm::get_pages(0, true);
-  return p == nullptr ? 0 : kva_to_pa(p);
+  return p == nullptr ? PhysAddr{} : kva_to_pa(p);
 }
 
 void KernelPtEnv::free_table(PhysAddr pa) { mm::put_pages(pa_to_kva(pa)); }
 
 void KernelPtEnv::tlb_flush_page(VirtAddr va, u16 asid, bool global) {
-  u64 arg = ((va >> 12) & 0xfffffffffffull) | (static_cast<u64>(asid) << 48);
+  u64 arg = ((va.raw() >> 12) & 0xfffffffffffull) | (static_cast<u64>(asid) << 48);
   arch::dsb_ish();
   if (global)
     asm volatile("tlbi vaae1is, %0" ::"r"(arg) : "memory");

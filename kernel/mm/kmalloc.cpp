@@ -130,7 +130,7 @@ usize ksize(const void* ptr) {
   if (p == nullptr) return 0;
   if (Page* slab = slab_head_of(p)) {
     const SlabCache* c = slab->slab_cache;
-    if (!is_cache(c) || (pa & (c->object_size() - 1)) != 0) return 0;
+    if (!is_cache(c) || !is_aligned(pa, c->object_size())) return 0;
     return c->object_size();
   }
   if (p->use == kPageUseKmalloc && is_aligned(pa, kPageSize)) return kPageSize << p->order;

@@ -13,11 +13,16 @@ inline constexpr u64 kKernelVaOffset = 0;
 inline constexpr u64 kKernelVaOffset = KERNEL_VA_OFFSET;
 #endif
 
-inline PhysAddr kva_to_pa(const void* p) { return reinterpret_cast<u64>(p) - kKernelVaOffset; }
+inline PhysAddr kva_to_pa(const void* p) {
+  return PhysAddr{reinterpret_cast<u64>(p) - kKernelVaOffset};
+}
+
+// The linear-map address of `pa`, as a number (for mapping it).
+inline VirtAddr pa_to_kva_addr(PhysAddr pa) { return VirtAddr{pa.raw() + kKernelVaOffset}; }
 
 template <typename T = void>
 inline T* pa_to_kva(PhysAddr pa) {
-  return reinterpret_cast<T*>(pa + kKernelVaOffset);
+  return reinterpret_cast<T*>(pa.raw() + kKernelVaOffset);
 }
 
 }  // namespace kern

@@ -54,7 +54,7 @@ void map_or_panic(VirtAddr va, PhysAddr pa, u64 size, u32 perm, const char* what
   if (size == 0) return;
   Status s = g_kernel_pt.map(va, pa, size, perm);
   if (!s.ok())
-    panic("mm: cannot map %s [0x%lx, 0x%lx): error %d", what, pa, pa + size,
+    panic("mm: cannot map %s [0x%lx, 0x%lx): error %d", what, pa.raw(), (pa + size).raw(),
           static_cast<int>(s.error()));
 }
 
@@ -62,9 +62,9 @@ void install_kernel_tables() {
   // Switch TTBR1 while executing from the identity map, so no TLB entry of
   // the old and the new tables for the same address can meet (head.S).
   auto switch_fn = reinterpret_cast<void (*)(PhysAddr)>(
-      kva_to_pa(reinterpret_cast<const void*>(&mmu_switch_ttbr1)));
+      kva_to_pa(reinterpret_cast<const void*>(&mmu_switch_ttbr1)).raw());
   switch_fn(g_kernel_pt.root());
-  write_sysreg(ttbr0_el1, kva_to_pa(g_empty_ttbr0));
+  write_sysreg(ttbr0_el1, kva_to_pa(g_empty_ttbr0).raw());
   arch::isb();
   asm volatile("tlbi vmalle1; dsb nsh; isb" ::: "memory");
 }
@@ -101,18 +101,18 @@ void mm_init(const plat::MachineInfo& mi) {
     PhysAddr b = align_up(mi.mem[i].base, kPage);
     PhysAddr e = align_down(mi.mem[i].base + mi.mem[i].size, kPage);
     for_each_outside(b, e, image, 1, [](PhysAddr rb, PhysAddr re) {
-      map_or_panic(rb + kKernelVaOffset, rb, re - rb, kVmRead | kVmWrite, "RAM");
+      map_or_panic(pa_to_kva_addr(rb), rb, re - rb, kVmRead | kVmWrite, "RAM");
     });
   }
   auto map_kernel = [](const u8* s, const u8* e, u32 perm, const char* what) {
-    map_or_panic(reinterpret_cast<VirtAddr>(s), kva_to_pa(s), e - s, perm, what);
+    map_or_panic(VirtAddr{reinterpret_cast<u64>(s)}, kva_to_pa(s), e - s, perm, what);
   };
   map_kernel(__kernel_start, __text_end, kVmRead | kVmExec, "kernel text");
   map_kernel(__text_end, __rodata_end, kVmRead, "kernel rodata");
   map_kernel(__rodata_end, __kernel_end, kVmRead | kVmWrite, "kernel data");
   for (const auto& d : plat::kDeviceRegions)
-    map_or_panic(d.start + kKernelVaOffset, d.start, d.end - d.start,
-                 kVmRead | kVmWrite | kVmDevice, "device region");
+    map_or_panic(pa_to_kva_addr(d.start), d.start, d.end - d.start, kVmRead | kVmWrite | kVmDevice,
+                 "device region");
 
   install_kernel_tables();
   printk("mm: %lu MiB free, %lu KiB reserved (kernel image %lu KiB)\n",

@@ -68,9 +68,9 @@ void count_bad_free() { __atomic_fetch_add(&g_bad_frees, 1, __ATOMIC_RELAXED); }
 }  // namespace
 
 void phys_add_region(PhysAddr base, usize size) {
-  if (size == 0 || base > ~PhysAddr{0} - kPageSize) return;
+  if (size == 0 || base > PhysAddr::max() - kPageSize) return;
   // Whole pages only; a range running past the top of the address space is cut.
-  const PhysAddr limit = size > ~PhysAddr{0} - base ? ~PhysAddr{0} : base + size;
+  const PhysAddr limit = size > PhysAddr::max() - base ? PhysAddr::max() : base + size;
   const PhysAddr start = align_up(base, kPageSize);
   const PhysAddr end = align_down(limit, kPageSize);
   if (end <= start) return;
@@ -85,8 +85,8 @@ void phys_add_region(PhysAddr base, usize size) {
     if (start < g_region_end[i] && g_region_start[i] < end) return;
   }
   BuddyPool* pool = new (g_pool_storage[id]) BuddyPool();
-  pool->init(start + (PhysAddr{meta_pages} << kPageShift), npages - meta_pages,
-             pa_to_kva<Page>(start), static_cast<u16>(id));
+  pool->init(start + (u64{meta_pages} << kPageShift), npages - meta_pages, pa_to_kva<Page>(start),
+             static_cast<u16>(id));
   g_pools[id] = pool;
   g_region_start[id] = start;
   g_region_end[id] = end;

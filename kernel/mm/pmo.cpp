@@ -73,7 +73,7 @@ void pmo_destroy(Pmo* pmo) TA_NO_THREAD_SAFETY_ANALYSIS {
   // Last reference: nobody else can reach the PMO any more.
   if (pmo->pages != nullptr) {
     for (usize i = 0; i < page_count(pmo); i++)
-      if (pmo->pages[i] != 0) release_page(pmo->pages[i]);
+      if (pmo->pages[i] != PhysAddr{}) release_page(pmo->pages[i]);
     kfree(pmo->pages);
   }
   kfree(pmo);
@@ -84,7 +84,7 @@ Result<PhysAddr> pmo_page(Pmo* pmo, usize offset, bool allocate) {
   if (pmo_is_fixed(pmo)) return pmo->device_base + align_down(offset, kPage);
   usize idx = offset / kPage;
   SpinGuard g(pmo->lock);
-  if (pmo->pages[idx] != 0) return pmo->pages[idx];
+  if (pmo->pages[idx] != PhysAddr{}) return pmo->pages[idx];
   if (!allocate || pmo->kind == PmoType::Data) return Err::NoEnt;
   PhysAddr pa = TRY(alloc_zeroed_page());
   pmo->pages[idx] = pa;

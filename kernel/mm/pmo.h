@@ -42,7 +42,7 @@ inline constexpr usize kPmoMaxSize = usize{1} << 33;  // 8 GiB
 // fixed range that wraps); Err::NoMem for a size that cannot be backed (over
 // kPmoMaxSize or over the free memory; checked before anything is
 // allocated) and when memory runs out.
-[[nodiscard]] Result<Pmo*> pmo_create(PmoType type, usize size, PhysAddr device_base = 0);
+[[nodiscard]] Result<Pmo*> pmo_create(PmoType type, usize size, PhysAddr device_base = PhysAddr{});
 inline void pmo_get(Pmo* pmo) { obj_get(pmo); }
 inline void pmo_put(Pmo* pmo) { obj_put(pmo); }
 // Called by obj_put for the last reference.

@@ -20,7 +20,7 @@ i64 arch_user_cmpxchg32(u32* user_addr, u32 old_val, u32 new_val, u32* cur);
 namespace kern {
 
 // User virtual addresses are [0, kUserTop): TTBR0 with 48-bit VAs.
-inline constexpr VirtAddr kUserTop = 1ull << 48;
+inline constexpr VirtAddr kUserTop{1ull << 48};
 
 // True if [addr, addr + size) is a non-wrapping range inside user space.
 constexpr bool user_range_ok(VirtAddr addr, usize size) {
@@ -30,13 +30,14 @@ constexpr bool user_range_ok(VirtAddr addr, usize size) {
 [[nodiscard]] inline Status copy_from_user(void* dst, VirtAddr src, usize n) {
   if (!user_range_ok(src, n)) return Err::Fault;
   if (n == 0) return kOk;
-  return arch_copy_from_user(dst, reinterpret_cast<const void*>(src), n) == 0 ? kOk : Err::Fault;
+  return arch_copy_from_user(dst, reinterpret_cast<const void*>(src.raw()), n) == 0 ? kOk
+                                                                                    : Err::Fault;
 }
 
 [[nodiscard]] inline Status copy_to_user(VirtAddr dst, const void* src, usize n) {
   if (!user_range_ok(dst, n)) return Err::Fault;
   if (n == 0) return kOk;
-  return arch_copy_to_user(reinterpret_cast<void*>(dst), src, n) == 0 ? kOk : Err::Fault;
+  return arch_copy_to_user(reinterpret_cast<void*>(dst.raw()), src, n) == 0 ? kOk : Err::Fault;
 }
 
 // Copies a NUL-terminated string of at most size-1 characters into dst (always
@@ -47,7 +48,7 @@ constexpr bool user_range_ok(VirtAddr addr, usize size) {
   usize max = size;
   if (src >= kUserTop) return Err::Fault;
   if (kUserTop - src < max) max = kUserTop - src;
-  i64 n = arch_strncpy_from_user(dst, reinterpret_cast<const char*>(src), max);
+  i64 n = arch_strncpy_from_user(dst, reinterpret_cast<const char*>(src.raw()), max);
   if (n < 0) return Err::Fault;
   if (static_cast<usize>(n) >= size) {
     dst[size - 1] = '\0';
@@ -69,8 +70,8 @@ struct RemoveConst<const T> {
 // Atomically sets the aligned user word at `addr` to `new_val` if it holds
 // `old_val`: true if done; false with *cur = what it held; Err::Fault.
 [[nodiscard]] inline Result<bool> user_cmpxchg32(VirtAddr addr, u32 old_val, u32 new_val, u32* cur) {
-  if ((addr & 3) != 0 || !user_range_ok(addr, 4)) return Err::Fault;
-  i64 r = arch_user_cmpxchg32(reinterpret_cast<u32*>(addr), old_val, new_val, cur);
+  if (!is_aligned(addr, 4) || !user_range_ok(addr, 4)) return Err::Fault;
+  i64 r = arch_user_cmpxchg32(reinterpret_cast<u32*>(addr.raw()), old_val, new_val, cur);
   if (r < 0) return Err::Fault;
   if (r == 0) *cur = old_val;
   return r == 0;
@@ -88,7 +89,7 @@ class UserPtr {
  public:
   constexpr explicit UserPtr(VirtAddr addr) : addr_(addr) {}
   constexpr VirtAddr addr() const { return addr_; }
-  constexpr bool is_null() const { return addr_ == 0; }
+  constexpr bool is_null() const { return addr_ == VirtAddr{}; }
   // The pointer `n` elements further on (no check: the copies check).
   constexpr UserPtr operator+(usize n) const { return UserPtr(addr_ + n * sizeof(T)); }
 

@@ -35,7 +35,7 @@ Status VmRegionSet::insert(VmRegion* r) {
 
 VmRegion* VmRegionSet::first_overlap(VirtAddr start, usize size) const {
   if (size == 0) return nullptr;
-  VirtAddr last = start + size - 1 < start ? ~0ull : start + size - 1;  // clipped at 2^64
+  VirtAddr last = start + size - 1 < start ? VirtAddr::max() : start + size - 1;  // clipped at 2^64
   for (VmRegion* n : list_) {
     if (n->end() > start) return n->start <= last ? n : nullptr;
   }
@@ -91,15 +91,15 @@ Status VmRegionSet::remove_range(VirtAddr start, usize size, VmRegionHooks* hook
 
 Result<VirtAddr> VmRegionSet::find_gap(VirtAddr hint, usize size, VirtAddr limit) const {
   if (size == 0 || !is_aligned(size, kPageBytes)) return Err::Inval;
-  if (hint > ~0ull - (kPageBytes - 1)) return Err::NoMem;
+  if (hint > VirtAddr::max() - (kPageBytes - 1)) return Err::NoMem;
   VirtAddr a = align_up(hint, kPageBytes);
   for (VmRegion* n : list_) {
     if (n->end() <= a) continue;
-    if (size > limit || a > limit - size) return Err::NoMem;  // also: a + size can't wrap
+    if (size > limit.raw() || a > limit - size) return Err::NoMem;  // also: a + size can't wrap
     if (n->start >= a + size) break;                          // [a, a + size) fits below n
     a = n->end();
   }
-  if (size > limit || a > limit - size) return Err::NoMem;
+  if (size > limit.raw() || a > limit - size) return Err::NoMem;
   return a;
 }
 

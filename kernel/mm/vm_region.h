@@ -21,7 +21,7 @@ struct Pmo;  // physical memory object (mm/pmo.h)
 
 struct VmRegion {
   ListNode node;
-  VirtAddr start = 0;
+  VirtAddr start{};
   usize size = 0;  // end = start + size; never wraps
   u32 perm = 0;    // VmPerm bits
   // What protect() may give this region: the kVmRead/Write/Exec bits it was

@@ -242,7 +242,7 @@ Status VmSpace::handle_fault(const FaultInfo& f) {
 
 void VmSpace::activate() TA_NO_THREAD_SAFETY_ANALYSIS {
   this_cpu()->vmspace = this;
-  write_sysreg(ttbr0_el1, pt_.root() | (static_cast<u64>(asid_) << 48));
+  write_sysreg(ttbr0_el1, pt_.root().raw() | (static_cast<u64>(asid_) << 48));
   arch::isb();
 }
 
@@ -261,7 +261,7 @@ VmSpace* current_vmspace() { return static_cast<VmSpace*>(this_cpu()->vmspace); 
 
 void deactivate_vmspace() {
   this_cpu()->vmspace = nullptr;
-  write_sysreg(ttbr0_el1, empty_ttbr0());
+  write_sysreg(ttbr0_el1, empty_ttbr0().raw());
   arch::isb();
 }
 

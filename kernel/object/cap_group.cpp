@@ -26,7 +26,7 @@ Result<CapGroup*> cap_group_create(const char* name) {
   usize i = 0;
   for (; name[i] != '\0' && i + 1 < sizeof(g->name); i++) g->name[i] = name[i];
   g->name[i] = '\0';
-  g->brk = g->heap_mapped = CHCORE_HEAP_BASE;
+  g->brk = g->heap_mapped = VirtAddr{CHCORE_HEAP_BASE};
   {
     SpinGuard l(g->lock);
     g->state = ProcState::Running;

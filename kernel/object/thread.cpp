@@ -20,8 +20,8 @@ Result<Thread*> thread_create(CapGroup* group, VirtAddr entry, VirtAddr stack, u
   obj_init(t, ObjType::Thread);
   t->refcount = 2;  // the caller's, and the scheduler's until the thread exits
   t->ctx.x[0] = arg;
-  t->ctx.elr = entry;
-  t->ctx.sp = stack;
+  t->ctx.elr = entry.raw();
+  t->ctx.sp = stack.raw();
   t->ctx.spsr = kSpsrEl0t;
   t->tpidr_el0 = tls;
   t->timer.heap_index = -1;

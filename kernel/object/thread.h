@@ -50,7 +50,7 @@ struct Thread : Object {
   // Futex wait: the key it waits on (see sched/futex.cpp), and whether it
   // waits in FUTEX_LOCK_PI (for a lock to be handed over).
   const void* futex_space;
-  u64 futex_addr;
+  VirtAddr futex_addr;
   bool futex_pi;
   // Priority inheritance: while a higher-priority thread waits for a PI
   // futex this thread owns, sc->prio is raised; pi_base_prio is what it

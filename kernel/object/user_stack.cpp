@@ -22,7 +22,7 @@ Result<VirtAddr> user_stack_create(CapGroup* g, const chcore_stack_args& args) {
   u8* block = static_cast<u8*>(mm::kmalloc(size));
   if (block == nullptr) return Err::NoMem;
   u64 sp = 0;
-  if (chcore_initial_stack_build(&args, kUserStackTop, block, size, &sp) != STACK_OK) {
+  if (chcore_initial_stack_build(&args, kUserStackTop.raw(), block, size, &sp) != STACK_OK) {
     mm::kfree(block);
     return Err::Inval;
   }
@@ -35,7 +35,7 @@ Result<VirtAddr> user_stack_create(CapGroup* g, const chcore_stack_args& args) {
                        kVmRead | kVmWrite, 0);
   if (stack.ok()) pmo_put(stack.value());  // the mapping keeps its own reference
   TRY(s);
-  return sp;
+  return VirtAddr{sp};
 }
 
 }  // namespace kern

@@ -11,7 +11,7 @@
 namespace kern {
 
 // Where the stack ends, and how big it is.
-inline constexpr VirtAddr kUserStackTop = 0x0000700000000000ull;
+inline constexpr VirtAddr kUserStackTop{0x0000700000000000ull};
 inline constexpr usize kUserStackSize = 8ull << 20;
 
 // Maps the stack into `g` and writes `args` at its top; returns the initial

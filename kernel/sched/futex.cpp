@@ -15,14 +15,14 @@ constexpr u32 kBuckets = 256;
 WaitQueue g_buckets[kBuckets];
 
 WaitQueue& bucket(const void* space, VirtAddr addr) {
-  u64 h = reinterpret_cast<u64>(space) ^ (addr >> 2);
+  u64 h = reinterpret_cast<u64>(space) ^ (addr.raw() >> 2);
   h ^= h >> 17;
   h *= 0xed5ad4bbu;
   h ^= h >> 11;
   return g_buckets[h % kBuckets];
 }
 
-bool key_ok(VirtAddr uaddr) { return (uaddr & 3) == 0 && user_range_ok(uaddr, 4); }
+bool key_ok(VirtAddr uaddr) { return is_aligned(uaddr, 4) && user_range_ok(uaddr, 4); }
 
 // Reads the futex word with the scheduler lock held; a fault here is
 // resolved by the page-fault path, which never takes that lock.
@@ -225,7 +225,7 @@ void futex_exit_pi_waiters(CapGroup* g, u32 tid) TA_REQ(g->lock) {
         u32 cur;
         if (copy_from_user(&cur, t->futex_addr, sizeof(cur)).ok() && (cur & kTidMask) == tid) {
           t->ctx.elr -= 4;
-          sched_wake(t, static_cast<i64>(t->futex_addr));
+          sched_wake(t, static_cast<i64>(t->futex_addr.raw()));
         }
       }
       t = next;
@@ -247,7 +247,7 @@ namespace {
 constexpr u32 kRobustLimit = 2048;
 
 void robust_mark_dead(CapGroup* g, VirtAddr word, u32 tid) {
-  if ((word & 3) != 0 || !user_range_ok(word, 4)) return;
+  if (!is_aligned(word, 4) || !user_range_ok(word, 4)) return;
   u32 cur;
   if (!copy_from_user(&cur, word, sizeof(cur)).ok()) return;
   for (int tries = 0; tries < 16 && (cur & kTidMask) == tid; tries++) {
@@ -263,7 +263,7 @@ void robust_mark_dead(CapGroup* g, VirtAddr word, u32 tid) {
 }  // namespace
 
 void futex_exit_robust(Thread* t) {
-  if (t->robust_head == 0) return;
+  if (t->robust_head == VirtAddr{}) return;
   CapGroup* g = t->group;
   u32 tid = static_cast<u32>(t->tid);
   struct {
@@ -272,14 +272,16 @@ void futex_exit_robust(Thread* t) {
     u64 pending;
   } head;
   if (!copy_from_user(&head, t->robust_head, sizeof(head)).ok()) return;
-  u64 entry = head.next;
-  for (u32 n = 0; entry != t->robust_head && entry != 0 && n < kRobustLimit; n++) {
+  VirtAddr entry{head.next};
+  for (u32 n = 0; entry != t->robust_head && entry != VirtAddr{} && n < kRobustLimit; n++) {
     u64 next;
     if (!copy_from_user(&next, entry, sizeof(next)).ok()) break;
-    if (entry != head.pending) robust_mark_dead(g, entry + static_cast<u64>(head.offset), tid);
-    entry = next;
+    if (entry != VirtAddr{head.pending})
+      robust_mark_dead(g, entry + static_cast<u64>(head.offset), tid);
+    entry = VirtAddr{next};
   }
-  if (head.pending != 0) robust_mark_dead(g, head.pending + static_cast<u64>(head.offset), tid);
+  if (head.pending != 0)
+    robust_mark_dead(g, VirtAddr{head.pending} + static_cast<u64>(head.offset), tid);
 }
 
 }  // namespace kern

@@ -75,7 +75,7 @@ SysResult sys_create_pmo(u64 size, u64 type) {
   return TRY(slot);
 }
 
-SysResult sys_map_pmo(CapSlot cg, CapSlot pmo_slot, u64 addr, u64 prot) {
+SysResult sys_map_pmo(CapSlot cg, CapSlot pmo_slot, VirtAddr addr, u64 prot) {
   if (prot & ~u64{CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC}) return Err::Inval;
   Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   // The mapping remembers the rights of the capability it is made with, so
@@ -91,7 +91,7 @@ SysResult sys_map_pmo(CapSlot cg, CapSlot pmo_slot, u64 addr, u64 prot) {
 }
 
 // Unmaps [addr, addr + size of the PMO) in the process.
-SysResult sys_unmap_pmo(CapSlot cg, CapSlot pmo_slot, u64 addr) {
+SysResult sys_unmap_pmo(CapSlot cg, CapSlot pmo_slot, VirtAddr addr) {
   Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(pmo_slot, 0));
   TRY(group->vmspace.unmap(addr, pmo->size));
@@ -109,32 +109,33 @@ SysResult sys_read_pmo(CapSlot slot, u64 offset, UserPtr<u8> buf, u64 len) {
 // The heap grows by mapping a new anonymous PMO for each extension and
 // shrinks by unmapping. Returns the new break, or the old one on failure
 // (Linux's brk convention, which musl relies on).
-SysResult sys_handle_brk(u64 addr) {
+SysResult sys_handle_brk(VirtAddr addr) {
   constexpr u64 kHeapMax = 1ull << 40;
+  constexpr VirtAddr kHeapBase{CHCORE_HEAP_BASE};
   CapGroup* g = current_group();
   SpinGuard l(g->lock);
-  if (addr == 0 || addr < CHCORE_HEAP_BASE || addr > CHCORE_HEAP_BASE + kHeapMax)
-    return static_cast<i64>(g->brk);
+  if (addr == VirtAddr{} || addr < kHeapBase || addr > kHeapBase + kHeapMax)
+    return static_cast<i64>(g->brk.raw());
   VirtAddr want = align_up(addr, kPage);
   if (want > g->heap_mapped) {
     Result<Pmo*> pmo = pmo_create(PmoType::Anonymous, want - g->heap_mapped);
-    if (!pmo.ok()) return static_cast<i64>(g->brk);
+    if (!pmo.ok()) return static_cast<i64>(g->brk.raw());
     Status s = g->vmspace.map(pmo.value(), g->heap_mapped, want - g->heap_mapped,
                               kVmRead | kVmWrite, 0);
     pmo_put(pmo.value());
-    if (!s.ok()) return static_cast<i64>(g->brk);
+    if (!s.ok()) return static_cast<i64>(g->brk.raw());
   } else if (want < g->heap_mapped) {
-    if (!g->vmspace.unmap(want, g->heap_mapped - want).ok()) return static_cast<i64>(g->brk);
+    if (!g->vmspace.unmap(want, g->heap_mapped - want).ok()) return static_cast<i64>(g->brk.raw());
   }
   g->heap_mapped = want;
   g->brk = addr;
-  return static_cast<i64>(addr);
+  return static_cast<i64>(addr.raw());
 }
 
-SysResult sys_handle_mprotect(u64 addr, u64 len, u64 prot) {
+SysResult sys_handle_mprotect(VirtAddr addr, u64 len, u64 prot) {
   if (prot & ~u64{CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC}) return Err::Inval;
   if (len == 0) return 0;
-  if (len > kUserTop) return Err::NoMem;  // rounding up must not wrap
+  if (len > kUserTop.raw()) return Err::NoMem;  // rounding up must not wrap
   TRY(current_group()->vmspace.protect(addr, align_up(len, kPage), prot_to_perm(prot)));
   return 0;
 }

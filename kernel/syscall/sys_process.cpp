@@ -22,9 +22,9 @@ SysResult sys_create_cap_group(UserPtr<const char> name_ptr, u64 name_len) {
   return TRY(slot);
 }
 
-SysResult sys_create_thread(CapSlot cg, u64 entry, u64 stack, u64 arg, u64 tls) {
+SysResult sys_create_thread(CapSlot cg, VirtAddr entry, VirtAddr stack, u64 arg, u64 tls) {
   Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
-  if (entry >= kUserTop || stack >= kUserTop || (entry & 3) != 0) return Err::Inval;
+  if (entry >= kUserTop || stack >= kUserTop || !is_aligned(entry, 4)) return Err::Inval;
   // Check, then act: the capability is installed before the thread can run.
   Thread* t = TRY(thread_create(group.get(), entry, stack, arg, tls));
   Result<u32> slot = current_group()->caps.install(current_group(), t, CHCORE_RIGHTS_ALL);
@@ -43,7 +43,7 @@ SysResult sys_thread_exit() {
   // EOWNERDEAD).
   futex_exit_robust(self);
   // set_tid_address: clear the word and wake one waiter (pthread_join).
-  if (self->clear_child_tid != 0) {
+  if (self->clear_child_tid != VirtAddr{}) {
     UserPtr<u32> tid(self->clear_child_tid);
     if (tid.write(0).ok()) (void)futex_wake(g, tid.addr(), 1);
   }

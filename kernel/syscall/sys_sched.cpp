@@ -33,7 +33,8 @@ SysResult sys_futex(UserPtr<u32> uaddr, u64 op, u64 val, u64 timeout, UserPtr<u3
     case CHCORE_FUTEX_WAIT: {
       u64 deadline = kNoDeadline;
       if (timeout != 0)
-        deadline = deadline_after(TRY(read_timespec_ns(UserPtr<const chcore_timespec>(timeout))));
+        deadline = deadline_after(
+            TRY(read_timespec_ns(UserPtr<const chcore_timespec>(VirtAddr{timeout}))));
       return futex_wait(g, uaddr.addr(), static_cast<u32>(val), deadline);
     }
     case CHCORE_FUTEX_LOCK_PI:
@@ -41,7 +42,7 @@ SysResult sys_futex(UserPtr<u32> uaddr, u64 op, u64 val, u64 timeout, UserPtr<u3
       // The timeout is absolute, on CLOCK_REALTIME (as on Linux).
       u64 deadline = kNoDeadline;
       if (cmd == CHCORE_FUTEX_LOCK_PI && timeout != 0) {
-        u64 at = TRY(read_timespec_ns(UserPtr<const chcore_timespec>(timeout)));
+        u64 at = TRY(read_timespec_ns(UserPtr<const chcore_timespec>(VirtAddr{timeout})));
         deadline = TRY(deadline_at(Clock::Realtime, at));
       }
       return futex_lock_pi(g, uaddr.addr(), deadline, cmd == CHCORE_FUTEX_TRYLOCK_PI);
@@ -70,9 +71,9 @@ SysResult sys_set_tid_address(UserPtr<u32> tidptr) {
 // set_robust_list(head, len): the list the kernel walks when this thread
 // exits (sched/futex.cpp). len must be the size of Linux's struct
 // robust_list_head; head 0 unregisters.
-SysResult sys_set_robust_list(u64 head, u64 len) {
+SysResult sys_set_robust_list(VirtAddr head, u64 len) {
   if (len != CHCORE_ROBUST_LIST_HEAD_SIZE) return Err::Inval;
-  if (head != 0 && !user_range_ok(head, len)) return Err::Fault;
+  if (head != VirtAddr{} && !user_range_ok(head, len)) return Err::Fault;
   current_thread()->robust_head = head;
   return 0;
 }
@@ -82,7 +83,7 @@ SysResult sys_set_robust_list(u64 head, u64 len) {
 SysResult sys_get_robust_list(u64 tid, UserPtr<u64> head, UserPtr<u64> len) {
   Thread* self = current_thread();
   if (tid != 0 && tid != self->tid) return Err::Srch;
-  TRY(head.write(self->robust_head));
+  TRY(head.write(self->robust_head.raw()));
   TRY(len.write(CHCORE_ROBUST_LIST_HEAD_SIZE));
   return 0;
 }

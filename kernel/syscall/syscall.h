@@ -8,7 +8,8 @@
 // or -errno. That thunk is the only place where -errno is made.
 //
 // Argument types: u64 / i64 / usize (a register as it is), UserPtr<T> (a
-// user address, only ever copied through), CapSlot (a capability slot).
+// user address, only ever copied through), VirtAddr (a user address that is
+// mapped, unmapped or run, never copied through), CapSlot (a capability slot).
 // Narrower integers do not compile: a register is 64 bits, and a silent
 // truncation is a bug (set_affinity once pinned CPU 1<<32 to CPU 0).
 #pragma once
@@ -43,9 +44,13 @@ template <>
 struct FromReg<i64> {
   static i64 get(u64 r) { return static_cast<i64>(r); }
 };
+template <>
+struct FromReg<VirtAddr> {
+  static VirtAddr get(u64 r) { return VirtAddr{r}; }
+};
 template <typename T>
 struct FromReg<UserPtr<T>> {
-  static UserPtr<T> get(u64 r) { return UserPtr<T>(r); }
+  static UserPtr<T> get(u64 r) { return UserPtr<T>(VirtAddr{r}); }
 };
 template <>
 struct FromReg<CapSlot> {

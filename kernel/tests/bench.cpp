@@ -56,13 +56,13 @@ void bench_null_syscall() {
   report("null_syscall", ticks, kOps);
 }
 
-constexpr VirtAddr kFaultVa = 0x20000000;
+constexpr VirtAddr kFaultVa{0x20000000};
 constexpr u64 kFaultPages = 2048;
 
 void bench_page_fault() {
   u64 ticks = 0;
   i64 code = ktest::run_el0_stub(
-      7, &ticks, kFaultVa,
+      7, &ticks, kFaultVa.raw(),
       [](VmSpace& vs) {
         Result<Pmo*> pmo = pmo_create(PmoType::Anonymous, kFaultPages * mm::kPageSize);
         if (!pmo.ok()) return;

@@ -22,7 +22,7 @@ i64 arch_probe_write(void* addr);
 }
 
 namespace {
-constexpr VirtAddr kAnonVa = 0x10000000;
+constexpr VirtAddr kAnonVa{0x10000000};
 u64 g_data_word = 42;  // something in .data
 const u64 g_rodata_word = 7;
 }  // namespace
@@ -145,7 +145,7 @@ KTEST(mm, anonymous_memory_through_the_mmu) {
 KTEST(mm, el0_touches_anonymous_pages) {
   usize start = settled_free_pages();
   u64 detail = 0;
-  i64 code = ktest::run_el0_stub(2, &detail, kAnonVa, [](VmSpace& vs) {
+  i64 code = ktest::run_el0_stub(2, &detail, kAnonVa.raw(), [](VmSpace& vs) {
     Result<Pmo*> pmo = pmo_create(PmoType::Anonymous, 16 * kPageSize);
     if (!pmo.ok()) return;
     (void)vs.map(pmo.value(), kAnonVa, 16 * kPageSize, kVmRead | kVmWrite, 0);
@@ -174,16 +174,18 @@ KTEST(mm, bad_user_accesses_are_killed) {
 KTEST(mm, copy_from_user_rejects_bad_ranges) {
   u8 buf[32];
   // Nothing mapped in TTBR0 at all.
-  KEXPECT(copy_from_user(buf, 0x1000, 16).error() == Err::Fault, "unmapped address");
-  KEXPECT(copy_from_user(buf, 0, 16).error() == Err::Fault, "NULL");
-  KEXPECT(copy_to_user(0x1000, buf, 16).error() == Err::Fault, "unmapped destination");
+  KEXPECT(copy_from_user(buf, VirtAddr{0x1000}, 16).error() == Err::Fault, "unmapped address");
+  KEXPECT(copy_from_user(buf, VirtAddr{0}, 16).error() == Err::Fault, "NULL");
+  KEXPECT(copy_to_user(VirtAddr{0x1000}, buf, 16).error() == Err::Fault, "unmapped destination");
   // Kernel addresses and wrapping ranges never reach the copy routine.
-  KEXPECT(copy_from_user(buf, reinterpret_cast<VirtAddr>(&g_data_word), 8).error() == Err::Fault,
-          "kernel address accepted");
-  KEXPECT(copy_from_user(buf, ~0ull - 4, 16).error() == Err::Fault, "wrapping range");
+  KEXPECT(
+      copy_from_user(buf, VirtAddr{reinterpret_cast<u64>(&g_data_word)}, 8).error() == Err::Fault,
+      "kernel address accepted");
+  KEXPECT(copy_from_user(buf, VirtAddr::max() - 4, 16).error() == Err::Fault, "wrapping range");
   KEXPECT(copy_from_user(buf, kUserTop - 8, 16).error() == Err::Fault, "range past user space");
   char s[16];
-  KEXPECT(strncpy_from_user(s, 0x2000, sizeof(s)).error() == Err::Fault, "strncpy unmapped");
+  KEXPECT(strncpy_from_user(s, VirtAddr{0x2000}, sizeof(s)).error() == Err::Fault,
+          "strncpy unmapped");
 
   // A range whose tail is unmapped fails part-way: -EFAULT, and we carry on.
   VmSpace vs;
@@ -206,11 +208,13 @@ KTEST(mm, kernel_image_is_w_xor_x) {
   PhysAddr pa;
   u32 perm;
   usize size;
-  KEXPECT(pt.query(reinterpret_cast<VirtAddr>(&arch_probe_write), &pa, &perm, &size).ok(), "text");
+  KEXPECT(pt.query(VirtAddr{reinterpret_cast<u64>(&arch_probe_write)}, &pa, &perm, &size).ok(),
+          "text");
   KEXPECT((perm & kVmExec) && !(perm & kVmWrite) && !(perm & kVmUser), "text perm 0x%x", perm);
-  KEXPECT(pt.query(reinterpret_cast<VirtAddr>(&g_rodata_word), &pa, &perm, &size).ok(), "rodata");
+  KEXPECT(pt.query(VirtAddr{reinterpret_cast<u64>(&g_rodata_word)}, &pa, &perm, &size).ok(),
+          "rodata");
   KEXPECT(!(perm & kVmExec) && !(perm & kVmWrite), "rodata perm 0x%x", perm);
-  KEXPECT(pt.query(reinterpret_cast<VirtAddr>(&g_data_word), &pa, &perm, &size).ok(), "data");
+  KEXPECT(pt.query(VirtAddr{reinterpret_cast<u64>(&g_data_word)}, &pa, &perm, &size).ok(), "data");
   KEXPECT(!(perm & kVmExec) && (perm & kVmWrite), "data perm 0x%x", perm);
   // Writes really fault (through the fix-up, so the kernel goes on).
   KEXPECT(arch_probe_write(reinterpret_cast<void*>(&arch_probe_write)) == -CHCORE_EFAULT,
@@ -221,8 +225,9 @@ KTEST(mm, kernel_image_is_w_xor_x) {
   // Free RAM is mapped, but never executable.
   void* page = mm::get_pages(0, false);
   KEXPECT(page != nullptr, "no page");
-  KEXPECT(pt.query(reinterpret_cast<VirtAddr>(page), &pa, &perm, &size).ok() && !(perm & kVmExec),
-          "linear map executable");
+  KEXPECT(
+      pt.query(VirtAddr{reinterpret_cast<u64>(page)}, &pa, &perm, &size).ok() && !(perm & kVmExec),
+      "linear map executable");
   mm::put_pages(page);
 }
 

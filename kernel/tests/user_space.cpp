@@ -31,7 +31,7 @@ Status map_new(VmSpace& vs, PmoType type, VirtAddr va, usize size, u32 perm, Pmo
 Status build(VmSpace& vs) {
   usize code_size = el0_stub_end - el0_stub_start;
   Pmo* code = nullptr;
-  TRY(map_new(vs, PmoType::Data, USER_CODE_VA, code_size, kVmRead | kVmExec, &code));
+  TRY(map_new(vs, PmoType::Data, VirtAddr{USER_CODE_VA}, code_size, kVmRead | kVmExec, &code));
   TRY(pmo_write(code, 0, el0_stub_start, code_size));
   // The stub's code was written through the kernel's data mapping.
   for (usize off = 0; off < code_size; off += mm::kPageSize) {
@@ -39,7 +39,8 @@ Status build(VmSpace& vs) {
     arch::sync_icache(pa_to_kva(pa), mm::kPageSize);
   }
   usize stack = USER_STACK_PAGES * mm::kPageSize;
-  TRY(map_new(vs, PmoType::Anonymous, USER_STACK_TOP - stack, stack, kVmRead | kVmWrite, nullptr));
+  TRY(map_new(vs, PmoType::Anonymous, VirtAddr{USER_STACK_TOP - stack}, stack, kVmRead | kVmWrite,
+              nullptr));
   return kOk;
 }
 }  // namespace

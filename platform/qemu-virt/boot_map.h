@@ -4,20 +4,20 @@
 
 namespace plat {
 
-inline constexpr PhysAddr kKernelPhysBase = 0x40080000;
-inline constexpr PhysAddr kRamBase = 0x40000000;
+inline constexpr PhysAddr kKernelPhysBase{0x40080000};
+inline constexpr PhysAddr kRamBase{0x40000000};
 
 // The boot map covers RAM up to 64 GiB generously; mm/ later maps exactly
 // what the device tree reports.
 inline constexpr BootRegion kBootRegions[] = {
-    {0x0, 0x40000000, BootMemType::Device},
-    {0x40000000, 0x1000000000, BootMemType::Normal},
+    {PhysAddr{0x0}, PhysAddr{0x40000000}, BootMemType::Device},
+    {PhysAddr{0x40000000}, PhysAddr{0x1000000000}, BootMemType::Normal},
 };
 
 // Device memory in the final kernel map (mm/): GIC, PL011, PL031 RTC, fw_cfg,
 // GPIO and the virtio-mmio transports.
 inline constexpr BootRegion kDeviceRegions[] = {
-    {0x08000000, 0x0b000000, BootMemType::Device},
+    {PhysAddr{0x08000000}, PhysAddr{0x0b000000}, BootMemType::Device},
 };
 
 }  // namespace plat

@@ -19,7 +19,10 @@ GicV2 g_gicv2;
 GicV3 g_gicv3;
 // Physical addresses from the device tree, mapped once mm/ is up.
 PhysAddr g_gicd, g_gicc;
-GicV3::Region g_redist[GicV3::kMaxRedistRegions];
+struct PhysRegion {
+  PhysAddr base;
+  u64 size;
+} g_redist[GicV3::kMaxRedistRegions];
 u32 g_redist_count;
 u64 g_redist_stride;
 // The EL1 virtual timer is PPI 11 (INTID 27) on every SBSA-style board,
@@ -49,7 +52,10 @@ void find_timer_irq(const kern::fdt::Tree& tree) {
 }
 
 bool mapped_reg(const kern::fdt::Tree& tree, i32 node, u32 index, PhysAddr* base, u64* size) {
-  return tree.reg(node, index, base, size) == kern::fdt::Error::Ok && virt::in_device_map(*base, *size);
+  u64 addr;
+  if (tree.reg(node, index, &addr, size) != kern::fdt::Error::Ok) return false;
+  *base = PhysAddr{addr};
+  return virt::in_device_map(*base, *size);
 }
 }  // namespace
 
@@ -94,14 +100,13 @@ bool virt::irq_discover(const kern::fdt::Tree& tree, const char** why) {
 
 void irq_init_boot() {
   if (g_kind == GicKind::V2) {
-    g_gicv2.init(reinterpret_cast<u64>(kern::pa_to_kva(g_gicd)),
-                 reinterpret_cast<u64>(kern::pa_to_kva(g_gicc)));
+    g_gicv2.init(kern::pa_to_kva_addr(g_gicd).raw(), kern::pa_to_kva_addr(g_gicc).raw());
     g_gicv2.init_boot();
   } else {
     GicV3::Region rd[GicV3::kMaxRedistRegions];
     for (u32 i = 0; i < g_redist_count; i++)
-      rd[i] = {reinterpret_cast<u64>(kern::pa_to_kva(g_redist[i].base)), g_redist[i].size};
-    g_gicv3.init(reinterpret_cast<u64>(kern::pa_to_kva(g_gicd)), rd, g_redist_count, g_redist_stride);
+      rd[i] = {kern::pa_to_kva_addr(g_redist[i].base).raw(), g_redist[i].size};
+    g_gicv3.init(kern::pa_to_kva_addr(g_gicd).raw(), rd, g_redist_count, g_redist_stride);
     g_gicv3.init_boot(kern::this_cpu()->mpidr);
   }
 }

@@ -13,7 +13,7 @@
 namespace plat {
 
 namespace {
-constexpr PhysAddr kUartBase = 0x09000000;
+constexpr PhysAddr kUartBase{0x09000000};
 constexpr usize kMaxDtbSize = 2 * 1024 * 1024;
 constexpr u64 kPsciCpuOn64 = 0xc4000003;
 
@@ -32,12 +32,11 @@ void find_uart_irq(const kern::fdt::Tree& tree) {
   i32 node;
   if (tree.find_compatible("arm,pl011", &node) != kern::fdt::Error::Ok) return;
   do {
-    PhysAddr base;
-    u64 size;
+    u64 base, size;
     const void* data;
     u32 len;
     if (!tree.compatible(node, "arm,pl011") ||
-        tree.reg(node, 0, &base, &size) != kern::fdt::Error::Ok || base != kUartBase)
+        tree.reg(node, 0, &base, &size) != kern::fdt::Error::Ok || PhysAddr{base} != kUartBase)
       continue;
     if (tree.get_prop(node, "interrupts", &data, &len) != kern::fdt::Error::Ok || len < 12) return;
     u32 type = __builtin_bswap32(static_cast<const u32*>(data)[0]);
@@ -84,7 +83,7 @@ const char* name() { return "virt"; }
 
 void console_init() {
   // QEMU's PL011 needs no clock setup; keep whatever the baud rate is.
-  g_uart.init(reinterpret_cast<u64>(kern::pa_to_kva(kUartBase)), 0, 115200);
+  g_uart.init(kern::pa_to_kva_addr(kUartBase).raw(), 0, 115200);
   kern::printk_set_console(console_putc);
 }
 
@@ -104,7 +103,7 @@ usize entropy(u8* buf, usize max, const char** source) {
 
 bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
   *out = MachineInfo{};
-  if (dtb == 0 || (dtb & 7) != 0) {
+  if (dtb == PhysAddr{} || !kern::is_aligned(dtb, 8)) {
     *why = "no device tree in x0 (boot the raw Image with -kernel)";
     return false;
   }
@@ -121,7 +120,7 @@ bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
   out->reserved[0].size = tree.total_size();
   out->reserved_count = 1;
   // The user runtime expects the archive at the start of a page.
-  if (bi.initrd_end > bi.initrd_start && (bi.initrd_start & 0xfff) == 0) {
+  if (bi.initrd_end > bi.initrd_start && kern::is_aligned(bi.initrd_start, 0x1000)) {
     out->initrd_base = bi.initrd_start;
     out->initrd_size = bi.initrd_end - bi.initrd_start;
     out->reserved[1].base = bi.initrd_start;
@@ -152,12 +151,11 @@ bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
   // The real-time clock is optional: without one the clock starts at 1970.
   // discover() runs on the boot page tables, which map all device memory.
   i32 rtc;
-  PhysAddr rtc_base;
-  u64 rtc_size;
+  u64 rtc_base, rtc_size;
   if (tree.find_compatible("arm,pl031", &rtc) == kern::fdt::Error::Ok &&
       tree.reg(rtc, 0, &rtc_base, &rtc_size) == kern::fdt::Error::Ok &&
-      virt::in_device_map(rtc_base, rtc_size))
-    g_boot_epoch_seconds = pl031_read_seconds(reinterpret_cast<u64>(kern::pa_to_kva(rtc_base)));
+      virt::in_device_map(PhysAddr{rtc_base}, rtc_size))
+    g_boot_epoch_seconds = pl031_read_seconds(kern::pa_to_kva_addr(PhysAddr{rtc_base}).raw());
   return true;
 }
 
@@ -165,7 +163,7 @@ u64 rtc_epoch_seconds() { return g_boot_epoch_seconds; }
 
 bool cpu_start(u32 cpu, u64 mpidr, PhysAddr psci_entry, PhysAddr) {
   if (g_psci == kern::fdt::PsciMethod::None) return false;
-  i64 r = psci_call(kPsciCpuOn64, mpidr, psci_entry, cpu);
+  i64 r = psci_call(kPsciCpuOn64, mpidr, psci_entry.raw(), cpu);
   return r == 0;
 }
 

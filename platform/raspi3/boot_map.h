@@ -5,20 +5,20 @@
 
 namespace plat {
 
-inline constexpr PhysAddr kKernelPhysBase = 0x80000;
-inline constexpr PhysAddr kRamBase = 0x0;
+inline constexpr PhysAddr kKernelPhysBase{0x80000};
+inline constexpr PhysAddr kRamBase{0x0};
 
 inline constexpr BootRegion kBootRegions[] = {
-    {0x0, 0x3f000000, BootMemType::Normal},
-    {0x3f000000, 0x40000000, BootMemType::Device},
-    {0x40000000, 0x40200000, BootMemType::Device},
+    {PhysAddr{0x0}, PhysAddr{0x3f000000}, BootMemType::Normal},
+    {PhysAddr{0x3f000000}, PhysAddr{0x40000000}, BootMemType::Device},
+    {PhysAddr{0x40000000}, PhysAddr{0x40200000}, BootMemType::Device},
 };
 
 // Device memory in the final kernel map (mm/): the BCM2837 peripherals and
 // the ARM local peripherals (per-core timers, mailboxes, interrupt routing).
 inline constexpr BootRegion kDeviceRegions[] = {
-    {0x3f000000, 0x40000000, BootMemType::Device},
-    {0x40000000, 0x40040000, BootMemType::Device},
+    {PhysAddr{0x3f000000}, PhysAddr{0x40000000}, BootMemType::Device},
+    {PhysAddr{0x40000000}, PhysAddr{0x40040000}, BootMemType::Device},
 };
 
 }  // namespace plat

@@ -28,7 +28,7 @@
 namespace plat {
 
 namespace {
-constexpr PhysAddr kLocalBase = 0x40000000;
+constexpr PhysAddr kLocalBase{0x40000000};
 constexpr u32 kGpuRouting = 0x0c;         // bits 1:0 the core that gets GPU IRQs
 constexpr u32 kPmuRouteClear = 0x14;      // write 1 << core: PMU interrupt not to that core
 constexpr u32 kLocalTimerCtl = 0x34;      // bit 28 timer enable, bit 29 interrupt enable
@@ -44,7 +44,7 @@ constexpr u32 kLocalTimerIntEnable = 1u << 29;
 // receive interrupt, kernel/console/input.cpp). Banks 1 and 2 hold
 // interrupts 0-31 and 32-63: pending, enable (write 1s) and disable (write
 // 1s) registers.
-constexpr PhysAddr kGpuIntc = 0x3f00b200;
+constexpr PhysAddr kGpuIntc{0x3f00b200};
 constexpr u32 kGpuPending1 = 0x04, kGpuPending2 = 0x08;
 constexpr u32 kGpuEnable1 = 0x10, kGpuEnable2 = 0x14;
 constexpr u32 kGpuDisable1 = 0x1c, kGpuDisable2 = 0x20, kGpuDisableBasic = 0x24;
@@ -68,7 +68,7 @@ static_assert(kIrqIpiBase + 32 <= kIrqGpuBase);
 static_assert(kIrqGpuBase + kGpuIrqCount <= kMaxIrqs);
 static_assert(kIrqSourceBits <= kIrqIpiBase);
 
-u64 local(u32 off) { return reinterpret_cast<u64>(kern::pa_to_kva(kLocalBase)) + off; }
+u64 local(u32 off) { return kern::pa_to_kva_addr(kLocalBase).raw() + off; }
 // This core's number: MPIDR Aff0 (one cluster of four).
 u32 this_core() { return static_cast<u32>(read_sysreg(mpidr_el1) & 0xff); }
 u64 mailbox_set(u32 core, u32 m) { return local(kMailboxSet + 16 * core + 4 * m); }
@@ -76,7 +76,7 @@ u64 mailbox_clear(u32 core, u32 m) { return local(kMailboxClear + 16 * core + 4 
 
 void update_bits(u64 reg, u32 set, u32 clear) { mmio_write32(reg, (mmio_read32(reg) & ~clear) | set); }
 
-u64 gpu_intc(u32 off) { return reinterpret_cast<u64>(kern::pa_to_kva(kGpuIntc)) + off; }
+u64 gpu_intc(u32 off) { return kern::pa_to_kva_addr(kGpuIntc).raw() + off; }
 
 void disable_gpu_sources() {
   __atomic_store_n(&g_gpu_enabled, 0, __ATOMIC_RELAXED);

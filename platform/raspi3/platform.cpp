@@ -11,12 +11,12 @@
 namespace plat {
 
 namespace {
-constexpr PhysAddr kPeriphBase = 0x3f000000;
+constexpr PhysAddr kPeriphBase{0x3f000000};
 constexpr PhysAddr kGpioBase = kPeriphBase + 0x200000;
 constexpr PhysAddr kUartBase = kPeriphBase + 0x201000;
 constexpr PhysAddr kMailboxBase = kPeriphBase + 0xb880;
 // The firmware's spin table: core N polls the 64-bit word at 0xd8 + 8 * N.
-constexpr PhysAddr kSpinTableBase = 0xd8;
+constexpr PhysAddr kSpinTableBase{0xd8};
 // UART clock the firmware programs by default (init_uart_clock).
 constexpr u32 kUartClock = 48000000;
 
@@ -68,7 +68,7 @@ constexpr u32 kMboxFull = 1u << 31, kMboxEmpty = 1u << 30;
 constexpr u32 kChannelProperty = 8;
 
 bool mailbox_call(volatile u32* buf, usize size) {
-  u32 pa = static_cast<u32>(kern::kva_to_pa(const_cast<u32*>(buf)));
+  u32 pa = static_cast<u32>(kern::kva_to_pa(const_cast<u32*>(buf)).raw());
   kern::arch::dcache_clean_inval(const_cast<u32*>(buf), size);
   u64 deadline = kern::arch::counter() + kern::arch::counter_freq() / 10;
   while (*mmio(kMailboxBase + kMboxStatus) & kMboxFull)
@@ -89,7 +89,7 @@ const char* name() { return "raspi3"; }
 
 void console_init() {
   gpio_setup_uart();
-  g_uart.init(reinterpret_cast<u64>(kern::pa_to_kva(kUartBase)), kUartClock, 115200);
+  g_uart.init(kern::pa_to_kva_addr(kUartBase).raw(), kUartClock, 115200);
   kern::printk_set_console(console_putc);
 }
 
@@ -132,12 +132,12 @@ bool discover(PhysAddr, MachineInfo* out, const char** why) {
     *why = "VideoCore mailbox did not report the ARM memory range";
     return false;
   }
-  out->mem[0].base = msg[5];
+  out->mem[0].base = PhysAddr{msg[5]};
   out->mem[0].size = msg[6];
   out->mem_count = 1;
   // The first page holds the firmware's boot stub and the spin table, which
   // parked cores read until they are released.
-  out->reserved[0].base = 0;
+  out->reserved[0].base = PhysAddr{0};
   out->reserved[0].size = 0x1000;
   out->reserved_count = 1;
   // The BCM2837 has one cluster of four Cortex-A53 cores, MPIDR Aff0 = 0..3.
@@ -149,7 +149,7 @@ bool discover(PhysAddr, MachineInfo* out, const char** why) {
 bool cpu_start(u32 cpu, u64 mpidr, PhysAddr, PhysAddr spin_entry) {
   if (mpidr > 3 || cpu != mpidr) return false;  // head.S derives the CPU number from Aff0
   volatile u64* slot = kern::pa_to_kva<volatile u64>(kSpinTableBase + 8 * mpidr);
-  *slot = spin_entry;
+  *slot = spin_entry.raw();
   // The parked core reads the slot with its caches off.
   kern::arch::dcache_clean_inval(const_cast<u64*>(slot), sizeof(u64));
   kern::arch::sev();

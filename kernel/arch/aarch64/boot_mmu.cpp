@@ -31,7 +31,7 @@ static u64 attrs_for(plat::BootMemType t) {
 }
 
 // The type of the 2 MiB block at `pa`, or Unmapped.
-static plat::BootMemType type_at(u64 pa) {
+static plat::BootMemType type_at(PhysAddr pa) {
   for (const auto& r : plat::kBootRegions)
     if (pa >= r.start && pa < r.end) return r.type;
   return plat::BootMemType::Unmapped;
@@ -46,14 +46,14 @@ extern "C" [[gnu::section(".text.boot")]] void boot_build_page_tables() {
   zero_table(boot_pt_l1);
   boot_pt_l0[0] = reinterpret_cast<u64>(boot_pt_l1) | pte::kTable | pte::kValid;
 
-  u64 top = 0;
+  PhysAddr top{};
   for (const auto& r : plat::kBootRegions) top = r.end > top ? r.end : top;
-  unsigned gibs = align_up(top, kGiB) / kGiB;
+  unsigned gibs = align_up(top.raw(), kGiB) / kGiB;
   if (gibs > pte::kEntries) gibs = pte::kEntries;
 
   unsigned l2_used = 0;
   for (unsigned gib = 0; gib < gibs; gib++) {
-    u64 base = gib * kGiB;
+    PhysAddr base{gib * kGiB};
     // A whole GiB of one type becomes a single 1 GiB block.
     plat::BootMemType first = type_at(base);
     bool uniform = true;
@@ -61,15 +61,17 @@ extern "C" [[gnu::section(".text.boot")]] void boot_build_page_tables() {
       if (type_at(base + off) != first) { uniform = false; break; }
     if (uniform) {
       if (first != plat::BootMemType::Unmapped)
-        boot_pt_l1[gib] = base | attrs_for(first) | pte::kBlock | pte::kValid;
+        boot_pt_l1[gib] = base.raw() | attrs_for(first) | pte::kBlock | pte::kValid;
       continue;
     }
     if (l2_used == kMaxL2Tables) break;  // boot_map.h asks for too much detail
     u64* l2 = boot_pt_l2[l2_used++];
     for (unsigned i = 0; i < pte::kEntries; i++) {
-      u64 pa = base + i * k2MiB;
+      PhysAddr pa = base + i * k2MiB;
       plat::BootMemType t = type_at(pa);
-      l2[i] = t == plat::BootMemType::Unmapped ? 0 : pa | attrs_for(t) | pte::kBlock | pte::kValid;
+      l2[i] = t == plat::BootMemType::Unmapped
+                  ? 0
+                  : pa.raw() | attrs_for(t) | pte::kBlock | pte::kValid;
     }
     boot_pt_l1[gib] = reinterpret_cast<u64>(l2) | pte::kTable | pte::kValid;
   }

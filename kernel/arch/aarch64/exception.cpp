@@ -51,7 +51,7 @@ FaultInfo fault_info(u64 esr_val, u64 far) {
                 : fsc_kind == 3 ? FaultType::Permission
                                 : FaultType::Other;
   bool write = !inst && ((esr_val >> 6) & 1);
-  return FaultInfo{far, write, inst, t};
+  return FaultInfo{VirtAddr{far}, write, inst, t};
 }
 
 bool is_abort(u32 ec) {
@@ -76,7 +76,8 @@ extern "C" ArchContext* handle_kernel_exception(ArchContext* frame, u64 kind) {
     // an anonymous page not touched yet: map it and retry the instruction.
     if (u64 fixup = extable_lookup(frame->elr)) {
       VmSpace* vs = current_vmspace();
-      if (far < kUserTop && vs != nullptr && vs->handle_fault(fault_info(esr_val, far)).ok())
+      if (VirtAddr{far} < kUserTop && vs != nullptr &&
+          vs->handle_fault(fault_info(esr_val, far)).ok())
         return frame;
       frame->elr = fixup;
       return frame;

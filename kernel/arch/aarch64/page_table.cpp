@@ -99,14 +99,17 @@ inline bool is_valid(u64 d) { return (d & pte::kValid) != 0; }
 inline bool is_table(u64 d, int level) {
   return level < kLeafLevel && (d & (pte::kValid | pte::kTable)) == (pte::kValid | pte::kTable);
 }
-inline u64* table_of(u64 d) { return pa_to_kva<u64>(d & pte::kAddrMask); }
-inline u64 make_table(const u64* t) { return kva_to_pa(t) | pte::kTable | pte::kValid; }
+inline PhysAddr table_pa(u64 d) { return PhysAddr{d & pte::kAddrMask}; }
+inline u64* table_of(u64 d) { return pa_to_kva<u64>(table_pa(d)); }
+inline u64 make_table(const u64* t) { return kva_to_pa(t).raw() | pte::kTable | pte::kValid; }
 
-inline u64 leaf_oa(u64 d, int level) { return d & pte::kAddrMask & ~(pte::level_size(level) - 1); }
+inline PhysAddr leaf_oa(u64 d, int level) {
+  return PhysAddr{d & pte::kAddrMask & ~(pte::level_size(level) - 1)};
+}
 // Everything in a leaf but the output address and the type bits.
 inline u64 leaf_attrs(u64 d) { return d & ~(pte::kAddrMask | pte::kValid | pte::kTable); }
 inline u64 make_leaf(PhysAddr oa, u64 attrs, int level) {
-  return oa | attrs | pte::kValid | (level == kLeafLevel ? pte::kPage : pte::kBlock);
+  return oa.raw() | attrs | pte::kValid | (level == kLeafLevel ? pte::kPage : pte::kBlock);
 }
 
 inline bool perm_ok(u32 perm, bool upper) {
@@ -246,25 +249,25 @@ class TlbBatch {
 struct PageTable::Ctx {
   Ctx(PtEnv* env, u16 asid, bool global) : tlb(env, asid, global) {}
   // Zeroed table pages allocated by the plan, chained through their word 0.
-  PhysAddr reserve = 0;
+  PhysAddr reserve{};
   // Unlinked empty tables, chained the same way; freed after tlb.flush().
   // (A page-aligned link has bit 0 clear: a walker that still reads the page
   // sees an invalid descriptor.)
-  PhysAddr to_free = 0;
+  PhysAddr to_free{};
   TlbBatch tlb;
 };
 
 namespace {
 
 inline void push_page(PhysAddr* chain, PhysAddr pa) {
-  *pa_to_kva<u64>(pa) = *chain;
+  *pa_to_kva<u64>(pa) = chain->raw();
   *chain = pa;
 }
 inline PhysAddr pop_page(PhysAddr* chain) {
   PhysAddr pa = *chain;
-  if (unlikely(!pa)) __builtin_trap();  // the plan under-counted: a bug, never an OOM
+  if (unlikely(pa == PhysAddr{})) __builtin_trap();  // the plan under-counted: a bug, never an OOM
   u64* w = pa_to_kva<u64>(pa);
-  *chain = *w;
+  *chain = PhysAddr{*w};
   *w = 0;
   return pa;
 }
@@ -275,20 +278,23 @@ inline PhysAddr pop_page(PhysAddr* chain) {
 
 bool PageTable::range_ok(VirtAddr va, usize size) const {
   if (size == 0 || !is_aligned(va, kPageBytes) || !is_aligned(size, kPageBytes)) return false;
-  if (upper_) return va >= kUpperBase && size <= 0 - va;  // 0 - va: bytes up to 2^64
-  return va < kHalfSize && size <= kHalfSize - va;
+  const u64 v = va.raw();
+  if (upper_) return v >= kUpperBase && size <= 0 - v;  // 0 - v: bytes up to 2^64
+  return v < kHalfSize && size <= kHalfSize - v;
 }
 
 // Both halves index the tables with VA bits [47:0].
-u64 PageTable::offset_of(VirtAddr va) const { return va & (kHalfSize - 1); }
-VirtAddr PageTable::va_of(u64 offset) const { return upper_ ? offset | kUpperBase : offset; }
+u64 PageTable::offset_of(VirtAddr va) const { return va.raw() & (kHalfSize - 1); }
+VirtAddr PageTable::va_of(u64 offset) const {
+  return VirtAddr{upper_ ? offset | kUpperBase : offset};
+}
 
 // --- Life cycle ---
 
 Status PageTable::init(PtEnv* env, u16 asid, bool upper) {
-  if (root_ || !env) return Err::Inval;
+  if (root_ != PhysAddr{} || !env) return Err::Inval;
   PhysAddr r = env->alloc_table();
-  if (!r) return Err::NoMem;
+  if (r == PhysAddr{}) return Err::NoMem;
   env_ = env;
   root_ = r;
   table_pages_ = 1;
@@ -301,28 +307,28 @@ void PageTable::free_subtree(PhysAddr table, int level) {
   const u64* t = pa_to_kva<u64>(table);
   for (unsigned i = 0; level < kLeafLevel && i < pte::kEntries; i++) {
     u64 d = load(&t[i]);
-    if (is_table(d, level)) free_subtree(d & pte::kAddrMask, level + 1);
+    if (is_table(d, level)) free_subtree(table_pa(d), level + 1);
   }
   env_->free_table(table);
   table_pages_--;
 }
 
 void PageTable::destroy() {
-  if (!root_) return;
+  if (root_ == PhysAddr{}) return;
   if (!upper_) {
     barrier_before_tlbi();
     env_->tlb_flush_asid(asid_);
     barrier_after_tlbi();
   }
   free_subtree(root_, 0);
-  root_ = 0;
+  root_ = PhysAddr{};
 }
 
 // --- query ---
 
 Status PageTable::query(VirtAddr va, PhysAddr* pa, u32* perm, usize* mapping_size) const {
-  if (!root_) return Err::Inval;
-  if (upper_ ? va < kUpperBase : va >= kHalfSize) return Err::Inval;
+  if (root_ == PhysAddr{}) return Err::Inval;
+  if (upper_ ? va.raw() < kUpperBase : va.raw() >= kHalfSize) return Err::Inval;
   u64 off = offset_of(va);
   const u64* t = pa_to_kva<u64>(root_);
   for (int level = 0;; level++) {
@@ -337,7 +343,7 @@ Status PageTable::query(VirtAddr va, PhysAddr* pa, u32* perm, usize* mapping_siz
       return Err::NoEnt;
     }
     u64 sz = pte::level_size(level);
-    if (pa) *pa = leaf_oa(d, level) | (off & (sz - 1));
+    if (pa) *pa = leaf_oa(d, level) + (off & (sz - 1));  // leaf_oa is sz-aligned
     if (perm) *perm = perm_of(d);
     if (mapping_size) *mapping_size = sz;
     return kOk;
@@ -362,7 +368,8 @@ u64* PageTable::split_block(Ctx& c, u64 block, int level) {
   table_pages_++;
   int child = level + 1;
   u64 sz = pte::level_size(child);
-  u64 oa = leaf_oa(block, level), attrs = leaf_attrs(block);
+  PhysAddr oa = leaf_oa(block, level);
+  u64 attrs = leaf_attrs(block);
   for (unsigned i = 0; i < pte::kEntries; i++) t[i] = make_leaf(oa + i * sz, attrs, child);
   return t;
 }
@@ -430,8 +437,10 @@ u64* PageTable::leaf_slot(u64 offset, bool* exist) const {
 }
 
 Status PageTable::map(VirtAddr va, PhysAddr pa, usize size, u32 perm) {
-  if (!root_ || !perm_ok(perm, upper_) || !range_ok(va, size)) return Err::Inval;
-  if (!is_aligned(pa, kPageBytes) || pa >= kHalfSize || size > kHalfSize - pa) return Err::Inval;
+  if (root_ == PhysAddr{} || !perm_ok(perm, upper_) || !range_ok(va, size)) return Err::Inval;
+  if (!is_aligned(pa, kPageBytes) || pa.raw() >= kHalfSize || size > kHalfSize - pa.raw()) {
+    return Err::Inval;
+  }
   if (size == kPageBytes) {
     bool exist = false;
     u64* slot = leaf_slot(offset_of(va), &exist);
@@ -513,16 +522,16 @@ bool PageTable::unmap_apply(Ctx& c, u64* t, int level, u64 s, u64 end, bool live
 
 void PageTable::finish(Ctx& c) {
   c.tlb.flush();
-  while (c.to_free) {
+  while (c.to_free != PhysAddr{}) {
     env_->free_table(pop_page(&c.to_free));
     table_pages_--;
   }
   // The plan counts exactly; anything left would be a bug, but not a leak.
-  while (c.reserve) env_->free_table(pop_page(&c.reserve));
+  while (c.reserve != PhysAddr{}) env_->free_table(pop_page(&c.reserve));
 }
 
 Status PageTable::unmap(VirtAddr va, usize size) {
-  if (!root_ || !range_ok(va, size)) return Err::Inval;
+  if (root_ == PhysAddr{} || !range_ok(va, size)) return Err::Inval;
   u64 s = offset_of(va), end = s + size;
   u64* root = pa_to_kva<u64>(root_);
 
@@ -590,7 +599,7 @@ void PageTable::protect_apply(Ctx& c, u64* t, int level, u64 s, u64 end, u64 att
 }
 
 Status PageTable::protect(VirtAddr va, usize size, u32 perm) {
-  if (!root_ || !perm_ok(perm, upper_) || !range_ok(va, size)) return Err::Inval;
+  if (root_ == PhysAddr{} || !perm_ok(perm, upper_) || !range_ok(va, size)) return Err::Inval;
   u64 s = offset_of(va), end = s + size;
   u64* root = pa_to_kva<u64>(root_);
   u64 attrs = attrs_for(perm, upper_);
@@ -609,8 +618,8 @@ Status PageTable::protect(VirtAddr va, usize size, u32 perm) {
 Status PageTable::reserve(Ctx& c, usize n) {
   for (usize i = 0; i < n; i++) {
     PhysAddr p = env_->alloc_table();
-    if (!p) {
-      while (c.reserve) env_->free_table(pop_page(&c.reserve));
+    if (p == PhysAddr{}) {
+      while (c.reserve != PhysAddr{}) env_->free_table(pop_page(&c.reserve));
       return Err::NoMem;
     }
     push_page(&c.reserve, p);

@@ -153,7 +153,7 @@ class PageTable {
   void free_subtree(PhysAddr table, int level);
 
   PtEnv* env_ = nullptr;
-  PhysAddr root_ = 0;
+  PhysAddr root_{};
   usize table_pages_ = 0;
   u16 asid_ = 0;
   bool upper_ = false;

@@ -4,7 +4,9 @@
  *
  * CHCORE_SYSCALLS(X) calls X(number, name, argument count, (argument types))
  * for every call. The types are the kernel's (kernel/syscall/syscall.h:
- * u64, i64, UserPtr<T> for a user pointer, CapSlot for a capability slot);
+ * u64, i64, UserPtr<T> for a user pointer, VirtAddr for a user address that
+ * is mapped or jumped to rather than copied through, CapSlot for a
+ * capability slot);
  * the kernel declares each handler with them and generates the thunk that
  * converts the registers. User space ignores them: its stubs pass
  * unsigned longs.
@@ -22,20 +24,20 @@
   X(1, putstr, 2, (UserPtr<const char> buf, u64 len))                                       \
   X(2, getc, 0, ())                                                                         \
   X(3, create_cap_group, 2, (UserPtr<const char> name, u64 len))                            \
-  X(4, create_thread, 5, (CapSlot cg, u64 entry, u64 stack, u64 arg, u64 tls))              \
+  X(4, create_thread, 5, (CapSlot cg, VirtAddr entry, VirtAddr stack, u64 arg, u64 tls))    \
   X(5, thread_exit, 0, ())                                                                  \
   X(6, exit_group, 1, (i64 code))                                                           \
   X(7, yield, 0, ())                                                                        \
   X(8, create_pmo, 2, (u64 size, u64 type))                                                 \
-  X(9, map_pmo, 4, (CapSlot cg, CapSlot pmo, u64 addr, u64 prot))                           \
-  X(10, unmap_pmo, 3, (CapSlot cg, CapSlot pmo, u64 addr))                                  \
+  X(9, map_pmo, 4, (CapSlot cg, CapSlot pmo, VirtAddr addr, u64 prot))                      \
+  X(10, unmap_pmo, 3, (CapSlot cg, CapSlot pmo, VirtAddr addr))                             \
   X(11, write_pmo, 4, (CapSlot pmo, u64 offset, UserPtr<const u8> buf, u64 len))            \
   X(12, read_pmo, 4, (CapSlot pmo, u64 offset, UserPtr<u8> buf, u64 len))                   \
   X(13, cap_copy, 2, (CapSlot slot, u64 rights))                                            \
   X(14, cap_transfer, 3, (CapSlot cg, CapSlot slot, u64 rights))                            \
   X(15, revoke_cap, 2, (CapSlot slot, u64 flags))                                           \
-  X(16, handle_brk, 1, (u64 addr))                                                          \
-  X(17, handle_mprotect, 3, (u64 addr, u64 len, u64 prot))                                  \
+  X(16, handle_brk, 1, (VirtAddr addr))                                                     \
+  X(17, handle_mprotect, 3, (VirtAddr addr, u64 len, u64 prot))                             \
   X(18, get_free_mem, 0, ())                                                                \
   X(19, wait_cap_group, 1, (CapSlot cg))                                                    \
   X(20, cap_info, 1, (CapSlot slot))                                                        \
@@ -54,7 +56,7 @@
   X(31, getrandom, 3, (UserPtr<u8> buf, u64 len, u64 flags))                                \
   X(32, online_cpus, 0, ())                                                                 \
   X(33, user_copy, 3, (UserPtr<u8> dst, UserPtr<const u8> src, u64 len))                   \
-  X(34, set_robust_list, 2, (u64 head, u64 len))                                            \
+  X(34, set_robust_list, 2, (VirtAddr head, u64 len))                                       \
   X(35, get_robust_list, 3, (u64 tid, UserPtr<u64> head, UserPtr<u64> len))                 \
   X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \
   X(61, test_exit, 2, (u64 code, u64 detail))

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../addr_print.h"
 #include "lib/fdt.h"
 
 namespace {
@@ -269,7 +270,7 @@ TEST(Fdt, ParsesQemuVirt) {
   BootInfo info;
   ASSERT_EQ(boot_info(virt_tree(4, 1024 * kMiB), &info), Error::Ok);
   ASSERT_EQ(info.mem_count, 1u);
-  EXPECT_EQ(info.mem[0].base, 0x40000000u);
+  EXPECT_EQ(info.mem[0].base, PhysAddr{0x40000000u});
   EXPECT_EQ(info.mem[0].size, 1024 * kMiB);
   EXPECT_EQ(info.total_mem(), 1024 * kMiB);
   ASSERT_EQ(info.cpu_count, 4u);
@@ -299,25 +300,25 @@ std::vector<u8> tree_with_initrd(std::initializer_list<u32> start, std::initiali
 TEST(Fdt, ParsesInitrdRange) {
   BootInfo bi;
   ASSERT_EQ(boot_info(tree_with_initrd({0x48000000}, {0x48012345}), &bi), Error::Ok);
-  EXPECT_EQ(bi.initrd_start, 0x48000000u);
-  EXPECT_EQ(bi.initrd_end, 0x48012345u);
+  EXPECT_EQ(bi.initrd_start, PhysAddr{0x48000000u});
+  EXPECT_EQ(bi.initrd_end, PhysAddr{0x48012345u});
   ASSERT_EQ(boot_info(tree_with_initrd({0x1, 0x0}, {0x1, 0x1000}), &bi), Error::Ok);
-  EXPECT_EQ(bi.initrd_start, 0x100000000u);
-  EXPECT_EQ(bi.initrd_end, 0x100001000u);
+  EXPECT_EQ(bi.initrd_start, PhysAddr{0x100000000u});
+  EXPECT_EQ(bi.initrd_end, PhysAddr{0x100001000u});
 }
 
 TEST(Fdt, IgnoresBackwardsInitrd) {
   BootInfo bi;
   ASSERT_EQ(boot_info(tree_with_initrd({0x48010000}, {0x48000000}), &bi), Error::Ok);
-  EXPECT_EQ(bi.initrd_start, 0u);
-  EXPECT_EQ(bi.initrd_end, 0u);
+  EXPECT_EQ(bi.initrd_start, PhysAddr{0u});
+  EXPECT_EQ(bi.initrd_end, PhysAddr{0u});
 }
 
 TEST(Fdt, NoInitrdWithoutChosenProperties) {
   BootInfo bi;
   ASSERT_EQ(boot_info(virt_tree(4, 1024 * kMiB), &bi), Error::Ok);
-  EXPECT_EQ(bi.initrd_start, 0u);
-  EXPECT_EQ(bi.initrd_end, 0u);
+  EXPECT_EQ(bi.initrd_start, PhysAddr{0u});
+  EXPECT_EQ(bi.initrd_end, PhysAddr{0u});
 }
 
 // A one-CPU tree whose /chosen has rng-seed and kaslr-seed.
@@ -413,9 +414,9 @@ TEST(Fdt, TwoMemoryNodes) {
   BootInfo info;
   ASSERT_EQ(boot_info(b.build(), &info), Error::Ok);
   ASSERT_EQ(info.mem_count, 2u);
-  EXPECT_EQ(info.mem[0].base, 0x40000000u);
+  EXPECT_EQ(info.mem[0].base, PhysAddr{0x40000000u});
   EXPECT_EQ(info.mem[0].size, 512 * kMiB);
-  EXPECT_EQ(info.mem[1].base, 0x100000000u);
+  EXPECT_EQ(info.mem[1].base, PhysAddr{0x100000000u});
   EXPECT_EQ(info.mem[1].size, 256 * kMiB);
   EXPECT_EQ(info.total_mem(), 768 * kMiB);
   EXPECT_EQ(info.cpu_count, 0u);
@@ -432,9 +433,9 @@ TEST(Fdt, SeveralRangesInOneNodeAndZeroSizeSkipped) {
   BootInfo info;
   ASSERT_EQ(boot_info(b.build(), &info), Error::Ok);
   ASSERT_EQ(info.mem_count, 2u);
-  EXPECT_EQ(info.mem[0].base, 0u);
+  EXPECT_EQ(info.mem[0].base, PhysAddr{0u});
   EXPECT_EQ(info.mem[0].size, 0x1000u);
-  EXPECT_EQ(info.mem[1].base, 0x10000u);
+  EXPECT_EQ(info.mem[1].base, PhysAddr{0x10000u});
   EXPECT_EQ(info.mem[1].size, 0x2000u);
 }
 
@@ -450,7 +451,7 @@ TEST(Fdt, OneCellAddresses) {
   BootInfo info;
   ASSERT_EQ(boot_info(b.build(), &info), Error::Ok);
   ASSERT_EQ(info.mem_count, 1u);
-  EXPECT_EQ(info.mem[0].base, 0u);
+  EXPECT_EQ(info.mem[0].base, PhysAddr{0u});
   EXPECT_EQ(info.mem[0].size, 1024 * kMiB);
   EXPECT_EQ(info.cpu_count, 1u);
   EXPECT_EQ(info.psci, PsciMethod::Smc);
@@ -468,7 +469,7 @@ TEST(Fdt, DefaultCellsWhenRootHasNone) {
   BootInfo info;
   ASSERT_EQ(boot_info(b.build(), &info), Error::Ok);
   ASSERT_EQ(info.mem_count, 1u);
-  EXPECT_EQ(info.mem[0].base, 0x80000000u);
+  EXPECT_EQ(info.mem[0].base, PhysAddr{0x80000000u});
   EXPECT_EQ(info.mem[0].size, 0x1000u);
 }
 
@@ -496,7 +497,7 @@ TEST(Fdt, KeepsFirstMemoryRangesWhenTooMany) {
   BootInfo info;
   ASSERT_EQ(boot_info(b.build(), &info), Error::Ok);
   ASSERT_EQ(info.mem_count, BootInfo::kMaxMem);
-  for (u32 i = 0; i < BootInfo::kMaxMem; ++i) EXPECT_EQ(info.mem[i].base, i * 0x1000u);
+  for (u32 i = 0; i < BootInfo::kMaxMem; ++i) EXPECT_EQ(info.mem[i].base, PhysAddr{i * 0x1000u});
 }
 
 TEST(Fdt, KeepsFirstCpusWhenTooMany) {
@@ -548,8 +549,8 @@ TEST(Fdt, WrappingMemoryRangeIsAnError) {
 TEST(Fdt, TotalMemSaturates) {
   BootInfo info{};
   info.mem_count = 2;
-  info.mem[0] = {0, ~0ull};
-  info.mem[1] = {0, 2};
+  info.mem[0] = {PhysAddr{0}, ~0ull};
+  info.mem[1] = {PhysAddr{0}, 2};
   EXPECT_EQ(info.total_mem(), ~0ull);
 }
 

@@ -16,6 +16,7 @@
 #include <random>
 #include <vector>
 
+#include "../addr_print.h"
 #include "mm/buddy.h"
 #include "mm/kmap.h"
 #include "mm/phys.h"
@@ -40,7 +41,7 @@ class SimRam {
     const usize total = (bytes + offset + kAlign - 1) / kAlign * kAlign;
     mem_ = std::aligned_alloc(kAlign, total);
     if (mem_ == nullptr) std::abort();
-    base_ = reinterpret_cast<PhysAddr>(mem_) + offset;
+    base_ = kern::kva_to_pa(mem_) + offset;
   }
   ~SimRam() { std::free(mem_); }
   SimRam(const SimRam&) = delete;
@@ -148,7 +149,7 @@ TEST_F(BuddyTest, PaToPageOutside) {
   EXPECT_EQ(pool().pa_to_page(base + 100 * kPageSize), nullptr);
   EXPECT_EQ(pool().pa_to_page(base), &meta_[0]);
   EXPECT_EQ(pool().pa_to_page(base + 100 * kPageSize - 1), &meta_[99]);
-  EXPECT_FALSE(pool().contains(0));
+  EXPECT_FALSE(pool().contains(PhysAddr{0}));
 }
 
 TEST_F(BuddyTest, CoalescesBackToInitialState) {
@@ -174,7 +175,7 @@ TEST_F(BuddyTest, ExhaustionAtEveryOrder) {
     std::vector<Page*> blocks;
     while (Page* p = pool().alloc(order)) blocks.push_back(p);
     // Every aligned 2^order run inside the pool was handed out.
-    const usize lead = (ram_->base() / kPageSize) % (usize{1} << kMaxOrder);
+    const usize lead = (ram_->base().raw() / kPageSize) % (usize{1} << kMaxOrder);
     const usize n = usize{1} << order;
     const usize first = (lead + n - 1) / n, last = (lead + pool().total_pages()) / n;
     EXPECT_EQ(blocks.size(), last > first ? last - first : 0) << "order " << order;
@@ -466,7 +467,7 @@ TEST_F(PhysTest, MetadataCarvedFromRegion) {
   EXPECT_EQ(mm::pa_to_page(start + (meta - 1) * kPageSize), nullptr);
   Page* first = mm::pa_to_page(start + meta * kPageSize);
   ASSERT_NE(first, nullptr);
-  EXPECT_EQ(reinterpret_cast<PhysAddr>(first), start);  // metadata[0] at the region start
+  EXPECT_EQ(kern::kva_to_pa(first), start);  // metadata[0] at the region start
   EXPECT_EQ(mm::pa_to_page(start + npages * kPageSize), nullptr);
   EXPECT_EQ(mm::page_to_pa(first), start + meta * kPageSize);
 }
@@ -474,8 +475,8 @@ TEST_F(PhysTest, MetadataCarvedFromRegion) {
 TEST_F(PhysTest, SmallAndOverlappingRegionsIgnored) {
   add(4 * kPageSize);
   EXPECT_EQ(mm::phys_pool_count(), 0u);
-  mm::phys_add_region(0x1000, 0);
-  mm::phys_add_region(~PhysAddr{0} - 100, 1000);  // would wrap
+  mm::phys_add_region(PhysAddr{0x1000}, 0);
+  mm::phys_add_region(PhysAddr::max() - 100, 1000);  // would wrap
   EXPECT_EQ(mm::phys_pool_count(), 0u);
   const PhysAddr base = add(1u << 20);
   EXPECT_EQ(mm::phys_pool_count(), 1u);
@@ -501,7 +502,7 @@ TEST_F(PhysTest, AllocatesAcrossPoolsInOrder) {
   while (Page* p = mm::alloc_pages(0)) {
     const PhysAddr pa = mm::page_to_pa(p);
     EXPECT_EQ(mm::pa_to_page(pa), p);
-    EXPECT_EQ(reinterpret_cast<PhysAddr>(mm::page_to_kva(p)), pa);
+    EXPECT_EQ(kern::kva_to_pa(mm::page_to_kva(p)), pa);
     if (in(pa, a, 64 * kPageSize)) {
       EXPECT_EQ(from_b + from_c, 0u) << "pool 0 is used first";
       from_a++;

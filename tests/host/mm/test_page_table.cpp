@@ -18,8 +18,10 @@
 #include <set>
 #include <vector>
 
+#include "../addr_print.h"
 #include "arch/aarch64/page_table.h"
 #include "arch/aarch64/pte.h"
+#include "mm/kmap.h"
 
 using kern::Err;
 using kern::PageTable;
@@ -28,7 +30,7 @@ using kern::PtEnv;
 namespace {
 
 constexpr u64 k4K = 4096, k2M = 1ull << 21, k1G = 1ull << 30;
-constexpr VirtAddr kUpper = 0xffff000000000000ull;
+constexpr VirtAddr kUpper{0xffff000000000000ull};
 constexpr u64 kVaTop = 1ull << 48;
 constexpr u16 kAsid = 42;
 
@@ -51,15 +53,15 @@ class FakeEnv final : public PtEnv {
   FakeEnv(const FakeEnv&) = delete;
   FakeEnv& operator=(const FakeEnv&) = delete;
   ~FakeEnv() {
-    for (PhysAddr p : live) std::free(reinterpret_cast<void*>(p));
+    for (PhysAddr p : live) std::free(kern::pa_to_kva(p));
   }
 
   PhysAddr alloc_table() override {
-    if (budget == 0) return 0;
+    if (budget == 0) return PhysAddr{};
     if (budget > 0) budget--;
     void* p = std::aligned_alloc(4096, 4096);
     std::memset(p, 0, 4096);
-    auto pa = reinterpret_cast<PhysAddr>(p);
+    PhysAddr pa = kern::kva_to_pa(p);
     live.insert(pa);
     allocs++;
     return pa;
@@ -67,13 +69,13 @@ class FakeEnv final : public PtEnv {
   void free_table(PhysAddr pa) override {
     EXPECT_EQ(live.count(pa), 1u) << "freeing a page that is not a live table page";
     if (!live.count(pa)) return;
-    const u64* t = reinterpret_cast<const u64*>(pa);
+    const u64* t = kern::pa_to_kva<const u64>(pa);
     if (std::any_of(t, t + 512, [](u64 v) { return v != 0; })) dirty_frees++;
     live.erase(pa);
-    std::free(reinterpret_cast<void*>(pa));
+    std::free(kern::pa_to_kva(pa));
   }
   void tlb_flush_page(VirtAddr va, u16 asid, bool global) override {
-    FlushRecord f{va, asid, global, false, 0, 0};
+    FlushRecord f{va, asid, global, false, PhysAddr{}, 0};
     if (watched) {
       usize size;
       f.mapped = watched->query(va, &f.pa, &f.perm, &size).ok();
@@ -103,9 +105,9 @@ bool is_table_desc(u64 d, int level) { return level < 3 && (d & 3) == 3; }
 
 // The leaf descriptor that translates `va` and its level; 0 if none.
 u64 raw_leaf(const PageTable& pt, VirtAddr va, int* level_out = nullptr) {
-  u64* t = reinterpret_cast<u64*>(pt.root());
+  u64* t = kern::pa_to_kva<u64>(pt.root());
   for (int level = 0; level < 4; level++) {
-    u64 d = t[kern::pte::index(va, level)];
+    u64 d = t[kern::pte::index(va.raw(), level)];
     if (is_table_desc(d, level)) {
       t = table_ptr(d);
       continue;
@@ -114,6 +116,9 @@ u64 raw_leaf(const PageTable& pt, VirtAddr va, int* level_out = nullptr) {
     return (d & 1) ? d : 0;
   }
   return 0;
+}
+u64 raw_leaf(const PageTable& pt, u64 va, int* level_out = nullptr) {
+  return raw_leaf(pt, VirtAddr{va}, level_out);
 }
 
 // Every descriptor of the tree in walk order: equal dumps, equal trees.
@@ -125,7 +130,7 @@ void dump(const u64* t, int level, std::vector<u64>& out) {
 }
 std::vector<u64> dump(const PageTable& pt) {
   std::vector<u64> out;
-  dump(reinterpret_cast<const u64*>(pt.root()), 0, out);
+  dump(kern::pa_to_kva<const u64>(pt.root()), 0, out);
   return out;
 }
 
@@ -143,7 +148,7 @@ usize count_tables(const u64* t, int level, bool* empty_found) {
 
 struct Q {
   Err err;
-  PhysAddr pa = 0;
+  PhysAddr pa{};
   u32 perm = 0;
   usize size = 0;
 };
@@ -152,17 +157,21 @@ Q query(const PageTable& pt, VirtAddr va) {
   q.err = pt.query(va, &q.pa, &q.perm, &q.size).error();
   return q;
 }
+Q query(const PageTable& pt, u64 va) { return query(pt, VirtAddr{va}); }
 
-#define EXPECT_MAPS(pt, va, want_pa, want_perm, want_size)      \
-  do {                                                          \
-    Q q_ = query(pt, va);                                       \
-    EXPECT_EQ(q_.err, Err::None) << std::hex << (va);           \
-    EXPECT_EQ(q_.pa, (PhysAddr)(want_pa)) << std::hex << (va);  \
-    EXPECT_EQ(q_.perm, (u32)(want_perm)) << std::hex << (va);   \
-    EXPECT_EQ(q_.size, (usize)(want_size)) << std::hex << (va); \
+// `va` and `want_pa` may be numbers or typed addresses.
+#define EXPECT_MAPS(pt, va, want_pa, want_perm, want_size)           \
+  do {                                                               \
+    const VirtAddr va_(va);                                          \
+    Q q_ = query(pt, va_);                                           \
+    EXPECT_EQ(q_.err, Err::None) << std::hex << va_.raw();           \
+    EXPECT_EQ(q_.pa, PhysAddr(want_pa)) << std::hex << va_.raw();    \
+    EXPECT_EQ(q_.perm, (u32)(want_perm)) << std::hex << va_.raw();   \
+    EXPECT_EQ(q_.size, (usize)(want_size)) << std::hex << va_.raw(); \
   } while (0)
 
-#define EXPECT_UNMAPPED(pt, va) EXPECT_EQ(query(pt, va).err, Err::NoEnt) << std::hex << (va)
+#define EXPECT_UNMAPPED(pt, va) \
+  EXPECT_EQ(query(pt, VirtAddr(va)).err, Err::NoEnt) << std::hex << VirtAddr(va).raw()
 
 class PageTableTest : public ::testing::Test {
  protected:
@@ -182,7 +191,7 @@ class PageTableTest : public ::testing::Test {
   }
   void expect_consistent() {
     bool empty_found = false;
-    usize n = count_tables(reinterpret_cast<const u64*>(pt.root()), 0, &empty_found);
+    usize n = count_tables(kern::pa_to_kva<const u64>(pt.root()), 0, &empty_found);
     EXPECT_FALSE(empty_found) << "an empty table page was left linked";
     EXPECT_EQ(n, pt.table_pages());
     EXPECT_EQ(env.live.size(), pt.table_pages());
@@ -195,7 +204,7 @@ class PageTableTest : public ::testing::Test {
 // --- Basic mapping and block selection ---
 
 TEST_F(PageTableTest, MapsAndQueriesOnePage) {
-  ASSERT_EQ(pt.map(0x400000, 0x80001000, k4K, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x400000}, PhysAddr{0x80001000}, k4K, R | W).error(), Err::None);
   EXPECT_MAPS(pt, 0x400000, 0x80001000, R | W, k4K);
   EXPECT_MAPS(pt, 0x400abc, 0x80001abc, R | W, k4K);
   EXPECT_UNMAPPED(pt, 0x401000);
@@ -207,30 +216,31 @@ TEST_F(PageTableTest, MapsAndQueriesOnePage) {
 // One page into tables that exist already (the page-fault path): no table
 // is added, and an existing mapping (page or block) is refused untouched.
 TEST_F(PageTableTest, OnePageIntoExistingTables) {
-  ASSERT_EQ(pt.map(0x400000, 0x80001000, k4K, R | W).error(), Err::None);
-  ASSERT_EQ(pt.map(0x40200000, 0x80400000, k2M, R).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x400000}, PhysAddr{0x80001000}, k4K, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x40200000}, PhysAddr{0x80400000}, k2M, R).error(), Err::None);
   const usize tables = pt.table_pages();
-  ASSERT_EQ(pt.map(0x401000, 0x80005000, k4K, R | X | U).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x401000}, PhysAddr{0x80005000}, k4K, R | X | U).error(), Err::None);
   EXPECT_MAPS(pt, 0x401000, 0x80005000, R | X | U, k4K);
   EXPECT_EQ(pt.table_pages(), tables);
-  EXPECT_EQ(pt.map(0x400000, 0x80009000, k4K, R).error(), Err::Exist);
+  EXPECT_EQ(pt.map(VirtAddr{0x400000}, PhysAddr{0x80009000}, k4K, R).error(), Err::Exist);
   EXPECT_MAPS(pt, 0x400000, 0x80001000, R | W, k4K);
-  EXPECT_EQ(pt.map(0x40300000, 0x80009000, k4K, R).error(), Err::Exist);  // inside the block
+  EXPECT_EQ(pt.map(VirtAddr{0x40300000}, PhysAddr{0x80009000}, k4K, R).error(),
+            Err::Exist);  // inside the block
   EXPECT_MAPS(pt, 0x40300000, 0x80500000, R, k2M);
-  EXPECT_EQ(pt.map(0x402000, 0x80009000, k4K, R | W | X).error(), Err::Inval);
+  EXPECT_EQ(pt.map(VirtAddr{0x402000}, PhysAddr{0x80009000}, k4K, R | W | X).error(), Err::Inval);
   EXPECT_UNMAPPED(pt, 0x402000);
   EXPECT_EQ(pt.table_pages(), tables);
   expect_consistent();
 }
 
 TEST_F(PageTableTest, QueryAcceptsNullOutputs) {
-  ASSERT_EQ(pt.map(0x400000, 0x80001000, k4K, R).error(), Err::None);
-  EXPECT_EQ(pt.query(0x400000, nullptr, nullptr, nullptr).error(), Err::None);
-  EXPECT_EQ(pt.query(kVaTop, nullptr, nullptr, nullptr).error(), Err::Inval);
+  ASSERT_EQ(pt.map(VirtAddr{0x400000}, PhysAddr{0x80001000}, k4K, R).error(), Err::None);
+  EXPECT_EQ(pt.query(VirtAddr{0x400000}, nullptr, nullptr, nullptr).error(), Err::None);
+  EXPECT_EQ(pt.query(VirtAddr{kVaTop}, nullptr, nullptr, nullptr).error(), Err::Inval);
 }
 
 TEST_F(PageTableTest, Uses2MiBBlockWhenAligned) {
-  ASSERT_EQ(pt.map(0x40200000, 0x80400000, k2M, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x40200000}, PhysAddr{0x80400000}, k2M, R | W).error(), Err::None);
   EXPECT_MAPS(pt, 0x40200000, 0x80400000, R | W, k2M);
   EXPECT_MAPS(pt, 0x403ff000, 0x805ff000, R | W, k2M);
   EXPECT_EQ(pt.table_pages(), 3u);  // root, L1, L2
@@ -240,14 +250,14 @@ TEST_F(PageTableTest, Uses2MiBBlockWhenAligned) {
 }
 
 TEST_F(PageTableTest, Uses1GiBBlockWhenAligned) {
-  ASSERT_EQ(pt.map(k1G, 3 * k1G, k1G, R | X).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{k1G}, PhysAddr{3 * k1G}, k1G, R | X).error(), Err::None);
   EXPECT_MAPS(pt, k1G, 3 * k1G, R | X, k1G);
   EXPECT_MAPS(pt, 2 * k1G - k4K, 4 * k1G - k4K, R | X, k1G);
   EXPECT_EQ(pt.table_pages(), 2u);  // root, L1
 }
 
 TEST_F(PageTableTest, NoBlockWhenPaIsNotAligned) {
-  ASSERT_EQ(pt.map(0x40200000, 0x80401000, k2M, R).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x40200000}, PhysAddr{0x80401000}, k2M, R).error(), Err::None);
   EXPECT_MAPS(pt, 0x40200000, 0x80401000, R, k4K);
   EXPECT_MAPS(pt, 0x403ff000, 0x80600000, R, k4K);
   EXPECT_EQ(pt.table_pages(), 4u);
@@ -255,8 +265,8 @@ TEST_F(PageTableTest, NoBlockWhenPaIsNotAligned) {
 
 TEST_F(PageTableTest, MixedAlignmentUsesLargestFittingSizes) {
   // 4K page, 2 MiB block, 1 GiB block, 2 MiB block, 4K page.
-  VirtAddr va = k1G - k2M - k4K;
-  PhysAddr pa = va + 8 * k1G;  // congruent: same alignment as va
+  VirtAddr va{k1G - k2M - k4K};
+  PhysAddr pa{va.raw() + 8 * k1G};  // congruent: same alignment as va
   usize size = k4K + k2M + k1G + k2M + k4K;
   ASSERT_EQ(pt.map(va, pa, size, R | W).error(), Err::None);
   EXPECT_MAPS(pt, va, pa, R | W, k4K);
@@ -277,9 +287,9 @@ TEST_F(PageTableTest, MixedAlignmentUsesLargestFittingSizes) {
 // --- Splitting ---
 
 TEST_F(PageTableTest, UnmapInMiddleOf1GiBBlockSplitsIt) {
-  ASSERT_EQ(pt.map(k1G, 5 * k1G, k1G, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{k1G}, PhysAddr{5 * k1G}, k1G, R | W).error(), Err::None);
   env.clear_records();
-  VirtAddr hole = k1G + 0x12345000;
+  VirtAddr hole{k1G + 0x12345000};
   ASSERT_EQ(pt.unmap(hole, k4K).error(), Err::None);
   EXPECT_UNMAPPED(pt, hole);
   EXPECT_MAPS(pt, hole - k4K, 5 * k1G + 0x12344000, R | W, k4K);
@@ -295,22 +305,22 @@ TEST_F(PageTableTest, UnmapInMiddleOf1GiBBlockSplitsIt) {
   // and the flush was for an address inside the block.
   ASSERT_EQ(env.flushes.size(), 1u);
   EXPECT_FALSE(env.flushes[0].mapped);
-  EXPECT_GE(env.flushes[0].va, k1G);
-  EXPECT_LT(env.flushes[0].va, 2 * k1G);
+  EXPECT_GE(env.flushes[0].va.raw(), k1G);
+  EXPECT_LT(env.flushes[0].va.raw(), 2 * k1G);
   EXPECT_EQ(env.flushes[0].asid, kAsid);
   EXPECT_FALSE(env.flushes[0].global);
 
   // Everything else can go too; all split tables are freed again.
-  ASSERT_EQ(pt.unmap(k1G, k1G).error(), Err::None);
+  ASSERT_EQ(pt.unmap(VirtAddr{k1G}, k1G).error(), Err::None);
   EXPECT_EQ(pt.table_pages(), 1u);
   EXPECT_EQ(env.live.size(), 1u);
   EXPECT_EQ(env.dirty_frees, 0u);
 }
 
 TEST_F(PageTableTest, ProtectSubrangeOf2MiBBlock) {
-  ASSERT_EQ(pt.map(0x40200000, 0x80400000, k2M, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x40200000}, PhysAddr{0x80400000}, k2M, R | W).error(), Err::None);
   env.clear_records();
-  ASSERT_EQ(pt.protect(0x40210000, 0x10000, R).error(), Err::None);
+  ASSERT_EQ(pt.protect(VirtAddr{0x40210000}, 0x10000, R).error(), Err::None);
   EXPECT_MAPS(pt, 0x4020f000, 0x8040f000, R | W, k4K);
   EXPECT_MAPS(pt, 0x40210000, 0x80410000, R, k4K);
   EXPECT_MAPS(pt, 0x4021f000, 0x8041f000, R, k4K);
@@ -323,19 +333,19 @@ TEST_F(PageTableTest, ProtectSubrangeOf2MiBBlock) {
 }
 
 TEST_F(PageTableTest, ProtectWithSamePermissionsDoesNotSplit) {
-  ASSERT_EQ(pt.map(0x40200000, 0x80400000, k2M, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x40200000}, PhysAddr{0x80400000}, k2M, R | W).error(), Err::None);
   env.clear_records();
   usize allocs = env.allocs;
-  ASSERT_EQ(pt.protect(0x40210000, 0x10000, R | W).error(), Err::None);
+  ASSERT_EQ(pt.protect(VirtAddr{0x40210000}, 0x10000, R | W).error(), Err::None);
   EXPECT_EQ(env.allocs, allocs);
   EXPECT_TRUE(env.flushes.empty());
   EXPECT_MAPS(pt, 0x40210000, 0x80410000, R | W, k2M);
 }
 
 TEST_F(PageTableTest, ProtectWholeBlockKeepsBlock) {
-  ASSERT_EQ(pt.map(k1G, k1G, k1G, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{k1G}, PhysAddr{k1G}, k1G, R | W).error(), Err::None);
   env.clear_records();
-  ASSERT_EQ(pt.protect(k1G, k1G, R).error(), Err::None);
+  ASSERT_EQ(pt.protect(VirtAddr{k1G}, k1G, R).error(), Err::None);
   EXPECT_MAPS(pt, k1G + 0x1000, k1G + 0x1000, R, k1G);
   EXPECT_EQ(pt.table_pages(), 2u);
   // A permission-only change is made in place, then flushed.
@@ -345,15 +355,15 @@ TEST_F(PageTableTest, ProtectWholeBlockKeepsBlock) {
 }
 
 TEST_F(PageTableTest, ProtectAcrossHoleIsNoEntAndChangesNothing) {
-  ASSERT_EQ(pt.map(0x400000, 0x1000000, 4 * k4K, R | W).error(), Err::None);
-  ASSERT_EQ(pt.map(0x405000, 0x2000000, 4 * k4K, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x400000}, PhysAddr{0x1000000}, 4 * k4K, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x405000}, PhysAddr{0x2000000}, 4 * k4K, R | W).error(), Err::None);
   auto before = dump(pt);
   env.clear_records();
-  EXPECT_EQ(pt.protect(0x400000, 9 * k4K, R).error(), Err::NoEnt);
+  EXPECT_EQ(pt.protect(VirtAddr{0x400000}, 9 * k4K, R).error(), Err::NoEnt);
   EXPECT_EQ(dump(pt), before);
   EXPECT_TRUE(env.flushes.empty());
-  EXPECT_EQ(pt.protect(0x500000, k4K, R).error(), Err::NoEnt);
-  EXPECT_EQ(pt.protect(0x400000, 4 * k4K, R).error(), Err::None);
+  EXPECT_EQ(pt.protect(VirtAddr{0x500000}, k4K, R).error(), Err::NoEnt);
+  EXPECT_EQ(pt.protect(VirtAddr{0x400000}, 4 * k4K, R).error(), Err::None);
   EXPECT_MAPS(pt, 0x403000, 0x1003000, R, k4K);
   EXPECT_MAPS(pt, 0x405000, 0x2000000, R | W, k4K);
 }
@@ -361,19 +371,21 @@ TEST_F(PageTableTest, ProtectAcrossHoleIsNoEntAndChangesNothing) {
 // --- Freeing ---
 
 TEST_F(PageTableTest, UnmappingEverythingFreesAllTables) {
-  ASSERT_EQ(pt.map(0x1000, 0x1000, 3 * k4K, R).error(), Err::None);
-  ASSERT_EQ(pt.map(k1G - k2M, k1G, k2M + k1G + 5 * k4K, R | W).error(), Err::None);
-  ASSERT_EQ(pt.map(0x7f0000000000, 0x200000000, 17 * k2M, R | X | U).error(), Err::None);
-  ASSERT_EQ(pt.map(kVaTop - k4K, 0x1000, k4K, R).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x1000}, 3 * k4K, R).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{k1G - k2M}, PhysAddr{k1G}, k2M + k1G + 5 * k4K, R | W).error(),
+            Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x7f0000000000}, PhysAddr{0x200000000}, 17 * k2M, R | X | U).error(),
+            Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{kVaTop - k4K}, PhysAddr{0x1000}, k4K, R).error(), Err::None);
   expect_consistent();
   EXPECT_GT(pt.table_pages(), 8u);
   // Piecewise, in an odd order, with overlaps and holes.
-  ASSERT_EQ(pt.unmap(k1G, k2M + 3 * k4K).error(), Err::None);
-  ASSERT_EQ(pt.unmap(0x7f0000000000 + k4K, 3 * k2M).error(), Err::None);
+  ASSERT_EQ(pt.unmap(VirtAddr{k1G}, k2M + 3 * k4K).error(), Err::None);
+  ASSERT_EQ(pt.unmap(VirtAddr{0x7f0000000000 + k4K}, 3 * k2M).error(), Err::None);
   expect_consistent();
-  ASSERT_EQ(pt.unmap(0, 4 * k1G).error(), Err::None);
-  ASSERT_EQ(pt.unmap(0x7f0000000000, 64 * k2M).error(), Err::None);
-  ASSERT_EQ(pt.unmap(kVaTop - k2M, k2M).error(), Err::None);
+  ASSERT_EQ(pt.unmap(VirtAddr{0}, 4 * k1G).error(), Err::None);
+  ASSERT_EQ(pt.unmap(VirtAddr{0x7f0000000000}, 64 * k2M).error(), Err::None);
+  ASSERT_EQ(pt.unmap(VirtAddr{kVaTop - k2M}, k2M).error(), Err::None);
   EXPECT_EQ(pt.table_pages(), 1u);
   EXPECT_EQ(env.live.size(), 1u);
   EXPECT_EQ(env.dirty_frees, 0u);
@@ -381,30 +393,31 @@ TEST_F(PageTableTest, UnmappingEverythingFreesAllTables) {
 }
 
 TEST_F(PageTableTest, UnmapOfUnmappedRangeIsIdempotent) {
-  ASSERT_EQ(pt.map(0x400000, 0x1000, k4K, R).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x400000}, PhysAddr{0x1000}, k4K, R).error(), Err::None);
   auto before = dump(pt);
   env.clear_records();
-  EXPECT_EQ(pt.unmap(0x800000, 16 * k2M).error(), Err::None);
-  EXPECT_EQ(pt.unmap(0x401000, k4K).error(), Err::None);
+  EXPECT_EQ(pt.unmap(VirtAddr{0x800000}, 16 * k2M).error(), Err::None);
+  EXPECT_EQ(pt.unmap(VirtAddr{0x401000}, k4K).error(), Err::None);
   EXPECT_EQ(dump(pt), before);
   EXPECT_TRUE(env.flushes.empty());
-  EXPECT_EQ(pt.unmap(0x400000, k4K).error(), Err::None);
-  EXPECT_EQ(pt.unmap(0x400000, k4K).error(), Err::None);
+  EXPECT_EQ(pt.unmap(VirtAddr{0x400000}, k4K).error(), Err::None);
+  EXPECT_EQ(pt.unmap(VirtAddr{0x400000}, k4K).error(), Err::None);
   EXPECT_EQ(pt.table_pages(), 1u);
 }
 
 TEST_F(PageTableTest, DestroyFreesEverythingAndAllowsInit) {
-  ASSERT_EQ(pt.map(0x1000, 0x1000, 300 * k4K, R).error(), Err::None);
-  ASSERT_EQ(pt.map(4 * k1G, 0, 2 * k1G + k2M, R).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x1000}, 300 * k4K, R).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{4 * k1G}, PhysAddr{0}, 2 * k1G + k2M, R).error(), Err::None);
   EXPECT_EQ(pt.init(&env, 1, false).error(), Err::Inval);  // already initialised
   env.clear_records();
   pt.destroy();
   EXPECT_TRUE(env.live.empty());
   EXPECT_EQ(pt.table_pages(), 0u);
-  EXPECT_EQ(pt.root(), 0u);
+  EXPECT_EQ(pt.root(), PhysAddr{});
   ASSERT_EQ(env.asid_flushes.size(), 1u);  // the ASID may be reused at once
   EXPECT_EQ(env.asid_flushes[0], kAsid);
-  EXPECT_EQ(pt.map(0x1000, 0x1000, k4K, R).error(), Err::Inval);  // not initialised
+  EXPECT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x1000}, k4K, R).error(),
+            Err::Inval);  // not initialised
   EXPECT_EQ(query(pt, 0x1000).err, Err::Inval);
   pt.destroy();  // twice is harmless
   init(false);
@@ -414,7 +427,7 @@ TEST_F(PageTableTest, DestroyFreesEverythingAndAllowsInit) {
 // --- Rejected requests change nothing ---
 
 TEST_F(PageTableTest, RejectsBadRangesWithNothingChanged) {
-  ASSERT_EQ(pt.map(0x400000, 0x1000, k4K, R).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x400000}, PhysAddr{0x1000}, k4K, R).error(), Err::None);
   auto before = dump(pt);
   usize allocs = env.allocs;
   const struct {
@@ -422,70 +435,73 @@ TEST_F(PageTableTest, RejectsBadRangesWithNothingChanged) {
     PhysAddr pa;
     usize size;
   } bad[] = {
-      {0x800800, 0x1000, k4K},                // va unaligned
-      {0x800000, 0x1800, k4K},                // pa unaligned
-      {0x800000, 0x1000, 0x1800},             // size unaligned
-      {0x800000, 0x1000, 0},                  // empty
-      {kVaTop - k4K, 0x1000, 2 * k4K},        // leaves the lower half
-      {kVaTop, 0x1000, k4K},                  // not in the lower half
-      {kUpper + k1G, 0x1000, k4K},            // upper-half VA in a lower table
-      {0x800000, kVaTop - k4K, 2 * k4K},      // PA beyond 48 bits
-      {0x800000, kVaTop, k4K},                // PA beyond 48 bits
-      {0x800000, 0x1000, ~0ull & ~0xfffull},  // wraps
-      {~0ull & ~0xfffull, 0x1000, 2 * k4K},   // wraps
+      {VirtAddr{0x800800}, PhysAddr{0x1000}, k4K},                // va unaligned
+      {VirtAddr{0x800000}, PhysAddr{0x1800}, k4K},                // pa unaligned
+      {VirtAddr{0x800000}, PhysAddr{0x1000}, 0x1800},             // size unaligned
+      {VirtAddr{0x800000}, PhysAddr{0x1000}, 0},                  // empty
+      {VirtAddr{kVaTop - k4K}, PhysAddr{0x1000}, 2 * k4K},        // leaves the lower half
+      {VirtAddr{kVaTop}, PhysAddr{0x1000}, k4K},                  // not in the lower half
+      {kUpper + k1G, PhysAddr{0x1000}, k4K},                      // upper-half VA in a lower table
+      {VirtAddr{0x800000}, PhysAddr{kVaTop - k4K}, 2 * k4K},      // PA beyond 48 bits
+      {VirtAddr{0x800000}, PhysAddr{kVaTop}, k4K},                // PA beyond 48 bits
+      {VirtAddr{0x800000}, PhysAddr{0x1000}, ~0ull & ~0xfffull},  // wraps
+      {VirtAddr{~0ull & ~0xfffull}, PhysAddr{0x1000}, 2 * k4K},   // wraps
   };
   for (const auto& b : bad) {
     EXPECT_EQ(pt.map(b.va, b.pa, b.size, R).error(), Err::Inval)
-        << std::hex << b.va << " " << b.size;
-    if (b.pa == 0x1000) {
-      EXPECT_EQ(pt.unmap(b.va, b.size).error(), Err::Inval) << std::hex << b.va;
-      EXPECT_EQ(pt.protect(b.va, b.size, R).error(), Err::Inval) << std::hex << b.va;
+        << std::hex << b.va.raw() << " " << b.size;
+    if (b.pa == PhysAddr{0x1000}) {
+      EXPECT_EQ(pt.unmap(b.va, b.size).error(), Err::Inval) << std::hex << b.va.raw();
+      EXPECT_EQ(pt.protect(b.va, b.size, R).error(), Err::Inval) << std::hex << b.va.raw();
     }
   }
   EXPECT_EQ(dump(pt), before);
   EXPECT_EQ(env.allocs, allocs);
   // The last page of the lower half is fine.
-  EXPECT_EQ(pt.map(kVaTop - k4K, 0x1000, k4K, R).error(), Err::None);
+  EXPECT_EQ(pt.map(VirtAddr{kVaTop - k4K}, PhysAddr{0x1000}, k4K, R).error(), Err::None);
 }
 
 TEST_F(PageTableTest, RejectsOverlapWithNothingChanged) {
-  ASSERT_EQ(pt.map(k1G, 0, k2M, R).error(), Err::None);            // a 2 MiB block
-  ASSERT_EQ(pt.map(3 * k1G + k4K, 0, k4K, R).error(), Err::None);  // a page
+  ASSERT_EQ(pt.map(VirtAddr{k1G}, PhysAddr{0}, k2M, R).error(), Err::None);  // a 2 MiB block
+  ASSERT_EQ(pt.map(VirtAddr{3 * k1G + k4K}, PhysAddr{0}, k4K, R).error(), Err::None);  // a page
   auto before = dump(pt);
   usize allocs = env.allocs, pages = pt.table_pages();
   // A big range that would need many new tables, overlapping only in its
   // last page; the first page of a block; the middle of a block; one page.
-  EXPECT_EQ(pt.map(k4K, 0x10000000, k1G, R).error(), Err::Exist);
-  EXPECT_EQ(pt.map(k1G - k4K, 0x10000000, 2 * k4K, R).error(), Err::Exist);
-  EXPECT_EQ(pt.map(k1G + 0x10000, 0x10000000, k4K, R).error(), Err::Exist);
-  EXPECT_EQ(pt.map(k1G, 0, k1G, R).error(), Err::Exist);
-  EXPECT_EQ(pt.map(3 * k1G, 0, 8 * k4K, R).error(), Err::Exist);
-  EXPECT_EQ(pt.map(3 * k1G + k4K, 0, k4K, R).error(), Err::Exist);
+  EXPECT_EQ(pt.map(VirtAddr{k4K}, PhysAddr{0x10000000}, k1G, R).error(), Err::Exist);
+  EXPECT_EQ(pt.map(VirtAddr{k1G - k4K}, PhysAddr{0x10000000}, 2 * k4K, R).error(), Err::Exist);
+  EXPECT_EQ(pt.map(VirtAddr{k1G + 0x10000}, PhysAddr{0x10000000}, k4K, R).error(), Err::Exist);
+  EXPECT_EQ(pt.map(VirtAddr{k1G}, PhysAddr{0}, k1G, R).error(), Err::Exist);
+  EXPECT_EQ(pt.map(VirtAddr{3 * k1G}, PhysAddr{0}, 8 * k4K, R).error(), Err::Exist);
+  EXPECT_EQ(pt.map(VirtAddr{3 * k1G + k4K}, PhysAddr{0}, k4K, R).error(), Err::Exist);
   EXPECT_EQ(dump(pt), before);
   EXPECT_EQ(env.allocs, allocs);
   EXPECT_EQ(pt.table_pages(), pages);
   // Touching is not overlapping.
-  EXPECT_EQ(pt.map(k1G - k4K, 0, k4K, R).error(), Err::None);
-  EXPECT_EQ(pt.map(k1G + k2M, 0, k4K, R).error(), Err::None);
-  EXPECT_EQ(pt.map(3 * k1G, 0, k4K, R).error(), Err::None);
-  EXPECT_EQ(pt.map(3 * k1G + 2 * k4K, 0, k4K, R).error(), Err::None);
+  EXPECT_EQ(pt.map(VirtAddr{k1G - k4K}, PhysAddr{0}, k4K, R).error(), Err::None);
+  EXPECT_EQ(pt.map(VirtAddr{k1G + k2M}, PhysAddr{0}, k4K, R).error(), Err::None);
+  EXPECT_EQ(pt.map(VirtAddr{3 * k1G}, PhysAddr{0}, k4K, R).error(), Err::None);
+  EXPECT_EQ(pt.map(VirtAddr{3 * k1G + 2 * k4K}, PhysAddr{0}, k4K, R).error(), Err::None);
 }
 
 TEST_F(PageTableTest, RejectsBadPermissions) {
   auto before = dump(pt);
-  EXPECT_EQ(pt.map(0x1000, 0x1000, k4K, R | W | X).error(), Err::Inval);     // W^X
-  EXPECT_EQ(pt.map(0x1000, 0x1000, k4K, W | X | U).error(), Err::Inval);     // W^X
-  EXPECT_EQ(pt.map(0x1000, 0x1000, k4K, R | X | DEV).error(), Err::Inval);   // exec device
-  EXPECT_EQ(pt.map(0x1000, 0x1000, k4K, R | DEV | NC).error(), Err::Inval);  // two types
-  EXPECT_EQ(pt.map(0x1000, 0x1000, k4K, R | 64).error(), Err::Inval);        // unknown bit
+  EXPECT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x1000}, k4K, R | W | X).error(), Err::Inval);  // W^X
+  EXPECT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x1000}, k4K, W | X | U).error(), Err::Inval);  // W^X
+  EXPECT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x1000}, k4K, R | X | DEV).error(),
+            Err::Inval);  // exec device
+  EXPECT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x1000}, k4K, R | DEV | NC).error(),
+            Err::Inval);  // two types
+  EXPECT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x1000}, k4K, R | 64).error(),
+            Err::Inval);  // unknown bit
   EXPECT_EQ(dump(pt), before);
-  ASSERT_EQ(pt.map(0x1000, 0x1000, k4K, R | W).error(), Err::None);
-  EXPECT_EQ(pt.protect(0x1000, k4K, R | W | X).error(), Err::Inval);
+  ASSERT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x1000}, k4K, R | W).error(), Err::None);
+  EXPECT_EQ(pt.protect(VirtAddr{0x1000}, k4K, R | W | X).error(), Err::Inval);
   EXPECT_MAPS(pt, 0x1000, 0x1000, R | W, k4K);
   // kVmRead is implied.
-  ASSERT_EQ(pt.map(0x2000, 0x2000, k4K, W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x2000}, PhysAddr{0x2000}, k4K, W).error(), Err::None);
   EXPECT_MAPS(pt, 0x2000, 0x2000, R | W, k4K);
-  ASSERT_EQ(pt.map(0x3000, 0x3000, k4K, 0).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x3000}, PhysAddr{0x3000}, k4K, 0).error(), Err::None);
   EXPECT_MAPS(pt, 0x3000, 0x3000, R, k4K);
 }
 
@@ -493,10 +509,10 @@ TEST_F(PageTableTest, RejectsBadPermissions) {
 
 TEST_F(PageTableTest, LowerTableEntriesAreNonGlobalAndUserEntriesPxn) {
   using namespace kern::pte;
-  ASSERT_EQ(pt.map(0x1000, 0x10000, k4K, R | W | U).error(), Err::None);
-  ASSERT_EQ(pt.map(0x2000, 0x20000, k4K, R | X | U).error(), Err::None);
-  ASSERT_EQ(pt.map(0x3000, 0x30000, k4K, R | X).error(), Err::None);
-  ASSERT_EQ(pt.map(k1G, k1G, k1G, R | U).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x10000}, k4K, R | W | U).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x2000}, PhysAddr{0x20000}, k4K, R | X | U).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x3000}, PhysAddr{0x30000}, k4K, R | X).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{k1G}, PhysAddr{k1G}, k1G, R | U).error(), Err::None);
 
   u64 rw = raw_leaf(pt, 0x1000);
   EXPECT_EQ(rw & kAddrMask, 0x10000u);
@@ -534,9 +550,9 @@ TEST_F(PageTableTest, LowerTableEntriesAreNonGlobalAndUserEntriesPxn) {
 
 TEST_F(PageTableTest, DeviceAndNoCacheMappings) {
   using namespace kern::pte;
-  ASSERT_EQ(pt.map(0x1000, 0x9000000, k4K, R | W | DEV).error(), Err::None);
-  ASSERT_EQ(pt.map(0x2000, 0x9001000, k4K, R | W | NC).error(), Err::None);
-  ASSERT_EQ(pt.map(0x3000, 0x9002000, k4K, R | DEV | U).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x9000000}, k4K, R | W | DEV).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x2000}, PhysAddr{0x9001000}, k4K, R | W | NC).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x3000}, PhysAddr{0x9002000}, k4K, R | DEV | U).error(), Err::None);
   u64 dev = raw_leaf(pt, 0x1000);
   EXPECT_EQ(dev & kAttrIndexMask, attr_index(kMairDevice));
   EXPECT_TRUE(dev & kPxn);
@@ -555,7 +571,7 @@ TEST_F(PageTableTest, UpperHalfTable) {
   reinit_upper();
   EXPECT_TRUE(pt.upper());
   VirtAddr va = kUpper + 0x40000000;
-  ASSERT_EQ(pt.map(va, 0x40000000, k2M + k4K, R | X).error(), Err::None);
+  ASSERT_EQ(pt.map(va, PhysAddr{0x40000000}, k2M + k4K, R | X).error(), Err::None);
   EXPECT_MAPS(pt, va, 0x40000000, R | X, k2M);
   EXPECT_MAPS(pt, va + k2M, 0x40200000, R | X, k4K);
   u64 d = raw_leaf(pt, va);
@@ -564,17 +580,18 @@ TEST_F(PageTableTest, UpperHalfTable) {
   EXPECT_TRUE(d & kern::pte::kUxn);
   // The index is taken from VA bits [47:0]: the same slot a lower table
   // would use for 0x40000000.
-  EXPECT_EQ(reinterpret_cast<u64*>(pt.root())[0] & 3, 3u);
+  EXPECT_EQ(kern::pa_to_kva<u64>(pt.root())[0] & 3, 3u);
 
   EXPECT_EQ(query(pt, 0x40000000).err, Err::Inval);
-  EXPECT_EQ(pt.map(0x40000000, 0x40000000, k4K, R).error(), Err::Inval);
-  EXPECT_EQ(pt.map(kUpper - k4K, 0, k4K, R).error(), Err::Inval);
-  EXPECT_EQ(pt.map(va + k1G, 0, k4K, R | U).error(), Err::Inval);  // no user pages up here
+  EXPECT_EQ(pt.map(VirtAddr{0x40000000}, PhysAddr{0x40000000}, k4K, R).error(), Err::Inval);
+  EXPECT_EQ(pt.map(kUpper - k4K, PhysAddr{0}, k4K, R).error(), Err::Inval);
+  EXPECT_EQ(pt.map(va + k1G, PhysAddr{0}, k4K, R | U).error(),
+            Err::Inval);  // no user pages up here
   // The very last page; and a range running past 2^64.
-  EXPECT_EQ(pt.map(~0ull - 0xfff, 0x1000, k4K, R | W).error(), Err::None);
+  EXPECT_EQ(pt.map(VirtAddr{~0ull - 0xfff}, PhysAddr{0x1000}, k4K, R | W).error(), Err::None);
   EXPECT_MAPS(pt, ~0ull, 0x1fff, R | W, k4K);
-  EXPECT_EQ(pt.map(~0ull - 0x1fff, 0x1000, 3 * k4K, R).error(), Err::Inval);
-  EXPECT_EQ(pt.map(kUpper, 0x1000, k4K, R).error(), Err::None);
+  EXPECT_EQ(pt.map(VirtAddr{~0ull - 0x1fff}, PhysAddr{0x1000}, 3 * k4K, R).error(), Err::Inval);
+  EXPECT_EQ(pt.map(kUpper, PhysAddr{0x1000}, k4K, R).error(), Err::None);
   EXPECT_MAPS(pt, kUpper, 0x1000, R, k4K);
 
   // Flushes name full upper-half VAs, as global.
@@ -583,22 +600,22 @@ TEST_F(PageTableTest, UpperHalfTable) {
   ASSERT_EQ(env.flushes.size(), 1u);
   EXPECT_EQ(env.flushes[0].va, va + k2M);
   EXPECT_TRUE(env.flushes[0].global);
-  ASSERT_EQ(pt.unmap(kUpper, 0 - kUpper).error(), Err::None);  // the whole half
+  ASSERT_EQ(pt.unmap(kUpper, 0 - kUpper.raw()).error(), Err::None);  // the whole half
   EXPECT_EQ(pt.table_pages(), 1u);
 }
 
 // --- Break-before-make and TLB maintenance ---
 
 TEST_F(PageTableTest, MemoryTypeChangeUsesBreakBeforeMake) {
-  ASSERT_EQ(pt.map(0x10000, 0x9000000, 4 * k4K, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x10000}, PhysAddr{0x9000000}, 4 * k4K, R | W).error(), Err::None);
   env.clear_records();
-  ASSERT_EQ(pt.protect(0x10000, 4 * k4K, R | W | DEV).error(), Err::None);
+  ASSERT_EQ(pt.protect(VirtAddr{0x10000}, 4 * k4K, R | W | DEV).error(), Err::None);
   ASSERT_EQ(env.flushes.size(), 4u);
   for (const auto& f : env.flushes) EXPECT_FALSE(f.mapped) << std::hex << f.va;
   EXPECT_MAPS(pt, 0x13000, 0x9003000, R | W | DEV, k4K);
   // Permission-only changes are flushed after the new entry is in place.
   env.clear_records();
-  ASSERT_EQ(pt.protect(0x10000, 4 * k4K, R | DEV).error(), Err::None);
+  ASSERT_EQ(pt.protect(VirtAddr{0x10000}, 4 * k4K, R | DEV).error(), Err::None);
   ASSERT_EQ(env.flushes.size(), 4u);
   for (const auto& f : env.flushes) {
     EXPECT_TRUE(f.mapped);
@@ -606,33 +623,34 @@ TEST_F(PageTableTest, MemoryTypeChangeUsesBreakBeforeMake) {
   }
   // Mapping new pages needs no flush.
   env.clear_records();
-  ASSERT_EQ(pt.map(0x20000, 0x9000000, 4 * k4K, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x20000}, PhysAddr{0x9000000}, 4 * k4K, R | W).error(), Err::None);
   EXPECT_TRUE(env.flushes.empty());
   EXPECT_TRUE(env.asid_flushes.empty());
 }
 
 TEST_F(PageTableTest, UnmapFlushesEveryPageAfterClearingIt) {
-  ASSERT_EQ(pt.map(0x10000, 0x9000000, 8 * k4K, R | W).error(), Err::None);
-  ASSERT_EQ(pt.map(0x40000000, 0x40000000, k2M, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x10000}, PhysAddr{0x9000000}, 8 * k4K, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x40000000}, PhysAddr{0x40000000}, k2M, R | W).error(), Err::None);
   env.clear_records();
-  ASSERT_EQ(pt.unmap(0x10000, 8 * k4K).error(), Err::None);
+  ASSERT_EQ(pt.unmap(VirtAddr{0x10000}, 8 * k4K).error(), Err::None);
   ASSERT_EQ(env.flushes.size(), 8u);
   for (usize i = 0; i < 8; i++) {
-    EXPECT_EQ(env.flushes[i].va, 0x10000 + i * k4K);
+    EXPECT_EQ(env.flushes[i].va.raw(), 0x10000 + i * k4K);
     EXPECT_FALSE(env.flushes[i].mapped);
     EXPECT_EQ(env.flushes[i].asid, kAsid);
   }
   // A whole block: one flush.
   env.clear_records();
-  ASSERT_EQ(pt.unmap(0x40000000, k2M).error(), Err::None);
+  ASSERT_EQ(pt.unmap(VirtAddr{0x40000000}, k2M).error(), Err::None);
   ASSERT_EQ(env.flushes.size(), 1u);
-  EXPECT_EQ(env.flushes[0].va, 0x40000000u);
+  EXPECT_EQ(env.flushes[0].va.raw(), 0x40000000u);
 }
 
 TEST_F(PageTableTest, LargeUserUnmapFlushesTheAsid) {
-  ASSERT_EQ(pt.map(0x10000000, 0x10001000, 1000 * k4K, R | W | U).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x10000000}, PhysAddr{0x10001000}, 1000 * k4K, R | W | U).error(),
+            Err::None);
   env.clear_records();
-  ASSERT_EQ(pt.unmap(0x10000000, 1000 * k4K).error(), Err::None);
+  ASSERT_EQ(pt.unmap(VirtAddr{0x10000000}, 1000 * k4K).error(), Err::None);
   ASSERT_EQ(env.asid_flushes.size(), 1u);
   EXPECT_EQ(env.asid_flushes[0], kAsid);
   EXPECT_LE(env.flushes.size(), 64u);
@@ -642,7 +660,8 @@ TEST_F(PageTableTest, LargeUserUnmapFlushesTheAsid) {
 TEST_F(PageTableTest, LargeKernelUnmapFlushesEveryPage) {
   reinit_upper();
   // PA not 2 MiB aligned: 1000 pages, no blocks.
-  ASSERT_EQ(pt.map(kUpper + 0x10000000, 0x10001000, 1000 * k4K, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(kUpper + 0x10000000, PhysAddr{0x10001000}, 1000 * k4K, R | W).error(),
+            Err::None);
   env.clear_records();
   ASSERT_EQ(pt.unmap(kUpper + 0x10000000, 1000 * k4K).error(), Err::None);
   EXPECT_TRUE(env.asid_flushes.empty());  // would miss global entries
@@ -685,23 +704,23 @@ void check_nomem(FakeEnv& env, PageTable& pt, Op op) {
 }
 
 TEST_F(PageTableTest, NoMemOnMapChangesNothing) {
-  ASSERT_EQ(pt.map(0x1000, 0x1000, k4K, R).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x1000}, PhysAddr{0x1000}, k4K, R).error(), Err::None);
   // Needs L2+L3 at the start, L1..L3 for the 513 GiB end, in between blocks.
-  const PhysAddr pa = 9 * k1G - k4K;
-  check_nomem(env, pt, [&] { return pt.map(k1G - k4K, pa, 512 * k1G + 2 * k4K, R | W); });
+  const PhysAddr pa{9 * k1G - k4K};
+  check_nomem(env, pt, [&] { return pt.map(VirtAddr{k1G - k4K}, pa, 512 * k1G + 2 * k4K, R | W); });
   EXPECT_MAPS(pt, k1G - k4K, pa, R | W, k4K);
   EXPECT_MAPS(pt, k1G, pa + k4K, R | W, k1G);
   EXPECT_MAPS(pt, 513 * k1G, pa + 512 * k1G + k4K, R | W, k4K);
   EXPECT_EQ(pt.table_pages(), 2u + 2u + 3u + 1u);  // root, L1, L2+L3 start, L1-L3 end, L3 of 0x1000
-  EXPECT_EQ(pt.map(0, 0, kVaTop, R).error(), Err::Exist);
+  EXPECT_EQ(pt.map(VirtAddr{0}, PhysAddr{0}, kVaTop, R).error(), Err::Exist);
   expect_consistent();
 }
 
 TEST_F(PageTableTest, NoMemOnUnmapSplitChangesNothing) {
-  ASSERT_EQ(pt.map(k1G, k1G, k1G, R | W).error(), Err::None);
-  ASSERT_EQ(pt.map(4 * k1G, 4 * k1G, k1G, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{k1G}, PhysAddr{k1G}, k1G, R | W).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{4 * k1G}, PhysAddr{4 * k1G}, k1G, R | W).error(), Err::None);
   // Two edges inside 2 MiB pieces of two different 1 GiB blocks: 4 tables.
-  check_nomem(env, pt, [&] { return pt.unmap(k1G + k2M + k4K, 3 * k1G); });
+  check_nomem(env, pt, [&] { return pt.unmap(VirtAddr{k1G + k2M + k4K}, 3 * k1G); });
   EXPECT_MAPS(pt, k1G + k2M, k1G + k2M, R | W, k4K);
   EXPECT_UNMAPPED(pt, k1G + k2M + k4K);
   EXPECT_UNMAPPED(pt, 4 * k1G + k2M);
@@ -711,8 +730,8 @@ TEST_F(PageTableTest, NoMemOnUnmapSplitChangesNothing) {
 }
 
 TEST_F(PageTableTest, NoMemOnProtectSplitChangesNothing) {
-  ASSERT_EQ(pt.map(k1G, k1G, k1G, R | W).error(), Err::None);
-  check_nomem(env, pt, [&] { return pt.protect(k1G + 5 * k4K, k2M, R); });
+  ASSERT_EQ(pt.map(VirtAddr{k1G}, PhysAddr{k1G}, k1G, R | W).error(), Err::None);
+  check_nomem(env, pt, [&] { return pt.protect(VirtAddr{k1G + 5 * k4K}, k2M, R); });
   EXPECT_MAPS(pt, k1G + 4 * k4K, k1G + 4 * k4K, R | W, k4K);
   EXPECT_MAPS(pt, k1G + 5 * k4K, k1G + 5 * k4K, R, k4K);
   EXPECT_MAPS(pt, k1G + k2M + 4 * k4K, k1G + k2M + 4 * k4K, R, k4K);
@@ -726,7 +745,7 @@ TEST(PageTableInit, NoMemForRoot) {
   env.budget = 0;
   PageTable pt;
   EXPECT_EQ(pt.init(&env, 1, false).error(), Err::NoMem);
-  EXPECT_EQ(pt.root(), 0u);
+  EXPECT_EQ(pt.root(), PhysAddr{});
   EXPECT_EQ(pt.init(nullptr, 1, false).error(), Err::Inval);
   env.budget = -1;
   ASSERT_EQ(pt.init(&env, 1, false).error(), Err::None);
@@ -747,7 +766,7 @@ class RandomTest {
   RandomTest(bool upper, u64 seed) : upper_(upper), rng_(seed) {
     EXPECT_EQ(pt_.init(&env_, kAsid, upper).error(), Err::None);
     env_.watched = &pt_;
-    base_ = (upper ? kUpper : 0) + k1G;
+    base_ = (upper ? kUpper : VirtAddr{0}) + k1G;
   }
   ~RandomTest() {
     pt_.destroy();
@@ -839,8 +858,8 @@ class RandomTest {
     usize live_before = env_.live.size();
 
     if (kind < 4) {
-      PhysAddr pa = rnd(1u << 20) * k2M;  // under 2 TiB, 2 MiB aligned
-      if (huge || rnd(3) == 0) pa = rnd(2048) * k1G;
+      PhysAddr pa{rnd(1u << 20) * k2M};  // under 2 TiB, 2 MiB aligned
+      if (huge || rnd(3) == 0) pa = PhysAddr{rnd(2048) * k1G};
       if (rnd(5) == 0) pa += rnd(512) * k4K;
       u32 perm = pick_perm();
       Err want = Err::None;
@@ -896,7 +915,7 @@ class RandomTest {
     EXPECT_EQ(pt_.table_pages(), env_.live.size());
     if (i % 64 == 0) {
       bool empty_found = false;
-      EXPECT_EQ(count_tables(reinterpret_cast<const u64*>(pt_.root()), 0, &empty_found),
+      EXPECT_EQ(count_tables(kern::pa_to_kva<const u64>(pt_.root()), 0, &empty_found),
                 pt_.table_pages());
       EXPECT_FALSE(empty_found);
     }
@@ -922,7 +941,7 @@ class RandomTest {
     };
     for (const auto& [v, o] : old) {
       ASSERT_EQ(o.err, Err::None);
-      VirtAddr blk = v & ~(o.size - 1);  // the TLB may hold the old mapping as one entry
+      VirtAddr blk = kern::align_down(v, o.size);  // the TLB may hold the old mapping as one entry
       Q n = query(pt_, v);
       bool changed = n.err != Err::None || n.pa != o.pa || n.perm != o.perm;
       if (changed && !asid_flushed) {

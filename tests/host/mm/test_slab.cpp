@@ -49,7 +49,7 @@ class KmallocTest : public ::testing::Test {
     std::free(ram_);
     ram_ = std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
     ASSERT_NE(ram_, nullptr);
-    mm::phys_add_region(reinterpret_cast<PhysAddr>(ram_), bytes);
+    mm::phys_add_region(kern::kva_to_pa(ram_), bytes);
     ASSERT_EQ(mm::phys_pool_count(), 1u);
     start_free_ = mm::free_page_count();
   }

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "../addr_print.h"
 #include "mm/vm_region.h"
 
 using kern::Err;
@@ -19,9 +20,10 @@ constexpr u64 P = 4096;
 
 kern::Pmo* pmo_tag(uptr n) { return reinterpret_cast<kern::Pmo*>(n * 16); }
 
-VmRegion* mk(VirtAddr start, usize size, usize pmo_offset = 0, u32 perm = 3, uptr pmo = 1) {
+// Test helpers take addresses as numbers; the set's own API takes VirtAddr.
+VmRegion* mk(u64 start, usize size, usize pmo_offset = 0, u32 perm = 3, uptr pmo = 1) {
   auto* r = new VmRegion;
-  r->start = start;
+  r->start = VirtAddr{start};
   r->size = size;
   r->pmo_offset = pmo_offset;
   r->perm = perm;
@@ -30,10 +32,10 @@ VmRegion* mk(VirtAddr start, usize size, usize pmo_offset = 0, u32 perm = 3, upt
 }
 
 struct Removed {
-  VirtAddr region_start;  // the region as it was at the time of the call
+  u64 region_start;  // the region as it was at the time of the call
   usize region_size;
   usize region_pmo_offset;
-  VirtAddr start;
+  u64 start;
   usize size;
   bool whole;
   bool operator==(const Removed&) const = default;
@@ -45,13 +47,13 @@ class Hooks final : public kern::VmRegionHooks {
     if (budget == 0) return nullptr;
     if (budget > 0) budget--;
     auto* r = new VmRegion;
-    r->start = 0xdead000;  // garbage the set must overwrite
+    r->start = VirtAddr{0xdead000};  // garbage the set must overwrite
     r->size = 77;
     r->pmo_offset = 99;
     return r;
   }
   void on_remove(VmRegion* r, VirtAddr start, usize size, bool whole) override {
-    removed.push_back({r->start, r->size, r->pmo_offset, start, size, whole});
+    removed.push_back({r->start.raw(), r->size, r->pmo_offset, start.raw(), size, whole});
     EXPECT_EQ(r->node.linked(), !whole);
     EXPECT_GE(start, r->start);
     EXPECT_LE(start + size, r->end());
@@ -75,21 +77,21 @@ class VmRegionTest : public ::testing::Test {
     EXPECT_EQ(set.count(), 0u);
   }
   // Inserts a new region, which the set then owns (or deletes it on failure).
-  Err add(VirtAddr start, usize size, usize pmo_offset = 0) {
+  Err add(u64 start, usize size, usize pmo_offset = 0) {
     VmRegion* r = mk(start, size, pmo_offset);
     Err e = set.insert(r).error();
     if (e != Err::None) delete r;
     return e;
   }
   struct Span {
-    VirtAddr start;
+    u64 start;
     usize size;
     usize pmo_offset;
     bool operator==(const Span&) const = default;
   };
   std::vector<Span> spans() const {
     std::vector<Span> v;
-    for (VmRegion* r : set) v.push_back({r->start, r->size, r->pmo_offset});
+    for (VmRegion* r : set) v.push_back({r->start.raw(), r->size, r->pmo_offset});
     return v;
   }
 
@@ -104,11 +106,11 @@ TEST_F(VmRegionTest, InsertKeepsRegionsSorted) {
   EXPECT_EQ(add(0x30000, P), Err::None);
   EXPECT_EQ(add(0x0, P), Err::None);
   EXPECT_EQ(set.count(), 5u);
-  std::vector<VirtAddr> starts;
-  for (VmRegion* r : set) starts.push_back(r->start);
-  EXPECT_EQ(starts, (std::vector<VirtAddr>{0x0, 0x10000, 0x30000, 0x50000, 0x90000}));
-  EXPECT_EQ(set.first()->start, 0u);
-  EXPECT_EQ(set.next(set.first())->start, 0x10000u);
+  std::vector<u64> starts;
+  for (VmRegion* r : set) starts.push_back(r->start.raw());
+  EXPECT_EQ(starts, (std::vector<u64>{0x0, 0x10000, 0x30000, 0x50000, 0x90000}));
+  EXPECT_EQ(set.first()->start, VirtAddr{0});
+  EXPECT_EQ(set.next(set.first())->start, VirtAddr{0x10000});
 }
 
 TEST_F(VmRegionTest, InsertRejectsBadRegions) {
@@ -152,29 +154,29 @@ TEST_F(VmRegionTest, FindAndFirstOverlap) {
   ASSERT_EQ(add(0x20000, 0x4000), Err::None);
   VmRegion* a = set.first();
   VmRegion* b = set.next(a);
-  EXPECT_EQ(set.find(0x10000), a);
-  EXPECT_EQ(set.find(0x13fff), a);
-  EXPECT_EQ(set.find(0x14000), nullptr);
-  EXPECT_EQ(set.find(0xffff), nullptr);
-  EXPECT_EQ(set.find(0x20123), b);
-  EXPECT_EQ(set.find(0x24000), nullptr);
-  EXPECT_EQ(set.find(~0ull), nullptr);
+  EXPECT_EQ(set.find(VirtAddr{0x10000}), a);
+  EXPECT_EQ(set.find(VirtAddr{0x13fff}), a);
+  EXPECT_EQ(set.find(VirtAddr{0x14000}), nullptr);
+  EXPECT_EQ(set.find(VirtAddr{0xffff}), nullptr);
+  EXPECT_EQ(set.find(VirtAddr{0x20123}), b);
+  EXPECT_EQ(set.find(VirtAddr{0x24000}), nullptr);
+  EXPECT_EQ(set.find(VirtAddr{~0ull}), nullptr);
 
-  EXPECT_EQ(set.first_overlap(0, 0x10000), nullptr);
-  EXPECT_EQ(set.first_overlap(0, 0x10001), a);
-  EXPECT_EQ(set.first_overlap(0x13fff, 0x100000), a);
-  EXPECT_EQ(set.first_overlap(0x14000, 0xc000), nullptr);
-  EXPECT_EQ(set.first_overlap(0x14000, 0xc001), b);
-  EXPECT_EQ(set.first_overlap(0x12000, 0), nullptr);
-  EXPECT_EQ(set.first_overlap(0x21000, ~0ull), b);  // clipped at 2^64
-  EXPECT_EQ(set.first_overlap(0x24000, ~0ull), nullptr);
+  EXPECT_EQ(set.first_overlap(VirtAddr{0}, 0x10000), nullptr);
+  EXPECT_EQ(set.first_overlap(VirtAddr{0}, 0x10001), a);
+  EXPECT_EQ(set.first_overlap(VirtAddr{0x13fff}, 0x100000), a);
+  EXPECT_EQ(set.first_overlap(VirtAddr{0x14000}, 0xc000), nullptr);
+  EXPECT_EQ(set.first_overlap(VirtAddr{0x14000}, 0xc001), b);
+  EXPECT_EQ(set.first_overlap(VirtAddr{0x12000}, 0), nullptr);
+  EXPECT_EQ(set.first_overlap(VirtAddr{0x21000}, ~0ull), b);  // clipped at 2^64
+  EXPECT_EQ(set.first_overlap(VirtAddr{0x24000}, ~0ull), nullptr);
 }
 
 TEST_F(VmRegionTest, RemoveMiddleSplitsRegion) {
   ASSERT_EQ(add(0x100000, 0x10000, 0x5000), Err::None);
   set.first()->perm = 5;
   set.first()->max_perm = 7;
-  ASSERT_EQ(set.remove_range(0x104000, 0x2000, &hooks).error(), Err::None);
+  ASSERT_EQ(set.remove_range(VirtAddr{0x104000}, 0x2000, &hooks).error(), Err::None);
   EXPECT_TRUE(spans() ==
               (std::vector<Span>{{0x100000, 0x4000, 0x5000}, {0x106000, 0xa000, 0xb000}}));
   ASSERT_EQ(hooks.removed.size(), 1u);
@@ -184,22 +186,24 @@ TEST_F(VmRegionTest, RemoveMiddleSplitsRegion) {
   EXPECT_EQ(right->perm, 5u);
   EXPECT_EQ(right->max_perm, 7u);  // the split-off part keeps what it may become
   EXPECT_EQ(right->pmo, pmo_tag(1));
-  EXPECT_EQ(set.find(0x105000), nullptr);
-  EXPECT_EQ(set.find(0x106000), right);
+  EXPECT_EQ(set.find(VirtAddr{0x105000}), nullptr);
+  EXPECT_EQ(set.find(VirtAddr{0x106000}), right);
 }
 
 TEST_F(VmRegionTest, TrimLeftAndRight) {
   ASSERT_EQ(add(0x100000, 0x10000, 0x5000), Err::None);
-  ASSERT_EQ(set.remove_range(0xf0000, 0x13000, &hooks).error(), Err::None);  // left 3 pages
+  ASSERT_EQ(set.remove_range(VirtAddr{0xf0000}, 0x13000, &hooks).error(),
+            Err::None);  // left 3 pages
   EXPECT_TRUE(spans() == (std::vector<Span>{{0x103000, 0xd000, 0x8000}}));
-  ASSERT_EQ(set.remove_range(0x10e000, 0x100000, &hooks).error(), Err::None);  // right 2 pages
+  ASSERT_EQ(set.remove_range(VirtAddr{0x10e000}, 0x100000, &hooks).error(),
+            Err::None);  // right 2 pages
   EXPECT_TRUE(spans() == (std::vector<Span>{{0x103000, 0xb000, 0x8000}}));
   ASSERT_EQ(hooks.removed.size(), 2u);
   EXPECT_TRUE(hooks.removed[0] == (Removed{0x100000, 0x10000, 0x5000, 0x100000, 0x3000, false}));
   EXPECT_TRUE(hooks.removed[1] == (Removed{0x103000, 0xd000, 0x8000, 0x10e000, 0x2000, false}));
   EXPECT_EQ(hooks.splits, 0);
   // Exactly the region: unlinked and handed over.
-  ASSERT_EQ(set.remove_range(0x103000, 0xb000, &hooks).error(), Err::None);
+  ASSERT_EQ(set.remove_range(VirtAddr{0x103000}, 0xb000, &hooks).error(), Err::None);
   EXPECT_EQ(set.count(), 0u);
   ASSERT_EQ(hooks.removed.size(), 3u);
   EXPECT_TRUE(hooks.removed[2].whole);
@@ -211,7 +215,7 @@ TEST_F(VmRegionTest, RemoveSpanningSeveralRegions) {
   ASSERT_EQ(add(7 * P, 2 * P, 0x300000), Err::None);   // C [7, 9)
   ASSERT_EQ(add(10 * P, 2 * P, 0x400000), Err::None);  // D [10, 12)
   ASSERT_EQ(add(20 * P, 2 * P, 0x500000), Err::None);  // E, untouched
-  ASSERT_EQ(set.remove_range(2 * P, 9 * P, &hooks).error(), Err::None);
+  ASSERT_EQ(set.remove_range(VirtAddr{2 * P}, 9 * P, &hooks).error(), Err::None);
   EXPECT_TRUE(spans() ==
               (std::vector<Span>{
                   {1 * P, P, 0x100000}, {11 * P, P, 0x400000 + P}, {20 * P, 2 * P, 0x500000}}));
@@ -225,13 +229,13 @@ TEST_F(VmRegionTest, RemoveSpanningSeveralRegions) {
 
 TEST_F(VmRegionTest, RemoveOfEmptyRangeAndBadArguments) {
   ASSERT_EQ(add(0x10000, 0x4000), Err::None);
-  EXPECT_EQ(set.remove_range(0x20000, 0x10000, &hooks).error(), Err::None);
-  EXPECT_EQ(set.remove_range(0x14000, 0x1000, &hooks).error(), Err::None);  // touching
-  EXPECT_EQ(set.remove_range(0xf000, 0x1000, &hooks).error(), Err::None);   // touching
-  EXPECT_EQ(set.remove_range(0x10000, 0, &hooks).error(), Err::Inval);
-  EXPECT_EQ(set.remove_range(0x10800, P, &hooks).error(), Err::Inval);
-  EXPECT_EQ(set.remove_range(0x10000, P - 1, &hooks).error(), Err::Inval);
-  EXPECT_EQ(set.remove_range(~0ull - P + 1, 2 * P, &hooks).error(), Err::Inval);
+  EXPECT_EQ(set.remove_range(VirtAddr{0x20000}, 0x10000, &hooks).error(), Err::None);
+  EXPECT_EQ(set.remove_range(VirtAddr{0x14000}, 0x1000, &hooks).error(), Err::None);  // touching
+  EXPECT_EQ(set.remove_range(VirtAddr{0xf000}, 0x1000, &hooks).error(), Err::None);   // touching
+  EXPECT_EQ(set.remove_range(VirtAddr{0x10000}, 0, &hooks).error(), Err::Inval);
+  EXPECT_EQ(set.remove_range(VirtAddr{0x10800}, P, &hooks).error(), Err::Inval);
+  EXPECT_EQ(set.remove_range(VirtAddr{0x10000}, P - 1, &hooks).error(), Err::Inval);
+  EXPECT_EQ(set.remove_range(VirtAddr{~0ull - P + 1}, 2 * P, &hooks).error(), Err::Inval);
   EXPECT_TRUE(hooks.removed.empty());
   EXPECT_EQ(set.count(), 1u);
 }
@@ -241,26 +245,26 @@ TEST_F(VmRegionTest, NoMemOnSplitChangesNothing) {
   ASSERT_EQ(add(0x200000, 0x10000, 0x6000), Err::None);
   auto before = spans();
   hooks.budget = 0;
-  EXPECT_EQ(set.remove_range(0x104000, 0x2000, &hooks).error(), Err::NoMem);
+  EXPECT_EQ(set.remove_range(VirtAddr{0x104000}, 0x2000, &hooks).error(), Err::NoMem);
   EXPECT_TRUE(spans() == before);
   EXPECT_TRUE(hooks.removed.empty());
   EXPECT_EQ(hooks.splits, 0);
   // Trimming and whole removal need no allocation.
-  EXPECT_EQ(set.remove_range(0x100000, 0x2000, &hooks).error(), Err::None);
-  EXPECT_EQ(set.remove_range(0x200000, 0x10000, &hooks).error(), Err::None);
+  EXPECT_EQ(set.remove_range(VirtAddr{0x100000}, 0x2000, &hooks).error(), Err::None);
+  EXPECT_EQ(set.remove_range(VirtAddr{0x200000}, 0x10000, &hooks).error(), Err::None);
   hooks.budget = 1;
-  EXPECT_EQ(set.remove_range(0x104000, 0x2000, &hooks).error(), Err::None);
+  EXPECT_EQ(set.remove_range(VirtAddr{0x104000}, 0x2000, &hooks).error(), Err::None);
   EXPECT_EQ(set.count(), 2u);
 }
 
 TEST_F(VmRegionTest, FindGap) {
-  const VirtAddr kLimit = 1ull << 47;
-  auto gap = [&](VirtAddr hint, usize size, VirtAddr limit) {
-    auto r = set.find_gap(hint, size, limit);
-    return r.ok() ? r.value() : static_cast<VirtAddr>(r.error()) | (1ull << 63);
+  const u64 kLimit = 1ull << 47;
+  auto gap = [&](u64 hint, usize size, u64 limit) {
+    auto r = set.find_gap(VirtAddr{hint}, size, VirtAddr{limit});
+    return r.ok() ? r.value().raw() : static_cast<u64>(r.error()) | (1ull << 63);
   };
-  constexpr VirtAddr kNoMem = static_cast<VirtAddr>(Err::NoMem) | (1ull << 63);
-  constexpr VirtAddr kInval = static_cast<VirtAddr>(Err::Inval) | (1ull << 63);
+  constexpr u64 kNoMem = static_cast<u64>(Err::NoMem) | (1ull << 63);
+  constexpr u64 kInval = static_cast<u64>(Err::Inval) | (1ull << 63);
   EXPECT_EQ(gap(0, 0x10000, kLimit), 0u);       // empty set
   ASSERT_EQ(add(0x10000, 0x10000), Err::None);  // [0x10000, 0x20000)
   ASSERT_EQ(add(0x30000, 0x10000), Err::None);  // [0x30000, 0x40000)
@@ -286,7 +290,7 @@ TEST_F(VmRegionTest, TakeFirstEmptiesTheSet) {
   ASSERT_EQ(add(0x10000, P), Err::None);
   VmRegion* r = set.take_first();
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->start, 0x10000u);
+  EXPECT_EQ(r->start, VirtAddr{0x10000});
   EXPECT_FALSE(r->node.linked());
   delete r;
   EXPECT_EQ(set.count(), 1u);
@@ -325,9 +329,9 @@ TEST_F(VmRegionTest, RandomAgainstPageModel) {
       hooks.removed.clear();
       hooks.budget = rnd(4) == 0 ? 0 : -1;
       // A split is needed iff one region sticks out on both sides.
-      VmRegion* r = set.find(first * P);
-      bool needs_split = r && r->start < first * P && r->end() > (first + n) * P;
-      Err e = set.remove_range(first * P, n * P, &hooks).error();
+      VmRegion* r = set.find(VirtAddr{first * P});
+      bool needs_split = r && r->start.raw() < first * P && r->end().raw() > (first + n) * P;
+      Err e = set.remove_range(VirtAddr{first * P}, n * P, &hooks).error();
       ASSERT_EQ(e, needs_split && hooks.budget == 0 ? Err::NoMem : Err::None) << step;
       if (e != Err::None) {
         ASSERT_TRUE(hooks.removed.empty());
@@ -340,15 +344,15 @@ TEST_F(VmRegionTest, RandomAgainstPageModel) {
       }
     }
     // Check the whole set against the model.
-    VirtAddr prev_end = 0;
+    VirtAddr prev_end{0};
     usize pages = 0;
     for (VmRegion* reg : set) {
       ASSERT_GE(reg->start, prev_end) << step;
       prev_end = reg->end();
-      for (u64 p = reg->start / P; p < reg->end() / P; p++) {
+      for (u64 p = reg->start.raw() / P; p < reg->end().raw() / P; p++) {
         auto it = model.find(p);
         ASSERT_NE(it, model.end()) << step;
-        ASSERT_EQ(it->second.pmo_offset, reg->pmo_offset + (p * P - reg->start)) << step;
+        ASSERT_EQ(it->second.pmo_offset, reg->pmo_offset + (p * P - reg->start.raw())) << step;
         ASSERT_EQ(it->second.pmo, reinterpret_cast<uptr>(reg->pmo) / 16) << step;
         pages++;
       }
@@ -356,7 +360,7 @@ TEST_F(VmRegionTest, RandomAgainstPageModel) {
     ASSERT_EQ(pages, model.size()) << step;
     for (int k = 0; k < 4; k++) {
       u64 p = rnd(kPages);
-      VmRegion* f = set.find(p * P + rnd(P));
+      VmRegion* f = set.find(VirtAddr{p * P + rnd(P)});
       ASSERT_EQ(f != nullptr, model.count(p) != 0) << step;
     }
   }
