@@ -43,7 +43,13 @@ Result<Thread*> thread_create(CapGroup* group, VirtAddr entry, VirtAddr stack, u
   return t;
 }
 
-void thread_start(Thread* t) { sched_start(t); }
+void thread_start(Thread* t) {
+  {
+    SpinGuard g(t->group->lock);
+    t->group->started = true;  // from now on, its last thread's end is its exit
+  }
+  sched_start(t);
+}
 
 void thread_abort(Thread* t) {
   bool ours;
