@@ -118,6 +118,7 @@ enum { WORKERS = 3, ROUNDS = 100 };
 static unsigned long counter;
 static unsigned long finished;
 static unsigned long interleaved;
+static unsigned long arrived; /* workers on CPU 0, waiting for the others */
 
 struct worker {
   int id;
@@ -129,8 +130,13 @@ static void worker(void* arg) {
   unsigned long tls;
   __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tls));
   w->tls_seen = tls;
-  /* All on one CPU, so that each yield hands the CPU to another worker. */
+  /* All on one CPU, so that each yield hands the CPU to another worker.
+   * They start counting once all are there: a worker that ran its rounds
+   * before the next one had even started (its CPU not yet scheduled by
+   * the emulator) would interleave with nobody. */
   chcore_sys_set_affinity(CHCORE_THREAD_SELF, 0);
+  __atomic_fetch_add(&arrived, 1, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n(&arrived, __ATOMIC_SEQ_CST) < WORKERS) chcore_sys_yield();
   /* Other threads ran between two of our rounds (on this CPU after our
    * yield, or in parallel on another) if the shared counter moved by more
    * than our own increment. */
