@@ -30,6 +30,7 @@ Result<CapGroup*> cap_group_create(const char* name) {
   {
     SpinGuard l(g->lock);
     g->state = ProcState::Running;
+    g->started = false;
   }
   if (!g->vmspace.init().ok()) {
     mm::kfree(g);
@@ -103,6 +104,15 @@ void thread_reap(Thread* t) {
   {
     SpinGuard l(g->lock);
     if (t->group_node.linked()) g->threads.remove(t);
+    // The last thread of a started process is gone without exit_group: the
+    // process exits with status 0. Decided here, when the thread is off
+    // its CPU and out of the list, and not in thread_exit: threads that
+    // exit together on several CPUs would each still see the others.
+    if (g->threads.empty() && g->state == ProcState::Running && g->started) {
+      g->state = ProcState::Exited;
+      g->exit_status = exit_status_of(0);
+      g->caps.close();  // lock order: process -> capabilities
+    }
     last = g->threads.empty() && g->state == ProcState::Exited;
     status = g->exit_status;
   }

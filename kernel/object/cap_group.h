@@ -1,7 +1,8 @@
 // A process: a capability table, an address space and its threads.
 //
 // Lifetime: the process runs while it has threads. When the last thread ends
-// (thread_exit), or one calls exit_group, or a thread is killed by a fault,
+// (thread_exit; decided when it is reaped, see thread_reap), or one calls
+// exit_group, or a thread is killed by a fault,
 // the process *exits*: its other threads are stopped, its capabilities are
 // revoked, its address space is destroyed (all its memory freed), and
 // threads waiting in wait_cap_group wake with its exit status. The CapGroup
@@ -38,6 +39,9 @@ struct CapGroup : Object {
   // Protects the fields below. Lock order: CapGroup::lock -> scheduler lock.
   SpinLock lock;
   ProcState state TA_GUARDED(lock);
+  // A thread of it has been started (thread_start): its last thread's end
+  // is then its exit.
+  bool started TA_GUARDED(lock);
   i32 exit_status TA_GUARDED(lock);  // a wait status (see uapi/object.h)
   GroupThreadList threads TA_GUARDED(lock);  // threads that have not exited
   WaitQueue waiters;  // blocked in wait_cap_group (scheduler lock)

@@ -45,6 +45,10 @@ Result<Thread*> thread_create(CapGroup* group, VirtAddr entry, VirtAddr stack, u
 
 void thread_start(Thread* t) {
   t->group->caps.owner_started();  // its threads keep the process alive now
+  {
+    SpinGuard g(t->group->lock);
+    t->group->started = true;  // from now on, its last thread's end is its exit
+  }
   sched_start(t);
 }
 

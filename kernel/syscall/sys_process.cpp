@@ -47,14 +47,10 @@ SysResult sys_thread_exit() {
     UserPtr<u32> tid(self->clear_child_tid);
     if (tid.write(0).ok()) (void)futex_wake(g, tid.addr(), 1);
   }
-  bool last;
-  {
-    SpinGuard l(g->lock);
-    last = g->threads.size() == 1;  // only this thread is left
-  }
-  if (last) cap_group_exit(g, 0);
+  // If it is the last thread, the process exits (status 0) when it is
+  // reaped (thread_reap).
   sched_exit_current();  // the exit path reaps it
-  if (!last) {
+  {
     // Waiters of PI futexes it owns retry, and take them over now that it
     // counts as exited.
     SpinGuard l(g->lock);

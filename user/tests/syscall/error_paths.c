@@ -1,0 +1,467 @@
+/* syscall.error_paths_no_leak: a system call that fails leaves no kernel
+ * memory behind.
+ *
+ * For every kernel system call, every early return that user space can
+ * reach (a bad slot, the wrong object type, missing rights, a bad pointer,
+ * a bad length, bad flags, a target process that has exited, a full
+ * capability table, ...) runs 1,000 times, and get_free_mem (settled, as in
+ * user/tests/leaks.c) must be the same before and after each call's group.
+ * Each path is first run once, unmeasured, so that what the kernel
+ * allocates once (a cache growing to its working size) does not count; and
+ * each must fail with the error that names that path, so that the test
+ * checks the path it means to.
+ *
+ * Paths that fail only after the kernel has allocated something are the
+ * interesting ones: putstr and write_pmo/read_pmo (a kernel buffer), map_pmo
+ * onto an occupied range (a region), mprotect of an unmapped range (two
+ * spare regions), create_thread in a process that has exited (a thread),
+ * and every create with a full capability table (the object is made, then
+ * cannot be installed).
+ *
+ * Not here: map_pmo into a process that has exited still succeeds on this
+ * branch and leaks (issue 10, section 5; fixed on the memory branch, which
+ * adds it here with ESRCH), and create_pmo's ENOMEM path runs 3 times, not
+ * 1,000: the kernel allocates and zeroes every page it can before it fails.
+ * exit_group, thread_exit, yield, null, get_cpu, gettid, online_cpus and
+ * get_free_mem have no error path. */
+#define UT_SUITE "error_paths"
+#include <chcore/launch.h>
+#include <chcore/thread.h>
+#include <stdlib.h>
+
+#include "../utest.h"
+
+#define PAGE 4096ul
+#define KERNEL_ADDR 0xffff000000000000ul
+#define USER_TOP CHCORE_USER_TOP
+#define ROUNDS 1000
+
+static int measuring;   /* 0: the warm-up pass (no reports) */
+static unsigned rounds; /* how often each path runs in this pass */
+static char group[32];  /* the system call being tested */
+
+/* One report for a path: `bad` is the first result that was not -err
+ * (and the round it came in), or 0 if every one was. */
+static void path_report(const char* name, long err, int mismatch, long got, unsigned at) {
+  if (!measuring) return;
+  char full[96];
+  snprintf(full, sizeof(full), "%s.%s", group, name);
+  if (!mismatch)
+    ut_report(full, 1, "");
+  else
+    ut_fail(full, "round %u returned %ld%s, expected %s", at, got, ut_errname(got),
+            ut_errname(-err));
+}
+
+/* Runs `expr` `rounds` times; every result must be -err. */
+#define PATH(name, err, expr)                               \
+  do {                                                      \
+    int mismatch_ = 0;                                      \
+    long got_ = 0;                                          \
+    unsigned at_ = 0;                                       \
+    for (unsigned i_ = 0; i_ < rounds; i_++) {              \
+      long r_ = (long)(expr);                               \
+      if (r_ != -(long)(err) && !mismatch_) {               \
+        mismatch_ = 1;                                      \
+        got_ = r_;                                          \
+        at_ = i_;                                           \
+      }                                                     \
+    }                                                       \
+    path_report((name), (long)(err), mismatch_, got_, at_); \
+  } while (0)
+
+/* Objects the paths use, made once. */
+static long pmo;                   /* 4 pages, DATA, all rights */
+static long pmo_ro;                /* copy: READ only */
+static long pmo_nocopy;            /* copy: READ | WRITE, no COPY */
+static long pmo_wo;                /* copy: WRITE only */
+static long weak_self;             /* copy of slot 0 without CONTROL */
+static long thread;                /* a thread of ours (blocked), all rights */
+static long thread_weak;           /* copy without CONTROL */
+static long exited;                /* a process that has exited */
+static unsigned long rw, ro, edge; /* a read-write page, a read-only one, the last
+                                      page before an unmapped one */
+static unsigned long va;           /* 16 pages of free address space */
+static volatile unsigned futex_word;
+static struct chcore_timespec ts_bad = {0, 1000000000l}, ts_zero = {0, 0}, ts_ms = {0, 1000};
+
+static void park(void* arg) {
+  (void)arg;
+  for (;;) chcore_sys_futex((unsigned long)&futex_word, CHCORE_FUTEX_WAIT, 0, 0, 0, 0);
+}
+
+static int setup(void) {
+  pmo = chcore_sys_create_pmo(4 * PAGE, CHCORE_PMO_DATA);
+  pmo_ro = chcore_sys_cap_copy(pmo, CHCORE_RIGHT_READ);
+  pmo_nocopy = chcore_sys_cap_copy(pmo, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE);
+  pmo_wo = chcore_sys_cap_copy(pmo, CHCORE_RIGHT_WRITE);
+  weak_self = chcore_sys_cap_copy(CHCORE_SLOT_SELF, CHCORE_RIGHTS_ALL & ~CHCORE_RIGHT_CONTROL);
+  thread = chcore_thread_create(park, 0, 0);
+  thread_weak = chcore_sys_cap_copy(thread, CHCORE_RIGHT_READ | CHCORE_RIGHT_COPY);
+  long p1 = chcore_map_anon(PAGE, CHCORE_PMO_DATA, CHCORE_PROT_READ | CHCORE_PROT_WRITE, &rw);
+  long p2 = chcore_map_anon(PAGE, CHCORE_PMO_DATA, CHCORE_PROT_READ, &ro);
+  long p3 =
+      chcore_map_anon(PAGE, CHCORE_PMO_ANONYMOUS, CHCORE_PROT_READ | CHCORE_PROT_WRITE, &edge);
+  va = chcore_vm_reserve(16 * PAGE);
+  exited = chcore_spawn_path("/tests/nop", 0, 0);
+  long st = exited >= 0 ? chcore_sys_wait_cap_group(exited) : -1;
+  int ok = pmo >= 0 && pmo_ro >= 0 && pmo_nocopy >= 0 && pmo_wo >= 0 && weak_self >= 0 &&
+           thread >= 0 && thread_weak >= 0 && p1 >= 0 && p2 >= 0 && p3 >= 0 && va != 0 && st == 0;
+  /* Something at va + 4 pages, for the occupied-range paths. */
+  if (ok) ok = chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo, va + 4 * PAGE, CHCORE_PROT_READ) == 0;
+  return ok;
+}
+
+/* ---- The calls, one group each ----------------------------------------------- */
+
+static void paths_putstr(void) {
+  PATH("too_long", CHCORE_EINVAL, chcore_sys_putstr(rw, CHCORE_PUTSTR_MAX + 1));
+  PATH("huge_length", CHCORE_EINVAL, chcore_sys_putstr(rw, ~0ul));
+  PATH("kernel_pointer", CHCORE_EFAULT, chcore_sys_putstr(KERNEL_ADDR, 16));
+  PATH("unmapped_pointer", CHCORE_EFAULT, chcore_sys_putstr(0x100000000000ul, 16));
+  PATH("wrapping_range", CHCORE_EFAULT, chcore_sys_putstr(~0ul - 7, 16));
+  PATH("runs_off_mapping", CHCORE_EFAULT, chcore_sys_putstr(edge + PAGE - 8, 64));
+}
+
+static void paths_getc(void) { PATH("nothing_typed", CHCORE_EAGAIN, chcore_sys_getc()); }
+
+static void paths_create_cap_group(void) {
+  PATH("name_too_long", CHCORE_EINVAL, chcore_sys_create_cap_group(rw, CHCORE_NAME_MAX));
+  PATH("huge_name_length", CHCORE_EINVAL, chcore_sys_create_cap_group(rw, ~0ul));
+  PATH("bad_name_pointer", CHCORE_EFAULT, chcore_sys_create_cap_group(KERNEL_ADDR, 8));
+  PATH("name_runs_off_mapping", CHCORE_EFAULT, chcore_sys_create_cap_group(edge + PAGE - 4, 8));
+}
+
+static unsigned long spin_entry(void) { return (unsigned long)park; }
+
+static void paths_create_thread(void) {
+  unsigned long e = spin_entry(), s = rw + PAGE;
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_create_thread(CHCORE_MAX_CAPS - 1, e, s, 0, 0));
+  PATH("huge_slot", CHCORE_EBADF, chcore_sys_create_thread(1ul << 32, e, s, 0, 0));
+  PATH("pmo_as_process", CHCORE_EINVAL, chcore_sys_create_thread(pmo, e, s, 0, 0));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_create_thread(weak_self, e, s, 0, 0));
+  PATH("entry_in_kernel", CHCORE_EINVAL,
+       chcore_sys_create_thread(CHCORE_SLOT_SELF, KERNEL_ADDR, s, 0, 0));
+  PATH("stack_in_kernel", CHCORE_EINVAL,
+       chcore_sys_create_thread(CHCORE_SLOT_SELF, e, KERNEL_ADDR, 0, 0));
+  PATH("misaligned_entry", CHCORE_EINVAL,
+       chcore_sys_create_thread(CHCORE_SLOT_SELF, e + 2, s, 0, 0));
+  PATH("exited_process", CHCORE_EINVAL, chcore_sys_create_thread(exited, e, s, 0, 0));
+}
+
+static void paths_create_pmo(void) {
+  PATH("size_0", CHCORE_EINVAL, chcore_sys_create_pmo(0, CHCORE_PMO_DATA));
+  PATH("unaligned_size", CHCORE_EINVAL, chcore_sys_create_pmo(PAGE + 1, CHCORE_PMO_ANONYMOUS));
+  /* More than could ever be backed: refused before anything is allocated. */
+  PATH("larger_than_allowed", CHCORE_ENOMEM,
+       chcore_sys_create_pmo(1ul << 40, CHCORE_PMO_ANONYMOUS));
+  PATH("minus_one_page", CHCORE_ENOMEM, chcore_sys_create_pmo(~0ul - PAGE + 1, CHCORE_PMO_SHARED));
+  PATH("bad_type", CHCORE_EINVAL, chcore_sys_create_pmo(PAGE, 3));
+  PATH("type_above_32_bits", CHCORE_EINVAL, chcore_sys_create_pmo(PAGE, 1ul << 32));
+  /* More than the machine has: pages are allocated (and zeroed) until
+   * none is left, then all returned. Slow: a few rounds only. */
+  unsigned saved = rounds;
+  rounds = rounds < 3 ? rounds : 3;
+  PATH("more_than_memory", CHCORE_ENOMEM, chcore_sys_create_pmo(1ul << 32, CHCORE_PMO_DATA));
+  rounds = saved;
+}
+
+static void paths_map_pmo(void) {
+  unsigned long r = CHCORE_PROT_READ, rwp = CHCORE_PROT_READ | CHCORE_PROT_WRITE;
+  PATH("unknown_prot_bits", CHCORE_EINVAL, chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo, va, 8));
+  PATH("bad_process_slot", CHCORE_EBADF, chcore_sys_map_pmo(CHCORE_MAX_CAPS - 1, pmo, va, r));
+  PATH("pmo_as_process", CHCORE_EINVAL, chcore_sys_map_pmo(pmo, pmo, va, r));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_map_pmo(weak_self, pmo, va, r));
+  PATH("bad_pmo_slot", CHCORE_EBADF, chcore_sys_map_pmo(CHCORE_SLOT_SELF, 1ul << 32, va, r));
+  PATH("process_as_pmo", CHCORE_EINVAL,
+       chcore_sys_map_pmo(CHCORE_SLOT_SELF, CHCORE_SLOT_SELF, va, r));
+  PATH("thread_as_pmo", CHCORE_EINVAL, chcore_sys_map_pmo(CHCORE_SLOT_SELF, thread, va, r));
+  PATH("no_write_right", CHCORE_EACCES, chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo_ro, va, rwp));
+  PATH("unaligned_address", CHCORE_EINVAL, chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo, va + 8, r));
+  PATH("kernel_address", CHCORE_EINVAL, chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo, KERNEL_ADDR, r));
+  PATH("crosses_user_top", CHCORE_EINVAL,
+       chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo, USER_TOP - PAGE, r));
+  PATH("write_and_exec", CHCORE_EINVAL,
+       chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo, va, CHCORE_PROT_WRITE | CHCORE_PROT_EXEC));
+  /* The region is allocated, then refused. */
+  PATH("occupied", CHCORE_EEXIST, chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo, va + 2 * PAGE, r));
+  PATH("over_own_code", CHCORE_EEXIST, chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo, 0x400000, r));
+}
+
+static void paths_unmap_pmo(void) {
+  PATH("bad_process_slot", CHCORE_EBADF, chcore_sys_unmap_pmo(CHCORE_MAX_CAPS - 1, pmo, va));
+  PATH("pmo_as_process", CHCORE_EINVAL, chcore_sys_unmap_pmo(pmo, pmo, va));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_unmap_pmo(weak_self, pmo, va));
+  PATH("bad_pmo_slot", CHCORE_EBADF, chcore_sys_unmap_pmo(CHCORE_SLOT_SELF, -1ul, va));
+  PATH("process_as_pmo", CHCORE_EINVAL,
+       chcore_sys_unmap_pmo(CHCORE_SLOT_SELF, CHCORE_SLOT_SELF, va));
+  PATH("unaligned_address", CHCORE_EINVAL, chcore_sys_unmap_pmo(CHCORE_SLOT_SELF, pmo, va + 1));
+  PATH("kernel_address", CHCORE_EINVAL, chcore_sys_unmap_pmo(CHCORE_SLOT_SELF, pmo, KERNEL_ADDR));
+  PATH("wrapping", CHCORE_EINVAL, chcore_sys_unmap_pmo(CHCORE_SLOT_SELF, pmo, ~0ul & ~(PAGE - 1)));
+}
+
+static void paths_write_pmo(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_write_pmo(CHCORE_MAX_CAPS - 1, 0, rw, 8));
+  PATH("process_as_pmo", CHCORE_EINVAL, chcore_sys_write_pmo(CHCORE_SLOT_SELF, 0, rw, 8));
+  PATH("no_write_right", CHCORE_EACCES, chcore_sys_write_pmo(pmo_ro, 0, rw, 8));
+  PATH("past_end", CHCORE_EINVAL, chcore_sys_write_pmo(pmo, 4 * PAGE, rw, 1));
+  PATH("huge_length", CHCORE_EINVAL, chcore_sys_write_pmo(pmo, 0, rw, ~0ul));
+  PATH("wrapping_offset", CHCORE_EINVAL, chcore_sys_write_pmo(pmo, ~0ul - 4, rw, 8));
+  PATH("kernel_pointer", CHCORE_EFAULT, chcore_sys_write_pmo(pmo, 0, KERNEL_ADDR, 8));
+  /* After the bounce buffer is allocated, and a page copied. */
+  PATH("fault_after_a_page", CHCORE_EFAULT, chcore_sys_write_pmo(pmo, 0, edge, 2 * PAGE));
+}
+
+static void paths_read_pmo(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_read_pmo(CHCORE_MAX_CAPS - 1, 0, rw, 8));
+  PATH("thread_as_pmo", CHCORE_EINVAL, chcore_sys_read_pmo(thread, 0, rw, 8));
+  PATH("no_read_right", CHCORE_EACCES, chcore_sys_read_pmo(pmo_wo, 0, rw, 8));
+  PATH("past_end", CHCORE_EINVAL, chcore_sys_read_pmo(pmo, 4 * PAGE + 8, rw, 1));
+  PATH("kernel_pointer", CHCORE_EFAULT, chcore_sys_read_pmo(pmo, 0, KERNEL_ADDR, 8));
+  PATH("read_only_buffer", CHCORE_EFAULT, chcore_sys_read_pmo(pmo, 0, ro, 8));
+  PATH("fault_after_a_page", CHCORE_EFAULT, chcore_sys_read_pmo(pmo, 0, edge, 2 * PAGE));
+}
+
+static void paths_cap_copy(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_cap_copy(CHCORE_MAX_CAPS - 1, CHCORE_RIGHTS_ALL));
+  PATH("negative_slot", CHCORE_EBADF, chcore_sys_cap_copy(-1ul, CHCORE_RIGHTS_ALL));
+  PATH("no_copy_right", CHCORE_EACCES, chcore_sys_cap_copy(pmo_nocopy, CHCORE_RIGHT_READ));
+}
+
+static void paths_cap_transfer(void) {
+  PATH("bad_process_slot", CHCORE_EBADF, chcore_sys_cap_transfer(CHCORE_MAX_CAPS - 1, pmo, 1));
+  PATH("pmo_as_process", CHCORE_EINVAL, chcore_sys_cap_transfer(pmo, pmo, 1));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_cap_transfer(weak_self, pmo, 1));
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_cap_transfer(CHCORE_SLOT_SELF, 1ul << 33, 1));
+  PATH("no_copy_right", CHCORE_EACCES, chcore_sys_cap_transfer(CHCORE_SLOT_SELF, pmo_nocopy, 1));
+  PATH("exited_process", CHCORE_EINVAL, chcore_sys_cap_transfer(exited, pmo, CHCORE_RIGHT_READ));
+}
+
+static void paths_revoke_cap(void) {
+  PATH("bad_flags", CHCORE_EINVAL, chcore_sys_revoke_cap(pmo_ro, 2));
+  PATH("bad_slot_self", CHCORE_EBADF,
+       chcore_sys_revoke_cap(CHCORE_MAX_CAPS - 1, CHCORE_REVOKE_SELF));
+  PATH("bad_slot_derived", CHCORE_EBADF, chcore_sys_revoke_cap(-1ul, CHCORE_REVOKE_DERIVED));
+}
+
+/* brk's failures return the old break; the test compares with it. */
+static unsigned long brk_now;
+static long brk_failed(unsigned long addr) {
+  return chcore_sys_handle_brk(addr) == (long)brk_now ? -CHCORE_ENOMEM : 0;
+}
+
+static void paths_handle_brk(void) {
+  brk_now = (unsigned long)chcore_sys_handle_brk(0);
+  PATH("below_heap", CHCORE_ENOMEM, brk_failed(CHCORE_HEAP_BASE - PAGE));
+  PATH("kernel_address", CHCORE_ENOMEM, brk_failed(KERNEL_ADDR));
+  PATH("beyond_heap_limit", CHCORE_ENOMEM, brk_failed(CHCORE_HEAP_BASE + (1ul << 41)));
+  /* The extension is made (a PMO), then its mapping refused: something
+   * is mapped where the heap would grow. */
+  PATH("grows_into_a_mapping", CHCORE_ENOMEM, brk_failed(brk_now + 64 * PAGE));
+}
+
+static void paths_handle_mprotect(void) {
+  PATH("unknown_prot_bits", CHCORE_EINVAL, chcore_sys_handle_mprotect(rw, PAGE, 0x10));
+  PATH("huge_length", CHCORE_ENOMEM, chcore_sys_handle_mprotect(rw, 1ul << 62, CHCORE_PROT_READ));
+  PATH("unaligned", CHCORE_EINVAL, chcore_sys_handle_mprotect(rw + 1, PAGE, CHCORE_PROT_READ));
+  PATH("write_and_exec", CHCORE_EINVAL,
+       chcore_sys_handle_mprotect(rw, PAGE, CHCORE_PROT_WRITE | CHCORE_PROT_EXEC));
+  /* Spare regions are allocated, then the range is found not mapped. */
+  PATH("unmapped", CHCORE_ENOMEM, chcore_sys_handle_mprotect(va, PAGE, CHCORE_PROT_READ));
+  PATH("partly_mapped", CHCORE_ENOMEM, chcore_sys_handle_mprotect(va + 7 * PAGE, 2 * PAGE, 1));
+}
+
+static void paths_wait_cap_group(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_wait_cap_group(CHCORE_MAX_CAPS - 1));
+  PATH("pmo", CHCORE_EINVAL, chcore_sys_wait_cap_group(pmo));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_wait_cap_group(weak_self));
+  PATH("itself", CHCORE_EINVAL, chcore_sys_wait_cap_group(CHCORE_SLOT_SELF));
+}
+
+static void paths_cap_info(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_cap_info(CHCORE_MAX_CAPS - 1));
+  PATH("huge_slot", CHCORE_EBADF, chcore_sys_cap_info(1ul << 32));
+}
+
+static void paths_futex(void) {
+  unsigned long w = (unsigned long)&futex_word;
+  PATH("unknown_op", CHCORE_ENOSYS, chcore_sys_futex(w, 9, 0, 0, 0, 0));
+  PATH("wait_misaligned", CHCORE_EINVAL,
+       chcore_sys_futex(w + 1, CHCORE_FUTEX_WAIT, 0, (unsigned long)&ts_ms, 0, 0));
+  PATH("wait_kernel_address", CHCORE_EINVAL,
+       chcore_sys_futex(KERNEL_ADDR, CHCORE_FUTEX_WAIT, 0, (unsigned long)&ts_ms, 0, 0));
+  PATH("wait_bad_timeout_pointer", CHCORE_EFAULT,
+       chcore_sys_futex(w, CHCORE_FUTEX_WAIT, 0, KERNEL_ADDR, 0, 0));
+  PATH("wait_bad_timeout", CHCORE_EINVAL,
+       chcore_sys_futex(w, CHCORE_FUTEX_WAIT, 0, (unsigned long)&ts_bad, 0, 0));
+  PATH("wait_value_differs", CHCORE_EAGAIN,
+       chcore_sys_futex(w, CHCORE_FUTEX_WAIT, 1, (unsigned long)&ts_ms, 0, 0));
+  PATH("wait_unmapped_word", CHCORE_EFAULT,
+       chcore_sys_futex(0x100000000000ul, CHCORE_FUTEX_WAIT, 0, (unsigned long)&ts_ms, 0, 0));
+  /* Armed timer, then the timeout: a few hundred microseconds a round. */
+  PATH("wait_times_out", CHCORE_ETIMEDOUT,
+       chcore_sys_futex(w, CHCORE_FUTEX_WAIT, 0, (unsigned long)&ts_zero, 0, 0));
+  PATH("wake_misaligned", CHCORE_EINVAL, chcore_sys_futex(w + 2, CHCORE_FUTEX_WAKE, 1, 0, 0, 0));
+  PATH("requeue_bad_second", CHCORE_EINVAL,
+       chcore_sys_futex(w, CHCORE_FUTEX_REQUEUE, 1, 1, KERNEL_ADDR, 0));
+  PATH("cmp_requeue_differs", CHCORE_EAGAIN,
+       chcore_sys_futex(w, CHCORE_FUTEX_CMP_REQUEUE, 1, 1, rw, 7));
+  PATH("cmp_requeue_unmapped", CHCORE_EFAULT,
+       chcore_sys_futex(0x100000000000ul, CHCORE_FUTEX_CMP_REQUEUE, 1, 1, rw, 0));
+}
+
+static void paths_set_tid_address(void) {
+  PATH("kernel_address", CHCORE_EFAULT, chcore_sys_set_tid_address(KERNEL_ADDR));
+  PATH("top_of_user_space", CHCORE_EFAULT, chcore_sys_set_tid_address(USER_TOP - 2));
+}
+
+static void paths_clock_gettime(void) {
+  PATH("bad_clock", CHCORE_EINVAL, chcore_sys_clock_gettime(99, rw));
+  PATH("bad_pointer", CHCORE_EFAULT, chcore_sys_clock_gettime(CHCORE_CLOCK_MONOTONIC, KERNEL_ADDR));
+  PATH("read_only_buffer", CHCORE_EFAULT, chcore_sys_clock_gettime(CHCORE_CLOCK_REALTIME, ro));
+}
+
+static void paths_clock_nanosleep(void) {
+  PATH("bad_clock", CHCORE_EINVAL, chcore_sys_clock_nanosleep(3, 0, (unsigned long)&ts_ms, 0));
+  PATH("bad_request_pointer", CHCORE_EFAULT, chcore_sys_clock_nanosleep(1, 0, KERNEL_ADDR, 0));
+  PATH("bad_request", CHCORE_EINVAL, chcore_sys_clock_nanosleep(1, 0, (unsigned long)&ts_bad, 0));
+  PATH("bad_remainder_pointer", CHCORE_EFAULT,
+       chcore_sys_clock_nanosleep(1, 0, (unsigned long)&ts_ms, KERNEL_ADDR));
+}
+
+static void paths_set_affinity(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_set_affinity(CHCORE_MAX_CAPS - 1, 0));
+  PATH("pmo_as_thread", CHCORE_EINVAL, chcore_sys_set_affinity(pmo, 0));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_set_affinity(thread_weak, 0));
+  PATH("cpu_64", CHCORE_EINVAL, chcore_sys_set_affinity(CHCORE_THREAD_SELF, 64));
+  PATH("cpu_1_shl_32", CHCORE_EINVAL, chcore_sys_set_affinity(CHCORE_THREAD_SELF, 1ul << 32));
+  PATH("cpu_minus_2", CHCORE_EINVAL, chcore_sys_set_affinity(thread, -2ul));
+}
+
+static void paths_get_affinity(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_get_affinity(CHCORE_MAX_CAPS - 1));
+  PATH("process_as_thread", CHCORE_EINVAL, chcore_sys_get_affinity(CHCORE_SLOT_SELF));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_get_affinity(thread_weak));
+}
+
+static void paths_set_priority(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_set_priority(CHCORE_MAX_CAPS - 1, 1));
+  PATH("pmo_as_thread", CHCORE_EINVAL, chcore_sys_set_priority(pmo, 1));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_set_priority(thread_weak, 1));
+  PATH("priority_32", CHCORE_EINVAL, chcore_sys_set_priority(CHCORE_THREAD_SELF, 32));
+  PATH("huge_priority", CHCORE_EINVAL, chcore_sys_set_priority(thread, 1ul << 32));
+}
+
+static void paths_console_read(void) {
+  PATH("unknown_flags", CHCORE_EINVAL, chcore_sys_console_read(rw, 8, 8, 0));
+  PATH("bad_buffer", CHCORE_EFAULT, chcore_sys_console_read(KERNEL_ADDR, 8, 0, 0));
+  PATH("read_only_buffer", CHCORE_EFAULT, chcore_sys_console_read(ro, 8, 0, 0));
+  PATH("nothing_typed", CHCORE_EAGAIN, chcore_sys_console_read(rw, 8, CHCORE_CONSOLE_NONBLOCK, 0));
+  PATH("deadline_passed", CHCORE_ETIMEDOUT,
+       chcore_sys_console_read(rw, 8, CHCORE_CONSOLE_DEADLINE, 1));
+}
+
+static void paths_getrandom(void) {
+  PATH("flags", CHCORE_EINVAL, chcore_sys_getrandom(rw, 8, 1));
+  PATH("bad_buffer", CHCORE_EFAULT, chcore_sys_getrandom(KERNEL_ADDR, 8, 0));
+  PATH("runs_off_mapping", CHCORE_EFAULT, chcore_sys_getrandom(edge + PAGE - 300, 600, 0));
+}
+
+static void paths_no_such_call(void) {
+  PATH("number_36", CHCORE_ENOSYS, chcore_syscall6(36, 0, 0, 0, 0, 0, 0));
+  PATH("number_63", CHCORE_ENOSYS, chcore_syscall6(63, 0, 0, 0, 0, 0, 0));
+  PATH("number_64", CHCORE_ENOSYS, chcore_syscall6(64, 0, 0, 0, 0, 0, 0));
+  PATH("number_minus_1", CHCORE_ENOSYS, chcore_syscall6(-1, 0, 0, 0, 0, 0, 0));
+}
+
+/* Every create with a full capability table: the object is made, then
+ * cannot be installed, and must be destroyed again. */
+static long fill[CHCORE_MAX_CAPS];
+static int nfill;
+
+static void paths_full_table(void) {
+  PATH("create_pmo", CHCORE_ENOSPC, chcore_sys_create_pmo(PAGE, CHCORE_PMO_DATA));
+  PATH("create_cap_group", CHCORE_ENOSPC, chcore_sys_create_cap_group(rw, 4));
+  PATH("create_thread", CHCORE_ENOSPC,
+       chcore_sys_create_thread(CHCORE_SLOT_SELF, spin_entry(), rw + PAGE, 0, 0));
+  PATH("cap_copy", CHCORE_ENOSPC, chcore_sys_cap_copy(pmo, CHCORE_RIGHT_READ));
+  PATH("cap_transfer_to_self", CHCORE_ENOSPC,
+       chcore_sys_cap_transfer(CHCORE_SLOT_SELF, pmo, CHCORE_RIGHT_READ));
+}
+
+struct group {
+  const char* name;
+  void (*run)(void);
+};
+static const struct group groups[] = {
+    {"putstr", paths_putstr},
+    {"getc", paths_getc},
+    {"create_cap_group", paths_create_cap_group},
+    {"create_thread", paths_create_thread},
+    {"create_pmo", paths_create_pmo},
+    {"map_pmo", paths_map_pmo},
+    {"unmap_pmo", paths_unmap_pmo},
+    {"write_pmo", paths_write_pmo},
+    {"read_pmo", paths_read_pmo},
+    {"cap_copy", paths_cap_copy},
+    {"cap_transfer", paths_cap_transfer},
+    {"revoke_cap", paths_revoke_cap},
+    {"handle_brk", paths_handle_brk},
+    {"handle_mprotect", paths_handle_mprotect},
+    {"wait_cap_group", paths_wait_cap_group},
+    {"cap_info", paths_cap_info},
+    {"futex", paths_futex},
+    {"set_tid_address", paths_set_tid_address},
+    {"clock_gettime", paths_clock_gettime},
+    {"clock_nanosleep", paths_clock_nanosleep},
+    {"set_affinity", paths_set_affinity},
+    {"get_affinity", paths_get_affinity},
+    {"set_priority", paths_set_priority},
+    {"console_read", paths_console_read},
+    {"getrandom", paths_getrandom},
+    {"no_such_call", paths_no_such_call},
+    {"full_table", paths_full_table},
+};
+
+static void run_group(const struct group* g) {
+  snprintf(group, sizeof(group), "%s", g->name);
+  measuring = 0;
+  rounds = 1;
+  g->run();
+  long before = ut_settled_free_mem();
+  measuring = 1;
+  rounds = ROUNDS;
+  g->run();
+  long after = ut_settled_free_mem();
+  char name[64], why[128];
+  snprintf(name, sizeof(name), "%s.no_leak", g->name);
+  snprintf(why, sizeof(why), "%ld bytes lost (free %ld before, %ld after)", before - after, before,
+           after);
+  ut_report(name, after == before, why);
+}
+
+int main(int argc, char** argv) {
+  if (!UT_TRUE("setup", setup())) return ut_finish();
+  /* The heap grows into a mapping: map one page right where it ends. */
+  brk_now = (unsigned long)chcore_sys_handle_brk(0);
+  unsigned long heap_end = (brk_now + PAGE - 1) & ~(PAGE - 1);
+  long blocker = chcore_sys_create_pmo(PAGE, CHCORE_PMO_DATA);
+  UT_EQ("setup.map_above_heap",
+        chcore_sys_map_pmo(CHCORE_SLOT_SELF, blocker, heap_end + 8 * PAGE, CHCORE_PROT_READ), 0);
+  const char* only = argc > 1 ? argv[1] : 0; /* a group's name, to run one */
+  for (unsigned i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+    if (only && strcmp(only, groups[i].name) != 0) continue;
+    if (groups[i].run == paths_full_table) {
+      /* Fill the table first (that memory is the table's, kept). */
+      for (nfill = 0; nfill < CHCORE_MAX_CAPS; nfill++) {
+        fill[nfill] = chcore_sys_cap_copy(pmo, CHCORE_RIGHT_READ);
+        if (fill[nfill] < 0) break;
+      }
+      UT_ERR("setup.table_full", fill[nfill < CHCORE_MAX_CAPS ? nfill : 0], CHCORE_ENOSPC);
+    }
+    run_group(&groups[i]);
+    if (groups[i].run == paths_full_table)
+      for (int k = 0; k < nfill; k++) chcore_cap_release(fill[k]);
+  }
+  return ut_finish();
+}
