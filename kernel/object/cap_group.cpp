@@ -23,8 +23,14 @@ Result<CapGroup*> cap_group_create(const char* name) {
   auto* g = new (mem) CapGroup();
   obj_init(g, ObjType::CapGroup);
   g->pid = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
+  // The name appears in kernel messages ("process NAME killed"): control
+  // characters and bytes outside ASCII, which could end the line or
+  // drive the terminal, are kept as '?'.
   usize i = 0;
-  for (; name[i] != '\0' && i + 1 < sizeof(g->name); i++) g->name[i] = name[i];
+  for (; name[i] != '\0' && i + 1 < sizeof(g->name); i++) {
+    auto c = static_cast<unsigned char>(name[i]);
+    g->name[i] = c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?';
+  }
   g->name[i] = '\0';
   g->brk = g->heap_mapped = VirtAddr{CHCORE_HEAP_BASE};
   {

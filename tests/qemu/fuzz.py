@@ -29,9 +29,10 @@ PANIC_MARKER = "KERNEL PANIC:"
 MARGIN_SECONDS = 300
 REPLAY_TIMEOUT = 300
 
-START_RE = re.compile(r"^fuzz: worker (\d+) starts \((\d+) calls\)")
-END_RE = re.compile(r"^fuzz: worker (\d+) ends")
-TRACE_RE = re.compile(r"^fuzz: w(\d+) (call (\d+): .*)")
+# Not anchored: the console output of the workers (putstr) may precede them.
+START_RE = re.compile(r"fuzz: worker (\d+) starts \((\d+) calls\)")
+END_RE = re.compile(r"fuzz: worker (\d+) ends")
+TRACE_RE = re.compile(r"fuzz: w(\d+) (call (\d+): .*)")
 
 
 def parse_args(argv):
@@ -42,6 +43,8 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--replay", metavar="W:C",
                    help="run only worker W's first C calls, each printed")
+    p.add_argument("--threads", type=int, choices=(1, 2), default=1,
+                   help="2: a second thread per worker makes calls at the same time")
     p.add_argument("--all", action="store_true",
                    help="do not steer around the known open bugs (worker.c)")
     p.add_argument("--verbose", action="store_true")
@@ -69,6 +72,8 @@ def common_args(args):
     out = ["--seed", str(args.seed)]
     if args.all:
         out.append("--all")
+    if args.threads == 2:
+        out += ["--threads", "2"]
     return out
 
 
@@ -81,7 +86,7 @@ def reproduce_panic(args, workers):
                                   REPLAY_TIMEOUT)
         last = None
         for line in lines:
-            m = TRACE_RE.match(line)
+            m = TRACE_RE.search(line)
             if m:
                 last = (int(m.group(3)), m.group(2))
             if PANIC_MARKER in line:
@@ -89,7 +94,8 @@ def reproduce_panic(args, workers):
                     return f"worker {w} panics the kernel before its first call"
                 n, call = last
                 return (f"worker {w}, {call}\nfuzz.py: reproduce: ./chbuild fuzz --plat {args.plat} "
-                        f"--seed {args.seed} --replay {w}:{n + 1}" + (" --all" if args.all else ""))
+                        f"--seed {args.seed} --replay {w}:{n + 1}" + (" --all" if args.all else "") +
+                        (" --threads 2" if args.threads == 2 else ""))
     return None
 
 
@@ -115,10 +121,10 @@ def main(argv=None):
         return 0
 
     panicked = any(PANIC_MARKER in line for line in lines)
-    reported = [line for line in lines
-                if "reproduce:" in line and not line.startswith("harness:")]
+    # The guest's own verdicts: "[FAIL] fuzz.<check>: why; reproduce: ...".
+    reported = [line for line in lines if line.startswith("[FAIL] fuzz.")]
     if reported and not panicked:
-        print("fuzz.py: FAIL; the guest's reproducer:")
+        print("fuzz.py: FAIL; the guest's report:")
         for line in reported:
             print("  " + line)
         return 1
@@ -129,10 +135,10 @@ def main(argv=None):
     # The machine died (panic) or stopped responding: who was running?
     running = {}
     for line in lines:
-        m = START_RE.match(line)
+        m = START_RE.search(line)
         if m:
             running[int(m.group(1))] = int(m.group(2))
-        m = END_RE.match(line)
+        m = END_RE.search(line)
         if m:
             running.pop(int(m.group(1)), None)
     what = "a kernel panic" if panicked else "the machine stopped (no output before the time limit)"

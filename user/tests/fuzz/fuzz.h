@@ -23,7 +23,7 @@
 #define FZ_PAGE 4096ul
 
 /* ---- The shared ring --------------------------------------------------------- */
-enum { FZ_RING_LEN = 32 };
+enum { FZ_RING_LEN = 32, FZ_RING2_LEN = 16 };
 
 /* Who made a call: the kernel's own numbers, or Linux's through the C
  * library's syscall(). */
@@ -58,8 +58,12 @@ struct fz_shared {
   uint32_t worker;
   uint32_t limit; /* calls to make */
   uint32_t verbose;
-  uint32_t pad;
+  volatile uint32_t boot; /* how far the worker got before its first call (worker.c) */
   struct fz_rec ring[FZ_RING_LEN]; /* call i is in ring[i % FZ_RING_LEN] */
+  /* The second fuzzing thread (--threads 2): its calls, and its count. */
+  volatile uint32_t calls2;
+  uint32_t threads;
+  struct fz_rec ring2[FZ_RING2_LEN];
   /* How many calls of each number the worker made (coverage). */
   uint32_t native_count[64];
   uint32_t linux_count[512];
@@ -105,7 +109,8 @@ int fz_format_rec(char* buf, unsigned long size, const struct fz_rec* rec, int w
 int fz_worker_main(uint64_t seed, uint32_t worker, uint32_t limit, long parent_cg_slot,
                    long bait_slot, int flags);
 #define FZ_FLAG_VERBOSE 1
-#define FZ_FLAG_ALL 2 /* fz_avoid_open_bugs = 0 */
+#define FZ_FLAG_ALL 2     /* fz_avoid_open_bugs = 0 */
+#define FZ_FLAG_THREADS 4 /* a second thread makes calls at the same time */
 
 /* 0: --all, the worker does not steer around the bugs that are known and
  * being fixed elsewhere (worker.c). */

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,9 +70,17 @@ static struct fz_shared* const sh = (struct fz_shared*)FZ_RING_VA;
  * depends on timing (has a victim exited yet?); this way a difference
  * changes the arguments of that one step, never which calls come later,
  * so a replay of a worker makes the same calls. */
-static struct fz_rng stream, rng;
+static _Thread_local struct fz_rng stream, rng;
 static uint32_t calls, limit;
 static int stop;
+/* The second fuzzing thread (FZ_FLAG_THREADS): it makes calls at the same
+ * time as the main thread, to find races (two threads of one process
+ * mapping, unmapping, revoking, exiting at once). It reads the model but
+ * never changes it, keeps its own ring, and runs until the main thread is
+ * done. Its calls depend on timing, so it is off for the suite's pass. */
+static _Thread_local int second;
+static _Thread_local uint32_t calls2;
+static volatile int main_done;
 static int verbose;
 static u64 self_tid, self_pid;
 static long ramdisk_slot, parent_cg_slot, bait_slot;
@@ -157,6 +166,8 @@ static void say(const char* s) {
 }
 
 static void update_model(unsigned nr, const u64* a, long r);
+static long call2(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4,
+                  u64 a5);
 
 /* Bugs this fuzzer found whose fixes come from other branches (issue 10,
  * section 5). Until those are merged, the worker steers around them (the
@@ -189,11 +200,67 @@ static int open_bug(unsigned nr, const u64* a) {
   return 0;
 }
 
+/* The second thread does not update the model, so it must not make what
+ * open_bug() needs the model to know about: new process capabilities
+ * (created or copied), and started victims; and it maps only into itself. */
+static int open_bug2(unsigned nr, const u64* a) {
+  if (!fz_avoid_open_bugs) return 0;
+  switch (nr) {
+    case CHCORE_SYS_create_cap_group:
+      return 1;
+    case CHCORE_SYS_cap_copy:
+    case CHCORE_SYS_cap_transfer: {
+      long info = chcore_sys_cap_info(nr == CHCORE_SYS_cap_copy ? a[0] : a[1]);
+      return info >= 0 && CHCORE_CAP_INFO_TYPE(info) == CHCORE_OBJ_CAP_GROUP;
+    }
+    case CHCORE_SYS_create_thread:
+    case CHCORE_SYS_map_pmo: {
+      /* Only into itself: a victim the model calls new may be started by
+       * the main thread meanwhile, and exit before the mapping lands. */
+      struct obj* t = obj_of((long)a[0]);
+      return !(t && t->is_self);
+    }
+    default:
+      return 0;
+  }
+}
+
+/* call() for the second thread: its own ring and count, no trace, no model. */
+static long call2(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4,
+                  u64 a5) {
+  if (__atomic_load_n(&main_done, __ATOMIC_RELAXED)) return -ENOSYS;
+  u64 a[6] = {a0, a1, a2, a3, a4, a5};
+  /* Waiting is only safe when the slot cannot change under it (the main
+   * thread may revoke it and get a process that never ends in its place). */
+  if ((kind == FZ_NATIVE && (open_bug(nr, a) || open_bug2(nr, a))) ||
+      (kind == FZ_NATIVE && nr == CHCORE_SYS_wait_cap_group)) {
+    nr = CHCORE_SYS_cap_info;
+    nargs = 1;
+  }
+  struct fz_rec* rec = &sh->ring2[calls2 % FZ_RING2_LEN];
+  rec->done = 0;
+  rec->index = calls2;
+  rec->kind = (uint16_t)kind;
+  rec->nr = (uint16_t)nr;
+  rec->nargs = (uint32_t)nargs;
+  memcpy(rec->args, a, sizeof(a));
+  __atomic_store_n(&sh->calls2, calls2 + 1, __ATOMIC_RELEASE);
+  if (kind == FZ_NATIVE && nr < 64) __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
+  if (kind == FZ_LINUX && nr < 512) __atomic_fetch_add(&sh->linux_count[nr], 1, __ATOMIC_RELAXED);
+  long r =
+      kind == FZ_NATIVE ? chcore_syscall6((long)nr, a0, a1, a2, a3, a4, a5) : linux_syscall(nr, a);
+  rec->result = r;
+  __atomic_store_n(&rec->done, 1, __ATOMIC_RELEASE);
+  calls2++;
+  return r;
+}
+
 /* Makes one call; returns its result. Once the limit is reached it makes
  * none and sets `stop`: every caller, including the programs below, checks
  * it. */
 static long call(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4,
                  u64 a5) {
+  if (second) return call2(kind, nr, nargs, a0, a1, a2, a3, a4, a5);
   if (stop || calls >= limit) {
     stop = 1;
     return -ENOSYS;
@@ -220,8 +287,8 @@ static long call(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2, 
     say(line);
   }
   /* Counted before: some calls do not return. */
-  if (kind == FZ_NATIVE && nr < 64) sh->native_count[nr]++;
-  if (kind == FZ_LINUX && nr < 512) sh->linux_count[nr]++;
+  if (kind == FZ_NATIVE && nr < 64) __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
+  if (kind == FZ_LINUX && nr < 512) __atomic_fetch_add(&sh->linux_count[nr], 1, __ATOMIC_RELAXED);
   long r =
       kind == FZ_NATIVE ? chcore_syscall6((long)nr, a0, a1, a2, a3, a4, a5) : linux_syscall(nr, a);
   rec->result = r;
@@ -1293,12 +1360,29 @@ static void setup(void) {
   self_pid = (u64)getpid();
 }
 
+static uint64_t second_seed;
+
+static void* second_thread(void* arg) {
+  (void)arg;
+  second = 1;
+  stream.s = second_seed;
+  while (!__atomic_load_n(&main_done, __ATOMIC_RELAXED)) {
+    rng.s = fz_next(&stream);
+    if (chance(70))
+      native_random();
+    else
+      linux_random();
+  }
+  return 0;
+}
+
 int fz_worker_main(uint64_t seed, uint32_t worker, uint32_t lim, long parent_cg, long bait,
                    int flags) {
   if (sh->magic != FZ_MAGIC) {
     say("fuzz: worker: no shared page\r\n");
     return 121;
   }
+  sh->boot = 1; /* main() reached */
   stream.s = fz_worker_seed(seed, worker);
   rng.s = fz_next(&stream);
   limit = lim;
@@ -1307,8 +1391,15 @@ int fz_worker_main(uint64_t seed, uint32_t worker, uint32_t lim, long parent_cg,
   parent_cg_slot = parent_cg;
   bait_slot = bait;
   ramdisk_slot = chcore_ramdisk_slot();
+  sh->boot = 2;
   setup();
+  sh->boot = 3;
   sh->state = FZ_STATE_RUNNING;
+  if (flags & FZ_FLAG_THREADS) {
+    pthread_t t;
+    second_seed = fz_worker_seed(seed ^ 0x5ecd, worker);
+    sh->threads = pthread_create(&t, 0, second_thread, 0) == 0 ? 2 : 1;
+  }
 
   /* One worker in four ends itself early, in one of the five ways in
    * turn (exit_group, thread_exit, and the C library's exit_group, exit,
@@ -1333,6 +1424,7 @@ int fz_worker_main(uint64_t seed, uint32_t worker, uint32_t lim, long parent_cg,
     else
       prog_threads();
   }
+  __atomic_store_n(&main_done, 1, __ATOMIC_RELAXED);
   sh->state = FZ_STATE_DONE;
   return 0;
 }
