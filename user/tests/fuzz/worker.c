@@ -165,6 +165,18 @@ static void say(const char* s) {
   chcore_sys_putstr((unsigned long)s, strlen(s));
 }
 
+/* Fills a ring record with a call about to be made (not yet done). */
+static struct fz_rec* record(struct fz_rec* rec, uint32_t index, unsigned kind, unsigned nr, int nargs,
+                             const u64 a[6]) {
+  rec->done = 0;
+  rec->index = index;
+  rec->kind = (uint16_t)kind;
+  rec->nr = (uint16_t)nr;
+  rec->nargs = (uint32_t)nargs;
+  memcpy(rec->args, a, 6 * sizeof(u64));
+  return rec;
+}
+
 static void update_model(unsigned nr, const u64* a, long r);
 static long call2(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4,
                   u64 a5);
@@ -237,13 +249,7 @@ static long call2(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2,
     nr = CHCORE_SYS_cap_info;
     nargs = 1;
   }
-  struct fz_rec* rec = &sh->ring2[calls2 % FZ_RING2_LEN];
-  rec->done = 0;
-  rec->index = calls2;
-  rec->kind = (uint16_t)kind;
-  rec->nr = (uint16_t)nr;
-  rec->nargs = (uint32_t)nargs;
-  memcpy(rec->args, a, sizeof(a));
+  struct fz_rec* rec = record(&sh->ring2[calls2 % FZ_RING2_LEN], calls2, kind, nr, nargs, a);
   __atomic_store_n(&sh->calls2, calls2 + 1, __ATOMIC_RELEASE);
   if (kind == FZ_NATIVE && nr < 64) __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
   if (kind == FZ_LINUX && nr < 512) __atomic_fetch_add(&sh->linux_count[nr], 1, __ATOMIC_RELAXED);
@@ -270,13 +276,7 @@ static long call(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2, 
     nr = CHCORE_SYS_cap_info;
     nargs = 1;
   }
-  struct fz_rec* rec = &sh->ring[calls % FZ_RING_LEN];
-  rec->done = 0;
-  rec->index = calls;
-  rec->kind = (uint16_t)kind;
-  rec->nr = (uint16_t)nr;
-  rec->nargs = (uint32_t)nargs;
-  memcpy(rec->args, a, sizeof(a));
+  struct fz_rec* rec = record(&sh->ring[calls % FZ_RING_LEN], calls, kind, nr, nargs, a);
   /* The record is complete before the supervisor can see the new count. */
   __atomic_store_n(&sh->calls, calls + 1, __ATOMIC_RELEASE);
   if (verbose) {
