@@ -3,6 +3,7 @@
 #include "lib/new.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
+#include "ipc/ipc.h"
 #include "sched/sched.h"
 
 namespace kern {
@@ -99,11 +100,17 @@ void cap_group_exit(CapGroup* g, i32 status) {
     empty = g->threads.empty();
   }
   sched_flush_kicks();
-  while (Thread* t = stopped.pop_front()) obj_put(t);  // the scheduler's references
+  while (Thread* t = stopped.pop_front()) {
+    // An IPC handler: its callers learn that it is gone (as thread_reap).
+    if (t->ipc_port != nullptr) ipc_handler_reaped(t);
+    obj_put(t);  // the scheduler's reference
+  }
   if (empty) finish_exit(g, status);
 }
 
 void thread_reap(Thread* t) {
+  // An IPC handler: its callers learn that it is gone.
+  if (t->ipc_port != nullptr) ipc_handler_reaped(t);
   CapGroup* g = t->group;
   bool last;
   i32 status;

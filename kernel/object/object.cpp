@@ -2,6 +2,7 @@
 
 #include "arch/aarch64/per_cpu.h"
 #include "lib/panic.h"
+#include "ipc/ipc.h"
 #include "mm/pmo.h"
 #include "object/cap_group.h"
 #include "object/thread.h"

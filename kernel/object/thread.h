@@ -16,8 +16,9 @@ enum class ThreadState : u8 {
   Created,   // not started yet
   Runnable,  // in the run queue
   Running,   // on a CPU
-  Blocked,   // in a wait queue
+  Blocked,   // in a wait queue, or in an IPC call (waiting for its handler)
   Exited,    // will never run again
+  IpcIdle,   // an IPC handler between calls: on no queue, entered only by a call (ipc/)
 };
 
 struct Thread : Object {
@@ -62,7 +63,19 @@ struct Thread : Object {
   VirtAddr robust_head;
   // set_tid_address: written with 0 and futex-woken when the thread exits.
   VirtAddr clear_child_tid;
+  // IPC (ipc/ipc.h): the port whose handler this thread is, or nullptr.
+  struct IpcPort* ipc_port;
 };
+
+// Thread::state as one atomic byte: IPC's hand-off changes it without the
+// scheduler lock (sched/sched.h).
+inline ThreadState load_state(const Thread* t) {
+  return static_cast<ThreadState>(
+      __atomic_load_n(reinterpret_cast<const u8*>(&t->state), __ATOMIC_SEQ_CST));
+}
+inline void store_state(Thread* t, ThreadState s) {
+  __atomic_store_n(reinterpret_cast<u8*>(&t->state), static_cast<u8>(s), __ATOMIC_SEQ_CST);
+}
 
 using ThreadList = KList(Thread, sched_node);
 using GroupThreadList = KList(Thread, group_node);

@@ -18,7 +18,9 @@
 #define CHCORE_OBJECT_TYPES(X)                                      \
   X(CapGroup, CHCORE_OBJ_CAP_GROUP, "cap_group", cap_group_destroy) \
   X(Thread, CHCORE_OBJ_THREAD, "thread", thread_destroy)            \
-  X(Pmo, CHCORE_OBJ_PMO, "pmo", pmo_destroy)
+  X(Pmo, CHCORE_OBJ_PMO, "pmo", pmo_destroy)                       \
+  X(IpcServer, CHCORE_OBJ_IPC_SERVER, "ipc_server", ipc_server_destroy) \
+  X(Connection, CHCORE_OBJ_CONNECTION, "connection", connection_destroy)
 
 namespace kern {
 

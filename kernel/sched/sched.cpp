@@ -250,6 +250,32 @@ Thread* pick_next(u32 me) TA_REQ(g_sched_lock) {
   arch_resume_kernel(0);
 }
 
+// State changes that IPC makes without the scheduler lock (ipc/ipc.cpp)
+// are CASes on `state`, and a thread leaving a CPU publishes that with
+// release_cpu(); sched_stop pairs with it (Dekker: each side stores, then
+// loads the other's flag, with full barriers between).
+[[gnu::always_inline]] inline bool cas_state(Thread* t, ThreadState from, ThreadState to) {
+  return __atomic_compare_exchange_n(reinterpret_cast<u8*>(&t->state), reinterpret_cast<u8*>(&from),
+                                     static_cast<u8>(to), false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_RELAXED);
+}
+// Clears t->on_cpu; returns whether a stop (kill_pending) is pending, which
+// the caller must then carry out itself.
+[[gnu::always_inline]] inline bool release_cpu(Thread* t) {
+  __atomic_store_n(&t->on_cpu, false, __ATOMIC_SEQ_CST);
+  return __atomic_load_n(&t->kill_pending, __ATOMIC_SEQ_CST);
+}
+
+// References to drop once the thread that used them is off this CPU
+// (sched_defer_put). Only this CPU touches its own entry.
+Object* g_deferred[kMaxCpus];
+void drop_deferred(u32 me) {
+  if (Object* o = g_deferred[me]) {
+    g_deferred[me] = nullptr;
+    obj_put(o);
+  }
+}
+
 void timer_tick();
 }  // namespace
 
@@ -325,7 +351,13 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
     } else if (prev->state != ThreadState::Exited) {
       save_user_state(prev);
     }
-    prev->on_cpu = false;
+    // From here another CPU may run prev. An IPC handler that went idle
+    // can be claimed by a call without this lock (ipc/ipc.cpp), and
+    // stopped by sched_stop only through a CAS: if a stop came in while
+    // it was still ours, it is ours to carry out (see sched_stop).
+    if (release_cpu(prev) && prev->state == ThreadState::IpcIdle &&
+        cas_state(prev, ThreadState::IpcIdle, ThreadState::Exited))
+      forget_fp_owner(prev);
     // Queued elsewhere while we were switching away from it: that CPU
     // skipped it until now.
     if (prev->state == ThreadState::Runnable && prev->cpu != me) kick(prev->cpu);
@@ -344,6 +376,7 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
     Thread* next = pick_next(me);
     g_sched_lock.unlock();
     sched_flush_kicks();
+    drop_deferred(me);
     if (next == nullptr) go_idle(cpu);
     load_user_state(cpu, next);
     ctx = &next->ctx;
@@ -494,7 +527,10 @@ namespace {
 void wake_locked(Thread* t, i64 result) TA_REQ(g_sched_lock) {
   if (t->state != ThreadState::Blocked) return;
   unblock(t);
-  t->ctx.x[0] = static_cast<u64>(result);
+  if (result == kRestartCall)
+    t->ctx.elr -= 4;  // back to its svc: it issues the call again (x0-x7 are intact)
+  else
+    t->ctx.x[0] = static_cast<u64>(result);
   if (t->on_cpu) {
     // Still switching away on its CPU: it must not run twice at once.
     // Queue it on that CPU; the pick happens after on_cpu is cleared.
@@ -519,19 +555,40 @@ usize sched_wake_n(WaitQueue* q, usize n, i64 result) {
 }
 
 bool sched_stop(Thread* t) {
-  if (t->state == ThreadState::Exited) return false;
-  if (t->on_cpu) {
-    // The CPU running it reaps it at its exit path.
-    t->kill_pending = true;
-    set_need_resched(t->cpu);
-    kick(t->cpu);
-    return false;
+  // Announce the stop first: a CPU that takes t off (IPC's switch, the exit
+  // path) checks kill_pending after clearing on_cpu, so one of us sees the
+  // other (release_cpu).
+  __atomic_store_n(&t->kill_pending, true, __ATOMIC_SEQ_CST);
+  for (;;) {
+    ThreadState s = load_state(t);
+    if (s == ThreadState::Exited) return false;
+    if (__atomic_load_n(&t->on_cpu, __ATOMIC_SEQ_CST)) {
+      // The CPU running it reaps it at its exit path.
+      set_need_resched(t->cpu);
+      kick(t->cpu);
+      return false;
+    }
+    switch (s) {
+      case ThreadState::Runnable:
+        rq_remove(t);
+        break;
+      case ThreadState::Blocked:
+      case ThreadState::IpcIdle:
+        // An IPC call or return may claim it without this lock: whoever
+        // wins the CAS has it.
+        if (!cas_state(t, s, ThreadState::Exited)) continue;
+        if (s == ThreadState::Blocked) unblock(t);
+        forget_fp_owner(t);
+        return true;
+      case ThreadState::Running:
+        continue;  // being switched onto or off a CPU by IPC: look again
+      default:
+        break;
+    }
+    t->state = ThreadState::Exited;
+    forget_fp_owner(t);
+    return true;
   }
-  if (t->state == ThreadState::Runnable) rq_remove(t);
-  if (t->state == ThreadState::Blocked) unblock(t);
-  t->state = ThreadState::Exited;
-  forget_fp_owner(t);
-  return true;
 }
 
 void sched_flush_kicks() {
@@ -641,6 +698,66 @@ void sched_set_priority_locked(Thread* t, u32 prio) {
     set_need_resched(t->cpu);
     kick(t->cpu);
   }
+}
+
+// --- IPC's hand-off (ipc/ipc.cpp) ---------------------------------------------
+
+bool sched_ipc_claim(Thread* t, ThreadState from) {
+  // Wait until no CPU is still switching away from it (a few instructions
+  // of another CPU's exit path at most).
+  for (;;) {
+    bool expected = false;
+    if (__atomic_compare_exchange_n(&t->on_cpu, &expected, true, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_RELAXED))
+      break;
+    asm volatile("yield");
+  }
+  if (cas_state(t, from, ThreadState::Running)) return true;
+  __atomic_store_n(&t->on_cpu, false, __ATOMIC_RELEASE);
+  return false;
+}
+
+bool sched_ipc_switch(Thread* prev, Thread* next) TA_NO_THREAD_SAFETY_ANALYSIS {
+  PerCpu* cpu = this_cpu();
+  u32 me = static_cast<u32>(cpu->cpu_id);
+  CpuSched& c = g_cpu[me];
+  save_user_state(c, prev);
+  next->cpu = me;
+  cpu->current = next;
+  set_fp_access(c, c.fp_owner == next && next->fp_cpu == me);
+  load_user_state(cpu, next);
+  cpu->switched = 1;
+  // Stopped while we claimed it: the exit path reaps it.
+  if (__atomic_load_n(&next->kill_pending, __ATOMIC_SEQ_CST))
+    __atomic_store_n(&cpu->need_resched, 1u, __ATOMIC_RELAXED);
+  return release_cpu(prev);
+}
+
+bool sched_ipc_stop_claimed(Thread* t, ThreadState from) {
+  return cas_state(t, from, ThreadState::Exited);
+}
+
+bool sched_ipc_start(Thread* t) {
+  SpinGuard g(g_sched_lock);
+  if (!cas_state(t, ThreadState::IpcIdle, ThreadState::Blocked)) return false;
+  t->sc = &t->own_sc;
+  make_runnable(t);
+  return true;
+}
+
+void sched_ipc_idle_current() {
+  SpinGuard g(g_sched_lock);
+  Thread* t = current();
+  t->sc = &t->own_sc;
+  t->state = ThreadState::IpcIdle;
+  set_need_resched(this_cpu_id());
+}
+
+void sched_defer_put(Object* o) {
+  u32 me = this_cpu_id();
+  // One per system call, dropped by the exit path that follows it.
+  if (g_deferred[me] != nullptr) panic("sched_defer_put: one is already pending");
+  g_deferred[me] = o;
 }
 
 }  // namespace kern

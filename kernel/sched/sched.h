@@ -82,6 +82,11 @@ inline SpinLock& sched_lock() TA_RETURN_CAPABILITY(g_sched_lock) { return g_sche
 // Caller holds sched_lock(); only system-call handlers may call it.
 void sched_switch_to(Thread* next) TA_REQ(g_sched_lock);
 
+// A wake-up result that makes the woken thread issue its system call
+// again (its x0-x7 are still the call's arguments): for calls that wait
+// for a resource and then retry from the start (IPC on a busy connection).
+inline constexpr i64 kRestartCall = static_cast<i64>(0x8000000000000001ull);
+
 // Wakes `t` (blocked) with x0 = result. Caller holds sched_lock().
 void sched_wake(Thread* t, i64 result) TA_REQ(g_sched_lock);
 // Wakes up to `n` threads of `q` in FIFO order; returns how many.
@@ -99,6 +104,35 @@ inline usize sched_wake_all(WaitQueue* q, i64 result) TA_REQ(g_sched_lock) {
 // Sends the reschedule IPIs that wake-ups under the lock asked for; every
 // path that wakes or stops threads calls it after releasing the lock.
 void sched_flush_kicks();
+
+// --- IPC's hand-off (ipc/ipc.cpp), without the scheduler lock ------------------
+// A call switches from the client to the connection's handler thread and a
+// return back, under the connection's lock only. Their state changes are
+// CASes on Thread::state that race only with sched_stop, and a thread that
+// leaves a CPU checks kill_pending after clearing on_cpu (docs/ipc.md).
+//
+// Claims `t` (in state `from`: IpcIdle for a handler, Blocked for a caller)
+// for this CPU: on_cpu set, state Running. False (nothing changed) if it
+// was stopped meanwhile.
+[[nodiscard]] bool sched_ipc_claim(Thread* t, ThreadState from);
+// Switches this CPU from the current thread `prev`, already given its new
+// state (Blocked in a call, IpcIdle after one), to the claimed `next`,
+// which runs on whatever scheduling context the caller set. The system-call
+// return resumes next. Returns true if prev was stopped while it was still
+// on the CPU: the caller then stops it (sched_ipc_stop_claimed) and reaps it.
+[[nodiscard]] bool sched_ipc_switch(Thread* prev, Thread* next);
+// prev's stop after sched_ipc_switch returned true: true if it was ours to
+// make (the caller reaps it), false if sched_stop made it.
+[[nodiscard]] bool sched_ipc_stop_claimed(Thread* t, ThreadState from);
+// Makes an idle handler runnable on its own scheduling context (the close
+// upcall). False if it was stopped.
+[[nodiscard]] bool sched_ipc_start(Thread* t);
+// The current thread, a handler whose caller is gone, becomes idle; the
+// exit path picks what runs next.
+void sched_ipc_idle_current();
+// Drops `o` once the current thread is off this CPU (at most one per
+// system call; the call must have asked for a switch).
+void sched_defer_put(Object* o);
 
 // --- Interrupt-side hooks -------------------------------------------------
 // EL0 touched FP/SIMD while access was trapped (lazy switching): loads the

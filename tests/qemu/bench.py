@@ -55,6 +55,12 @@ BENCHMARKS = {
                            "libc"),
     "syscall_libc": ("syscall(SYS_gettid): variadic syscall(), dispatcher, kernel", None,
                      "libc"),
+    "ipc_roundtrip": ("0-byte IPC call and return to another process on the same CPU "
+                      "(raw handler)", 300, "ipc"),
+    "ipc_roundtrip_4k": ("the same with 4 KiB written into the buffer by the client and read "
+                         "by the server's handler (libchcore dispatcher)", None, "ipc"),
+    "ipc_4pairs": ("4 client/server pairs on 4 CPUs at once: per round trip per pair "
+                   "(bound: 1.1 x ipc_roundtrip)", 330, "ipc"),
 }
 
 LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
@@ -127,9 +133,10 @@ def run_linux(kernel, initrd, icount, timeout):
 def run_once(plat, image, name, icount, timeout):
     extra = ["-icount", "shift=0"] if icount else []
     where = BENCHMARKS[name][2]
-    if where in ("user", "libc"):
+    if where in ("user", "libc", "ipc"):
         image = os.path.join(os.path.dirname(image), "ktest.img")
-        prog = "/tests/bench_sched" if where == "user" else "/tests/libc_bench"
+        prog = {"user": "/tests/bench_sched", "libc": "/tests/libc_bench",
+                "ipc": "/tests/bench_ipc"}[where]
         args = ["exec", prog, name]
     else:
         args = [name]

@@ -7,6 +7,8 @@
 #define CHCORE_OBJ_CAP_GROUP 1
 #define CHCORE_OBJ_THREAD 2
 #define CHCORE_OBJ_PMO 3
+#define CHCORE_OBJ_IPC_SERVER 4
+#define CHCORE_OBJ_CONNECTION 5
 
 /* Capability rights. A copy or transfer can only narrow them. */
 #define CHCORE_RIGHT_READ 0x1u     /* read a PMO; map it readable */

@@ -58,6 +58,12 @@
   X(33, user_copy, 3, (UserPtr<u8> dst, UserPtr<const u8> src, u64 len))                   \
   X(34, set_robust_list, 2, (VirtAddr head, u64 len))                                       \
   X(35, get_robust_list, 3, (u64 tid, UserPtr<u64> head, UserPtr<u64> len))                 \
+  X(36, ipc_register_server, 4,                                                             \
+    (VirtAddr handler_entry, VirtAddr connect_entry, VirtAddr connect_stack, u64 tls))      \
+  X(37, ipc_connect, 2, (CapSlot server, CapSlot buf_pmo))                                  \
+  X(38, ipc_accept, 3, (u64 badge, VirtAddr stack_top, u64 tls))                            \
+  X(39, ipc_call, 6, (CapSlot conn, u64 w0, u64 w1, u64 w2, u64 w3, u64 info))              \
+  X(40, ipc_return, 6, (i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info))                 \
   X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \
   X(61, test_exit, 2, (u64 code, u64 detail))
 

@@ -1,0 +1,466 @@
+// Synchronous IPC: registration, connection set-up, the call and return
+// hand-offs, and what happens when either side dies. docs/ipc.md follows a
+// call through this file step by step.
+#include "ipc/ipc.h"
+
+#include "arch/aarch64/per_cpu.h"
+#include "lib/new.h"
+#include "mm/kmalloc.h"
+#include "mm/pmo.h"
+#include "mm/uaccess.h"
+#include "object/cap_group.h"
+#include "object/ref.h"
+#include "sched/sched.h"
+#include "syscall/syscall.h"
+#include "uapi/ipc.h"
+
+namespace kern {
+
+namespace {
+
+// Rights of the capability a client gets to its connection: call (WRITE),
+// pass it on (COPY).
+constexpr u32 kConnRights = CHCORE_RIGHT_WRITE | CHCORE_RIGHT_COPY;
+
+// The capabilities a message carries, read and checked before the hand-off.
+struct CapTransfer {
+  u32 n = 0;
+  CapCopy copies[CHCORE_IPC_MAX_CAPS];
+};
+
+// The message in the sender's registers: x0 (the handler's badge or the
+// caller's result), w0..w3, info.
+struct Msg {
+  u64 x0;
+  u64 w[4];
+  u64 info;
+};
+
+// Checks `info` against the port and reads the capability descriptors
+// from x6. Err::Inval: unknown info bits, more than 8 capabilities, a
+// length beyond the buffer, a malformed descriptor; Err::Fault.
+Status read_message(const IpcPort* p, u64 info, VirtAddr descs, CapTransfer& caps) {
+  if ((info & ~CHCORE_IPC_INFO_SENDER_MASK) != 0) return Err::Inval;
+  u64 n = CHCORE_IPC_INFO_NCAPS(info);
+  if (n > CHCORE_IPC_MAX_CAPS || CHCORE_IPC_INFO_LEN(info) > p->buf_size) return Err::Inval;
+  caps.n = static_cast<u32>(n);
+  if (n == 0) return kOk;
+  u32 d[CHCORE_IPC_MAX_CAPS];
+  TRY(copy_from_user(d, descs, n * sizeof(u32)));
+  for (u32 i = 0; i < n; i++) {
+    if ((d[i] >> 24) != 0) return Err::Inval;
+    caps.copies[i] = CapCopy{d[i] & 0xffffu, (d[i] >> 16) & 0xffu};
+  }
+  return kOk;
+}
+
+// Installs the capabilities into `to`, all or none; packs the new slots
+// into x6/x7 form.
+Status install_caps(CapGroup* from, CapGroup* to, const CapTransfer& caps, u64* lo, u64* hi) {
+  *lo = *hi = 0;
+  if (caps.n == 0) return kOk;
+  CapReservation r = TRY(to->caps.reserve(caps.n));
+  TRY(r.commit_copies(from->caps, caps.copies));
+  for (u32 i = 0; i < caps.n; i++) {
+    u64 s = static_cast<u64>(r.slot(i)) << (16 * (i & 3));
+    if (i < 4)
+      *lo |= s;
+    else
+      *hi |= s;
+  }
+  return kOk;
+}
+
+// Where a handler starts: its entry, its stack, the message.
+[[gnu::always_inline]] inline void load_entry(IpcPort* p, Thread* h, const Msg& m, u64 lo,
+                                              u64 hi) {
+  ArchContext& c = h->ctx;
+  c.elr = p->entry.raw();
+  c.sp = p->stack_top.raw();
+  c.spsr = kSpsrEl0t;
+  c.x[0] = m.x0;
+  c.x[1] = m.w[0];
+  c.x[2] = m.w[1];
+  c.x[3] = m.w[2];
+  c.x[4] = m.w[3];
+  c.x[5] = m.info;
+  c.x[6] = lo;
+  c.x[7] = hi;
+}
+
+// The reply in the caller's registers.
+[[gnu::always_inline]] inline void load_reply(Thread* c, const Msg& m, u64 lo, u64 hi) {
+  ArchContext& x = c->ctx;
+  x.x[0] = m.x0;
+  x.x[1] = m.w[0];
+  x.x[2] = m.w[1];
+  x.x[3] = m.w[2];
+  x.x[4] = m.w[3];
+  x.x[5] = m.info;
+  x.x[6] = lo;
+  x.x[7] = hi;
+}
+
+// A thread that the hand-off found stopped while it left the CPU.
+void reap_stopped(Thread* t, ThreadState was) {
+  if (sched_ipc_stop_claimed(t, was)) thread_reap(t);
+}
+
+// Wakes one thread waiting for the port to be free: it retries its call.
+void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
+  if (p->nwaiters == 0) return;
+  p->nwaiters--;
+  SpinGuard s(sched_lock());
+  sched_wake_n(&p->waiters, 1, kRestartCall);
+}
+
+// The call: from the current thread into the port's handler. `ref` is the
+// caller's reference to the port's object, which the call keeps until it
+// returns. `caps`: what the message carries, from the caller's process.
+// `pending`: the connection a connect upcall sets up (server ports).
+// Returns the value the system call returns: nothing, if the hand-off
+// happened (the handler's return supplies the caller's result).
+SysResult port_call(IpcPort* p, Object* ref, const Msg& m, const CapTransfer& caps,
+                    Connection* pending, bool* handed_off = nullptr) TA_NO_THREAD_SAFETY_ANALYSIS {
+  Thread* self = current_thread();
+  p->lock.lock();
+  Thread* h = p->handler;
+  if (h == nullptr) {
+    p->lock.unlock();
+    obj_put(ref);
+    return Err::ConnReset;
+  }
+  if (p->caller != nullptr) {
+    // Busy (another thread of the client is in a call): wait, then retry.
+    Status st = kOk;
+    {
+      SpinGuard s(sched_lock());
+      st = sched_block_prepare(&p->waiters, 0, 0);
+    }
+    if (st.ok()) p->nwaiters++;
+    p->lock.unlock();
+    obj_put(ref);
+    if (!st.ok()) return st.error();
+    return kBlocked;
+  }
+  if (__atomic_load_n(&self->kill_pending, __ATOMIC_RELAXED)) {
+    p->lock.unlock();
+    obj_put(ref);
+    return Err::Intr;  // its process is exiting: the exit path ends it
+  }
+  if (!sched_ipc_claim(h, ThreadState::IpcIdle)) {
+    p->lock.unlock();
+    obj_put(ref);
+    return Err::ConnReset;  // the server is exiting
+  }
+  u64 lo = 0, hi = 0;
+  if (caps.n != 0) {
+    Status st = install_caps(self->group, h->group, caps, &lo, &hi);
+    if (!st.ok()) {
+      // Give the handler back untouched.
+      store_state(h, ThreadState::IpcIdle);
+      bool stopped = __atomic_load_n(&h->kill_pending, __ATOMIC_SEQ_CST);
+      __atomic_store_n(&h->on_cpu, false, __ATOMIC_SEQ_CST);
+      p->lock.unlock();
+      if (stopped || __atomic_load_n(&h->kill_pending, __ATOMIC_SEQ_CST))
+        reap_stopped(h, ThreadState::IpcIdle);
+      obj_put(ref);
+      return st.error();
+    }
+  }
+  if (handed_off != nullptr) *handed_off = true;
+  obj_get(self);
+  p->caller = self;
+  p->inflight = ref;
+  p->pending = pending;
+  h->sc = self->sc;  // the handler runs on the client's budget
+  load_entry(p, h, m, lo, hi);
+  self->result_by_waker = true;  // the return writes its x0-x7
+  store_state(self, ThreadState::Blocked);
+  bool stopped = sched_ipc_switch(self, h);
+  p->lock.unlock();
+  if (stopped) reap_stopped(self, ThreadState::Blocked);
+  return kBlocked;
+}
+
+// The return: from the current thread, the port's handler, back to its
+// caller with message `m`. Err::Inval if the thread is not in a call.
+SysResult port_return(IpcPort* p, const Msg& m, const CapTransfer& caps)
+    TA_NO_THREAD_SAFETY_ANALYSIS {
+  Thread* self = current_thread();
+  p->lock.lock();
+  Thread* c = p->caller;
+  if (c == nullptr) {
+    bool closing = p->closing;
+    p->lock.unlock();
+    if (!closing) return Err::Inval;
+    // The end of the close upcall: the handler's work is done.
+    sched_exit_current();
+    return 0;
+  }
+  u64 lo = 0, hi = 0;
+  if (caps.n != 0) {
+    Status st = install_caps(self->group, c->group, caps, &lo, &hi);
+    if (!st.ok()) {
+      p->lock.unlock();
+      return st.error();  // still in the call: the handler may return otherwise
+    }
+  }
+  p->caller = nullptr;
+  Object* ref = p->inflight;
+  p->inflight = nullptr;
+  Connection* refused = p->pending;  // a connect upcall that did not accept
+  p->pending = nullptr;
+  self->sc = &self->own_sc;
+  store_state(self, ThreadState::IpcIdle);
+  bool stopped = false;
+  bool resumed = sched_ipc_claim(c, ThreadState::Blocked);
+  if (resumed) {
+    // ipc_connect is an ordinary system call for its client: only x0
+    // changes (the connect upcall's result, on a server's port).
+    if (p->owner->type == ObjType::IpcServer)
+      c->ctx.x[0] = m.x0;
+    else
+      load_reply(c, m, lo, hi);
+    c->result_by_waker = false;
+    stopped = sched_ipc_switch(self, c);
+  }
+  wake_waiter(p);
+  p->lock.unlock();
+  if (stopped) reap_stopped(self, ThreadState::IpcIdle);
+  obj_put(c);  // the call's reference
+  if (refused != nullptr) obj_put(refused);
+  if (resumed) {
+    obj_put(ref);
+  } else {
+    // The caller died during the call: the reply is dropped. This thread
+    // stays on the CPU until the exit path picks another, so the port's
+    // reference (perhaps the last: then the close upcall starts) goes after.
+    sched_ipc_idle_current();
+    sched_defer_put(ref);
+  }
+  return 0;
+}
+
+// The close upcall: the port's object lost its last reference. The handler
+// runs once more, on its own budget, with info = CHCORE_IPC_INFO_CLOSE, so
+// the server can free what it keeps for this client; its ipc_return ends it
+// and its reaping frees the object (ipc_handler_reaped). Without a live
+// handler the object is freed now. Returns true if the caller frees it.
+bool port_close(IpcPort* p) TA_NO_THREAD_SAFETY_ANALYSIS {
+  Thread* h;
+  {
+    SpinGuard g(p->lock);
+    h = p->handler;
+    p->closing = true;
+  }
+  if (h == nullptr) return true;
+  // No call is in flight (a call holds a reference), so the handler is
+  // idle and off every CPU, or stopped: then its reaping frees the object.
+  Msg m{p->badge, {0, 0, 0, 0}, CHCORE_IPC_INFO_CLOSE};
+  load_entry(p, h, m, 0, 0);
+  (void)sched_ipc_start(h);
+  sched_flush_kicks();
+  return false;
+}
+
+void free_connection(Connection* c) {
+  if (c->server != nullptr) {
+    {
+      SpinGuard g(c->server->lock);
+      if (c->server_node.linked()) c->server->conns.remove(c);
+    }
+    obj_put(c->server);
+  }
+  c->~Connection();
+  mm::kfree(c);
+}
+
+void free_server(IpcServer* s) {
+  obj_put(s->group);
+  s->~IpcServer();
+  mm::kfree(s);
+}
+
+void free_owner(Object* o) {
+  if (o->type == ObjType::Connection)
+    free_connection(static_cast<Connection*>(o));
+  else
+    free_server(static_cast<IpcServer*>(o));
+}
+
+// Creates a handler thread (idle, bound to `p`) in `group`.
+Result<Thread*> create_handler(CapGroup* group, IpcPort* p, u64 tls) {
+  Thread* t = TRY(thread_create(group, p->entry, p->stack_top, 0, tls));
+  // It never enters a run queue until a close upcall: calls claim it.
+  store_state(t, ThreadState::IpcIdle);
+  t->ipc_port = p;
+  return t;  // the caller's reference goes to p->handler, the scheduler's stays
+}
+
+}  // namespace
+
+void connection_destroy(Connection* c) {
+  if (port_close(&c->port)) free_connection(c);
+}
+
+void ipc_server_destroy(IpcServer* s) {
+  if (port_close(&s->port)) free_server(s);
+}
+
+void ipc_handler_reaped(Thread* t) TA_NO_THREAD_SAFETY_ANALYSIS {
+  IpcPort* p = t->ipc_port;
+  if (p == nullptr) return;
+  Thread* caller;
+  Object* ref;
+  Connection* pending;
+  bool closing;
+  {
+    SpinGuard g(p->lock);
+    caller = p->caller;
+    ref = p->inflight;
+    pending = p->pending;
+    p->caller = nullptr;
+    p->inflight = nullptr;
+    p->pending = nullptr;
+    p->handler = nullptr;
+    closing = p->closing;
+    {
+      SpinGuard s(sched_lock());
+      if (caller != nullptr) sched_wake(caller, to_errno(Err::ConnReset));
+      sched_wake_all(&p->waiters, to_errno(Err::ConnReset));
+      p->nwaiters = 0;
+    }
+  }
+  sched_flush_kicks();
+  if (caller != nullptr) obj_put(caller);
+  if (pending != nullptr) obj_put(pending);
+  if (ref != nullptr) obj_put(ref);
+  t->ipc_port = nullptr;
+  obj_put(t);  // the port's reference
+  if (closing) free_owner(p->owner);
+}
+
+// --- System calls ---------------------------------------------------------
+
+SysResult sys_ipc_register_server(VirtAddr handler_entry, VirtAddr connect_entry,
+                                  VirtAddr connect_stack, u64 tls) {
+  if (handler_entry >= kUserTop || connect_entry >= kUserTop || connect_stack >= kUserTop ||
+      !is_aligned(handler_entry, 4) || !is_aligned(connect_entry, 4) ||
+      !is_aligned(connect_stack, 16))
+    return Err::Inval;
+  CapGroup* group = current_group();
+  void* mem = mm::kzalloc(sizeof(IpcServer));
+  if (mem == nullptr) return Err::NoMem;
+  auto* s = new (mem) IpcServer();
+  obj_init(s, ObjType::IpcServer);
+  obj_get(group);
+  s->group = group;
+  s->handler_entry = handler_entry;
+  s->port.owner = s;
+  s->port.entry = connect_entry;
+  s->port.stack_top = connect_stack;
+  CapReservation r;
+  Status st = group->caps.reserve(1, r);
+  Result<Thread*> h = st.ok() ? create_handler(group, &s->port, tls) : Result<Thread*>(st.error());
+  if (!h.ok()) {
+    free_server(s);
+    return h.error();
+  }
+  {
+    SpinGuard g(s->port.lock);
+    s->port.handler = h.value();
+  }
+  return r.commit(0, s, CHCORE_RIGHTS_ALL);
+}
+
+SysResult sys_ipc_connect(CapSlot server, CapSlot buf_pmo) {
+  Ref<IpcServer> srv = TRY(cap_lookup<IpcServer>(server, CHCORE_RIGHT_WRITE));
+  {
+    Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(buf_pmo, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE));
+    if (pmo->kind != PmoType::Shared && pmo->kind != PmoType::Data) return Err::Inval;
+    if (pmo->size == 0 || pmo->size > CHCORE_IPC_BUF_MAX) return Err::Inval;
+    void* mem = mm::kzalloc(sizeof(Connection));
+    if (mem == nullptr) return Err::NoMem;
+    auto* c = new (mem) Connection();
+    obj_init(c, ObjType::Connection);
+    c->port.owner = c;
+    c->port.entry = srv->handler_entry;
+    c->port.buf_size = pmo->size;
+    obj_get(srv.get());
+    c->server = srv.get();
+    CapTransfer caps;
+    caps.n = 1;
+    caps.copies[0] = CapCopy{buf_pmo.value, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE};
+    Msg m{0, {CHCORE_IPC_OP_CONNECT, pmo->size, current_group()->pid, 0},
+          CHCORE_IPC_INFO(0, 1)};
+    IpcPort* p = &srv->port;
+    // The connection's only reference belongs to the upcall (p->pending)
+    // until ipc_accept installs it for the client.
+    bool handed_off = false;
+    SysResult r = port_call(p, srv.release(), m, caps, c, &handed_off);
+    if (!handed_off) obj_put(c);  // failed, or waits to retry from the start
+    return r;
+  }
+}
+
+SysResult sys_ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) TA_NO_THREAD_SAFETY_ANALYSIS {
+  Thread* self = current_thread();
+  IpcPort* p = self->ipc_port;
+  if (p == nullptr || p->owner->type != ObjType::IpcServer) return Err::Inval;
+  if (stack_top >= kUserTop || !is_aligned(stack_top, 16)) return Err::Inval;
+  auto* srv = static_cast<IpcServer*>(p->owner);
+  Connection* conn;
+  Thread* client;
+  {
+    SpinGuard g(p->lock);
+    conn = p->pending;
+    client = p->caller;
+    if (conn == nullptr || client == nullptr) return Err::Inval;  // not in a connect upcall
+  }
+  // Only this thread changes p->pending/p->caller while it is in the
+  // upcall (or its own death, which cannot happen while it runs here).
+  {
+    SpinGuard g(srv->lock);
+    for (Connection* o = srv->conns.front(); o != nullptr; o = srv->conns.next(o))
+      if (o->port.badge == badge) return Err::Exist;
+  }
+  CapReservation r = TRY(client->group->caps.reserve(1));
+  conn->port.badge = badge;
+  conn->port.stack_top = stack_top;
+  Thread* h = TRY(create_handler(srv->group, &conn->port, tls));
+  {
+    SpinGuard g(conn->port.lock);
+    conn->port.handler = h;
+  }
+  {
+    SpinGuard g(srv->lock);
+    srv->conns.push_back(conn);
+  }
+  {
+    SpinGuard g(p->lock);
+    p->pending = nullptr;  // the reference goes to the client's capability
+  }
+  u32 slot = r.commit(0, conn, kConnRights);
+  CapTransfer none;
+  return port_return(p, Msg{slot, {0, 0, 0, 0}, 0}, none);
+}
+
+SysResult sys_ipc_call(CapSlot conn, u64 w0, u64 w1, u64 w2, u64 w3, u64 info) {
+  Ref<Connection> c = TRY(cap_lookup<Connection>(conn, CHCORE_RIGHT_WRITE));
+  CapTransfer caps;
+  if (info != 0) TRY(read_message(&c->port, info, VirtAddr{current_thread()->ctx.x[6]}, caps));
+  IpcPort* p = &c->port;
+  return port_call(p, c.release(), Msg{p->badge, {w0, w1, w2, w3}, info}, caps, nullptr);
+}
+
+SysResult sys_ipc_return(i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info) {
+  Thread* self = current_thread();
+  IpcPort* p = self->ipc_port;
+  if (p == nullptr) return Err::Inval;
+  CapTransfer caps;
+  if (info != 0) TRY(read_message(p, info, VirtAddr{self->ctx.x[6]}, caps));
+  return port_return(p, Msg{static_cast<u64>(ret), {w0, w1, w2, w3}, info}, caps);
+}
+
+}  // namespace kern

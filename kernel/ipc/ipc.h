@@ -1,0 +1,76 @@
+// Synchronous IPC: servers, connections, and the call path between them.
+//
+// The objects (docs/ipc.md has the whole story, step by step):
+//   IpcServer   what a server registers once: the entry point of its
+//               handlers and a connect thread that sets up each new client.
+//               A capability to it lets a process connect.
+//   Connection  one client's line to the server: its own handler thread in
+//               the server, a shared buffer (a PMO mapped by both sides), a
+//               badge the server chose. A capability to it lets a thread
+//               call.
+// Both contain an IpcPort: the handler thread and the call in progress.
+//
+// A call migrates the caller's thread of control into the server: the
+// client thread blocks, the handler thread starts at the registered entry
+// on the same CPU, on the client's scheduling context, and ipc_return
+// switches straight back. Neither direction goes through a run queue or
+// takes the scheduler's lock; the port's lock protects the hand-off.
+#pragma once
+#include "lib/list.h"
+#include "lib/result.h"
+#include "lib/spinlock.h"
+#include "object/object.h"
+#include "object/thread.h"
+
+namespace kern {
+
+struct CapGroup;
+struct IpcServer;
+
+struct IpcPort {
+  SpinLock lock;
+  // The handler thread (a reference); nullptr once it died with its server.
+  Thread* handler TA_GUARDED(lock) = nullptr;
+  // The call in progress: the calling thread (a reference) and the
+  // reference to this port's object that the call holds.
+  Thread* caller TA_GUARDED(lock) = nullptr;
+  Object* inflight TA_GUARDED(lock) = nullptr;
+  // The connect upcall in progress (server ports): the connection it sets up.
+  struct Connection* pending TA_GUARDED(lock) = nullptr;
+  u32 nwaiters TA_GUARDED(lock) = 0;  // threads in `waiters`
+  // The object's last reference is gone: the handler runs its close upcall,
+  // and the memory goes when the handler is reaped.
+  bool closing TA_GUARDED(lock) = false;
+  // Callers that found the handler busy (scheduler lock); each retries its
+  // call when woken.
+  WaitQueue waiters;
+  // Fixed once the port is set up.
+  VirtAddr entry;      // where every call starts the handler
+  VirtAddr stack_top;  // its stack pointer then
+  u64 badge = 0;
+  u64 buf_size = 0;  // 0: messages carry no buffer data
+  Object* owner = nullptr;  // the Connection or IpcServer containing the port
+};
+
+struct Connection : Object {
+  IpcPort port;
+  IpcServer* server;  // a reference
+  ListNode server_node;  // IpcServer::conns (for unique badges)
+};
+
+struct IpcServer : Object {
+  IpcPort port;  // its handler is the connect thread
+  CapGroup* group;  // the server process (a reference)
+  VirtAddr handler_entry;
+  SpinLock lock;
+  KList(Connection, server_node) conns TA_GUARDED(lock);  // live connections
+};
+
+void ipc_server_destroy(IpcServer* s);  // obj_put's last reference
+void connection_destroy(Connection* c);
+
+// thread_reap of a handler thread: its port is dead; a caller waiting in it
+// and every thread waiting for it get -ECONNRESET.
+void ipc_handler_reaped(Thread* t);
+
+}  // namespace kern
