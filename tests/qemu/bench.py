@@ -7,11 +7,19 @@ Each benchmark runs twice, as DESIGN.md section 8 asks:
     counter is then the number of instructions (deterministic);
   * without icount: wall-clock nanoseconds per operation on this host.
 
+The same jobs run on Debian's arm64 Linux kernel in the same QEMU (4 CPUs,
+tests/linux/bench.c as /init), once with and once without icount, and the
+table shows Linux's figures beside ours. LINUX_BENCHMARKS names them. A name
+that only Linux reports so far (ours is not written yet) still gets a row
+and a results.json entry with Linux's figures alone.
+
 Writes a table to stdout and JSON to --json:
-  {"<name>": {"instructions": N, "ns": N}, ...}
+  {"<name>": {"instructions": N, "ns": N,
+              "linux_instructions": N, "linux_ns": N}, ...}
 A run of all benchmarks writes the file anew; `--only NAME` replaces NAME's
 entry in the existing file and keeps every other one (merge_results), so
-that benchmarks run one by one add up to one file.
+that benchmarks run one by one add up to one file. `--linux-only` boots
+only Linux and replaces only the linux_* figures of each entry.
 Targets that an issue sets (e.g. null_syscall <= 70 instructions) are
 reported next to the number; a missed target makes the exit code 1.
 """
@@ -66,8 +74,26 @@ BENCHMARKS = {
 LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
 
 # The same benchmarks on Debian's arm64 Linux kernel in the same QEMU
-# (tests/linux/bench.c as /init): what each one is called there.
-LINUX_BENCHMARKS = ("null_syscall", "yield_roundtrip", "page_fault_anon")
+# (tests/linux/bench.c as /init): name -> what Linux runs for it. A name
+# here that BENCHMARKS lacks is one whose figure of ours is not written yet.
+LINUX_BENCHMARKS = {
+    "null_syscall": "getpid()",
+    "yield_roundtrip": "sched_yield() between two processes pinned to CPU 0",
+    "page_fault_anon": "first touch of a page of an 8 MiB private anonymous mapping",
+    "ipc_roundtrip": "pipe ping-pong, 1 byte each way, two processes pinned to CPU 0; "
+                     "per round trip",
+    "pipe_pingpong": "the same measurement as ipc_roundtrip, under its own name",
+    "futex_pingpong": "futex wait/wake turn-taking on a word in a MAP_SHARED page, two "
+                      "processes pinned to CPU 0; per round trip",
+    "ipc_roundtrip_4k": "pipe ping-pong, 4 KiB each way, two processes pinned to CPU 0; "
+                        "per round trip",
+    "ipc_4pairs": "4 pipe ping-pong pairs (1 byte) at once, pair k pinned to CPU k; per "
+                  "round trip of one pair (all pairs' time / all pairs' round trips)",
+    "notify_wait": "futex turn-taking between a process on CPU 0 and one on CPU 1; per "
+                   "wake (two per round trip)",
+}
+# ipc_4pairs needs a CPU for each pair (and notify_wait two).
+LINUX_SMP = 4
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.path.join(os.environ.get("HOME", "/tmp"), ".cache", "chcore-next", "downloads",
                      "linux")
@@ -114,7 +140,7 @@ def run_linux(kernel, initrd, icount, timeout):
     extra = ["-initrd", initrd, "-append", "console=ttyAMA0 quiet rdinit=/init panic=-1"]
     if icount:
         extra += ["-icount", "shift=0"]
-    argv = qemu.qemu_command("virt", kernel, extra=extra)
+    argv = qemu.qemu_command("virt", kernel, smp=LINUX_SMP, extra=extra)
     try:
         out = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, timeout=timeout, text=True,
@@ -127,6 +153,8 @@ def run_linux(kernel, initrd, icount, timeout):
         m = LINE.match(line)
         if m:
             res[m.group(1)] = int(m.group(2)) / 100.0
+        elif line.startswith("bench: "):
+            print(f"bench: Linux{' (icount)' if icount else ''}: {line[len('bench: '):]}")
     return res
 
 
@@ -185,63 +213,118 @@ def merge_results(path, results, replace_all):
     return merged
 
 
+def select(args):
+    """The benchmarks to report, in order, or SystemExit for a bad request."""
+    linux = not args.no_linux and args.plat == "virt"
+    if args.only:
+        n = args.only
+        if n not in BENCHMARKS and n not in LINUX_BENCHMARKS:
+            known = list(BENCHMARKS) + [k for k in LINUX_BENCHMARKS if k not in BENCHMARKS]
+            raise SystemExit(f"bench: unknown benchmark {n!r}; known: {', '.join(known)}")
+        if args.linux_only and n not in LINUX_BENCHMARKS:
+            raise SystemExit(f"bench: {n} has no Linux version (LINUX_BENCHMARKS)")
+        if n not in BENCHMARKS and not linux:
+            raise SystemExit(f"bench: {n} has only a Linux figure so far, and Linux is not "
+                             f"run {'with --no-linux' if args.no_linux else 'for ' + args.plat}")
+        return [n]
+    if args.linux_only:
+        return list(LINUX_BENCHMARKS)
+    names = list(BENCHMARKS)
+    if linux:
+        names += [n for n in LINUX_BENCHMARKS if n not in BENCHMARKS]
+    return names
+
+
+def fmt(value, width):
+    return f"{value:>{width}.2f}" if value is not None else f"{'-':>{width}}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--plat", default="virt", choices=sorted(qemu.PLATFORMS))
-    ap.add_argument("--image", required=True)
+    ap.add_argument("--image", help="kbench.img (needed unless --linux-only)")
     ap.add_argument("--only", help="run one benchmark")
     ap.add_argument("--json", help="write results here")
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--no-linux", action="store_true", help="skip the Linux comparison")
+    ap.add_argument("--linux-only", action="store_true",
+                    help="boot only Linux (no --image needed) and replace only the linux_* "
+                         "figures in --json")
     args = ap.parse_args()
+    if args.linux_only and args.no_linux:
+        ap.error("--linux-only and --no-linux exclude each other")
+    if args.linux_only and args.plat != "virt":
+        ap.error("the Linux comparison runs on virt only")
+    if not args.linux_only and not args.image:
+        ap.error("--image is required (unless --linux-only)")
 
-    names = [args.only] if args.only else list(BENCHMARKS)
-    for n in names:
-        if n not in BENCHMARKS:
-            raise SystemExit(f"bench: unknown benchmark {n!r}; known: {', '.join(BENCHMARKS)}")
-    if args.json and args.only:
-        load_results(args.json)  # an unreadable file stops us before the runs
+    names = select(args)
+    partial = bool(args.only or args.linux_only)
+    existing = load_results(args.json) if args.json and partial else {}
+    # (an unreadable file stops us before the runs)
 
     linux_insns, linux_ns = {}, {}
+    linux_ran = False
     if not args.no_linux and args.plat == "virt" and any(n in LINUX_BENCHMARKS for n in names):
         kernel = linux_kernel()
         if kernel:
-            initrd = linux_initrd(os.path.join(os.path.dirname(os.path.abspath(args.image)),
-                                               "..", "bench", "linux"))
+            build = (os.path.join(os.path.dirname(os.path.abspath(args.image)), "..")
+                     if args.image else os.path.join(ROOT, "build"))
+            initrd = linux_initrd(os.path.join(build, "bench", "linux"))
             linux_insns = run_linux(kernel, initrd, True, args.timeout)
             linux_ns = run_linux(kernel, initrd, False, args.timeout)
+            linux_ran = True
 
-    results, missed = {}, []
+    results, missed, no_linux_figure = {}, [], []
     print(f"{'benchmark':<18} {'instructions':>13} {'ns':>10}  {'Linux insns':>11} "
-          f"{'ratio':>6}  bound   what")
+          f"{'Linux ns':>10} {'ratio':>6}  bound   what")
     for n in names:
-        insns = run_once(args.plat, args.image, n, True, args.timeout)
-        ns = run_once(args.plat, args.image, n, False, args.timeout)
-        desc, bound, _ = BENCHMARKS[n]
+        ours = n in BENCHMARKS and not args.linux_only
+        insns = ns = None
         verdict = ""
-        if bound is not None:
-            ok = insns <= bound
-            verdict = f"<= {bound} {'ok' if ok else 'MISSED'}"
-            if not ok:
-                missed.append(n)
-        results[n] = {"instructions": round(insns, 2), "ns": round(ns, 2)}
-        lin, ratio = "", ""
-        if n in linux_insns:
-            results[n]["linux_instructions"] = round(linux_insns[n], 2)
-            lin = f"{linux_insns[n]:.0f}"
-            ratio = f"{insns / linux_insns[n]:.2f}"
-        if n in linux_ns:
-            results[n]["linux_ns"] = round(linux_ns[n], 2)
-        print(f"{n:<18} {insns:>13.2f} {ns:>10.2f}  {lin:>11} {ratio:>6}  {verdict:<7} {desc}")
+        if ours:
+            insns = run_once(args.plat, args.image, n, True, args.timeout)
+            ns = run_once(args.plat, args.image, n, False, args.timeout)
+            desc, bound, _ = BENCHMARKS[n]
+            if bound is not None:
+                ok = insns <= bound
+                verdict = f"<= {bound} {'ok' if ok else 'MISSED'}"
+                if not ok:
+                    missed.append(n)
+            entry = {"instructions": round(insns, 2), "ns": round(ns, 2)}
+        else:
+            desc = f"Linux: {LINUX_BENCHMARKS[n]}"
+            if n not in BENCHMARKS:
+                desc += " (no figure of ours yet)"
+            # Our figures stay; Linux's are replaced (or dropped if gone).
+            entry = {k: v for k, v in existing.get(n, {}).items() if not k.startswith("linux_")}
+        lin, lin_ns = linux_insns.get(n), linux_ns.get(n)
+        if lin is not None:
+            entry["linux_instructions"] = round(lin, 2)
+        if lin_ns is not None:
+            entry["linux_ns"] = round(lin_ns, 2)
+        if n in LINUX_BENCHMARKS and linux_ran and (lin is None or lin_ns is None):
+            no_linux_figure.append(n)
+        if entry:
+            results[n] = entry
+        ratio = f"{insns / lin:.2f}" if insns is not None and lin else ""
+        print(f"{n:<18} {fmt(insns, 13)} {fmt(ns, 10)}  {fmt(lin, 11)} {fmt(lin_ns, 10)} "
+              f"{ratio:>6}  {verdict:<7} {desc}")
 
     if args.json:
-        merge_results(args.json, results, replace_all=not args.only)
-        print(f"results {'merged into' if args.only else 'written to'} {args.json}")
+        merge_results(args.json, results, replace_all=not partial)
+        print(f"results {'merged into' if partial else 'written to'} {args.json}")
+    rc = 0
+    if no_linux_figure:
+        print(f"bench: Linux gave no figure (with and without icount) for: "
+              f"{', '.join(no_linux_figure)}")
+    if args.linux_only and (not linux_ran or no_linux_figure):
+        rc = 1
     if missed:
         print(f"bench: bound missed: {', '.join(missed)}")
-        return 1
-    return 0
+        rc = 1
+    return rc
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ what ktest_all_ran.py reports for saved console output.
 
     python3 tests/qemu/test_tools.py [-v] [TestClass]
 """
+import io
 import json
 import os
 import shlex
@@ -136,6 +137,76 @@ class BenchResults(unittest.TestCase):
         self.run_bench("--only", "kmalloc_free")
         self.assertEqual(self.read(), {"null_syscall": {"instructions": 7.0, "ns": 8.0},
                                        "kmalloc_free": {"instructions": 7.0, "ns": 8.0}})
+
+    def run_bench_with_linux(self, *args, linux=None):
+        """bench.py's main with our runs faked as in run_bench and Linux's
+        too: `linux` maps a name to its (instructions, ns) there (default:
+        every LINUX_BENCHMARKS name, 100 and 200). Returns main's exit code
+        and what it printed."""
+        if linux is None:
+            linux = {n: (100.0, 200.0) for n in bench.LINUX_BENCHMARKS}
+        saved = (bench.run_once, bench.linux_kernel, bench.linux_initrd, bench.run_linux,
+                 sys.argv, sys.stdout)
+        bench.run_once = lambda plat, image, name, icount, timeout: 7.0 if icount else 8.0
+        bench.linux_kernel = lambda: "vmlinuz"
+        bench.linux_initrd = lambda workdir: "initrd"
+        bench.run_linux = lambda kernel, initrd, icount, timeout: {
+            n: v[0 if icount else 1] for n, v in linux.items()}
+        sys.argv = ["bench.py", "--json", self.path, *args]
+        sys.stdout = io.StringIO()
+        try:
+            return bench.main(), sys.stdout.getvalue()
+        finally:
+            (bench.run_once, bench.linux_kernel, bench.linux_initrd, bench.run_linux,
+             sys.argv, out) = saved
+            sys.stdout = out
+
+    def test_linux_only_figure_gets_a_row_and_an_entry(self):
+        # ipc_roundtrip has no BENCHMARKS entry yet: Linux's figure is
+        # still printed and kept.
+        self.assertNotIn("ipc_roundtrip", bench.BENCHMARKS)
+        rc, out = self.run_bench_with_linux("--image", "img")
+        self.assertEqual(rc, 0)  # 7 instructions meet every bound
+        data = self.read()
+        for n in bench.LINUX_BENCHMARKS:
+            self.assertIn(n, data)
+            self.assertEqual(data[n]["linux_instructions"], 100.0)
+            self.assertEqual(data[n]["linux_ns"], 200.0)
+        self.assertEqual(data["ipc_roundtrip"], {"linux_instructions": 100.0, "linux_ns": 200.0})
+        self.assertEqual(data["null_syscall"], {"instructions": 7.0, "ns": 8.0,
+                                                "linux_instructions": 100.0, "linux_ns": 200.0})
+        row = next(l for l in out.splitlines() if l.startswith("ipc_roundtrip "))
+        self.assertIn("100.00", row)
+        self.assertIn("no figure of ours yet", row)
+
+    def test_only_a_linux_only_name(self):
+        rc, _ = self.run_bench_with_linux("--image", "img", "--only", "ipc_4pairs")
+        self.assertEqual(rc, 0)
+        self.assertEqual(self.read(), {"ipc_4pairs": {"linux_instructions": 100.0,
+                                                      "linux_ns": 200.0}})
+        with self.assertRaises(SystemExit):
+            self.run_bench_with_linux("--image", "img", "--only", "ipc_4pairs", "--no-linux")
+
+    def test_linux_only_keeps_our_figures(self):
+        bench.merge_results(self.path, {
+            "null_syscall": {"instructions": 69, "ns": 500, "linux_instructions": 1,
+                             "linux_ns": 2},
+            "kmalloc_free": {"instructions": 262, "ns": 900}}, replace_all=True)
+        rc, _ = self.run_bench_with_linux("--linux-only",
+                                          linux={"null_syscall": (497.0, 3000.0),
+                                                 "ipc_roundtrip": (15000.0, 90000.0)})
+        # Linux gave nothing for the other names: reported as a failure.
+        self.assertEqual(rc, 1)
+        self.assertEqual(self.read(), {
+            "null_syscall": {"instructions": 69, "ns": 500, "linux_instructions": 497.0,
+                             "linux_ns": 3000.0},
+            "kmalloc_free": {"instructions": 262, "ns": 900},
+            "ipc_roundtrip": {"linux_instructions": 15000.0, "linux_ns": 90000.0}})
+
+    def test_no_linux_full_run_has_no_linux_only_rows(self):
+        rc, _ = self.run_bench_with_linux("--image", "img", "--no-linux")
+        self.assertEqual(rc, 0)
+        self.assertEqual(set(self.read()), set(bench.BENCHMARKS))
 
     def test_unreadable_file_is_not_overwritten(self):
         os.makedirs(os.path.dirname(self.path))
