@@ -162,9 +162,9 @@ class BenchResults(unittest.TestCase):
             sys.stdout = out
 
     def test_linux_only_figure_gets_a_row_and_an_entry(self):
-        # ipc_roundtrip has no BENCHMARKS entry yet: Linux's figure is
+        # pipe_pingpong has no BENCHMARKS entry (Linux only): Linux's figure is
         # still printed and kept.
-        self.assertNotIn("ipc_roundtrip", bench.BENCHMARKS)
+        self.assertNotIn("pipe_pingpong", bench.BENCHMARKS)
         rc, out = self.run_bench_with_linux("--image", "img")
         self.assertEqual(rc, 0)  # 7 instructions meet every bound
         data = self.read()
@@ -172,20 +172,20 @@ class BenchResults(unittest.TestCase):
             self.assertIn(n, data)
             self.assertEqual(data[n]["linux_instructions"], 100.0)
             self.assertEqual(data[n]["linux_ns"], 200.0)
-        self.assertEqual(data["ipc_roundtrip"], {"linux_instructions": 100.0, "linux_ns": 200.0})
+        self.assertEqual(data["pipe_pingpong"], {"linux_instructions": 100.0, "linux_ns": 200.0})
         self.assertEqual(data["null_syscall"], {"instructions": 7.0, "ns": 8.0,
                                                 "linux_instructions": 100.0, "linux_ns": 200.0})
-        row = next(l for l in out.splitlines() if l.startswith("ipc_roundtrip "))
+        row = next(l for l in out.splitlines() if l.startswith("pipe_pingpong "))
         self.assertIn("100.00", row)
         self.assertIn("no figure of ours yet", row)
 
     def test_only_a_linux_only_name(self):
-        rc, _ = self.run_bench_with_linux("--image", "img", "--only", "ipc_4pairs")
+        rc, _ = self.run_bench_with_linux("--image", "img", "--only", "futex_pingpong")
         self.assertEqual(rc, 0)
-        self.assertEqual(self.read(), {"ipc_4pairs": {"linux_instructions": 100.0,
+        self.assertEqual(self.read(), {"futex_pingpong": {"linux_instructions": 100.0,
                                                       "linux_ns": 200.0}})
         with self.assertRaises(SystemExit):
-            self.run_bench_with_linux("--image", "img", "--only", "ipc_4pairs", "--no-linux")
+            self.run_bench_with_linux("--image", "img", "--only", "futex_pingpong", "--no-linux")
 
     def test_linux_only_keeps_our_figures(self):
         bench.merge_results(self.path, {
