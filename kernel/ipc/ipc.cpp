@@ -341,10 +341,10 @@ void ipc_handler_reaped(Thread* t) TA_NO_THREAD_SAFETY_ANALYSIS {
   if (closing) free_owner(p->owner);
 }
 
-// --- System calls ---------------------------------------------------------
+// --- The calls (kernel/syscall/sys_ipc.cpp checks the capabilities) ---------
 
-SysResult sys_ipc_register_server(VirtAddr handler_entry, VirtAddr connect_entry,
-                                  VirtAddr connect_stack, u64 tls) {
+SysResult ipc_register_server(VirtAddr handler_entry, VirtAddr connect_entry,
+                              VirtAddr connect_stack, u64 tls) {
   if (handler_entry >= kUserTop || connect_entry >= kUserTop || connect_stack >= kUserTop ||
       !is_aligned(handler_entry, 4) || !is_aligned(connect_entry, 4) ||
       !is_aligned(connect_stack, 16))
@@ -374,37 +374,33 @@ SysResult sys_ipc_register_server(VirtAddr handler_entry, VirtAddr connect_entry
   return r.commit(0, s, CHCORE_RIGHTS_ALL);
 }
 
-SysResult sys_ipc_connect(CapSlot server, CapSlot buf_pmo) {
-  Ref<IpcServer> srv = TRY(cap_lookup<IpcServer>(server, CHCORE_RIGHT_WRITE));
-  {
-    Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(buf_pmo, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE));
-    if (pmo->kind != PmoType::Shared && pmo->kind != PmoType::Data) return Err::Inval;
-    if (pmo->size == 0 || pmo->size > CHCORE_IPC_BUF_MAX) return Err::Inval;
-    void* mem = mm::kzalloc(sizeof(Connection));
-    if (mem == nullptr) return Err::NoMem;
-    auto* c = new (mem) Connection();
-    obj_init(c, ObjType::Connection);
-    c->port.owner = c;
-    c->port.entry = srv->handler_entry;
-    c->port.buf_size = pmo->size;
-    obj_get(srv.get());
-    c->server = srv.get();
-    CapTransfer caps;
-    caps.n = 1;
-    caps.copies[0] = CapCopy{buf_pmo.value, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE};
-    Msg m{0, {CHCORE_IPC_OP_CONNECT, pmo->size, current_group()->pid, 0},
-          CHCORE_IPC_INFO(0, 1)};
-    IpcPort* p = &srv->port;
-    // The connection's only reference belongs to the upcall (p->pending)
-    // until ipc_accept installs it for the client.
-    bool handed_off = false;
-    SysResult r = port_call(p, srv.release(), m, caps, c, &handed_off);
-    if (!handed_off) obj_put(c);  // failed, or waits to retry from the start
-    return r;
-  }
+SysResult ipc_connect(Ref<IpcServer> srv, Ref<Pmo> pmo, CapSlot buf_slot) {
+  if (pmo->kind != PmoType::Shared && pmo->kind != PmoType::Data) return Err::Inval;
+  if (pmo->size == 0 || pmo->size > CHCORE_IPC_BUF_MAX) return Err::Inval;
+  void* mem = mm::kzalloc(sizeof(Connection));
+  if (mem == nullptr) return Err::NoMem;
+  auto* c = new (mem) Connection();
+  obj_init(c, ObjType::Connection);
+  c->port.owner = c;
+  c->port.entry = srv->handler_entry;
+  c->port.buf_size = pmo->size;
+  obj_get(srv.get());
+  c->server = srv.get();
+  CapTransfer caps;
+  caps.n = 1;
+  caps.copies[0] = CapCopy{buf_slot.value, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE};
+  Msg m{0, {CHCORE_IPC_OP_CONNECT, pmo->size, current_group()->pid, 0}, CHCORE_IPC_INFO(0, 1)};
+  IpcPort* p = &srv->port;
+  pmo.reset();
+  // The connection's only reference belongs to the upcall (p->pending)
+  // until ipc_accept installs it for the client.
+  bool handed_off = false;
+  SysResult r = port_call(p, srv.release(), m, caps, c, &handed_off);
+  if (!handed_off) obj_put(c);  // failed, or waits to retry from the start
+  return r;
 }
 
-SysResult sys_ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) TA_NO_THREAD_SAFETY_ANALYSIS {
+SysResult ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) TA_NO_THREAD_SAFETY_ANALYSIS {
   Thread* self = current_thread();
   IpcPort* p = self->ipc_port;
   if (p == nullptr || p->owner->type != ObjType::IpcServer) return Err::Inval;
@@ -446,21 +442,19 @@ SysResult sys_ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) TA_NO_THREAD_SA
   return port_return(p, Msg{slot, {0, 0, 0, 0}, 0}, none);
 }
 
-SysResult sys_ipc_call(CapSlot conn, u64 w0, u64 w1, u64 w2, u64 w3, u64 info) {
-  Ref<Connection> c = TRY(cap_lookup<Connection>(conn, CHCORE_RIGHT_WRITE));
+SysResult ipc_call(Ref<Connection> c, const u64 (&w)[4], u64 info, VirtAddr cap_descs) {
   CapTransfer caps;
-  if (info != 0) TRY(read_message(&c->port, info, VirtAddr{current_thread()->ctx.x[6]}, caps));
+  if (info != 0) TRY(read_message(&c->port, info, cap_descs, caps));
   IpcPort* p = &c->port;
-  return port_call(p, c.release(), Msg{p->badge, {w0, w1, w2, w3}, info}, caps, nullptr);
+  return port_call(p, c.release(), Msg{p->badge, {w[0], w[1], w[2], w[3]}, info}, caps, nullptr);
 }
 
-SysResult sys_ipc_return(i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info) {
-  Thread* self = current_thread();
-  IpcPort* p = self->ipc_port;
+SysResult ipc_return(i64 ret, const u64 (&w)[4], u64 info, VirtAddr cap_descs) {
+  IpcPort* p = current_thread()->ipc_port;
   if (p == nullptr) return Err::Inval;
   CapTransfer caps;
-  if (info != 0) TRY(read_message(p, info, VirtAddr{self->ctx.x[6]}, caps));
-  return port_return(p, Msg{static_cast<u64>(ret), {w0, w1, w2, w3}, info}, caps);
+  if (info != 0) TRY(read_message(p, info, cap_descs, caps));
+  return port_return(p, Msg{static_cast<u64>(ret), {w[0], w[1], w[2], w[3]}, info}, caps);
 }
 
 }  // namespace kern

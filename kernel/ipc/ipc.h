@@ -20,6 +20,7 @@
 #include "lib/result.h"
 #include "lib/spinlock.h"
 #include "object/object.h"
+#include "object/ref.h"
 #include "object/thread.h"
 
 namespace kern {
@@ -72,5 +73,20 @@ void connection_destroy(Connection* c);
 // thread_reap of a handler thread: its port is dead; a caller waiting in it
 // and every thread waiting for it get -ECONNRESET.
 void ipc_handler_reaped(Thread* t);
+
+// The calls, once kernel/syscall/sys_ipc.cpp has looked up and checked the
+// capabilities; arguments and errors: docs/abi.md. Each returns what the
+// system call returns (for a call that blocked or handed the CPU over,
+// kBlocked: the other side writes the caller's result).
+using IpcWords = u64[4];
+[[nodiscard]] Result<i64> ipc_register_server(VirtAddr handler_entry, VirtAddr connect_entry,
+                                              VirtAddr connect_stack, u64 tls);
+[[nodiscard]] Result<i64> ipc_connect(Ref<IpcServer> server, Ref<Pmo> buf, CapSlot buf_slot);
+[[nodiscard]] Result<i64> ipc_accept(u64 badge, VirtAddr stack_top, u64 tls);
+// cap_descs: the address of the capability descriptors (x6), read only if
+// info says capabilities travel.
+[[nodiscard]] Result<i64> ipc_call(Ref<Connection> conn, const IpcWords& w, u64 info,
+                                   VirtAddr cap_descs);
+[[nodiscard]] Result<i64> ipc_return(i64 ret, const IpcWords& w, u64 info, VirtAddr cap_descs);
 
 }  // namespace kern
