@@ -124,8 +124,8 @@ static int dying_client(long cap) {
   return 3;
 }
 
-/* Memory: connect/call/close cycles and server start/exit cycles leave
- * the free memory as it was after a warm-up. */
+/* Memory: 1,000 connect/call/close cycles and 1,000 server start/exit
+ * cycles leave the free memory as it was after a warm-up of as many. */
 static long settle_closes(struct chcore_conn* c, long want) {
   struct chcore_ipc_result r;
   long closes = -1;
@@ -160,7 +160,7 @@ static void test_leaks(void) {
   long before = 0;
   int bad = 0;
   for (int round = 0; round < 2; round++) {
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 1000; i++) {
       struct chcore_conn c;
       if (chcore_connect(s.cap, 8192, &c) < 0 ||
           chcore_ipc_call(&c, ECHO_OP_ECHO, 0, 0, 0, 0, 0, NULL, NULL) != 0)
@@ -181,7 +181,7 @@ static void test_leaks(void) {
 
   bad = 0;
   for (int round = 0; round < 2; round++) {
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < 1000; i++) {
       struct test_server t;
       struct chcore_conn c;
       if (start_server(&t, -1) < 0 || chcore_connect(t.cap, 4096, &c) < 0) {
@@ -197,7 +197,7 @@ static void test_leaks(void) {
   }
   UT_EQ("leaks.server_start_exit_work", bad, 0);
 
-  UT_EQ("leaks.server_start_exit_100", settled_free_mem(), before);
+  UT_EQ("leaks.server_start_exit_1000", settled_free_mem(), before);
 }
 
 int main(int argc, char** argv) {
