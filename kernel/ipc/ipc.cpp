@@ -120,8 +120,10 @@ void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
 // `pending`: the connection a connect upcall sets up (server ports).
 // Returns the value the system call returns: nothing, if the hand-off
 // happened (the handler's return supplies the caller's result).
-SysResult port_call(IpcPort* p, Object* ref, const Msg& m, const CapTransfer& caps,
-                    Connection* pending, bool* handed_off = nullptr) TA_NO_THREAD_SAFETY_ANALYSIS {
+[[gnu::always_inline]] inline SysResult port_call(IpcPort* p, Object* ref, const Msg& m,
+                                                  const CapTransfer* caps, Connection* pending,
+                                                  bool* handed_off = nullptr)
+    TA_NO_THREAD_SAFETY_ANALYSIS {
   Thread* self = current_thread();
   p->lock.lock();
   Thread* h = p->handler;
@@ -154,8 +156,8 @@ SysResult port_call(IpcPort* p, Object* ref, const Msg& m, const CapTransfer& ca
     return Err::ConnReset;  // the server is exiting
   }
   u64 lo = 0, hi = 0;
-  if (caps.n != 0) {
-    Status st = install_caps(self->group, h->group, caps, &lo, &hi);
+  if (caps != nullptr && caps->n != 0) {
+    Status st = install_caps(self->group, h->group, *caps, &lo, &hi);
     if (!st.ok()) {
       // Give the handler back untouched.
       store_state(h, ThreadState::IpcIdle);
@@ -185,7 +187,8 @@ SysResult port_call(IpcPort* p, Object* ref, const Msg& m, const CapTransfer& ca
 
 // The return: from the current thread, the port's handler, back to its
 // caller with message `m`. Err::Inval if the thread is not in a call.
-SysResult port_return(IpcPort* p, const Msg& m, const CapTransfer& caps)
+[[gnu::always_inline]] inline SysResult port_return(IpcPort* p, const Msg& m,
+                                                    const CapTransfer* caps)
     TA_NO_THREAD_SAFETY_ANALYSIS {
   Thread* self = current_thread();
   p->lock.lock();
@@ -199,8 +202,8 @@ SysResult port_return(IpcPort* p, const Msg& m, const CapTransfer& caps)
     return 0;
   }
   u64 lo = 0, hi = 0;
-  if (caps.n != 0) {
-    Status st = install_caps(self->group, c->group, caps, &lo, &hi);
+  if (caps != nullptr && caps->n != 0) {
+    Status st = install_caps(self->group, c->group, *caps, &lo, &hi);
     if (!st.ok()) {
       p->lock.unlock();
       return st.error();  // still in the call: the handler may return otherwise
@@ -228,10 +231,10 @@ SysResult port_return(IpcPort* p, const Msg& m, const CapTransfer& caps)
   wake_waiter(p);
   p->lock.unlock();
   if (stopped) reap_stopped(self, ThreadState::IpcIdle);
-  obj_put(c);  // the call's reference
+  obj_put_fast(c);  // the call's reference
   if (refused != nullptr) obj_put(refused);
   if (resumed) {
-    obj_put(ref);
+    obj_put_fast(ref);
   } else {
     // The caller died during the call: the reply is dropped. This thread
     // stays on the CPU until the exit path picks another, so the port's
@@ -395,7 +398,7 @@ SysResult ipc_connect(Ref<IpcServer> srv, Ref<Pmo> pmo, CapSlot buf_slot) {
   // The connection's only reference belongs to the upcall (p->pending)
   // until ipc_accept installs it for the client.
   bool handed_off = false;
-  SysResult r = port_call(p, srv.release(), m, caps, c, &handed_off);
+  SysResult r = port_call(p, srv.release(), m, &caps, c, &handed_off);
   if (!handed_off) obj_put(c);  // failed, or waits to retry from the start
   return r;
 }
@@ -438,23 +441,43 @@ SysResult ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) TA_NO_THREAD_SAFETY
     p->pending = nullptr;  // the reference goes to the client's capability
   }
   u32 slot = r.commit(0, conn, kConnRights);
-  CapTransfer none;
-  return port_return(p, Msg{slot, {0, 0, 0, 0}, 0}, none);
+  return port_return(p, Msg{slot, {0, 0, 0, 0}, 0}, nullptr);
 }
 
-SysResult ipc_call(Ref<Connection> c, const u64 (&w)[4], u64 info, VirtAddr cap_descs) {
+// The message's capabilities, when it carries any (not the fast path).
+[[gnu::noinline]] static SysResult call_with_caps(Connection* c, const Msg& m, VirtAddr cap_descs) {
   CapTransfer caps;
-  if (info != 0) TRY(read_message(&c->port, info, cap_descs, caps));
-  IpcPort* p = &c->port;
-  return port_call(p, c.release(), Msg{p->badge, {w[0], w[1], w[2], w[3]}, info}, caps, nullptr);
+  Status st = read_message(&c->port, m.info, cap_descs, caps);
+  if (!st.ok()) {
+    obj_put(c);
+    return st.error();
+  }
+  return port_call(&c->port, c, m, &caps, nullptr);
 }
 
-SysResult ipc_return(i64 ret, const u64 (&w)[4], u64 info, VirtAddr cap_descs) {
+SysResult ipc_call(Connection* c, u64 w0, u64 w1, u64 w2, u64 w3, u64 info,
+                   VirtAddr cap_descs) {
+  IpcPort* p = &c->port;
+  if (info != 0) [[unlikely]]
+    return call_with_caps(c, Msg{p->badge, {w0, w1, w2, w3}, info}, cap_descs);
+  return port_call(p, c, Msg{p->badge, {w0, w1, w2, w3}, 0}, nullptr, nullptr);
+}
+
+namespace {
+[[gnu::noinline]] SysResult return_with_caps(IpcPort* p, const Msg& m, VirtAddr cap_descs) {
+  CapTransfer caps;
+  TRY(read_message(p, m.info, cap_descs, caps));
+  return port_return(p, m, &caps);
+}
+}  // namespace
+
+SysResult ipc_return(i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info, VirtAddr cap_descs) {
   IpcPort* p = current_thread()->ipc_port;
   if (p == nullptr) return Err::Inval;
-  CapTransfer caps;
-  if (info != 0) TRY(read_message(p, info, cap_descs, caps));
-  return port_return(p, Msg{static_cast<u64>(ret), {w[0], w[1], w[2], w[3]}, info}, caps);
+  Msg m{static_cast<u64>(ret), {w0, w1, w2, w3}, info};
+  if (info != 0) [[unlikely]]
+    return return_with_caps(p, m, cap_descs);
+  return port_return(p, m, nullptr);
 }
 
 }  // namespace kern

@@ -78,15 +78,16 @@ void ipc_handler_reaped(Thread* t);
 // capabilities; arguments and errors: docs/abi.md. Each returns what the
 // system call returns (for a call that blocked or handed the CPU over,
 // kBlocked: the other side writes the caller's result).
-using IpcWords = u64[4];
 [[nodiscard]] Result<i64> ipc_register_server(VirtAddr handler_entry, VirtAddr connect_entry,
                                               VirtAddr connect_stack, u64 tls);
 [[nodiscard]] Result<i64> ipc_connect(Ref<IpcServer> server, Ref<Pmo> buf, CapSlot buf_slot);
 [[nodiscard]] Result<i64> ipc_accept(u64 badge, VirtAddr stack_top, u64 tls);
-// cap_descs: the address of the capability descriptors (x6), read only if
-// info says capabilities travel.
-[[nodiscard]] Result<i64> ipc_call(Ref<Connection> conn, const IpcWords& w, u64 info,
+// ipc_call takes over the caller's reference to `conn`. cap_descs: the
+// address of the capability descriptors (x6), read only if info says
+// capabilities travel.
+[[nodiscard]] Result<i64> ipc_call(Connection* conn, u64 w0, u64 w1, u64 w2, u64 w3, u64 info,
                                    VirtAddr cap_descs);
-[[nodiscard]] Result<i64> ipc_return(i64 ret, const IpcWords& w, u64 info, VirtAddr cap_descs);
+[[nodiscard]] Result<i64> ipc_return(i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info,
+                                     VirtAddr cap_descs);
 
 }  // namespace kern

@@ -240,11 +240,6 @@ Status VmSpace::handle_fault(const FaultInfo& f) {
   return kOk;
 }
 
-void VmSpace::activate() TA_NO_THREAD_SAFETY_ANALYSIS {
-  this_cpu()->vmspace = this;
-  write_sysreg(ttbr0_el1, pt_.root().raw() | (static_cast<u64>(asid_) << 48));
-  arch::isb();
-}
 
 Status VmSpace::query(VirtAddr va, PhysAddr* pa, u32* perm) {
   SpinGuard g(lock_);

@@ -6,6 +6,8 @@
 // their own lock (taken inside ours: VmSpace::lock_ -> Pmo::lock).
 #pragma once
 #include "arch/aarch64/page_table.h"
+#include "arch/aarch64/per_cpu.h"
+#include "arch/aarch64/sysreg.h"
 #include "lib/result.h"
 #include "lib/spinlock.h"
 #include "mm/pmo.h"
@@ -75,7 +77,13 @@ class VmSpace {
   [[nodiscard]] Status handle_fault(const FaultInfo& f);
 
   // Installs this address space in TTBR0 of the calling CPU.
-  void activate();
+  // Loads it into TTBR0 on this CPU (inline: IPC switches address spaces
+  // on every call).
+  void activate() TA_NO_THREAD_SAFETY_ANALYSIS {
+    this_cpu()->vmspace = this;
+    write_sysreg(ttbr0_el1, pt_.root().raw() | (static_cast<u64>(asid_) << 48));
+    arch::isb();
+  }
 
   // Physical address and permissions of a mapped page (for tests).
   [[nodiscard]] Status query(VirtAddr va, PhysAddr* pa, u32* perm);

@@ -156,9 +156,5 @@ CapTable* cap_table_of(Object* o) {
   return o->type == ObjType::CapGroup ? &static_cast<CapGroup*>(o)->caps : nullptr;
 }
 
-CapGroup* current_group() {
-  Thread* t = current_thread();
-  return t == nullptr ? nullptr : t->group;
-}
 
 }  // namespace kern

@@ -64,7 +64,10 @@ void cap_group_destroy(CapGroup* g);  // obj_put's last reference
 void cap_group_exit(CapGroup* g, i32 status);
 
 // The process of the current thread.
-CapGroup* current_group();
+inline CapGroup* current_group() {
+  Thread* t = current_thread();
+  return t == nullptr ? nullptr : t->group;
+}
 
 // Capability operations on a process's table (object/cap_table.h).
 [[nodiscard]] inline Result<Object*> cap_get(CapGroup* group, u64 slot, ObjType type, u32 rights) {

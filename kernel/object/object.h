@@ -31,5 +31,17 @@ inline void obj_get(Object* o) { __atomic_fetch_add(&o->refcount, 1, __ATOMIC_RE
 // never call it holding the capability lock, a process's lock or the
 // scheduler's lock.
 void obj_put(Object* o);
+// obj_put, with its common case inline: a reference that is not the last,
+// to an object that owns no capability table (IPC's fast path).
+inline void obj_put_fast(Object* o) {
+  if (o->type != ObjType::CapGroup) {
+    u32 old = __atomic_load_n(&o->refcount, __ATOMIC_RELAXED);
+    while (old > 1)
+      if (__atomic_compare_exchange_n(&o->refcount, &old, old - 1, true, __ATOMIC_ACQ_REL,
+                                      __ATOMIC_RELAXED))
+        return;
+  }
+  obj_put(o);
+}
 
 }  // namespace kern

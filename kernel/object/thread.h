@@ -2,6 +2,7 @@
 #pragma once
 #include "arch/aarch64/context.h"
 #include "arch/aarch64/fpu.h"
+#include "arch/aarch64/per_cpu.h"
 #include "lib/list.h"
 #include "lib/result.h"
 #include "object/object.h"
@@ -77,6 +78,12 @@ inline void store_state(Thread* t, ThreadState s) {
   __atomic_store_n(reinterpret_cast<u8*>(&t->state), static_cast<u8>(s), __ATOMIC_SEQ_CST);
 }
 
+inline bool cas_state(Thread* t, ThreadState from, ThreadState to) {
+  return __atomic_compare_exchange_n(reinterpret_cast<u8*>(&t->state), reinterpret_cast<u8*>(&from),
+                                     static_cast<u8>(to), false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_RELAXED);
+}
+
 using ThreadList = KList(Thread, sched_node);
 using GroupThreadList = KList(Thread, group_node);
 
@@ -101,6 +108,6 @@ void thread_abort(Thread* t);
 void thread_destroy(Thread* t);  // obj_put's last reference
 
 // The thread running on this CPU (nullptr in kernel-only contexts).
-Thread* current_thread();
+inline Thread* current_thread() { return static_cast<Thread*>(this_cpu()->current); }
 
 }  // namespace kern

@@ -254,11 +254,6 @@ Thread* pick_next(u32 me) TA_REQ(g_sched_lock) {
 // are CASes on `state`, and a thread leaving a CPU publishes that with
 // release_cpu(); sched_stop pairs with it (Dekker: each side stores, then
 // loads the other's flag, with full barriers between).
-[[gnu::always_inline]] inline bool cas_state(Thread* t, ThreadState from, ThreadState to) {
-  return __atomic_compare_exchange_n(reinterpret_cast<u8*>(&t->state), reinterpret_cast<u8*>(&from),
-                                     static_cast<u8>(to), false, __ATOMIC_SEQ_CST,
-                                     __ATOMIC_RELAXED);
-}
 // Clears t->on_cpu; returns whether a stop (kill_pending) is pending, which
 // the caller must then carry out itself.
 [[gnu::always_inline]] inline bool release_cpu(Thread* t) {
@@ -279,7 +274,6 @@ void drop_deferred(u32 me) {
 void timer_tick();
 }  // namespace
 
-Thread* current_thread() { return current(); }
 
 void sched_init_this_cpu() {
   if (g_slice_ticks == 0) g_slice_ticks = ns_to_ticks(kSliceNs);
@@ -701,21 +695,6 @@ void sched_set_priority_locked(Thread* t, u32 prio) {
 }
 
 // --- IPC's hand-off (ipc/ipc.cpp) ---------------------------------------------
-
-bool sched_ipc_claim(Thread* t, ThreadState from) {
-  // Wait until no CPU is still switching away from it (a few instructions
-  // of another CPU's exit path at most).
-  for (;;) {
-    bool expected = false;
-    if (__atomic_compare_exchange_n(&t->on_cpu, &expected, true, false, __ATOMIC_SEQ_CST,
-                                    __ATOMIC_RELAXED))
-      break;
-    asm volatile("yield");
-  }
-  if (cas_state(t, from, ThreadState::Running)) return true;
-  __atomic_store_n(&t->on_cpu, false, __ATOMIC_RELEASE);
-  return false;
-}
 
 bool sched_ipc_switch(Thread* prev, Thread* next) TA_NO_THREAD_SAFETY_ANALYSIS {
   PerCpu* cpu = this_cpu();

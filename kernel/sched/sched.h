@@ -114,7 +114,21 @@ void sched_flush_kicks();
 // Claims `t` (in state `from`: IpcIdle for a handler, Blocked for a caller)
 // for this CPU: on_cpu set, state Running. False (nothing changed) if it
 // was stopped meanwhile.
-[[nodiscard]] bool sched_ipc_claim(Thread* t, ThreadState from);
+[[nodiscard]] inline bool sched_ipc_claim(Thread* t, ThreadState from) {
+  // Wait until no CPU is still switching away from it (a few instructions
+  // of another CPU's exit path at most).
+  for (;;) {
+    bool expected = false;
+    if (__atomic_compare_exchange_n(&t->on_cpu, &expected, true, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_RELAXED)) [[likely]]
+      break;
+    asm volatile("yield");
+  }
+  if (cas_state(t, from, ThreadState::Running)) [[likely]]
+    return true;
+  __atomic_store_n(&t->on_cpu, false, __ATOMIC_RELEASE);
+  return false;
+}
 // Switches this CPU from the current thread `prev`, already given its new
 // state (Blocked in a call, IpcIdle after one), to the claimed `next`,
 // which runs on whatever scheduling context the caller set. The system-call

@@ -26,12 +26,12 @@ SysResult sys_ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) {
 }
 
 SysResult sys_ipc_call(CapSlot conn, u64 w0, u64 w1, u64 w2, u64 w3, u64 info) {
-  Ref<Connection> c = TRY(cap_lookup<Connection>(conn, CHCORE_RIGHT_WRITE));
-  return ipc_call(static_cast<Ref<Connection>&&>(c), {w0, w1, w2, w3}, info, cap_descs());
+  Object* c = TRY(cap_get(current_group(), conn.value, ObjType::Connection, CHCORE_RIGHT_WRITE));
+  return ipc_call(static_cast<Connection*>(c), w0, w1, w2, w3, info, cap_descs());
 }
 
 SysResult sys_ipc_return(i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info) {
-  return ipc_return(ret, {w0, w1, w2, w3}, info, cap_descs());
+  return ipc_return(ret, w0, w1, w2, w3, info, cap_descs());
 }
 
 }  // namespace kern
