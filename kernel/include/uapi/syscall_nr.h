@@ -5,8 +5,8 @@
  * CHCORE_SYSCALLS(X) calls X(number, name, argument count, (argument types))
  * for every call. The types are the kernel's (kernel/syscall/syscall.h:
  * u64, i64, UserPtr<T> for a user pointer, VirtAddr for a user address that
- * is mapped or jumped to rather than copied through, CapSlot for a
- * capability slot);
+ * is mapped or jumped to rather than copied through, PhysAddr for a
+ * physical address, CapSlot for a capability slot);
  * the kernel declares each handler with them and generates the thunk that
  * converts the registers. User space ignores them: its stubs pass
  * unsigned longs.
@@ -58,6 +58,14 @@
   X(33, user_copy, 3, (UserPtr<u8> dst, UserPtr<const u8> src, u64 len))                   \
   X(34, set_robust_list, 2, (VirtAddr head, u64 len))                                       \
   X(35, get_robust_list, 3, (u64 tid, UserPtr<u64> head, UserPtr<u64> len))                 \
+  X(48, notify_create, 0, ())                                                               \
+  X(49, notify_signal, 1, (CapSlot notif))                                                  \
+  X(50, notify_wait, 3, (CapSlot notif, u64 flags, u64 time_ns))                            \
+  X(51, irq_create, 2, (CapSlot ctl, u64 line))                                             \
+  X(52, irq_bind, 2, (CapSlot irq, CapSlot notif))                                          \
+  X(53, irq_ack, 1, (CapSlot irq))                                                          \
+  X(54, create_device_pmo, 3, (CapSlot ctl, PhysAddr base, u64 size))                       \
+  X(55, test_irq, 1, (u64 op))                                                              \
   X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \
   X(61, test_exit, 2, (u64 code, u64 detail))
 
