@@ -13,9 +13,9 @@
 //      registers through a Device PMO) until the device drops the line,
 //      and calls irq_ack: under the lock, the line is unmasked.
 // Destroying the line object (its last capability revoked, or its process
-// gone) masks the line, removes it from g_lines and gives it back to the
-// kernel's handler table, all under the lock; a handler already running
-// for it on another CPU finds g_lines empty and does nothing more.
+// gone) masks the line and removes it from g_lines, under the lock; the
+// handler stays registered (g_claimed), so an interrupt already taken by
+// another CPU finds it, then finds no object, and only masks the line.
 #include "irq/irq_object.h"
 
 #include "irq/irq.h"
@@ -32,6 +32,11 @@ SpinLock g_irq_lines_lock;
 namespace {
 // The line object of each interrupt number, or nullptr.
 Irq* g_lines[plat::kMaxIrqs] TA_GUARDED(g_irq_lines_lock);
+// Lines whose handler in the kernel's table is line_fired. A line keeps it
+// once claimed, also while no object holds it (it is masked then): so an
+// interrupt that a CPU took just before the line was released still finds
+// a handler, which finds no object, instead of counting as unhandled.
+bool g_claimed[plat::kMaxIrqs] TA_GUARDED(g_irq_lines_lock);
 // The IRQ-control object: made on first use, never destroyed (this
 // reference is never dropped).
 Irq* g_control TA_GUARDED(g_irq_lines_lock);
@@ -90,9 +95,11 @@ Result<Irq*> irq_line_create(u64 number) {
   if (irq == nullptr) return Err::NoMem;
   {
     SpinGuard l(g_irq_lines_lock);
-    // Lines nobody has taken are disabled (at boot, or when their last
-    // object went); a line with a handler is the kernel's or taken.
-    if (g_lines[line] == nullptr && irq_claim(line, line_fired, nullptr)) {
+    // Lines without an object are masked (since boot, or since their last
+    // object went); a line whose handler is not ours is the kernel's.
+    if (g_lines[line] == nullptr &&
+        (g_claimed[line] || irq_claim(line, line_fired, nullptr))) {
+      g_claimed[line] = true;
       g_lines[line] = irq;
       return irq;
     }
@@ -128,7 +135,6 @@ void irq_object_destroy(Irq* irq) {
     SpinGuard l(g_irq_lines_lock);
     plat::irq_disable(irq->line);
     g_lines[irq->line] = nullptr;
-    irq_register(irq->line, nullptr, nullptr);
     old = irq->notif;
     irq->notif = nullptr;
   }

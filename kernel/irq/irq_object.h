@@ -6,10 +6,10 @@
 //     to the first process only (slot CHCORE_SLOT_IRQ_CONTROL). It grants
 //     taking interrupt lines (irq_create) and mapping device memory
 //     (create_device_pmo); the first process hands them on to drivers.
-//   - one interrupt line of the board, which the object takes from the
-//     kernel's handler table (irq_claim) for as long as it lives: a line
-//     the kernel uses itself (the console UART) cannot be taken, and a line
-//     has at most one object.
+//   - one interrupt line of the board, for as long as the object lives. The
+//     first object of a line claims it in the kernel's handler table
+//     (irq_claim), so a line the kernel uses itself (the console UART)
+//     cannot be taken; a line has at most one object at a time.
 //
 // A line bound to a notification (irq_bind) is enabled. When the device
 // raises it, the kernel's handler masks the line at the controller, then
@@ -66,8 +66,8 @@ void irq_line_bind(Irq* irq, Notification* n);
 // is not bound.
 [[nodiscard]] Status irq_line_ack(Irq* irq);
 
-// obj_put's last reference: a line is masked, released to the kernel's
-// table and unbound.
+// obj_put's last reference: a line is masked and unbound; another object
+// may take it.
 void irq_object_destroy(Irq* irq);
 
 }  // namespace kern
