@@ -97,8 +97,7 @@ Result<Irq*> irq_line_create(u64 number) {
     SpinGuard l(g_irq_lines_lock);
     // Lines without an object are masked (since boot, or since their last
     // object went); a line whose handler is not ours is the kernel's.
-    if (g_lines[line] == nullptr &&
-        (g_claimed[line] || irq_claim(line, line_fired, nullptr))) {
+    if (g_lines[line] == nullptr && (g_claimed[line] || irq_claim(line, line_fired, nullptr))) {
       g_claimed[line] = true;
       g_lines[line] = irq;
       return irq;

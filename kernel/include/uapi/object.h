@@ -22,8 +22,9 @@
 /* Slots every process starts with. */
 #define CHCORE_SLOT_SELF 0     /* its own cap_group (all rights) */
 #define CHCORE_SLOT_RAMDISK 1  /* the first process only: the boot ramdisk (read-only PMO) */
-#define CHCORE_SLOT_IRQ_CONTROL 2 /* the first process only: the IRQ-control capability
-                                     (interrupt lines and device memory, uapi/notify.h) */
+/* The first process only: the IRQ-control capability (interrupt lines and
+ * device memory, uapi/notify.h, docs/notifications.md). */
+#define CHCORE_SLOT_IRQ_CONTROL 2
 
 /* create_pmo types. */
 #define CHCORE_PMO_ANONYMOUS 0 /* zeroed pages on first touch, private */

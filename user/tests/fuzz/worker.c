@@ -921,7 +921,8 @@ static void native_random(void) {
           t = chance(50) ? now_ns() + below(2000000) : below(1000);
           break;
         case 3:
-          flags = CHCORE_NOTIFY_TIMEOUT | (chance(50) ? CHCORE_NOTIFY_POLL : CHCORE_NOTIFY_DEADLINE);
+          flags =
+              CHCORE_NOTIFY_TIMEOUT | (chance(50) ? CHCORE_NOTIFY_POLL : CHCORE_NOTIFY_DEADLINE);
           break;
         default:
           flags = (rnd() | 8) & ~7ul;
