@@ -803,10 +803,11 @@ struct board {
   unsigned long ram;      /* a RAM page */
   unsigned long kernel;   /* the kernel image's first page */
   unsigned long straddle; /* two pages: one in a device window, one not */
+  unsigned long uart_irq; /* the UART's interrupt, which the kernel's console uses */
 };
 static const struct board boards[] = {
-    {"virt", 0x09000000, 0x50000000, 0x40080000, 0x3ffff000},
-    {"raspi3", 0x3f201000, 0x100000, 0x80000, 0x3efff000},
+    {"virt", 0x09000000, 0x50000000, 0x40080000, 0x3ffff000, 33},
+    {"raspi3", 0x3f201000, 0x100000, 0x80000, 0x3efff000, 121},
 };
 
 static const struct board* board_of(const char* name) {
@@ -865,6 +866,10 @@ static void test_device(const struct board* b) {
          CHCORE_EPERM);
   UT_ERR("device.all_memory_refused", chcore_sys_create_device_pmo(CTL, 0, 1ul << 40),
          CHCORE_EPERM);
+  /* The driver of this UART would need its interrupt too: the kernel's
+   * console has it, so it cannot be taken. */
+  UT_ERR("device.console_interrupt_is_the_kernels", chcore_sys_irq_create(CTL, b->uart_irq),
+         CHCORE_EBUSY);
   /* A process without the IRQ-control capability has nothing to use. */
   long weak = chcore_sys_cap_copy(CTL, CHCORE_RIGHT_READ | CHCORE_RIGHT_COPY);
   UT_ERR("device.needs_control_right",
