@@ -100,6 +100,25 @@ bool irq_to_ipi(u32 irq, IpiKind* kind);
 // memory writes before the interrupt. Several kinds may be pending at once;
 // the same kind sent twice before it is taken arrives once.
 void ipi_send(u32 cpu, IpiKind kind);
+// Interrupt lines that user-space drivers may be given (irq_create,
+// docs/notifications.md): a device's shared line, one that any CPU can
+// take, masked with irq_disable() and unmasked with irq_enable() from any
+// CPU. Not IPIs, not per-CPU interrupts (the timer), not numbers the
+// controller does not have.
+//   virt:   SPIs, INTID 32 up to the last line the GIC implements
+//   raspi3: the VideoCore interrupts, 64-127
+bool irq_is_device_line(u32 irq);
+// A device line that software can assert and deassert without a device,
+// for the tests of interrupt delivery to user space (the test_irq system
+// call of test kernels). False if the board has none.
+//   virt:   the GIC's last SPI (no device is wired to it): asserted by
+//           setting it pending in the distributor, deasserted by clearing
+//   raspi3: VideoCore interrupt 1, the system timer's compare 1 (free for
+//           the ARM side): asserted by programming a match a few
+//           microseconds ahead (it stays asserted until cleared), deasserted
+//           by clearing the match in the timer's status register
+bool test_irq_line(u32* irq);
+void test_irq_set(bool asserted);
 // Wall-clock seconds since 1970-01-01 UTC, read once at boot; 0 if the
 // board has no real-time clock (the clock then starts at the epoch).
 u64 rtc_epoch_seconds();

@@ -1,6 +1,7 @@
 #include "init/first_process.h"
 
 #include "init/ramdisk.h"
+#include "irq/irq_object.h"
 #include "lib/cpio.h"
 #include "lib/elf.h"
 #include "lib/printk.h"
@@ -59,6 +60,7 @@ Result<CapGroup*> launch_first_process(const char* path, const char* const* argv
 
   CapGroup* g = TRY(cap_group_create(basename(path)));
   Status s = ramdisk_share(g);
+  if (s.ok()) s = irq_control_install(g);
   if (s.ok()) s = elf_map_segments(g, image, info);
   Result<VirtAddr> sp = s.ok() ? first_stack(g, info, argv, argc) : Result<VirtAddr>(s.error());
   Result<Thread*> t = sp.ok() ? thread_create(g, VirtAddr{info.entry}, sp.value(), 0, 0)

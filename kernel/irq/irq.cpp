@@ -60,11 +60,29 @@ void irq_init_this_cpu() {
   __atomic_store_n(&g_cpu_ready[this_cpu_id()], true, __ATOMIC_RELEASE);
 }
 
-void irq_register(u32 irq, IrqHandler h, void* arg) {
-  KASSERT(irq < plat::kMaxIrqs);
+namespace {
+// Serialises changes of the handler table (irq_handle reads it without).
+SpinLock g_register_lock;
+
+void set_handler(u32 irq, IrqHandler h, void* arg) TA_REQ(g_register_lock) {
   __atomic_store_n(&g_handlers[irq].arg, arg, __ATOMIC_RELAXED);
   __atomic_store_n(&g_handlers[irq].fn, h, __ATOMIC_RELEASE);
   __atomic_store_n(&g_reported[irq], 0, __ATOMIC_RELAXED);
+}
+}  // namespace
+
+void irq_register(u32 irq, IrqHandler h, void* arg) {
+  KASSERT(irq < plat::kMaxIrqs);
+  SpinGuard g(g_register_lock);
+  set_handler(irq, h, arg);
+}
+
+bool irq_claim(u32 irq, IrqHandler h, void* arg) {
+  KASSERT(irq < plat::kMaxIrqs && h != nullptr);
+  SpinGuard g(g_register_lock);
+  if (__atomic_load_n(&g_handlers[irq].fn, __ATOMIC_RELAXED) != nullptr) return false;
+  set_handler(irq, h, arg);
+  return true;
 }
 
 void irq_handle() {

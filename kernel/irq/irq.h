@@ -21,6 +21,10 @@ void irq_init_this_cpu();
 // before enabling the interrupt; the handler runs with interrupts masked,
 // on the CPU that took it, and must silence a level-triggered source.
 void irq_register(u32 irq, IrqHandler h, void* arg);
+// irq_register for a line nobody handles yet: false (nothing changed) if
+// `irq` already has a handler. How interrupt lines are lent to user space
+// (irq/irq_object.h) without taking one the kernel uses.
+[[nodiscard]] bool irq_claim(u32 irq, IrqHandler h, void* arg);
 
 // Called by the exception vectors on an IRQ, with interrupts masked: takes
 // every pending interrupt in turn. IPIs are ended before they are handled

@@ -211,6 +211,17 @@ Page* pa_to_page(PhysAddr pa) {
   return nullptr;
 }
 
+bool phys_overlaps_pools(PhysAddr base, usize size) {
+  if (size == 0) return false;
+  SpinGuard guard(g_add_lock);
+  const u32 n = pool_count();
+  for (u32 i = 0; i < n; i++) {
+    if (base >= g_region_end[i]) continue;
+    if (g_region_start[i] <= base || g_region_start[i] - base < size) return true;
+  }
+  return false;
+}
+
 PhysAddr page_to_pa(const Page* p) { return g_pools[p->pool]->page_to_pa(p); }
 
 void* page_to_kva(const Page* p) { return pa_to_kva(page_to_pa(p)); }

@@ -33,6 +33,9 @@ void free_pages(Page* head);
 
 // The page containing `pa`, or nullptr if no pool manages it.
 Page* pa_to_page(PhysAddr pa);
+// Whether any byte of [base, base + size) lies in a pool's region (its
+// pages or their metadata): RAM the allocator manages.
+bool phys_overlaps_pools(PhysAddr base, usize size);
 // `p` must be a Page of one of the pools (from alloc_pages or pa_to_page).
 PhysAddr page_to_pa(const Page* p);
 void* page_to_kva(const Page* p);

@@ -1,6 +1,8 @@
 #include "object/object.h"
 
 #include "arch/aarch64/per_cpu.h"
+#include "ipc/notification.h"
+#include "irq/irq_object.h"
 #include "lib/panic.h"
 #include "ipc/ipc.h"
 #include "mm/pmo.h"

@@ -15,12 +15,14 @@
 #include "lib/types.h"
 #include "uapi/object.h"
 
-#define CHCORE_OBJECT_TYPES(X)                                      \
-  X(CapGroup, CHCORE_OBJ_CAP_GROUP, "cap_group", cap_group_destroy) \
-  X(Thread, CHCORE_OBJ_THREAD, "thread", thread_destroy)            \
-  X(Pmo, CHCORE_OBJ_PMO, "pmo", pmo_destroy)                       \
-  X(IpcServer, CHCORE_OBJ_IPC_SERVER, "ipc_server", ipc_server_destroy) \
-  X(Connection, CHCORE_OBJ_CONNECTION, "connection", connection_destroy)
+#define CHCORE_OBJECT_TYPES(X)                                                   \
+  X(CapGroup, CHCORE_OBJ_CAP_GROUP, "cap_group", cap_group_destroy)              \
+  X(Thread, CHCORE_OBJ_THREAD, "thread", thread_destroy)                         \
+  X(Pmo, CHCORE_OBJ_PMO, "pmo", pmo_destroy)                                     \
+  X(IpcServer, CHCORE_OBJ_IPC_SERVER, "ipc_server", ipc_server_destroy)          \
+  X(Connection, CHCORE_OBJ_CONNECTION, "connection", connection_destroy)         \
+  X(Notification, CHCORE_OBJ_NOTIFICATION, "notification", notification_destroy) \
+  X(Irq, CHCORE_OBJ_IRQ, "irq", irq_object_destroy)
 
 namespace kern {
 

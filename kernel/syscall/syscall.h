@@ -9,7 +9,8 @@
 //
 // Argument types: u64 / i64 / usize (a register as it is), UserPtr<T> (a
 // user address, only ever copied through), VirtAddr (a user address that is
-// mapped, unmapped or run, never copied through), CapSlot (a capability slot).
+// mapped, unmapped or run, never copied through), PhysAddr (a physical
+// address: device memory), CapSlot (a capability slot).
 // Narrower integers do not compile: a register is 64 bits, and a silent
 // truncation is a bug (set_affinity once pinned CPU 1<<32 to CPU 0).
 #pragma once
@@ -47,6 +48,10 @@ struct FromReg<i64> {
 template <>
 struct FromReg<VirtAddr> {
   static VirtAddr get(u64 r) { return VirtAddr{r}; }
+};
+template <>
+struct FromReg<PhysAddr> {
+  static PhysAddr get(u64 r) { return PhysAddr{r}; }
 };
 template <typename T>
 struct FromReg<UserPtr<T>> {

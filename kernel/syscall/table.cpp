@@ -74,10 +74,12 @@ const char* kern::syscall_name(u64 nr) {
   return syscall_table.name[nr];
 }
 
-// Test kernels define the real test_* handlers (tests/user_space.cpp).
+// Test kernels define the real test_* handlers (tests/user_space.cpp,
+// tests/test_irq.cpp).
 #ifndef CHCORE_KTEST
 SysResult kern::sys_test_echo(u64, u64, u64, u64, u64, u64) { return Err::NoSys; }
 SysResult kern::sys_test_exit(u64, u64) { return Err::NoSys; }
+SysResult kern::sys_test_irq(u64) { return Err::NoSys; }
 #endif
 
 SysResult kern::sys_null() { return 0; }

@@ -13,6 +13,7 @@ constexpr u32 kGicdCtlr = 0x000;
 constexpr u32 kGicdTyper = 0x004;
 constexpr u32 kGicdIsenabler = 0x100;  // one bit per interrupt, write 1 to enable
 constexpr u32 kGicdIcenabler = 0x180;  // write 1 to disable
+constexpr u32 kGicdIspendr = 0x200;    // write 1 to set pending
 constexpr u32 kGicdIcpendr = 0x280;    // write 1 to clear pending
 constexpr u32 kGicdIcactiver = 0x380;  // write 1 to clear active
 constexpr u32 kGicdIpriorityr = 0x400; // one byte per interrupt
@@ -49,6 +50,7 @@ void GicV2::init_boot() {
   // ITLinesNumber: the distributor handles 32 * (N + 1) interrupt IDs.
   u32 lines = ((mmio_read32(gicd_ + kGicdTyper) & 0x1f) + 1) * 32;
   if (lines > kFirstSpecialIntid) lines = kFirstSpecialIntid;
+  lines_ = lines;
   // Byte 0 of the banked GICD_ITARGETSR0 is the reading CPU's own mask.
   u32 self = mmio_read32(gicd_ + kGicdItargetsr) & 0xff;
   if (self == 0) self = 1;  // uniprocessor GICs read these as zero
@@ -97,6 +99,12 @@ void GicV2::enable(u32 intid) {
 
 void GicV2::disable(u32 intid) {
   mmio_write32(gicd_ + kGicdIcenabler + (intid / 32) * 4, 1u << (intid % 32));
+}
+
+void GicV2::set_pending(u32 intid, bool pending) {
+  if (intid < kFirstSpi || intid >= lines_) return;
+  u32 reg = pending ? kGicdIspendr : kGicdIcpendr;
+  mmio_write32(gicd_ + reg + (intid / 32) * 4, 1u << (intid % 32));
 }
 
 void GicV2::send_sgi(u32 self_cpu, u32 target_cpu, u32 sgi) {

@@ -26,12 +26,18 @@ class GicV2 {
   void eoi(u32 cpu, u32 intid);
   void enable(u32 intid);
   void disable(u32 intid);
+  // Sets (or clears) an SPI's pending state in the distributor, as if its
+  // device had raised it (software-generated device interrupts, for tests).
+  void set_pending(u32 intid, bool pending);
+  // One past the last interrupt ID the distributor implements (at most 1020).
+  u32 lines() const { return lines_; }
   // SGI `sgi` (0-15) to logical CPU `target_cpu`; `self_cpu` is the caller.
   void send_sgi(u32 self_cpu, u32 target_cpu, u32 sgi);
 
  private:
   static constexpr u32 kMaxCpus = CHCORE_MAX_CPUS;
   u64 gicd_ = 0, gicc_ = 0;
+  u32 lines_ = 0;
   // Bit mask of each logical CPU's CPU interface (GICD_SGIR target list).
   u8 cpu_mask_[kMaxCpus] = {};
   // The last GICC_IAR value per CPU and SGI: for an SGI it carries the

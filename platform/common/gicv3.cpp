@@ -17,6 +17,7 @@ constexpr u32 kGicdTyper = 0x0004;
 constexpr u32 kGicdIgroupr = 0x0080;
 constexpr u32 kGicdIsenabler = 0x0100;
 constexpr u32 kGicdIcenabler = 0x0180;
+constexpr u32 kGicdIspendr = 0x0200;
 constexpr u32 kGicdIcpendr = 0x0280;
 constexpr u32 kGicdIcactiver = 0x0380;
 constexpr u32 kGicdIpriorityr = 0x0400;
@@ -95,6 +96,7 @@ void GicV3::init_boot(u64 boot_mpidr) {
 
   u32 lines = ((mmio_read32(gicd_ + kGicdTyper) & 0x1f) + 1) * 32;
   if (lines > kFirstSpecialIntid) lines = kFirstSpecialIntid;
+  lines_ = lines;
   for (u32 i = kFirstSpi; i < lines; i += 32) {
     mmio_write32(gicd_ + kGicdIgroupr + i / 8, ~0u);
     mmio_write32(gicd_ + kGicdIcenabler + i / 8, ~0u);
@@ -192,6 +194,12 @@ void GicV3::disable(u32 cpu, u32 intid) {
     mmio_write32(gicd_ + kGicdIcenabler + (intid / 32) * 4, bit);
     wait_dist_rwp();
   }
+}
+
+void GicV3::set_pending(u32 intid, bool pending) {
+  if (intid < kFirstSpi || intid >= lines_) return;
+  u32 reg = pending ? kGicdIspendr : kGicdIcpendr;
+  mmio_write32(gicd_ + reg + (intid / 32) * 4, 1u << (intid % 32));
 }
 
 void GicV3::send_sgi(u64 target_mpidr, u32 sgi) {

@@ -34,6 +34,11 @@ class GicV3 {
   // `cpu` is the calling CPU (SGIs and PPIs live in its redistributor).
   void enable(u32 cpu, u32 intid);
   void disable(u32 cpu, u32 intid);
+  // Sets (or clears) an SPI's pending state in the distributor, as if its
+  // device had raised it (software-generated device interrupts, for tests).
+  void set_pending(u32 intid, bool pending);
+  // One past the last interrupt ID the distributor implements (at most 1020).
+  u32 lines() const { return lines_; }
   void send_sgi(u64 target_mpidr, u32 sgi);
 
  private:
@@ -43,6 +48,7 @@ class GicV3 {
 
   static constexpr u32 kMaxCpus = CHCORE_MAX_CPUS;
   u64 gicd_ = 0;
+  u32 lines_ = 0;
   Region redist_[kMaxRedistRegions] = {};
   u32 redist_count_ = 0;
   u64 rd_stride_ = 0;

@@ -146,6 +146,30 @@ void irq_disable(u32 irq) {
 
 u32 timer_irq() { return g_timer_irq; }
 
+namespace {
+u32 gic_lines() { return g_kind == GicKind::V2 ? g_gicv2.lines() : g_gicv3.lines(); }
+}  // namespace
+
+bool irq_is_device_line(u32 irq) { return irq >= kFirstSpi && irq < gic_lines(); }
+
+// QEMU wires its devices to the low SPIs (virt.c: the UART is SPI 1, the
+// virtio-mmio transports 16-47, the platform bus from 112 on); the last one
+// the distributor has is free.
+bool test_irq_line(u32* irq) {
+  if (gic_lines() <= kFirstSpi) return false;
+  *irq = gic_lines() - 1;
+  return true;
+}
+
+void test_irq_set(bool asserted) {
+  u32 irq;
+  if (!test_irq_line(&irq)) return;
+  if (g_kind == GicKind::V2)
+    g_gicv2.set_pending(irq, asserted);
+  else
+    g_gicv3.set_pending(irq, asserted);
+}
+
 // SGI n is IpiKind n.
 bool irq_to_ipi(u32 irq, IpiKind* kind) {
   if (irq >= kIpiKinds) return false;

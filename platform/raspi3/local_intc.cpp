@@ -180,6 +180,10 @@ void irq_disable(u32 irq) {
 
 u32 timer_irq() { return kIrqCntv; }
 
+// The VideoCore interrupts: one core takes them all, whichever enables,
+// disables or masks them.
+bool irq_is_device_line(u32 irq) { return irq >= kIrqGpuBase && irq < kIrqGpuBase + kGpuIrqCount; }
+
 bool irq_to_ipi(u32 irq, IpiKind* kind) {
   if (irq < kIrqIpiBase || irq >= kIrqIpiBase + kIpiKinds) return false;
   *kind = static_cast<IpiKind>(irq - kIrqIpiBase);

@@ -35,7 +35,8 @@ import qemu  # noqa: E402
 
 # name -> (description, instruction bound or None, where it runs)
 # "kernel": kbench.img, selected by the semihosting command line;
-# "user": /tests/bench_sched run as the first process of ktest.img.
+# otherwise the user program USER_PROGRAMS names, run as the first process
+# of ktest.img with the benchmark's name as its argument.
 BENCHMARKS = {
     "null_syscall": ("null system call round trip from EL0, user loop included", 70, "kernel"),
     "buddy_alloc_free": ("buddy allocator: order-0 alloc + free", None, "kernel"),
@@ -49,6 +50,8 @@ BENCHMARKS = {
                      "priority-20 thread it wakes on the same CPU", 1000, "user"),
     "thread_create_join": ("create a thread (own stack) and join it through a futex", 10000,
                            "user"),
+    "notify_wait": ("notify_signal on CPU 0 waking a thread blocked in notify_wait on CPU 1, "
+                    "until it runs (ping-pong over two notifications)", None, "notify"),
     "getpid_libc": ("getpid() through musl and the dispatcher (pid kept by the port)", None,
                     "libc"),
     "getcpu_raw": ("the kernel's get_cpu through libchcore's inline stub", None, "libc"),
@@ -69,6 +72,13 @@ BENCHMARKS = {
                          "by the server's handler (libchcore dispatcher)", None, "ipc"),
     "ipc_4pairs": ("4 client/server pairs on 4 CPUs at once: per round trip per pair "
                    "(bound: 1.1 x ipc_roundtrip)", 330, "ipc"),
+}
+
+USER_PROGRAMS = {
+    "user": "/tests/bench_sched",
+    "libc": "/tests/libc_bench",
+    "notify": "/tests/ipc_notify_bench",
+    "ipc": "/tests/bench_ipc",
 }
 
 LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
@@ -161,11 +171,9 @@ def run_linux(kernel, initrd, icount, timeout):
 def run_once(plat, image, name, icount, timeout):
     extra = ["-icount", "shift=0"] if icount else []
     where = BENCHMARKS[name][2]
-    if where in ("user", "libc", "ipc"):
+    if where in USER_PROGRAMS:
         image = os.path.join(os.path.dirname(image), "ktest.img")
-        prog = {"user": "/tests/bench_sched", "libc": "/tests/libc_bench",
-                "ipc": "/tests/bench_ipc"}[where]
-        args = ["exec", prog, name]
+        args = ["exec", USER_PROGRAMS[where], name]
     else:
         args = [name]
     argv = qemu.qemu_command(plat, image, semihosting_args=args, extra=extra)

@@ -46,6 +46,7 @@
   X(ENOSYS, 38, NoSys)              \
   X(ENOTEMPTY, 39, NotEmpty)        \
   X(ELOOP, 40, Loop)                \
+  X(EIDRM, 43, IdRm)                \
   X(EOVERFLOW, 75, Overflow)        \
   X(ENOTSOCK, 88, NotSock)          \
   X(EOPNOTSUPP, 95, OpNotSupp)      \

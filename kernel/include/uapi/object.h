@@ -9,6 +9,8 @@
 #define CHCORE_OBJ_PMO 3
 #define CHCORE_OBJ_IPC_SERVER 4
 #define CHCORE_OBJ_CONNECTION 5
+#define CHCORE_OBJ_NOTIFICATION 6 /* counting semaphore (uapi/notify.h) */
+#define CHCORE_OBJ_IRQ 7          /* an interrupt line, or the IRQ-control capability */
 
 /* Capability rights. A copy or transfer can only narrow them. */
 #define CHCORE_RIGHT_READ 0x1u     /* read a PMO; map it readable */
@@ -22,6 +24,9 @@
 /* Slots every process starts with. */
 #define CHCORE_SLOT_SELF 0     /* its own cap_group (all rights) */
 #define CHCORE_SLOT_RAMDISK 1  /* the first process only: the boot ramdisk (read-only PMO) */
+/* The first process only: the IRQ-control capability (interrupt lines and
+ * device memory, uapi/notify.h, docs/notifications.md). */
+#define CHCORE_SLOT_IRQ_CONTROL 2
 
 /* create_pmo types. */
 #define CHCORE_PMO_ANONYMOUS 0 /* zeroed pages on first touch, private */

@@ -5,8 +5,8 @@
  * CHCORE_SYSCALLS(X) calls X(number, name, argument count, (argument types))
  * for every call. The types are the kernel's (kernel/syscall/syscall.h:
  * u64, i64, UserPtr<T> for a user pointer, VirtAddr for a user address that
- * is mapped or jumped to rather than copied through, CapSlot for a
- * capability slot);
+ * is mapped or jumped to rather than copied through, PhysAddr for a
+ * physical address, CapSlot for a capability slot);
  * the kernel declares each handler with them and generates the thunk that
  * converts the registers. User space ignores them: its stubs pass
  * unsigned longs.
@@ -64,6 +64,14 @@
   X(38, ipc_accept, 3, (u64 badge, VirtAddr stack_top, u64 tls))                            \
   X(39, ipc_call, 6, (CapSlot conn, u64 w0, u64 w1, u64 w2, u64 w3, u64 info))              \
   X(40, ipc_return, 6, (i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info))                 \
+  X(48, notify_create, 0, ())                                                               \
+  X(49, notify_signal, 1, (CapSlot notif))                                                  \
+  X(50, notify_wait, 3, (CapSlot notif, u64 flags, u64 time_ns))                            \
+  X(51, irq_create, 2, (CapSlot ctl, u64 line))                                             \
+  X(52, irq_bind, 2, (CapSlot irq, CapSlot notif))                                          \
+  X(53, irq_ack, 1, (CapSlot irq))                                                          \
+  X(54, create_device_pmo, 3, (CapSlot ctl, PhysAddr base, u64 size))                       \
+  X(55, test_irq, 1, (u64 op))                                                              \
   X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \
   X(61, test_exit, 2, (u64 code, u64 detail))
 

@@ -100,7 +100,7 @@ static unsigned long sigset_word;
 static int nonzero_int = 1;
 
 /* ---- The model ------------------------------------------------------------------ */
-enum { K_NONE, K_CG, K_THREAD, K_PMO };
+enum { K_NONE, K_CG, K_THREAD, K_PMO, K_NOTIF };
 enum { MAX_OBJS = 4096 };
 
 struct obj {
@@ -322,6 +322,9 @@ static void update_model(unsigned nr, const u64* a, long r) {
       break;
     case CHCORE_SYS_create_pmo:
       if (r >= 0) set_slot(r, new_obj(K_PMO, a[0]));
+      break;
+    case CHCORE_SYS_notify_create:
+      if (r >= 0) set_slot(r, new_obj(K_NOTIF, 0));
       break;
     case CHCORE_SYS_create_thread:
       if (r >= 0) {
@@ -893,8 +896,53 @@ static void native_random(void) {
     case CHCORE_SYS_getrandom:
       nat(nr, out_ptr(), len_any(), chance(90) ? 0 : rnd(), 0, 0, 0);
       break;
+    case CHCORE_SYS_notify_create:
+      nat(nr, rnd(), 0, 0, 0, 0, 0);
+      break;
+    case CHCORE_SYS_notify_signal:
+      nat(nr, (u64)slot_of(chance(80) ? K_NOTIF : K_NONE), 0, 0, 0, 0, 0);
+      break;
+    case CHCORE_SYS_notify_wait: {
+      /* Never without a limit (nobody may ever signal): POLL, a timeout of
+       * at most 2 ms, a deadline at most 2 ms away, or flags the kernel
+       * refuses before it looks at anything else. */
+      u64 flags, t = 0;
+      switch (below(5)) {
+        case 0:
+          flags = CHCORE_NOTIFY_POLL;
+          t = rnd();
+          break;
+        case 1:
+          flags = CHCORE_NOTIFY_TIMEOUT;
+          t = below(2000000);
+          break;
+        case 2:
+          flags = CHCORE_NOTIFY_DEADLINE;
+          t = chance(50) ? now_ns() + below(2000000) : below(1000);
+          break;
+        case 3:
+          flags =
+              CHCORE_NOTIFY_TIMEOUT | (chance(50) ? CHCORE_NOTIFY_POLL : CHCORE_NOTIFY_DEADLINE);
+          break;
+        default:
+          flags = (rnd() | 8) & ~7ul;
+          break;
+      }
+      nat(nr, (u64)slot_of(chance(80) ? K_NOTIF : K_NONE), flags, t, 0, 0, 0);
+      break;
+    }
+    case CHCORE_SYS_irq_create:
+    case CHCORE_SYS_irq_bind:
+    case CHCORE_SYS_irq_ack:
+    case CHCORE_SYS_create_device_pmo:
+      /* Workers hold no IRQ-control capability (only the first process
+       * has one): these must fail, whatever the arguments. */
+      nat(nr, (u64)slot_of(K_NONE), chance(50) ? below(1100) : rnd(),
+          chance(50) ? PAGE * below(4) : rnd(), 0, 0, 0);
+      break;
     case CHCORE_SYS_test_echo:
     case CHCORE_SYS_test_exit:
+    case CHCORE_SYS_test_irq:
       /* Test-kernel hooks (test_exit ends the machine): not for fuzzing.
        * Numbers without a system call instead. */
       {

@@ -17,6 +17,7 @@
 /* Quoted, so that a copy of this file next to a uapi/ directory works too
  * (the libc port builds its native stubs from it). */
 #include "uapi/errno.h"
+#include "uapi/notify.h"
 #include "uapi/object.h"
 #include "uapi/syscall_nr.h"
 
