@@ -11,6 +11,7 @@
 #include "object/cap_group.h"
 #include "object/ref.h"
 #include "sched/sched.h"
+#include "sched/user_state.h"
 #include "syscall/syscall.h"
 #include "uapi/ipc.h"
 

@@ -13,6 +13,7 @@
 #include "object/cap_group.h"
 #include "platform/platform.h"
 #include "sched/runqueue.h"
+#include "sched/user_state.h"
 #include "time/clock.h"
 #include "time/timer_queue.h"
 
@@ -33,8 +34,6 @@ constexpr u64 kSliceNs = 10'000'000;
 
 struct CpuSched {
   RunQueue<Thread> rq;
-  Thread* fp_owner;  // whose FP/SIMD state this CPU's registers hold
-  bool fp_enabled;   // EL0 may use FP/SIMD now (CPACR_EL1.FPEN), i.e. fp_owner runs
   bool online;
 };
 
@@ -105,8 +104,8 @@ void make_runnable(Thread* t) TA_REQ(g_sched_lock) {
 // A thread that exits must not stay any CPU's fp_owner: a new thread
 // allocated at the same address would inherit stale registers.
 void forget_fp_owner(Thread* t) TA_REQ(g_sched_lock) {
-  for (auto& c : g_cpu)
-    if (c.fp_owner == t) c.fp_owner = nullptr;
+  for (auto& pc : g_per_cpu)
+    if (pc.fp_owner == t) pc.fp_owner = nullptr;
 }
 
 // FP/SIMD is switched lazily: a thread starts each turn on a CPU with EL0
@@ -114,21 +113,8 @@ void forget_fp_owner(Thread* t) TA_REQ(g_sched_lock) {
 // FP instruction traps (sched_fp_trap) and loads it. So a thread that does
 // not touch FP/SIMD in a turn costs nothing to switch, and its state is
 // saved only if it was loaded. The kernel never uses these registers.
-[[gnu::always_inline]] inline void set_fp_access(CpuSched& c, bool enabled) {
-  if (c.fp_enabled == enabled) return;
-  write_sysreg(cpacr_el1, enabled ? (3u << 20) : (1u << 20));
-  arch::isb();
-  c.fp_enabled = enabled;
-}
-
-// The registers of a thread that leaves this CPU which the exception entry
-// did not save.
-[[gnu::always_inline]] inline void save_user_state(CpuSched& c, Thread* t) TA_REQ(g_sched_lock) {
-  if (c.fp_enabled && c.fp_owner == t) arch_fpu_save(&t->fp);
-  t->tpidr_el0 = read_sysreg(tpidr_el0);
-}
 [[gnu::always_inline]] inline void save_user_state(Thread* t) TA_REQ(g_sched_lock) {
-  save_user_state(g_cpu[this_cpu_id()], t);
+  save_user_state(this_cpu(), t);
 }
 
 // Programs this CPU's timer for its next event: the earliest timer in its
@@ -209,7 +195,7 @@ void unblock(Thread* t) TA_REQ(g_sched_lock) {
 
 // Makes `next` this CPU's running thread (bookkeeping only; the caller
 // loads its registers).
-[[gnu::always_inline]] inline void install(CpuSched& c, u32 me, Thread* next)
+[[gnu::always_inline]] inline void install(u32 me, Thread* next)
     TA_REQ(g_sched_lock) {
   next->state = ThreadState::Running;
   next->on_cpu = true;
@@ -219,7 +205,8 @@ void unblock(Thread* t) TA_REQ(g_sched_lock) {
   // FP/SIMD: usable at once if these registers still hold exactly this
   // thread's state (it was the last to load them here and has run nowhere
   // else since); otherwise its first use traps.
-  set_fp_access(c, c.fp_owner == next && next->fp_cpu == me);
+  PerCpu* pc = &g_per_cpu[me];
+  set_fp_access(pc, pc->fp_owner == next && next->fp_cpu == me);
 }
 
 // The next thread for this CPU: a hand-off target, else the best queued
@@ -231,18 +218,12 @@ Thread* pick_next(u32 me) TA_REQ(g_sched_lock) {
     if (o != me) next = cs_of(o).rq.peek(me);
   if (next != nullptr) rq_remove(next);
   if (next != nullptr)
-    install(c, me, next);
+    install(me, next);
   else
     rearm_timer(me);
   return next;
 }
 
-// Loads the user-visible state that the exception exit does not restore.
-[[gnu::always_inline]] inline void load_user_state(PerCpu* cpu, Thread* next) {
-  cpu->cur_ctx = &next->ctx;
-  if (cpu->vmspace != &next->group->vmspace) next->group->vmspace.activate();
-  write_sysreg(tpidr_el0, next->tpidr_el0);
-}
 
 [[noreturn]] void go_idle(PerCpu* cpu) {
   cpu->cur_ctx = nullptr;
@@ -282,8 +263,8 @@ void sched_init_this_cpu() {
   timer_queue_init(this_cpu_id());
   // Boot left FP/SIMD open (head.S); lazy switching starts from "trapped".
   CpuSched& c = cs_of(this_cpu_id());
-  c.fp_enabled = true;
-  set_fp_access(c, false);
+  this_cpu()->fp_enabled = true;
+  set_fp_access(this_cpu(), false);
   c.online = true;
 }
 
@@ -406,13 +387,13 @@ extern "C" ArchContext* syscall_exit_slow(ArchContext* ctx, i64 ret) {
 // trip and no run-queue search: this is the hand-off IPC's fast path needs.
 namespace {
 // The body of sched_switch_to, with what the caller already knows.
-[[gnu::always_inline]] inline void switch_locked(PerCpu* cpu, CpuSched& c, u32 me, Thread* prev,
+[[gnu::always_inline]] inline void switch_locked(PerCpu* cpu, u32 me, Thread* prev,
                                                  Thread* next) TA_REQ(g_sched_lock) {
-  save_user_state(c, prev);
+  save_user_state(cpu, prev);
   prev->result_by_waker = false;  // its result is settled: nobody on this path writes it
   prev->on_cpu = false;
   if (prev->state == ThreadState::Runnable && prev->cpu != me) kick(prev->cpu);
-  install(c, me, next);
+  install(me, next);
   load_user_state(cpu, next);
   cpu->switched = 1;
 }
@@ -421,7 +402,7 @@ namespace {
 void sched_switch_to(Thread* next) {
   PerCpu* cpu = this_cpu();
   u32 me = static_cast<u32>(cpu->cpu_id);
-  switch_locked(cpu, cs_of(me), me, static_cast<Thread*>(cpu->current), next);
+  switch_locked(cpu, me, static_cast<Thread*>(cpu->current), next);
 }
 
 void sched_yield_current() TA_NO_THREAD_SAFETY_ANALYSIS {
@@ -448,7 +429,7 @@ void sched_yield_current() TA_NO_THREAD_SAFETY_ANALYSIS {
       rq_remove(other);
       rq_push(me, t);
     }
-    switch_locked(cpu, c, me, t, other);
+    switch_locked(cpu, me, t, other);
     g_sched_lock.unlock();
     return;
   }
@@ -599,15 +580,15 @@ bool sched_fp_trap() {
   if (t == nullptr) return false;
   SpinGuard g(g_sched_lock);
   u32 me = this_cpu_id();
-  CpuSched& c = cs_of(me);
-  if (c.fp_owner != t || t->fp_cpu != me) {
+  PerCpu* pc = this_cpu();
+  if (pc->fp_owner != t || t->fp_cpu != me) {
     // The registers hold another thread's state, which was saved when that
     // thread left the CPU: just load ours.
     arch_fpu_restore(&t->fp);
-    c.fp_owner = t;
+    pc->fp_owner = t;
     t->fp_cpu = me;
   }
-  set_fp_access(c, true);
+  set_fp_access(pc, true);
   return true;
 }
 
@@ -695,22 +676,6 @@ void sched_set_priority_locked(Thread* t, u32 prio) {
 }
 
 // --- IPC's hand-off (ipc/ipc.cpp) ---------------------------------------------
-
-bool sched_ipc_switch(Thread* prev, Thread* next) TA_NO_THREAD_SAFETY_ANALYSIS {
-  PerCpu* cpu = this_cpu();
-  u32 me = static_cast<u32>(cpu->cpu_id);
-  CpuSched& c = g_cpu[me];
-  save_user_state(c, prev);
-  next->cpu = me;
-  cpu->current = next;
-  set_fp_access(c, c.fp_owner == next && next->fp_cpu == me);
-  load_user_state(cpu, next);
-  cpu->switched = 1;
-  // Stopped while we claimed it: the exit path reaps it.
-  if (__atomic_load_n(&next->kill_pending, __ATOMIC_SEQ_CST))
-    __atomic_store_n(&cpu->need_resched, 1u, __ATOMIC_RELAXED);
-  return release_cpu(prev);
-}
 
 bool sched_ipc_stop_claimed(Thread* t, ThreadState from) {
   return cas_state(t, from, ThreadState::Exited);

@@ -134,7 +134,7 @@ void sched_flush_kicks();
 // which runs on whatever scheduling context the caller set. The system-call
 // return resumes next. Returns true if prev was stopped while it was still
 // on the CPU: the caller then stops it (sched_ipc_stop_claimed) and reaps it.
-[[nodiscard]] bool sched_ipc_switch(Thread* prev, Thread* next);
+// (Inline, in sched/user_state.h.)
 // prev's stop after sched_ipc_switch returned true: true if it was ours to
 // make (the caller reaps it), false if sched_stop made it.
 [[nodiscard]] bool sched_ipc_stop_claimed(Thread* t, ThreadState from);

@@ -32,6 +32,13 @@ struct alignas(64) PerCpu {
   u32 need_resched;
   u32 switched;
   volatile u32 online;
+  // Lazy FP/SIMD switching (sched/user_state.h): the thread whose FP/SIMD
+  // state this CPU's registers hold, and whether EL0 may use them now
+  // (CPACR_EL1.FPEN: only while fp_owner runs). Only this CPU changes them,
+  // except that an exiting thread is removed as owner everywhere (under the
+  // scheduler lock).
+  void* fp_owner;
+  u32 fp_enabled;
 };
 
 static_assert(__builtin_offsetof(PerCpu, cur_ctx) == PERCPU_CUR_CTX);

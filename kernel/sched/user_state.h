@@ -1,0 +1,61 @@
+// A thread's user-visible state that the exception entry does not save in
+// its context: TPIDR_EL0, the address space, and FP/SIMD, which is switched
+// lazily (sched/sched.cpp explains how). Shared by the scheduler's switches
+// and IPC's hand-off (ipc/ipc.cpp), which runs without the scheduler lock:
+// everything here touches only this CPU's PerCpu and the threads the caller
+// owns.
+#pragma once
+#include "arch/aarch64/fpu.h"
+#include "arch/aarch64/per_cpu.h"
+#include "arch/aarch64/sysreg.h"
+#include "mm/vmspace.h"
+#include "object/cap_group.h"
+#include "object/thread.h"
+
+namespace kern {
+
+// EL0 may use FP/SIMD (or traps on its first use).
+[[gnu::always_inline]] inline void set_fp_access(PerCpu* cpu, bool enabled) {
+  if ((cpu->fp_enabled != 0) == enabled) return;
+  write_sysreg(cpacr_el1, enabled ? (3u << 20) : (1u << 20));
+  arch::isb();
+  cpu->fp_enabled = enabled;
+}
+
+// The registers of a thread that leaves this CPU which the exception entry
+// did not save.
+[[gnu::always_inline]] inline void save_user_state(PerCpu* cpu, Thread* t) {
+  if (cpu->fp_enabled && cpu->fp_owner == t) arch_fpu_save(&t->fp);
+  t->tpidr_el0 = read_sysreg(tpidr_el0);
+}
+
+// Loads the user-visible state that the exception exit does not restore.
+[[gnu::always_inline]] inline void load_user_state(PerCpu* cpu, Thread* next) {
+  cpu->cur_ctx = &next->ctx;
+  if (cpu->vmspace != &next->group->vmspace) next->group->vmspace.activate();
+  write_sysreg(tpidr_el0, next->tpidr_el0);
+}
+
+// IPC's switch (sched/sched.h has the contract): from the current thread
+// `prev`, already given its new state, to the claimed `next`. Returns true
+// if prev was stopped while it was still on this CPU.
+[[gnu::always_inline]] inline bool sched_ipc_switch(Thread* prev, Thread* next) {
+  PerCpu* cpu = this_cpu();
+  u32 me = static_cast<u32>(cpu->cpu_id);
+  save_user_state(cpu, prev);
+  next->cpu = me;
+  cpu->current = next;
+  // FP/SIMD stays usable only if these registers hold exactly next's state.
+  set_fp_access(cpu, cpu->fp_owner == next && next->fp_cpu == me);
+  load_user_state(cpu, next);
+  cpu->switched = 1;
+  // Stopped while we claimed it: the exit path reaps it.
+  if (__atomic_load_n(&next->kill_pending, __ATOMIC_SEQ_CST)) [[unlikely]]
+    __atomic_store_n(&cpu->need_resched, 1u, __ATOMIC_RELAXED);
+  // From here another CPU may run prev; a stop that came in meanwhile is
+  // ours to carry out (Dekker with sched_stop).
+  __atomic_store_n(&prev->on_cpu, false, __ATOMIC_SEQ_CST);
+  return __atomic_load_n(&prev->kill_pending, __ATOMIC_SEQ_CST);
+}
+
+}  // namespace kern
