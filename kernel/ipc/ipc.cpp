@@ -180,7 +180,7 @@ void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
   load_entry(p, h, m, lo, hi);
   self->result_by_waker = true;  // the return writes its x0-x7
   store_state(self, ThreadState::Blocked);
-  bool stopped = sched_ipc_switch(self, h);
+  bool stopped = sched_ipc_switch(self, h, /*keep_fp_live=*/true);
   p->lock.unlock();
   if (stopped) reap_stopped(self, ThreadState::Blocked);
   return kBlocked;
@@ -227,7 +227,7 @@ void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
     else
       load_reply(c, m, lo, hi);
     c->result_by_waker = false;
-    stopped = sched_ipc_switch(self, c);
+    stopped = sched_ipc_switch(self, c, /*keep_fp_live=*/false);
   }
   wake_waiter(p);
   p->lock.unlock();

@@ -43,6 +43,9 @@ struct Thread : Object {
   SchedContext own_sc;
   u32 cpu;                       // CPU it runs on / last ran on
   u32 fp_cpu;                    // CPU it last ran on with its FP/SIMD registers
+  // Its newest FP/SIMD state is still in CPU fp_cpu's registers, not in
+  // `fp`: an IPC caller's while its call runs there (sched/user_state.h).
+  bool fp_live;
   bool on_cpu;                   // a CPU is executing it (or still switching away from it)
   bool kill_pending;             // its process exited while it was on a CPU
   // It blocked in the current system call: its result (x0) is written by

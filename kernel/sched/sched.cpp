@@ -582,8 +582,10 @@ bool sched_fp_trap() {
   u32 me = this_cpu_id();
   PerCpu* pc = this_cpu();
   if (pc->fp_owner != t || t->fp_cpu != me) {
-    // The registers hold another thread's state, which was saved when that
-    // thread left the CPU: just load ours.
+    // The registers hold another thread's state, saved when that thread
+    // left the CPU, unless it is an IPC caller's live state: save that now.
+    auto* o = static_cast<Thread*>(pc->fp_owner);
+    if (o != nullptr && o != t && o->fp_live) save_fp_of(o);
     arch_fpu_restore(&t->fp);
     pc->fp_owner = t;
     t->fp_cpu = me;

@@ -22,10 +22,25 @@ namespace kern {
   cpu->fp_enabled = enabled;
 }
 
-// The registers of a thread that leaves this CPU which the exception entry
-// did not save.
+// FP/SIMD registers are saved when their owner leaves the CPU through the
+// scheduler, and loaded on a thread's first FP/SIMD instruction of a turn
+// (sched_fp_trap). IPC does better for its callers: a caller blocked in a
+// call keeps its state in the registers (Thread::fp_live) while the chain
+// of handlers it started runs on this CPU, since a handler rarely touches
+// FP/SIMD and the caller resumes here. The state is saved as soon as the
+// chain leaves the CPU through the scheduler (any switch below, which is
+// the only way the caller could then resume elsewhere) or another thread
+// here needs the registers (sched_fp_trap).
+[[gnu::always_inline]] inline void save_fp_of(Thread* o) {
+  arch_fpu_save(&o->fp);
+  o->fp_live = false;
+}
+
+// A scheduler switch: the registers of `t`, which leaves this CPU, that
+// the exception entry did not save, and any live state of a caller.
 [[gnu::always_inline]] inline void save_user_state(PerCpu* cpu, Thread* t) {
-  if (cpu->fp_enabled && cpu->fp_owner == t) arch_fpu_save(&t->fp);
+  auto* o = static_cast<Thread*>(cpu->fp_owner);
+  if (o != nullptr && ((o == t && cpu->fp_enabled) || o->fp_live)) save_fp_of(o);
   t->tpidr_el0 = read_sysreg(tpidr_el0);
 }
 
@@ -39,10 +54,17 @@ namespace kern {
 // IPC's switch (sched/sched.h has the contract): from the current thread
 // `prev`, already given its new state, to the claimed `next`. Returns true
 // if prev was stopped while it was still on this CPU.
-[[gnu::always_inline]] inline bool sched_ipc_switch(Thread* prev, Thread* next) {
+// keep_fp_live: prev is a caller blocking in its call (see above).
+[[gnu::always_inline]] inline bool sched_ipc_switch(Thread* prev, Thread* next, bool keep_fp_live) {
   PerCpu* cpu = this_cpu();
   u32 me = static_cast<u32>(cpu->cpu_id);
-  save_user_state(cpu, prev);
+  if (cpu->fp_owner == prev && cpu->fp_enabled) {
+    if (keep_fp_live)
+      prev->fp_live = true;
+    else
+      save_fp_of(prev);
+  }
+  prev->tpidr_el0 = read_sysreg(tpidr_el0);
   next->cpu = me;
   cpu->current = next;
   // FP/SIMD stays usable only if these registers hold exactly next's state.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ipc/ipc_test.h"
+#include "regs.h"
 #include "utest.h"
 
 static struct test_server echo;
@@ -242,11 +243,46 @@ static void test_nested(void) {
   chcore_cap_release(b.cap);
 }
 
+/* The caller's registers across a call: all but x0-x7 (the reply) come
+ * back as they were, FP/SIMD and FPCR included, whether the handler
+ * touches FP/SIMD or not (the kernel keeps a caller's FP/SIMD state in the
+ * registers during a call while it can: sched/user_state.h). */
+static void test_registers(void) {
+  struct chcore_conn c;
+  chcore_connect(echo.cap, 4096, &c);
+  static struct regs in, out;
+  int bad = 0;
+  for (int round = 0; round < 40; round++) {
+    for (int i = 0; i < 31; i++) in.x[i] = 0x1111111111111111ul * (unsigned long)(i % 15 + 1) + round;
+    for (int i = 0; i < 32; i++) {
+      in.q[i][0] = 0x0123456789abcdeful ^ ((unsigned long)i << 56) ^ (unsigned long)round;
+      in.q[i][1] = ~in.q[i][0];
+    }
+    in.fpcr = (round & 1) ? 0x400000ul : 0; /* rounding mode */
+    in.x[8] = CHCORE_SYS_ipc_call;
+    in.x[0] = (unsigned long)c.cap;
+    in.x[1] = (round % 3 == 0) ? ECHO_OP_ECHO : ECHO_OP_FP_CLOBBER;
+    in.x[5] = 0; /* info: no data, no capabilities */
+    long ret = regs_probe(&in, &out);
+    if (ret != 0) bad++;
+    for (int i = 8; i < 31; i++)
+      if (i != 29 && i != 30 && out.x[i] != in.x[i]) bad++;
+    for (int i = 0; i < 32; i++)
+      if (out.q[i][0] != in.q[i][0] || out.q[i][1] != in.q[i][1]) bad++;
+    if (out.fpcr != in.fpcr) bad++;
+    /* Another thread on this CPU between calls uses FP too. */
+    if (round % 5 == 4) chcore_sys_yield();
+  }
+  UT_EQ("registers.kept_across_calls_fp_included", bad, 0);
+  chcore_disconnect(&c);
+}
+
 int main(int argc, char** argv) {
   (void)argc;
   (void)argv;
   UT_EQ("start_server", start_server(&echo, -1), 0);
   test_echo();
+  test_registers();
   test_data();
   test_caps();
   test_bad_calls();

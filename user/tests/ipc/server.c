@@ -104,6 +104,17 @@ static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
       r->ret = (long)(sum & 0x7fffffffffffffff);
       return;
     }
+    case ECHO_OP_FP_CLOBBER:
+      __asm__ volatile(
+          ".irp n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,"
+          "28,29,30,31\n"
+          "movi v\\n\\().16b, #0xa5\n"
+          ".endr\n"
+          "msr fpcr, %0\n" ::"r"(0xc00000ul)
+          : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12",
+            "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24",
+            "v25", "v26", "v27", "v28", "v29", "v30", "v31");
+      return;
     case ECHO_OP_RELEASE:
       __atomic_store_n(&released, 1, __ATOMIC_RELEASE);
       return;

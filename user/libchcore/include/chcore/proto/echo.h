@@ -29,6 +29,8 @@ enum echo_op {
   ECHO_OP_RELEASE,
   /* ret = the sum of the buffer's first len/8 words (bit 63 cleared). */
   ECHO_OP_SUM,
+  /* The handler overwrites every FP/SIMD register and FPCR. */
+  ECHO_OP_FP_CLOBBER,
 };
 
 #endif
