@@ -203,6 +203,14 @@ class BenchResults(unittest.TestCase):
             "kmalloc_free": {"instructions": 262, "ns": 900},
             "ipc_roundtrip": {"linux_instructions": 15000.0, "linux_ns": 90000.0}})
 
+    def test_relative_bound(self):
+        # ipc_4pairs may cost at most 1.1 times ipc_roundtrip: from this run's
+        # figure, else from the results file, else no bound.
+        self.assertEqual(bench.resolve_bound(300, {}, {}), 300)
+        self.assertEqual(bench.resolve_bound((1.1, "a"), {"a": {"instructions": 100}}, {}), 110.0)
+        self.assertEqual(bench.resolve_bound((1.1, "a"), {}, {"a": {"instructions": 200}}), 220.0)
+        self.assertIsNone(bench.resolve_bound((1.1, "a"), {}, {"a": {"linux_instructions": 9}}))
+
     def test_no_linux_full_run_has_no_linux_only_rows(self):
         rc, _ = self.run_bench_with_linux("--image", "img", "--no-linux")
         self.assertEqual(rc, 0)

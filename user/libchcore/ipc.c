@@ -84,6 +84,7 @@ struct client_slot {
   struct client_slot* next;
   unsigned long badge;
   int busy;  /* 1 while the connection lives; its close clears it last */
+  int closing; /* its close upcall has run: busy clears within instructions */
   long pmo;  /* the buffer's PMO here */
   unsigned long buf_va, buf_size;
   void* client;
@@ -103,6 +104,14 @@ void __chcore_ipc_connect_entry(void);
 static struct client_slot* slot_get(struct chcore_server* srv) {
   for (struct client_slot* s = srv->slots; s != NULL; s = s->next)
     if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == 0) return s;
+  /* A slot whose close upcall is ending is free in a moment: reuse it
+   * rather than grow (so a server's memory stays the same over connects
+   * and closes). */
+  for (struct client_slot* s = srv->slots; s != NULL; s = s->next)
+    if (__atomic_load_n(&s->closing, __ATOMIC_ACQUIRE)) {
+      while (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE)) chcore_sys_yield();
+      return s;
+    }
   unsigned long va;
   long pmo = chcore_map_anon(HANDLER_STACK + sizeof(struct client_slot), CHCORE_PMO_ANONYMOUS,
                              CHCORE_PROT_READ | CHCORE_PROT_WRITE, &va);
@@ -141,6 +150,7 @@ long __chcore_ipc_connect(struct chcore_server* srv, unsigned long size, unsigne
   }
   s->badge = ++srv->next_badge;
   s->client = NULL;
+  s->closing = 0;
   if (srv->ops->on_connect) {
     r = srv->ops->on_connect(s->badge, pid, &s->client);
     if (r < 0) {
@@ -166,6 +176,7 @@ unsigned long __chcore_ipc_dispatch(struct client_slot* s, const unsigned long* 
   memset(out, 0, 6 * sizeof(unsigned long));
   if (info & CHCORE_IPC_INFO_CLOSE) {
     slot_unmap(s);
+    __atomic_store_n(&s->closing, 1, __ATOMIC_RELEASE);
     if (ops->on_close) ops->on_close(s->client);
     return (unsigned long)&s->busy;
   }
