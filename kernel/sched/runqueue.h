@@ -50,6 +50,18 @@ class RunQueue {
     return true;
   }
 
+  // yield's common case, checked in a few instructions: the queue holds
+  // exactly one thread, of priority `p`. Returns it (it may still be
+  // switching away from a CPU or not be allowed here: the caller checks).
+  T* sole_thread_of(u32 p) const {
+    if (nonempty_ != (1u << p) || nr_ != 1) return nullptr;
+    return lists_[p].front();
+  }
+
+  // After sole_thread_of(p) returned `out`: `in` (of priority p) takes its
+  // place.
+  void replace_sole(T* out, T* in) { lists_[in->sc->prio].replace(out, in); }
+
   // The thread this queue offers to CPU `on`: the first of the highest
   // priority that may run there. Skips threads that a CPU is still switching
   // away from (on_cpu): they cannot run twice at once.

@@ -411,6 +411,18 @@ void sched_yield_current() TA_NO_THREAD_SAFETY_ANALYSIS {
   u32 me = static_cast<u32>(cpu->cpu_id);
   CpuSched& c = g_cpu[me];
   g_sched_lock.lock();
+  // The common case first: one other thread of the same priority waits
+  // here (two threads taking turns): it takes our place in the queue.
+  if (Thread* other = c.rq.sole_thread_of(t->sc->prio)) {
+    if (!other->on_cpu && other->sc->may_run_on(me) && t->sc->affinity == static_cast<i32>(me)) {
+      t->ctx.x[0] = 0;
+      c.rq.replace_sole(other, t);
+      t->state = ThreadState::Runnable;
+      switch_locked(cpu, me, t, other);
+      g_sched_lock.unlock();
+      return;
+    }
+  }
   bool here = t->sc->may_run_on(me);
   Thread* other = c.rq.peek(me);
   // Nobody else could use this CPU (same or higher priority): keep going.

@@ -313,6 +313,33 @@ TEST(RunQueue, ReplaceOnlyRefusesADifferentPriority) {
   EXPECT_EQ(rq.top_prio(), -1);
 }
 
+TEST(RunQueue, SoleThreadOfOnlyWhenItIsTheWholeQueue) {
+  Threads ts;
+  RunQueue<FakeThread> rq;
+  EXPECT_EQ(rq.sole_thread_of(10), nullptr);
+  FakeThread* a = ts.make(10);
+  rq.push(a);
+  EXPECT_EQ(rq.sole_thread_of(10), a);
+  EXPECT_EQ(rq.sole_thread_of(11), nullptr);  // another priority
+  FakeThread* low = ts.make(3);
+  rq.push(low);
+  EXPECT_EQ(rq.sole_thread_of(10), nullptr);  // someone else is queued
+  rq.remove(low);
+  FakeThread* b = ts.make(10);
+  rq.push(b);
+  EXPECT_EQ(rq.sole_thread_of(10), nullptr);  // two of that priority
+  rq.remove(b);
+  // yield's hand-over: in takes the sole thread's place.
+  FakeThread* in = ts.make(10);
+  ASSERT_EQ(rq.sole_thread_of(10), a);
+  rq.replace_sole(a, in);
+  EXPECT_FALSE(a->sched_node.linked());
+  EXPECT_EQ(rq.size(), 1u);
+  EXPECT_EQ(rq.sole_thread_of(10), in);
+  EXPECT_EQ(take(rq), in);
+  EXPECT_TRUE(rq.empty());
+}
+
 TEST(RunQueue, AllThirtyTwoPriorities) {
   static_assert(kNumPriorities == 32);
   Threads ts;
