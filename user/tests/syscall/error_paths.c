@@ -29,6 +29,7 @@
  * exit_group, thread_exit, yield, null, get_cpu, gettid, online_cpus and
  * get_free_mem have no error path. */
 #define UT_SUITE "error_paths"
+#include <chcore/ipc.h>
 #include <chcore/launch.h>
 #include <chcore/thread.h>
 #include <stdlib.h>
@@ -91,12 +92,35 @@ static long line, irq, irq_weak;       /* the test interrupt line, its object; a
                                           without CONTROL */
 static long ctl_weak;                  /* the IRQ-control capability without CONTROL */
 static unsigned long uart;             /* a device page of this board */
+static long srv, srv_weak;            /* our own IPC server; a copy without WRITE */
+static struct chcore_conn conn;       /* a connection to it */
+static long conn_weak;                /* a copy of it without WRITE */
+static long shared, shared_big, anon; /* PMOs for connect: SHARED 1 page, SHARED 2 MiB, ANONYMOUS */
 static volatile unsigned futex_word;
 static struct chcore_timespec ts_bad = {0, 1000000000l}, ts_zero = {0, 0}, ts_ms = {0, 1000};
 
 static void park(void* arg) {
   (void)arg;
   for (;;) chcore_sys_futex((unsigned long)&futex_word, CHCORE_FUTEX_WAIT, 0, 0, 0, 0);
+}
+
+static void srv_handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
+  (void)m;
+  r->ret = 0;
+}
+static const struct chcore_server_ops srv_ops = {.handle = srv_handle};
+
+static int setup_ipc(void) {
+  srv = chcore_server_register(&srv_ops);
+  srv_weak = chcore_sys_cap_copy(srv, CHCORE_RIGHT_READ | CHCORE_RIGHT_COPY);
+  long c = chcore_connect(srv, PAGE, &conn);
+  conn_weak = chcore_sys_cap_copy(conn.cap, CHCORE_RIGHT_COPY);
+  shared = chcore_sys_create_pmo(PAGE, CHCORE_PMO_SHARED);
+  shared_big = chcore_sys_create_pmo(2ul << 20, CHCORE_PMO_SHARED);
+  anon = chcore_sys_create_pmo(PAGE, CHCORE_PMO_ANONYMOUS);
+  return srv >= 0 && srv_weak >= 0 && c == 0 && conn_weak >= 0 && shared >= 0 &&
+         shared_big >= 0 && anon >= 0 &&
+         chcore_ipc_call(&conn, 0, 0, 0, 0, 0, 0, 0, 0) == 0;
 }
 
 static int setup(void) {
@@ -132,7 +156,7 @@ static int setup(void) {
            ctl_weak >= 0;
   /* Something at va + 4 pages, for the occupied-range paths. */
   if (ok) ok = chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo, va + 4 * PAGE, CHCORE_PROT_READ) == 0;
-  return ok;
+  return ok && setup_ipc();
 }
 
 /* ---- The calls, one group each ----------------------------------------------- */
@@ -448,6 +472,59 @@ static void paths_create_device_pmo(void) {
   PATH("not_device_memory", CHCORE_EPERM, chcore_sys_create_device_pmo(c, 1ul << 40, PAGE));
 }
 
+static void paths_ipc_register_server(void) {
+  PATH("misaligned_entry", CHCORE_EINVAL, chcore_sys_ipc_register_server(2, 0x1000, 0x1000, 0));
+  PATH("kernel_entry", CHCORE_EINVAL,
+       chcore_sys_ipc_register_server(KERNEL_ADDR, 0x1000, 0x1000, 0));
+  PATH("misaligned_stack", CHCORE_EINVAL,
+       chcore_sys_ipc_register_server(0x1000, 0x1000, 0x1008, 0));
+}
+
+static void paths_ipc_connect(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_ipc_connect(CHCORE_MAX_CAPS - 1, shared));
+  PATH("pmo_as_server", CHCORE_EINVAL, chcore_sys_ipc_connect(pmo, shared));
+  PATH("no_write_right", CHCORE_EACCES, chcore_sys_ipc_connect(srv_weak, shared));
+  PATH("bad_pmo_slot", CHCORE_EBADF, chcore_sys_ipc_connect(srv, CHCORE_MAX_CAPS - 1));
+  PATH("read_only_pmo", CHCORE_EACCES, chcore_sys_ipc_connect(srv, pmo_ro));
+  PATH("private_pmo", CHCORE_EINVAL, chcore_sys_ipc_connect(srv, anon));
+  PATH("buffer_too_big", CHCORE_EINVAL, chcore_sys_ipc_connect(srv, shared_big));
+}
+
+static void paths_ipc_accept(void) {
+  PATH("not_in_a_connect", CHCORE_EINVAL, chcore_sys_ipc_accept(1, 0x1000, 0));
+}
+
+static void paths_ipc_call(void) {
+  unsigned bad_slot[1] = {CHCORE_IPC_CAP(CHCORE_MAX_CAPS - 1, CHCORE_RIGHT_READ)};
+  unsigned no_copy[1] = {CHCORE_IPC_CAP(pmo_nocopy, CHCORE_RIGHT_READ)};
+  unsigned junk[1] = {0xff000000u};
+  unsigned nine[9];
+  for (int i = 0; i < 9; i++) nine[i] = CHCORE_IPC_CAP(pmo, CHCORE_RIGHT_READ);
+  PATH("bad_slot", CHCORE_EBADF, chcore_ipc_call_raw(CHCORE_MAX_CAPS - 1, 0, 0, 0, 0, 0, 0, 0));
+  PATH("server_as_connection", CHCORE_EINVAL, chcore_ipc_call_raw(srv, 0, 0, 0, 0, 0, 0, 0));
+  PATH("no_write_right", CHCORE_EACCES, chcore_ipc_call_raw(conn_weak, 0, 0, 0, 0, 0, 0, 0));
+  PATH("unknown_info_bits", CHCORE_EINVAL,
+       chcore_ipc_call_raw(conn.cap, 0, 0, 0, 0, 1ul << 45, 0, 0));
+  PATH("len_beyond_buffer", CHCORE_EINVAL,
+       chcore_ipc_call_raw(conn.cap, 0, 0, 0, 0, CHCORE_IPC_INFO(PAGE + 1, 0), 0, 0));
+  PATH("nine_caps", CHCORE_EINVAL,
+       chcore_ipc_call_raw(conn.cap, 0, 0, 0, 0, CHCORE_IPC_INFO(0, 9), nine, 0));
+  PATH("caps_kernel_pointer", CHCORE_EFAULT,
+       chcore_ipc_call_raw(conn.cap, 0, 0, 0, 0, CHCORE_IPC_INFO(0, 1),
+                           (const unsigned*)KERNEL_ADDR, 0));
+  PATH("caps_malformed", CHCORE_EINVAL,
+       chcore_ipc_call_raw(conn.cap, 0, 0, 0, 0, CHCORE_IPC_INFO(0, 1), junk, 0));
+  /* These two claim the handler, then give it back untouched. */
+  PATH("caps_bad_slot", CHCORE_EBADF,
+       chcore_ipc_call_raw(conn.cap, 0, 0, 0, 0, CHCORE_IPC_INFO(0, 1), bad_slot, 0));
+  PATH("caps_no_copy_right", CHCORE_EACCES,
+       chcore_ipc_call_raw(conn.cap, 0, 0, 0, 0, CHCORE_IPC_INFO(0, 1), no_copy, 0));
+}
+
+static void paths_ipc_return(void) {
+  PATH("not_a_handler", CHCORE_EINVAL, chcore_sys_ipc_return(0, 0, 0, 0, 0, 0));
+}
+
 static void paths_no_such_call(void) {
   PATH("number_41", CHCORE_ENOSYS, chcore_syscall6(41, 0, 0, 0, 0, 0, 0));
   PATH("number_63", CHCORE_ENOSYS, chcore_syscall6(63, 0, 0, 0, 0, 0, 0));
@@ -513,6 +590,11 @@ static const struct group groups[] = {
     {"irq_bind", paths_irq_bind},
     {"irq_ack", paths_irq_ack},
     {"create_device_pmo", paths_create_device_pmo},
+    {"ipc_register_server", paths_ipc_register_server},
+    {"ipc_connect", paths_ipc_connect},
+    {"ipc_accept", paths_ipc_accept},
+    {"ipc_call", paths_ipc_call},
+    {"ipc_return", paths_ipc_return},
     {"no_such_call", paths_no_such_call},
     {"full_table", paths_full_table},
 };
