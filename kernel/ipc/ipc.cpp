@@ -133,6 +133,12 @@ void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
     obj_put(ref);
     return Err::ConnReset;
   }
+  if (h == self) [[unlikely]] {
+    // A handler calling its own connection would wait for itself forever.
+    p->lock.unlock();
+    obj_put(ref);
+    return Err::DeadLk;
+  }
   if (p->caller != nullptr) {
     // Busy (another thread of the client is in a call): wait, then retry.
     Status st = kOk;
@@ -194,6 +200,12 @@ void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
   Thread* self = current_thread();
   p->lock.lock();
   Thread* c = p->caller;
+  // A connect upcall's reply is the new connection's slot (or an error):
+  // it carries nothing else.
+  if (p->owner->type == ObjType::IpcServer && caps != nullptr && caps->n != 0) {
+    p->lock.unlock();
+    return Err::Inval;
+  }
   if (c == nullptr) {
     bool closing = p->closing;
     p->lock.unlock();

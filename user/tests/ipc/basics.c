@@ -277,12 +277,35 @@ static void test_registers(void) {
   chcore_disconnect(&c);
 }
 
+/* A process that is its own server: a handler that calls the connection it
+ * serves gets -EDEADLK instead of waiting for itself forever. */
+static struct chcore_conn self_conn;
+static void self_handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
+  if (m->w[0] == 7)
+    r->ret = chcore_ipc_call_raw(self_conn.cap, 0, 0, 0, 0, 0, 0, 0);
+  else
+    r->ret = 42;
+}
+static const struct chcore_server_ops self_ops = {.handle = self_handle};
+
+static void test_self_call(void) {
+  long srv = UT_OK("self.register", chcore_server_register(&self_ops));
+  if (srv < 0) return;
+  UT_EQ("self.connect", chcore_connect(srv, 4096, &self_conn), 0);
+  UT_EQ("self.call", chcore_ipc_call(&self_conn, 1, 0, 0, 0, 0, 0, NULL, NULL), 42);
+  UT_ERR("self.handler_calling_its_own_connection",
+         chcore_ipc_call(&self_conn, 7, 0, 0, 0, 0, 0, NULL, NULL), CHCORE_EDEADLK);
+  UT_EQ("self.still_works", chcore_ipc_call(&self_conn, 1, 0, 0, 0, 0, 0, NULL, NULL), 42);
+  chcore_disconnect(&self_conn);
+}
+
 int main(int argc, char** argv) {
   (void)argc;
   (void)argv;
   UT_EQ("start_server", start_server(&echo, -1), 0);
   test_echo();
   test_registers();
+  test_self_call();
   test_data();
   test_caps();
   test_bad_calls();
