@@ -13,30 +13,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench/bench.h"
 #include "ipc/ipc_test.h"
 
-static unsigned long counter(void) {
-  unsigned long v;
-  __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
-  return v;
-}
-static unsigned long freq(void) {
-  unsigned long v;
-  __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
-  return v;
-}
-static void report(const char* name, unsigned long ticks, unsigned long ops) {
-  unsigned long f = freq();
-  unsigned long centi = ticks / f * 100000000000ul + ticks % f * 100000000000ul / f;
-  printf("BENCH %s %lu\n", name, centi / ops);
-}
 
 #define N 20000
 
 static unsigned long roundtrips(long conn, int n) {
-  unsigned long t0 = counter();
+  unsigned long t0 = bench_counter();
   for (int i = 0; i < n; i++) chcore_ipc_call_raw(conn, 0, 0, 0, 0, 0, 0, 0);
-  return counter() - t0;
+  return bench_counter() - t0;
 }
 
 struct pair {
@@ -71,7 +57,7 @@ int main(int argc, char** argv) {
     struct chcore_conn c;
     if (chcore_connect(raw.cap, 4096, &c) < 0) return 1;
     roundtrips(c.cap, 100);
-    report("ipc_roundtrip", roundtrips(c.cap, N), N);
+    bench_report("ipc_roundtrip", roundtrips(c.cap, N), N);
     chcore_disconnect(&c);
   }
   if (!only[0] || !strcmp(only, "ipc_roundtrip_4k")) {
@@ -79,12 +65,12 @@ int main(int argc, char** argv) {
     if (chcore_connect(dispatch.cap, 4096, &c) < 0) return 1;
     enum { M = 5000 };
     unsigned long* b = c.buf;
-    unsigned long t0 = counter();
+    unsigned long t0 = bench_counter();
     for (int i = 0; i < M; i++) {
       for (int k = 0; k < 512; k++) b[k] = (unsigned long)(i + k);
       chcore_ipc_call(&c, ECHO_OP_SUM, 0, 0, 0, 4096, 0, 0, 0);
     }
-    report("ipc_roundtrip_4k", counter() - t0, M);
+    bench_report("ipc_roundtrip_4k", bench_counter() - t0, M);
     chcore_disconnect(&c);
   }
   if (!only[0] || !strcmp(only, "ipc_4pairs")) {
@@ -100,13 +86,13 @@ int main(int argc, char** argv) {
       pthread_create(&t[i], NULL, pair_client, &p[i]);
     }
     while (ready < n) chcore_sys_yield();
-    unsigned long t0 = counter();
+    unsigned long t0 = bench_counter();
     go = 1;
     for (int i = 0; i < n; i++) pthread_join(t[i], NULL);
-    unsigned long total = counter() - t0;
+    unsigned long total = bench_counter() - t0;
     /* Under icount the virtual clock counts the instructions of every CPU,
      * so the pairs' instructions add up to the elapsed time. */
-    report("ipc_4pairs", total, (unsigned long)N * n);
+    bench_report("ipc_4pairs", total, (unsigned long)N * n);
     (void)total;
   }
   printf("BENCH done\n");

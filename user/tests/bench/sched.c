@@ -4,23 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <chcore/syscall.h>
+#include "bench/bench.h"
 #include "uthread.h"
 
-static unsigned long counter(void) {
-  unsigned long v;
-  __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
-  return v;
-}
-static unsigned long freq(void) {
-  unsigned long v;
-  __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
-  return v;
-}
-static void report(const char* name, unsigned long ticks, unsigned long ops) {
-  unsigned long f = freq();
-  unsigned long centi = ticks / f * 100000000000ul + ticks % f * 100000000000ul / f;
-  printf("BENCH %s %lu\n", name, centi / ops);
-}
 
 #define YIELDS 20000
 static volatile int go, measured_done;
@@ -39,9 +25,9 @@ static void measurer(void* arg) {
   (void)arg;
   while (!go) chcore_sys_yield();
   chcore_sys_yield();
-  yield_t0 = counter();
+  yield_t0 = bench_counter();
   for (int i = 0; i < YIELDS; i++) chcore_sys_yield();
-  yield_t1 = counter();
+  yield_t1 = bench_counter();
   measured_done = 1;
 }
 
@@ -102,7 +88,7 @@ static void wake_waiter(void* arg) {
                        0, 0, 0);
       blocked = 1;
     }
-    unsigned long t1 = counter();
+    unsigned long t1 = bench_counter();
     if (blocked) {
       wake_sum += t1 - wake_t0;
       wake_n++;
@@ -118,7 +104,7 @@ static void wake_preempt(void) {
   if (ut_thread_start(&t, wake_waiter, 0) != 0) return;
   for (unsigned i = 1; i <= WAKES; i++) {
     wake_round = i;
-    wake_t0 = counter();
+    wake_t0 = bench_counter();
     while (chcore_sys_futex((unsigned long)&wake_round,
                             CHCORE_FUTEX_WAKE | CHCORE_FUTEX_PRIVATE_FLAG, 1, 0, 0, 0) == 0 &&
            __atomic_load_n(&wake_n, __ATOMIC_SEQ_CST) + 1 < i)
@@ -126,15 +112,15 @@ static void wake_preempt(void) {
   }
   ut_thread_join(&t);
   chcore_sys_set_affinity(CHCORE_THREAD_SELF, CHCORE_CPU_ANY);
-  if (wake_n > 0) report("wake_preempt", wake_sum, wake_n);
+  if (wake_n > 0) bench_report("wake_preempt", wake_sum, wake_n);
 }
 
 int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : "";
   if (!only[0] || !strcmp(only, "yield_roundtrip"))
-    report("yield_roundtrip", yield_roundtrip(0), YIELDS);
+    bench_report("yield_roundtrip", yield_roundtrip(0), YIELDS);
   if (!only[0] || !strcmp(only, "yield_roundtrip_fp"))
-    report("yield_roundtrip_fp", yield_roundtrip(1), YIELDS);
+    bench_report("yield_roundtrip_fp", yield_roundtrip(1), YIELDS);
   if (!only[0] || !strcmp(only, "thread_create_join")) {
     /* Create a thread on a cached stack (as a thread library reuses stacks)
      * and join it through set_tid_address + futex, as pthread_join does. */
@@ -148,7 +134,7 @@ int main(int argc, char** argv) {
     s->fn = ut_thread_body;
     s->arg = &t;
     t.fn = nothing;
-    unsigned long t0 = counter();
+    unsigned long t0 = bench_counter();
     for (int i = 0; i < N; i++) {
       t.tid_word = 1;
       long slot = chcore_sys_create_thread(CHCORE_SLOT_SELF, (unsigned long)__chcore_thread_entry,
@@ -160,7 +146,7 @@ int main(int argc, char** argv) {
                          v, 0, 0, 0);
       chcore_sys_revoke_cap((unsigned long)slot, CHCORE_REVOKE_SELF);
     }
-    report("thread_create_join", counter() - t0, N);
+    bench_report("thread_create_join", bench_counter() - t0, N);
   }
   if (!only[0] || !strcmp(only, "wake_preempt")) wake_preempt();
   printf("BENCH done\n");

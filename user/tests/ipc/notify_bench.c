@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench/bench.h"
 #include "uthread.h"
 
 #define ROUNDS 2000
@@ -21,21 +22,6 @@
 
 static long ping, pong;
 
-static unsigned long counter(void) {
-  unsigned long v;
-  __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
-  return v;
-}
-static unsigned long freq(void) {
-  unsigned long v;
-  __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
-  return v;
-}
-static void report(const char* name, unsigned long ticks, unsigned long ops) {
-  unsigned long f = freq();
-  unsigned long centi = ticks / f * 100000000000ul + ticks % f * 100000000000ul / f;
-  printf("BENCH %s %lu\n", name, centi / ops);
-}
 
 static void partner(void* arg) {
   (void)arg;
@@ -65,23 +51,23 @@ int main(int argc, char** argv) {
     chcore_sys_notify_signal((unsigned long)ping);
     chcore_sys_notify_wait((unsigned long)pong, 0, 0);
   }
-  unsigned long t0 = counter();
+  unsigned long t0 = bench_counter();
   for (int i = 0; i < ROUNDS; i++) {
     chcore_sys_notify_signal((unsigned long)ping);
     chcore_sys_notify_wait((unsigned long)pong, 0, 0);
   }
-  unsigned long t1 = counter();
+  unsigned long t1 = bench_counter();
   ut_thread_join(&t);
-  report("notify_wait", t1 - t0, 2 * ROUNDS);
+  bench_report("notify_wait", t1 - t0, 2 * ROUNDS);
   /* For comparison (docs/notifications.md), not a named benchmark: the two
    * calls alone, when nothing blocks: a signal counted, then taken. */
-  t0 = counter();
+  t0 = bench_counter();
   for (int i = 0; i < ROUNDS; i++) {
     chcore_sys_notify_signal((unsigned long)ping);
     chcore_sys_notify_wait((unsigned long)ping, 0, 0);
   }
-  t1 = counter();
-  report("notify_signal_then_wait_same_cpu", t1 - t0, ROUNDS);
+  t1 = bench_counter();
+  bench_report("notify_signal_then_wait_same_cpu", t1 - t0, ROUNDS);
   printf("BENCH done\n");
   return 0;
 }
