@@ -72,13 +72,8 @@ Status install_caps(CapGroup* from, CapGroup* to, const CapTransfer& caps, u64* 
   return kOk;
 }
 
-// Where a handler starts: its entry, its stack, the message.
-[[gnu::always_inline]] inline void load_entry(IpcPort* p, Thread* h, const Msg& m, u64 lo,
-                                              u64 hi) {
-  ArchContext& c = h->ctx;
-  c.elr = p->entry.raw();
-  c.sp = p->stack_top.raw();
-  c.spsr = kSpsrEl0t;
+// The message in x0-x7 of `c`: x0, the words, info, received slots.
+[[gnu::always_inline]] inline void load_message(ArchContext& c, const Msg& m, u64 lo, u64 hi) {
   c.x[0] = m.x0;
   c.x[1] = m.w[0];
   c.x[2] = m.w[1];
@@ -89,17 +84,13 @@ Status install_caps(CapGroup* from, CapGroup* to, const CapTransfer& caps, u64* 
   c.x[7] = hi;
 }
 
-// The reply in the caller's registers.
-[[gnu::always_inline]] inline void load_reply(Thread* c, const Msg& m, u64 lo, u64 hi) {
-  ArchContext& x = c->ctx;
-  x.x[0] = m.x0;
-  x.x[1] = m.w[0];
-  x.x[2] = m.w[1];
-  x.x[3] = m.w[2];
-  x.x[4] = m.w[3];
-  x.x[5] = m.info;
-  x.x[6] = lo;
-  x.x[7] = hi;
+// Where a handler starts: its entry, its stack, the message.
+[[gnu::always_inline]] inline void load_entry(IpcPort* p, Thread* h, const Msg& m, u64 lo,
+                                              u64 hi) {
+  h->ctx.elr = p->entry.raw();
+  h->ctx.sp = p->stack_top.raw();
+  h->ctx.spsr = kSpsrEl0t;
+  load_message(h->ctx, m, lo, hi);
 }
 
 // A thread that the hand-off found stopped while it left the CPU.
@@ -237,7 +228,7 @@ void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
     if (p->owner->type == ObjType::IpcServer)
       c->ctx.x[0] = m.x0;
     else
-      load_reply(c, m, lo, hi);
+      load_message(c->ctx, m, lo, hi);
     c->result_by_waker = false;
     stopped = sched_ipc_switch(self, c, /*keep_fp_live=*/false);
   }
