@@ -85,7 +85,9 @@ struct client_slot {
   unsigned long badge;
   int busy;  /* 1 while the connection lives; its close clears it last */
   int closing; /* its close upcall has run: busy clears within instructions */
+  int fresh;   /* a new handler thread: its tid is not yet in its TLS */
   long pmo;  /* the buffer's PMO here */
+  unsigned long tls; /* the handler's thread control block (C library) */
   unsigned long buf_va, buf_size;
   void* client;
 } __attribute__((aligned(16)));
@@ -93,12 +95,16 @@ struct client_slot {
 /* The server, at the top of the connect thread's stack. */
 struct chcore_server {
   const struct chcore_server_ops* ops;
-  unsigned long tls;
+  unsigned long tls;        /* the connect thread's thread control block */
+  int fresh;                /* its tid is not yet recorded there */
   unsigned long next_badge;
   struct client_slot* slots;
 } __attribute__((aligned(16)));
 
 void __chcore_ipc_handler_entry(void);
+/* The C library's blocks for threads it did not create (port/foreign_thread.c). */
+unsigned long __chcore_foreign_tls_create(void);
+void __chcore_foreign_tls_enter(void);
 void __chcore_ipc_connect_entry(void);
 
 static struct client_slot* slot_get(struct chcore_server* srv) {
@@ -119,8 +125,13 @@ static struct client_slot* slot_get(struct chcore_server* srv) {
   chcore_cap_release(pmo); /* the mapping stays */
   unsigned long buf_va = chcore_vm_reserve(CHCORE_IPC_BUF_MAX);
   if (buf_va == 0) return NULL;
+  /* Raw-entry servers (measurements) run on the registering thread's TLS
+   * and must not use the C library; the others get a block each. */
+  unsigned long tls = srv->tls;
+  if (srv->ops->raw_entry == NULL && (tls = __chcore_foreign_tls_create()) == 0) return NULL;
   struct client_slot* s = (struct client_slot*)(va + HANDLER_STACK);
   s->srv = srv;
+  s->tls = tls;
   s->buf_va = buf_va;
   s->next = srv->slots;
   srv->slots = s;
@@ -135,6 +146,10 @@ static void slot_unmap(struct client_slot* s) {
 long __chcore_ipc_connect(struct chcore_server* srv, unsigned long size, unsigned long pid,
                           unsigned long pmo, unsigned long info) {
   if (info & CHCORE_IPC_INFO_CLOSE) return 0; /* the server object is gone */
+  if (srv->fresh) {
+    if (srv->ops->raw_entry == NULL) __chcore_foreign_tls_enter();
+    srv->fresh = 0;
+  }
   struct client_slot* s = slot_get(srv);
   if (s == NULL) {
     chcore_cap_release((long)pmo);
@@ -159,8 +174,9 @@ long __chcore_ipc_connect(struct chcore_server* srv, unsigned long size, unsigne
     }
   }
   s->busy = 1;
+  s->fresh = 1;
   /* On success the kernel switches to the client: no return. */
-  r = chcore_sys_ipc_accept(s->badge, (unsigned long)s, srv->tls);
+  r = chcore_sys_ipc_accept(s->badge, (unsigned long)s, s->tls);
   s->busy = 0;
   if (srv->ops->on_close) srv->ops->on_close(s->client);
   slot_unmap(s);
@@ -173,6 +189,10 @@ unsigned long __chcore_ipc_dispatch(struct client_slot* s, const unsigned long* 
                                     unsigned long* out) {
   const struct chcore_server_ops* ops = s->srv->ops;
   unsigned long info = regs[5];
+  if (__builtin_expect(s->fresh, 0)) {
+    __chcore_foreign_tls_enter();
+    s->fresh = 0;
+  }
   memset(out, 0, 6 * sizeof(unsigned long));
   if (info & CHCORE_IPC_INFO_CLOSE) {
     slot_unmap(s);
@@ -210,6 +230,9 @@ long chcore_server_register(const struct chcore_server_ops* ops) {
   struct chcore_server* srv = (struct chcore_server*)(va + HANDLER_STACK);
   srv->ops = ops;
   srv->tls = (unsigned long)__builtin_thread_pointer();
+  if (ops->raw_entry == NULL && (srv->tls = __chcore_foreign_tls_create()) == 0)
+    return -CHCORE_ENOMEM;
+  srv->fresh = 1;
   void (*entry)(void) = ops->raw_entry ? ops->raw_entry : __chcore_ipc_handler_entry;
   return chcore_sys_ipc_register_server((unsigned long)entry,
                                         (unsigned long)__chcore_ipc_connect_entry,

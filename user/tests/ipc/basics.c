@@ -145,6 +145,7 @@ static void test_bad_calls(void) {
 struct par {
   int cpu;
   long errors;
+  long libc_errors;
 };
 static void* par_client(void* arg) {
   struct par* p = arg;
@@ -169,6 +170,12 @@ static void* par_client(void* arg) {
     }
     if (chcore_sys_get_cpu() != p->cpu) p->errors += 1000000;
   }
+  /* Handlers use the C library (errno, malloc, a mutex) at the same time. */
+  for (unsigned long i = 0; i < 20; i++) {
+    long ret = chcore_ipc_call(&c, ECHO_OP_LIBC, 1000 + (unsigned long)p->cpu, 50, 0, 0, 0, NULL,
+                               &r);
+    if (ret != 0 && p->libc_errors++ < 3) printf("  cpu %d: libc check %ld\n", p->cpu, ret);
+  }
   chcore_disconnect(&c);
   return NULL;
 }
@@ -181,14 +188,18 @@ static void test_parallel(void) {
   for (int i = 0; i < n; i++) {
     p[i].cpu = i;
     p[i].errors = 0;
+    p[i].libc_errors = 0;
     pthread_create(&t[i], NULL, par_client, &p[i]);
   }
-  long errors = 0;
+  long errors = 0, libc_errors = 0;
   for (int i = 0; i < n; i++) {
     pthread_join(t[i], NULL);
     errors += p[i].errors;
+    libc_errors += p[i].libc_errors;
   }
   UT_EQ("parallel.clients_on_each_cpu_badges_checked", errors, 0);
+  /* Each handler thread has its own errno, thread id and locks. */
+  UT_EQ("parallel.handlers_use_libc_concurrently", libc_errors, 0);
 }
 
 /* Several threads of one client share a connection: calls queue up. */

@@ -6,11 +6,15 @@
  * into the parent's process, the slot written to the shared page's first
  * word, plus one), then its main thread sleeps: handler threads do the
  * work. With a next server it is a relay (ECHO_OP_RELAY). */
+#define _GNU_SOURCE
 #include <chcore/ipc.h>
 #include <chcore/proto/echo.h>
 #include <chcore/syscall.h>
 #include <chcore/thread.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static long next_server = -1;
@@ -32,8 +36,47 @@ static void on_close(void* client) {
   __atomic_fetch_add(&closes, 1, __ATOMIC_RELEASE);
 }
 
+static pthread_mutex_t em;
+static void errorcheck_init(void) {
+  pthread_mutexattr_t a;
+  pthread_mutexattr_init(&a);
+  pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+  pthread_mutex_init(&em, &a);
+}
+
+/* ECHO_OP_LIBC: errno, malloc and the thread id of this handler's own
+ * thread control block, while other handlers do the same on other CPUs. */
+static long libc_check(unsigned long value, unsigned long blocks) {
+  errno = (int)value;
+  for (unsigned long i = 0; i < blocks; i++) {
+    size_t n = 16 + (i * 40) % 3000;
+    unsigned char* p = malloc(n);
+    if (p == NULL) return 1;
+    memset(p, (int)(value + i), n);
+    chcore_sys_yield();
+    for (size_t k = 0; k < n; k++)
+      if (p[k] != (unsigned char)(value + i)) return 2;
+    free(p);
+    if (errno != (int)value) return 3;
+  }
+  /* An error-checking mutex knows its owner by the tid in the owner's
+   * thread control block: with one block shared between handlers, another
+   * handler's lock would look like this one's (EDEADLK), or its unlock
+   * would fail (EPERM). */
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, errorcheck_init);
+  if (pthread_mutex_lock(&em) != 0) return 4;
+  if (pthread_mutex_lock(&em) != EDEADLK) return 5;
+  chcore_sys_yield();
+  if (pthread_mutex_unlock(&em) != 0) return 6;
+  return 0;
+}
+
 static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
   switch (m->w[0]) {
+    case ECHO_OP_LIBC:
+      r->ret = libc_check(m->w[1], m->w[2]);
+      break;
     case ECHO_OP_ECHO:
       r->w[0] = m->badge;
       for (int i = 1; i < 4; i++) r->w[i] = m->w[i] + 1;

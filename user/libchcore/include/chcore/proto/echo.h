@@ -31,6 +31,11 @@ enum echo_op {
   ECHO_OP_SUM,
   /* The handler overwrites every FP/SIMD register and FPCR. */
   ECHO_OP_FP_CLOBBER,
+  /* The handler uses the C library as threads do: sets errno to w1,
+   * mallocs, fills and frees w2 blocks (yielding between), and checks that
+   * errno kept its value and that pthread_self's tid is its own thread's.
+   * ret 0 if all held, else a positive code of what broke. */
+  ECHO_OP_LIBC,
 };
 
 #endif
