@@ -1,5 +1,5 @@
-// The production image: boots, then idles (user space arrives with the
-// processes issue). Never uses semihosting.
+// The production image: boots, runs the process manager (and through it
+// /bin/init), then idles. Never uses semihosting.
 #include "init/first_process.h"
 #include "init/image.h"
 #include "lib/panic.h"
@@ -7,9 +7,9 @@
 
 extern "C" [[noreturn]] void halt_forever();
 
-#ifndef CHCORE_INIT_PROGRAM
-#define CHCORE_INIT_PROGRAM "/bin/init"
-#endif
+// The first and only process the kernel starts: the process manager, which
+// starts the system services and /bin/init.
+constexpr const char* CHCORE_INIT_PROGRAM = "/sbin/procmgr";
 
 void image_main() {
   const char* argv[] = {CHCORE_INIT_PROGRAM};

@@ -28,7 +28,10 @@ static bool selected(const char* name, const char* sel) {
   return name[i] == '\0' || name[i] == '.';
 }
 
-// "exec /path arg...": run one program as the first process and end QEMU
+// The first process: the process manager (user/system-services/procmgr).
+constexpr const char* kProcmgr = "/sbin/procmgr";
+
+// "exec /path arg...": run one program (through procmgr) and end QEMU
 // with its exit status (./chbuild exec and the user.* tests). The words are
 // shell-quoted (lib/cmdline.h), so an argument may hold spaces, quotes,
 // leading dashes or nothing at all.
@@ -48,19 +51,23 @@ static bool selected(const char* name, const char* sel) {
     semihosting::exit(127);
   }
   u32 argc = split.count;
-  const char* const* argv = words;
   if (argc == 0) {
     printk("exec: no program given\n");
     semihosting::exit(127);
   }
-  i64 status = run_first_process(argv[0], argv, argc);
+  // The kernel starts the process manager only; it runs the program (its
+  // arguments) after the system services and exits with the program's
+  // status, as a shell reports it (the code, or 128 + signal).
+  static const char* argv[kMaxArgs + 1];
+  argv[0] = kProcmgr;
+  for (u32 i = 0; i < argc; i++) argv[i + 1] = words[i];
+  i64 status = run_first_process(kProcmgr, argv, argc + 1);
   if (status < 0) semihosting::exit(127);  // could not start
-  // Exit codes as a shell reports them: the code, or 128 + signal.
   if (CHCORE_WIFEXITED(status)) {
-    printk("[exec] %s exited with status %ld\n", argv[0], CHCORE_WEXITSTATUS(status));
+    printk("[exec] %s exited with status %ld\n", words[0], CHCORE_WEXITSTATUS(status));
     semihosting::exit(static_cast<int>(CHCORE_WEXITSTATUS(status)));
   }
-  printk("[exec] %s was killed (signal %ld)\n", argv[0], CHCORE_WTERMSIG(status));
+  printk("[exec] %s was killed (signal %ld)\n", kProcmgr, CHCORE_WTERMSIG(status));
   semihosting::exit(128 + static_cast<int>(CHCORE_WTERMSIG(status)));
 }
 

@@ -20,7 +20,12 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f) {
                    : "memory");
   return x0;
 }
+#define SYS_mkdirat 34
+#define SYS_openat 56
 #define SYS_close 57
+#define SYS_pread64 67
+#define SYS_pwrite64 68
+#define SYS_newfstatat 79
 #define SYS_pipe2 59
 #define SYS_read 63
 #define SYS_write 64
@@ -333,6 +338,38 @@ void bench_main(void) {
       report("ipc_4pairs", last - first, PAIRS * N);
     else
       puts_("bench: ipc_4pairs failed\n");
+  }
+
+  /* Files on the initramfs root (a tmpfs): as tests/bench/fs.c. */
+  {
+    static char page[4096];
+    static char st[256]; /* struct stat */
+    const long AT_FDCWD = -100;
+    sys6(SYS_mkdirat, AT_FDCWD, (long)"/bench", 0755, 0, 0, 0);
+    sys6(SYS_mkdirat, AT_FDCWD, (long)"/bench/dir", 0755, 0, 0, 0);
+    long fd = sys6(SYS_openat, AT_FDCWD, (long)"/bench/dir/file", 02 | 0100 | 01000 /* RDWR|CREAT|TRUNC */,
+                   0644, 0, 0);
+    if (fd < 0) {
+      puts_("bench: cannot create /bench/dir/file\n");
+    } else {
+      for (int i = 0; i < 100; i++) sys6(SYS_pwrite64, fd, (long)page, 4096, 0, 0, 0);
+      t0 = counter();
+      for (int i = 0; i < N; i++) sys6(SYS_pwrite64, fd, (long)page, 4096, 0, 0, 0);
+      report("tmpfs_write_4k", counter() - t0, N);
+      t0 = counter();
+      for (int i = 0; i < N; i++) sys6(SYS_pread64, fd, (long)page, 4096, 0, 0, 0);
+      report("tmpfs_read_4k", counter() - t0, N);
+      sys6(SYS_close, fd, 0, 0, 0, 0, 0);
+      t0 = counter();
+      for (int i = 0; i < N; i++)
+        sys6(SYS_close, sys6(SYS_openat, AT_FDCWD, (long)"/bench/dir/file", 0, 0, 0, 0), 0, 0, 0,
+             0, 0);
+      report("open_close", counter() - t0, N);
+      t0 = counter();
+      for (int i = 0; i < N; i++)
+        sys6(SYS_newfstatat, AT_FDCWD, (long)"/bench/dir/file", (long)st, 0, 0, 0);
+      report("stat", counter() - t0, N);
+    }
   }
 
   puts_("BENCH done\n");

@@ -75,6 +75,12 @@ BENCHMARKS = {
     "ipc_4pairs": ("4 client/server pairs on 4 CPUs at once: per round trip per pair "
                    "(a contended lock shows up as extra instructions)", (1.1, "ipc_roundtrip"),
                    "ipc"),
+    "tmpfs_write_4k": ("pwrite of 4 KiB at offset 0 of a file on the root tmpfs (musl, fd "
+                       "table, one IPC call)", 3000, "fs"),
+    "tmpfs_read_4k": ("pread of the same 4 KiB", 2000, "fs"),
+    "open_close": ("open + close of a file two directories deep (/bench/dir/file)", None,
+                   "fs"),
+    "stat": ("stat of the same path", None, "fs"),
 }
 
 USER_PROGRAMS = {
@@ -82,6 +88,7 @@ USER_PROGRAMS = {
     "libc": "/tests/libc_bench",
     "notify": "/tests/ipc_notify_bench",
     "ipc": "/tests/bench_ipc",
+    "fs": "/tests/bench_fs",
 }
 
 LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
@@ -104,6 +111,10 @@ LINUX_BENCHMARKS = {
                   "round trip of one pair (all pairs' time / all pairs' round trips)",
     "notify_wait": "futex turn-taking between a process on CPU 0 and one on CPU 1; per "
                    "wake (two per round trip)",
+    "tmpfs_write_4k": "pwrite of 4 KiB at offset 0 of a file in the initramfs root (tmpfs)",
+    "tmpfs_read_4k": "pread of those 4 KiB",
+    "open_close": "openat + close of /bench/dir/file",
+    "stat": "newfstatat of /bench/dir/file",
 }
 # ipc_4pairs needs a CPU for each pair (and notify_wait two).
 LINUX_SMP = 4

@@ -98,10 +98,15 @@ for f in "$PORT"/*.[ch]; do
   base=$(basename "$f")
   [ "$base" = chcore_syscall_names.h ] && continue
   [ "$base" = chcore_svc.h ] && continue
+  case "$base" in chcore_proto_*) continue ;; esac
   [ -e "$HERE/port/$base" ] || rm -f "$f"
 done
 cp -p "$HERE"/port/*.[ch] "$PORT/"
 cp -p "$ROOT"/kernel/include/uapi/*.h "$PORT/uapi/"
+# The servers' protocols, which the port speaks (file.c, services.c).
+for f in "$ROOT"/user/libchcore/include/chcore/proto/*.h; do
+  cp -p "$f" "$PORT/chcore_proto_$(basename "$f")"
+done
 # libchcore's inline system-call stubs, which native_syscall.c wraps.
 cp -p "$ROOT"/user/libchcore/include/chcore/syscall.h "$PORT/chcore_svc.h"
 # The Linux numbers and names, for the dispatcher's messages.

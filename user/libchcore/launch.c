@@ -1,6 +1,7 @@
 /* Starting programs: ELF loading, the initial stack, ramdisk sharing.
  * See chcore/launch.h for the interface and the child's layout. */
 #include <chcore/launch.h>
+#include <chcore/services.h>
 #include <chcore/syscall.h>
 #include <errno.h>
 #include <string.h>
@@ -19,6 +20,28 @@ static void release(long slot) {
 }
 
 /* ---- The ramdisk ---------------------------------------------------------- */
+
+/* Read once at start-up, on the main thread: getauxval reports a missing
+ * entry through errno, which raw threads (no thread control block) must
+ * not touch. */
+static long irq_control_slot = -CHCORE_ENOENT;
+
+__attribute__((constructor)) static void read_auxv(void) {
+  errno = 0;
+  unsigned long slot = getauxval(CHCORE_AT_IRQ_CONTROL_SLOT);
+  if (errno == 0) {
+    irq_control_slot = (long)slot;
+    return;
+  }
+  /* The first process (the kernel gave it the ramdisk, but no slot entry)
+   * has it in its fixed slot. */
+  errno = 0;
+  getauxval(CHCORE_AT_RAMDISK_SLOT);
+  int child = errno == 0;
+  if (!child && getauxval(CHCORE_AT_RAMDISK_SIZE) != 0) irq_control_slot = CHCORE_SLOT_IRQ_CONTROL;
+}
+
+long chcore_irq_control_slot(void) { return irq_control_slot; }
 
 long chcore_ramdisk_slot(void) {
   /* A child of chcore_spawn is told where its copy is; the first process
@@ -123,6 +146,9 @@ long chcore_launch_load(struct chcore_launch* l, const void* elf, unsigned long 
   l->cg = -1;
   l->ramdisk_slot = -1;
   l->ramdisk_size = 0;
+  l->procmgr_slot = -1;
+  l->fsm_slot = -1;
+  l->irq_control_slot = -1;
 
   struct chcore_elf_info info;
   if (elf == 0 || chcore_elf_parse(elf, elf_size, &info) != ELF_OK) return -CHCORE_ENOEXEC;
@@ -147,6 +173,19 @@ long chcore_launch_load(struct chcore_launch* l, const void* elf, unsigned long 
     if (r < 0) goto fail;
     l->ramdisk_slot = r;
     l->ramdisk_size = rd_size;
+  }
+
+  /* The system services this process was given, passed on (the child
+   * finds their slots in its auxiliary vector). */
+  if (chcore_procmgr_cap() >= 0) {
+    r = chcore_launch_transfer(l, chcore_procmgr_cap(), CHCORE_RIGHT_WRITE | CHCORE_RIGHT_COPY);
+    if (r < 0) goto fail;
+    l->procmgr_slot = r;
+  }
+  if (chcore_fsm_cap() >= 0) {
+    r = chcore_launch_transfer(l, chcore_fsm_cap(), CHCORE_RIGHT_WRITE | CHCORE_RIGHT_COPY);
+    if (r < 0) goto fail;
+    l->fsm_slot = r;
   }
 
   for (unsigned i = 0; i < info.nsegments; i++) {
@@ -191,7 +230,7 @@ static unsigned long count(const char* const* v) {
  * sp, or -errno. */
 static long build_stack(const struct chcore_launch* l, const char* const argv[],
                         const char* const envp[], long* pmo) {
-  struct chcore_auxv aux[9];
+  struct chcore_auxv aux[12];
   unsigned n = 0;
 #define AUX(t, v) aux[n++] = (struct chcore_auxv){(t), (v)}
   AUX(CHCORE_AT_PHDR, l->phdr);
@@ -203,6 +242,11 @@ static long build_stack(const struct chcore_launch* l, const char* const argv[],
   if (l->ramdisk_slot >= 0) {
     AUX(CHCORE_AT_RAMDISK_SIZE, l->ramdisk_size);
     AUX(CHCORE_AT_RAMDISK_SLOT, (unsigned long)l->ramdisk_slot);
+  }
+  if (l->procmgr_slot >= 0) AUX(CHCORE_AT_PROCMGR_SLOT, (unsigned long)l->procmgr_slot);
+  if (l->fsm_slot >= 0) AUX(CHCORE_AT_FSM_SLOT, (unsigned long)l->fsm_slot);
+  if (l->irq_control_slot >= 0) {
+    AUX(CHCORE_AT_IRQ_CONTROL_SLOT, (unsigned long)l->irq_control_slot);
   }
 #undef AUX
   unsigned char rnd[16];

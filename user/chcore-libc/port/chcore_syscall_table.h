@@ -29,6 +29,37 @@
 	X(pwrite64, SUPPORTED, 4, "fd_ops.pwrite; ESPIPE where there is none (the console)") \
 	X(ppoll, PARTIAL, 5, "fd_ops.poll; console fds only: waits in the kernel for input; otherwise by yielding and sleeping in steps of at most 10 ms; the signal mask argument is checked, then ignored; nfds above RLIMIT_NOFILE is EINVAL") \
 	X(fstat, PARTIAL, 2, "by descriptor type: the console is a character device") \
+	X(openat, PARTIAL, 4, "files of the file-system servers (file.c): every flag but O_TMPFILE; O_NOCTTY ignored") \
+	X(getdents64, SUPPORTED, 3, "FS_GETDENTS on a directory fd; the position is the open description's") \
+	X(newfstatat, SUPPORTED, 4, "FS_STAT by path (AT_SYMLINK_NOFOLLOW), fstat with AT_EMPTY_PATH; st_dev tells mounts apart") \
+	X(statx, PARTIAL, 5, "the basic fields (STATX_BASIC_STATS) from newfstatat; no birth time") \
+	X(faccessat, SUPPORTED, 3, "FS_ACCESS; every process is root: only X_OK without any x bit is EACCES") \
+	X(faccessat2, SUPPORTED, 4, "as faccessat, with AT_SYMLINK_NOFOLLOW and AT_EACCESS") \
+	X(mkdirat, SUPPORTED, 3, "FS_MKDIR; the mode less the umask") \
+	X(unlinkat, SUPPORTED, 3, "FS_UNLINK; AT_REMOVEDIR removes an empty directory") \
+	X(renameat, SUPPORTED, 4, "as renameat2 without flags") \
+	X(renameat2, SUPPORTED, 5, "FS_RENAME on the file system of both names (EXDEV across mounts); RENAME_NOREPLACE, RENAME_EXCHANGE") \
+	X(linkat, SUPPORTED, 5, "FS_LINK on one file system (EXDEV across mounts); AT_SYMLINK_FOLLOW") \
+	X(symlinkat, SUPPORTED, 3, "FS_SYMLINK; the target is stored as given") \
+	X(readlinkat, SUPPORTED, 4, "FS_READLINK; the target cut to the buffer, no NUL") \
+	X(ftruncate, SUPPORTED, 2, "FS_FTRUNCATE; holes read as zeros") \
+	X(truncate, SUPPORTED, 2, "FS_TRUNCATE by path") \
+	X(fallocate, PARTIAL, 4, "FS_FALLOCATE: mode 0 and FALLOC_FL_KEEP_SIZE") \
+	X(fsync, SUPPORTED, 1, "files: FS_FSYNC (tmpfs: nothing to write back); other fds EINVAL") \
+	X(fdatasync, SUPPORTED, 1, "as fsync") \
+	X(sync, SUPPORTED, 0, "nothing to write back (tmpfs)") \
+	X(chdir, SUPPORTED, 1, "the working directory is kept in the process as an absolute canonical path") \
+	X(fchdir, SUPPORTED, 1, "a directory fd's canonical path") \
+	X(getcwd, SUPPORTED, 2, "the kept path; ERANGE when it does not fit") \
+	X(fchmod, SUPPORTED, 2, "FS_CHMOD on the open file") \
+	X(fchmodat, SUPPORTED, 4, "FS_CHMOD by path; AT_SYMLINK_NOFOLLOW is EOPNOTSUPP as on Linux") \
+	X(fchown, SUPPORTED, 3, "FS_CHOWN on the open file") \
+	X(fchownat, SUPPORTED, 5, "FS_CHOWN by path") \
+	X(utimensat, SUPPORTED, 4, "FS_UTIMENS; UTIME_NOW, UTIME_OMIT") \
+	X(umask, SUPPORTED, 1, "kept in the process, applied to openat and mkdirat") \
+	X(statfs, SUPPORTED, 2, "FS_STATFS of the file system holding the path") \
+	X(fstatfs, SUPPORTED, 2, "FS_STATFS of the file system holding the open file") \
+	X(membarrier, PARTIAL, 2, "ENOSYS, without the once-only warning: musl asks at its first pthread_create and then does without") \
 	X(exit, SUPPORTED, 1, "thread_exit; the kernel clears and wakes the set_tid_address word") \
 	X(exit_group, SUPPORTED, 1, "exit_group") \
 	X(set_tid_address, SUPPORTED, 1, "kernel set_tid_address") \

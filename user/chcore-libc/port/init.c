@@ -8,14 +8,14 @@
  *   - the process id (the main thread's tid),
  *   - CHCORE_STRACE from the environment,
  *   - fds 0-2 on the console,
- *   - connects to the system services (none yet: the hook is
- *     connect_services below).
+ *   - finds its capabilities to the system services (procmgr, fsm).
  * It is linked into every program: the dispatcher refers to __chcore_strace,
  * defined here. */
 #include <string.h>
 #include <unistd.h>
 #include "libc.h"
 #include "chcore_port.h"
+#include "chcore_services.h"
 
 int __chcore_strace;
 int __chcore_argc;
@@ -32,10 +32,11 @@ const char *__chcore_getenv(const char *name)
 	return 0;
 }
 
-/* The first program of the system gets the boot ramdisk, the others will get
- * connections to procmgr, fsm... from their parent. Nothing to do yet. */
+/* procmgr hands every process capabilities to its own server and fsm's
+ * (slots in the auxiliary vector); services.c connects on first use. */
 static void connect_services(void)
 {
+	__chcore_services_init();
 }
 
 __attribute__((constructor(101)))

@@ -73,3 +73,11 @@ CHCORE_LINUX_SYSCALL(getrandom)
 	}
 	return (long)done;
 }
+
+/* membarrier(cmd, flags): musl registers for the private expedited command
+ * at its first pthread_create and falls back when that fails; no barrier of
+ * another thread's is needed by anything the port runs. */
+CHCORE_LINUX_SYSCALL(membarrier)
+{
+	return -ENOSYS;
+}

@@ -23,6 +23,7 @@
  * is a kernel bug, and the supervisor reports it as a hang. */
 #define _GNU_SOURCE
 #include <chcore/launch.h>
+#include <chcore/services.h>
 #include <chcore/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1439,6 +1440,14 @@ int fz_worker_main(uint64_t seed, uint32_t worker, uint32_t lim, long parent_cg,
   parent_cg_slot = parent_cg;
   bait_slot = bait;
   ramdisk_slot = chcore_ramdisk_slot();
+  /* The fuzzer aims at the kernel's ABI and the C library's handlers, not
+   * at the servers: without procmgr and fsm capabilities its random calls
+   * cannot start blocking requests there (a lookup that waits for a name
+   * nobody publishes), and the file calls stop at ENOENT after checking
+   * their arguments. */
+  if (chcore_procmgr_cap() >= 0) chcore_sys_revoke_cap((u64)chcore_procmgr_cap(), CHCORE_REVOKE_SELF);
+  if (chcore_fsm_cap() >= 0) chcore_sys_revoke_cap((u64)chcore_fsm_cap(), CHCORE_REVOKE_SELF);
+  chcore_services_set(-1, -1);
   sh->boot = 2;
   setup();
   sh->boot = 3;

@@ -44,7 +44,7 @@
 #include "utest.h"
 #include "uthread.h"
 
-#define CTL CHCORE_SLOT_IRQ_CONTROL
+#define CTL chcore_irq_control_slot()
 #define PAGE 4096ul
 #define MS 1000000ul
 /* For waits that must end because of an event: generous, so that a lost

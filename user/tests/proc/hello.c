@@ -209,7 +209,9 @@ int main(int argc, char** argv, char** envp) {
   UT_TRUE("envp_after_argv", envp == argv + argc + 1);
   for (int i = 0; i < argc && i < 8; i++) printf("hello_test: argv[%d] = \"%s\"\n", i, argv[i]);
   for (int i = 0; envp[i] != 0; i++) printf("hello_test: envp[%d] = \"%s\"\n", i, envp[i]);
-  test_auxv("", 1);
+  /* This program is procmgr's child (the kernel starts procmgr only), so
+   * it has a ramdisk slot entry like any child. */
+  test_auxv("", 0);
 
   const char* child_argv[] = {"/tests/hello_test", "--child", "two words", "", "last", 0};
   long child = chcore_spawn_path(child_argv[0], child_argv, child_env);

@@ -25,7 +25,8 @@
 /* Slot numbers that name nothing: negative, far too large, the last slot
  * (empty), a small empty one, one past the table, and one that is slot 0 if
  * the kernel truncated it to 32 bits. */
-static const long bad_slots[] = {-1, 1l << 30, CHCORE_MAX_CAPS - 1, 5, CHCORE_MAX_CAPS, 1l << 32};
+/* 200: an empty slot inside the table (a process has a handful of capabilities). */
+static const long bad_slots[] = {-1, 1l << 30, CHCORE_MAX_CAPS - 1, 200, CHCORE_MAX_CAPS, 1l << 32};
 /* Addresses no user buffer may have. */
 static const unsigned long bad_ptrs[] = {0, KERNEL_ADDR, KERNEL_TEXT, UNMAPPED, USER_TOP, HIGH_BIT};
 

@@ -140,12 +140,12 @@ static int setup(void) {
   notif_ro = chcore_sys_cap_copy(notif, CHCORE_RIGHT_READ);
   notif_wo = chcore_sys_cap_copy(notif, CHCORE_RIGHT_WRITE);
   line = chcore_sys_test_irq(CHCORE_TEST_IRQ_LINE);
-  irq = chcore_sys_irq_create(CHCORE_SLOT_IRQ_CONTROL, line);
+  irq = chcore_sys_irq_create((unsigned long)chcore_irq_control_slot(), line);
   irq_weak = chcore_sys_cap_copy(irq, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE);
-  ctl_weak = chcore_sys_cap_copy(CHCORE_SLOT_IRQ_CONTROL, CHCORE_RIGHT_READ);
+  ctl_weak = chcore_sys_cap_copy((unsigned long)chcore_irq_control_slot(), CHCORE_RIGHT_READ);
   /* The PL011: on virt at 0x09000000; there is RAM on raspi3, whose is at
    * 0x3f201000. */
-  long probe = chcore_sys_create_device_pmo(CHCORE_SLOT_IRQ_CONTROL, 0x09000000, PAGE);
+  long probe = chcore_sys_create_device_pmo((unsigned long)chcore_irq_control_slot(), 0x09000000, PAGE);
   uart = probe >= 0 ? 0x09000000 : 0x3f201000;
   if (probe >= 0) chcore_cap_release(probe);
   exited = chcore_spawn_path("/tests/nop", 0, 0);
@@ -434,7 +434,7 @@ static void paths_notify_wait(void) {
 }
 
 static void paths_irq_create(void) {
-  unsigned long c = CHCORE_SLOT_IRQ_CONTROL;
+  unsigned long c = (unsigned long)chcore_irq_control_slot();
   PATH("bad_slot", CHCORE_EBADF, chcore_sys_irq_create(CHCORE_MAX_CAPS - 1, line));
   PATH("notification", CHCORE_EINVAL, chcore_sys_irq_create(notif, line));
   PATH("a_line_as_control", CHCORE_EINVAL, chcore_sys_irq_create(irq, line));
@@ -447,7 +447,7 @@ static void paths_irq_create(void) {
 
 static void paths_irq_bind(void) {
   PATH("bad_slot", CHCORE_EBADF, chcore_sys_irq_bind(CHCORE_MAX_CAPS - 1, notif));
-  PATH("control", CHCORE_EINVAL, chcore_sys_irq_bind(CHCORE_SLOT_IRQ_CONTROL, notif));
+  PATH("control", CHCORE_EINVAL, chcore_sys_irq_bind((unsigned long)chcore_irq_control_slot(), notif));
   PATH("no_control", CHCORE_EACCES, chcore_sys_irq_bind(irq_weak, notif));
   PATH("bad_notification_slot", CHCORE_EBADF, chcore_sys_irq_bind(irq, CHCORE_MAX_CAPS - 1));
   PATH("pmo_as_notification", CHCORE_EINVAL, chcore_sys_irq_bind(irq, pmo));
@@ -456,13 +456,13 @@ static void paths_irq_bind(void) {
 
 static void paths_irq_ack(void) {
   PATH("bad_slot", CHCORE_EBADF, chcore_sys_irq_ack(CHCORE_MAX_CAPS - 1));
-  PATH("control", CHCORE_EINVAL, chcore_sys_irq_ack(CHCORE_SLOT_IRQ_CONTROL));
+  PATH("control", CHCORE_EINVAL, chcore_sys_irq_ack((unsigned long)chcore_irq_control_slot()));
   PATH("no_control", CHCORE_EACCES, chcore_sys_irq_ack(irq_weak));
   PATH("not_bound", CHCORE_EINVAL, chcore_sys_irq_ack(irq));
 }
 
 static void paths_create_device_pmo(void) {
-  unsigned long c = CHCORE_SLOT_IRQ_CONTROL;
+  unsigned long c = (unsigned long)chcore_irq_control_slot();
   PATH("bad_slot", CHCORE_EBADF, chcore_sys_create_device_pmo(CHCORE_MAX_CAPS - 1, uart, PAGE));
   PATH("notification", CHCORE_EINVAL, chcore_sys_create_device_pmo(notif, uart, PAGE));
   PATH("no_control", CHCORE_EACCES, chcore_sys_create_device_pmo(ctl_weak, uart, PAGE));
@@ -547,11 +547,11 @@ static void paths_full_table(void) {
        chcore_sys_cap_transfer(CHCORE_SLOT_SELF, pmo, CHCORE_RIGHT_READ));
   PATH("notify_create", CHCORE_ENOSPC, chcore_sys_notify_create());
   PATH("create_device_pmo", CHCORE_ENOSPC,
-       chcore_sys_create_device_pmo(CHCORE_SLOT_IRQ_CONTROL, uart, PAGE));
+       chcore_sys_create_device_pmo((unsigned long)chcore_irq_control_slot(), uart, PAGE));
   /* The line is taken for the new object, then given up with it. The test
    * line is ours already; the one below it is a device line too (virt: an
    * SPI, raspi3: the system timer's compare 0), and unused. */
-  PATH("irq_create", CHCORE_ENOSPC, chcore_sys_irq_create(CHCORE_SLOT_IRQ_CONTROL, line - 1));
+  PATH("irq_create", CHCORE_ENOSPC, chcore_sys_irq_create((unsigned long)chcore_irq_control_slot(), line - 1));
 }
 
 struct group {

@@ -24,6 +24,9 @@ extern "C" {
  * a process started by chcore_spawn. The first process, which has no such
  * entry, has it in CHCORE_SLOT_RAMDISK. */
 #define CHCORE_AT_RAMDISK_SLOT 0x6002
+/* The IRQ-control capability's slot, when the parent handed it on (procmgr
+ * to the program it runs; chcore/services.h has 0x6003 and 0x6004). */
+#define CHCORE_AT_IRQ_CONTROL_SLOT 0x6005
 
 /* The main thread's stack in processes started by chcore_spawn. */
 #define CHCORE_STACK_TOP 0x0000700000000000ul
@@ -40,6 +43,12 @@ struct chcore_launch {
   unsigned long phnum, phent; /* AT_PHNUM, AT_PHENT */
   long ramdisk_slot;          /* the ramdisk's slot in the child; -1: not shared */
   unsigned long ramdisk_size; /* its size in bytes (CHCORE_AT_RAMDISK_SIZE) */
+  /* The child's slots of procmgr's and fsm's servers (-1: none). Load
+   * passes on the caller's own; CHCORE_AT_PROCMGR_SLOT / _FSM_SLOT. */
+  long procmgr_slot, fsm_slot;
+  /* The child's slot of the IRQ-control capability, if the caller hands it
+   * on with chcore_launch_transfer and sets this (-1: none). */
+  long irq_control_slot;
 };
 
 /* Step 1: creates the process `name` (truncated to CHCORE_NAME_MAX - 1
@@ -80,6 +89,8 @@ long chcore_wait(long cg_slot);
  * CHCORE_RAMDISK_VA): its address, and its size in *size; NULL if this
  * process has none. */
 const void* chcore_ramdisk(unsigned long* size);
+/* The IRQ-control capability's slot in this process, or -ENOENT. */
+long chcore_irq_control_slot(void);
 /* The ramdisk PMO's slot in this process, or -ENOENT. */
 long chcore_ramdisk_slot(void);
 /* Finds the file `path` in the ramdisk. Returns 0 and sets *data / *size,

@@ -23,6 +23,10 @@ extern "C" {
 long chcore_procmgr_cap(void);
 long chcore_fsm_cap(void);
 
+/* For procmgr only (it has no auxiliary-vector entries): sets the slots
+ * the C library uses for the two services (-1: none). */
+void chcore_services_set(long procmgr_slot, long fsm_slot);
+
 /* Publishes `server_cap` (a server capability of this process) under
  * `name` (at most 31 bytes) in procmgr's registry. 0 or -errno. */
 long chcore_service_publish(const char* name, long server_cap);

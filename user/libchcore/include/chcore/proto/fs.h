@@ -24,8 +24,9 @@
  * w2 says which path of the request redirected (0: path, 1: path2). Each
  * redirect and each symlink counts toward CHCORE_FS_SYMLOOP_MAX; the client
  * stops with -ELOOP. Relative symlinks are followed inside the server while
- * they stay in it; the request's fs_req.nlinks carries the count so far and
- * the server adds what it followed (returned in w3 with a redirect).
+ * they stay in it; the request's fs_req.nlinks carries the count so far,
+ * and a redirect's w3 is the new total (that count plus what the server
+ * followed).
  *
  * Open files are handles: small numbers per connection, each referring to
  * an open file description in the server (its offset, status flags). The
@@ -90,7 +91,7 @@ enum fs_op {
    * O_APPEND the end of the file, atomically). The data follows fs_req.
    * ret = bytes written. */
   FS_WRITE,
-  FS_LSEEK,        /* handle, off, whence. ret = the new offset */
+  FS_LSEEK,        /* handle, off, flags = whence. ret = the new offset */
   FS_FSTAT,        /* handle. buf = struct fs_stat */
   FS_STAT,         /* path, flags (AT_SYMLINK_NOFOLLOW). buf = struct fs_stat */
   FS_MKDIR,        /* path, mode */
@@ -107,13 +108,15 @@ enum fs_op {
   FS_FALLOCATE,    /* handle, flags = mode, off, len */
   FS_CHMOD,        /* path (or handle >= 0: that file), mode, flags (AT_SYMLINK_NOFOLLOW) */
   FS_CHOWN,        /* path (or handle >= 0), uid, gid, flags */
-  FS_UTIMENS,      /* path (or handle >= 0), times[2] ({0, UTIME_OMIT}...), flags */
+  FS_UTIMENS,      /* path (or handle >= 0), times[0..3] = atime sec, nsec, mtime sec,
+                      nsec (nsec UTIME_NOW / UTIME_OMIT as utimensat), flags */
   FS_STATFS,       /* buf = struct fs_statfs */
   FS_ACCESS,       /* path, mode (R_OK...), flags (AT_SYMLINK_NOFOLLOW, AT_EACCESS) */
   FS_FSYNC,        /* handle */
   FS_SETFL,        /* handle, flags: the new O_APPEND | O_NONBLOCK status flags */
   /* handle. ret = 0, w0 = a token another connection can FS_IMPORT while
-   * the description lives. */
+   * the description lives: the exporter keeps its handle until the
+   * importer has imported. */
   FS_EXPORT,
   /* token (in off). ret = a new handle on this connection to the same
    * description (shared offset and status flags). */

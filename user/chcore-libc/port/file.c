@@ -1,0 +1,1098 @@
+/* chcore-libc: files. The file calls of Linux (openat, read, getdents64,
+ * renameat2, ...) become requests of the file-system protocol
+ * (chcore/proto/fs.h) to the servers that own the files.
+ *
+ * Name space. fsm keeps the mount table (chcore/proto/fsm.h). A path is
+ * made absolute here (the working directory, or a directory fd's path, in
+ * front of a relative one) and sent to the root file system; a server walks
+ * as far as it owns the path and answers with a redirect where the walk
+ * leaves it: into a file system mounted below (FS_REDIR_MOUNT), up out of
+ * its root (FS_REDIR_UP), or to an absolute symlink target
+ * (FS_REDIR_ABSOLUTE). The loop in path_call follows them, asking fsm about
+ * each mount once (the mount cache), so the common case is one IPC call per
+ * file operation. A two-path operation (rename, link) resolves the
+ * directories of both names first and needs them on one file system
+ * (EXDEV otherwise).
+ *
+ * Open files. An fd of a file is a description of type CHCORE_FD_FILE whose
+ * priv is a struct file: the mount, the server's handle, and for a
+ * directory its absolute canonical path (for openat relative to it and
+ * fchdir). The offset and the O_APPEND position live in the server, so
+ * that a description shared with another process shares them.
+ *
+ * The working directory is kept here as an absolute canonical path (from
+ * the server's canonical path of the directory at chdir): getcwd needs no
+ * call. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/vfs.h>
+#include "kstat.h"
+#include "lock.h"
+#include "chcore_fd.h"
+#include "chcore_services.h"
+#include "chcore_proto_fs.h"
+#include "chcore_proto_fsm.h"
+#include "uapi/ipc.h"
+
+/* Linux's struct statx (include/uapi/linux/stat.h); musl 1.2.3 has no
+ * declaration of its own. */
+struct linux_statx_ts {
+	int64_t tv_sec;
+	uint32_t tv_nsec;
+	int32_t reserved;
+};
+struct linux_statx {
+	uint32_t stx_mask, stx_blksize;
+	uint64_t stx_attributes;
+	uint32_t stx_nlink, stx_uid, stx_gid;
+	uint16_t stx_mode, pad1;
+	uint64_t stx_ino, stx_size, stx_blocks, stx_attributes_mask;
+	struct linux_statx_ts stx_atime, stx_btime, stx_ctime, stx_mtime;
+	uint32_t stx_rdev_major, stx_rdev_minor, stx_dev_major, stx_dev_minor;
+	uint64_t spare[14];
+};
+#define LINUX_STATX_BASIC_STATS 0x7ffu
+
+/* Room in a connection's buffer for data after a request and its paths. */
+#define DATA_MAX (CHCORE_SRV_BUF - 2 * 4096 - sizeof(struct fs_req))
+#define REQ_PATH_OFF ((uint32_t)sizeof(struct fs_req))
+
+/* ---- Mounts ------------------------------------------------------------------ */
+
+struct mount {
+	int ready;
+	int parent;
+	char *path;  /* absolute, "/" for the root */
+	char *mp;    /* the mount point inside the parent file system */
+	struct chcore_srv srv;
+};
+static struct mount mounts[CHCORE_FSM_MAX_MOUNTS];
+static volatile int mount_lock[1];
+
+static struct mount *mount_get(int id, long *err)
+{
+	if (id < 0 || id >= CHCORE_FSM_MAX_MOUNTS) {
+		*err = -EIO;
+		return 0;
+	}
+	struct mount *m = &mounts[id];
+	if (__atomic_load_n(&m->ready, __ATOMIC_ACQUIRE)) return m;
+	struct chcore_srv *fsm = __chcore_fsm();
+	if (!fsm) {
+		/* A process without a file-system manager has no files. */
+		*err = -ENOENT;
+		return 0;
+	}
+	LOCK(mount_lock);
+	long r = 0;
+	if (!m->ready) {
+		struct chcore_ipc_out out;
+		char path[PATH_MAX], mp[PATH_MAX];
+		LOCK(fsm->lock);
+		r = __chcore_srv_call(fsm, FSM_GET_MOUNT, (unsigned long)id, 0, 0, 0, 0, 0, &out);
+		if (r >= 0) {
+			const char *b = fsm->buf;
+			size_t n = strnlen(b, PATH_MAX - 1);
+			memcpy(path, b, n);
+			path[n] = 0;
+			size_t n2 = strnlen(b + n + 1, PATH_MAX - 1);
+			memcpy(mp, b + n + 1, n2);
+			mp[n2] = 0;
+			if (CHCORE_IPC_INFO_NCAPS(out.info) < 1) r = -EIO;
+		}
+		UNLOCK(fsm->lock);
+		if (r >= 0) {
+			long cap = CHCORE_OUT_CAP(&out, 0);
+			r = __chcore_srv_connect(&m->srv, cap);
+			__chcore_sys_revoke_cap((unsigned long)cap, CHCORE_REVOKE_SELF);
+		}
+		if (r >= 0) {
+			m->parent = (int)out.w[0];
+			m->path = strdup(path);
+			m->mp = strdup(mp);
+			if (!m->path || !m->mp) {
+				free(m->path);
+				free(m->mp);
+				__chcore_srv_disconnect(&m->srv);
+				r = -ENOMEM;
+			} else {
+				__atomic_store_n(&m->ready, 1, __ATOMIC_RELEASE);
+			}
+		}
+	}
+	UNLOCK(mount_lock);
+	if (r < 0) {
+		*err = r;
+		return 0;
+	}
+	return m;
+}
+
+/* ---- Paths --------------------------------------------------------------------- */
+
+static char cwd[PATH_MAX] = "/";
+static volatile int cwd_lock[1];
+static mode_t cur_umask = 022;
+
+/* Copies a NUL-terminated string of the caller's into dst (size bytes):
+ * 0, -EFAULT, or -ENAMETOOLONG when it does not fit. */
+static long copy_in_str(char *dst, const char *src, size_t size)
+{
+	size_t done = 0;
+	while (done < size) {
+		/* Up to the end of the caller's page, so an unmapped page after the
+		 * string's end is never touched. */
+		uintptr_t a = (uintptr_t)src + done;
+		size_t n = 4096 - (a & 4095);
+		if (n > size - done) n = size - done;
+		if (__chcore_copy_in(dst + done, (const void *)a, n) < 0) return -EFAULT;
+		char *z = memchr(dst + done, 0, n);
+		if (z) return 0;
+		done += n;
+	}
+	return -ENAMETOOLONG;
+}
+
+struct file {
+	int mount;
+	int handle;
+	char *path;   /* a directory's absolute canonical path; else NULL */
+};
+
+static const struct chcore_fd_ops file_ops;
+
+static struct file *file_of(struct chcore_fd *d)
+{
+	return d->type == CHCORE_FD_FILE ? d->priv : 0;
+}
+
+/* a + "/" + b into out (PATH_MAX). */
+static long join(char *out, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la + 1 + lb + 1 > PATH_MAX) return -ENAMETOOLONG;
+	memcpy(out, a, la);
+	out[la] = '/';
+	memcpy(out + la + 1, b, lb + 1);
+	return 0;
+}
+
+/* The absolute form of the caller's path relative to dirfd (AT_FDCWD: the
+ * working directory). Empty paths are ENOENT unless allow_empty, when
+ * they name dirfd itself (its path returned, *is_empty set). */
+static long abs_path(int dirfd, const char *upath, char *out, int allow_empty, int *is_empty)
+{
+	char rel[PATH_MAX];
+	if (is_empty) *is_empty = 0;
+	long r = copy_in_str(rel, upath, sizeof rel);
+	if (r < 0) return r;
+	if (rel[0] == '/') {
+		memcpy(out, rel, strlen(rel) + 1);
+		return 0;
+	}
+	if (rel[0] == 0) {
+		if (!allow_empty) return -ENOENT;
+		if (is_empty) *is_empty = 1;
+	}
+	if (dirfd == AT_FDCWD) {
+		LOCK(cwd_lock);
+		r = join(out, cwd, rel);
+		UNLOCK(cwd_lock);
+		return r;
+	}
+	struct chcore_fd *d = __chcore_fd_get(dirfd);
+	if (!d) return -EBADF;
+	struct file *f = file_of(d);
+	if (!f || !f->path)
+		r = -ENOTDIR;
+	else
+		r = join(out, f->path, rel);
+	__chcore_fd_put(d);
+	return r;
+}
+
+/* What a successful call hands back, read while the buffer is still ours. */
+typedef long (*reply_fn)(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out);
+
+/* Puts the request, its path and (for FS_SYMLINK) the link target into the
+ * buffer and calls; follows redirects of `path` (an absolute path, changed
+ * in place) until a server answers. `start` is the mount to begin in. */
+static long path_call_in(unsigned op, const struct fs_req *tmpl, char *path, int start,
+                         const char *target, reply_fn fn, void *ctx)
+{
+	int m = start;
+	uint32_t nlinks = 0;
+	for (int hops = 0;; hops++) {
+		if (hops > 2 * CHCORE_FS_SYMLOOP_MAX) return -ELOOP;
+		long err;
+		struct mount *mt = mount_get(m, &err);
+		if (!mt) return err;
+		struct chcore_srv *s = &mt->srv;
+		size_t plen = strlen(path) + 1, tlen = target ? strlen(target) + 1 : 0;
+		struct chcore_ipc_out out;
+		LOCK(s->lock);
+		struct fs_req *req = s->buf;
+		*req = *tmpl;
+		req->nlinks = nlinks;
+		char *b = s->buf;
+		memcpy(b + REQ_PATH_OFF, path, plen);
+		if (target) {
+			/* FS_SYMLINK: path = the target string, path2 = where. */
+			memcpy(b + REQ_PATH_OFF + plen, target, tlen);
+			req->path = REQ_PATH_OFF + (uint32_t)plen;
+			req->path2 = REQ_PATH_OFF;
+		} else {
+			req->path = REQ_PATH_OFF;
+			req->path2 = 0;
+		}
+		long r = __chcore_srv_call(s, op, 0, 0, 0, REQ_PATH_OFF + plen + tlen, 0, 0, &out);
+		if (r != CHCORE_FS_REDIRECT) {
+			if (r >= 0 && fn) r = fn(ctx, m, s->buf, &out);
+			UNLOCK(s->lock);
+			return r;
+		}
+		/* A redirect: the rest of the path is in the buffer. */
+		char rest[PATH_MAX];
+		size_t n = strnlen(b, PATH_MAX);
+		if (n >= PATH_MAX) {
+			UNLOCK(s->lock);
+			return -ENAMETOOLONG;
+		}
+		memcpy(rest, b, n + 1);
+		UNLOCK(s->lock);
+		nlinks = (uint32_t)out.w[3];
+		if (nlinks > CHCORE_FS_SYMLOOP_MAX) return -ELOOP;
+		switch (out.w[0]) {
+		case FS_REDIR_MOUNT:
+			m = (int)out.w[1];
+			memcpy(path, rest, n + 1);
+			break;
+		case FS_REDIR_UP: {
+			/* ".." out of this file system's root: the directory that
+			 * holds the mount point, in the parent file system. The
+			 * mount point's path there is canonical (fsm checks), so
+			 * its parent is its path less the last component. */
+			if (m == 0) return -EIO;
+			char up[PATH_MAX];
+			size_t k = strlen(mt->mp);
+			while (k > 0 && mt->mp[k - 1] != '/') k--;
+			memcpy(up, mt->mp, k);
+			up[k] = 0;
+			if (k == 0) memcpy(up, "/", 2);
+			if (join(path, up, rest) < 0) return -ENAMETOOLONG;
+			m = mt->parent;
+			break;
+		}
+		case FS_REDIR_ABSOLUTE:
+			m = 0;
+			memcpy(path, rest, n + 1);
+			break;
+		default:
+			return -EIO;
+		}
+	}
+}
+
+static long path_call(unsigned op, const struct fs_req *tmpl, char *path, reply_fn fn, void *ctx)
+{
+	return path_call_in(op, tmpl, path, 0, 0, fn, ctx);
+}
+
+static struct fs_req req_init(void)
+{
+	struct fs_req r;
+	memset(&r, 0, sizeof r);
+	r.handle = -1;
+	return r;
+}
+
+/* A call about an open file: its mount's connection, no path. */
+static long handle_call(struct file *f, unsigned op, struct fs_req *req, const void *data,
+                        size_t data_len, reply_fn fn, void *ctx)
+{
+	long err;
+	struct mount *mt = mount_get(f->mount, &err);
+	if (!mt) return err;
+	struct chcore_srv *s = &mt->srv;
+	struct chcore_ipc_out out;
+	req->handle = f->handle;
+	LOCK(s->lock);
+	struct fs_req *r = s->buf;
+	*r = *req;
+	if (data_len) {
+		r->data = REQ_PATH_OFF;
+		/* The caller's memory: a bad pointer is EFAULT, not a crash. */
+		if (__chcore_copy_in((char *)s->buf + REQ_PATH_OFF, data, data_len) < 0) {
+			UNLOCK(s->lock);
+			return -EFAULT;
+		}
+	}
+	long ret = __chcore_srv_call(s, op, 0, 0, 0, REQ_PATH_OFF + data_len, 0, 0, &out);
+	if (ret >= 0 && fn) ret = fn(ctx, f->mount, s->buf, &out);
+	UNLOCK(s->lock);
+	return ret;
+}
+
+/* ---- Attributes --------------------------------------------------------------- */
+
+static void to_kstat(struct kstat *k, const struct fs_stat *s)
+{
+	memset(k, 0, sizeof *k);
+	k->st_dev = s->dev;
+	k->st_ino = s->ino;
+	k->st_mode = s->mode;
+	k->st_nlink = s->nlink;
+	k->st_uid = s->uid;
+	k->st_gid = s->gid;
+	k->st_rdev = s->rdev;
+	k->st_size = (off_t)s->size;
+	k->st_blksize = s->blksize ? (blksize_t)s->blksize : 4096;
+	k->st_blocks = (blkcnt_t)s->blocks;
+	k->st_atime_sec = s->atime_ns / 1000000000;
+	k->st_atime_nsec = s->atime_ns % 1000000000;
+	k->st_mtime_sec = s->mtime_ns / 1000000000;
+	k->st_mtime_nsec = s->mtime_ns % 1000000000;
+	k->st_ctime_sec = s->ctime_ns / 1000000000;
+	k->st_ctime_nsec = s->ctime_ns % 1000000000;
+}
+
+static long stat_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+{
+	(void)out;
+	struct fs_stat s;
+	memcpy(&s, buf, sizeof s);
+	/* Files of different mounts must not look like one file. */
+	s.dev = (uint64_t)mount + 1;
+	to_kstat(ctx, &s);
+	return 0;
+}
+
+/* ---- Opening -------------------------------------------------------------------- */
+
+struct open_ctx {
+	int handle;
+	int mount;
+	int is_dir;
+	char path[PATH_MAX];   /* the directory's absolute canonical path */
+};
+
+static long open_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+{
+	struct open_ctx *o = ctx;
+	struct fs_stat st;
+	memcpy(&st, buf, sizeof st);
+	o->handle = (int)out->ret;
+	o->mount = mount;
+	o->is_dir = S_ISDIR(st.mode);
+	if (o->is_dir) {
+		const char *canon = (const char *)buf + sizeof st;
+		size_t n = strnlen(canon, PATH_MAX - 1);
+		char c[PATH_MAX];
+		memcpy(c, canon, n);
+		c[n] = 0;
+		const char *mp = mounts[mount].path;
+		if (strcmp(mp, "/") == 0) {
+			memcpy(o->path, c[0] ? c : "/", strlen(c[0] ? c : "/") + 1);
+		} else if (strcmp(c, "/") == 0 || c[0] == 0) {
+			memcpy(o->path, mp, strlen(mp) + 1);
+		} else {
+			if (strlen(mp) + strlen(c) + 1 > PATH_MAX) return -ENAMETOOLONG;
+			strcpy(o->path, mp);
+			strcat(o->path, c[0] == '/' ? c : "/");
+			if (c[0] != '/') strcat(o->path, c);
+		}
+	}
+	return out->ret;
+}
+
+static void close_handle(int mount, int handle)
+{
+	struct file f = {mount, handle, 0};
+	struct fs_req req = req_init();
+	handle_call(&f, FS_CLOSE, &req, 0, 0, 0, 0);
+}
+
+static long do_open(int dirfd, const char *upath, int flags, mode_t mode)
+{
+	char path[PATH_MAX];
+	long r = abs_path(dirfd, upath, path, 0, 0);
+	if (r < 0) return r;
+	struct open_ctx o;
+	struct fs_req req = req_init();
+	req.flags = flags & ~O_CLOEXEC;
+	req.mode = (mode & 07777) & ~cur_umask;
+	r = path_call(FS_OPEN, &req, path, open_reply, &o);
+	if (r < 0) return r;
+	/* The description's state outlives the call: the heap. */
+	struct file *f = malloc(sizeof *f);
+	char *dpath = o.is_dir ? strdup(o.path) : 0;
+	if (!f || (o.is_dir && !dpath)) {
+		close_handle(o.mount, o.handle);
+		free(f);
+		free(dpath);
+		return -ENOMEM;
+	}
+	f->mount = o.mount;
+	f->handle = o.handle;
+	f->path = dpath;
+	int keep = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | O_DIRECTORY | O_NOFOLLOW);
+	struct chcore_fd *d = __chcore_fd_new(CHCORE_FD_FILE, &file_ops, keep, f);
+	if (!d) {
+		close_handle(f->mount, f->handle);
+		free(f->path);
+		free(f);
+		return -ENFILE;
+	}
+	return __chcore_fd_install(d, 0, flags & O_CLOEXEC);
+}
+
+/* ---- The description's operations ---------------------------------------------- */
+
+struct io_ctx {
+	void *dst;   /* the caller's buffer */
+};
+
+static long read_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+{
+	(void)mount;
+	struct io_ctx *c = ctx;
+	if (out->ret > 0 && __chcore_copy_out(c->dst, buf, (size_t)out->ret) < 0) return -EFAULT;
+	return out->ret;
+}
+
+static long file_rw(struct chcore_fd *d, void *ubuf, size_t len, off_t off, int write)
+{
+	struct file *f = d->priv;
+	if (d->flags & O_PATH) return -EBADF;
+	if (f->path && !write) return -EISDIR;
+	size_t done = 0;
+	while (done < len || len == 0) {
+		size_t n = len - done < DATA_MAX ? len - done : DATA_MAX;
+		struct fs_req req = req_init();
+		req.len = n;
+		req.off = off < 0 ? -1 : off + (off_t)done;
+		req.flags = d->flags & O_APPEND;
+		long r;
+		if (write) {
+			r = handle_call(f, FS_WRITE, &req, (char *)ubuf + done, n, 0, 0);
+		} else {
+			struct io_ctx c = {(char *)ubuf + done};
+			r = handle_call(f, FS_READ, &req, 0, 0, read_reply, &c);
+		}
+		if (r < 0) return done > 0 ? (long)done : r;
+		done += (size_t)r;
+		if ((size_t)r < n || len == 0) break;
+	}
+	return (long)done;
+}
+
+static long file_read(struct chcore_fd *d, void *buf, size_t len)
+{
+	return file_rw(d, buf, len, -1, 0);
+}
+
+static long file_write(struct chcore_fd *d, const void *buf, size_t len)
+{
+	return file_rw(d, (void *)buf, len, -1, 1);
+}
+
+static long file_pread(struct chcore_fd *d, void *buf, size_t len, off_t off)
+{
+	if (off < 0) return -EINVAL;
+	return file_rw(d, buf, len, off, 0);
+}
+
+static long file_pwrite(struct chcore_fd *d, const void *buf, size_t len, off_t off)
+{
+	if (off < 0) return -EINVAL;
+	/* Linux: pwrite on an O_APPEND file appends anyway. */
+	return file_rw(d, (void *)buf, len, (d->flags & O_APPEND) ? -1 : off, 1);
+}
+
+static long file_close(struct chcore_fd *d)
+{
+	struct file *f = d->priv;
+	close_handle(f->mount, f->handle);
+	free(f->path);
+	free(f);
+	return 0;
+}
+
+static long file_lseek(struct chcore_fd *d, off_t off, int whence)
+{
+	struct fs_req req = req_init();
+	req.off = off;
+	req.flags = whence;
+	return handle_call(d->priv, FS_LSEEK, &req, 0, 0, 0, 0);
+}
+
+static long file_fstat(struct chcore_fd *d, struct kstat *st)
+{
+	struct fs_req req = req_init();
+	return handle_call(d->priv, FS_FSTAT, &req, 0, 0, stat_reply, st);
+}
+
+static long file_ioctl(struct chcore_fd *d, unsigned long req, void *arg)
+{
+	(void)d;
+	(void)req;
+	(void)arg;
+	return -ENOTTY;
+}
+
+static const struct chcore_fd_ops file_ops = {
+	.read = file_read,
+	.write = file_write,
+	.close = file_close,
+	.lseek = file_lseek,
+	.ioctl = file_ioctl,
+	.pread = file_pread,
+	.pwrite = file_pwrite,
+	.fstat = file_fstat,
+};
+
+/* The file of fd with a reference (put it with __chcore_fd_put), or NULL
+ * and *err = -EBADF (no such fd) / -EINVAL (not a file). */
+static struct chcore_fd *file_fd(long fd, long *err)
+{
+	struct chcore_fd *d = __chcore_fd_get((int)fd);
+	if (!d) {
+		*err = -EBADF;
+		return 0;
+	}
+	if (d->type != CHCORE_FD_FILE) {
+		__chcore_fd_put(d);
+		*err = -EINVAL;
+		return 0;
+	}
+	return d;
+}
+
+/* ---- The system calls ------------------------------------------------------------- */
+
+CHCORE_LINUX_SYSCALL(openat)
+{
+	return do_open((int)a0, (const char *)a1, (int)a2, (mode_t)a3);
+}
+
+CHCORE_LINUX_SYSCALL(getdents64)
+{
+	long err;
+	struct chcore_fd *d = file_fd(a0, &err);
+	if (!d) return err == -EINVAL ? -ENOTDIR : err;
+	struct file *f = d->priv;
+	long r;
+	if (!f->path) {
+		r = -ENOTDIR;
+	} else {
+		size_t len = (size_t)a2 < DATA_MAX ? (size_t)a2 : DATA_MAX;
+		struct fs_req req = req_init();
+		req.len = len;
+		struct io_ctx c = {(void *)a1};
+		r = handle_call(f, FS_GETDENTS, &req, 0, 0, read_reply, &c);
+	}
+	__chcore_fd_put(d);
+	return r;
+}
+
+/* newfstatat(dirfd, path, st, flags) */
+CHCORE_LINUX_SYSCALL(newfstatat)
+{
+	int flags = (int)a3;
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) return -EINVAL;
+	char path[PATH_MAX];
+	int empty;
+	long r = abs_path((int)a0, (const char *)a1, path, flags & AT_EMPTY_PATH, &empty);
+	if (r == -ENOTDIR && (flags & AT_EMPTY_PATH)) empty = 1, r = 0;
+	if (r < 0) return r;
+	struct kstat st;
+	if (empty && (int)a0 != AT_FDCWD) {
+		struct chcore_fd *d = __chcore_fd_get((int)a0);
+		if (!d) return -EBADF;
+		r = d->ops->fstat ? d->ops->fstat(d, &st) : -ENOSYS;
+		__chcore_fd_put(d);
+	} else {
+		struct fs_req req = req_init();
+		req.flags = flags & AT_SYMLINK_NOFOLLOW;
+		r = path_call(FS_STAT, &req, path, stat_reply, &st);
+	}
+	if (r >= 0) r = __chcore_copy_out((void *)a2, &st, sizeof st);
+	return r;
+}
+
+/* statx(dirfd, path, flags, mask, buf): the basic fields, from a stat. */
+CHCORE_LINUX_SYSCALL(statx)
+{
+	struct kstat st;
+	long r;
+	/* Reuse newfstatat on a local buffer: it copies out to a user pointer,
+	 * and this buffer is ours (the kernel's user_copy accepts it). */
+	r = __chcore_linux_newfstatat(a0, a1, (long)&st, a2 & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), 0, 0);
+	if (r < 0) return r;
+	struct linux_statx sx;
+	memset(&sx, 0, sizeof sx);
+	sx.stx_mask = LINUX_STATX_BASIC_STATS;
+	sx.stx_blksize = (uint32_t)st.st_blksize;
+	sx.stx_nlink = (uint32_t)st.st_nlink;
+	sx.stx_uid = st.st_uid;
+	sx.stx_gid = st.st_gid;
+	sx.stx_mode = (uint16_t)st.st_mode;
+	sx.stx_ino = st.st_ino;
+	sx.stx_size = (uint64_t)st.st_size;
+	sx.stx_blocks = (uint64_t)st.st_blocks;
+	sx.stx_atime.tv_sec = st.st_atime_sec;
+	sx.stx_atime.tv_nsec = (uint32_t)st.st_atime_nsec;
+	sx.stx_mtime.tv_sec = st.st_mtime_sec;
+	sx.stx_mtime.tv_nsec = (uint32_t)st.st_mtime_nsec;
+	sx.stx_ctime.tv_sec = st.st_ctime_sec;
+	sx.stx_ctime.tv_nsec = (uint32_t)st.st_ctime_nsec;
+	sx.stx_dev_major = 0;
+	sx.stx_dev_minor = (uint32_t)st.st_dev;
+	return __chcore_copy_out((void *)a4, &sx, sizeof sx);
+}
+
+/* The simple one-path operations: the request's fields from the call. */
+static long path_op(int dirfd, const char *upath, unsigned op, struct fs_req *req)
+{
+	char path[PATH_MAX];
+	long r = abs_path(dirfd, upath, path, 0, 0);
+	if (r < 0) return r;
+	return path_call(op, req, path, 0, 0);
+}
+
+CHCORE_LINUX_SYSCALL(mkdirat)
+{
+	struct fs_req req = req_init();
+	req.mode = ((mode_t)a2 & 07777) & ~cur_umask;
+	return path_op((int)a0, (const char *)a1, FS_MKDIR, &req);
+}
+
+CHCORE_LINUX_SYSCALL(unlinkat)
+{
+	if (a2 & ~AT_REMOVEDIR) return -EINVAL;
+	struct fs_req req = req_init();
+	req.flags = (int)a2;
+	return path_op((int)a0, (const char *)a1, FS_UNLINK, &req);
+}
+
+CHCORE_LINUX_SYSCALL(faccessat)
+{
+	if (a2 & ~(R_OK | W_OK | X_OK)) return -EINVAL;
+	struct fs_req req = req_init();
+	req.mode = (uint32_t)a2;
+	return path_op((int)a0, (const char *)a1, FS_ACCESS, &req);
+}
+
+CHCORE_LINUX_SYSCALL(faccessat2)
+{
+	if (a2 & ~(R_OK | W_OK | X_OK)) return -EINVAL;
+	if (a3 & ~(AT_SYMLINK_NOFOLLOW | AT_EACCESS | AT_EMPTY_PATH)) return -EINVAL;
+	struct fs_req req = req_init();
+	req.mode = (uint32_t)a2;
+	req.flags = (int)(a3 & (AT_SYMLINK_NOFOLLOW | AT_EACCESS));
+	return path_op((int)a0, (const char *)a1, FS_ACCESS, &req);
+}
+
+struct readlink_ctx {
+	void *dst;
+	size_t size;
+};
+
+static long readlink_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+{
+	(void)mount;
+	struct readlink_ctx *c = ctx;
+	size_t n = (size_t)out->ret < c->size ? (size_t)out->ret : c->size;
+	if (__chcore_copy_out(c->dst, buf, n) < 0) return -EFAULT;
+	return (long)n;
+}
+
+CHCORE_LINUX_SYSCALL(readlinkat)
+{
+	if (a3 <= 0) return -EINVAL;
+	char path[PATH_MAX];
+	long r = abs_path((int)a0, (const char *)a1, path, 0, 0);
+	if (r < 0) return r;
+	struct fs_req req = req_init();
+	struct readlink_ctx c = {(void *)a2, (size_t)a3};
+	return path_call(FS_READLINK, &req, path, readlink_reply, &c);
+}
+
+CHCORE_LINUX_SYSCALL(symlinkat)
+{
+	char target[PATH_MAX], path[PATH_MAX];
+	long r = copy_in_str(target, (const char *)a0, sizeof target);
+	if (r < 0) return r;
+	if (target[0] == 0) return -ENOENT;
+	r = abs_path((int)a1, (const char *)a2, path, 0, 0);
+	if (r < 0) return r;
+	struct fs_req req = req_init();
+	return path_call_in(FS_SYMLINK, &req, path, 0, target, 0, 0);
+}
+
+/* Where a name of a two-path operation lives: the mount and the canonical
+ * path of its directory there, and the last component (with a trailing
+ * slash kept). */
+struct placed {
+	int mount;
+	char path[PATH_MAX];
+};
+
+static long place(int dirfd, const char *upath, struct placed *p)
+{
+	char path[PATH_MAX];
+	long r = abs_path(dirfd, upath, path, 0, 0);
+	if (r < 0) return r;
+	/* Split off the last component (keeping any trailing slashes). */
+	size_t n = strlen(path);
+	size_t end = n;
+	while (end > 1 && path[end - 1] == '/') end--;
+	size_t start = end;
+	while (start > 0 && path[start - 1] != '/') start--;
+	char name[PATH_MAX];
+	memcpy(name, path + start, n - start + 1);
+	if (name[0] == 0 || name[0] == '/') {
+		/* The root itself. */
+		memcpy(name, ".", 2);
+	}
+	path[start] = 0;
+	if (start == 0) memcpy(path, "/", 2);
+	struct open_ctx o;
+	struct fs_req req = req_init();
+	req.flags = O_PATH | O_DIRECTORY;
+	r = path_call(FS_OPEN, &req, path, open_reply, &o);
+	if (r < 0) return r;
+	close_handle(o.mount, o.handle);
+	/* The directory's path inside its own file system. */
+	const char *mp = mounts[o.mount].path;
+	const char *in = o.path;
+	if (strcmp(mp, "/") != 0) in += strlen(mp);
+	if (in[0] == 0) in = "/";
+	p->mount = o.mount;
+	return join(p->path, in, name);
+}
+
+/* rename and link: both names on one file system. */
+static long two_path_call(unsigned op, struct fs_req *tmpl, const struct placed *a,
+                          const struct placed *b)
+{
+	if (a->mount != b->mount) return -EXDEV;
+	long err;
+	struct mount *mt = mount_get(a->mount, &err);
+	if (!mt) return err;
+	struct chcore_srv *s = &mt->srv;
+	size_t la = strlen(a->path) + 1, lb = strlen(b->path) + 1;
+	struct chcore_ipc_out out;
+	LOCK(s->lock);
+	struct fs_req *req = s->buf;
+	*req = *tmpl;
+	memcpy((char *)s->buf + REQ_PATH_OFF, a->path, la);
+	memcpy((char *)s->buf + REQ_PATH_OFF + la, b->path, lb);
+	req->path = REQ_PATH_OFF;
+	req->path2 = REQ_PATH_OFF + (uint32_t)la;
+	long r = __chcore_srv_call(s, op, 0, 0, 0, REQ_PATH_OFF + la + lb, 0, 0, &out);
+	UNLOCK(s->lock);
+	/* The names' directories were resolved first: a redirect now means
+	 * the last component itself is a mount point or a symlink leaving
+	 * this file system. */
+	if (r == CHCORE_FS_REDIRECT) r = op == FS_RENAME ? -EBUSY : -EXDEV;
+	return r;
+}
+
+static long rename2(long olddir, long oldpath, long newdir, long newpath, long flags)
+{
+	if (flags & ~(CHCORE_FS_RENAME_NOREPLACE | CHCORE_FS_RENAME_EXCHANGE)) return -EINVAL;
+	if ((flags & CHCORE_FS_RENAME_NOREPLACE) && (flags & CHCORE_FS_RENAME_EXCHANGE)) return -EINVAL;
+	struct placed p[2];
+	long r = place((int)olddir, (const char *)oldpath, &p[0]);
+	if (r >= 0) r = place((int)newdir, (const char *)newpath, &p[1]);
+	if (r >= 0) {
+		struct fs_req req = req_init();
+		req.flags = (int)flags;
+		r = two_path_call(FS_RENAME, &req, &p[0], &p[1]);
+	}
+	return r;
+}
+
+CHCORE_LINUX_SYSCALL(renameat)
+{
+	return rename2(a0, a1, a2, a3, 0);
+}
+
+CHCORE_LINUX_SYSCALL(renameat2)
+{
+	return rename2(a0, a1, a2, a3, a4);
+}
+
+CHCORE_LINUX_SYSCALL(linkat)
+{
+	if (a4 & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) return -EINVAL;
+	struct placed p[2];
+	long r = place((int)a0, (const char *)a1, &p[0]);
+	if (r >= 0) r = place((int)a2, (const char *)a3, &p[1]);
+	if (r >= 0) {
+		struct fs_req req = req_init();
+		req.flags = (int)(a4 & AT_SYMLINK_FOLLOW);
+		r = two_path_call(FS_LINK, &req, &p[0], &p[1]);
+	}
+	return r;
+}
+
+CHCORE_LINUX_SYSCALL(truncate)
+{
+	if (a1 < 0) return -EINVAL;
+	struct fs_req req = req_init();
+	req.off = a1;
+	return path_op(AT_FDCWD, (const char *)a0, FS_TRUNCATE, &req);
+}
+
+/* An operation on an open file: FS_FTRUNCATE, FS_FSYNC, FS_FALLOCATE... */
+static long fd_op(long fd, unsigned op, struct fs_req *req, int need_write)
+{
+	long err;
+	struct chcore_fd *d = file_fd(fd, &err);
+	if (!d) return err;
+	long r;
+	if (need_write && (d->flags & O_ACCMODE) == O_RDONLY)
+		r = op == FS_FTRUNCATE ? -EINVAL : -EBADF;
+	else if (d->flags & O_PATH)
+		r = -EBADF;
+	else
+		r = handle_call(d->priv, op, req, 0, 0, 0, 0);
+	__chcore_fd_put(d);
+	return r;
+}
+
+CHCORE_LINUX_SYSCALL(ftruncate)
+{
+	if (a1 < 0) return -EINVAL;
+	struct fs_req req = req_init();
+	req.off = a1;
+	return fd_op(a0, FS_FTRUNCATE, &req, 1);
+}
+
+CHCORE_LINUX_SYSCALL(fallocate)
+{
+	if (a2 < 0 || a3 <= 0) return -EINVAL;
+	struct fs_req req = req_init();
+	req.flags = (int)a1;
+	req.off = a2;
+	req.len = (uint64_t)a3;
+	return fd_op(a0, FS_FALLOCATE, &req, 1);
+}
+
+CHCORE_LINUX_SYSCALL(fsync)
+{
+	/* The console and pipes have nothing to write back: EINVAL, as
+	 * Linux says for them (fd_op's answer for a non-file). */
+	struct fs_req req = req_init();
+	return fd_op(a0, FS_FSYNC, &req, 0);
+}
+
+CHCORE_LINUX_SYSCALL(fdatasync)
+{
+	return __chcore_linux_fsync(a0, 0, 0, 0, 0, 0);
+}
+
+CHCORE_LINUX_SYSCALL(sync)
+{
+	/* tmpfs keeps everything in memory: nothing to write back. */
+	return 0;
+}
+
+/* chmod, chown and utimensat: by path, or (AT_EMPTY_PATH / fchmod) by fd. */
+static long attr_op(long dirfd, const char *upath, int flags, unsigned op, struct fs_req *req)
+{
+	char path[PATH_MAX];
+	int empty = 0;
+	long r = upath ? abs_path((int)dirfd, upath, path, flags & AT_EMPTY_PATH, &empty) : 0;
+	if (r == -ENOTDIR && (flags & AT_EMPTY_PATH)) empty = 1, r = 0;
+	if (r < 0) return r;
+	if (!upath || (empty && dirfd != AT_FDCWD)) {
+		long err;
+		struct chcore_fd *d = file_fd(dirfd, &err);
+		if (!d) return err == -EINVAL ? -EPERM : err;
+		r = handle_call(d->priv, op, req, 0, 0, 0, 0);
+		__chcore_fd_put(d);
+		return r;
+	}
+	req->flags = flags & AT_SYMLINK_NOFOLLOW;
+	return path_call(op, req, path, 0, 0);
+}
+
+CHCORE_LINUX_SYSCALL(fchmod)
+{
+	struct fs_req req = req_init();
+	req.mode = (uint32_t)a1 & 07777;
+	return attr_op(a0, 0, 0, FS_CHMOD, &req);
+}
+
+CHCORE_LINUX_SYSCALL(fchmodat)
+{
+	if (a3 & ~AT_SYMLINK_NOFOLLOW) return -EINVAL;
+	/* Linux: changing a symlink's mode is not supported. */
+	if (a3 & AT_SYMLINK_NOFOLLOW) return -EOPNOTSUPP;
+	struct fs_req req = req_init();
+	req.mode = (uint32_t)a2 & 07777;
+	return attr_op(a0, (const char *)a1, (int)a3, FS_CHMOD, &req);
+}
+
+CHCORE_LINUX_SYSCALL(fchown)
+{
+	struct fs_req req = req_init();
+	req.uid = (uint32_t)a1;
+	req.gid = (uint32_t)a2;
+	return attr_op(a0, 0, 0, FS_CHOWN, &req);
+}
+
+CHCORE_LINUX_SYSCALL(fchownat)
+{
+	if (a4 & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
+	struct fs_req req = req_init();
+	req.uid = (uint32_t)a2;
+	req.gid = (uint32_t)a3;
+	return attr_op(a0, (const char *)a1, (int)a4, FS_CHOWN, &req);
+}
+
+/* utimensat(dirfd, path, times, flags): path NULL means dirfd itself. */
+CHCORE_LINUX_SYSCALL(utimensat)
+{
+	if (a3 & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
+	struct fs_req req = req_init();
+	struct timespec ts[2];
+	if (a2) {
+		if (__chcore_copy_in(ts, (const void *)a2, sizeof ts) < 0) return -EFAULT;
+		for (int i = 0; i < 2; i++)
+			if (ts[i].tv_nsec != UTIME_NOW && ts[i].tv_nsec != UTIME_OMIT &&
+			    (ts[i].tv_nsec < 0 || ts[i].tv_nsec >= 1000000000))
+				return -EINVAL;
+	} else {
+		ts[0].tv_sec = ts[1].tv_sec = 0;
+		ts[0].tv_nsec = ts[1].tv_nsec = UTIME_NOW;
+	}
+	req.times[0] = ts[0].tv_sec;
+	req.times[1] = ts[0].tv_nsec;
+	req.times[2] = ts[1].tv_sec;
+	req.times[3] = ts[1].tv_nsec;
+	return attr_op(a0, (const char *)a1, a1 ? (int)a3 : AT_EMPTY_PATH, FS_UTIMENS, &req);
+}
+
+CHCORE_LINUX_SYSCALL(umask)
+{
+	mode_t old = cur_umask;
+	cur_umask = (mode_t)a0 & 0777;
+	return old;
+}
+
+/* ---- The working directory ----------------------------------------------------- */
+
+static long set_cwd_to(char *path)
+{
+	struct open_ctx o;
+	struct fs_req req = req_init();
+	req.flags = O_PATH | O_DIRECTORY;
+	long r = path_call(FS_OPEN, &req, path, open_reply, &o);
+	if (r >= 0) {
+		close_handle(o.mount, o.handle);
+		LOCK(cwd_lock);
+		memcpy(cwd, o.path, strlen(o.path) + 1);
+		UNLOCK(cwd_lock);
+		r = 0;
+	}
+	return r;
+}
+
+CHCORE_LINUX_SYSCALL(chdir)
+{
+	char path[PATH_MAX];
+	long r = abs_path(AT_FDCWD, (const char *)a0, path, 0, 0);
+	if (r < 0) return r;
+	return set_cwd_to(path);
+}
+
+CHCORE_LINUX_SYSCALL(fchdir)
+{
+	struct chcore_fd *d = __chcore_fd_get((int)a0);
+	if (!d) return -EBADF;
+	struct file *f = file_of(d);
+	long r;
+	if (!f || !f->path) {
+		r = -ENOTDIR;
+	} else {
+		LOCK(cwd_lock);
+		memcpy(cwd, f->path, strlen(f->path) + 1);
+		UNLOCK(cwd_lock);
+		r = 0;
+	}
+	__chcore_fd_put(d);
+	return r;
+}
+
+/* getcwd(buf, size): the length with the NUL, as Linux's call returns. */
+CHCORE_LINUX_SYSCALL(getcwd)
+{
+	char c[PATH_MAX];
+	LOCK(cwd_lock);
+	memcpy(c, cwd, strlen(cwd) + 1);
+	UNLOCK(cwd_lock);
+	size_t n = strlen(c) + 1;
+	if ((size_t)a1 < n) return -ERANGE;
+	if (__chcore_copy_out((void *)a0, c, n) < 0) return -EFAULT;
+	return (long)n;
+}
+
+/* ---- File systems ----------------------------------------------------------------- */
+
+static long statfs_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+{
+	(void)mount;
+	(void)out;
+	struct fs_statfs s;
+	memcpy(&s, buf, sizeof s);
+	struct statfs *st = ctx;
+	memset(st, 0, sizeof *st);
+	st->f_type = (unsigned long)s.type;
+	st->f_bsize = (unsigned long)s.bsize;
+	st->f_blocks = s.blocks;
+	st->f_bfree = s.bfree;
+	st->f_bavail = s.bavail;
+	st->f_files = s.files;
+	st->f_ffree = s.ffree;
+	st->f_namelen = (unsigned long)s.namelen;
+	st->f_frsize = (unsigned long)s.bsize;
+	st->f_fsid.__val[0] = mount + 1;
+	return 0;
+}
+
+CHCORE_LINUX_SYSCALL(statfs)
+{
+	char path[PATH_MAX];
+	long r = abs_path(AT_FDCWD, (const char *)a0, path, 0, 0);
+	if (r < 0) return r;
+	struct statfs st;
+	struct fs_req req = req_init();
+	r = path_call(FS_STATFS, &req, path, statfs_reply, &st);
+	if (r >= 0) r = __chcore_copy_out((void *)a1, &st, sizeof st);
+	return r;
+}
+
+CHCORE_LINUX_SYSCALL(fstatfs)
+{
+	long err;
+	struct chcore_fd *d = file_fd(a0, &err);
+	if (!d) return err == -EINVAL ? -ENOSYS : err;
+	struct statfs st;
+	struct fs_req req = req_init();
+	long r = handle_call(d->priv, FS_STATFS, &req, 0, 0, statfs_reply, &st);
+	__chcore_fd_put(d);
+	if (r >= 0) r = __chcore_copy_out((void *)a1, &st, sizeof st);
+	return r;
+}

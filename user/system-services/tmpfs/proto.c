@@ -1,0 +1,292 @@
+/* tmpfs's protocol layer (see proto.h).
+ *
+ * A request is untrusted and lives in memory the client shares with us:
+ * it may change under our feet. So the struct fs_req and the paths are
+ * copied out first and everything is checked on the copies; only FS_WRITE's
+ * data is read in place (a client racing itself just writes garbage into
+ * its own file). Every operation checks its arguments before it changes
+ * anything, so a request that fails has done nothing.
+ *
+ * The reply goes to the start of the same buffer, after the request has
+ * been consumed. */
+#define _GNU_SOURCE
+#include "proto.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Copies the NUL-terminated string at offset `off` of the request into
+ * dst (CHCORE_FS_PATH_MAX bytes). */
+static long copy_path(const char* buf, unsigned long req_len, uint32_t off, char* dst) {
+  if (off < sizeof(struct fs_req) || off >= req_len) return -EFAULT; /* also off 0: none */
+  unsigned long avail = req_len - off;
+  size_t lim = avail < CHCORE_FS_PATH_MAX ? (size_t)avail : CHCORE_FS_PATH_MAX;
+  memcpy(dst, buf + off, lim); /* copy first, then check: the buffer may change */
+  if (memchr(dst, '\0', lim) != NULL) return 0;
+  /* No NUL: a path too long, or one that runs past the request. */
+  return avail >= CHCORE_FS_PATH_MAX ? -ENAMETOOLONG : -EFAULT;
+}
+
+static long handle_of(struct tmpfs_client* c, int32_t h, struct tmpfs_file** f) {
+  if (h < 0 || h >= TMPFS_MAX_HANDLES || c->handles[h] == NULL) return -EBADF;
+  *f = c->handles[h];
+  return 0;
+}
+
+/* The lowest free handle, as POSIX hands out fds. */
+static long free_handle(const struct tmpfs_client* c) {
+  for (long h = 0; h < TMPFS_MAX_HANDLES; h++)
+    if (c->handles[h] == NULL) return h;
+  return -EMFILE;
+}
+
+struct tmpfs_client* tmpfs_client_new(struct tmpfs* fs, int privileged) {
+  tmpfs_lock(fs);
+  struct tmpfs_client* c = calloc(1, sizeof(*c));
+  tmpfs_unlock(fs);
+  if (c != NULL) c->privileged = privileged;
+  return c;
+}
+
+void tmpfs_client_close(struct tmpfs* fs, struct tmpfs_client* c) {
+  tmpfs_lock(fs);
+  for (int h = 0; h < TMPFS_MAX_HANDLES; h++) {
+    if (c->handles[h] == NULL) continue;
+    tmpfs_file_put(fs, c->handles[h]);
+    c->handles[h] = NULL;
+  }
+  tmpfs_unlock(fs);
+}
+
+void tmpfs_client_free(struct tmpfs* fs, struct tmpfs_client* c) {
+  if (c == NULL) return;
+  tmpfs_client_close(fs, c);
+  tmpfs_lock(fs);
+  free(c);
+  tmpfs_unlock(fs);
+}
+
+/* Which strings an operation carries: bit 0 path, bit 1 path2. Ops taking
+ * "path or handle" need the path only without a handle. */
+static unsigned paths_of(unsigned long op, const struct fs_req* req) {
+  switch (op) {
+    case FS_OPEN:
+    case FS_STAT:
+    case FS_MKDIR:
+    case FS_UNLINK:
+    case FS_READLINK:
+    case FS_TRUNCATE:
+    case FS_ACCESS:
+    case FS_SET_MOUNTPOINT:
+      return 1;
+    case FS_RENAME:
+    case FS_LINK:
+    case FS_SYMLINK:
+      return 3;
+    case FS_CHMOD:
+    case FS_CHOWN:
+    case FS_UTIMENS:
+      return req->handle >= 0 ? 0 : 1;
+    default:
+      return 0;
+  }
+}
+
+/* Whether an operation works on a handle (and which must be valid). */
+static int takes_handle(unsigned long op, const struct fs_req* req) {
+  switch (op) {
+    case FS_CLOSE:
+    case FS_READ:
+    case FS_WRITE:
+    case FS_LSEEK:
+    case FS_FSTAT:
+    case FS_GETDENTS:
+    case FS_FTRUNCATE:
+    case FS_FALLOCATE:
+    case FS_FSYNC:
+    case FS_SETFL:
+    case FS_EXPORT:
+      return 1;
+    case FS_CHMOD:
+    case FS_CHOWN:
+    case FS_UTIMENS:
+      return req->handle >= 0;
+    default:
+      return 0;
+  }
+}
+
+static void put_stat(void* buf, const struct fs_stat* st, unsigned long* reply_len) {
+  memcpy(buf, st, sizeof(*st));
+  *reply_len = sizeof(*st);
+}
+
+/* The operation itself, under the lock, with the request checked as far
+ * as it can be without the file system. */
+static long dispatch(struct tmpfs* fs, struct tmpfs_client* c, unsigned long op,
+                     const struct fs_req* req, struct tmpfs_file* f, char* buf,
+                     unsigned long buf_size, unsigned long req_len, unsigned long w_out[4],
+                     unsigned long* reply_len) {
+  struct tmpfs_redirect* r = &c->redir;
+  struct fs_stat st;
+  long rc;
+  switch (op) {
+    case FS_OPEN: {
+      if (buf_size < sizeof(st)) return -EINVAL;
+      long h = free_handle(c);
+      if (h < 0) return h;
+      struct tmpfs_file* nf;
+      rc = tmpfs_open(fs, c->path, req->flags, req->mode, r, &nf);
+      if (rc != 0) return rc;
+      tmpfs_fstat(fs, nf, &st);
+      put_stat(buf, &st, reply_len);
+      if ((st.mode & 0170000) == 0040000) { /* a directory: its canonical path too */
+        rc = tmpfs_dir_path(fs, nf, buf + sizeof(st), buf_size - sizeof(st));
+        if (rc < 0) {
+          tmpfs_file_put(fs, nf);
+          *reply_len = 0;
+          return rc;
+        }
+        *reply_len += (unsigned long)rc + 1;
+      }
+      c->handles[h] = nf;
+      return h;
+    }
+    case FS_CLOSE:
+      c->handles[req->handle] = NULL;
+      tmpfs_file_put(fs, f);
+      return 0;
+    case FS_READ:
+      if (req->len > buf_size) return -EINVAL;
+      rc = tmpfs_read(fs, f, buf, (size_t)req->len, req->off);
+      if (rc > 0) *reply_len = (unsigned long)rc;
+      return rc;
+    case FS_WRITE:
+      if (req->len == 0) return tmpfs_write(fs, f, buf, 0, req->off);
+      if (req->data < sizeof(struct fs_req) || req->data > req_len ||
+          req->len > req_len - req->data)
+        return -EFAULT;
+      return tmpfs_write(fs, f, buf + req->data, (size_t)req->len, req->off);
+    case FS_LSEEK:
+      return tmpfs_lseek(fs, f, req->off, req->flags); /* whence in flags */
+    case FS_FSTAT:
+      if (buf_size < sizeof(st)) return -EINVAL;
+      tmpfs_fstat(fs, f, &st);
+      put_stat(buf, &st, reply_len);
+      return 0;
+    case FS_STAT:
+      if (buf_size < sizeof(st)) return -EINVAL;
+      rc = tmpfs_stat(fs, c->path, req->flags, r, &st);
+      if (rc == 0) put_stat(buf, &st, reply_len);
+      return rc;
+    case FS_MKDIR:
+      return tmpfs_mkdir(fs, c->path, req->mode, r);
+    case FS_UNLINK:
+      return tmpfs_unlink(fs, c->path, req->flags, r);
+    case FS_RENAME:
+      return tmpfs_rename(fs, c->path, c->path2, req->flags, r);
+    case FS_LINK:
+      return tmpfs_link(fs, c->path, c->path2, req->flags, r);
+    case FS_SYMLINK:
+      return tmpfs_symlink(fs, c->path, c->path2, r);
+    case FS_READLINK:
+      rc = tmpfs_readlink(fs, c->path, buf, buf_size, r);
+      if (rc > 0) *reply_len = (unsigned long)rc;
+      return rc;
+    case FS_GETDENTS:
+      if (req->len > buf_size) return -EINVAL;
+      rc = tmpfs_getdents(fs, f, buf, (size_t)req->len);
+      if (rc > 0) *reply_len = (unsigned long)rc;
+      return rc;
+    case FS_FTRUNCATE:
+      return tmpfs_ftruncate(fs, f, req->off);
+    case FS_TRUNCATE:
+      return tmpfs_truncate(fs, c->path, req->off, r);
+    case FS_FALLOCATE:
+      /* A length beyond INT64_MAX is negative as Linux's loff_t: -EINVAL. */
+      return tmpfs_fallocate(fs, f, req->flags, req->off,
+                             req->len > INT64_MAX ? -1 : (int64_t)req->len);
+    case FS_CHMOD:
+      return f ? tmpfs_fchmod(fs, f, req->mode)
+               : tmpfs_chmod(fs, c->path, req->mode, req->flags, r);
+    case FS_CHOWN:
+      return f ? tmpfs_fchown(fs, f, req->uid, req->gid)
+               : tmpfs_chown(fs, c->path, req->uid, req->gid, req->flags, r);
+    case FS_UTIMENS:
+      return f ? tmpfs_futimens(fs, f, req->times)
+               : tmpfs_utimens(fs, c->path, req->times, req->flags, r);
+    case FS_STATFS: {
+      struct fs_statfs sf;
+      if (buf_size < sizeof(sf)) return -EINVAL;
+      tmpfs_statfs(fs, &sf);
+      memcpy(buf, &sf, sizeof(sf));
+      *reply_len = sizeof(sf);
+      return 0;
+    }
+    case FS_ACCESS:
+      return tmpfs_access(fs, c->path, (int)req->mode, req->flags, r);
+    case FS_FSYNC:
+      return tmpfs_fsync(fs, f);
+    case FS_SETFL:
+      return tmpfs_setfl(fs, f, req->flags);
+    case FS_EXPORT: {
+      uint64_t token;
+      rc = tmpfs_export(fs, f, &token);
+      if (rc == 0) w_out[0] = token;
+      return rc;
+    }
+    case FS_IMPORT: {
+      long h = free_handle(c);
+      if (h < 0) return h;
+      struct tmpfs_file* nf;
+      rc = tmpfs_import(fs, (uint64_t)req->off, &nf);
+      if (rc != 0) return rc;
+      c->handles[h] = nf;
+      return h;
+    }
+    case FS_SET_MOUNTPOINT:
+      if (!c->privileged) return -EPERM;
+      return tmpfs_set_mountpoint(fs, c->path, req->mode, r);
+    default:
+      return -ENOSYS;
+  }
+}
+
+long tmpfs_proto_handle(struct tmpfs* fs, struct tmpfs_client* c, const unsigned long w_in[4],
+                        void* buf, unsigned long buf_size, unsigned long req_len,
+                        unsigned long w_out[4], unsigned long* reply_len) {
+  for (int i = 0; i < 4; i++) w_out[i] = 0;
+  *reply_len = 0;
+  unsigned long op = w_in[0];
+  if (op < FS_OPEN || op >= FS_OP_COUNT) return -ENOSYS;
+  if (buf == NULL || req_len < sizeof(struct fs_req) || req_len > buf_size) return -EINVAL;
+  struct fs_req req;
+  memcpy(&req, buf, sizeof(req));
+
+  unsigned paths = paths_of(op, &req);
+  long rc;
+  if ((paths & 1) && (rc = copy_path(buf, req_len, req.path, c->path)) != 0) return rc;
+  if ((paths & 2) && (rc = copy_path(buf, req_len, req.path2, c->path2)) != 0) return rc;
+
+  tmpfs_lock(fs);
+  struct tmpfs_file* f = NULL;
+  rc = takes_handle(op, &req) ? handle_of(c, req.handle, &f) : 0;
+  if (rc == 0) {
+    c->redir.nlinks = req.nlinks;
+    rc = dispatch(fs, c, op, &req, f, buf, buf_size, req_len, w_out, reply_len);
+  }
+  tmpfs_unlock(fs);
+
+  if (rc == CHCORE_FS_REDIRECT) {
+    size_t n = strlen(c->redir.path);
+    if (n + 1 > buf_size) return -ENAMETOOLONG;
+    memcpy(buf, c->redir.path, n + 1);
+    *reply_len = n + 1;
+    w_out[0] = (unsigned long)c->redir.kind;
+    w_out[1] = c->redir.mount_id;
+    w_out[2] = c->redir.which;
+    w_out[3] = c->redir.nlinks;
+  }
+  return rc;
+}
