@@ -15,7 +15,7 @@ namespace kern {
 namespace {
 // Bytes per step: a bounce buffer on the kernel stack, so that a copy takes
 // no lock and no kernel memory.
-constexpr usize kBounce = 256;
+constexpr usize kBounce = 1024;
 }  // namespace
 
 // Copies len bytes from src to dst as memmove does (overlap allowed).

@@ -18,7 +18,37 @@
 /* i64 arch_copy_from_user(void *dst, const void *user_src, usize n): 0 or -EFAULT */
 .global arch_copy_from_user
 arch_copy_from_user:
-	cmp	x2, #8
+	/* 64 bytes at a time while at least 64 remain: one bookkeeping step
+	 * per 64 bytes instead of per 8. */
+	cmp	x2, #64
+	b.lo	0f
+5:
+10:	ldtr	x3, [x1]
+	ex_entry 10b, uaccess_fault
+11:	ldtr	x4, [x1, #8]
+	ex_entry 11b, uaccess_fault
+12:	ldtr	x5, [x1, #16]
+	ex_entry 12b, uaccess_fault
+13:	ldtr	x6, [x1, #24]
+	ex_entry 13b, uaccess_fault
+14:	ldtr	x7, [x1, #32]
+	ex_entry 14b, uaccess_fault
+15:	ldtr	x8, [x1, #40]
+	ex_entry 15b, uaccess_fault
+16:	ldtr	x9, [x1, #48]
+	ex_entry 16b, uaccess_fault
+17:	ldtr	x10, [x1, #56]
+	ex_entry 17b, uaccess_fault
+	stp	x3, x4, [x0]
+	stp	x5, x6, [x0, #16]
+	stp	x7, x8, [x0, #32]
+	stp	x9, x10, [x0, #48]
+	add	x0, x0, #64
+	add	x1, x1, #64
+	sub	x2, x2, #64
+	cmp	x2, #64
+	b.hs	5b
+0:	cmp	x2, #8
 	b.lo	2f
 1:	/* 8 bytes at a time while at least 8 remain */
 9:	ldtr	x3, [x1]
@@ -41,7 +71,35 @@ arch_copy_from_user:
 /* i64 arch_copy_to_user(void *user_dst, const void *src, usize n): 0 or -EFAULT */
 .global arch_copy_to_user
 arch_copy_to_user:
-	cmp	x2, #8
+	/* 64 bytes at a time while at least 64 remain (as above) */
+	cmp	x2, #64
+	b.lo	0f
+5:	ldp	x3, x4, [x1]
+	ldp	x5, x6, [x1, #16]
+	ldp	x7, x8, [x1, #32]
+	ldp	x9, x10, [x1, #48]
+10:	sttr	x3, [x0]
+	ex_entry 10b, uaccess_fault
+11:	sttr	x4, [x0, #8]
+	ex_entry 11b, uaccess_fault
+12:	sttr	x5, [x0, #16]
+	ex_entry 12b, uaccess_fault
+13:	sttr	x6, [x0, #24]
+	ex_entry 13b, uaccess_fault
+14:	sttr	x7, [x0, #32]
+	ex_entry 14b, uaccess_fault
+15:	sttr	x8, [x0, #40]
+	ex_entry 15b, uaccess_fault
+16:	sttr	x9, [x0, #48]
+	ex_entry 16b, uaccess_fault
+17:	sttr	x10, [x0, #56]
+	ex_entry 17b, uaccess_fault
+	add	x0, x0, #64
+	add	x1, x1, #64
+	sub	x2, x2, #64
+	cmp	x2, #64
+	b.hs	5b
+0:	cmp	x2, #8
 	b.lo	2f
 1:	ldr	x3, [x1], #8
 9:	sttr	x3, [x0]

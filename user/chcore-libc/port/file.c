@@ -152,6 +152,10 @@ static long copy_in_str(char *dst, const char *src, size_t size)
 		 * string's end is never touched. */
 		uintptr_t a = (uintptr_t)src + done;
 		size_t n = 4096 - (a & 4095);
+		/* Most paths are short: a first chunk of 128 bytes, then
+		 * bigger ones, so a short string costs a short copy. */
+		size_t want = done == 0 ? 128 : done;
+		if (n > want) n = want;
 		if (n > size - done) n = size - done;
 		if (__chcore_copy_in(dst + done, (const void *)a, n) < 0) return -EFAULT;
 		char *z = memchr(dst + done, 0, n);
