@@ -1,6 +1,7 @@
 // Capabilities: cap_copy, cap_transfer, revoke_cap, cap_info.
 #include "object/cap_group.h"
 #include "object/ref.h"
+#include "object/thread.h"
 #include "syscall/syscall.h"
 
 namespace kern {
@@ -25,8 +26,18 @@ SysResult sys_revoke_cap(CapSlot slot, u64 flags) {
   return 0;
 }
 
+// Type and rights; for a process its pid, for a thread its tid (bits
+// 16-47, CHCORE_CAP_INFO_ID): what the process manager needs to tell its
+// clients apart (a connection names its client's pid) and to give a child
+// its Unix pid, the tid of its main thread.
 SysResult sys_cap_info(CapSlot slot) {
-  return static_cast<i64>(TRY(cap_info(current_group(), slot.value)));
+  u64 info = TRY(cap_info(current_group(), slot.value));
+  u64 id = 0;
+  if (CHCORE_CAP_INFO_TYPE(info) == CHCORE_OBJ_CAP_GROUP)
+    id = TRY(cap_lookup<CapGroup>(slot, 0))->pid;
+  else if (CHCORE_CAP_INFO_TYPE(info) == CHCORE_OBJ_THREAD)
+    id = TRY(cap_lookup<Thread>(slot, 0))->tid;
+  return static_cast<i64>(info | (id & 0xffffffffull) << 16);
 }
 
 }  // namespace kern

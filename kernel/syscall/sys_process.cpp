@@ -65,6 +65,17 @@ SysResult sys_exit_group(i64 code) {
   return 0;
 }
 
+// The process manager's kill: the process ends as one killed by signal
+// `sig` (its threads stop at their next exit to user space, or at once if
+// blocked), with that wait status.
+SysResult sys_kill_cap_group(CapSlot cg, u64 sig) {
+  if (sig == 0 || sig > 64) return Err::Inval;
+  Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  cap_group_exit(g.get(), static_cast<i32>(sig & 0x7f));
+  if (g.get() == current_group()) sched_exit_current();
+  return 0;
+}
+
 SysResult sys_yield() {
   sched_yield_current();
   return 0;

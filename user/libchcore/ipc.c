@@ -8,7 +8,7 @@
 
 #define PAGE 4096ul
 /* Each handler's stack, below its client slot. */
-#define HANDLER_STACK (16ul * 1024)
+#define HANDLER_STACK (128ul * 1024)  /* address space; pages appear as used */
 
 /* --- Buffer address space, reused --------------------------------------------
  * Every buffer gets CHCORE_IPC_BUF_MAX of address space; freed ranges are

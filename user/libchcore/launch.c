@@ -149,6 +149,8 @@ long chcore_launch_load(struct chcore_launch* l, const void* elf, unsigned long 
   l->procmgr_slot = -1;
   l->fsm_slot = -1;
   l->irq_control_slot = -1;
+  l->start_info_va = 0;
+  l->main_tid = -1;
 
   struct chcore_elf_info info;
   if (elf == 0 || chcore_elf_parse(elf, elf_size, &info) != ELF_OK) return -CHCORE_ENOEXEC;
@@ -230,7 +232,7 @@ static unsigned long count(const char* const* v) {
  * sp, or -errno. */
 static long build_stack(const struct chcore_launch* l, const char* const argv[],
                         const char* const envp[], long* pmo) {
-  struct chcore_auxv aux[12];
+  struct chcore_auxv aux[13];
   unsigned n = 0;
 #define AUX(t, v) aux[n++] = (struct chcore_auxv){(t), (v)}
   AUX(CHCORE_AT_PHDR, l->phdr);
@@ -245,6 +247,7 @@ static long build_stack(const struct chcore_launch* l, const char* const argv[],
   }
   if (l->procmgr_slot >= 0) AUX(CHCORE_AT_PROCMGR_SLOT, (unsigned long)l->procmgr_slot);
   if (l->fsm_slot >= 0) AUX(CHCORE_AT_FSM_SLOT, (unsigned long)l->fsm_slot);
+  if (l->start_info_va != 0) AUX(CHCORE_AT_START_INFO, l->start_info_va);
   if (l->irq_control_slot >= 0) {
     AUX(CHCORE_AT_IRQ_CONTROL_SLOT, (unsigned long)l->irq_control_slot);
   }
@@ -297,7 +300,10 @@ long chcore_launch_start(struct chcore_launch* l, const char* const argv[],
     chcore_launch_abort(l);
     return r;
   }
-  /* The thread runs on its own; nobody here needs its capability. */
+  /* Its tid is the child's pid (procmgr). The thread runs on its own;
+   * nobody here needs its capability. */
+  long info = chcore_sys_cap_info((unsigned long)r);
+  l->main_tid = info < 0 ? -1 : (long)CHCORE_CAP_INFO_ID(info);
   release(r);
   return l->cg;
 }

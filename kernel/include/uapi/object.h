@@ -42,9 +42,11 @@
 #define CHCORE_REVOKE_SELF 0    /* delete this capability (copies made from it stay) */
 #define CHCORE_REVOKE_DERIVED 1 /* delete every copy derived from it, keep this one */
 
-/* cap_info(slot) result: type in bits 0-7, rights in bits 8-15. */
+/* cap_info(slot) result: type in bits 0-7, rights in bits 8-15, and for a
+ * process its pid / for a thread its tid in bits 16-47. */
 #define CHCORE_CAP_INFO_TYPE(v) ((v)&0xff)
 #define CHCORE_CAP_INFO_RIGHTS(v) (((v) >> 8) & 0xff)
+#define CHCORE_CAP_INFO_ID(v) (((v) >> 16) & 0xffffffffu)
 
 /* Threads: set_affinity/get_affinity/set_priority take a thread slot, or
  * CHCORE_THREAD_SELF for the calling thread. */

@@ -72,6 +72,7 @@
   X(53, irq_ack, 1, (CapSlot irq))                                                          \
   X(54, create_device_pmo, 3, (CapSlot ctl, PhysAddr base, u64 size))                       \
   X(55, test_irq, 1, (u64 op))                                                              \
+  X(56, kill_cap_group, 2, (CapSlot cg, u64 sig))                                           \
   X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \
   X(61, test_exit, 2, (u64 code, u64 detail))
 

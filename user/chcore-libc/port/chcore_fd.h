@@ -76,6 +76,18 @@ hidden int __chcore_fd_install(struct chcore_fd *, int min_fd, int cloexec);
 /* The description of fd with a reference for the caller, or NULL. */
 hidden struct chcore_fd *__chcore_fd_get(int fd);
 hidden void __chcore_fd_put(struct chcore_fd *);
+/* Whether fd is close-on-exec; installing at a given fd (0..CHCORE_FD_MAX-1,
+ * replacing what is there, taking over the caller's reference). */
+hidden int __chcore_fd_cloexec(int fd);
+hidden void __chcore_fd_install_at(struct chcore_fd *, int fd);
+
+/* Files (file.c), for spawn.c: a file description's export to another
+ * process (its mount and FS_EXPORT token) and the import at a new
+ * process's start; the working directory. */
+hidden long __chcore_file_export(struct chcore_fd *, int *mount, unsigned long *token);
+hidden long __chcore_file_import(int fd, int mount, int flags, unsigned long token);
+hidden void __chcore_cwd_get(char *out);  /* PATH_MAX bytes */
+hidden void __chcore_cwd_set(const char *path);
 
 /* The console's descriptions (console.c). */
 extern hidden struct chcore_fd __chcore_console_fds[3];

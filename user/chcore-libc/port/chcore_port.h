@@ -69,6 +69,13 @@ hidden unsigned long __chcore_monotonic_ns(void);
 /* Sleeps about ns nanoseconds (monotonic clock). */
 hidden void __chcore_sleep_ns(unsigned long ns);
 
+/* ---- spawn.c ----------------------------------------------------------------- */
+/* A child of procmgr's: its working directory, fds and signal mask from
+ * the start-information page (init.c calls it). */
+hidden void __chcore_start_info_apply(void);
+/* kill() of another process, through procmgr. */
+hidden long __chcore_kill_other(long pid, int sig);
+
 /* ---- signal.c ---------------------------------------------------------------- */
 hidden long __chcore_raise_self(int sig);
 

@@ -111,6 +111,26 @@ int __chcore_fd_install(struct chcore_fd *d, int min_fd, int close_on_exec)
 	return fd;
 }
 
+/* Whether fd is close-on-exec (it is not inherited at spawn). */
+int __chcore_fd_cloexec(int fd)
+{
+	if ((unsigned)fd >= CHCORE_FD_MAX) return 0;
+	return cloexec[fd];
+}
+
+/* Puts the description at exactly fd (replacing what was there), taking
+ * over the caller's reference: a new process's inherited fds. */
+void __chcore_fd_install_at(struct chcore_fd *d, int fd)
+{
+	if (!fd_ready) __chcore_fd_init();
+	LOCK(fd_lock);
+	struct chcore_fd *prev = fds[fd];
+	fds[fd] = d;
+	cloexec[fd] = 0;
+	UNLOCK(fd_lock);
+	if (prev) __chcore_fd_put(prev);
+}
+
 /* ---- The system calls ----------------------------------------------------------- */
 
 #define GET_OR_EBADF(d, fd) \

@@ -1100,3 +1100,67 @@ CHCORE_LINUX_SYSCALL(fstatfs)
 	if (r >= 0) r = __chcore_copy_out((void *)a1, &st, sizeof st);
 	return r;
 }
+
+/* ---- Inheritance (spawn.c) --------------------------------------------------------- */
+
+static long export_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+{
+	(void)mount;
+	(void)buf;
+	*(unsigned long *)ctx = out->w[0];
+	return 0;
+}
+
+long __chcore_file_export(struct chcore_fd *d, int *mount, unsigned long *token)
+{
+	struct file *f = file_of(d);
+	if (!f) return -EINVAL;
+	struct fs_req req = req_init();
+	*mount = f->mount;
+	return handle_call(f, FS_EXPORT, &req, 0, 0, export_reply, token);
+}
+
+/* At a new process's start: a new handle to the parent's description
+ * (token) installed at fd. An inherited directory fd has no path here
+ * (FS_IMPORT returns none), so openat relative to it and fchdir to it give
+ * ENOTDIR for now. */
+long __chcore_file_import(int fd, int mount, int flags, unsigned long token)
+{
+	struct file *f = malloc(sizeof *f);
+	if (!f) return -ENOMEM;
+	f->mount = mount;
+	f->handle = -1;
+	f->path = 0;
+	struct fs_req req = req_init();
+	req.off = (int64_t)token;
+	long r = handle_call(f, FS_IMPORT, &req, 0, 0, 0, 0);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	f->handle = (int)r;
+	struct chcore_fd *d = __chcore_fd_new(CHCORE_FD_FILE, &file_ops, flags, f);
+	if (!d) {
+		close_handle(mount, f->handle);
+		free(f);
+		return -ENFILE;
+	}
+	__chcore_fd_install_at(d, fd);
+	return 0;
+}
+
+void __chcore_cwd_get(char *out)
+{
+	LOCK(cwd_lock);
+	memcpy(out, cwd, strlen(cwd) + 1);
+	UNLOCK(cwd_lock);
+}
+
+void __chcore_cwd_set(const char *path)
+{
+	size_t n = strnlen(path, PATH_MAX - 1);
+	LOCK(cwd_lock);
+	memcpy(cwd, path, n);
+	cwd[n] = 0;
+	UNLOCK(cwd_lock);
+}

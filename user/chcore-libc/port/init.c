@@ -8,7 +8,9 @@
  *   - the process id (the main thread's tid),
  *   - CHCORE_STRACE from the environment,
  *   - fds 0-2 on the console,
- *   - finds its capabilities to the system services (procmgr, fsm).
+ *   - finds its capabilities to the system services (procmgr, fsm),
+ *   - takes over what procmgr's start-information page gives a child: its
+ *     working directory, fds (files imported from the parent's) and mask.
  * It is linked into every program: the dispatcher refers to __chcore_strace,
  * defined here. */
 #include <string.h>
@@ -64,4 +66,5 @@ static void chcore_libc_init(void)
 	__chcore_strace = s && s[0] == '1';
 	__chcore_fd_init();
 	connect_services();
+	__chcore_start_info_apply();
 }

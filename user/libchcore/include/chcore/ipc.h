@@ -135,7 +135,7 @@ struct chcore_server_ops {
   void (*on_close)(void* client);
   /* Optional, for measurements: the kernel enters this instead of the
    * dispatcher above, with the message in x0-x7 (uapi/ipc.h) and sp at
-   * the top of a 16 KiB stack; it must end with ipc_return (and, on a close
+   * the top of a 128 KiB stack; it must end with ipc_return (and, on a close
    * upcall, CHCORE_IPC_INFO_CLOSE in x5, return 0). `handle` is unused. */
   void (*raw_entry)(void);
 };

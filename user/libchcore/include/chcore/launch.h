@@ -49,7 +49,15 @@ struct chcore_launch {
   /* The child's slot of the IRQ-control capability, if the caller hands it
    * on with chcore_launch_transfer and sets this (-1: none). */
   long irq_control_slot;
+  /* Where the caller mapped a start-information page in the child (0:
+   * none): CHCORE_AT_START_INFO (procmgr, chcore/proto/procmgr.h). */
+  unsigned long start_info_va;
+  /* Set by chcore_launch_start: the main thread's tid (-1 unknown). */
+  long main_tid;
 };
+/* The start-information page's address in children of procmgr. */
+#define CHCORE_START_INFO_VA 0x0000680000000000ul
+#define CHCORE_AT_START_INFO 0x6006
 
 /* Step 1: creates the process `name` (truncated to CHCORE_NAME_MAX - 1
  * bytes), shares the ramdisk with it (if this process has one) and maps the

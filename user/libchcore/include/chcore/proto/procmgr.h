@@ -1,7 +1,13 @@
-/* The process manager's protocol (user/system-services/procmgr). For now
- * the service registry; processes (spawn, wait, kill) follow. */
+/* The process manager's protocol (user/system-services/procmgr): the
+ * service registry and Unix processes (spawn, wait, kill, parents).
+ *
+ * Pids are the tids of the processes' main threads (so getpid() is the
+ * main thread's gettid(), as on Linux). procmgr knows a client by the
+ * kernel's process id its connection carries. */
 #ifndef CHCORE_PROTO_PROCMGR_H
 #define CHCORE_PROTO_PROCMGR_H
+
+#include <stdint.h>
 
 /* Longest service name, with its NUL. */
 #define CHCORE_SERVICE_NAME_MAX 32
@@ -14,6 +20,66 @@ enum procmgr_op {
   /* The server published under the name in the buffer: one capability in
    * the reply. With w1 = 1, waits until it is published; else -ENOENT. */
   PROCMGR_LOOKUP,
+  /* Starts a program as a child of the caller. The buffer holds a struct
+   * procmgr_spawn, then its strings (path, argv[], envp[], cwd, each with
+   * its NUL), then nfds struct procmgr_fd at the 8-aligned offset fds_off.
+   * ret = the child's pid; -ENOENT, -EACCES, -ENOEXEC, -E2BIG, -ENOMEM as
+   * execve would say. Returns once the child has taken over its files. */
+  PROCMGR_SPAWN,
+  /* w1 = pid (> 0: that child; -1: any child), w2 = options (WNOHANG).
+   * ret = the child's pid, w0 = its wait status (Linux's encoding); 0 with
+   * WNOHANG when none has ended; -ECHILD when there is no such child. */
+  PROCMGR_WAIT,
+  /* ret = the caller's parent's pid (1 once it is an orphan). */
+  PROCMGR_GETPPID,
+  /* w1 = pid, w2 = signal. For now every signal's action is its default:
+   * SIGCHLD, SIGURG, SIGWINCH and SIGCONT are ignored (0), signal 0 only
+   * checks the pid, the others end the process. -ESRCH: no such process;
+   * -EINVAL: a bad signal; -EPERM: procmgr itself or a system service. */
+  PROCMGR_KILL,
+  /* From a child that took over files at its start: the parent's spawn
+   * may return (its copies of the descriptions may go). */
+  PROCMGR_STARTED,
 };
+
+struct procmgr_spawn {
+  uint32_t argc, envc, nfds;
+  uint32_t flags;          /* PROCMGR_SPAWN_* */
+  int32_t pgroup;          /* with PROCMGR_SPAWN_SETPGROUP: 0 = the child's own pid */
+  uint32_t fds_off;
+  uint64_t sigmask;        /* with PROCMGR_SPAWN_SETSIGMASK */
+};
+#define PROCMGR_SPAWN_SETPGROUP 1u
+#define PROCMGR_SPAWN_SETSIGMASK 2u
+
+/* One fd of the child. */
+struct procmgr_fd {
+  int32_t fd;
+  uint32_t kind;           /* PROCMGR_FD_* */
+  int32_t mount;           /* a file's mount id (fsm) */
+  uint32_t flags;          /* its status flags (O_ACCMODE, O_APPEND, ...) */
+  uint64_t token;          /* a file's FS_EXPORT token */
+};
+#define PROCMGR_FD_CONSOLE_IN 1u
+#define PROCMGR_FD_CONSOLE_OUT 2u
+#define PROCMGR_FD_CONSOLE_ERR 3u
+#define PROCMGR_FD_FILE 4u
+
+/* What a child finds at its start (the page at the address in its
+ * auxiliary vector entry CHCORE_AT_START_INFO): its pid, its parent's, its
+ * working directory and its fds. */
+#define CHCORE_AT_START_INFO 0x6006
+struct procmgr_start_info {
+  uint32_t magic;          /* PROCMGR_START_MAGIC */
+  uint32_t size;           /* of the whole block */
+  int32_t pid, ppid;
+  uint32_t nfds;
+  uint32_t flags;          /* PROCMGR_SPAWN_* as asked */
+  uint64_t sigmask;
+  int32_t pgroup;
+  uint32_t cwd_off;        /* offset of the NUL-terminated working directory */
+  struct procmgr_fd fds[]; /* nfds of them */
+};
+#define PROCMGR_START_MAGIC 0x43485354u /* "CHST" */
 
 #endif

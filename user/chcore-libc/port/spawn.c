@@ -1,0 +1,358 @@
+/* chcore-libc: processes. posix_spawn (overrides/src/process/
+ * posix_spawn.c comes here), wait4, getppid and kill of other processes
+ * are requests to procmgr (chcore/proto/procmgr.h).
+ *
+ * posix_spawn works out the child's fd table here, in the parent: the
+ * parent's fds without FD_CLOEXEC, changed by the file actions in order
+ * (close, dup2, open, chdir), and sends it along: the console as itself, a
+ * file as its mount and an FS_EXPORT token. procmgr loads the program, gives
+ * the child a start-information page with its fds, pid and working
+ * directory, and returns once the child has imported its files (so the
+ * parent may close its copies). The child's start-up (init.c) installs them. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "chcore_fd.h"
+#include "chcore_services.h"
+#include "chcore_proto_procmgr.h"
+#include "../process/fdop.h"
+#include "lock.h"
+
+/* The fds a child gets: entries 0..CHCORE_FD_MAX-1 with a reference each. */
+struct child_fds {
+	struct chcore_fd *d[CHCORE_FD_MAX];
+	int max;  /* one past the highest used */
+};
+
+static void child_set(struct child_fds *c, int fd, struct chcore_fd *d)
+{
+	if (c->d[fd]) __chcore_fd_put(c->d[fd]);
+	c->d[fd] = d;
+	if (d && fd >= c->max) c->max = fd + 1;
+}
+
+static void child_release(struct child_fds *c)
+{
+	for (int i = 0; i < c->max; i++)
+		if (c->d[i]) __chcore_fd_put(c->d[i]);
+}
+
+/* Applies the file actions (musl keeps them newest first: walk from the
+ * oldest). Returns 0 or an errno. */
+static int apply_actions(struct child_fds *c, const struct fdop *op, char *cwd)
+{
+	if (!op) return 0;
+	while (op->next) op = op->next;
+	for (; op; op = op->prev) {
+		if (op->fd < 0 || op->fd >= CHCORE_FD_MAX) return EBADF;
+		switch (op->cmd) {
+		case FDOP_CLOSE:
+			/* Linux's posix_spawn ignores closing a closed fd. */
+			child_set(c, op->fd, 0);
+			break;
+		case FDOP_DUP2: {
+			if (op->srcfd < 0 || op->srcfd >= CHCORE_FD_MAX || !c->d[op->srcfd]) return EBADF;
+			struct chcore_fd *d = c->d[op->srcfd];
+			__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+			child_set(c, op->fd, d);
+			break;
+		}
+		case FDOP_OPEN: {
+			/* Opened by the parent, relative to the child's working
+			 * directory so far. */
+			char saved[PATH_MAX];
+			__chcore_cwd_get(saved);
+			__chcore_cwd_set(cwd);
+			int fd = open(op->path, op->oflag | O_CLOEXEC, op->mode);
+			int e = errno;
+			__chcore_cwd_set(saved);
+			if (fd < 0) return e;
+			struct chcore_fd *d = __chcore_fd_get(fd);
+			close(fd);
+			child_set(c, op->fd, d);
+			break;
+		}
+		case FDOP_CHDIR: {
+			char saved[PATH_MAX];
+			__chcore_cwd_get(saved);
+			__chcore_cwd_set(cwd);
+			int r = chdir(op->path);
+			int e = errno;
+			if (r == 0) __chcore_cwd_get(cwd);
+			__chcore_cwd_set(saved);
+			if (r < 0) return e;
+			break;
+		}
+		case FDOP_FCHDIR: {
+			char saved[PATH_MAX];
+			__chcore_cwd_get(saved);
+			int r = fchdir(op->fd);
+			int e = errno;
+			if (r == 0) __chcore_cwd_get(cwd);
+			__chcore_cwd_set(saved);
+			if (r < 0) return e;
+			break;
+		}
+		default:
+			return EINVAL;
+		}
+	}
+	return 0;
+}
+
+static size_t count(char *const v[])
+{
+	size_t n = 0;
+	while (v && v[n]) n++;
+	return n;
+}
+
+/* Builds the request in the procmgr connection's buffer and calls it. */
+static int spawn_request(pid_t *res, const char *path, struct child_fds *c, const char *cwd,
+                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	struct chcore_srv *s = __chcore_procmgr();
+	if (!s) return ENOSYS;
+	size_t argc = count(argv), envc = count(envp);
+	struct procmgr_spawn req;
+	memset(&req, 0, sizeof req);
+	req.argc = (uint32_t)argc;
+	req.envc = (uint32_t)envc;
+	if (attr->__flags & POSIX_SPAWN_SETPGROUP) {
+		req.flags |= PROCMGR_SPAWN_SETPGROUP;
+		req.pgroup = attr->__pgrp;
+	}
+	if (attr->__flags & POSIX_SPAWN_SETSIGMASK) {
+		req.flags |= PROCMGR_SPAWN_SETSIGMASK;
+		memcpy(&req.sigmask, &attr->__mask, sizeof req.sigmask);
+	}
+	int ret = 0;
+	LOCK(s->lock);
+	char *b = s->buf;
+	size_t off = sizeof req, room = CHCORE_SRV_BUF;
+#define PUT(str)                                                    \
+	do {                                                        \
+		size_t n_ = strlen(str) + 1;                        \
+		if (off + n_ > room) {                              \
+			ret = E2BIG;                                \
+			goto out;                                   \
+		}                                                   \
+		memcpy(b + off, (str), n_);                         \
+		off += n_;                                          \
+	} while (0)
+	PUT(path);
+	for (size_t i = 0; i < argc; i++) PUT(argv[i]);
+	for (size_t i = 0; i < envc; i++) PUT(envp[i]);
+	PUT(cwd);
+#undef PUT
+	off = (off + 7) & ~7ul;
+	req.fds_off = (uint32_t)off;
+	for (int fd = 0; fd < c->max; fd++) {
+		struct chcore_fd *d = c->d[fd];
+		if (!d) continue;
+		if (off + sizeof(struct procmgr_fd) > room) {
+			ret = E2BIG;
+			goto out;
+		}
+		struct procmgr_fd e;
+		memset(&e, 0, sizeof e);
+		e.fd = fd;
+		e.flags = (uint32_t)d->flags;
+		if (__chcore_fd_is_console(d)) {
+			e.kind = d == &__chcore_console_fds[0]   ? PROCMGR_FD_CONSOLE_IN
+			         : d == &__chcore_console_fds[1] ? PROCMGR_FD_CONSOLE_OUT
+			                                         : PROCMGR_FD_CONSOLE_ERR;
+		} else if (d->type == CHCORE_FD_FILE) {
+			int mount;
+			unsigned long token;
+			/* A call to the file's server, on its own connection
+			 * (not procmgr's, whose buffer this request fills). */
+			long r = __chcore_file_export(d, &mount, &token);
+			if (r < 0) continue; /* cannot be passed: the child goes without */
+			e.kind = PROCMGR_FD_FILE;
+			e.mount = mount;
+			e.token = token;
+		} else {
+			continue; /* kinds the child cannot take over yet */
+		}
+		memcpy(b + off, &e, sizeof e);
+		off += sizeof e;
+		req.nfds++;
+	}
+	memcpy(b, &req, sizeof req);
+	struct chcore_ipc_out out;
+	long r = __chcore_srv_call(s, PROCMGR_SPAWN, 0, 0, 0, off, 0, 0, &out);
+	if (r < 0)
+		ret = (int)-r;
+	else if (res)
+		*res = (pid_t)r;
+out:
+	UNLOCK(s->lock);
+	return ret;
+}
+
+/* Whether path names a file we may run: what execvp's search skips. */
+static int search_path(const char *file, char *out, char *const envp[])
+{
+	(void)envp;
+	if (strchr(file, '/')) {
+		if (strlen(file) >= PATH_MAX) return ENAMETOOLONG;
+		strcpy(out, file);
+		return 0;
+	}
+	const char *path = getenv("PATH");
+	if (!path) path = "/usr/local/bin:/bin:/usr/bin";
+	size_t k = strnlen(file, NAME_MAX + 1);
+	if (k > NAME_MAX) return ENAMETOOLONG;
+	int seen_eacces = 0;
+	for (const char *p = path;;) {
+		const char *z = strchrnul(p, ':');
+		size_t n = (size_t)(z - p);
+		if (n + 1 + k + 1 <= PATH_MAX) {
+			memcpy(out, p, n);
+			out[n] = '/';
+			memcpy(out + n + (n > 0), file, k + 1);
+			if (access(out, X_OK) == 0) return 0;
+			if (errno == EACCES) seen_eacces = 1;
+		}
+		if (!*z) break;
+		p = z + 1;
+	}
+	return seen_eacces ? EACCES : ENOENT;
+}
+
+int __chcore_spawn(pid_t *res, const char *path, const struct fdop *ops,
+                   const posix_spawnattr_t *attr, char *const argv[], char *const envp[],
+                   int search)
+{
+	char abs[PATH_MAX], file[PATH_MAX], cwd[PATH_MAX];
+	if (!path || !*path) return ENOENT;
+	int e = search ? search_path(path, file, envp) : (strlen(path) < PATH_MAX ? 0 : ENAMETOOLONG);
+	if (e) return e;
+	if (!search) strcpy(file, path);
+	static struct child_fds c; /* 8 KiB: not on the caller's stack */
+	static volatile int spawn_lock[1];
+	LOCK(spawn_lock);
+	memset(&c, 0, sizeof c);
+	for (int fd = 0; fd < CHCORE_FD_MAX; fd++) {
+		if (__chcore_fd_cloexec(fd)) continue;
+		struct chcore_fd *d = __chcore_fd_get(fd);
+		if (d) child_set(&c, fd, d);
+	}
+	__chcore_cwd_get(cwd);
+	e = apply_actions(&c, ops, cwd);
+	if (!e) {
+		/* The program's path as the child's working directory sees it. */
+		if (file[0] == '/') {
+			strcpy(abs, file);
+		} else if (strlen(cwd) + 1 + strlen(file) + 1 > PATH_MAX) {
+			e = ENAMETOOLONG;
+		} else {
+			strcpy(abs, cwd);
+			strcat(abs, "/");
+			strcat(abs, file);
+		}
+	}
+	if (!e) e = spawn_request(res, abs, &c, cwd, attr, argv, envp);
+	child_release(&c);
+	UNLOCK(spawn_lock);
+	return e;
+}
+
+/* wait4(pid, status, options, rusage): pid > 0 or -1 (process groups: any
+ * child for now); WNOHANG; rusage zeroed. */
+CHCORE_LINUX_SYSCALL(wait4)
+{
+	int pid = (int)a0, options = (int)a2;
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE)) return -EINVAL;
+	if (pid == 0 || pid < -1) pid = -1;
+	struct chcore_srv *s = __chcore_procmgr();
+	if (!s) return -ECHILD;
+	struct chcore_ipc_out out;
+	LOCK(s->lock);
+	long r = __chcore_srv_call(s, PROCMGR_WAIT, (unsigned long)(long)pid,
+	                           (unsigned long)(options & WNOHANG), 0, 0, 0, 0, &out);
+	UNLOCK(s->lock);
+	if (r > 0 && a1) {
+		int st = (int)out.w[0];
+		if (__chcore_copy_out((void *)a1, &st, sizeof st) < 0) return -EFAULT;
+	}
+	if (r >= 0 && a3) {
+		static const char zero[144];
+		if (__chcore_copy_out((void *)a3, zero, sizeof zero) < 0) return -EFAULT;
+	}
+	return r;
+}
+
+CHCORE_LINUX_SYSCALL(getppid)
+{
+	struct chcore_srv *s = __chcore_procmgr();
+	if (!s) return 0;
+	struct chcore_ipc_out out;
+	LOCK(s->lock);
+	long r = __chcore_srv_call(s, PROCMGR_GETPPID, 0, 0, 0, 0, 0, 0, &out);
+	UNLOCK(s->lock);
+	return r < 0 ? 0 : r;
+}
+
+/* kill of another process: procmgr. */
+long __chcore_kill_other(long pid, int sig)
+{
+	struct chcore_srv *s = __chcore_procmgr();
+	if (!s) return -ESRCH;
+	struct chcore_ipc_out out;
+	LOCK(s->lock);
+	long r = __chcore_srv_call(s, PROCMGR_KILL, (unsigned long)pid, (unsigned long)sig, 0, 0, 0, 0,
+	                           &out);
+	UNLOCK(s->lock);
+	return r;
+}
+
+/* ---- At start-up (init.c) ---------------------------------------------------------- */
+
+void __chcore_start_info_apply(void)
+{
+	const struct procmgr_start_info *info = 0;
+	for (size_t *a = __chcore_auxv; a && a[0]; a += 2)
+		if (a[0] == CHCORE_AT_START_INFO) info = (const void *)a[1];
+	if (!info || info->magic != PROCMGR_START_MAGIC) return;
+	if (info->cwd_off < info->size) __chcore_cwd_set((const char *)info + info->cwd_off);
+	/* The fds: exactly those listed. */
+	for (int fd = 0; fd < 3; fd++) close(fd);
+	int files = 0;
+	for (uint32_t i = 0; i < info->nfds; i++) {
+		const struct procmgr_fd *e = &info->fds[i];
+		if (e->fd < 0 || e->fd >= CHCORE_FD_MAX) continue;
+		if (e->kind >= PROCMGR_FD_CONSOLE_IN && e->kind <= PROCMGR_FD_CONSOLE_ERR) {
+			struct chcore_fd *d = &__chcore_console_fds[e->kind - PROCMGR_FD_CONSOLE_IN];
+			__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+			__chcore_fd_install_at(d, e->fd);
+		} else if (e->kind == PROCMGR_FD_FILE) {
+			__chcore_file_import(e->fd, e->mount, (int)e->flags, (unsigned long)e->token);
+			files = 1;
+		}
+	}
+	if (info->flags & PROCMGR_SPAWN_SETSIGMASK) {
+		sigset_t set;
+		memset(&set, 0, sizeof set);
+		memcpy(&set, &info->sigmask, sizeof info->sigmask);
+		sigprocmask(SIG_SETMASK, &set, 0);
+	}
+	if (files) {
+		struct chcore_srv *s = __chcore_procmgr();
+		if (s) {
+			struct chcore_ipc_out out;
+			LOCK(s->lock);
+			__chcore_srv_call(s, PROCMGR_STARTED, 0, 0, 0, 0, 0, 0, &out);
+			UNLOCK(s->lock);
+		}
+	}
+}
