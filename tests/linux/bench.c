@@ -40,6 +40,7 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f) {
 #define SYS_mmap 222
 #define SYS_wait4 260
 #define SYS_sync 81
+#define SYS_execve 221
 
 #define FUTEX_WAIT 0 /* shared (not FUTEX_PRIVATE_FLAG): the word is in a MAP_SHARED page */
 #define FUTEX_WAKE 1
@@ -236,7 +237,30 @@ static u64 futex_pingpong(int cpu_a, int cpu_b) {
   return status == 0 ? ticks : 0;
 }
 
-void bench_main(void) {
+/* spawn_wait as musl's posix_spawn does it on Linux: clone(CLONE_VM |
+ * CLONE_VFORK) of a child that execs a small static program (this one, with
+ * an argument: it exits at once), then wait4. */
+static u64 spawn_wait(int n) {
+  static char* argv[] = {"/init", "exit", 0};
+  static char* envp[] = {0};
+  static char stack[16384] __attribute__((aligned(16)));
+  u64 t0 = counter();
+  for (int i = 0; i < n; i++) {
+    long pid = sys6(SYS_clone, 0x4000 | 0x100 | SIGCHLD /* VFORK|VM */, (long)(stack + sizeof stack),
+                    0, 0, 0, 0);
+    if (pid == 0) {
+      sys6(SYS_execve, (long)argv[0], (long)argv, (long)envp, 0, 0, 0);
+      sys6(SYS_exit, 127, 0, 0, 0, 0, 0);
+    }
+    if (pid < 0) return 0;
+    reap(pid);
+  }
+  return counter() - t0;
+}
+
+void bench_main(long* sp) {
+  /* "/init exit": the program spawn_wait starts. */
+  if (sp[0] > 1) sys6(SYS_exit, 0, 0, 0, 0, 0, 0);
   /* null_syscall: getpid, the cheapest real system call. */
   u64 t0 = counter();
   for (int i = 0; i < N; i++) sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
@@ -372,6 +396,14 @@ void bench_main(void) {
     }
   }
 
+  {
+    u64 ticks = spawn_wait(50);
+    if (ticks)
+      report("spawn_wait", ticks, 50);
+    else
+      puts_("bench: spawn_wait failed\n");
+  }
+
   puts_("BENCH done\n");
   sys6(SYS_sync, 0, 0, 0, 0, 0, 0);
   sys6(SYS_reboot, 0xfee1dead, 672274793, 0x4321fedc /* POWER_OFF */, 0, 0, 0);
@@ -379,4 +411,4 @@ void bench_main(void) {
   }
 }
 
-__asm__(".global _start\n_start:\n mov x29, #0\n bl bench_main\n b .\n");
+__asm__(".global _start\n_start:\n mov x29, #0\n mov x0, sp\n bl bench_main\n b .\n");

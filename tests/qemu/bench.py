@@ -81,6 +81,8 @@ BENCHMARKS = {
     "open_close": ("open + close of a file two directories deep (/bench/dir/file)", None,
                    "fs"),
     "stat": ("stat of the same path", None, "fs"),
+    "spawn_wait": ("posix_spawn of a program that exits at once (/tests/nop) plus waitpid: "
+                   "procmgr loads it from tmpfs", 58000, "spawn"),
 }
 
 USER_PROGRAMS = {
@@ -89,6 +91,7 @@ USER_PROGRAMS = {
     "notify": "/tests/ipc_notify_bench",
     "ipc": "/tests/bench_ipc",
     "fs": "/tests/bench_fs",
+    "spawn": "/tests/bench_spawn",
 }
 
 LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
@@ -115,6 +118,8 @@ LINUX_BENCHMARKS = {
     "tmpfs_read_4k": "pread of those 4 KiB",
     "open_close": "openat + close of /bench/dir/file",
     "stat": "newfstatat of /bench/dir/file",
+    "spawn_wait": "clone(CLONE_VM|CLONE_VFORK) + execve of a static program that exits at "
+                  "once, + wait4 (what musl's posix_spawn does)",
 }
 # ipc_4pairs needs a CPU for each pair (and notify_wait two).
 LINUX_SMP = 4
