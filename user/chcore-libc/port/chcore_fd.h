@@ -24,6 +24,7 @@ enum chcore_fd_type {
 	CHCORE_FD_FILE,          /* reserved: a file of a file-system server */
 	CHCORE_FD_PIPE,          /* reserved */
 	CHCORE_FD_SOCKET,        /* reserved */
+	CHCORE_FD_DEVICE,        /* /dev/null, zero, full, random, urandom (device.c) */
 };
 
 struct chcore_fd;
@@ -88,6 +89,11 @@ hidden long __chcore_file_export(struct chcore_fd *, int *mount, unsigned long *
 hidden long __chcore_file_import(int fd, int mount, int flags, unsigned long token);
 hidden void __chcore_cwd_get(char *out);  /* PATH_MAX bytes */
 hidden void __chcore_cwd_set(const char *path);
+
+/* Devices (device.c): the description of the device rdev (tty/console:
+ * the console's), or NULL and *err; a device description's number. */
+hidden struct chcore_fd *__chcore_device_open(unsigned long rdev, int flags, long *err);
+hidden unsigned long __chcore_device_rdev(struct chcore_fd *);
 
 /* The console's descriptions (console.c). */
 extern hidden struct chcore_fd __chcore_console_fds[3];

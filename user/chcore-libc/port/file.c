@@ -385,6 +385,8 @@ struct open_ctx {
 	int handle;
 	int mount;
 	int is_dir;
+	unsigned mode;
+	unsigned long rdev;
 	char path[PATH_MAX];   /* the directory's absolute canonical path */
 };
 
@@ -396,6 +398,8 @@ static long open_reply(void *ctx, int mount, const void *buf, const struct chcor
 	o->handle = (int)out->ret;
 	o->mount = mount;
 	o->is_dir = S_ISDIR(st.mode);
+	o->mode = st.mode;
+	o->rdev = (unsigned long)st.rdev;
 	if (o->is_dir) {
 		const char *canon = (const char *)buf + sizeof st;
 		size_t n = strnlen(canon, PATH_MAX - 1);
@@ -435,6 +439,14 @@ static long do_open(int dirfd, const char *upath, int flags, mode_t mode)
 	req.mode = (mode & 07777) & ~cur_umask;
 	r = path_call(FS_OPEN, &req, path, open_reply, &o);
 	if (r < 0) return r;
+	if (S_ISCHR(o.mode) && !(flags & O_PATH)) {
+		/* A device: its driver is in this library (device.c). */
+		close_handle(o.mount, o.handle);
+		long err = 0;
+		struct chcore_fd *d = __chcore_device_open(o.rdev, flags, &err);
+		if (!d) return err;
+		return __chcore_fd_install(d, 0, flags & O_CLOEXEC);
+	}
 	/* The description's state outlives the call: the heap. */
 	struct file *f = malloc(sizeof *f);
 	char *dpath = o.is_dir ? strdup(o.path) : 0;

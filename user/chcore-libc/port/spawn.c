@@ -180,6 +180,9 @@ static int spawn_request(pid_t *res, const char *path, struct child_fds *c, cons
 			e.kind = PROCMGR_FD_FILE;
 			e.mount = mount;
 			e.token = token;
+		} else if (__chcore_device_rdev(d)) {
+			e.kind = PROCMGR_FD_DEVICE;
+			e.token = __chcore_device_rdev(d);
 		} else {
 			continue; /* kinds the child cannot take over yet */
 		}
@@ -335,6 +338,10 @@ void __chcore_start_info_apply(void)
 			struct chcore_fd *d = &__chcore_console_fds[e->kind - PROCMGR_FD_CONSOLE_IN];
 			__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
 			__chcore_fd_install_at(d, e->fd);
+		} else if (e->kind == PROCMGR_FD_DEVICE) {
+			long err;
+			struct chcore_fd *d = __chcore_device_open((unsigned long)e->token, (int)e->flags, &err);
+			if (d) __chcore_fd_install_at(d, e->fd);
 		} else if (e->kind == PROCMGR_FD_FILE) {
 			__chcore_file_import(e->fd, e->mount, (int)e->flags, (unsigned long)e->token);
 			files = 1;

@@ -4,10 +4,11 @@
  * Boot, in order (docs/services.md):
  *   1. registers its server: the service registry (PROCMGR_PUBLISH /
  *      PROCMGR_LOOKUP, chcore/proto/procmgr.h);
- *   2. starts tmpfs with the boot ramdisk's files ("tmpfs-root"), fsm, and
- *      an empty tmpfs for /tmp ("tmpfs-tmp"); each publishes its server
- *      here, and procmgr waits for the three names;
- *   3. mounts the root tmpfs at "/" and the other at "/tmp" through fsm;
+ *   2. starts tmpfs with the boot ramdisk's files ("tmpfs-root"), fsm, an
+ *      empty tmpfs for /tmp ("tmpfs-tmp") and devfs; each publishes its
+ *      server here, and procmgr waits for the names;
+ *   3. mounts the root tmpfs at "/", the other at "/tmp" and devfs at
+ *      "/dev" through fsm;
  *   4. runs the program of its command line (./chbuild exec and the tests:
  *      "procmgr /tests/x arg..."), or /bin/init, with capabilities to its
  *      own server and fsm's (their slots in the child's auxiliary vector,
@@ -553,9 +554,11 @@ int main(int argc, char** argv) {
   static const char* const root_args[] = {"tmpfs", "--ramdisk", "--root", "tmpfs-root", NULL};
   static const char* const fsm_args[] = {"fsm", NULL};
   static const char* const tmp_args[] = {"tmpfs", "tmpfs-tmp", NULL};
+  static const char* const dev_args[] = {"devfs", "devfs", NULL};
   start_service("/sbin/tmpfs", root_args);
   start_service("/sbin/fsm", fsm_args);
   start_service("/sbin/tmpfs", tmp_args);
+  start_service("/sbin/devfs", dev_args);
   long root = lookup("tmpfs-root", 1), fsm_cap = lookup("fsm", 1), tmp = lookup("tmpfs-tmp", 1);
 
   struct chcore_conn fsm;
@@ -567,6 +570,10 @@ int main(int argc, char** argv) {
   if (mkdir("/tmp", 01777) < 0 && errno != EEXIST) fail("cannot create /tmp", -errno);
   r = mount_at(&fsm, "/tmp", tmp);
   if (r < 0) fail("cannot mount /tmp", r);
+  long dev = lookup("devfs", 1);
+  if (mkdir("/dev", 0755) < 0 && errno != EEXIST) fail("cannot create /dev", -errno);
+  r = mount_at(&fsm, "/dev", dev);
+  if (r < 0) fail("cannot mount /dev", r);
 
   /* The program, from the root file system, with the console as fds 0-2. */
   static const char* const init_argv[] = {"/bin/init", NULL};

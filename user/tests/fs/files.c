@@ -283,6 +283,52 @@ static void test_attrs(void) {
   unlink("/tmp/masked");
 }
 
+/* The devices of /dev. */
+static void test_dev(void) {
+  int fd = open("/dev/null", O_RDWR);
+  UT_OK("dev.null_open", fd);
+  UT_EQ("dev.null_write", write(fd, "xyz", 3), 3);
+  char b[64];
+  UT_EQ("dev.null_read_eof", read(fd, b, sizeof b), 0);
+  close(fd);
+  fd = open("/dev/zero", O_RDONLY);
+  memset(b, 1, sizeof b);
+  UT_EQ("dev.zero_read", read(fd, b, sizeof b), sizeof b);
+  int zeros = 1;
+  for (size_t i = 0; i < sizeof b; i++) zeros &= b[i] == 0;
+  UT_TRUE("dev.zero_zeros", zeros);
+  close(fd);
+  fd = open("/dev/full", O_WRONLY);
+  UT_ERR("dev.full_enospc", write(fd, "x", 1) < 0 ? -errno : 0, ENOSPC);
+  close(fd);
+  fd = open("/dev/urandom", O_RDONLY);
+  memset(b, 0, sizeof b);
+  UT_EQ("dev.urandom_read", read(fd, b, 32), 32);
+  int nonzero = 0;
+  for (int i = 0; i < 32; i++) nonzero |= b[i];
+  UT_TRUE("dev.urandom_bytes", nonzero);
+  close(fd);
+  struct stat st;
+  UT_OK("dev.stat_null", stat("/dev/null", &st));
+  UT_TRUE("dev.null_is_chr_1_3", S_ISCHR(st.st_mode) && st.st_rdev == ((1 << 8) | 3));
+  fd = open("/dev/tty", O_RDWR);
+  UT_OK("dev.tty_open", fd);
+  UT_EQ("dev.tty_write", write(fd, "dev: tty ok\n", 12), 12);
+  close(fd);
+  DIR* d = opendir("/dev");
+  int found = 0;
+  struct dirent* e;
+  while (d && (e = readdir(d)) != NULL) {
+    static const char* names[] = {"null", "zero", "full", "random", "urandom", "tty", "console"};
+    for (int i = 0; i < 7; i++) found += strcmp(e->d_name, names[i]) == 0;
+  }
+  if (d) closedir(d);
+  UT_EQ("dev.listing", found, 7);
+  UT_ERR("dev.no_such_device", ERRNO_OF(open("/dev/nosuch", O_RDONLY)), ENOENT);
+  UT_ERR("dev.cannot_create", ERRNO_OF(open("/dev/new", O_WRONLY | O_CREAT, 0644)), ENOENT);
+  UT_OK("dev.up_out_of_dev", stat("/dev/../bin", &st));
+}
+
 /* Overwriting and deleting files that came from the ramdisk. */
 static void test_root_writable(void) {
   UT_EQ("root.overwrite_ramdisk_file", write_file("/bin/hello", "not a program"), 13);
@@ -373,6 +419,7 @@ int main(int argc, char** argv) {
   SECTION("dirs", test_dirs);
   SECTION("links", test_links);
   SECTION("attrs", test_attrs);
+  SECTION("dev", test_dev);
   SECTION("append", test_append);
   SECTION("leaks", test_leaks);
   SECTION("root", test_root_writable);

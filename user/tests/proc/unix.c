@@ -169,6 +169,11 @@ static void test_fds(void) {
   UT_EQ("actions.appended", strcmp(buf, "to a file\nmore\n"), 0);
   unlink("/tmp/out");
   unlink("/tmp/shared");
+  /* A device fd is inherited too. */
+  fd = open("/dev/null", O_WRONLY);
+  snprintf(num, sizeof num, "%d", fd);
+  UT_EQ("fds.device_inherited", reap(SPAWN("write", num, "gone")), 0);
+  close(fd);
   /* The working directory is inherited. */
   chdir("/tmp");
   UT_EQ("cwd.inherited", reap(SPAWN("cwd", "/tmp")), 0);

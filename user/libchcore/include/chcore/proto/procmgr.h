@@ -64,6 +64,7 @@ struct procmgr_fd {
 #define PROCMGR_FD_CONSOLE_OUT 2u
 #define PROCMGR_FD_CONSOLE_ERR 3u
 #define PROCMGR_FD_FILE 4u
+#define PROCMGR_FD_DEVICE 5u       /* a /dev device of the C library's; token = st_rdev */
 
 /* What a child finds at its start (the page at the address in its
  * auxiliary vector entry CHCORE_AT_START_INFO): its pid, its parent's, its
