@@ -81,6 +81,9 @@ BENCHMARKS = {
     "open_close": ("open + close of a file two directories deep (/bench/dir/file)", None,
                    "fs"),
     "stat": ("stat of the same path", None, "fs"),
+    "boot_to_init": ("from QEMU's start to the first line of the program procmgr runs (the "
+                     "place of /bin/init): kernel boot, procmgr, tmpfs filled from the ramdisk, "
+                     "fsm, mounts, the program loaded from tmpfs", None, "boot"),
     "spawn_wait": ("posix_spawn of a program that exits at once (/tests/nop) plus waitpid: "
                    "procmgr loads it from tmpfs", 58000, "spawn"),
 }
@@ -92,6 +95,7 @@ USER_PROGRAMS = {
     "ipc": "/tests/bench_ipc",
     "fs": "/tests/bench_fs",
     "spawn": "/tests/bench_spawn",
+    "boot": "/tests/bench_boot",
 }
 
 LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
