@@ -13,8 +13,8 @@
 namespace kern {
 
 namespace {
-// Bytes per step: a bounce buffer on the kernel stack, so that a copy takes
-// no lock and no kernel memory.
+// Bytes per step of a backward copy: a bounce buffer on the kernel stack,
+// so that a copy takes no lock and no kernel memory.
 constexpr usize kBounce = 1024;
 }  // namespace
 
@@ -28,13 +28,20 @@ SysResult sys_user_copy(UserPtr<u8> dst, UserPtr<const u8> src, u64 len) {
   if (len > CHCORE_USER_COPY_MAX) return Err::Inval;
   if (len == 0) return 0;
   if (!dst.range_ok(len) || !src.range_ok(len)) return Err::Fault;
-  // dst inside (src, src + len): copy from the end, so that every source
-  // byte is read before it is overwritten.
-  bool backward = dst.addr() > src.addr() && dst.addr() - src.addr() < len;
+  // The usual case, and any overlap with dst below src: front to back,
+  // straight from one user range to the other (both accesses unprivileged).
+  if (!(dst.addr() > src.addr() && dst.addr() - src.addr() < len)) {
+    if (arch_copy_in_user(reinterpret_cast<void*>(dst.addr().raw()),
+                          reinterpret_cast<const void*>(src.addr().raw()), len) != 0)
+      return Err::Fault;
+    return 0;
+  }
+  // dst inside (src, src + len): from the end, through the kernel stack, so
+  // that every source byte is read before it is overwritten.
   u8 bounce[kBounce];
   for (u64 done = 0; done < len;) {
     u64 n = min<u64>(kBounce, len - done);
-    u64 off = backward ? len - done - n : done;
+    u64 off = len - done - n;
     TRY((src + off).read_array(bounce, n));
     TRY((dst + off).write_array(bounce, n));
     done += n;
