@@ -3,11 +3,13 @@
 //
 // The libc port runs in the caller's process and receives the caller's
 // pointers (uname's buffer, writev's iovec array, ...). Dereferencing them
-// itself, it would die on a bad one where Linux returns EFAULT; copying
-// through this call it gets -EFAULT instead (user/chcore-libc/port/
-// usercopy.c). One call, whatever the pointers: no guessing in user space
-// which addresses are safe.
+// itself, it would die on a bad one where Linux returns EFAULT. It copies
+// with a loop of its own that it names with set_copy_fixup (below), whose
+// faults this kernel turns into -EFAULT instead of a kill, and falls back
+// on user_copy before that and for memmove's backward case
+// (user/chcore-libc/port/usercopy.c).
 #include "mm/uaccess.h"
+#include "object/cap_group.h"
 #include "syscall/syscall.h"
 
 namespace kern {
@@ -46,6 +48,28 @@ SysResult sys_user_copy(UserPtr<u8> dst, UserPtr<const u8> src, u64 len) {
     TRY((dst + off).write_array(bounce, n));
     done += n;
   }
+  return 0;
+}
+
+// set_copy_fixup(start, end, fixup): the process's user-space copy routine
+// (docs/abi.md). Once per process: the C library sets it up at start, and
+// nothing can move it afterwards.
+SysResult sys_set_copy_fixup(VirtAddr start, VirtAddr end, VirtAddr fixup) {
+  if (start >= end || end > kUserTop || fixup >= kUserTop || !is_aligned(start, 4) ||
+      !is_aligned(end, 4) || !is_aligned(fixup, 4))
+    return Err::Inval;
+  CapGroup* g = current_group();
+  SpinGuard guard(g->lock);
+  if (g->copy_end != VirtAddr{}) return Err::Exist;
+  g->copy_start = start;
+  g->copy_end = end;
+  g->copy_fixup = fixup;
+  return 0;
+}
+
+u64 copy_fixup_for(CapGroup* g, u64 pc) {
+  SpinGuard guard(g->lock);
+  if (pc >= g->copy_start.raw() && pc < g->copy_end.raw()) return g->copy_fixup.raw();
   return 0;
 }
 
