@@ -64,7 +64,7 @@ struct tmpfs_config {
    * the FS_REDIR_UP redirect (every file system mounted below it). */
   int is_global_root;
   /* The clock of timestamps, in ns since the epoch. Default:
-   * clock_gettime(CLOCK_REALTIME). Tests pass a fake one. */
+   * clock_gettime(CLOCK_REALTIME_COARSE). Tests pass a fake one. */
   int64_t (*clock)(void* arg);
   void* clock_arg;
   /* The most bytes the file system may hold (data and metadata); 0: no
