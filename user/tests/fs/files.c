@@ -127,6 +127,10 @@ static void test_basic(void) {
   if (UT_TRUE("basic.mmap_two_pages", two != MAP_FAILED)) {
     munmap(two + 4096, 4096);
     UT_ERR("basic.read_off_the_mapping_efault", ERRNO_OF(pread(fd, two + 4000, 200, 0)), EFAULT);
+    UT_ERR("basic.big_read_off_the_mapping_efault", ERRNO_OF(pread(fd, two + 3000, 2000, 0)),
+           EFAULT);
+    UT_ERR("basic.big_write_off_the_mapping_efault", ERRNO_OF(pwrite(fd, two + 3000, 2000, 0)),
+           EFAULT);
     munmap(two, 4096);
   }
   /* Pages the kernel maps on first touch, touched first by the copy into
