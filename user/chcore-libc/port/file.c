@@ -142,8 +142,28 @@ static char cwd[PATH_MAX] = "/";
 static volatile int cwd_lock[1];
 static mode_t cur_umask = 022;
 
+/* The length of the string at s, looking at no more than size bytes (size
+ * if there is no NUL in them). A word at a time: the port's copies of paths
+ * are short, and musl's strlen and memchr, byte by byte up to an aligned
+ * word, cost several times this for them. */
+typedef uint64_t __attribute__((__may_alias__, __aligned__(1))) unaligned_u64;
+
+static size_t str_len(const char *s, size_t size)
+{
+	size_t i = 0;
+	for (; i + 8 <= size; i += 8) {
+		uint64_t w = *(const unaligned_u64 *)(s + i);
+		/* A bit in the lowest zero byte's top bit (and perhaps in later
+		 * bytes'): little-endian, so the lowest set bit is the first NUL. */
+		uint64_t z = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+		if (z) return i + (size_t)(__builtin_ctzll(z) >> 3);
+	}
+	while (i < size && s[i]) i++;
+	return i;
+}
+
 /* Copies a NUL-terminated string of the caller's into dst (size bytes):
- * 0, -EFAULT, or -ENAMETOOLONG when it does not fit. */
+ * its length, -EFAULT, or -ENAMETOOLONG when it does not fit. */
 static long copy_in_str(char *dst, const char *src, size_t size)
 {
 	size_t done = 0;
@@ -158,8 +178,8 @@ static long copy_in_str(char *dst, const char *src, size_t size)
 		if (n > want) n = want;
 		if (n > size - done) n = size - done;
 		if (__chcore_copy_in(dst + done, (const void *)a, n) < 0) return -EFAULT;
-		char *z = memchr(dst + done, 0, n);
-		if (z) return 0;
+		size_t k = str_len(dst + done, n);
+		if (k < n) return (long)(done + k);
 		done += n;
 	}
 	return -ENAMETOOLONG;
@@ -181,7 +201,7 @@ static struct file *file_of(struct chcore_fd *d)
 /* a + "/" + b into out (PATH_MAX). */
 static long join(char *out, const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
+	size_t la = str_len(a, PATH_MAX), lb = str_len(b, PATH_MAX);
 	if (la + 1 + lb + 1 > PATH_MAX) return -ENAMETOOLONG;
 	memcpy(out, a, la);
 	out[la] = '/';
@@ -189,26 +209,36 @@ static long join(char *out, const char *a, const char *b)
 	return 0;
 }
 
+/* Puts base + "/" in front of the relative path of n characters in path
+ * (PATH_MAX). */
+static long prepend(char *path, size_t n, const char *base)
+{
+	size_t lb = str_len(base, PATH_MAX);
+	if (lb + 1 + n + 1 > PATH_MAX) return -ENAMETOOLONG;
+	memmove(path + lb + 1, path, n + 1);
+	memcpy(path, base, lb);
+	path[lb] = '/';
+	return 0;
+}
+
 /* The absolute form of the caller's path relative to dirfd (AT_FDCWD: the
- * working directory). Empty paths are ENOENT unless allow_empty, when
- * they name dirfd itself (its path returned, *is_empty set). */
+ * working directory), in out (PATH_MAX). Empty paths are ENOENT unless
+ * allow_empty, when they name dirfd itself (its path returned, *is_empty
+ * set). */
 static long abs_path(int dirfd, const char *upath, char *out, int allow_empty, int *is_empty)
 {
-	char rel[PATH_MAX];
 	if (is_empty) *is_empty = 0;
-	long r = copy_in_str(rel, upath, sizeof rel);
+	long r = copy_in_str(out, upath, PATH_MAX);
 	if (r < 0) return r;
-	if (rel[0] == '/') {
-		memcpy(out, rel, strlen(rel) + 1);
-		return 0;
-	}
-	if (rel[0] == 0) {
+	size_t n = (size_t)r;
+	if (out[0] == '/') return 0;
+	if (n == 0) {
 		if (!allow_empty) return -ENOENT;
 		if (is_empty) *is_empty = 1;
 	}
 	if (dirfd == AT_FDCWD) {
 		LOCK(cwd_lock);
-		r = join(out, cwd, rel);
+		r = prepend(out, n, cwd);
 		UNLOCK(cwd_lock);
 		return r;
 	}
@@ -218,7 +248,7 @@ static long abs_path(int dirfd, const char *upath, char *out, int allow_empty, i
 	if (!f || !f->path)
 		r = -ENOTDIR;
 	else
-		r = join(out, f->path, rel);
+		r = prepend(out, n, f->path);
 	__chcore_fd_put(d);
 	return r;
 }
@@ -240,7 +270,8 @@ static long path_call_in(unsigned op, const struct fs_req *tmpl, char *path, int
 		struct mount *mt = mount_get(m, &err);
 		if (!mt) return err;
 		struct chcore_srv *s = &mt->srv;
-		size_t plen = strlen(path) + 1, tlen = target ? strlen(target) + 1 : 0;
+		size_t plen = str_len(path, PATH_MAX) + 1;
+		size_t tlen = target ? str_len(target, PATH_MAX) + 1 : 0;
 		struct chcore_ipc_out out;
 		LOCK(s->lock);
 		struct fs_req *req = s->buf;

@@ -275,8 +275,13 @@ static struct tmpfs_dirent* dir_lookup(const struct tmpfs_node* d, const char* n
   if (d->u.dir.nbuckets == 0) return NULL;
   uint32_t h = name_hash(name, len);
   for (struct tmpfs_dirent* e = d->u.dir.buckets[h & (d->u.dir.nbuckets - 1)]; e != NULL;
-       e = e->hnext)
-    if (e->hash == h && e->len == len && memcmp(e->name, name, len) == 0) return e;
+       e = e->hnext) {
+    if (e->hash != h || e->len != len) continue;
+    /* Names are short: a loop here, not a call of memcmp. */
+    size_t i = 0;
+    while (i < len && e->name[i] == name[i]) i++;
+    if (i == len) return e;
+  }
   return NULL;
 }
 
@@ -680,7 +685,7 @@ static long walk_parent(struct walk* w, struct tmpfs_node* cur, const char* path
 static long walk_begin(struct walk* w, struct tmpfs* fs, const char* path, struct tmpfs_redirect* r,
                        unsigned which) {
   if (path == NULL) return -EFAULT;
-  if (strnlen(path, CHCORE_FS_PATH_MAX) >= CHCORE_FS_PATH_MAX) return -ENAMETOOLONG;
+  if (tmpfs_strnlen(path, CHCORE_FS_PATH_MAX) >= CHCORE_FS_PATH_MAX) return -ENAMETOOLONG;
   w->fs = fs;
   w->r = r;
   w->which = which;
