@@ -548,25 +548,52 @@ static long read_reply(void *ctx, int mount, const void *buf, const struct chcor
 	return out->ret;
 }
 
+/* One FS_READ or FS_WRITE of n <= DATA_MAX bytes at off (-1: the
+ * description's offset), built in the connection's buffer, the data copied
+ * straight between it and the caller's buffer: bytes done or -errno. */
+static long file_io(struct file *f, int write, char *ubuf, size_t n, off_t off, int append)
+{
+	long err;
+	struct mount *mt = mount_get(f->mount, &err);
+	if (!mt) return err;
+	struct chcore_srv *s = &mt->srv;
+	struct chcore_ipc_out out;
+	LOCK(s->lock);
+	struct fs_req *req = s->buf;
+	CLEAR(req);
+	req->handle = f->handle;
+	req->len = n;
+	req->off = off;
+	req->flags = append;
+	size_t len = REQ_PATH_OFF;
+	long r = 0;
+	if (write && n > 0) {
+		req->data = REQ_PATH_OFF;
+		len += n;
+		/* The caller's memory: a bad pointer is EFAULT, not a crash. */
+		if (__chcore_copy_in((char *)s->buf + REQ_PATH_OFF, ubuf, n) < 0) r = -EFAULT;
+	}
+	if (r == 0) {
+		r = __chcore_srv_call(s, write ? FS_WRITE : FS_READ, 0, 0, 0, len, 0, 0, &out);
+		if (r > (long)n)
+			r = -EIO; /* more than was asked for */
+		else if (!write && r > 0 && __chcore_copy_out(ubuf, s->buf, (size_t)r) < 0)
+			r = -EFAULT;
+	}
+	UNLOCK(s->lock);
+	return r;
+}
+
 static long file_rw(struct chcore_fd *d, void *ubuf, size_t len, off_t off, int write)
 {
 	struct file *f = d->priv;
 	if (d->flags & O_PATH) return -EBADF;
 	if (f->path && !write) return -EISDIR;
+	int append = d->flags & O_APPEND;
 	size_t done = 0;
 	while (done < len || len == 0) {
 		size_t n = len - done < DATA_MAX ? len - done : DATA_MAX;
-		struct fs_req req = req_init();
-		req.len = n;
-		req.off = off < 0 ? -1 : off + (off_t)done;
-		req.flags = d->flags & O_APPEND;
-		long r;
-		if (write) {
-			r = handle_call(f, FS_WRITE, &req, (char *)ubuf + done, n, 0, 0);
-		} else {
-			struct io_ctx c = {(char *)ubuf + done};
-			r = handle_call(f, FS_READ, &req, 0, 0, read_reply, &c);
-		}
+		long r = file_io(f, write, (char *)ubuf + done, n, off < 0 ? -1 : off + (off_t)done, append);
 		if (r < 0) return done > 0 ? (long)done : r;
 		done += (size_t)r;
 		if ((size_t)r < n || len == 0) break;
