@@ -448,7 +448,8 @@ SysResult ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) TA_NO_THREAD_SAFETY
   return port_return(p, Msg{slot, {0, 0, 0, 0}, 0}, nullptr);
 }
 
-// The message's capabilities, when it carries any (not the fast path).
+// The message's capabilities, when it carries any (not the fast path, which
+// takes messages whose info is a length alone).
 [[gnu::noinline]] static SysResult call_with_caps(Connection* c, const Msg& m, VirtAddr cap_descs) {
   CapTransfer caps;
   Status st = read_message(&c->port, m.info, cap_descs, caps);
@@ -459,12 +460,21 @@ SysResult ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) TA_NO_THREAD_SAFETY
   return port_call(&c->port, c, m, &caps, nullptr);
 }
 
+// `info` of the fast path: a length only (no capabilities, no other bits).
+[[gnu::always_inline]] inline bool length_only(u64 info) {
+  return (info & ~static_cast<u64>(CHCORE_IPC_INFO_LEN(~0ul))) == 0;
+}
+
 SysResult ipc_call(Connection* c, u64 w0, u64 w1, u64 w2, u64 w3, u64 info,
                    VirtAddr cap_descs) {
   IpcPort* p = &c->port;
-  if (info != 0) [[unlikely]]
+  if (!length_only(info)) [[unlikely]]
     return call_with_caps(c, Msg{p->badge, {w0, w1, w2, w3}, info}, cap_descs);
-  return port_call(p, c, Msg{p->badge, {w0, w1, w2, w3}, 0}, nullptr, nullptr);
+  if (CHCORE_IPC_INFO_LEN(info) > p->buf_size) [[unlikely]] {
+    obj_put(c);
+    return Err::Inval;
+  }
+  return port_call(p, c, Msg{p->badge, {w0, w1, w2, w3}, info}, nullptr, nullptr);
 }
 
 namespace {
@@ -479,8 +489,10 @@ SysResult ipc_return(i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info, VirtAddr
   IpcPort* p = current_thread()->ipc_port;
   if (p == nullptr) return Err::Inval;
   Msg m{static_cast<u64>(ret), {w0, w1, w2, w3}, info};
-  if (info != 0) [[unlikely]]
+  if (!length_only(info)) [[unlikely]]
     return return_with_caps(p, m, cap_descs);
+  if (CHCORE_IPC_INFO_LEN(info) > p->buf_size) [[unlikely]]
+    return Err::Inval;
   return port_return(p, m, nullptr);
 }
 

@@ -13,6 +13,8 @@
 extern "C" {
 i64 arch_copy_from_user(void* dst, const void* user_src, usize n);
 i64 arch_copy_to_user(void* user_dst, const void* src, usize n);
+// User to user (front to back), for user_copy.
+i64 arch_copy_in_user(void* user_dst, const void* user_src, usize n);
 i64 arch_strncpy_from_user(char* dst, const char* user_src, usize n);
 i64 arch_user_cmpxchg32(u32* user_addr, u32 old_val, u32 new_val, u32* cur);
 }

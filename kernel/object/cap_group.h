@@ -50,7 +50,18 @@ struct CapGroup : Object {
   // heap_mapped (page aligned). Only the process's own threads change it.
   VirtAddr brk;
   VirtAddr heap_mapped;
+
+  // Its recoverable copy routine (set_copy_fixup, once): a data abort that
+  // the kernel cannot resolve, at a pc in [copy_start, copy_end), resumes
+  // at copy_fixup instead of killing the process. copy_end 0: none.
+  VirtAddr copy_start TA_GUARDED(lock);
+  VirtAddr copy_end TA_GUARDED(lock);
+  VirtAddr copy_fixup TA_GUARDED(lock);
 };
+
+// Where a thread of `g` that took an unresolvable data abort at `pc`
+// resumes (its copy routine's fix-up), or 0: it is killed.
+u64 copy_fixup_for(CapGroup* g, u64 pc);
 
 // Creates a process with an empty address space; slot 0 holds itself.
 // Returns it with one reference for the caller.

@@ -43,8 +43,8 @@ def main():
                 "says what does not; *missing*: returns `-ENOSYS` (errno `ENOSYS`) and prints\n"
                 "`chcore-libc: syscall NAME (NR) not supported, returning -ENOSYS` once per\n"
                 "number. `CHCORE_STRACE=1` in a program's environment prints every call.\n"
-                "Every handler reads and writes the memory a call points to through the kernel's\n"
-                "checked `user_copy`: a bad pointer gives `EFAULT`, as on Linux, never a crash.\n\n")
+                "Every handler reads and writes the memory a call points to through checked\n"
+                "copies (docs/libc.md): a bad pointer gives `EFAULT`, as on Linux, never a crash.\n\n")
         f.write(f"{counts['supported']} supported, {counts['partial']} partial, "
                 f"{counts['missing']} missing.\n\n")
         f.write("| nr | name | status | note |\n|---|---|---|---|\n")

@@ -193,8 +193,8 @@ unsigned long __chcore_ipc_dispatch(struct client_slot* s, const unsigned long* 
     __chcore_foreign_tls_enter();
     s->fresh = 0;
   }
-  memset(out, 0, 6 * sizeof(unsigned long));
   if (info & CHCORE_IPC_INFO_CLOSE) {
+    memset(out, 0, 6 * sizeof(unsigned long));
     slot_unmap(s);
     __atomic_store_n(&s->closing, 1, __ATOMIC_RELEASE);
     if (ops->on_close) ops->on_close(s->client);
@@ -205,8 +205,9 @@ unsigned long __chcore_ipc_dispatch(struct client_slot* s, const unsigned long* 
   for (int i = 0; i < 4; i++) msg.w[i] = regs[1 + i];
   msg.len = CHCORE_IPC_INFO_LEN(info);
   msg.ncaps = (unsigned)CHCORE_IPC_INFO_NCAPS(info);
-  for (unsigned i = 0; i < CHCORE_IPC_MAX_CAPS; i++)
-    msg.caps[i] = i < msg.ncaps ? CHCORE_IPC_RECV_SLOT(regs[6], regs[7], i) : 0;
+  memset(msg.caps, 0, sizeof(msg.caps));
+  for (unsigned i = 0; i < msg.ncaps && i < CHCORE_IPC_MAX_CAPS; i++)
+    msg.caps[i] = CHCORE_IPC_RECV_SLOT(regs[6], regs[7], i);
   msg.buf = (void*)s->buf_va;
   msg.buf_size = s->buf_size;
   msg.client = s->client;

@@ -109,6 +109,15 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
   if (!aarch32 && is_abort(esr::ec(esr_val))) {
     VmSpace* vs = current_vmspace();
     if (vs != nullptr && vs->handle_fault(fault_info(esr_val, far)).ok()) return exit_to_user(ctx);
+    // A bad pointer in the process's own copy routine (set_copy_fixup): the
+    // routine's fix-up returns -EFAULT to its caller.
+    Thread* t = current_thread();
+    u64 fixup = 0;
+    if (esr::ec(esr_val) == esr::kDataAbortLower && t != nullptr &&
+        (fixup = copy_fixup_for(t->group, ctx->elr)) != 0) {
+      ctx->elr = fixup;
+      return exit_to_user(ctx);
+    }
   }
   char detail[96];
   describe_abort(esr_val, detail, sizeof(detail));

@@ -118,6 +118,60 @@ arch_copy_to_user:
 3:	mov	x0, #0
 	ret
 
+/* i64 arch_copy_in_user(void *user_dst, const void *user_src, usize n):
+ * 0 or -EFAULT. A copy within user space, both sides unprivileged (LDTR
+ * and STTR), with no kernel buffer in between. Front to back: correct
+ * for overlapping ranges only when dst <= src (the caller sees to that).
+ * 128 bytes per step, loaded and stored 64 at a time. */
+.macro ldtr8 off
+	.irp	r, 3, 4, 5, 6, 7, 8, 9, 10
+99:	ldtr	x\r, [x1, #(\off + 8 * (\r - 3))]
+	ex_entry 99b, uaccess_fault
+	.endr
+.endm
+.macro sttr8 off
+	.irp	r, 3, 4, 5, 6, 7, 8, 9, 10
+99:	sttr	x\r, [x0, #(\off + 8 * (\r - 3))]
+	ex_entry 99b, uaccess_fault
+	.endr
+.endm
+.global arch_copy_in_user
+arch_copy_in_user:
+	subs	x2, x2, #128
+	b.lo	1f
+0:	ldtr8	0
+	sttr8	0
+	ldtr8	64
+	sttr8	64
+	add	x0, x0, #128
+	add	x1, x1, #128
+	subs	x2, x2, #128
+	b.hs	0b
+1:	adds	x2, x2, #128 - 8	/* what is left, less 8 */
+	b.lo	3f
+2:	/* 8 bytes at a time while at least 8 remain */
+9:	ldtr	x3, [x1]
+	ex_entry 9b, uaccess_fault
+8:	sttr	x3, [x0]
+	ex_entry 8b, uaccess_fault
+	add	x0, x0, #8
+	add	x1, x1, #8
+	subs	x2, x2, #8
+	b.hs	2b
+3:	adds	x2, x2, #8
+	b.eq	5f
+4:
+7:	ldtrb	w3, [x1]
+	ex_entry 7b, uaccess_fault
+6:	sttrb	w3, [x0]
+	ex_entry 6b, uaccess_fault
+	add	x0, x0, #1
+	add	x1, x1, #1
+	subs	x2, x2, #1
+	b.ne	4b
+5:	mov	x0, #0
+	ret
+
 /* i64 arch_strncpy_from_user(char *dst, const char *user_src, usize n):
  * copies up to n bytes, stopping after a NUL; returns the string length
  * (without the NUL), n if no NUL was found in n bytes, or -EFAULT. */

@@ -64,6 +64,7 @@
   X(38, ipc_accept, 3, (u64 badge, VirtAddr stack_top, u64 tls))                            \
   X(39, ipc_call, 6, (CapSlot conn, u64 w0, u64 w1, u64 w2, u64 w3, u64 info))              \
   X(40, ipc_return, 6, (i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info))                 \
+  X(41, set_copy_fixup, 3, (VirtAddr start, VirtAddr end, VirtAddr fixup))                  \
   X(48, notify_create, 0, ())                                                               \
   X(49, notify_signal, 1, (CapSlot notif))                                                  \
   X(50, notify_wait, 3, (CapSlot notif, u64 flags, u64 time_ns))                            \

@@ -1392,6 +1392,30 @@ TEST_F(Tmpfs, RunningOutOfSpaceIsENOSPC) {
 
 // Every allocation of an operation made to fail in turn: the operation
 // fails cleanly and leaves no trace; then it succeeds.
+// Closed descriptions are kept for the next opens (no malloc per open):
+// they count as freed, and taking one is an allocation that can fail.
+TEST_F(Tmpfs, DescriptionsAreReusedAndCountedAsFreed) {
+  mkfile("f");
+  uint64_t base = tmpfs_mem_used(fs_);
+  {
+    File a = must_open("f", RD);
+    EXPECT_GT(tmpfs_mem_used(fs_), base);
+  }
+  EXPECT_EQ(tmpfs_mem_used(fs_), base);
+  for (int i = 0; i < 100; i++) must_open("f", RD);
+  EXPECT_EQ(tmpfs_mem_used(fs_), base);
+  tmpfs_inject_alloc_failure(fs_, 0);
+  EXPECT_EQ(open_err("f", RD), -ENOMEM);
+  tmpfs_inject_alloc_failure(fs_, -1);
+  {
+    // More open at once than are kept: the rest are freed.
+    std::vector<File> many;
+    for (int i = 0; i < 40; i++) many.push_back(must_open("f", RD));
+    EXPECT_EQ(read(many[39], 1, 0), "");
+  }
+  EXPECT_EQ(tmpfs_mem_used(fs_), base);
+}
+
 TEST_F(Tmpfs, EveryAllocationFailureIsCleanlyReported) {
   ASSERT_EQ(mkdir("d"), 0);
   // Eight entries: the next one grows the directory's tables.

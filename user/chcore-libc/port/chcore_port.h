@@ -47,11 +47,14 @@ hidden void __chcore_message(const char *fmt, ...);
 
 /* ---- usercopy.c: the caller's memory ---------------------------------------
  * Handlers never dereference a pointer they are given: they copy through
- * these (one kernel user_copy each), which return 0, or -EFAULT if any byte
- * of the caller's range is not readable (copy_in) or writable (copy_out)
- * memory. Part of the destination may be written before an -EFAULT. */
+ * these (a copy loop whose faults the kernel turns into -EFAULT), which
+ * return 0, or -EFAULT if any byte of the caller's range is not readable
+ * (copy_in) or writable (copy_out) memory. Part of the destination may be
+ * written before an -EFAULT. */
 hidden long __chcore_copy_in(void *dst, const void *user_src, size_t len);
 hidden long __chcore_copy_out(void *user_dst, const void *src, size_t len);
+/* Registers the copy loop with the kernel (start-up, init.c). */
+hidden void __chcore_usercopy_init(void);
 
 /* ---- rlimit.c: resource limits ----------------------------------------------
  * The soft limit (rlim_cur) of a resource, RLIM_INFINITY for none. */

@@ -42,6 +42,12 @@
 #include "chcore_proto_fsm.h"
 #include "uapi/ipc.h"
 
+/* Fixed-size copies and clears, inline: the port is built with musl's -Os,
+ * under which clang calls memcpy and memset for them (23 and 12
+ * instructions for 64 bytes, where the copy itself is 8). */
+#define COPY(dst, src) __builtin_memcpy_inline((dst), (src), sizeof *(dst))
+#define CLEAR(p) __builtin_memset_inline((p), 0, sizeof *(p))
+
 /* Linux's struct statx (include/uapi/linux/stat.h); musl 1.2.3 has no
  * declaration of its own. */
 struct linux_statx_ts {
@@ -77,7 +83,10 @@ struct mount {
 static struct mount mounts[CHCORE_FSM_MAX_MOUNTS];
 static volatile int mount_lock[1];
 
-static struct mount *mount_get(int id, long *err)
+static struct mount *mount_connect(struct mount *m, int id, long *err);
+
+/* Mount id's connection (made on its first use), or NULL with *err. */
+static inline struct mount *mount_get(int id, long *err)
 {
 	if (id < 0 || id >= CHCORE_FSM_MAX_MOUNTS) {
 		*err = -EIO;
@@ -85,6 +94,13 @@ static struct mount *mount_get(int id, long *err)
 	}
 	struct mount *m = &mounts[id];
 	if (__atomic_load_n(&m->ready, __ATOMIC_ACQUIRE)) return m;
+	return mount_connect(m, id, err);
+}
+
+/* Asks fsm about mount id and connects to its server. */
+__attribute__((noinline))
+static struct mount *mount_connect(struct mount *m, int id, long *err)
+{
 	struct chcore_srv *fsm = __chcore_fsm();
 	if (!fsm) {
 		/* A process without a file-system manager has no files. */
@@ -142,8 +158,28 @@ static char cwd[PATH_MAX] = "/";
 static volatile int cwd_lock[1];
 static mode_t cur_umask = 022;
 
+/* The length of the string at s, looking at no more than size bytes (size
+ * if there is no NUL in them). A word at a time: the port's copies of paths
+ * are short, and musl's strlen and memchr, byte by byte up to an aligned
+ * word, cost several times this for them. */
+typedef uint64_t __attribute__((__may_alias__, __aligned__(1))) unaligned_u64;
+
+static size_t str_len(const char *s, size_t size)
+{
+	size_t i = 0;
+	for (; i + 8 <= size; i += 8) {
+		uint64_t w = *(const unaligned_u64 *)(s + i);
+		/* A bit in the lowest zero byte's top bit (and perhaps in later
+		 * bytes'): little-endian, so the lowest set bit is the first NUL. */
+		uint64_t z = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+		if (z) return i + (size_t)(__builtin_ctzll(z) >> 3);
+	}
+	while (i < size && s[i]) i++;
+	return i;
+}
+
 /* Copies a NUL-terminated string of the caller's into dst (size bytes):
- * 0, -EFAULT, or -ENAMETOOLONG when it does not fit. */
+ * its length, -EFAULT, or -ENAMETOOLONG when it does not fit. */
 static long copy_in_str(char *dst, const char *src, size_t size)
 {
 	size_t done = 0;
@@ -158,8 +194,8 @@ static long copy_in_str(char *dst, const char *src, size_t size)
 		if (n > want) n = want;
 		if (n > size - done) n = size - done;
 		if (__chcore_copy_in(dst + done, (const void *)a, n) < 0) return -EFAULT;
-		char *z = memchr(dst + done, 0, n);
-		if (z) return 0;
+		size_t k = str_len(dst + done, n);
+		if (k < n) return (long)(done + k);
 		done += n;
 	}
 	return -ENAMETOOLONG;
@@ -173,6 +209,34 @@ struct file {
 
 static const struct chcore_fd_ops file_ops;
 
+/* A description's state outlives the call that opens it: the heap. Freed
+ * ones are kept for the next opens (up to 16), so that an open and a close
+ * cost no malloc and free. */
+static struct file *file_cache[16];
+static int nfile_cache;
+static volatile int file_cache_lock[1];
+
+static struct file *file_new(void)
+{
+	struct file *f = 0;
+	LOCK(file_cache_lock);
+	if (nfile_cache > 0) f = file_cache[--nfile_cache];
+	UNLOCK(file_cache_lock);
+	return f ? f : malloc(sizeof *f);
+}
+
+static void file_delete(struct file *f)
+{
+	free(f->path);
+	LOCK(file_cache_lock);
+	if (nfile_cache < (int)(sizeof file_cache / sizeof file_cache[0])) {
+		file_cache[nfile_cache++] = f;
+		f = 0;
+	}
+	UNLOCK(file_cache_lock);
+	free(f);
+}
+
 static struct file *file_of(struct chcore_fd *d)
 {
 	return d->type == CHCORE_FD_FILE ? d->priv : 0;
@@ -181,7 +245,7 @@ static struct file *file_of(struct chcore_fd *d)
 /* a + "/" + b into out (PATH_MAX). */
 static long join(char *out, const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
+	size_t la = str_len(a, PATH_MAX), lb = str_len(b, PATH_MAX);
 	if (la + 1 + lb + 1 > PATH_MAX) return -ENAMETOOLONG;
 	memcpy(out, a, la);
 	out[la] = '/';
@@ -189,26 +253,36 @@ static long join(char *out, const char *a, const char *b)
 	return 0;
 }
 
+/* Puts base + "/" in front of the relative path of n characters in path
+ * (PATH_MAX). */
+static long prepend(char *path, size_t n, const char *base)
+{
+	size_t lb = str_len(base, PATH_MAX);
+	if (lb + 1 + n + 1 > PATH_MAX) return -ENAMETOOLONG;
+	memmove(path + lb + 1, path, n + 1);
+	memcpy(path, base, lb);
+	path[lb] = '/';
+	return 0;
+}
+
 /* The absolute form of the caller's path relative to dirfd (AT_FDCWD: the
- * working directory). Empty paths are ENOENT unless allow_empty, when
- * they name dirfd itself (its path returned, *is_empty set). */
+ * working directory), in out (PATH_MAX). Empty paths are ENOENT unless
+ * allow_empty, when they name dirfd itself (its path returned, *is_empty
+ * set). */
 static long abs_path(int dirfd, const char *upath, char *out, int allow_empty, int *is_empty)
 {
-	char rel[PATH_MAX];
 	if (is_empty) *is_empty = 0;
-	long r = copy_in_str(rel, upath, sizeof rel);
+	long r = copy_in_str(out, upath, PATH_MAX);
 	if (r < 0) return r;
-	if (rel[0] == '/') {
-		memcpy(out, rel, strlen(rel) + 1);
-		return 0;
-	}
-	if (rel[0] == 0) {
+	size_t n = (size_t)r;
+	if (out[0] == '/') return 0;
+	if (n == 0) {
 		if (!allow_empty) return -ENOENT;
 		if (is_empty) *is_empty = 1;
 	}
 	if (dirfd == AT_FDCWD) {
 		LOCK(cwd_lock);
-		r = join(out, cwd, rel);
+		r = prepend(out, n, cwd);
 		UNLOCK(cwd_lock);
 		return r;
 	}
@@ -218,7 +292,7 @@ static long abs_path(int dirfd, const char *upath, char *out, int allow_empty, i
 	if (!f || !f->path)
 		r = -ENOTDIR;
 	else
-		r = join(out, f->path, rel);
+		r = prepend(out, n, f->path);
 	__chcore_fd_put(d);
 	return r;
 }
@@ -240,11 +314,12 @@ static long path_call_in(unsigned op, const struct fs_req *tmpl, char *path, int
 		struct mount *mt = mount_get(m, &err);
 		if (!mt) return err;
 		struct chcore_srv *s = &mt->srv;
-		size_t plen = strlen(path) + 1, tlen = target ? strlen(target) + 1 : 0;
+		size_t plen = str_len(path, PATH_MAX) + 1;
+		size_t tlen = target ? str_len(target, PATH_MAX) + 1 : 0;
 		struct chcore_ipc_out out;
 		LOCK(s->lock);
 		struct fs_req *req = s->buf;
-		*req = *tmpl;
+		COPY(req, tmpl);
 		req->nlinks = nlinks;
 		char *b = s->buf;
 		memcpy(b + REQ_PATH_OFF, path, plen);
@@ -313,7 +388,7 @@ static long path_call(unsigned op, const struct fs_req *tmpl, char *path, reply_
 static struct fs_req req_init(void)
 {
 	struct fs_req r;
-	memset(&r, 0, sizeof r);
+	CLEAR(&r);
 	r.handle = -1;
 	return r;
 }
@@ -330,7 +405,7 @@ static long handle_call(struct file *f, unsigned op, struct fs_req *req, const v
 	req->handle = f->handle;
 	LOCK(s->lock);
 	struct fs_req *r = s->buf;
-	*r = *req;
+	COPY(r, req);
 	if (data_len) {
 		r->data = REQ_PATH_OFF;
 		/* The caller's memory: a bad pointer is EFAULT, not a crash. */
@@ -349,7 +424,7 @@ static long handle_call(struct file *f, unsigned op, struct fs_req *req, const v
 
 static void to_kstat(struct kstat *k, const struct fs_stat *s)
 {
-	memset(k, 0, sizeof *k);
+	CLEAR(k);
 	k->st_dev = s->dev;
 	k->st_ino = s->ino;
 	k->st_mode = s->mode;
@@ -372,7 +447,7 @@ static long stat_reply(void *ctx, int mount, const void *buf, const struct chcor
 {
 	(void)out;
 	struct fs_stat s;
-	memcpy(&s, buf, sizeof s);
+	COPY(&s, (const struct fs_stat *)buf);
 	/* Files of different mounts must not look like one file. */
 	s.dev = (uint64_t)mount + 1;
 	to_kstat(ctx, &s);
@@ -394,7 +469,7 @@ static long open_reply(void *ctx, int mount, const void *buf, const struct chcor
 {
 	struct open_ctx *o = ctx;
 	struct fs_stat st;
-	memcpy(&st, buf, sizeof st);
+	COPY(&st, (const struct fs_stat *)buf);
 	o->handle = (int)out->ret;
 	o->mount = mount;
 	o->is_dir = S_ISDIR(st.mode);
@@ -447,12 +522,14 @@ static long do_open(int dirfd, const char *upath, int flags, mode_t mode)
 		if (!d) return err;
 		return __chcore_fd_install(d, 0, flags & O_CLOEXEC);
 	}
-	/* The description's state outlives the call: the heap. */
-	struct file *f = malloc(sizeof *f);
+	struct file *f = file_new();
 	char *dpath = o.is_dir ? strdup(o.path) : 0;
 	if (!f || (o.is_dir && !dpath)) {
 		close_handle(o.mount, o.handle);
-		free(f);
+		if (f) {
+			f->path = 0;
+			file_delete(f);
+		}
 		free(dpath);
 		return -ENOMEM;
 	}
@@ -463,8 +540,7 @@ static long do_open(int dirfd, const char *upath, int flags, mode_t mode)
 	struct chcore_fd *d = __chcore_fd_new(CHCORE_FD_FILE, &file_ops, keep, f);
 	if (!d) {
 		close_handle(f->mount, f->handle);
-		free(f->path);
-		free(f);
+		file_delete(f);
 		return -ENFILE;
 	}
 	return __chcore_fd_install(d, 0, flags & O_CLOEXEC);
@@ -484,25 +560,52 @@ static long read_reply(void *ctx, int mount, const void *buf, const struct chcor
 	return out->ret;
 }
 
+/* One FS_READ or FS_WRITE of n <= DATA_MAX bytes at off (-1: the
+ * description's offset), built in the connection's buffer, the data copied
+ * straight between it and the caller's buffer: bytes done or -errno. */
+static long file_io(struct file *f, int write, char *ubuf, size_t n, off_t off, int append)
+{
+	long err;
+	struct mount *mt = mount_get(f->mount, &err);
+	if (!mt) return err;
+	struct chcore_srv *s = &mt->srv;
+	struct chcore_ipc_out out;
+	LOCK(s->lock);
+	struct fs_req *req = s->buf;
+	CLEAR(req);
+	req->handle = f->handle;
+	req->len = n;
+	req->off = off;
+	req->flags = append;
+	size_t len = REQ_PATH_OFF;
+	long r = 0;
+	if (write && n > 0) {
+		req->data = REQ_PATH_OFF;
+		len += n;
+		/* The caller's memory: a bad pointer is EFAULT, not a crash. */
+		if (__chcore_copy_in((char *)s->buf + REQ_PATH_OFF, ubuf, n) < 0) r = -EFAULT;
+	}
+	if (r == 0) {
+		r = __chcore_srv_call(s, write ? FS_WRITE : FS_READ, 0, 0, 0, len, 0, 0, &out);
+		if (r > (long)n)
+			r = -EIO; /* more than was asked for */
+		else if (!write && r > 0 && __chcore_copy_out(ubuf, s->buf, (size_t)r) < 0)
+			r = -EFAULT;
+	}
+	UNLOCK(s->lock);
+	return r;
+}
+
 static long file_rw(struct chcore_fd *d, void *ubuf, size_t len, off_t off, int write)
 {
 	struct file *f = d->priv;
 	if (d->flags & O_PATH) return -EBADF;
 	if (f->path && !write) return -EISDIR;
+	int append = d->flags & O_APPEND;
 	size_t done = 0;
 	while (done < len || len == 0) {
 		size_t n = len - done < DATA_MAX ? len - done : DATA_MAX;
-		struct fs_req req = req_init();
-		req.len = n;
-		req.off = off < 0 ? -1 : off + (off_t)done;
-		req.flags = d->flags & O_APPEND;
-		long r;
-		if (write) {
-			r = handle_call(f, FS_WRITE, &req, (char *)ubuf + done, n, 0, 0);
-		} else {
-			struct io_ctx c = {(char *)ubuf + done};
-			r = handle_call(f, FS_READ, &req, 0, 0, read_reply, &c);
-		}
+		long r = file_io(f, write, (char *)ubuf + done, n, off < 0 ? -1 : off + (off_t)done, append);
 		if (r < 0) return done > 0 ? (long)done : r;
 		done += (size_t)r;
 		if ((size_t)r < n || len == 0) break;
@@ -537,8 +640,7 @@ static long file_close(struct chcore_fd *d)
 {
 	struct file *f = d->priv;
 	close_handle(f->mount, f->handle);
-	free(f->path);
-	free(f);
+	file_delete(f);
 	return 0;
 }
 
@@ -809,7 +911,7 @@ static long two_path_call(unsigned op, struct fs_req *tmpl, const struct placed 
 	struct chcore_ipc_out out;
 	LOCK(s->lock);
 	struct fs_req *req = s->buf;
-	*req = *tmpl;
+	COPY(req, tmpl);
 	memcpy((char *)s->buf + REQ_PATH_OFF, a->path, la);
 	memcpy((char *)s->buf + REQ_PATH_OFF + la, b->path, lb);
 	req->path = REQ_PATH_OFF;
@@ -1138,7 +1240,7 @@ long __chcore_file_export(struct chcore_fd *d, int *mount, unsigned long *token)
  * ENOTDIR for now. */
 long __chcore_file_import(int fd, int mount, int flags, unsigned long token)
 {
-	struct file *f = malloc(sizeof *f);
+	struct file *f = file_new();
 	if (!f) return -ENOMEM;
 	f->mount = mount;
 	f->handle = -1;
@@ -1147,14 +1249,14 @@ long __chcore_file_import(int fd, int mount, int flags, unsigned long token)
 	req.off = (int64_t)token;
 	long r = handle_call(f, FS_IMPORT, &req, 0, 0, 0, 0);
 	if (r < 0) {
-		free(f);
+		file_delete(f);
 		return r;
 	}
 	f->handle = (int)r;
 	struct chcore_fd *d = __chcore_fd_new(CHCORE_FD_FILE, &file_ops, flags, f);
 	if (!d) {
 		close_handle(mount, f->handle);
-		free(f);
+		file_delete(f);
 		return -ENFILE;
 	}
 	__chcore_fd_install_at(d, fd);

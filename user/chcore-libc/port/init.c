@@ -3,6 +3,7 @@
  * main thread by the time constructors run; this constructor, the first of
  * the program's (priority 101), then does ChCore's part, in the spirit of
  * ChCore's __libc_chcore_init:
+ *   - registers the copy loop of __chcore_copy_in/out with the kernel,
  *   - records argc/argv/envp/auxv (argv is found below envp: the initial
  *     stack is argc, argv[], NULL, envp[], NULL, auxv),
  *   - the process id (the main thread's tid),
@@ -44,6 +45,7 @@ static void connect_services(void)
 __attribute__((constructor(101)))
 static void chcore_libc_init(void)
 {
+	__chcore_usercopy_init();
 	char **envp = __environ;
 	__chcore_envp = envp;
 	__chcore_auxv = libc.auxv;

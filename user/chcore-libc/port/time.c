@@ -3,10 +3,12 @@
  * the kernel converts it (kernel/arch/aarch64/timer.h), so that a time read
  * here and a deadline the kernel computes agree. EL0 reads the counter
  * directly, as Linux's vDSO does: no kernel entry. Wall-clock time is the
- * kernel's (an RTC read at boot plus the counter). */
+ * kernel's (an RTC read at boot plus the counter); the coarse wall clock
+ * is served here (realtime_base). */
 #include <errno.h>
 #include <time.h>
 #include "chcore_port.h"
+#include "lock.h"
 
 #define NS_PER_SEC 1000000000ul
 
@@ -45,6 +47,34 @@ void __chcore_sleep_ns(unsigned long ns)
 	__chcore_sys_clock_nanosleep(CLOCK_MONOTONIC, 0, (unsigned long)&ts, 0);
 }
 
+/* CLOCK_REALTIME_COARSE, in user space. The kernel's wall clock is a fixed
+ * base (the RTC at boot) plus the monotonic clock. The base is taken here
+ * once, as the kernel's CLOCK_REALTIME less the monotonic time read just
+ * after it: at most that system call's length below the kernel's base, so
+ * coarse time never runs ahead of CLOCK_REALTIME and lags it by less than a
+ * microsecond (Linux's lags by up to a tick). The first value stored wins,
+ * so every thread sees the same clock. 0: not known (the kernel call
+ * failed). */
+static unsigned long realtime_base(void)
+{
+	static unsigned long base;
+	static int ready;
+	if (__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) return base;
+	struct timespec ts;
+	if (__chcore_sys_clock_gettime(CLOCK_REALTIME, (unsigned long)&ts) < 0) return 0;
+	unsigned long mono = __chcore_monotonic_ns();
+	unsigned long rt = (unsigned long)ts.tv_sec * NS_PER_SEC + (unsigned long)ts.tv_nsec;
+	unsigned long b = rt > mono ? rt - mono : 0;
+	static volatile int lock[1];
+	LOCK(lock);
+	if (!ready) {
+		base = b;
+		__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+	}
+	UNLOCK(lock);
+	return base;
+}
+
 static int is_monotonic(long clk)
 {
 	return clk == CLOCK_MONOTONIC || clk == CLOCK_MONOTONIC_RAW ||
@@ -63,8 +93,14 @@ CHCORE_LINUX_SYSCALL(clock_gettime)
 {
 	/* No CPU-time accounting yet: the CPU-time clocks run with the
 	 * monotonic one (so clock() measures elapsed time). */
-	if (is_monotonic(a0) || is_cputime(a0)) {
+	int coarse_wall = a0 == CLOCK_REALTIME_COARSE;
+	if (is_monotonic(a0) || is_cputime(a0) || coarse_wall) {
 		unsigned long ns = __chcore_monotonic_ns();
+		if (coarse_wall) {
+			unsigned long base = realtime_base();
+			if (base == 0) return __chcore_sys_clock_gettime((unsigned long)a0, (unsigned long)a1);
+			ns += base;
+		}
 		struct timespec ts = { (time_t)(ns / NS_PER_SEC), (long)(ns % NS_PER_SEC) };
 		return __chcore_copy_out((void *)a1, &ts, sizeof ts);
 	}

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "proto.h"
 
@@ -43,6 +44,35 @@ static struct tmpfs* fs;
 /* Set once the first client has connected. Connect upcalls run one at a
  * time on libchcore's connect thread, so a plain flag does. */
 static int first_client_seen;
+
+/* File times (tmpfs_config.clock): CLOCK_REALTIME_COARSE, read once at
+ * start, plus the progress of the counter since then (the counter behind
+ * the monotonic clock, which EL0 reads directly): a timestamp costs no
+ * call of the C library. The start time is read before the counter, so
+ * file times never run ahead of CLOCK_REALTIME. */
+static int64_t start_ns;
+static uint64_t start_ticks, ticks_per_sec;
+
+static uint64_t counter(void) {
+  uint64_t v;
+  __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v)::"memory");
+  return v;
+}
+
+static void file_clock_init(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) == 0)
+    start_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  start_ticks = counter();
+  __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(ticks_per_sec));
+}
+
+static int64_t file_clock(void* arg) {
+  (void)arg;
+  uint64_t t = counter() - start_ticks;
+  uint64_t ns = t / ticks_per_sec * 1000000000 + t % ticks_per_sec * 1000000000 / ticks_per_sec;
+  return start_ns + (int64_t)ns;
+}
 
 static uint64_t free_memory(void* arg) {
   (void)arg;
@@ -164,7 +194,8 @@ int main(int argc, char** argv) {
   }
   if (name == NULL) return usage();
 
-  struct tmpfs_config cfg = {.is_global_root = root, .free_mem = free_memory};
+  file_clock_init();
+  struct tmpfs_config cfg = {.is_global_root = root, .clock = file_clock, .free_mem = free_memory};
   fs = tmpfs_create(&cfg);
   if (fs == NULL) {
     fprintf(stderr, "tmpfs: out of memory\n");

@@ -23,7 +23,7 @@ static long copy_path(const char* buf, unsigned long req_len, uint32_t off, char
   unsigned long avail = req_len - off;
   size_t lim = avail < CHCORE_FS_PATH_MAX ? (size_t)avail : CHCORE_FS_PATH_MAX;
   memcpy(dst, buf + off, lim); /* copy first, then check: the buffer may change */
-  if (memchr(dst, '\0', lim) != NULL) return 0;
+  if (tmpfs_strnlen(dst, lim) < lim) return 0;
   /* No NUL: a path too long, or one that runs past the request. */
   return avail >= CHCORE_FS_PATH_MAX ? -ENAMETOOLONG : -EFAULT;
 }

@@ -34,8 +34,10 @@
  *
  * Memory. Every allocation goes through fs_alloc()/fs_free(), which count
  * the bytes (the callers know the sizes), enforce the configured limit and
- * let tests make any allocation fail. Operations allocate everything they
- * need before they change anything, so a failure leaves no trace. */
+ * let tests make any allocation fail (open file descriptions through
+ * file_alloc()/file_free(), which keep a few freed ones for reuse).
+ * Operations allocate everything they need before they change anything,
+ * so a failure leaves no trace. */
 #define _GNU_SOURCE
 #include "tmpfs.h"
 
@@ -144,6 +146,10 @@ struct tmpfs {
   struct export_slot* exports;
   size_t nexports, exports_live;
 
+  /* Freed open file descriptions, for the next opens (file_alloc). */
+  struct tmpfs_file* file_cache[16];
+  size_t nfile_cache;
+
   /* Working paths of walks: a pair per path of a call (rename and link
    * walk two paths and keep the first one's result). */
   char scratch[2][2][CHCORE_FS_PATH_MAX];
@@ -152,14 +158,22 @@ struct tmpfs {
 
 /* --- Memory ------------------------------------------------------------------- */
 
-static void* fs_alloc(struct tmpfs* fs, size_t size) {
+/* Whether size more bytes may be held (the limit, injected failures); if
+ * so, they are counted. */
+static bool fs_charge(struct tmpfs* fs, size_t size) {
   if (fs->fail_after >= 0) {
-    if (fs->fail_after == 0) return NULL;
+    if (fs->fail_after == 0) return false;
     fs->fail_after--;
   }
-  if (fs->max_bytes != 0 && (size > fs->max_bytes || fs->bytes > fs->max_bytes - size)) return NULL;
+  if (fs->max_bytes != 0 && (size > fs->max_bytes || fs->bytes > fs->max_bytes - size)) return false;
+  fs->bytes += size;
+  return true;
+}
+
+static void* fs_alloc(struct tmpfs* fs, size_t size) {
+  if (!fs_charge(fs, size)) return NULL;
   void* p = calloc(1, size);
-  if (p != NULL) fs->bytes += size;
+  if (p == NULL) fs->bytes -= size;
   return p;
 }
 
@@ -169,6 +183,30 @@ static void fs_free(struct tmpfs* fs, void* p, size_t size) {
   fs->bytes -= size;
 }
 
+/* Open file descriptions come and go with every open and close. Freed ones
+ * wait in fs->file_cache for the next opens, so that an open and a close
+ * cost no malloc and free (in the server, musl's allocator also touches the
+ * FP/SIMD registers, which costs the calling client two traps: see
+ * user/CMakeLists.txt). A cached description counts as freed; taking one
+ * is an allocation like fs_alloc's (the limit, injected failures). */
+static struct tmpfs_file* file_alloc(struct tmpfs* fs) {
+  if (fs->nfile_cache == 0) return fs_alloc(fs, sizeof(struct tmpfs_file));
+  if (!fs_charge(fs, sizeof(struct tmpfs_file))) return NULL;
+  struct tmpfs_file* f = fs->file_cache[--fs->nfile_cache];
+  *f = (struct tmpfs_file){0};
+  return f;
+}
+
+static void file_free(struct tmpfs* fs, struct tmpfs_file* f) {
+  size_t max = sizeof(fs->file_cache) / sizeof(fs->file_cache[0]);
+  if (fs->nfile_cache == max) {
+    fs_free(fs, f, sizeof(*f));
+    return;
+  }
+  fs->file_cache[fs->nfile_cache++] = f;
+  fs->bytes -= sizeof(*f);
+}
+
 /* --- Small helpers ------------------------------------------------------------ */
 
 static bool is_dir(const struct tmpfs_node* n) { return S_ISDIR(n->mode); }
@@ -176,10 +214,13 @@ static bool is_reg(const struct tmpfs_node* n) { return S_ISREG(n->mode); }
 static bool is_lnk(const struct tmpfs_node* n) { return S_ISLNK(n->mode); }
 static bool is_mount(const struct tmpfs_node* n) { return is_dir(n) && n->u.dir.mount_id != 0; }
 
+/* File times come from the coarse wall clock, as Linux's tmpfs takes them
+ * (current_time()): a read or write needs a timestamp, not a precise one,
+ * and the coarse clock costs no kernel entry. */
 static int64_t default_clock(void* arg) {
   (void)arg;
   struct timespec ts;
-  if (clock_gettime(CLOCK_REALTIME, &ts) != 0) return 0;
+  if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) != 0) return 0;
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -272,8 +313,13 @@ static struct tmpfs_dirent* dir_lookup(const struct tmpfs_node* d, const char* n
   if (d->u.dir.nbuckets == 0) return NULL;
   uint32_t h = name_hash(name, len);
   for (struct tmpfs_dirent* e = d->u.dir.buckets[h & (d->u.dir.nbuckets - 1)]; e != NULL;
-       e = e->hnext)
-    if (e->hash == h && e->len == len && memcmp(e->name, name, len) == 0) return e;
+       e = e->hnext) {
+    if (e->hash != h || e->len != len) continue;
+    /* Names are short: a loop here, not a call of memcmp. */
+    size_t i = 0;
+    while (i < len && e->name[i] == name[i]) i++;
+    if (i == len) return e;
+  }
   return NULL;
 }
 
@@ -677,7 +723,7 @@ static long walk_parent(struct walk* w, struct tmpfs_node* cur, const char* path
 static long walk_begin(struct walk* w, struct tmpfs* fs, const char* path, struct tmpfs_redirect* r,
                        unsigned which) {
   if (path == NULL) return -EFAULT;
-  if (strnlen(path, CHCORE_FS_PATH_MAX) >= CHCORE_FS_PATH_MAX) return -ENAMETOOLONG;
+  if (tmpfs_strnlen(path, CHCORE_FS_PATH_MAX) >= CHCORE_FS_PATH_MAX) return -ENAMETOOLONG;
   w->fs = fs;
   w->r = r;
   w->which = which;
@@ -798,6 +844,7 @@ void tmpfs_destroy(struct tmpfs* fs) {
     d = parent;
   }
   fs_free(fs, fs->exports, fs->nexports * sizeof(*fs->exports));
+  while (fs->nfile_cache > 0) free(fs->file_cache[--fs->nfile_cache]);
   pthread_mutex_destroy(&fs->lock);
   free(fs);
 }
@@ -845,7 +892,7 @@ void tmpfs_file_put(struct tmpfs* fs, struct tmpfs_file* f) {
     }
   }
   struct tmpfs_node* n = f->node;
-  fs_free(fs, f, sizeof(*f));
+  file_free(fs, f);
   n->refs--;
   node_release_if_unused(fs, n);
 }
@@ -934,13 +981,13 @@ long tmpfs_open(struct tmpfs* fs, const char* path, int flags, uint32_t mode,
     if ((flags & CHCORE_FS_O_CREAT) && (flags & CHCORE_FS_O_DIRECTORY)) return -EINVAL;
   }
   /* The description first: once a file is created nothing may fail. */
-  struct tmpfs_file* f = fs_alloc(fs, sizeof(*f));
+  struct tmpfs_file* f = file_alloc(fs);
   if (f == NULL) return -ENOMEM;
   struct tmpfs_node* n;
   bool created = false;
   long rc = open_node(fs, path, flags, mode, r, &n, &created);
   if (rc != 0) {
-    fs_free(fs, f, sizeof(*f));
+    file_free(fs, f);
     return rc;
   }
   f->node = n;

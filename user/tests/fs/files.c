@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -118,6 +119,30 @@ static void test_basic(void) {
   UT_EQ("basic.big_pread", pread(fd, back, sizeof back, 0), sizeof back);
   UT_EQ("basic.big_contents", memcmp(buf, back, sizeof buf), 0);
   UT_ERR("basic.read_bad_pointer_efault", ERRNO_OF(pread(fd, (void*)8, 10, 0)), EFAULT);
+  UT_ERR("basic.write_bad_pointer_efault", ERRNO_OF(pwrite(fd, (void*)8, 10, 0)), EFAULT);
+  /* Our own code is read-only: EFAULT, and the file is unchanged. */
+  UT_ERR("basic.read_into_read_only_efault", ERRNO_OF(pread(fd, (void*)write_file, 10, 0)), EFAULT);
+  /* A buffer that runs off its mapping: EFAULT. */
+  char* two = mmap(0, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (UT_TRUE("basic.mmap_two_pages", two != MAP_FAILED)) {
+    munmap(two + 4096, 4096);
+    UT_ERR("basic.read_off_the_mapping_efault", ERRNO_OF(pread(fd, two + 4000, 200, 0)), EFAULT);
+    UT_ERR("basic.big_read_off_the_mapping_efault", ERRNO_OF(pread(fd, two + 3000, 2000, 0)),
+           EFAULT);
+    UT_ERR("basic.big_write_off_the_mapping_efault", ERRNO_OF(pwrite(fd, two + 3000, 2000, 0)),
+           EFAULT);
+    munmap(two, 4096);
+  }
+  /* Pages the kernel maps on first touch, touched first by the copy into
+   * them: mapped, not EFAULT. */
+  char* fresh = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (UT_TRUE("basic.mmap_fresh", fresh != MAP_FAILED)) {
+    UT_EQ("basic.read_into_untouched_pages", pread(fd, fresh + 100, 9000, 0), 9000);
+    UT_EQ("basic.untouched_pages_contents", memcmp(fresh + 100, buf, 9000), 0);
+    munmap(fresh, 3 * 4096);
+  }
+  UT_EQ("basic.contents_unchanged", pread(fd, back, sizeof back, 0), sizeof back);
+  UT_EQ("basic.contents_unchanged_bytes", memcmp(buf, back, sizeof buf), 0);
   close(fd);
   UT_OK("basic.unlink", unlink("/tmp/big"));
   UT_ERR("basic.unlinked_enoent", ERRNO_OF(open("/tmp/big", O_RDONLY)), ENOENT);

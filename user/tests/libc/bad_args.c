@@ -2,8 +2,9 @@
  * lengths get Linux's error, and the program goes on.
  *
  * The handlers of the libc port run in the calling process; each reads and
- * writes the caller's memory only through the kernel's checked user_copy
- * (port/usercopy.c), so a pointer that is NULL, tiny, in the kernel half,
+ * writes the caller's memory only through its checked copies
+ * (port/usercopy.c: a copy loop whose faults the kernel turns into EFAULT),
+ * so a pointer that is NULL, tiny, in the kernel half,
  * unmapped or (for output) read-only gives -1 with errno EFAULT where
  * Linux's system call does, instead of a fault that kills the program.
  * Where musl itself dereferences the pointer before any system call (fstat,

@@ -226,6 +226,17 @@ int main(int argc, char **argv)
 	CHECK("time.monotonic_matches_kernel", n0 <= nk && nk <= n1);
 	struct timespec rt;
 	CHECK("time.realtime", clock_gettime(CLOCK_REALTIME, &rt) == 0 && rt.tv_sec >= 0);
+	/* The coarse wall clock, read in user space: never ahead of the
+	 * kernel's, behind it by less than a millisecond, never backwards. */
+	struct timespec c0, r, c1;
+	clock_gettime(CLOCK_REALTIME_COARSE, &c0);
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_REALTIME_COARSE, &c1);
+	long long nc0 = c0.tv_sec * 1000000000LL + c0.tv_nsec, nr = r.tv_sec * 1000000000LL + r.tv_nsec,
+	          nc1 = c1.tv_sec * 1000000000LL + c1.tv_nsec;
+	CHECK("time.realtime_coarse_not_ahead", nc0 <= nr);
+	CHECK("time.realtime_coarse_close", nr - nc1 < 1000000);
+	CHECK("time.realtime_coarse_forward", nc0 <= nc1);
 	CHECK("time.time", time(0) >= 0);
 	struct utsname u;
 	CHECK("misc.uname", uname(&u) == 0 && !strcmp(u.sysname, "ChCore"));

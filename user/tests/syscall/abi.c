@@ -520,6 +520,21 @@ static void test_user_copy(void) {
   for (int i = 0; i < CHCORE_USER_COPY_MAX; i++) ok &= big[i] == (char)(i * 7 + i / 251);
   UT_TRUE("user_copy.overlap_down_is_memmove", ok);
 }
+/* set_copy_fixup: bad ranges are EINVAL; a good one is EEXIST, since the
+ * C library registered its copy loop at start-up (that the loop's faults
+ * become EFAULT is libc.bad_args' and fs.files' part). */
+static void test_copy_fixup(void) {
+  unsigned long f = (unsigned long)test_copy_fixup;
+  UT_ERR("set_copy_fixup.empty_range", chcore_sys_set_copy_fixup(f, f, f), CHCORE_EINVAL);
+  UT_ERR("set_copy_fixup.reversed_range", chcore_sys_set_copy_fixup(f + 8, f, f), CHCORE_EINVAL);
+  UT_ERR("set_copy_fixup.end_past_user_space", chcore_sys_set_copy_fixup(f, USER_TOP + 4, f),
+         CHCORE_EINVAL);
+  UT_ERR("set_copy_fixup.kernel_fixup", chcore_sys_set_copy_fixup(f, f + 8, KERNEL_TEXT),
+         CHCORE_EINVAL);
+  UT_ERR("set_copy_fixup.unaligned", chcore_sys_set_copy_fixup(f + 2, f + 8, f), CHCORE_EINVAL);
+  UT_ERR("set_copy_fixup.once", chcore_sys_set_copy_fixup(f, f + 8, f), CHCORE_EEXIST);
+}
+
 static void test_simple_calls(void) {
   UT_EQ("null.junk_args", chcore_syscall6(CHCORE_SYS_null, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK), 0);
   UT_EQ("yield.junk_args", chcore_syscall6(CHCORE_SYS_yield, JUNK, JUNK, JUNK, JUNK, JUNK, JUNK),
@@ -632,6 +647,7 @@ static void test_registers(void) {
   probe("online_cpus", CHCORE_SYS_online_cpus, 0, 0, 0, 0, 0, 0);
   probe("user_copy", CHCORE_SYS_user_copy, (unsigned long)rbuf, (unsigned long)msg, 8, 0, 0, 0);
   probe("user_copy.error", CHCORE_SYS_user_copy, (unsigned long)rbuf, KERNEL_ADDR, 8, 0, 0, 0);
+  probe("set_copy_fixup.error", CHCORE_SYS_set_copy_fixup, PAGE, 2 * PAGE, PAGE, 0, 0, 0);
   long cg =
       probe("create_cap_group", CHCORE_SYS_create_cap_group, (unsigned long)"probe", 5, 0, 0, 0, 0);
   probe("create_cap_group.error", CHCORE_SYS_create_cap_group, 0, 5, 0, 0, 0, 0);
@@ -739,6 +755,7 @@ int main(void) {
   test_getrandom();
   test_online_cpus();
   test_user_copy();
+  test_copy_fixup();
   test_thread_exit();
   test_registers();
   if (thread >= 0) chcore_cap_release(thread);
