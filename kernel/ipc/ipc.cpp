@@ -468,11 +468,13 @@ SysResult ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) TA_NO_THREAD_SAFETY
 SysResult ipc_call(Connection* c, u64 w0, u64 w1, u64 w2, u64 w3, u64 info,
                    VirtAddr cap_descs) {
   IpcPort* p = &c->port;
-  if (!length_only(info)) [[unlikely]]
-    return call_with_caps(c, Msg{p->badge, {w0, w1, w2, w3}, info}, cap_descs);
-  if (CHCORE_IPC_INFO_LEN(info) > p->buf_size) [[unlikely]] {
-    obj_put(c);
-    return Err::Inval;
+  if (info != 0) {
+    if (!length_only(info)) [[unlikely]]
+      return call_with_caps(c, Msg{p->badge, {w0, w1, w2, w3}, info}, cap_descs);
+    if (CHCORE_IPC_INFO_LEN(info) > p->buf_size) [[unlikely]] {
+      obj_put(c);
+      return Err::Inval;
+    }
   }
   return port_call(p, c, Msg{p->badge, {w0, w1, w2, w3}, info}, nullptr, nullptr);
 }
@@ -489,10 +491,12 @@ SysResult ipc_return(i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info, VirtAddr
   IpcPort* p = current_thread()->ipc_port;
   if (p == nullptr) return Err::Inval;
   Msg m{static_cast<u64>(ret), {w0, w1, w2, w3}, info};
-  if (!length_only(info)) [[unlikely]]
-    return return_with_caps(p, m, cap_descs);
-  if (CHCORE_IPC_INFO_LEN(info) > p->buf_size) [[unlikely]]
-    return Err::Inval;
+  if (info != 0) {
+    if (!length_only(info)) [[unlikely]]
+      return return_with_caps(p, m, cap_descs);
+    if (CHCORE_IPC_INFO_LEN(info) > p->buf_size) [[unlikely]]
+      return Err::Inval;
+  }
   return port_return(p, m, nullptr);
 }
 

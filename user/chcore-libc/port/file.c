@@ -159,16 +159,20 @@ static volatile int cwd_lock[1];
 static mode_t cur_umask = 022;
 
 /* The length of the string at s, looking at no more than size bytes (size
- * if there is no NUL in them). A word at a time: the port's copies of paths
- * are short, and musl's strlen and memchr, byte by byte up to an aligned
- * word, cost several times this for them. */
-typedef uint64_t __attribute__((__may_alias__, __aligned__(1))) unaligned_u64;
+ * if there is no NUL in them). Byte by byte up to an aligned word, then a
+ * word at a time: musl's strlen and memchr cost several times this for the
+ * short strings here. An aligned word that holds a byte of the string lies
+ * in the page that holds that byte, so the word holding the NUL may be
+ * read whole even when the string's memory ends at the NUL. */
+typedef uint64_t __attribute__((__may_alias__)) word_t;
 
 static size_t str_len(const char *s, size_t size)
 {
 	size_t i = 0;
+	for (; i < size && ((uintptr_t)(s + i) & 7) != 0; i++)
+		if (s[i] == 0) return i;
 	for (; i + 8 <= size; i += 8) {
-		uint64_t w = *(const unaligned_u64 *)(s + i);
+		uint64_t w = *(const word_t *)(s + i);
 		/* A bit in the lowest zero byte's top bit (and perhaps in later
 		 * bytes'): little-endian, so the lowest set bit is the first NUL. */
 		uint64_t z = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
