@@ -29,16 +29,6 @@
 CHCORE_SYSCALLS(CHCORE_NATIVE_DECL)
 #undef CHCORE_NATIVE_DECL
 
-/* ipc_call with everything the kernel passes back (x0-x7): for the port's
- * clients of the system services (file.c, services.c). caps: the
- * descriptors to send (CHCORE_IPC_CAP), CHCORE_IPC_INFO_NCAPS(info) of them. */
-struct chcore_ipc_out {
-	long ret;
-	unsigned long w[4];
-	unsigned long info, caps_lo, caps_hi;
-};
-CHCORE_NATIVE_HIDDEN long __chcore_ipc_call(long conn, const unsigned long w[4],
-                                            unsigned long info, const unsigned *caps,
-                                            struct chcore_ipc_out *out);
+
 
 #endif

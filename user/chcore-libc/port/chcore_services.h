@@ -5,6 +5,16 @@
 
 #include "chcore_port.h"
 
+/* ipc_call with everything the kernel passes back (x0-x7, struct
+ * chcore_ipc_result of libchcore's chcore/ipc.h, copied in as
+ * chcore_ipc.h): for the port's clients of the system services (file.c,
+ * services.c, spawn.c). caps: the descriptors to send (CHCORE_IPC_CAP),
+ * CHCORE_IPC_INFO_NCAPS(info) of them. */
+#include "chcore_ipc.h"
+hidden long __chcore_ipc_call(long conn, const unsigned long w[4],
+                                            unsigned long info, const unsigned *caps,
+                                            struct chcore_ipc_result *out);
+
 /* Each connection's shared buffer. A read or write moves at most
  * CHCORE_SRV_BUF - 4096 bytes per call. */
 #define CHCORE_SRV_BUF (132ul * 1024)
@@ -30,15 +40,11 @@ hidden void __chcore_srv_disconnect(struct chcore_srv *);
  * Returns out->ret; a server that died is -EIO. */
 hidden long __chcore_srv_call(struct chcore_srv *, unsigned long op, unsigned long w1,
                               unsigned long w2, unsigned long w3, unsigned long len,
-                              unsigned ncaps, const unsigned *caps, struct chcore_ipc_out *out);
+                              unsigned ncaps, const unsigned *caps, struct chcore_ipc_result *out);
 /* The connections to fsm and procmgr (connected on first use), or NULL
  * when this process was not given one. */
 hidden struct chcore_srv *__chcore_fsm(void);
 hidden struct chcore_srv *__chcore_procmgr(void);
 hidden void __chcore_services_init(void);
-
-/* The i-th capability received by a call. */
-#define CHCORE_OUT_CAP(out, i) \
-	((long)(((i) < 4 ? (out)->caps_lo : (out)->caps_hi) >> (16 * ((i)&3)) & 0xffff))
 
 #endif

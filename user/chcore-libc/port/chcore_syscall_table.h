@@ -73,7 +73,7 @@
 	X(sched_yield, SUPPORTED, 0, "kernel yield") \
 	X(kill, PARTIAL, 2, "to the calling process: as tkill; to another pid: procmgr applies the default action (SIGCHLD, SIGURG, SIGWINCH, SIGCONT ignored; 0 checks; others end it with that signal's wait status); process groups and -1 ENOSYS") \
 	X(wait4, PARTIAL, 4, "procmgr: a child by pid or any child (process groups: any), WNOHANG, the wait status as Linux encodes it; rusage zeroed") \
-	X(getppid, SUPPORTED, 0, "procmgr; 1 for an orphan adopted by init, 0 for procmgr's own children") \
+	X(getppid, SUPPORTED, 0, "procmgr; init's pid for an orphan it adopted, 0 for procmgr's own children") \
 	X(tkill, PARTIAL, 2, "to the calling thread: delivered at once as a call of the handler, or the default action (exit status 128 + signal); blocked signals stay pending until unblocked. To other threads only pthread_cancel's (acted on at the next cancellation point); others ENOSYS") \
 	X(tgkill, PARTIAL, 3, "as tkill") \
 	X(rt_sigaction, PARTIAL, 4, "actions are recorded and used for signals a thread sends itself; nothing else raises signals yet") \

@@ -110,7 +110,7 @@ static struct mount *mount_connect(struct mount *m, int id, long *err)
 	LOCK(mount_lock);
 	long r = 0;
 	if (!m->ready) {
-		struct chcore_ipc_out out;
+		struct chcore_ipc_result out;
 		char path[PATH_MAX], mp[PATH_MAX];
 		LOCK(fsm->lock);
 		r = __chcore_srv_call(fsm, FSM_GET_MOUNT, (unsigned long)id, 0, 0, 0, 0, 0, &out);
@@ -126,7 +126,7 @@ static struct mount *mount_connect(struct mount *m, int id, long *err)
 		}
 		UNLOCK(fsm->lock);
 		if (r >= 0) {
-			long cap = CHCORE_OUT_CAP(&out, 0);
+			long cap = (long)chcore_ipc_cap(&out, 0);
 			r = __chcore_srv_connect(&m->srv, cap);
 			__chcore_sys_revoke_cap((unsigned long)cap, CHCORE_REVOKE_SELF);
 		}
@@ -302,7 +302,7 @@ static long abs_path(int dirfd, const char *upath, char *out, int allow_empty, i
 }
 
 /* What a successful call hands back, read while the buffer is still ours. */
-typedef long (*reply_fn)(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out);
+typedef long (*reply_fn)(void *ctx, int mount, const void *buf, const struct chcore_ipc_result *out);
 
 /* Puts the request, its path and (for FS_SYMLINK) the link target into the
  * buffer and calls; follows redirects of `path` (an absolute path, changed
@@ -320,7 +320,7 @@ static long path_call_in(unsigned op, const struct fs_req *tmpl, char *path, int
 		struct chcore_srv *s = &mt->srv;
 		size_t plen = str_len(path, PATH_MAX) + 1;
 		size_t tlen = target ? str_len(target, PATH_MAX) + 1 : 0;
-		struct chcore_ipc_out out;
+		struct chcore_ipc_result out;
 		LOCK(s->lock);
 		struct fs_req *req = s->buf;
 		COPY(req, tmpl);
@@ -405,7 +405,7 @@ static long handle_call(struct file *f, unsigned op, struct fs_req *req, const v
 	struct mount *mt = mount_get(f->mount, &err);
 	if (!mt) return err;
 	struct chcore_srv *s = &mt->srv;
-	struct chcore_ipc_out out;
+	struct chcore_ipc_result out;
 	req->handle = f->handle;
 	LOCK(s->lock);
 	struct fs_req *r = s->buf;
@@ -447,7 +447,7 @@ static void to_kstat(struct kstat *k, const struct fs_stat *s)
 	k->st_ctime_nsec = s->ctime_ns % 1000000000;
 }
 
-static long stat_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+static long stat_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_result *out)
 {
 	(void)out;
 	struct fs_stat s;
@@ -469,7 +469,7 @@ struct open_ctx {
 	char path[PATH_MAX];   /* the directory's absolute canonical path */
 };
 
-static long open_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+static long open_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_result *out)
 {
 	struct open_ctx *o = ctx;
 	struct fs_stat st;
@@ -556,7 +556,7 @@ struct io_ctx {
 	void *dst;   /* the caller's buffer */
 };
 
-static long read_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+static long read_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_result *out)
 {
 	(void)mount;
 	struct io_ctx *c = ctx;
@@ -573,7 +573,7 @@ static long file_io(struct file *f, int write, char *ubuf, size_t n, off_t off, 
 	struct mount *mt = mount_get(f->mount, &err);
 	if (!mt) return err;
 	struct chcore_srv *s = &mt->srv;
-	struct chcore_ipc_out out;
+	struct chcore_ipc_result out;
 	LOCK(s->lock);
 	struct fs_req *req = s->buf;
 	CLEAR(req);
@@ -828,7 +828,7 @@ struct readlink_ctx {
 	size_t size;
 };
 
-static long readlink_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+static long readlink_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_result *out)
 {
 	(void)mount;
 	struct readlink_ctx *c = ctx;
@@ -912,7 +912,7 @@ static long two_path_call(unsigned op, struct fs_req *tmpl, const struct placed 
 	if (!mt) return err;
 	struct chcore_srv *s = &mt->srv;
 	size_t la = strlen(a->path) + 1, lb = strlen(b->path) + 1;
-	struct chcore_ipc_out out;
+	struct chcore_ipc_result out;
 	LOCK(s->lock);
 	struct fs_req *req = s->buf;
 	COPY(req, tmpl);
@@ -1173,7 +1173,7 @@ CHCORE_LINUX_SYSCALL(getcwd)
 
 /* ---- File systems ----------------------------------------------------------------- */
 
-static long statfs_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+static long statfs_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_result *out)
 {
 	(void)mount;
 	(void)out;
@@ -1221,7 +1221,7 @@ CHCORE_LINUX_SYSCALL(fstatfs)
 
 /* ---- Inheritance (spawn.c) --------------------------------------------------------- */
 
-static long export_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_out *out)
+static long export_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_result *out)
 {
 	(void)mount;
 	(void)buf;

@@ -9,6 +9,8 @@
  * out-of-line, hidden copies of them, so that the svc instructions stay in
  * this one object. */
 #include "chcore_svc.h"
+/* ... and its IPC call. */
+#include "chcore_services.h"
 
 typedef unsigned long ul;
 #define CHCORE_NATIVE_0(name) \
@@ -36,29 +38,7 @@ typedef unsigned long ul;
 CHCORE_SYSCALLS(CHCORE_NATIVE)
 
 long __chcore_ipc_call(long conn, const unsigned long w[4], unsigned long info, const unsigned *caps,
-                       struct chcore_ipc_out *out)
+                       struct chcore_ipc_result *out)
 {
-	register long x0 __asm__("x0") = conn;
-	register unsigned long x1 __asm__("x1") = w[0];
-	register unsigned long x2 __asm__("x2") = w[1];
-	register unsigned long x3 __asm__("x3") = w[2];
-	register unsigned long x4 __asm__("x4") = w[3];
-	register unsigned long x5 __asm__("x5") = info;
-	register unsigned long x6 __asm__("x6") = (unsigned long)caps;
-	register unsigned long x7 __asm__("x7");
-	register unsigned long x8 __asm__("x8") = CHCORE_SYS_ipc_call;
-	__asm__ volatile("svc #0"
-	                 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
-	                   "=r"(x7)
-	                 : "r"(x8)
-	                 : "memory");
-	out->ret = x0;
-	out->w[0] = x1;
-	out->w[1] = x2;
-	out->w[2] = x3;
-	out->w[3] = x4;
-	out->info = x5;
-	out->caps_lo = x6;
-	out->caps_hi = x7;
-	return x0;
+	return chcore_ipc_call_raw(conn, w[0], w[1], w[2], w[3], info, caps, out);
 }

@@ -86,7 +86,7 @@ void __chcore_srv_disconnect(struct chcore_srv *s)
 
 long __chcore_srv_call(struct chcore_srv *s, unsigned long op, unsigned long w1, unsigned long w2,
                        unsigned long w3, unsigned long len, unsigned ncaps, const unsigned *caps,
-                       struct chcore_ipc_out *out)
+                       struct chcore_ipc_result *out)
 {
 	const unsigned long w[4] = {op, w1, w2, w3};
 	long r = __chcore_ipc_call(s->conn, w, CHCORE_IPC_INFO(len, ncaps), caps, out);
@@ -160,14 +160,14 @@ static long registry_call(unsigned long op, const char *name, unsigned long w1, 
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return -ENOENT;
 	unsigned desc = CHCORE_IPC_CAP(cap, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE | CHCORE_RIGHT_COPY);
-	struct chcore_ipc_out out;
+	struct chcore_ipc_result out;
 	LOCK(s->lock);
 	memcpy(s->buf, name, n + 1);
 	long r = __chcore_srv_call(s, op, w1, 0, 0, n + 1, cap >= 0 ? 1 : 0, &desc, &out);
 	UNLOCK(s->lock);
 	if (r >= 0 && cap_out) {
 		if (CHCORE_IPC_INFO_NCAPS(out.info) < 1) return -EIO;
-		*cap_out = CHCORE_OUT_CAP(&out, 0);
+		*cap_out = (long)chcore_ipc_cap(&out, 0);
 	}
 	return r;
 }

@@ -191,7 +191,7 @@ static int spawn_request(pid_t *res, const char *path, struct child_fds *c, cons
 		req.nfds++;
 	}
 	memcpy(b, &req, sizeof req);
-	struct chcore_ipc_out out;
+	struct chcore_ipc_result out;
 	long r = __chcore_srv_call(s, PROCMGR_SPAWN, 0, 0, 0, off, 0, 0, &out);
 	if (r < 0)
 		ret = (int)-r;
@@ -279,7 +279,7 @@ CHCORE_LINUX_SYSCALL(wait4)
 	if (pid == 0 || pid < -1) pid = -1;
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return -ECHILD;
-	struct chcore_ipc_out out;
+	struct chcore_ipc_result out;
 	LOCK(s->lock);
 	long r = __chcore_srv_call(s, PROCMGR_WAIT, (unsigned long)(long)pid,
 	                           (unsigned long)(options & WNOHANG), 0, 0, 0, 0, &out);
@@ -299,7 +299,7 @@ CHCORE_LINUX_SYSCALL(getppid)
 {
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return 0;
-	struct chcore_ipc_out out;
+	struct chcore_ipc_result out;
 	LOCK(s->lock);
 	long r = __chcore_srv_call(s, PROCMGR_GETPPID, 0, 0, 0, 0, 0, 0, &out);
 	UNLOCK(s->lock);
@@ -311,7 +311,7 @@ long __chcore_kill_other(long pid, int sig)
 {
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return -ESRCH;
-	struct chcore_ipc_out out;
+	struct chcore_ipc_result out;
 	LOCK(s->lock);
 	long r = __chcore_srv_call(s, PROCMGR_KILL, (unsigned long)pid, (unsigned long)sig, 0, 0, 0, 0,
 	                           &out);
@@ -356,7 +356,7 @@ void __chcore_start_info_apply(void)
 	if (files) {
 		struct chcore_srv *s = __chcore_procmgr();
 		if (s) {
-			struct chcore_ipc_out out;
+			struct chcore_ipc_result out;
 			LOCK(s->lock);
 			__chcore_srv_call(s, PROCMGR_STARTED, 0, 0, 0, 0, 0, 0, &out);
 			UNLOCK(s->lock);

@@ -112,19 +112,6 @@ static void on_close(void* client) {
   unlock();
 }
 
-static size_t put_dirent(char* buf, size_t room, uint64_t ino, int64_t next, unsigned char type,
-                         const char* name) {
-  size_t nlen = strlen(name), reclen = (19 + nlen + 1 + 7) & ~(size_t)7;
-  if (room < reclen) return 0;
-  uint16_t rl = (uint16_t)reclen;
-  memset(buf, 0, reclen);
-  memcpy(buf, &ino, 8);
-  memcpy(buf + 8, &next, 8);
-  memcpy(buf + 16, &rl, 2);
-  buf[18] = (char)type;
-  memcpy(buf + 19, name, nlen);
-  return reclen;
-}
 
 /* The request's path, checked to lie NUL-terminated inside the request. */
 static const char* req_path(const struct chcore_ipc_msg* m, const struct fs_req* q) {
@@ -244,8 +231,9 @@ static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
       /* Positions: 0 ".", 1 "..", 2 + i device i. */
       for (int64_t p = c->pos[h]; p < 2 + NDEV; p++) {
         const char* name = p == 0 ? "." : p == 1 ? ".." : devices[p - 2].name;
-        size_t n = put_dirent((char*)m->buf + used, room - used, p < 2 ? ROOT_INO : (uint64_t)p,
-                              p + 1, p < 2 ? 4 /* DT_DIR */ : 2 /* DT_CHR */, name);
+        size_t n = fs_put_dirent((char*)m->buf + used, room - used,
+                                 p < 2 ? ROOT_INO : (uint64_t)p, p + 1,
+                                 p < 2 ? 4 /* DT_DIR */ : 2 /* DT_CHR */, name, strlen(name));
         if (n == 0) break;
         used += n;
         c->pos[h] = p + 1;

@@ -513,8 +513,9 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
     }
     case PROCMGR_GETPPID:
       pthread_mutex_lock(&plock);
-      r->ret = caller->ppid > 0 ? caller->ppid : init_pid > 0 && caller->pid != init_pid ? 1 : 0;
-      if (caller->ppid > 0) r->ret = caller->ppid;
+      /* An orphan's is init's (the reaper re-parents it); procmgr's own
+       * children have 0. */
+      r->ret = caller->ppid;
       pthread_mutex_unlock(&plock);
       break;
     case PROCMGR_KILL:

@@ -1457,18 +1457,9 @@ long tmpfs_fstat(struct tmpfs* fs, struct tmpfs_file* f, struct fs_stat* st) {
 /* Appends one struct linux_dirent64 at buf + *used if it fits. */
 static bool put_dirent(char* buf, size_t len, size_t* used, uint64_t ino, int64_t next,
                        unsigned char type, const char* name, size_t nlen) {
-  size_t reclen = (19 + nlen + 1 + 7) & ~(size_t)7;
-  if (len - *used < reclen) return false;
-  char* p = buf + *used;
-  uint16_t rl = (uint16_t)reclen;
-  memset(p, 0, reclen);
-  memcpy(p, &ino, 8);
-  memcpy(p + 8, &next, 8);
-  memcpy(p + 16, &rl, 2);
-  p[18] = (char)type;
-  memcpy(p + 19, name, nlen);
-  *used += reclen;
-  return true;
+  size_t n = fs_put_dirent(buf + *used, len - *used, ino, next, type, name, nlen);
+  *used += n;
+  return n != 0;
 }
 
 static unsigned char dtype(const struct tmpfs_node* n) {

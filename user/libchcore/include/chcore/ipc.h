@@ -22,8 +22,10 @@
 #ifndef CHCORE_IPC_H
 #define CHCORE_IPC_H
 
-#include <uapi/ipc.h>
-#include <uapi/syscall_nr.h>
+/* Quoted: the C library's port compiles a copy of this header beside its
+ * copy of uapi/ (user/chcore-libc/build-musl.sh). */
+#include "uapi/ipc.h"
+#include "uapi/syscall_nr.h"
 
 #ifdef __cplusplus
 extern "C" {

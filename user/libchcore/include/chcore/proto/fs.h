@@ -38,6 +38,7 @@
 #define CHCORE_PROTO_FS_H
 
 #include <stdint.h>
+#include <string.h>
 
 /* Longest path a request carries, with its NUL (Linux's PATH_MAX). */
 #define CHCORE_FS_PATH_MAX 4096
@@ -166,5 +167,23 @@ struct fs_statfs {
   uint64_t files, ffree;
   uint64_t namelen;
 };
+
+/* FS_GETDENTS's records are Linux's struct linux_dirent64: d_ino (8 bytes),
+ * d_off (8: the position after this entry), d_reclen (2), d_type (1), the
+ * name with its NUL, padded to 8 bytes. Writes one at buf if it fits in
+ * room bytes; returns its length, or 0 when it does not fit. */
+static inline size_t fs_put_dirent(char* buf, size_t room, uint64_t ino, int64_t next,
+                                   unsigned char type, const char* name, size_t nlen) {
+  size_t reclen = (19 + nlen + 1 + 7) & ~(size_t)7;
+  if (room < reclen) return 0;
+  uint16_t rl = (uint16_t)reclen;
+  memset(buf, 0, reclen);
+  memcpy(buf, &ino, 8);
+  memcpy(buf + 8, &next, 8);
+  memcpy(buf + 16, &rl, 2);
+  buf[18] = (char)type;
+  memcpy(buf + 19, name, nlen);
+  return reclen;
+}
 
 #endif

@@ -30,7 +30,7 @@ enum procmgr_op {
    * ret = the child's pid, w0 = its wait status (Linux's encoding); 0 with
    * WNOHANG when none has ended; -ECHILD when there is no such child. */
   PROCMGR_WAIT,
-  /* ret = the caller's parent's pid (1 once it is an orphan). */
+  /* ret = the caller's parent's pid (init's once it is an orphan). */
   PROCMGR_GETPPID,
   /* w1 = pid, w2 = signal. For now every signal's action is its default:
    * SIGCHLD, SIGURG, SIGWINCH and SIGCONT are ignored (0), signal 0 only
