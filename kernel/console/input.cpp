@@ -22,6 +22,7 @@
 // interrupts masked, so it never interrupts their holder on its own CPU.
 #include "console/input.h"
 
+#include "ipc/poll.h"
 #include "irq/irq.h"
 #include "lib/byte_ring.h"
 #include "lib/spinlock.h"
@@ -68,7 +69,10 @@ void rx_irq(u32, void*) {
       drain_uart();
       have = !g_ring.empty();
     }
-    if (have) wake_readers();
+    if (have) {
+      wake_readers();
+      poll_wake_locked();
+    }
   }
   sched_flush_kicks();
 }
@@ -95,6 +99,18 @@ int console_input_getc() {
   u8 c;
   if (g_ring.pop(&c, 1) == 1) return c;
   return plat::console_getc();
+}
+
+bool console_input_waiting() {
+  SpinGuard g(g_input_lock);
+  if (!g_have_irq) drain_uart();
+  return !g_ring.empty();
+}
+
+u64 console_input_poll_deadline(u64 deadline) {
+  if (g_have_irq) return deadline;
+  u64 tick = deadline_after(kPollNs);
+  return deadline == kNoDeadline || tick < deadline ? tick : deadline;
 }
 
 u64 console_input_dropped() {

@@ -20,6 +20,12 @@ int console_input_getc();
 // (the thread re-enters the call once woken).
 [[nodiscard]] Result<i64> console_input_read(UserPtr<u8> buf, u64 len, u64 flags, u64 deadline_ns);
 
+// For poll: whether input waits (read would not block), and the deadline
+// a poller of the console blocks until: `deadline`, or sooner on a board
+// without a receive interrupt (the polling tick).
+bool console_input_waiting();
+u64 console_input_poll_deadline(u64 deadline);
+
 // Bytes dropped since boot because the ring was full.
 u64 console_input_dropped();
 

@@ -2,6 +2,7 @@
 
 #include "arch/aarch64/per_cpu.h"
 #include "ipc/notification.h"
+#include "ipc/pipe.h"
 #include "irq/irq_object.h"
 #include "lib/panic.h"
 #include "ipc/ipc.h"

@@ -22,7 +22,8 @@
   X(IpcServer, CHCORE_OBJ_IPC_SERVER, "ipc_server", ipc_server_destroy)          \
   X(Connection, CHCORE_OBJ_CONNECTION, "connection", connection_destroy)         \
   X(Notification, CHCORE_OBJ_NOTIFICATION, "notification", notification_destroy) \
-  X(Irq, CHCORE_OBJ_IRQ, "irq", irq_object_destroy)
+  X(Irq, CHCORE_OBJ_IRQ, "irq", irq_object_destroy)                             \
+  X(PipeEnd, CHCORE_OBJ_PIPE, "pipe", pipe_end_destroy)
 
 namespace kern {
 

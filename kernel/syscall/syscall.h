@@ -20,6 +20,7 @@
 #include "object/cap_slot.h"
 #include "uapi/errno.h"
 #include "uapi/object.h"
+#include "uapi/pipe.h"
 #include "uapi/syscall_nr.h"
 
 namespace kern {

@@ -86,6 +86,8 @@ BENCHMARKS = {
                      "fsm, mounts, the program loaded from tmpfs", None, "boot"),
     "spawn_wait": ("posix_spawn of a program that exits at once (/tests/nop) plus waitpid: "
                    "procmgr loads it from tmpfs", 58000, "spawn"),
+    "pipe_pingpong": ("1 byte through a pipe to a process on the same CPU and 1 byte back "
+                      "(musl, fd table, the kernel's pipes); per round trip", None, "pipe"),
 }
 
 USER_PROGRAMS = {
@@ -96,6 +98,7 @@ USER_PROGRAMS = {
     "fs": "/tests/bench_fs",
     "spawn": "/tests/bench_spawn",
     "boot": "/tests/bench_boot",
+    "pipe": "/tests/bench_pipe",
 }
 
 LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
@@ -109,7 +112,8 @@ LINUX_BENCHMARKS = {
     "page_fault_anon": "first touch of a page of an 8 MiB private anonymous mapping",
     "ipc_roundtrip": "pipe ping-pong, 1 byte each way, two processes pinned to CPU 0; "
                      "per round trip",
-    "pipe_pingpong": "the same measurement as ipc_roundtrip, under its own name",
+    "pipe_pingpong": "pipe ping-pong, 1 byte each way, two processes pinned to CPU 0; per "
+                     "round trip (the same measurement as ipc_roundtrip)",
     "futex_pingpong": "futex wait/wake turn-taking on a word in a MAP_SHARED page, two "
                       "processes pinned to CPU 0; per round trip",
     "ipc_roundtrip_4k": "pipe ping-pong, 4 KiB each way, two processes pinned to CPU 0; "

@@ -11,6 +11,7 @@
 #define CHCORE_OBJ_CONNECTION 5
 #define CHCORE_OBJ_NOTIFICATION 6 /* counting semaphore (uapi/notify.h) */
 #define CHCORE_OBJ_IRQ 7          /* an interrupt line, or the IRQ-control capability */
+#define CHCORE_OBJ_PIPE 8         /* one end of a pipe (uapi/pipe.h) */
 
 /* Capability rights. A copy or transfer can only narrow them. */
 #define CHCORE_RIGHT_READ 0x1u     /* read a PMO; map it readable */

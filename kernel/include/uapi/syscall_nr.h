@@ -65,6 +65,11 @@
   X(39, ipc_call, 6, (CapSlot conn, u64 w0, u64 w1, u64 w2, u64 w3, u64 info))              \
   X(40, ipc_return, 6, (i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info))                 \
   X(41, set_copy_fixup, 3, (VirtAddr start, VirtAddr end, VirtAddr fixup))                  \
+  X(42, pipe_create, 2, (UserPtr<u32> slots, u64 flags))                                   \
+  X(43, pipe_read, 4, (CapSlot end, UserPtr<u8> buf, u64 len, u64 flags))                   \
+  X(44, pipe_write, 4, (CapSlot end, UserPtr<const u8> buf, u64 len, u64 flags))            \
+  X(45, pipe_ctl, 3, (CapSlot end, u64 op, u64 arg))                                        \
+  X(46, poll, 3, (UserPtr<chcore_poll_item> items, u64 n, u64 deadline_ns))                 \
   X(48, notify_create, 0, ())                                                               \
   X(49, notify_signal, 1, (CapSlot notif))                                                  \
   X(50, notify_wait, 3, (CapSlot notif, u64 flags, u64 time_ns))                            \

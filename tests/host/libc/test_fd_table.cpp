@@ -33,6 +33,7 @@
 extern "C" {
 #include "chcore_fd.h"
 #include "kstat.h"
+#include "uapi/pipe.h"
 }
 #undef hidden
 
@@ -168,6 +169,9 @@ const chcore_fd_ops full_ops = {
     .pread = fake_pread,
     .pwrite = fake_pwrite,
     .fstat = fake_fstat,
+    .getfl = nullptr,
+    .setfl = nullptr,
+    .wait_slot = nullptr,
 };
 
 const chcore_fd_ops writev_ops = {
@@ -182,6 +186,9 @@ const chcore_fd_ops writev_ops = {
     .pread = nullptr,
     .pwrite = nullptr,
     .fstat = nullptr,
+    .getfl = nullptr,
+    .setfl = nullptr,
+    .wait_slot = nullptr,
 };
 
 // Only close, to see the release; everything else takes the generic answer.
@@ -197,6 +204,9 @@ const chcore_fd_ops close_only_ops = {
     .pread = nullptr,
     .pwrite = nullptr,
     .fstat = nullptr,
+    .getfl = nullptr,
+    .setfl = nullptr,
+    .wait_slot = nullptr,
 };
 
 // Thread-safe write for the concurrent test (no std::string).
@@ -214,6 +224,9 @@ const chcore_fd_ops mt_ops = {
     .pread = nullptr,
     .pwrite = nullptr,
     .fstat = nullptr,
+    .getfl = nullptr,
+    .setfl = nullptr,
+    .wait_slot = nullptr,
 };
 
 // ---- Fakes of the other port files. ----------------------------------------------
@@ -222,10 +235,17 @@ Fake console_fake[3];
 std::atomic<unsigned long> fake_clock{1'000'000'000ul};
 std::atomic<int> yields{0};
 std::vector<unsigned long> sleeps;
-long console_wait_result = -ETIMEDOUT;
+bool console_input = false;                           // the fake kernel's console
 std::atomic<int> copies{0};                            // checked copies made
 unsigned long long fake_nofile = RLIM_INFINITY;        // soft RLIMIT_NOFILE
-std::vector<unsigned long> console_wait_deadlines;
+struct KernelPoll {
+  std::vector<chcore_poll_item> items;
+  unsigned long deadline;
+};
+std::vector<KernelPoll> kernel_polls;                   // the poll calls made
+
+// The console is waited on in the kernel (its poll call).
+unsigned console_wait_slot(chcore_fd *) { return CHCORE_POLL_CONSOLE; }
 
 const chcore_fd_ops console_ops = {
     .read = fake_read,
@@ -239,6 +259,9 @@ const chcore_fd_ops console_ops = {
     .pread = nullptr,
     .pwrite = nullptr,
     .fstat = nullptr,
+    .getfl = nullptr,
+    .setfl = nullptr,
+    .wait_slot = console_wait_slot,
 };
 
 }  // namespace
@@ -256,11 +279,27 @@ struct chcore_fd __chcore_console_fds[3] = {
 
 int __chcore_fd_is_console(const struct chcore_fd *f) { return f->ops == &console_ops; }
 
-// Blocks "until the deadline": the fake clock jumps there.
-long __chcore_console_wait_input(unsigned long deadline_ns) {
-  console_wait_deadlines.push_back(deadline_ns);
-  if (console_wait_result == -ETIMEDOUT && deadline_ns != ~0ul) fake_clock = deadline_ns;
-  return console_wait_result;
+// The kernel's poll: the console has input when console_input is set; other
+// slots never have events. Blocking "until the deadline" makes the fake
+// clock jump there.
+long __chcore_sys_poll(unsigned long items, unsigned long n, unsigned long deadline) {
+  auto *it = reinterpret_cast<chcore_poll_item *>(items);
+  kernel_polls.push_back({std::vector<chcore_poll_item>(it, it + n), deadline});
+  long ready = 0;
+  for (unsigned long i = 0; i < n; i++) {
+    it[i].revents = 0;
+    if (it[i].slot == CHCORE_POLL_CONSOLE && console_input)
+      it[i].revents = static_cast<short>(it[i].events & CHCORE_POLLIN);
+    if (it[i].revents) ready++;
+  }
+  if (ready == 0 && deadline != CHCORE_POLL_NOW) {
+    if (deadline == CHCORE_POLL_FOREVER) {
+      fprintf(stderr, "poll would block for ever\n");
+      abort();
+    }
+    if (deadline > fake_clock) fake_clock = deadline;
+  }
+  return ready;
 }
 
 // A ppoll that never returns would spin here for ever: stop it.
@@ -353,8 +392,8 @@ class FdTable : public ::testing::Test {
     fake_clock = 1'000'000'000ul;
     yields = 0;
     sleeps.clear();
-    console_wait_result = -ETIMEDOUT;
-    console_wait_deadlines.clear();
+    console_input = false;
+    kernel_polls.clear();
     for (Fake &f : console_fake) reset(f);
   }
 
@@ -933,7 +972,7 @@ TEST_F(FdTable, PpollWithZeroTimeoutReturnsAtOnce) {
   EXPECT_EQ(idle.polls.load(), 1);
   EXPECT_EQ(yields.load(), 0);
   EXPECT_TRUE(sleeps.empty());
-  EXPECT_TRUE(console_wait_deadlines.empty());
+  EXPECT_TRUE(kernel_polls.empty());
   EXPECT_EQ(fake_clock.load(), t0);
 }
 
@@ -955,7 +994,7 @@ TEST_F(FdTable, PpollTimesOutAfterTheTimeout) {
     slept += s;
   }
   EXPECT_EQ(slept, 55'500'000ul);
-  EXPECT_TRUE(console_wait_deadlines.empty());
+  EXPECT_TRUE(kernel_polls.empty());
   EXPECT_GT(idle.polls.load(), 1);
 }
 
@@ -976,32 +1015,62 @@ TEST_F(FdTable, PpollOnConsoleInputWaitsInTheKernel) {
   pollfd p = {0, POLLIN, 0};
   timespec t = {2, 500};
   unsigned long t0 = fake_clock;
-  console_wait_result = -ETIMEDOUT;
   EXPECT_EQ(do_ppoll(&p, 1, &t), 0);
-  ASSERT_EQ(console_wait_deadlines.size(), 1u);
-  EXPECT_EQ(console_wait_deadlines[0], t0 + 2'000'000'500ul);
+  ASSERT_EQ(kernel_polls.size(), 1u);
+  EXPECT_EQ(kernel_polls[0].deadline, t0 + 2'000'000'500ul);
+  ASSERT_EQ(kernel_polls[0].items.size(), 1u);
+  EXPECT_EQ(kernel_polls[0].items[0].slot, CHCORE_POLL_CONSOLE);
+  EXPECT_EQ(kernel_polls[0].items[0].events, CHCORE_POLLIN);
   EXPECT_EQ(yields.load(), 0);
   EXPECT_TRUE(sleeps.empty());
 
-  // Input arrives: the next look reports it.
-  console_wait_deadlines.clear();
-  console_wait_result = 1;
-  console_fake[0].ready = POLLIN;
-  console_fake[0].ready_after_polls = console_fake[0].polls + 1;
+  // Input arrives: the kernel reports it.
+  kernel_polls.clear();
+  console_input = true;
   EXPECT_EQ(do_ppoll(&p, 1, nullptr), 1);
   EXPECT_EQ(p.revents, POLLIN);
-  ASSERT_EQ(console_wait_deadlines.size(), 1u);
-  EXPECT_EQ(console_wait_deadlines[0], ~0ul);
+  ASSERT_EQ(kernel_polls.size(), 1u);
+  EXPECT_EQ(kernel_polls[0].deadline, CHCORE_POLL_FOREVER);
 }
 
-TEST_F(FdTable, PpollWithAnotherFdDoesNotWaitInTheConsole) {
+TEST_F(FdTable, PpollWithReadyFdOnlyLooksAtTheConsole) {
+  Fake &in = fake();
+  int fd = open_fake(in);
+  in.ready = POLLIN;
+  pollfd p[] = {{0, POLLIN | POLLOUT, 0}, {fd, POLLIN, 0}};
+  EXPECT_EQ(do_ppoll(p, 2, nullptr), 1);
+  EXPECT_EQ(p[0].revents, 0);  // the fake kernel's console is not writable
+  EXPECT_EQ(p[1].revents, POLLIN);
+  ASSERT_EQ(kernel_polls.size(), 1u);
+  EXPECT_EQ(kernel_polls[0].deadline, CHCORE_POLL_NOW);
+  EXPECT_EQ(kernel_polls[0].items[0].events, CHCORE_POLLIN | CHCORE_POLLOUT);
+}
+
+TEST_F(FdTable, PpollWithAnUnwaitableFdGoesInSteps) {
   Fake &idle = fake();
   int fd = open_fake(idle);
   pollfd p[] = {{0, POLLIN, 0}, {fd, POLLIN, 0}};
   timespec t = {0, 30'000'000};
   EXPECT_EQ(do_ppoll(p, 2, &t), 0);
-  EXPECT_TRUE(console_wait_deadlines.empty());
+  // Every kernel call only looked; the waiting was done in steps.
+  ASSERT_FALSE(kernel_polls.empty());
+  for (const KernelPoll &k : kernel_polls) EXPECT_EQ(k.deadline, CHCORE_POLL_NOW);
   EXPECT_GT(yields.load(), 0);
+
+  // Console input ends it.
+  kernel_polls.clear();
+  console_input = true;
+  EXPECT_EQ(do_ppoll(p, 2, nullptr), 1);
+  EXPECT_EQ(p[0].revents, POLLIN);
+}
+
+TEST_F(FdTable, PpollWithoutFdsSleepsInTheKernel) {
+  timespec t = {0, 7'000'000};
+  unsigned long t0 = fake_clock;
+  EXPECT_EQ(do_ppoll(nullptr, 0, &t), 0);
+  ASSERT_EQ(kernel_polls.size(), 1u);
+  EXPECT_EQ(kernel_polls[0].deadline, t0 + 7'000'000ul);
+  EXPECT_TRUE(sleeps.empty());
 }
 
 TEST_F(FdTable, PpollRejectsBadArguments) {
@@ -1010,7 +1079,7 @@ TEST_F(FdTable, PpollRejectsBadArguments) {
   EXPECT_EQ(do_ppoll(&p, 1, &bad_ns), -EINVAL);
   EXPECT_EQ(do_ppoll(&p, 1, &neg), -EINVAL);
   EXPECT_EQ(do_ppoll(&p, CHCORE_FD_MAX + 1, nullptr), -EINVAL);
-  EXPECT_TRUE(console_wait_deadlines.empty());
+  EXPECT_TRUE(kernel_polls.empty());
 }
 
 // ---- The caller's memory: read and written only through the checked copy -------

@@ -25,6 +25,7 @@ enum chcore_fd_type {
 	CHCORE_FD_PIPE,          /* reserved */
 	CHCORE_FD_SOCKET,        /* reserved */
 	CHCORE_FD_DEVICE,        /* /dev/null, zero, full, random, urandom (device.c) */
+	CHCORE_FD_EPOLL,         /* an epoll instance (epoll.c) */
 };
 
 struct chcore_fd;
@@ -54,6 +55,16 @@ struct chcore_fd_ops {
 	long (*pread)(struct chcore_fd *, void *, size_t, off_t);           /* ESPIPE */
 	long (*pwrite)(struct chcore_fd *, const void *, size_t, off_t);    /* ESPIPE */
 	long (*fstat)(struct chcore_fd *, struct kstat *);                  /* ENOSYS */
+	/* Status flags kept outside the description (a pipe end's
+	 * O_NONBLOCK, in the kernel): F_GETFL asks getfl, and F_SETFL and
+	 * FIONBIO tell setfl the new flags after updating `flags`. */
+	int (*getfl)(struct chcore_fd *);
+	void (*setfl)(struct chcore_fd *, int flags);
+	/* The kernel object ppoll and epoll block on for this description
+	 * (a pipe end's capability, CHCORE_POLL_CONSOLE). NULL: the type
+	 * never makes a poller wait (files are always ready), and poll
+	 * answers for it. */
+	unsigned (*wait_slot)(struct chcore_fd *);
 };
 
 /* An open file description. */
@@ -95,12 +106,22 @@ hidden void __chcore_cwd_set(const char *path);
 hidden struct chcore_fd *__chcore_device_open(unsigned long rdev, int flags, long *err);
 hidden unsigned long __chcore_device_rdev(struct chcore_fd *);
 
+/* Pipes (pipe.c): the capability of a pipe description's end (~0u for
+ * other types), and a new process's inherited end. */
+hidden unsigned __chcore_pipe_slot(struct chcore_fd *);
+hidden void __chcore_pipe_import(int fd, unsigned slot, int flags);
+
+/* Polling (fd.c): waits until one of pfd[0..n) has an event or
+ * CLOCK_MONOTONIC reaches deadline_ns (~0ul: no limit), as ppoll does;
+ * returns how many have revents set, or a negative errno. The kernel's
+ * CHCORE_POLL* bits as Linux's revents for the requested `events`. */
+struct pollfd;
+hidden long __chcore_poll_fds(struct pollfd *pfd, unsigned long n, unsigned long deadline_ns);
+hidden int __chcore_poll_revents(int kernel_revents, int events);
+
 /* The console's descriptions (console.c). */
 extern hidden struct chcore_fd __chcore_console_fds[3];
 /* Whether a description is the console's (fds 0-2 and their dups). */
 hidden int __chcore_fd_is_console(const struct chcore_fd *);
-/* Blocks in the kernel until console input waits or CLOCK_MONOTONIC reaches
- * deadline_ns (~0ul: never); returns the count waiting or -ETIMEDOUT. */
-hidden long __chcore_console_wait_input(unsigned long deadline_ns);
 
 #endif

@@ -27,7 +27,12 @@
 	X(writev, SUPPORTED, 3, "fd_ops.writev, or fd_ops.write per buffer") \
 	X(pread64, SUPPORTED, 4, "fd_ops.pread; ESPIPE where there is none (the console)") \
 	X(pwrite64, SUPPORTED, 4, "fd_ops.pwrite; ESPIPE where there is none (the console)") \
-	X(ppoll, PARTIAL, 5, "fd_ops.poll; console fds only: waits in the kernel for input; otherwise by yielding and sleeping in steps of at most 10 ms; the signal mask argument is checked, then ignored; nfds above RLIMIT_NOFILE is EINVAL") \
+	X(ppoll, PARTIAL, 5, "pipe ends and the console wait in the kernel (its poll call) until an event or the deadline; files and devices are always ready; the signal mask argument is checked, then ignored (no signal interrupts a wait yet); nfds above RLIMIT_NOFILE is EINVAL") \
+	X(pselect6, PARTIAL, 6, "as ppoll over the fds of the three sets (exceptional: POLLPRI, which nothing raises); EBADF for an fd that is not open; the timeout is not updated; the signal mask is checked, then ignored") \
+	X(pipe2, SUPPORTED, 2, "kernel pipes (pipe_create): 64 KiB, writes up to PIPE_BUF atomic, blocking in the kernel; O_CLOEXEC, O_NONBLOCK (kept in the kernel's end object, shared by every holder); EPIPE when no reader is left (SIGPIPE once signals are delivered); F_GETPIPE_SZ, FIONREAD") \
+	X(epoll_create1, SUPPORTED, 1, "an epoll description of the C library's (epoll.c); EPOLL_CLOEXEC") \
+	X(epoll_ctl, PARTIAL, 4, "ADD, MOD, DEL; regular files EPERM as on Linux; an entry goes when its fd is closed or reused (Linux: when the description is)") \
+	X(epoll_pwait, PARTIAL, 6, "level-triggered, waiting as ppoll does; EPOLLONESHOT; EPOLLET reported like level-triggered events; the signal mask is checked, then ignored") \
 	X(fstat, PARTIAL, 2, "by descriptor type: the console is a character device") \
 	X(openat, PARTIAL, 4, "files of the file-system servers (file.c): every flag but O_TMPFILE; O_NOCTTY ignored") \
 	X(getdents64, SUPPORTED, 3, "FS_GETDENTS on a directory fd; the position is the open description's") \

@@ -19,6 +19,7 @@
 #include <termios.h>
 #include "kstat.h"
 #include "chcore_fd.h"
+#include "uapi/pipe.h"
 
 /* ---- Output ----------------------------------------------------------------- */
 
@@ -190,24 +191,15 @@ void __chcore_message(const char *fmt, ...)
 /* The kernel buffers what the UART receives (its receive interrupt fills a
  * 4 KiB ring) and console_read blocks the caller until a byte is there, so
  * a waiting reader costs no CPU at all. The port keeps no input buffer of
- * its own: poll() and FIONREAD ask the kernel how many bytes wait
- * (CHCORE_CONSOLE_POLL) without taking them. */
+ * its own: FIONREAD asks the kernel how many bytes wait
+ * (CHCORE_CONSOLE_POLL) without taking them, and ppoll waits for input
+ * with the kernel's poll call (CHCORE_POLL_CONSOLE). */
 
 /* Bytes waiting in the kernel, without taking or waiting for any. */
 static int input_waiting(void)
 {
 	long r = __chcore_sys_console_read(0, 0, CHCORE_CONSOLE_POLL | CHCORE_CONSOLE_NONBLOCK, 0);
 	return r > 0 ? (int)r : 0;
-}
-
-/* Blocks until input is waiting or CLOCK_MONOTONIC reaches deadline_ns
- * (~0ul: no deadline). Returns the count waiting, or -ETIMEDOUT. For
- * ppoll() on console fds only. */
-long __chcore_console_wait_input(unsigned long deadline_ns)
-{
-	unsigned long flags = CHCORE_CONSOLE_POLL;
-	if (deadline_ns != ~0ul) flags |= CHCORE_CONSOLE_DEADLINE;
-	return __chcore_sys_console_read(0, 0, flags, deadline_ns);
 }
 
 /* At least one byte, then whatever else is waiting, up to len: blocks
@@ -352,6 +344,13 @@ static long console_fstat(struct chcore_fd *f, struct kstat *st)
 	return 0;
 }
 
+/* ppoll and epoll wait for console input in the kernel. */
+static unsigned console_wait_slot(struct chcore_fd *f)
+{
+	(void)f;
+	return CHCORE_POLL_CONSOLE;
+}
+
 static const struct chcore_fd_ops console_ops = {
 	.read = console_read,
 	.write = console_write,
@@ -362,6 +361,7 @@ static const struct chcore_fd_ops console_ops = {
 	.poll = console_poll,
 	.writev = console_writev,
 	.fstat = console_fstat,
+	.wait_slot = console_wait_slot,
 };
 
 int __chcore_fd_is_console(const struct chcore_fd *f)

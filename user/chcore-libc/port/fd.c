@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -17,6 +18,8 @@
 #include "kstat.h"
 #include "lock.h"
 #include "chcore_fd.h"
+#include "chcore_native.h"
+#include "uapi/pipe.h"
 
 static struct chcore_fd *fds[CHCORE_FD_MAX];
 static unsigned char cloexec[CHCORE_FD_MAX];
@@ -310,10 +313,9 @@ CHCORE_LINUX_SYSCALL(ioctl)
 		int on;
 		r = __chcore_copy_in(&on, (const void *)a2, sizeof on);
 		if (r < 0) break;
-		if (on)
-			__atomic_or_fetch(&d->flags, O_NONBLOCK, __ATOMIC_RELAXED);
-		else
-			__atomic_and_fetch(&d->flags, ~O_NONBLOCK, __ATOMIC_RELAXED);
+		int now = on ? __atomic_or_fetch(&d->flags, O_NONBLOCK, __ATOMIC_RELAXED)
+		             : __atomic_and_fetch(&d->flags, ~O_NONBLOCK, __ATOMIC_RELAXED);
+		if (d->ops->setfl) d->ops->setfl(d, now);
 		break;
 	}
 	default:
@@ -349,7 +351,7 @@ CHCORE_LINUX_SYSCALL(fcntl)
 		r = 0;
 		break;
 	case F_GETFL:
-		r = d->flags;
+		r = d->ops->getfl ? d->ops->getfl(d) : d->flags;
 		break;
 	case F_SETFL: {
 		const int settable = O_APPEND | O_NONBLOCK;
@@ -358,6 +360,7 @@ CHCORE_LINUX_SYSCALL(fcntl)
 			new = (old & ~settable) | ((int)a2 & settable);
 		} while (!__atomic_compare_exchange_n(&d->flags, &old, new, 0, __ATOMIC_RELAXED,
 		                                      __ATOMIC_RELAXED));
+		if (d->ops->setfl) d->ops->setfl(d, new);
 		r = 0;
 		break;
 	}
@@ -416,15 +419,121 @@ CHCORE_LINUX_SYSCALL(fstat)
 	return r;
 }
 
-/* ppoll(fds, nfds, timeout, sigmask, sigsetsize): asks every description's
- * poll op; until something is ready or the time is up, waits. When every
- * fd is the console and one of them wants input (a program waiting on
- * stdin), it waits in the kernel until input arrives or the deadline
- * passes, using no CPU; otherwise by yielding, then sleeping up to 10 ms
- * at a time. The caller's array is copied in once and back (with the
- * revents) at the end; its checks come in Linux's order: the timeout,
- * the signal mask (checked, then ignored), nfds against RLIMIT_NOFILE,
- * the array. */
+/* ---- Waiting for several fds: ppoll, pselect6 (epoll.c builds on them) ---------- */
+
+int __chcore_poll_revents(int k, int events)
+{
+	int r = k & (POLLERR | POLLHUP | POLLNVAL);
+	if (k & CHCORE_POLLIN) r |= events & (POLLIN | POLLRDNORM);
+	if (k & CHCORE_POLLOUT) r |= events & (POLLOUT | POLLWRNORM);
+	return r;
+}
+
+/* Descriptions the kernel can wait on (pipe ends, the console:
+ * fd_ops.wait_slot) go to its poll call; the others answer through
+ * fd_ops.poll. If one of those is ready the kernel only looks; else it
+ * blocks until one of its objects has an event or the deadline, using no
+ * CPU meanwhile. A description of neither kind that is not ready (an epoll
+ * fd inside a poll set) has nothing to wake its poller: then the wait goes
+ * in steps (yields, then sleeps of up to 10 ms) with a new look after each.
+ * The descriptions stay referenced until the kernel has answered, so a
+ * concurrent close cannot hand their slots to something else. */
+static long poll_round(struct pollfd *pfd, unsigned long n, unsigned long deadline, int *unwaitable)
+{
+	struct chcore_fd *held[n ? n : 1];
+	struct chcore_poll_item items[n ? n : 1];
+	unsigned idx[n ? n : 1];
+	unsigned long nk = 0;
+	long count = 0;
+	*unwaitable = 0;
+	for (unsigned long i = 0; i < n; i++) {
+		held[i] = 0;
+		pfd[i].revents = 0;
+		if (pfd[i].fd < 0) continue;
+		struct chcore_fd *d = __chcore_fd_get(pfd[i].fd);
+		if (d == 0) {
+			pfd[i].revents = POLLNVAL;
+			count++;
+			continue;
+		}
+		held[i] = d;
+		if (d->ops->wait_slot) {
+			struct chcore_poll_item *it = &items[nk];
+			it->slot = d->ops->wait_slot(d);
+			it->events = 0;
+			it->revents = 0;
+			if (pfd[i].events & (POLLIN | POLLRDNORM)) it->events |= CHCORE_POLLIN;
+			if (pfd[i].events & (POLLOUT | POLLWRNORM)) it->events |= CHCORE_POLLOUT;
+			idx[nk++] = (unsigned)i;
+			continue;
+		}
+		int want = pfd[i].events | POLLERR | POLLHUP;
+		int ready = d->ops->poll ? d->ops->poll(d, want)
+		            : want & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
+		pfd[i].revents = (short)(ready & want);
+		if (pfd[i].revents)
+			count++;
+		else if (d->ops->poll)
+			*unwaitable = 1;
+	}
+	/* The kernel only looks when something is ready already or when the
+	 * caller goes on in steps; else it waits (with no items: a sleep). */
+	unsigned long kdl = count > 0 || *unwaitable ? CHCORE_POLL_NOW : deadline;
+	long r = 0;
+	if (nk > 0 || kdl != CHCORE_POLL_NOW) {
+		r = __chcore_sys_poll((unsigned long)items, nk, kdl);
+		for (unsigned long k = 0; r >= 0 && k < nk; k++) {
+			struct pollfd *p = &pfd[idx[k]];
+			p->revents = (short)__chcore_poll_revents(items[k].revents, p->events);
+			if (p->revents) count++;
+		}
+	}
+	for (unsigned long i = 0; i < n; i++)
+		if (held[i]) __chcore_fd_put(held[i]);
+	return r < 0 ? r : count;
+}
+
+long __chcore_poll_fds(struct pollfd *pfd, unsigned long n, unsigned long deadline)
+{
+	for (unsigned round = 0;; round++) {
+		int unwaitable;
+		unsigned long now = __chcore_monotonic_ns();
+		/* Each round's deadline: the real one, or one step on. */
+		unsigned long dl = deadline;
+		if (now >= deadline) dl = CHCORE_POLL_NOW;
+		long count = poll_round(pfd, n, dl, &unwaitable);
+		if (count != 0 || !unwaitable || dl == CHCORE_POLL_NOW) return count;
+		now = __chcore_monotonic_ns();
+		if (now >= deadline) return 0;
+		if (round < 16) {
+			__chcore_sys_yield();
+		} else {
+			unsigned long step = 1000000ul * (round < 56 ? 1 + (round - 16) / 4 : 10);
+			if (step > deadline - now) step = deadline - now;
+			__chcore_sleep_ns(step);
+		}
+	}
+}
+
+/* An absolute CLOCK_MONOTONIC deadline from a relative timeout (~0ul for
+ * none); -EINVAL for an invalid one. */
+static long deadline_from(const struct timespec *tmo, unsigned long *out)
+{
+	*out = ~0ul;
+	if (!tmo) return 0;
+	if (tmo->tv_sec < 0 || (unsigned long)tmo->tv_nsec >= 1000000000ul) return -EINVAL;
+	unsigned long ns = (unsigned long)tmo->tv_sec > (~0ul >> 31) ? ~0ul >> 1
+	                   : (unsigned long)tmo->tv_sec * 1000000000ul + tmo->tv_nsec;
+	*out = __chcore_monotonic_ns() + ns;
+	if (*out == ~0ul) *out -= 1;
+	return 0;
+}
+
+/* ppoll(fds, nfds, timeout, sigmask, sigsetsize). The caller's array is
+ * copied in once and back (with the revents) at the end; its checks come
+ * in Linux's order: the timeout, the signal mask (checked, then ignored:
+ * no signal interrupts a wait yet), nfds against RLIMIT_NOFILE, the
+ * array. */
 CHCORE_LINUX_SYSCALL(ppoll)
 {
 	struct pollfd *upfd = (struct pollfd *)a0;
@@ -434,10 +543,8 @@ CHCORE_LINUX_SYSCALL(ppoll)
 	if (utmo) {
 		struct timespec tmo;
 		if (__chcore_copy_in(&tmo, utmo, sizeof tmo) < 0) return -EFAULT;
-		if (tmo.tv_sec < 0 || (unsigned long)tmo.tv_nsec >= 1000000000ul) return -EINVAL;
-		unsigned long ns = (unsigned long)tmo.tv_sec > (~0ul >> 31) ? ~0ul >> 1
-		                   : (unsigned long)tmo.tv_sec * 1000000000ul + tmo.tv_nsec;
-		deadline = __chcore_monotonic_ns() + ns;
+		long r = deadline_from(&tmo, &deadline);
+		if (r < 0) return r;
 	}
 	if (a3) {
 		unsigned long mask;
@@ -447,45 +554,70 @@ CHCORE_LINUX_SYSCALL(ppoll)
 	if (n > __chcore_rlimit(RLIMIT_NOFILE) || n > CHCORE_FD_MAX) return -EINVAL;
 	struct pollfd pfd[n ? n : 1];
 	if (__chcore_copy_in(pfd, upfd, n * sizeof *pfd) < 0) return -EFAULT;
-	long count;
-	for (unsigned round = 0;; round++) {
-		int console_only = 1, console_input = 0;
-		count = 0;
-		for (unsigned long i = 0; i < n; i++) {
-			pfd[i].revents = 0;
-			if (pfd[i].fd < 0) continue;
-			struct chcore_fd *d = __chcore_fd_get(pfd[i].fd);
-			if (d == 0) {
-				pfd[i].revents = POLLNVAL;
-			} else {
-				if (!__chcore_fd_is_console(d))
-					console_only = 0;
-				else if (pfd[i].events & (POLLIN | POLLRDNORM))
-					console_input = 1;
-				int want = pfd[i].events | POLLERR | POLLHUP;
-				int ready = d->ops->poll ? d->ops->poll(d, want)
-				            : want & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
-				pfd[i].revents = (short)(ready & want);
-				__chcore_fd_put(d);
+	long count = __chcore_poll_fds(pfd, n, deadline);
+	if (count < 0) return count;
+	if (__chcore_copy_out(upfd, pfd, n * sizeof *pfd) < 0) return -EFAULT;
+	return count;
+}
+
+/* pselect6(n, readfds, writefds, exceptfds, timeout, {sigmask, size}):
+ * the sets become a pollfd array, as Linux's select is poll underneath.
+ * An fd in a set that is not open is EBADF; the sets are rewritten with
+ * the ready fds only; readable means POLLIN, POLLHUP or POLLERR, writable
+ * POLLOUT or POLLERR, exceptional POLLPRI. The timeout is left as given. */
+#define FD_WORDS(n) (((n) + 63) / 64)
+CHCORE_LINUX_SYSCALL(pselect6)
+{
+	long n = a0;
+	unsigned long *uset[3] = {(unsigned long *)a1, (unsigned long *)a2, (unsigned long *)a3};
+	if (n < 0 || n > CHCORE_FD_MAX) return -EINVAL;
+	unsigned long deadline = ~0ul;
+	if (a4) {
+		struct timespec tmo;
+		if (__chcore_copy_in(&tmo, (const void *)a4, sizeof tmo) < 0) return -EFAULT;
+		long r = deadline_from(&tmo, &deadline);
+		if (r < 0) return r;
+	}
+	if (a5) {
+		unsigned long sm[2];
+		if (__chcore_copy_in(sm, (const void *)a5, sizeof sm) < 0) return -EFAULT;
+		if (sm[0] && sm[1] != 8) return -EINVAL;
+	}
+	unsigned long set[3][FD_WORDS(CHCORE_FD_MAX)];
+	size_t bytes = (size_t)FD_WORDS(n) * 8;
+	for (int s = 0; s < 3; s++) {
+		memset(set[s], 0, sizeof set[s]);
+		if (uset[s] && __chcore_copy_in(set[s], uset[s], bytes) < 0) return -EFAULT;
+	}
+	struct pollfd pfd[n ? n : 1];
+	unsigned long np = 0;
+	static const short ev[3] = {POLLIN, POLLOUT, POLLPRI};
+	for (long fd = 0; fd < n; fd++) {
+		short want = 0;
+		for (int s = 0; s < 3; s++)
+			if (set[s][fd / 64] >> (fd % 64) & 1) want |= ev[s];
+		if (!want) continue;
+		pfd[np].fd = (int)fd;
+		pfd[np].events = want;
+		pfd[np].revents = 0;
+		np++;
+	}
+	long r = __chcore_poll_fds(pfd, np, deadline);
+	if (r < 0) return r;
+	for (unsigned long i = 0; i < np; i++)
+		if (pfd[i].revents & POLLNVAL) return -EBADF;
+	for (int s = 0; s < 3; s++) memset(set[s], 0, sizeof set[s]);
+	long count = 0;
+	static const short got[3] = {POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI};
+	for (unsigned long i = 0; i < np; i++) {
+		for (int s = 0; s < 3; s++) {
+			if ((pfd[i].events & ev[s]) && (pfd[i].revents & got[s])) {
+				set[s][pfd[i].fd / 64] |= 1ul << (pfd[i].fd % 64);
+				count++;
 			}
-			if (pfd[i].revents) count++;
-		}
-		if (count > 0) break;
-		unsigned long now = __chcore_monotonic_ns();
-		if (now >= deadline) break;
-		if (console_only && console_input) {
-			long r = __chcore_console_wait_input(deadline);
-			if (r == -ETIMEDOUT) break;
-			if (r >= 0) continue;
-		}
-		if (round < 16) {
-			__chcore_sys_yield();
-		} else {
-			unsigned long step = 1000000ul * (round < 56 ? 1 + (round - 16) / 4 : 10);
-			if (step > deadline - now) step = deadline - now;
-			__chcore_sleep_ns(step);
 		}
 	}
-	if (__chcore_copy_out(upfd, pfd, n * sizeof *pfd) < 0) return -EFAULT;
+	for (int s = 0; s < 3; s++)
+		if (uset[s] && __chcore_copy_out(uset[s], set[s], bytes) < 0) return -EFAULT;
 	return count;
 }

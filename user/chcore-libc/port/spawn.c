@@ -135,6 +135,7 @@ static int spawn_request(pid_t *res, const char *path, struct child_fds *c, cons
 		memcpy(&req.sigmask, &attr->__mask, sizeof req.sigmask);
 	}
 	int ret = 0;
+	unsigned caps[CHCORE_IPC_MAX_CAPS], ncaps = 0;
 	LOCK(s->lock);
 	char *b = s->buf;
 	size_t off = sizeof req, room = CHCORE_SRV_BUF;
@@ -180,6 +181,18 @@ static int spawn_request(pid_t *res, const char *path, struct child_fds *c, cons
 			e.kind = PROCMGR_FD_FILE;
 			e.mount = mount;
 			e.token = token;
+		} else if (d->type == CHCORE_FD_PIPE) {
+			/* The end's capability goes along; procmgr puts a copy
+			 * into the child (token: its index in the message). */
+			if (ncaps == CHCORE_IPC_MAX_CAPS) {
+				ret = EMFILE;
+				goto out;
+			}
+			e.kind = PROCMGR_FD_KOBJ;
+			e.token = ncaps;
+			caps[ncaps++] = CHCORE_IPC_CAP(__chcore_pipe_slot(d),
+			                               CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE |
+			                                   CHCORE_RIGHT_COPY);
 		} else if (__chcore_device_rdev(d)) {
 			e.kind = PROCMGR_FD_DEVICE;
 			e.token = __chcore_device_rdev(d);
@@ -192,7 +205,7 @@ static int spawn_request(pid_t *res, const char *path, struct child_fds *c, cons
 	}
 	memcpy(b, &req, sizeof req);
 	struct chcore_ipc_result out;
-	long r = __chcore_srv_call(s, PROCMGR_SPAWN, 0, 0, 0, off, 0, 0, &out);
+	long r = __chcore_srv_call(s, PROCMGR_SPAWN, 0, 0, 0, off, ncaps, caps, &out);
 	if (r < 0)
 		ret = (int)-r;
 	else if (res)
@@ -342,6 +355,8 @@ void __chcore_start_info_apply(void)
 			long err;
 			struct chcore_fd *d = __chcore_device_open((unsigned long)e->token, (int)e->flags, &err);
 			if (d) __chcore_fd_install_at(d, e->fd);
+		} else if (e->kind == PROCMGR_FD_KOBJ) {
+			__chcore_pipe_import(e->fd, (unsigned)e->token, (int)e->flags);
 		} else if (e->kind == PROCMGR_FD_FILE) {
 			__chcore_file_import(e->fd, e->mount, (int)e->flags, (unsigned long)e->token);
 			files = 1;

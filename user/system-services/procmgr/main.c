@@ -221,8 +221,9 @@ static void* reaper(void* arg) {
  * system connection) into a new child of `parent` (0: procmgr's). On
  * success the child runs and its record is returned. */
 static long spawn(const char* path, const char* const* argv, const char* const* envp,
-                  const struct procmgr_start_info* info_tmpl, const struct procmgr_fd* fds,
-                  const char* cwd, int parent, int give_irq, int awaited, struct proc** out) {
+                  const struct procmgr_start_info* info_tmpl, struct procmgr_fd* fds,
+                  const unsigned* caps, unsigned ncaps, const char* cwd, int parent,
+                  int give_irq, int awaited, struct proc** out) {
   if (access(path, X_OK) < 0) return -errno;
   int fd = open(path, O_RDONLY);
   if (fd < 0) return -errno;
@@ -248,6 +249,20 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   long r = chcore_launch_load(&l, elf, (unsigned long)n, name);
   free(elf);
   if (r < 0) return r;
+  /* Kernel objects (pipe ends) the parent sent: a copy each in the child,
+   * whose start information names its slot. */
+  for (uint32_t i = 0; i < info_tmpl->nfds; i++) {
+    if (fds[i].kind != PROCMGR_FD_KOBJ) continue;
+    r = fds[i].token < ncaps ? chcore_launch_transfer(&l, caps[fds[i].token],
+                                                      CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE |
+                                                          CHCORE_RIGHT_COPY)
+                             : -EINVAL;
+    if (r < 0) {
+      chcore_launch_abort(&l);
+      return r;
+    }
+    fds[i].token = (uint64_t)r;
+  }
 
   /* The start-information page. */
   size_t cwd_len = strlen(cwd) + 1;
@@ -469,7 +484,7 @@ static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m) {
         memcpy(fds, b + req.fds_off, req.nfds * sizeof *fds);
         for (uint32_t i = 0; i < req.nfds; i++) files |= fds[i].kind == PROCMGR_FD_FILE;
         struct proc* p;
-        r = spawn(path, argv, envp, &tmpl, fds, cwd, caller->pid, 0, 0, &p);
+        r = spawn(path, argv, envp, &tmpl, fds, m->caps, m->ncaps, cwd, caller->pid, 0, 0, &p);
         /* The parent's copies of the files must stay until the child has
          * imported them (they are the descriptions' only holders). */
         if (r > 0 && files)
@@ -590,7 +605,7 @@ int main(int argc, char** argv) {
     fds[i].flags = i == 0 ? O_RDONLY : O_WRONLY;
   }
   struct proc* p;
-  r = spawn(prog[0], prog, (const char* const*)environ, &info, fds, "/", 0, 1, 1, &p);
+  r = spawn(prog[0], prog, (const char* const*)environ, &info, fds, NULL, 0, "/", 0, 1, 1, &p);
   if (r < 0) {
     fprintf(stderr, "procmgr: %s: %s\n", prog[0], strerror((int)-r));
     return 127;

@@ -91,6 +91,8 @@ static long ramdisk_slot, parent_cg_slot, bait_slot;
 static struct timespec ts_short, ts_bad;
 static struct iovec iov[8];
 static struct pollfd pfds[4];
+static unsigned pipe_slots[2];               /* pipe_create's result */
+static struct chcore_poll_item pitems[8];   /* the kernel's poll */
 static struct k_sigaction_like {
   void (*handler)(int);
   unsigned long flags;
@@ -101,7 +103,7 @@ static unsigned long sigset_word;
 static int nonzero_int = 1;
 
 /* ---- The model ------------------------------------------------------------------ */
-enum { K_NONE, K_CG, K_THREAD, K_PMO, K_NOTIF };
+enum { K_NONE, K_CG, K_THREAD, K_PMO, K_NOTIF, K_PIPE };
 enum { MAX_OBJS = 4096 };
 
 struct obj {
@@ -326,6 +328,12 @@ static void update_model(unsigned nr, const u64* a, long r) {
       break;
     case CHCORE_SYS_notify_create:
       if (r >= 0) set_slot(r, new_obj(K_NOTIF, 0));
+      break;
+    case CHCORE_SYS_pipe_create:
+      if (r >= 0 && a[0] == (u64)pipe_slots) {
+        set_slot(pipe_slots[0], new_obj(K_PIPE, 0));
+        set_slot(pipe_slots[1], new_obj(K_PIPE, 0));
+      }
       break;
     case CHCORE_SYS_create_thread:
       if (r >= 0) {
@@ -932,6 +940,41 @@ static void native_random(void) {
       nat(nr, (u64)slot_of(chance(80) ? K_NOTIF : K_NONE), flags, t, 0, 0, 0);
       break;
     }
+    case CHCORE_SYS_pipe_create:
+      /* Every end the worker makes is non-blocking (or the flags are
+       * refused): nothing would ever fill or drain a blocked pipe. */
+      nat(nr, chance(90) ? (u64)pipe_slots : bad_ptr(),
+          chance(90) ? CHCORE_PIPE_NONBLOCK : rnd() | 1, 0, 0, 0, 0);
+      break;
+    case CHCORE_SYS_pipe_read:
+    case CHCORE_SYS_pipe_write:
+      /* Non-blocking by the call's own flag too (an end handed in from
+       * elsewhere might block), or flags the kernel refuses first. */
+      nat(nr, (u64)slot_of(chance(80) ? K_PIPE : K_NONE),
+          nr == CHCORE_SYS_pipe_read ? out_ptr() : in_ptr(),
+          chance(90) ? below(5000) : len_any(), chance(90) ? CHCORE_PIPE_NONBLOCK : rnd() | 1, 0,
+          0);
+      break;
+    case CHCORE_SYS_pipe_ctl: {
+      u64 op = chance(90) ? 1 + below(4) : rnd();
+      /* SET_FLAGS never makes an end blocking. */
+      u64 arg = op == CHCORE_PIPE_SET_FLAGS ? (chance(80) ? CHCORE_PIPE_NONBLOCK : rnd() | 1) : rnd();
+      nat(nr, (u64)slot_of(chance(80) ? K_PIPE : K_NONE), op, arg, 0, 0, 0);
+      break;
+    }
+    case CHCORE_SYS_poll: {
+      /* A deadline at most 2 ms away (or past, or none: only look). */
+      for (int k = 0; k < 8; k++) {
+        pitems[k].slot = chance(10) ? CHCORE_POLL_CONSOLE
+                                    : (unsigned)slot_of(chance(70) ? K_PIPE : K_NONE);
+        pitems[k].events = (short)(chance(80) ? below(8) : rnd());
+        pitems[k].revents = (short)rnd();
+      }
+      u64 dl = chance(40) ? CHCORE_POLL_NOW : chance(70) ? now_ns() + below(2000000) : below(1000);
+      nat(nr, chance(95) ? (u64)pitems : bad_ptr(),
+          chance(95) ? below(9) : chance(50) ? CHCORE_POLL_MAX + 1 : rnd(), dl, 0, 0, 0);
+      break;
+    }
     case CHCORE_SYS_irq_create:
     case CHCORE_SYS_irq_bind:
     case CHCORE_SYS_irq_ack:
@@ -1079,6 +1122,25 @@ static void linux_random(void) {
           chance(50) ? 0 : (u64)&sigset_word, 8, 0);
       break;
     }
+    case SYS_pipe2: {
+      /* Always non-blocking: the worker's reads and writes must not wait
+       * (fcntl and FIONBIO below keep it so). */
+      u64 flags = O_NONBLOCK | (chance(50) ? O_CLOEXEC : 0);
+      if (chance(5)) flags |= rnd() & ~(u64)O_NONBLOCK;
+      lin(nr, n, chance(95) ? lib_out() : bad_ptr(), flags, 0, 0, 0, 0);
+      break;
+    }
+    case SYS_pselect6:
+      /* Always a timeout, as for ppoll; the sets are scratch memory. */
+      lin(nr, n, chance(90) ? below(70) : rnd(), chance(70) ? lib_out() : 0,
+          chance(70) ? lib_out() : 0, chance(20) ? lib_out() : 0,
+          chance(90) ? short_timeout() : bad_timeout(), 0);
+      break;
+    case SYS_epoll_pwait:
+      /* A timeout of at most 2 ms: never -1. */
+      lin(nr, n, fd_any(), chance(95) ? lib_out() : bad_ptr(), chance(90) ? 1 + below(8) : rnd(),
+          below(3), 0, 8);
+      break;
     case SYS_futex: {
       u64 op = chance(85) ? below(5) : rnd() & 0xff;
       if (chance(40)) op |= CHCORE_FUTEX_PRIVATE_FLAG;

@@ -10,7 +10,13 @@
  *   unix_child crash           stores to address 0
  *   unix_child orphan FILE     starts "unix_child sleepms 300", writes its
  *                              pid to FILE, exits 0 at once
- *   unix_child sleepms N       sleeps N ms, exits 5 */
+ *   unix_child sleepms N       sleeps N ms, exits 5
+ *   unix_child produce N       writes N bytes of the test pattern (byte i
+ *                              is i * 7 + i / 251, mod 256) to stdout
+ *   unix_child consume         reads stdin to its end; prints the byte
+ *                              count and a checksum ("N SUM") on stdout
+ *   unix_child readnb          0 if a read of stdin fails with EAGAIN
+ *                              (its pipe end is non-blocking) */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -63,6 +69,34 @@ int main(int argc, char** argv) {
     fprintf(f, "%d\n", (int)pid);
     fclose(f);
     return 0;
+  }
+  if (strcmp(cmd, "produce") == 0) {
+    long n = atol(arg), done = 0;
+    unsigned char buf[3000];
+    while (done < n) {
+      long k = n - done < (long)sizeof buf ? n - done : (long)sizeof buf;
+      for (long i = 0; i < k; i++) buf[i] = (unsigned char)((done + i) * 7 + (done + i) / 251);
+      ssize_t w = write(1, buf, (size_t)k);
+      if (w <= 0) return 1;
+      done += w;
+    }
+    return 0;
+  }
+  if (strcmp(cmd, "consume") == 0) {
+    unsigned long count = 0, sum = 0;
+    unsigned char buf[5000];
+    for (;;) {
+      ssize_t r = read(0, buf, sizeof buf);
+      if (r < 0) return 1;
+      if (r == 0) break;
+      for (ssize_t i = 0; i < r; i++) sum = sum * 31 + buf[i] + count++;
+    }
+    printf("%lu %lu\n", count, sum);
+    return 0;
+  }
+  if (strcmp(cmd, "readnb") == 0) {
+    char c;
+    return read(0, &c, 1) < 0 && errno == EAGAIN ? 0 : 1;
   }
   return 100;
 }

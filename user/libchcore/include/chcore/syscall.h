@@ -19,6 +19,7 @@
 #include "uapi/errno.h"
 #include "uapi/notify.h"
 #include "uapi/object.h"
+#include "uapi/pipe.h"
 #include "uapi/syscall_nr.h"
 
 #ifdef __cplusplus

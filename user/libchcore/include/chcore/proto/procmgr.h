@@ -65,6 +65,10 @@ struct procmgr_fd {
 #define PROCMGR_FD_CONSOLE_ERR 3u
 #define PROCMGR_FD_FILE 4u
 #define PROCMGR_FD_DEVICE 5u       /* a /dev device of the C library's; token = st_rdev */
+/* A kernel object (a pipe end). In the request: token = the index of its
+ * capability among those the message carries (at most CHCORE_IPC_MAX_CAPS
+ * per spawn); in the start information: its slot in the child. */
+#define PROCMGR_FD_KOBJ 6u
 
 /* What a child finds at its start (the page at the address in its
  * auxiliary vector entry CHCORE_AT_START_INFO): its pid, its parent's, its
