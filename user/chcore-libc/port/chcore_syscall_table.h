@@ -17,7 +17,7 @@
 #define CHCORE_SYSCALL_TABLE(X) \
 	X(dup, SUPPORTED, 1, "fd table; EMFILE at the soft RLIMIT_NOFILE") \
 	X(dup3, SUPPORTED, 3, "fd table; dup2 uses it; a target at or above RLIMIT_NOFILE is EBADF") \
-	X(fcntl, PARTIAL, 3, "F_DUPFD, F_DUPFD_CLOEXEC (below RLIMIT_NOFILE), F_GETFD, F_SETFD, F_GETFL, F_SETFL (O_APPEND, O_NONBLOCK); other commands go to the descriptor type (fd_ops.fcntl)") \
+	X(fcntl, PARTIAL, 3, "F_DUPFD, F_DUPFD_CLOEXEC (below RLIMIT_NOFILE), F_GETFD, F_SETFD, F_GETFL, F_SETFL (O_APPEND, O_NONBLOCK); files: F_GETLK, F_SETLK, F_SETLKW and the F_OFD_ forms (advisory record locks kept by the file system; EDEADLK; a process's POSIX locks on a file go when it closes a handle of it or ends); pipes: F_GETPIPE_SZ; other commands go to the descriptor type (fd_ops.fcntl)") \
 	X(ioctl, PARTIAL, 3, "by descriptor type (fd_ops.ioctl); the console knows TIOCGWINSZ, TIOCSWINSZ, TCGETS, TCSETS*, FIONREAD") \
 	X(close, SUPPORTED, 1, "fd table; the descriptor type's close runs when the last fd goes") \
 	X(lseek, SUPPORTED, 3, "fd_ops.lseek; the console gives ESPIPE") \
@@ -50,6 +50,7 @@
 	X(ftruncate, SUPPORTED, 2, "FS_FTRUNCATE; holes read as zeros") \
 	X(truncate, SUPPORTED, 2, "FS_TRUNCATE by path") \
 	X(fallocate, PARTIAL, 4, "FS_FALLOCATE: mode 0 and FALLOC_FL_KEEP_SIZE") \
+	X(flock, SUPPORTED, 2, "LOCK_SH, LOCK_EX, LOCK_UN, LOCK_NB on files: locks of the open file description, kept by the file system apart from fcntl's; other fds EINVAL") \
 	X(fsync, SUPPORTED, 1, "files: FS_FSYNC (tmpfs: nothing to write back); other fds EINVAL") \
 	X(fdatasync, SUPPORTED, 1, "as fsync") \
 	X(sync, SUPPORTED, 0, "nothing to write back (tmpfs)") \

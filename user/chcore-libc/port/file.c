@@ -31,12 +31,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 #include "kstat.h"
 #include "lock.h"
 #include "chcore_fd.h"
+#include "chcore_native.h"
 #include "chcore_services.h"
 #include "chcore_proto_fs.h"
 #include "chcore_proto_fsm.h"
@@ -397,9 +400,11 @@ static struct fs_req req_init(void)
 	return r;
 }
 
-/* A call about an open file: its mount's connection, no path. */
-static long handle_call(struct file *f, unsigned op, struct fs_req *req, const void *data,
-                        size_t data_len, reply_fn fn, void *ctx)
+/* A call about an open file: its mount's connection, no path; ncaps
+ * capabilities (CHCORE_IPC_CAP) go along. */
+static long handle_call_caps(struct file *f, unsigned op, struct fs_req *req, const void *data,
+                             size_t data_len, unsigned ncaps, const unsigned *caps, reply_fn fn,
+                             void *ctx)
 {
 	long err;
 	struct mount *mt = mount_get(f->mount, &err);
@@ -418,10 +423,16 @@ static long handle_call(struct file *f, unsigned op, struct fs_req *req, const v
 			return -EFAULT;
 		}
 	}
-	long ret = __chcore_srv_call(s, op, 0, 0, 0, REQ_PATH_OFF + data_len, 0, 0, &out);
+	long ret = __chcore_srv_call(s, op, 0, 0, 0, REQ_PATH_OFF + data_len, ncaps, caps, &out);
 	if (ret >= 0 && fn) ret = fn(ctx, f->mount, s->buf, &out);
 	UNLOCK(s->lock);
 	return ret;
+}
+
+static long handle_call(struct file *f, unsigned op, struct fs_req *req, const void *data,
+                        size_t data_len, reply_fn fn, void *ctx)
+{
+	return handle_call_caps(f, op, req, data, data_len, 0, 0, fn, ctx);
 }
 
 /* ---- Attributes --------------------------------------------------------------- */
@@ -670,6 +681,102 @@ static long file_ioctl(struct chcore_fd *d, unsigned long req, void *arg)
 	return -ENOTTY;
 }
 
+/* ---- Advisory locks: fcntl's record locks, flock (the server keeps them) ------ */
+
+static long lock_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_result *out)
+{
+	(void)mount;
+	(void)buf;
+	memcpy(ctx, out->w, 4 * sizeof(unsigned long));
+	return 0;
+}
+
+/* One FS_LOCK request; a blocking one (FS_LOCK_SETW) waits on a
+ * notification of its own that the server signals when the file's locks
+ * change, and asks again, until it gets the lock or another error. */
+static long lock_call(struct chcore_fd *d, int flags, int type, int whence, long start, long len,
+                      unsigned long w[4])
+{
+	struct fs_req req = req_init();
+	req.flags = flags;
+	req.mode = (uint32_t)type;
+	req.off = start;
+	req.len = (uint64_t)len;
+	req.times[0] = whence;
+	req.times[1] = getpid();
+	if ((flags & FS_LOCK_CMD_MASK) != FS_LOCK_SETW)
+		return handle_call(d->priv, FS_LOCK, &req, 0, 0, lock_reply, w);
+	long n = __chcore_sys_notify_create();
+	if (n < 0) return n;
+	unsigned cap = CHCORE_IPC_CAP((unsigned long)n, CHCORE_RIGHT_WRITE);
+	long r;
+	while ((r = handle_call_caps(d->priv, FS_LOCK, &req, 0, 0, 1, &cap, lock_reply, w)) == -EAGAIN)
+		__chcore_sys_notify_wait((unsigned long)n, 0, 0);
+	__chcore_sys_revoke_cap((unsigned long)n, CHCORE_REVOKE_SELF);
+	return r;
+}
+
+/* F_GETLK, F_SETLK, F_SETLKW and the F_OFD_ forms (Linux's numbers). */
+#ifndef F_OFD_GETLK
+#define F_OFD_GETLK 36
+#define F_OFD_SETLK 37
+#define F_OFD_SETLKW 38
+#endif
+
+static long file_fcntl(struct chcore_fd *d, int cmd, long arg)
+{
+	int kind, op;
+	switch (cmd) {
+	case F_GETLK: kind = FS_LOCK_POSIX; op = FS_LOCK_GET; break;
+	case F_SETLK: kind = FS_LOCK_POSIX; op = FS_LOCK_SET; break;
+	case F_SETLKW: kind = FS_LOCK_POSIX; op = FS_LOCK_SETW; break;
+	case F_OFD_GETLK: kind = FS_LOCK_OFD; op = FS_LOCK_GET; break;
+	case F_OFD_SETLK: kind = FS_LOCK_OFD; op = FS_LOCK_SET; break;
+	case F_OFD_SETLKW: kind = FS_LOCK_OFD; op = FS_LOCK_SETW; break;
+	default: return -EINVAL;
+	}
+	struct flock fl;
+	if (__chcore_copy_in(&fl, (const void *)arg, sizeof fl) < 0) return -EFAULT;
+	if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK && fl.l_type != F_UNLCK) return -EINVAL;
+	if (fl.l_whence != SEEK_SET && fl.l_whence != SEEK_CUR && fl.l_whence != SEEK_END)
+		return -EINVAL;
+	if (kind == FS_LOCK_OFD && fl.l_pid != 0) return -EINVAL; /* as Linux */
+	unsigned long w[4] = {0};
+	long r = lock_call(d, kind | op, fl.l_type, fl.l_whence, fl.l_start, fl.l_len, w);
+	if (r < 0 || op != FS_LOCK_GET) return r;
+	fl.l_type = (short)w[0];
+	if (fl.l_type != F_UNLCK) {
+		fl.l_whence = SEEK_SET;
+		fl.l_start = (off_t)w[1];
+		fl.l_len = (off_t)w[2];
+		fl.l_pid = (pid_t)(long)w[3];
+	}
+	return __chcore_copy_out((void *)arg, &fl, sizeof fl);
+}
+
+/* flock(fd, op): LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB not waiting.
+ * Locks of the open file description (shared by dup and inheritance),
+ * apart from fcntl's, as on Linux. Only files of the file systems have
+ * them: other fds are EINVAL. */
+CHCORE_LINUX_SYSCALL(flock)
+{
+	int op = (int)a1, nb = op & LOCK_NB;
+	op &= ~LOCK_NB;
+	int type = op == LOCK_SH ? F_RDLCK : op == LOCK_EX ? F_WRLCK : op == LOCK_UN ? F_UNLCK : -1;
+	if (type < 0) return -EINVAL;
+	struct chcore_fd *d = __chcore_fd_get((int)a0);
+	if (!d) return -EBADF;
+	long r = -EINVAL;
+	if (d->type == CHCORE_FD_FILE) {
+		unsigned long w[4];
+		int cmd = type == F_UNLCK || nb ? FS_LOCK_SET : FS_LOCK_SETW;
+		r = lock_call(d, FS_LOCK_FLOCK | cmd, type, SEEK_SET, 0, 0, w);
+		if (r == -EAGAIN) r = -EWOULDBLOCK;
+	}
+	__chcore_fd_put(d);
+	return r;
+}
+
 static const struct chcore_fd_ops file_ops = {
 	.read = file_read,
 	.write = file_write,
@@ -679,6 +786,7 @@ static const struct chcore_fd_ops file_ops = {
 	.pread = file_pread,
 	.pwrite = file_pwrite,
 	.fstat = file_fstat,
+	.fcntl = file_fcntl,
 };
 
 /* The file of fd with a reference (put it with __chcore_fd_put), or NULL

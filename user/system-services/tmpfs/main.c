@@ -30,6 +30,7 @@
 #include <chcore/launch.h>
 #include <chcore/services.h>
 #include <chcore/syscall.h>
+#include <chcore/thread.h>
 #include <errno.h>
 #include <lib/cpio.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "locks.h"
 #include "proto.h"
 
 static struct tmpfs* fs;
@@ -92,10 +94,26 @@ static long on_connect(unsigned long badge, unsigned long pid, void** client) {
 
 static void on_close(void* client) { tmpfs_client_free(fs, client); }
 
+/* A blocked lock request's notification (locks.h): signalled when the
+ * file's locks change, then released; or released unsignalled. */
+static void lock_wake(long cap) {
+  chcore_sys_notify_signal((unsigned long)cap);
+  chcore_cap_release(cap);
+}
+static void lock_drop(long cap) { chcore_cap_release(cap); }
+
 static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
   unsigned long len = 0;
-  r->ret = tmpfs_proto_handle(fs, m->client, m->w, m->buf, m->buf_size, m->len, r->w, &len);
+  struct tmpfs_client* c = m->client;
+  /* Only FS_LOCK's waits carry a capability; the lock table may keep it. */
+  long offered = m->w[0] == FS_LOCK && m->ncaps == 1 ? (long)m->caps[0] : -1;
+  c->token = offered;
+  r->ret = tmpfs_proto_handle(fs, c, m->w, m->buf, m->buf_size, m->len, r->w, &len);
   r->len = len;
+  int taken = offered >= 0 && c->token < 0;
+  for (unsigned i = 0; i < m->ncaps; i++)
+    if (!(taken && (long)m->caps[i] == offered)) chcore_cap_release(m->caps[i]);
+  c->token = -1;
 }
 
 static const struct chcore_server_ops ops = {
@@ -203,6 +221,8 @@ int main(int argc, char** argv) {
   }
   if (ramdisk && load_ramdisk() != 0) return 1;
 
+  static const struct fslock_ops lock_ops = {lock_wake, lock_drop};
+  fslock_init(&lock_ops);
   long server = chcore_server_register(&ops);
   if (server < 0) {
     fprintf(stderr, "tmpfs: cannot register the server: %s\n", strerror((int)-server));

@@ -12,6 +12,8 @@
 #define _GNU_SOURCE
 #include "proto.h"
 
+#include "locks.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,12 +47,16 @@ struct tmpfs_client* tmpfs_client_new(struct tmpfs* fs, int privileged) {
   tmpfs_lock(fs);
   struct tmpfs_client* c = calloc(1, sizeof(*c));
   tmpfs_unlock(fs);
-  if (c != NULL) c->privileged = privileged;
+  if (c != NULL) {
+    c->privileged = privileged;
+    c->token = -1;
+  }
   return c;
 }
 
 void tmpfs_client_close(struct tmpfs* fs, struct tmpfs_client* c) {
   tmpfs_lock(fs);
+  fslock_release_owner(fs, c, 0); /* the process's record locks */
   for (int h = 0; h < TMPFS_MAX_HANDLES; h++) {
     if (c->handles[h] == NULL) continue;
     tmpfs_file_put(fs, c->handles[h]);
@@ -107,6 +113,7 @@ static int takes_handle(unsigned long op, const struct fs_req* req) {
     case FS_FSYNC:
     case FS_SETFL:
     case FS_EXPORT:
+    case FS_LOCK:
       return 1;
     case FS_CHMOD:
     case FS_CHOWN:
@@ -120,6 +127,74 @@ static int takes_handle(unsigned long op, const struct fs_req* req) {
 static void put_stat(void* buf, const struct fs_stat* st, unsigned long* reply_len) {
   memcpy(buf, st, sizeof(*st));
   *reply_len = sizeof(*st);
+}
+
+/* FS_LOCK (see proto/fs.h): the request's range resolved against the
+ * description's offset or the file's size, the owner chosen by the kind. */
+static long do_lock(struct tmpfs* fs, struct tmpfs_client* c, const struct fs_req* req,
+                    struct tmpfs_file* f, unsigned long w_out[4]) {
+  int cmd = req->flags & FS_LOCK_CMD_MASK, kind = req->flags & FS_LOCK_KIND_MASK;
+  if (cmd == 0 || (req->flags & ~(FS_LOCK_CMD_MASK | FS_LOCK_KIND_MASK)) ||
+      kind == FS_LOCK_KIND_MASK)
+    return -EINVAL;
+  static const int types[3] = {FSLOCK_READ, FSLOCK_WRITE, FSLOCK_UNLOCK};
+  if (req->mode > 2 || (cmd == FS_LOCK_GET && req->mode == 2)) return -EINVAL;
+  struct fs_stat st;
+  tmpfs_fstat(fs, f, &st);
+  struct fslock_req r = {fs, st.ino, c, (int32_t)req->times[1], FSLOCK_RECORD,
+                         types[req->mode], 0, FSLOCK_EOF};
+  if (kind == FS_LOCK_FLOCK) {
+    r.kind = FSLOCK_FLOCK;
+    r.owner = f;
+    r.pid = -1;
+  } else {
+    if (kind == FS_LOCK_OFD) {
+      r.owner = f;
+      r.pid = -1;
+    }
+    /* A read lock needs a description open for reading, a write lock one
+     * open for writing (Linux: EBADF). */
+    int acc = tmpfs_file_flags(f) & CHCORE_FS_O_ACCMODE;
+    if ((r.type == FSLOCK_READ && acc == CHCORE_FS_O_WRONLY) ||
+        (r.type == FSLOCK_WRITE && acc == CHCORE_FS_O_RDONLY))
+      return -EBADF;
+    int64_t base;
+    switch (req->times[0]) {
+      case 0: base = 0; break;                                   /* SEEK_SET */
+      case 1: base = tmpfs_lseek(fs, f, 0, 1); break;            /* SEEK_CUR */
+      case 2: base = (int64_t)st.size; break;                    /* SEEK_END */
+      default: return -EINVAL;
+    }
+    int64_t start, len = (int64_t)req->len;
+    if (__builtin_add_overflow(base, req->off, &start)) return -EOVERFLOW;
+    if (len < 0) {
+      /* [start + len, start) */
+      if (__builtin_add_overflow(start, len, &start)) return -EINVAL;
+      len = -len;
+    }
+    if (start < 0) return -EINVAL;
+    int64_t end;
+    if (len != 0 && __builtin_add_overflow(start, len, &end)) return -EOVERFLOW;
+    r.start = (uint64_t)start;
+    r.end = len == 0 ? FSLOCK_EOF : (uint64_t)end;
+  }
+  if (cmd == FS_LOCK_GET) {
+    struct fslock_conflict k;
+    fslock_test(&r, &k);
+    static const int linux_type[3] = {2, 0, 1}; /* UNLOCK, READ, WRITE -> F_* */
+    w_out[0] = (unsigned long)linux_type[k.type];
+    if (k.type != FSLOCK_UNLOCK) {
+      w_out[1] = k.start;
+      w_out[2] = k.end == FSLOCK_EOF ? 0 : k.end - k.start;
+      w_out[3] = (unsigned long)(long)k.pid;
+    }
+    return 0;
+  }
+  if (cmd == FS_LOCK_SETW && c->token < 0) return -EINVAL; /* nothing to wake */
+  int taken = 0;
+  long rc = fslock_set(&r, cmd == FS_LOCK_SETW ? c->token : -1, &taken);
+  if (taken) c->token = -1;
+  return rc;
 }
 
 /* The operation itself, under the lock, with the request checked as far
@@ -153,10 +228,16 @@ static long dispatch(struct tmpfs* fs, struct tmpfs_client* c, unsigned long op,
       c->handles[h] = nf;
       return h;
     }
-    case FS_CLOSE:
+    case FS_CLOSE: {
+      /* A process's record locks on a file go when it closes it. */
+      if (fslock_any()) {
+        tmpfs_fstat(fs, f, &st);
+        fslock_release_owner(fs, c, st.ino);
+      }
       c->handles[req->handle] = NULL;
       tmpfs_file_put(fs, f);
       return 0;
+    }
     case FS_READ:
       if (req->len > buf_size) return -EINVAL;
       rc = tmpfs_read(fs, f, buf, (size_t)req->len, req->off);
@@ -245,6 +326,8 @@ static long dispatch(struct tmpfs* fs, struct tmpfs_client* c, unsigned long op,
       c->handles[h] = nf;
       return h;
     }
+    case FS_LOCK:
+      return do_lock(fs, c, req, f, w_out);
     case FS_SET_MOUNTPOINT:
       if (!c->privileged) return -EPERM;
       return tmpfs_set_mountpoint(fs, c->path, req->mode, r);

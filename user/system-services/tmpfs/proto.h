@@ -33,6 +33,11 @@ struct tmpfs_client {
   char path[CHCORE_FS_PATH_MAX];
   char path2[CHCORE_FS_PATH_MAX];
   struct tmpfs_redirect redir;
+  /* The capability the current request carries (FS_LOCK with
+   * FS_LOCK_SETW: a notification to signal), -1: none. Set by the caller
+   * before tmpfs_proto_handle; the lock table may take it (and sets this
+   * to -1), else the caller releases it. */
+  long token;
 };
 
 /* A new client without handles, or NULL when out of memory. Allocated

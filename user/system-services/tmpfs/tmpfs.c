@@ -41,6 +41,8 @@
 #define _GNU_SOURCE
 #include "tmpfs.h"
 
+#include "locks.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -892,6 +894,7 @@ void tmpfs_file_put(struct tmpfs* fs, struct tmpfs_file* f) {
     }
   }
   struct tmpfs_node* n = f->node;
+  fslock_release_owner(fs, f, n->ino); /* its OFD and flock locks */
   file_free(fs, f);
   n->refs--;
   node_release_if_unused(fs, n);

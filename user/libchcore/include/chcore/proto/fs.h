@@ -73,6 +73,16 @@
 #define CHCORE_FS_RENAME_NOREPLACE 1
 #define CHCORE_FS_RENAME_EXCHANGE 2
 
+/* FS_LOCK's flags. */
+#define FS_LOCK_GET 1
+#define FS_LOCK_SET 2
+#define FS_LOCK_SETW 3
+#define FS_LOCK_CMD_MASK 3
+#define FS_LOCK_POSIX 0x0
+#define FS_LOCK_OFD 0x10
+#define FS_LOCK_FLOCK 0x20
+#define FS_LOCK_KIND_MASK 0x30
+
 enum fs_redirect_kind {
   FS_REDIR_MOUNT = 1,
   FS_REDIR_UP = 2,
@@ -127,6 +137,20 @@ enum fs_op {
    * (0: unmark). The directory cannot be removed or renamed meanwhile
    * (-EBUSY). */
   FS_SET_MOUNTPOINT,
+  /* Advisory locks (fcntl's F_GETLK/F_SETLK/F_SETLKW and their F_OFD_
+   * forms, flock). handle; flags = FS_LOCK_GET / SET / SETW | the kind
+   * (FS_LOCK_POSIX, FS_LOCK_OFD, FS_LOCK_FLOCK); mode = the type (Linux's
+   * F_RDLCK 0, F_WRLCK 1, F_UNLCK 2); off = l_start, len = l_len (signed),
+   * times[0] = l_whence, times[1] = the caller's pid (F_GETLK reports it).
+   * flock locks the whole file. SET: -EAGAIN on a conflict. SETW carries
+   * a notification capability: on a conflict the server keeps it, answers
+   * -EAGAIN, and signals it when the file's locks change; the client then
+   * waits on it and asks again (-EDEADLK when waiting would deadlock).
+   * GET: w0 = the conflicting lock's type (F_UNLCK: none), w1 = its start,
+   * w2 = its length (0: to the end), w3 = its owner's pid (-1: an OFD or
+   * flock lock). -EBADF for a lock the description's access mode does not
+   * allow (a read lock needs read access, a write lock write access). */
+  FS_LOCK,
   FS_OP_COUNT
 };
 
