@@ -14,7 +14,7 @@
 #include "chcore_port.h"
 
 #define CHCORE_FD_MAX 1024   /* fds 0 .. CHCORE_FD_MAX-1 */
-#define CHCORE_FD_POOL 256   /* open file descriptions besides the console's */
+#define CHCORE_FD_POOL 1024  /* open file descriptions besides the console's: one per fd */
 
 enum chcore_fd_type {
 	CHCORE_FD_FREE = 0,

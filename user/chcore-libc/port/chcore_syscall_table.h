@@ -51,6 +51,7 @@
 	X(truncate, SUPPORTED, 2, "FS_TRUNCATE by path") \
 	X(fallocate, PARTIAL, 4, "FS_FALLOCATE: mode 0 and FALLOC_FL_KEEP_SIZE") \
 	X(flock, SUPPORTED, 2, "LOCK_SH, LOCK_EX, LOCK_UN, LOCK_NB on files: locks of the open file description, kept by the file system apart from fcntl's; other fds EINVAL") \
+	X(mount, PARTIAL, 5, "fstype tmpfs: a new tmpfs (/sbin/tmpfs started as the caller's child); fstype chcore: the file-system server published under the name source; mounted through fsm at the directory's canonical path. Remount, bind and move EINVAL; other flags ignored; no umount yet") \
 	X(fsync, SUPPORTED, 1, "files: FS_FSYNC (tmpfs: nothing to write back); other fds EINVAL") \
 	X(fdatasync, SUPPORTED, 1, "as fsync") \
 	X(sync, SUPPORTED, 0, "nothing to write back (tmpfs)") \

@@ -31,7 +31,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/vfs.h>
@@ -43,6 +48,7 @@
 #include "chcore_services.h"
 #include "chcore_proto_fs.h"
 #include "chcore_proto_fsm.h"
+#include "chcore_proto_procmgr.h"
 #include "uapi/ipc.h"
 
 /* Fixed-size copies and clears, inline: the port is built with musl's -Os,
@@ -1237,6 +1243,91 @@ static long set_cwd_to(char *path)
 		UNLOCK(cwd_lock);
 		r = 0;
 	}
+	return r;
+}
+
+/* ---- mount ------------------------------------------------------------------------ */
+
+/* A new tmpfs of the caller's: /sbin/tmpfs started as its child under a
+ * name of its own, found in the registry once it has published itself.
+ * Returns the server's capability, or -errno. */
+static long start_tmpfs(void)
+{
+	static int count;
+	char name[CHCORE_SERVICE_NAME_MAX];
+	snprintf(name, sizeof name, "tmpfs-%d-%d", (int)getpid(), __atomic_add_fetch(&count, 1,
+	                                                                              __ATOMIC_RELAXED));
+	char *argv[] = {"tmpfs", name, 0};
+	char *envp[] = {0};
+	pid_t pid;
+	int e = posix_spawn(&pid, "/sbin/tmpfs", 0, 0, argv, envp);
+	if (e) return -e;
+	/* It publishes itself at once, or ends with a message. */
+	for (int i = 0; i < 2000; i++) {
+		long cap = __chcore_service_find(name);
+		if (cap >= 0) return cap;
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) return -ENODEV;
+		__chcore_sleep_ns(1000000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, 0, 0);
+	return -ETIMEDOUT;
+}
+
+/* mount(source, target, fstype, flags, data): a file system at the
+ * directory target, through fsm. fstype "tmpfs": a new, empty tmpfs,
+ * served by a process of the caller's (it stays when the caller ends,
+ * adopted by init); "chcore": the file-system server already published in
+ * the service registry under the name `source` (a server a program
+ * started itself, as FUSE mounts one). Others: ENODEV. Remounts, bind and
+ * move mounts are EINVAL; the other flags are accepted and ignored. Every
+ * process may mount (every process runs as root). */
+CHCORE_LINUX_SYSCALL(mount)
+{
+	char type[32], src[CHCORE_SERVICE_NAME_MAX], path[PATH_MAX];
+	unsigned long flags = (unsigned long)a3;
+	long r;
+	if (flags & (MS_REMOUNT | MS_BIND | MS_MOVE | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE))
+		return -EINVAL;
+	if ((r = copy_in_str(type, (const char *)a2, sizeof type)) < 0) return r == -ENAMETOOLONG ? -ENODEV : r;
+	if ((r = abs_path(AT_FDCWD, (const char *)a1, path, 0, 0)) < 0) return r;
+	long cap;
+	if (strcmp(type, "tmpfs") == 0) {
+		cap = 0;
+	} else if (strcmp(type, "chcore") == 0) {
+		if ((r = copy_in_str(src, (const char *)a0, sizeof src)) < 0) return r;
+		cap = __chcore_service_find(src);
+		if (cap < 0) return -ENODEV;
+	} else {
+		return -ENODEV;
+	}
+	/* fsm wants the directory's canonical path. */
+	struct open_ctx o;
+	struct fs_req req = req_init();
+	req.flags = O_PATH | O_DIRECTORY;
+	r = path_call(FS_OPEN, &req, path, open_reply, &o);
+	if (r < 0) goto out;
+	close_handle(o.mount, o.handle);
+	if (cap == 0) {
+		cap = start_tmpfs();
+		if (cap < 0) return cap;
+	}
+	struct chcore_srv *fsm = __chcore_fsm();
+	if (!fsm) {
+		r = -ENOSYS;
+		goto out;
+	}
+	unsigned desc = CHCORE_IPC_CAP((unsigned long)cap, CHCORE_RIGHT_WRITE | CHCORE_RIGHT_COPY);
+	struct chcore_ipc_result out;
+	size_t n = strlen(o.path) + 1;
+	LOCK(fsm->lock);
+	memcpy(fsm->buf, o.path, n);
+	r = __chcore_srv_call(fsm, FSM_MOUNT, 0, 0, 0, n, 1, &desc, &out);
+	UNLOCK(fsm->lock);
+	if (r > 0) r = 0;
+out:
+	if (cap > 0) __chcore_sys_revoke_cap((unsigned long)cap, CHCORE_REVOKE_SELF);
 	return r;
 }
 

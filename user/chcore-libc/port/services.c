@@ -185,6 +185,13 @@ long chcore_service_lookup(const char *name)
 	return r < 0 ? r : cap;
 }
 
+long __chcore_service_find(const char *name)
+{
+	long cap = -1;
+	long r = registry_call(PROCMGR_LOOKUP, name, 0, -1, &cap);
+	return r < 0 ? r : cap;
+}
+
 _Noreturn void chcore_serve_forever(void)
 {
 	/* A futex wait on a word nobody changes: the thread sleeps in the

@@ -10,8 +10,9 @@
  * file system) and keeps the path walk in the server that has the
  * directories; docs/services.md compares this with ChCore's fsm.
  *
- * Mounting (FSM_MOUNT, from procmgr at boot): the root file system first,
- * then others on directories given by absolute canonical paths. fsm finds
+ * Mounting (FSM_MOUNT: procmgr at boot, then any process through the C
+ * library's mount(2); every process runs as root): the root file system
+ * first, then others on directories given by absolute canonical paths. fsm finds
  * the mount that holds the directory (the longest mounted prefix) and asks
  * that file system to mark the directory as a mount point
  * (FS_SET_MOUNTPOINT), so that its walks redirect there.
@@ -40,8 +41,6 @@ struct mount {
 
 static struct mount mounts[CHCORE_FSM_MAX_MOUNTS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-/* The client that mounted the root: the only one that may mount. */
-static unsigned long mounter_badge;
 
 /* "/", or "/a/b" with no empty, "." or ".." component and no trailing '/'. */
 static int canonical(const char* p) {
@@ -100,14 +99,12 @@ static long do_mount(const struct chcore_ipc_msg* m, const char* path) {
   int root = strcmp(path, "/") == 0;
   if (root && mounts[0].used) return -EBUSY;
   if (!root && !mounts[0].used) return -ENOENT;
-  if (!root && m->badge != mounter_badge) return -EPERM;
   /* fsm connects before any client can learn of the file system (through
    * FSM_GET_MOUNT): a file system takes mount-point requests only from its
    * first connection. */
   long r = chcore_connect(m->caps[0], 2 * 4096 + PATH_MAX, &mt->conn);
   if (r < 0) return r == -ECONNREFUSED || r == -ECONNRESET ? -EIO : r;
   if (root) {
-    mounter_badge = m->badge;
     mt->parent = -1;
     strcpy(mt->mp, "/");
   } else {

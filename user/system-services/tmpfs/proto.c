@@ -94,6 +94,8 @@ static unsigned paths_of(unsigned long op, const struct fs_req* req) {
     case FS_CHOWN:
     case FS_UTIMENS:
       return req->handle >= 0 ? 0 : 1;
+    case FS_STATFS: /* a path, a handle, or neither (the file system itself) */
+      return req->handle < 0 && req->path != 0 ? 1 : 0;
     default:
       return 0;
   }
@@ -118,6 +120,7 @@ static int takes_handle(unsigned long op, const struct fs_req* req) {
     case FS_CHMOD:
     case FS_CHOWN:
     case FS_UTIMENS:
+    case FS_STATFS:
       return req->handle >= 0;
     default:
       return 0;
@@ -300,6 +303,11 @@ static long dispatch(struct tmpfs* fs, struct tmpfs_client* c, unsigned long op,
     case FS_STATFS: {
       struct fs_statfs sf;
       if (buf_size < sizeof(sf)) return -EINVAL;
+      /* By path: the file must exist here (a mount point or a symlink out
+       * of this file system redirects, so the answer is the one of the
+       * file system that holds it). */
+      if (req->handle < 0 && req->path != 0 && (rc = tmpfs_stat(fs, c->path, 0, r, &st)) != 0)
+        return rc;
       tmpfs_statfs(fs, &sf);
       memcpy(buf, &sf, sizeof(sf));
       *reply_len = sizeof(sf);

@@ -121,7 +121,7 @@ enum fs_op {
   FS_CHOWN,        /* path (or handle >= 0), uid, gid, flags */
   FS_UTIMENS,      /* path (or handle >= 0), times[0..3] = atime sec, nsec, mtime sec,
                       nsec (nsec UTIME_NOW / UTIME_OMIT as utimensat), flags */
-  FS_STATFS,       /* buf = struct fs_statfs */
+  FS_STATFS,       /* path (or handle >= 0, or neither: the server's). buf = struct fs_statfs */
   FS_ACCESS,       /* path, mode (R_OK...), flags (AT_SYMLINK_NOFOLLOW, AT_EACCESS) */
   FS_FSYNC,        /* handle */
   FS_SETFL,        /* handle, flags: the new O_APPEND | O_NONBLOCK status flags */

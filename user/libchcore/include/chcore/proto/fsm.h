@@ -16,8 +16,8 @@ enum fsm_op {
    * symlinks, no "." or "..") is in the buffer, NUL-terminated; "/" mounts
    * the root file system, which must come first. ret = the mount id, or
    * -EBUSY (already a mount point), -ENOENT / -ENOTDIR (no such directory),
-   * -EPERM (a client other than the one that mounted the root), -ENOSPC
-   * (table full). */
+   * -EIO (the server does not answer), -ENOSPC (table full). Any client
+   * may mount (every process runs as root). */
   FSM_MOUNT = 1,
   /* w1 = mount id. ret 0 with w0 = the parent mount's id (-1 for the
    * root), one capability to the file system's server (connect right), and
