@@ -434,9 +434,95 @@ static void test_leaks(void) {
   UT_EQ("leaks.open_write_close_unlink_1000", after, before);
 }
 
+/* A 64 MiB file written in pieces of odd sizes and read back whole, each
+ * byte checked; its pages go back to the file system when it is removed. */
+static unsigned char big_byte(long i) { return (unsigned char)(i * 31 + i / 65521); }
+
+static void test_big(void) {
+  const long size = 64l << 20;
+  struct statfs before, after;
+  statfs("/tmp", &before);
+  int fd = open("/tmp/big", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  static unsigned char chunk[200003];
+  long done = 0, bad = 0;
+  while (done < size) {
+    long n = size - done < (long)sizeof chunk ? size - done : (long)sizeof chunk;
+    for (long i = 0; i < n; i++) chunk[i] = big_byte(done + i);
+    ssize_t w = write(fd, chunk, (size_t)n);
+    if (w <= 0) break;
+    done += w;
+  }
+  UT_EQ("big.written", done, size);
+  struct stat st;
+  fstat(fd, &st);
+  UT_EQ("big.size", st.st_size, size);
+  lseek(fd, 0, SEEK_SET);
+  long got = 0;
+  for (ssize_t r; (r = read(fd, chunk, 131072)) > 0; got += r)
+    for (ssize_t i = 0; i < r; i++) bad += chunk[i] != big_byte(got + i);
+  UT_EQ("big.read_back", got, size);
+  UT_EQ("big.contents", bad, 0);
+  /* A read across the end gets what is there. */
+  UT_EQ("big.read_at_end", pread(fd, chunk, 100, size - 40), 40);
+  close(fd);
+  UT_OK("big.unlink", unlink("/tmp/big"));
+  statfs("/tmp", &after);
+  UT_EQ("big.blocks_back", after.f_blocks - after.f_bfree, before.f_blocks - before.f_bfree);
+}
+
+/* Several processes create, write, check and remove files in one directory
+ * at once; at the end every file they made is gone and each saw its own
+ * contents every time. */
+#define CHURNERS 4
+#define CHURN_ROUNDS 60
+
+static int churn_child(int id) {
+  char path[64], data[300], back[300];
+  int bad = 0;
+  for (int r = 0; r < CHURN_ROUNDS; r++) {
+    snprintf(path, sizeof path, "/tmp/churn/p%d-%d", id, r % 5);
+    int n = snprintf(data, sizeof data, "process %d round %d %0*d", id, r, 100 + r, 0);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) return 10;
+    if (write(fd, data, (size_t)n) != n) bad++;
+    if (pread(fd, back, sizeof back, 0) != n || memcmp(back, data, (size_t)n) != 0) bad++;
+    close(fd);
+    /* Everybody's files are listed while the others change the directory. */
+    DIR* d = opendir("/tmp/churn");
+    if (!d) return 11;
+    int seen_mine = 0;
+    for (struct dirent* e; (e = readdir(d));) seen_mine |= strcmp(e->d_name, path + 11) == 0;
+    closedir(d);
+    if (!seen_mine) bad++;
+    if (unlink(path) != 0) bad++;
+  }
+  return bad ? 12 : 0;
+}
+
+static void test_churn(void) {
+  mkdir("/tmp/churn", 0755);
+  long child[CHURNERS];
+  for (int i = 0; i < CHURNERS; i++) {
+    char id[8];
+    snprintf(id, sizeof id, "%d", i);
+    const char* args[] = {"/tests/files", "churn-child", id, NULL};
+    child[i] = chcore_spawn_path("/tests/files", args, NULL);
+    UT_OK("churn.spawn", child[i]);
+  }
+  for (int i = 0; i < CHURNERS; i++)
+    if (child[i] >= 0) UT_EQ("churn.child_status", chcore_wait(child[i]), 0);
+  DIR* d = opendir("/tmp/churn");
+  int left = 0;
+  for (struct dirent* e; d && (e = readdir(d));) left += e->d_name[0] != '.';
+  if (d) closedir(d);
+  UT_EQ("churn.all_removed", left, 0);
+  UT_OK("churn.rmdir", rmdir("/tmp/churn"));
+}
+
 int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : "";
   if (strcmp(only, "append-child") == 0) return append_child(argc > 2 ? atoi(argv[2]) : 0);
+  if (strcmp(only, "churn-child") == 0) return churn_child(argc > 2 ? atoi(argv[2]) : 0);
 #define SECTION(name, fn) \
   if (!*only || strcmp(only, name) == 0) fn()
   SECTION("ramdisk", test_ramdisk);
@@ -448,5 +534,7 @@ int main(int argc, char** argv) {
   SECTION("append", test_append);
   SECTION("leaks", test_leaks);
   SECTION("root", test_root_writable);
+  SECTION("big", test_big);
+  SECTION("churn", test_churn);
   return ut_finish();
 }
