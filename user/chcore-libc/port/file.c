@@ -1438,9 +1438,7 @@ long __chcore_file_export(struct chcore_fd *d, int *mount, unsigned long *token)
 }
 
 /* At a new process's start: a new handle to the parent's description
- * (token) installed at fd. An inherited directory fd has no path here
- * (FS_IMPORT returns none), so openat relative to it and fchdir to it give
- * ENOTDIR for now. */
+ * (token) installed at fd, with a directory's canonical path. */
 long __chcore_file_import(int fd, int mount, int flags, unsigned long token)
 {
 	struct file *f = file_new();
@@ -1450,12 +1448,15 @@ long __chcore_file_import(int fd, int mount, int flags, unsigned long token)
 	f->path = 0;
 	struct fs_req req = req_init();
 	req.off = (int64_t)token;
-	long r = handle_call(f, FS_IMPORT, &req, 0, 0, 0, 0);
+	struct open_ctx o;
+	long r = handle_call(f, FS_IMPORT, &req, 0, 0, open_reply, &o);
 	if (r < 0) {
 		file_delete(f);
 		return r;
 	}
 	f->handle = (int)r;
+	/* A directory keeps its path, for openat relative to it and fchdir. */
+	if (o.is_dir) f->path = strdup(o.path);
 	struct chcore_fd *d = __chcore_fd_new(CHCORE_FD_FILE, &file_ops, flags, f);
 	if (!d) {
 		close_handle(mount, f->handle);

@@ -132,6 +132,25 @@ static void put_stat(void* buf, const struct fs_stat* st, unsigned long* reply_l
   *reply_len = sizeof(*st);
 }
 
+/* FS_OPEN's and FS_IMPORT's reply: the file's struct fs_stat and, for a
+ * directory, its canonical path. On an error the description is dropped. */
+static long put_opened(struct tmpfs* fs, struct tmpfs_file* nf, char* buf, unsigned long buf_size,
+                       unsigned long* reply_len) {
+  struct fs_stat st;
+  tmpfs_fstat(fs, nf, &st);
+  put_stat(buf, &st, reply_len);
+  if ((st.mode & 0170000) == 0040000) { /* a directory: its canonical path too */
+    long rc = tmpfs_dir_path(fs, nf, buf + sizeof(st), buf_size - sizeof(st));
+    if (rc < 0) {
+      tmpfs_file_put(fs, nf);
+      *reply_len = 0;
+      return rc;
+    }
+    *reply_len += (unsigned long)rc + 1;
+  }
+  return 0;
+}
+
 /* FS_LOCK (see proto/fs.h): the request's range resolved against the
  * description's offset or the file's size, the owner chosen by the kind. */
 static long do_lock(struct tmpfs* fs, struct tmpfs_client* c, const struct fs_req* req,
@@ -217,17 +236,8 @@ static long dispatch(struct tmpfs* fs, struct tmpfs_client* c, unsigned long op,
       struct tmpfs_file* nf;
       rc = tmpfs_open(fs, c->path, req->flags, req->mode, r, &nf);
       if (rc != 0) return rc;
-      tmpfs_fstat(fs, nf, &st);
-      put_stat(buf, &st, reply_len);
-      if ((st.mode & 0170000) == 0040000) { /* a directory: its canonical path too */
-        rc = tmpfs_dir_path(fs, nf, buf + sizeof(st), buf_size - sizeof(st));
-        if (rc < 0) {
-          tmpfs_file_put(fs, nf);
-          *reply_len = 0;
-          return rc;
-        }
-        *reply_len += (unsigned long)rc + 1;
-      }
+      rc = put_opened(fs, nf, buf, buf_size, reply_len);
+      if (rc < 0) return rc;
       c->handles[h] = nf;
       return h;
     }
@@ -329,8 +339,11 @@ static long dispatch(struct tmpfs* fs, struct tmpfs_client* c, unsigned long op,
       long h = free_handle(c);
       if (h < 0) return h;
       struct tmpfs_file* nf;
+      if (buf_size < sizeof(st)) return -EINVAL;
       rc = tmpfs_import(fs, (uint64_t)req->off, &nf);
       if (rc != 0) return rc;
+      rc = put_opened(fs, nf, buf, buf_size, reply_len);
+      if (rc < 0) return rc;
       c->handles[h] = nf;
       return h;
     }

@@ -135,6 +135,12 @@ static void test_fds(void) {
   pread(fd, buf, sizeof buf - 1, 0);
   UT_EQ("fds.contents", strcmp(buf, "abcdef"), 0);
   close(fd);
+  /* An inherited directory fd works as one: openat relative to it, fchdir
+   * to it. */
+  int dfd = open("/tests", O_RDONLY | O_DIRECTORY);
+  snprintf(num, sizeof num, "%d", dfd);
+  UT_EQ("fds.inherited_dir", reap(SPAWN("dirfd", num, "unix_child", "/tests")), 0);
+  close(dfd);
   /* Close-on-exec fds stay behind. */
   fd = open("/tmp/shared", O_RDONLY | O_CLOEXEC);
   snprintf(num, sizeof num, "%d", fd);

@@ -15,6 +15,8 @@
  *                              is i * 7 + i / 251, mod 256) to stdout
  *   unix_child consume         reads stdin to its end; prints the byte
  *                              count and a checksum ("N SUM") on stdout
+ *   unix_child dirfd FD NAME CWD  0 if openat(FD, NAME) opens and, after
+ *                              fchdir(FD), getcwd() is CWD
  *   unix_child readnb          0 if a read of stdin fails with EAGAIN
  *                              (its pipe end is non-blocking) */
 #include <errno.h>
@@ -93,6 +95,14 @@ int main(int argc, char** argv) {
     }
     printf("%lu %lu\n", count, sum);
     return 0;
+  }
+  if (strcmp(cmd, "dirfd") == 0 && argc == 5) {
+    int fd = openat(atoi(arg), argv[3], O_RDONLY);
+    if (fd < 0) return 1;
+    close(fd);
+    char buf[PATH_MAX];
+    if (fchdir(atoi(arg)) != 0) return 2;
+    return getcwd(buf, sizeof buf) && strcmp(buf, argv[4]) == 0 ? 0 : 3;
   }
   if (strcmp(cmd, "readnb") == 0) {
     char c;

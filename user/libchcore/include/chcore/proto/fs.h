@@ -130,7 +130,7 @@ enum fs_op {
    * importer has imported. */
   FS_EXPORT,
   /* token (in off). ret = a new handle on this connection to the same
-   * description (shared offset and status flags). */
+   * description (shared offset and status flags); buf as FS_OPEN's. */
   FS_IMPORT,
   /* From fsm only (the connection that mounted the server first): marks
    * the directory at path as the mount point of mount id `mode`
