@@ -34,13 +34,27 @@ void sync_icache(const void* start, usize size) {
   asm volatile("dsb ish; ic ialluis; dsb ish; isb" ::: "memory");
 }
 
+namespace {
+// The DC ZVA block size in bytes, 0 where DC ZVA may not be used: read once
+// (DCZID_EL0 is the same on every CPU of the boards we run on), since the
+// page-fault path zeroes a page per fault.
+usize zva_block() {
+  static usize block = ~usize{0};
+  if (block == ~usize{0}) [[unlikely]] {
+    // DCZID_EL0: bit 4 set = DC ZVA prohibited; bits 3:0 = log2 of the
+    // block size in 4-byte words (64 bytes on the Cortex-A53 and A72).
+    u64 dczid = read_sysreg(dczid_el0);
+    usize b = 4ull << (dczid & 0xf);
+    block = (dczid & 0x10) != 0 || b * 16 > 4096 ? 0 : b;
+  }
+  return block;
+}
+}  // namespace
+
 void zero_pages(void* start, usize size) {
-  // DCZID_EL0: bit 4 set = DC ZVA prohibited; bits 3:0 = log2 of the block
-  // size in 4-byte words (64 bytes on the Cortex-A53 and A72).
-  u64 dczid = read_sysreg(dczid_el0);
-  usize block = 4ull << (dczid & 0xf);
   constexpr usize kRound = 16;  // blocks per loop round
-  if ((dczid & 0x10) != 0 || block * kRound > 4096) {
+  usize block = zva_block();
+  if (block == 0) {
     memset(start, 0, size);
     return;
   }
