@@ -217,37 +217,156 @@ static void* reaper(void* arg) {
   return NULL;
 }
 
-/* Loads `path` (an absolute path, read through this process's own file
- * system connection) into a new child of `parent` (0: procmgr's). On
- * success the child runs and its record is returned. */
-static long spawn(const char* path, const char* const* argv, const char* const* envp,
-                  const struct procmgr_start_info* info_tmpl, struct procmgr_fd* fds,
-                  const unsigned* caps, unsigned ncaps, const char* cwd, int parent,
-                  int give_irq, int awaited, struct proc** out) {
-  if (access(path, X_OK) < 0) return -errno;
+/* ---- Programs ------------------------------------------------------------------- */
+
+/* The programs procmgr has run, prepared (chcore_image_prepare): a spawn of
+ * one of them costs a stat of its file rather than reading and parsing the
+ * whole file, and its children share its text and constants instead of
+ * each getting a copy. An entry is the file at `path` as it was: its inode,
+ * size and times, compared at every spawn, so a program that was rewritten,
+ * replaced or renamed over is read afresh (tmpfs's times have nanosecond
+ * resolution). At most MAX_IMAGES are kept; a spawn that finds none free
+ * (all in use) loads its program for itself alone. */
+#define MAX_IMAGES 8
+
+struct image {
+  char* path;         /* NULL: a free entry */
+  struct stat st;     /* the file's, when read */
+  struct chcore_image img;
+  int users;          /* spawns loading from it right now */
+  int stale;          /* the file has changed: freed when unused */
+  unsigned long used; /* for replacing the least recently used */
+};
+static struct image images[MAX_IMAGES];
+static unsigned long image_clock;
+static pthread_mutex_t image_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int same_file(const struct stat* a, const struct stat* b) {
+  return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+         a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static void image_free(struct image* e) {
+  chcore_image_release(&e->img);
+  free(e->path);
+  memset(e, 0, sizeof *e);
+}
+
+/* Reads and prepares the program (a regular file) at `path`; `st` is set
+ * to what the open file was, which the entry is keyed by. */
+static long image_read(const char* path, struct chcore_image* img, struct stat* st) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) return -errno;
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
     close(fd);
     return -EACCES;
   }
-  void* elf = malloc(st.st_size ? (size_t)st.st_size : 1);
+  void* elf = malloc(st->st_size ? (size_t)st->st_size : 1);
   if (!elf) {
     close(fd);
     return -ENOMEM;
   }
   ssize_t n = 0;
-  while (n < st.st_size) {
-    ssize_t k = read(fd, (char*)elf + n, (size_t)(st.st_size - n));
+  while (n < st->st_size) {
+    ssize_t k = read(fd, (char*)elf + n, (size_t)(st->st_size - n));
     if (k <= 0) break;
     n += k;
   }
   close(fd);
+  long r = chcore_image_prepare(img, elf, (unsigned long)n, 1);
+  free(elf);
+  return r;
+}
+
+/* The prepared program at `path` (absolute, through procmgr's own file
+ * system connection), held for the caller until image_put; or -errno
+ * (what posix_spawn reports: ENOENT, EACCES for a file nobody may execute
+ * or that is not regular, ENOEXEC, ...). */
+static long image_get(const char* path, struct image** out) {
+  struct stat st;
+  if (stat(path, &st) < 0) return -errno;
+  if (!S_ISREG(st.st_mode) || !(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) return -EACCES;
+  pthread_mutex_lock(&image_lock);
+  for (int i = 0; i < MAX_IMAGES; i++) {
+    struct image* e = &images[i];
+    if (!e->path || e->stale || strcmp(e->path, path) != 0) continue;
+    if (!same_file(&e->st, &st)) {
+      e->stale = 1;
+      if (e->users == 0) image_free(e);
+      continue;
+    }
+    e->users++;
+    e->used = ++image_clock;
+    pthread_mutex_unlock(&image_lock);
+    *out = e;
+    return 0;
+  }
+  pthread_mutex_unlock(&image_lock);
+
+  struct image fresh;
+  memset(&fresh, 0, sizeof fresh);
+  long r = image_read(path, &fresh.img, &fresh.st);
+  if (r < 0) return r;
+  fresh.path = strdup(path);
+  fresh.users = 1;
+  /* A free entry, else the least recently used one nobody is loading from. */
+  pthread_mutex_lock(&image_lock);
+  struct image* slot = NULL;
+  for (int i = 0; i < MAX_IMAGES && fresh.path; i++) {
+    struct image* e = &images[i];
+    if (e->users > 0) continue;
+    if (!e->path) {
+      slot = e;
+      break;
+    }
+    if (!slot || e->used < slot->used) slot = e;
+  }
+  if (slot) {
+    if (slot->path) image_free(slot);
+    *slot = fresh;
+    slot->used = ++image_clock;
+    pthread_mutex_unlock(&image_lock);
+    *out = slot;
+    return 0;
+  }
+  pthread_mutex_unlock(&image_lock);
+  /* No room: an entry of the caller's own, freed by image_put. */
+  struct image* own = malloc(sizeof *own);
+  if (!own) {
+    free(fresh.path);
+    chcore_image_release(&fresh.img);
+    return -ENOMEM;
+  }
+  *own = fresh;
+  own->stale = 1;
+  *out = own;
+  return 0;
+}
+
+static void image_put(struct image* e) {
+  pthread_mutex_lock(&image_lock);
+  int mine = e < images || e >= images + MAX_IMAGES;
+  if (--e->users == 0 && e->stale) image_free(e);
+  pthread_mutex_unlock(&image_lock);
+  if (mine) free(e);
+}
+
+/* Loads `path` (an absolute path, read through this process's own file
+ * system connection, or kept from an earlier spawn) into a new child of
+ * `parent` (0: procmgr's). On success the child runs and its record is
+ * returned. */
+static long spawn(const char* path, const char* const* argv, const char* const* envp,
+                  const struct procmgr_start_info* info_tmpl, struct procmgr_fd* fds,
+                  const unsigned* caps, unsigned ncaps, const char* cwd, int parent,
+                  int give_irq, int awaited, struct proc** out) {
+  struct image* image;
+  long r = image_get(path, &image);
+  if (r < 0) return r;
   const char* name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
   struct chcore_launch l;
-  long r = chcore_launch_load(&l, elf, (unsigned long)n, name);
-  free(elf);
+  r = chcore_launch_image(&l, &image->img, name);
+  image_put(image);
   if (r < 0) return r;
   /* Kernel objects (pipe ends) the parent sent: a copy each in the child,
    * whose start information names its slot. */
@@ -264,11 +383,16 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     fds[i].token = (uint64_t)r;
   }
 
-  /* The start-information page. */
+  /* The start information, which chcore_launch_start puts at the top of
+   * the child's stack: on our stack when it is small (the usual few fds). */
   size_t cwd_len = strlen(cwd) + 1;
   size_t size = sizeof(struct procmgr_start_info) + info_tmpl->nfds * sizeof(struct procmgr_fd) +
                 cwd_len;
-  struct procmgr_start_info* info = calloc(1, size);
+  union {
+    struct procmgr_start_info info;
+    char bytes[1024];
+  } small;
+  struct procmgr_start_info* info = size <= sizeof small ? &small.info : malloc(size);
   if (!info) {
     chcore_launch_abort(&l);
     return -ENOMEM;
@@ -280,25 +404,15 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   memcpy(info->fds, fds, info->nfds * sizeof(struct procmgr_fd));
   info->cwd_off = (uint32_t)(size - cwd_len);
   memcpy((char*)info + info->cwd_off, cwd, cwd_len);
-  long pmo = chcore_sys_create_pmo((size + 4095) & ~4095ul, CHCORE_PMO_DATA);
-  r = pmo;
-  if (pmo >= 0) r = chcore_sys_write_pmo((unsigned long)pmo, 0, (unsigned long)info, size);
-  if (r >= 0)
-    r = chcore_sys_map_pmo((unsigned long)l.cg, (unsigned long)pmo, CHCORE_START_INFO_VA,
-                           CHCORE_PROT_READ);
-  if (pmo >= 0) chcore_cap_release(pmo);
-  free(info);
-  if (r < 0) {
-    chcore_launch_abort(&l);
-    return r;
-  }
-  l.start_info_va = CHCORE_START_INFO_VA;
+  l.start_info = info;
+  l.start_info_size = size;
   long irq = give_irq ? chcore_irq_control_slot() : -1;
   if (irq >= 0) {
     r = chcore_launch_transfer(&l, irq, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE |
                                             CHCORE_RIGHT_CONTROL | CHCORE_RIGHT_COPY);
     if (r < 0) {
       chcore_launch_abort(&l);
+      if (info != &small.info) free(info);
       return r;
     }
     l.irq_control_slot = r;
@@ -311,6 +425,7 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   if (!p) {
     pthread_mutex_unlock(&plock);
     chcore_launch_abort(&l);
+    if (info != &small.info) free(info);
     return -EAGAIN;
   }
   long cinfo = chcore_sys_cap_info((unsigned long)l.cg);
@@ -326,6 +441,7 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   pthread_mutex_unlock(&plock);
 
   r = chcore_launch_start(&l, argv, envp);
+  if (info != &small.info) free(info);
   pthread_mutex_lock(&plock);
   if (r < 0) {
     memset(p, 0, sizeof *p);
