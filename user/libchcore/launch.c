@@ -151,6 +151,16 @@ long chcore_image_prepare(struct chcore_image* img, const void* elf, unsigned lo
   img->phnum = info.phnum;
   img->phent = info.phentsize;
   const unsigned char* bytes = elf;
+  /* A writable segment that is all RELRO (.data.rel.ro, .got: data that is
+   * constant once relocated, and a static executable is not relocated) is
+   * shared read-only like the text, as a dynamic linker leaves it once it
+   * has relocated it. */
+  for (unsigned i = 0; i < info.nsegments; i++) {
+    struct chcore_elf_segment* s = &info.seg[i];
+    if ((s->flags & CHCORE_ELF_PF_W) && info.relro_memsz > 0 && s->vaddr >= info.relro_vaddr &&
+        s->vaddr + s->memsz <= info.relro_vaddr + info.relro_memsz)
+      s->flags &= ~CHCORE_ELF_PF_W;
+  }
   /* A kept image copies the writable segments' file bytes, which every
    * child gets a copy of, into pages of its own (not the heap: they go
    * back whole when the image is released). */
@@ -374,29 +384,31 @@ static long build_stack(const struct chcore_launch* l, const char* const argv[],
   unsigned long size;
   int e = chcore_initial_stack_size(&args, CHCORE_ARG_MAX, &size);
   if (e != STACK_OK) return e == STACK_ERR_TOO_BIG ? -CHCORE_E2BIG : -CHCORE_EINVAL;
-  /* Assembled here, then written with one write_pmo. Usual argument lists
-   * fit on our stack; larger ones get pages of their own, returned at once
-   * (no heap: malloc's caches would keep memory after every spawn). */
-  unsigned char small[1024];
+  /* Assembled here, the start information right above the initial stack,
+   * then written with one write_pmo. Usual argument lists fit on our
+   * stack; larger ones get pages of their own, returned at once (no heap:
+   * malloc's caches would keep memory after every spawn). */
+  unsigned long info_size = l->start_info != 0 ? l->start_info_size : 0;
+  unsigned long total = size + info_size;
+  unsigned char small[2048];
   unsigned char* block = small;
-  if (size > sizeof(small)) {
-    block = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (total > sizeof(small)) {
+    block = mmap(0, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (block == MAP_FAILED) return -CHCORE_ENOMEM;
   }
   unsigned long sp;
   long r =
       chcore_initial_stack_build(&args, top, block, size, &sp) == STACK_OK ? 0 : -CHCORE_EINVAL;
+  if (info_size > 0) memcpy(block + size, l->start_info, info_size);
   if (r == 0) {
     *pmo = chcore_sys_create_pmo(CHCORE_STACK_SIZE, CHCORE_PMO_ANONYMOUS);
     if (*pmo < 0) r = *pmo;
   }
-  unsigned long base = CHCORE_STACK_TOP - CHCORE_STACK_SIZE;
   if (r == 0)
-    r = chcore_sys_write_pmo((unsigned long)*pmo, top - size - base, (unsigned long)block, size);
-  if (r == 0 && l->start_info != 0)
-    r = chcore_sys_write_pmo((unsigned long)*pmo, top - base, (unsigned long)l->start_info,
-                             l->start_info_size);
-  if (block != small) munmap(block, size);
+    r = chcore_sys_write_pmo((unsigned long)*pmo,
+                             top - size - (CHCORE_STACK_TOP - CHCORE_STACK_SIZE),
+                             (unsigned long)block, total);
+  if (block != small) munmap(block, total);
   return r < 0 ? r : (long)sp;
 }
 

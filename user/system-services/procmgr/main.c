@@ -158,6 +158,9 @@ struct proc {
   int awaited_by_me;  /* procmgr's main thread waits for it (the program) */
 };
 static struct proc procs[MAX_PROCS];
+/* One past the last record in use: what the walks over the table look at
+ * (a handful of records, not MAX_PROCS). Under plock, like the table. */
+static int procs_end;
 static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER;
 /* Bumped and woken whenever a process ends: waiters recheck. */
 static int exits;
@@ -175,25 +178,41 @@ static void futex_wake_all(int* word) {
 }
 
 static struct proc* by_pid(int pid) {
-  for (int i = 0; i < MAX_PROCS; i++)
+  for (int i = 0; i < procs_end; i++)
     if (procs[i].state != P_FREE && procs[i].pid == pid) return &procs[i];
   return NULL;
 }
 
 static struct proc* by_kpid(long kpid) {
-  for (int i = 0; i < MAX_PROCS; i++)
+  for (int i = 0; i < procs_end; i++)
     if (procs[i].state != P_FREE && procs[i].kpid == kpid) return &procs[i];
   return NULL;
 }
 
-static void proc_free(struct proc* p) {
-  chcore_cap_release(p->cg);
-  memset(p, 0, sizeof *p);
+/* A free record (marked in use: the caller fills it), or NULL. */
+static struct proc* proc_alloc(void) {
+  for (int i = 0; i < MAX_PROCS; i++) {
+    if (procs[i].state != P_FREE) continue;
+    if (i >= procs_end) procs_end = i + 1;
+    procs[i].state = P_RUNNING;
+    return &procs[i];
+  }
+  return NULL;
 }
 
-/* One thread per child waits in the kernel for it to end. */
-static void* reaper(void* arg) {
-  struct proc* p = arg;
+/* Gives the record back (its capability already dropped, if any). */
+static void proc_clear(struct proc* p) {
+  memset(p, 0, sizeof *p);
+  while (procs_end > 0 && procs[procs_end - 1].state == P_FREE) procs_end--;
+}
+
+static void proc_free(struct proc* p) {
+  chcore_cap_release(p->cg);
+  proc_clear(p);
+}
+
+/* Waits in the kernel for the child to end and records that. */
+static void reap(struct proc* p) {
   long cg = p->cg;
   long status = chcore_sys_wait_cap_group((unsigned long)cg);
   pthread_mutex_lock(&plock);
@@ -203,7 +222,7 @@ static void* reaper(void* arg) {
   futex_wake_all(&p->started);
   /* Its children are orphans now: init adopts them, or nobody will wait
    * for them and the ended ones go at once. */
-  for (int i = 0; i < MAX_PROCS; i++) {
+  for (int i = 0; i < procs_end; i++) {
     struct proc* c = &procs[i];
     if (c->state == P_FREE || c->ppid != p->pid || c == p) continue;
     c->ppid = init_pid > 0 && init_pid != p->pid && by_pid(init_pid) ? init_pid : 0;
@@ -214,7 +233,77 @@ static void* reaper(void* arg) {
   __atomic_add_fetch(&exits, 1, __ATOMIC_RELEASE);
   futex_wake_all(&exits);
   pthread_mutex_unlock(&plock);
+}
+
+/* Reapers: one thread per running child waits in the kernel for its end
+ * (wait_cap_group). A reaper whose child has ended does not exit but waits
+ * on its futex word for the next child: creating and ending a thread per
+ * spawn (its stack mapped and unmapped, the kernel thread, the start and
+ * exit paths) cost some 10,000 instructions, handing an idle reaper the
+ * next child costs one futex wake. Up to MAX_IDLE_REAPERS wait so; more
+ * end, so that a burst of children leaves no lasting crowd of threads. */
+#define MAX_IDLE_REAPERS 16
+
+struct reaper {
+  struct proc* p;
+  int work; /* futex word: 1 once p is set */
+  struct reaper* next;
+};
+static struct reaper* idle_reapers;
+static int nidle_reapers;
+static pthread_mutex_t reaper_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void* reaper_main(void* arg) {
+  struct reaper* r = arg;
+  for (;;) {
+    while (__atomic_load_n(&r->work, __ATOMIC_ACQUIRE) == 0) futex_wait(&r->work, 0);
+    r->work = 0;
+    reap(r->p);
+    r->p = NULL;
+    pthread_mutex_lock(&reaper_lock);
+    int keep = nidle_reapers < MAX_IDLE_REAPERS;
+    if (keep) {
+      r->next = idle_reapers;
+      idle_reapers = r;
+      nidle_reapers++;
+    }
+    pthread_mutex_unlock(&reaper_lock);
+    if (!keep) break;
+  }
+  free(r);
   return NULL;
+}
+
+/* Has a reaper watch the (started) child p: 0, or -EAGAIN if there is no
+ * idle reaper and no thread can be created. */
+static long watch(struct proc* p) {
+  pthread_mutex_lock(&reaper_lock);
+  struct reaper* r = idle_reapers;
+  if (r) {
+    idle_reapers = r->next;
+    nidle_reapers--;
+  }
+  pthread_mutex_unlock(&reaper_lock);
+  if (r) {
+    r->p = p;
+    __atomic_store_n(&r->work, 1, __ATOMIC_RELEASE);
+    futex_wake_all(&r->work);
+    return 0;
+  }
+  r = calloc(1, sizeof *r);
+  if (!r) return -EAGAIN;
+  r->p = p;
+  r->work = 1;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setstacksize(&a, 16384);
+  pthread_t t;
+  if (pthread_create(&t, &a, reaper_main, r) != 0) {
+    free(r);
+    return -EAGAIN;
+  }
+  pthread_detach(t);
+  return 0;
 }
 
 /* ---- Programs ------------------------------------------------------------------- */
@@ -419,9 +508,7 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   }
 
   pthread_mutex_lock(&plock);
-  struct proc* p = NULL;
-  for (int i = 0; i < MAX_PROCS && !p; i++)
-    if (procs[i].state == P_FREE) p = &procs[i];
+  struct proc* p = proc_alloc();
   if (!p) {
     pthread_mutex_unlock(&plock);
     chcore_launch_abort(&l);
@@ -429,7 +516,6 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     return -EAGAIN;
   }
   long cinfo = chcore_sys_cap_info((unsigned long)l.cg);
-  p->state = P_RUNNING;
   p->kpid = (long)CHCORE_CAP_INFO_ID(cinfo);
   p->ppid = parent;
   p->cg = l.cg;
@@ -444,7 +530,7 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   if (info != &small.info) free(info);
   pthread_mutex_lock(&plock);
   if (r < 0) {
-    memset(p, 0, sizeof *p);
+    proc_clear(p);
     pthread_mutex_unlock(&plock);
     return r;
   }
@@ -454,11 +540,7 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
                 : (info_tmpl->flags & PROCMGR_SPAWN_SETPGROUP) ? p->pid : 0;
   if (awaited) init_pid = pid;
   pthread_mutex_unlock(&plock);
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setstacksize(&a, 16384);
-  pthread_t t;
-  if (pthread_create(&t, &a, reaper, p) != 0) {
+  if (watch(p) < 0) {
     chcore_sys_kill_cap_group((unsigned long)p->cg, CHCORE_SIGKILL);
     chcore_sys_wait_cap_group((unsigned long)p->cg);
     pthread_mutex_lock(&plock);
@@ -466,7 +548,6 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     pthread_mutex_unlock(&plock);
     return -EAGAIN;
   }
-  pthread_detach(t);
   /* From here the reaper may free the record (an orphan's that ended):
    * only the pid is still ours. */
   *out = p;
@@ -482,23 +563,19 @@ static void start_service(const char* path, const char* const argv[]) {
   struct chcore_launch l;
   if (r >= 0) r = chcore_launch_load(&l, elf, size, strrchr(path, '/') + 1);
   pthread_mutex_lock(&plock);
-  struct proc* p = NULL;
-  for (int i = 0; i < MAX_PROCS && !p; i++)
-    if (procs[i].state == P_FREE) p = &procs[i];
-  if (r >= 0 && p) {
-    p->state = P_RUNNING;
+  struct proc* p = r >= 0 ? proc_alloc() : NULL;
+  if (p) {
     p->kpid = (long)CHCORE_CAP_INFO_ID(chcore_sys_cap_info((unsigned long)l.cg));
     p->cg = l.cg;
     p->service = 1;
     p->pid = -1;
   }
   pthread_mutex_unlock(&plock);
+  if (r >= 0 && !p) r = -EAGAIN;
   if (r >= 0) r = chcore_launch_start(&l, argv, NULL);
   if (r < 0) fail(path, r);
   p->pid = (int)l.main_tid;
-  pthread_t t;
-  if (pthread_create(&t, NULL, reaper, p) != 0) fail("cannot watch a service", -EAGAIN);
-  pthread_detach(t);
+  if (watch(p) < 0) fail("cannot watch a service", -EAGAIN);
 }
 
 /* Waits for a child of `parent` (pid > 0: that one; -1: any). */
@@ -506,7 +583,7 @@ static long wait_child(int parent, int pid, int options, int* status) {
   pthread_mutex_lock(&plock);
   for (;;) {
     int any = 0;
-    for (int i = 0; i < MAX_PROCS; i++) {
+    for (int i = 0; i < procs_end; i++) {
       struct proc* c = &procs[i];
       if (c->state == P_FREE || c->ppid != parent || c->pid <= 0) continue;
       if (pid > 0 && c->pid != pid) continue;
@@ -560,58 +637,56 @@ static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m) {
   if (req.fds_off > len || (req.fds_off & 7) ||
       (len - req.fds_off) / sizeof(struct procmgr_fd) < req.nfds)
     return -EINVAL;
-  /* The strings: path, argv, envp, cwd, all inside [header, fds_off). */
-  size_t nstr = 1 + req.argc + req.envc + 1;
-  const char** strs = calloc(nstr + 2, sizeof *strs);
-  if (!strs) return -ENOMEM;
+  /* The strings: path, argv, envp, cwd, all inside [header, fds_off);
+   * argv and envp as NULL-terminated arrays, one after the other in `v`.
+   * On our stack when they are few (as the fds), in the heap otherwise. */
+  const char* small_v[64];
+  struct procmgr_fd small_fds[16];
+  size_t nv = req.argc + 1 + req.envc + 1;
+  const char** v = nv <= 64 ? small_v : malloc(nv * sizeof *v);
+  struct procmgr_fd* fds =
+      req.nfds <= 16 ? small_fds : malloc(req.nfds * sizeof(struct procmgr_fd));
+  long r = v && fds ? 0 : -ENOMEM;
+  const char* path = NULL;
+  const char* cwd = NULL;
   size_t off = sizeof req;
-  long r = 0;
-  for (size_t i = 0; i < nstr; i++) {
+  for (size_t i = 0; r == 0 && i < 1 + req.argc + req.envc + 1; i++) {
     const char* z = off < req.fds_off ? memchr(b + off, 0, req.fds_off - off) : NULL;
     if (!z) {
       r = -EINVAL;
       break;
     }
-    strs[i] = b + off;
+    if (i == 0)
+      path = b + off;
+    else if (i <= req.argc + req.envc)
+      v[i - 1 + (i > req.argc)] = b + off; /* envp starts one entry later */
+    else
+      cwd = b + off;
     off = (size_t)(z - b) + 1;
   }
   if (r == 0) {
-    const char* path = strs[0];
-    /* argv and envp as NULL-terminated arrays (strs has room). */
-    const char** argv = calloc(req.argc + 1, sizeof *argv);
-    const char** envp = calloc(req.envc + 1, sizeof *envp);
-    if (!argv || !envp) {
-      r = -ENOMEM;
-    } else {
-      for (uint32_t i = 0; i < req.argc; i++) argv[i] = strs[1 + i];
-      for (uint32_t i = 0; i < req.envc; i++) envp[i] = strs[1 + req.argc + i];
-      const char* cwd = strs[nstr - 1];
-      struct procmgr_start_info tmpl;
-      memset(&tmpl, 0, sizeof tmpl);
-      tmpl.nfds = req.nfds;
-      tmpl.flags = req.flags;
-      tmpl.sigmask = req.sigmask;
-      tmpl.pgroup = req.pgroup;
-      struct procmgr_fd* fds = malloc(req.nfds * sizeof *fds + 1);
-      int files = 0;
-      if (!fds) {
-        r = -ENOMEM;
-      } else {
-        memcpy(fds, b + req.fds_off, req.nfds * sizeof *fds);
-        for (uint32_t i = 0; i < req.nfds; i++) files |= fds[i].kind == PROCMGR_FD_FILE;
-        struct proc* p;
-        r = spawn(path, argv, envp, &tmpl, fds, m->caps, m->ncaps, cwd, caller->pid, 0, 0, &p);
-        /* The parent's copies of the files must stay until the child has
-         * imported them (they are the descriptions' only holders). */
-        if (r > 0 && files)
-          while (__atomic_load_n(&p->started, __ATOMIC_ACQUIRE) == 0) futex_wait(&p->started, 0);
-      }
-      free(fds);
-    }
-    free(argv);
-    free(envp);
+    const char** argv = v;
+    const char** envp = v + req.argc + 1;
+    argv[req.argc] = NULL;
+    envp[req.envc] = NULL;
+    struct procmgr_start_info tmpl;
+    memset(&tmpl, 0, sizeof tmpl);
+    tmpl.nfds = req.nfds;
+    tmpl.flags = req.flags;
+    tmpl.sigmask = req.sigmask;
+    tmpl.pgroup = req.pgroup;
+    int files = 0;
+    memcpy(fds, b + req.fds_off, req.nfds * sizeof *fds);
+    for (uint32_t i = 0; i < req.nfds; i++) files |= fds[i].kind == PROCMGR_FD_FILE;
+    struct proc* p;
+    r = spawn(path, argv, envp, &tmpl, fds, m->caps, m->ncaps, cwd, caller->pid, 0, 0, &p);
+    /* The parent's copies of the files must stay until the child has
+     * imported them (they are the descriptions' only holders). */
+    if (r > 0 && files)
+      while (__atomic_load_n(&p->started, __ATOMIC_ACQUIRE) == 0) futex_wait(&p->started, 0);
   }
-  free(strs);
+  if (v != small_v) free(v);
+  if (fds != small_fds) free(fds);
   return r;
 }
 
