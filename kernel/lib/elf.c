@@ -28,6 +28,7 @@
 #define PT_LOAD 1u
 #define PT_INTERP 3u
 #define PT_PHDR 6u
+#define PT_GNU_RELRO 0x6474e552u
 
 #define USER_VA_END ((chcore_u64)1 << 48)  // exclusive
 #define PAGE_MASK 0xfffu
@@ -90,6 +91,8 @@ int chcore_elf_parse(const void* image, chcore_u64 size, struct chcore_elf_info*
   out->phentsize = phentsize;
   out->lowest_vaddr = 0;
   out->highest_vaddr_end = 0;
+  out->relro_vaddr = 0;
+  out->relro_memsz = 0;
 
   int have_pt_phdr = 0;
   chcore_u32 n = 0;
@@ -100,6 +103,14 @@ int chcore_elf_parse(const void* image, chcore_u64 size, struct chcore_elf_info*
     if (type == PT_PHDR) {
       if (!have_pt_phdr) out->phdr_vaddr = rd64(ph + P_VADDR);
       have_pt_phdr = 1;
+      continue;
+    }
+    if (type == PT_GNU_RELRO && out->relro_memsz == 0) {
+      out->relro_vaddr = rd64(ph + P_VADDR);
+      out->relro_memsz = rd64(ph + P_MEMSZ);
+      // Reported only if it lies in the user address space (no wrap).
+      if (out->relro_vaddr >= USER_VA_END || out->relro_memsz > USER_VA_END - out->relro_vaddr)
+        out->relro_vaddr = out->relro_memsz = 0;
       continue;
     }
     if (type != PT_LOAD) continue;

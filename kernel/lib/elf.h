@@ -58,6 +58,10 @@ struct chcore_elf_info {
   struct chcore_elf_segment seg[CHCORE_ELF_MAX_SEGMENTS];  // PT_LOAD only, file order
   // Over all PT_LOAD segments: min(vaddr) and max(vaddr + memsz), exclusive.
   chcore_u64 lowest_vaddr, highest_vaddr_end;
+  // The first PT_GNU_RELRO, the range that is read-only once relocated (a
+  // static executable has nothing to relocate): 0, 0 if none, or if it
+  // does not lie in the user address space.
+  chcore_u64 relro_vaddr, relro_memsz;
 };
 
 // Validates image[0, size) and describes it in *out. Returns ELF_OK or an

@@ -91,39 +91,23 @@ Result<PhysAddr> pmo_page(Pmo* pmo, usize offset, bool allocate) {
   return pa;
 }
 
-namespace {
-// Walks [offset, offset+len) page by page: fn(kernel pointer, bytes).
-template <typename Fn>
-Status pmo_for_range(Pmo* pmo, usize offset, usize len, Fn fn) {
-  if (pmo->kind == PmoType::Device) return Err::Inval;
-  if (offset > pmo->size || len > pmo->size - offset) return Err::Inval;
-  while (len > 0) {
-    PhysAddr pa = TRY(pmo_page(pmo, offset, true));
-    usize in_page = offset % kPage;
-    usize chunk = kern::min(len, kPage - in_page);
-    fn(pa_to_kva<u8>(pa) + in_page, chunk);
-    offset += chunk;
-    len -= chunk;
-  }
-  return kOk;
-}
-}  // namespace
-
 Status pmo_write(Pmo* pmo, usize offset, const void* src, usize len) {
   // Physical PMOs may be read-only kernel memory (the ramdisk).
   if (pmo->kind == PmoType::Physical) return Err::Inval;
   const u8* s = static_cast<const u8*>(src);
-  return pmo_for_range(pmo, offset, len, [&](u8* p, usize n) {
+  return pmo_for_range(pmo, offset, len, [&](u8* p, usize n) -> Status {
     memcpy(p, s, n);
     s += n;
+    return kOk;
   });
 }
 
 Status pmo_read(Pmo* pmo, usize offset, void* dst, usize len) {
   u8* d = static_cast<u8*>(dst);
-  return pmo_for_range(pmo, offset, len, [&](u8* p, usize n) {
+  return pmo_for_range(pmo, offset, len, [&](u8* p, usize n) -> Status {
     memcpy(d, p, n);
     d += n;
+    return kOk;
   });
 }
 

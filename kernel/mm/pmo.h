@@ -20,6 +20,8 @@
 #include "lib/result.h"
 #include "lib/spinlock.h"
 #include "lib/types.h"
+#include "mm/kmap.h"
+#include "mm/page.h"
 #include "object/object.h"
 
 namespace kern {
@@ -70,6 +72,27 @@ inline u32 pmo_max_perm(const Pmo* pmo) {
 // The physical page at byte `offset`. For Anonymous and Shared PMOs a missing
 // page is allocated (zeroed) if `allocate`, else Err::NoEnt.
 [[nodiscard]] Result<PhysAddr> pmo_page(Pmo* pmo, usize offset, bool allocate);
+
+// Walks [offset, offset+len) of the PMO page by page, allocating Anonymous
+// and Shared pages as needed: fn(kernel pointer, bytes) for each piece,
+// stopping at the first error it returns. No lock is held while fn runs
+// (a PMO's pages stay until it is destroyed, and the caller holds a
+// reference), so fn may copy from or to user memory and take page faults.
+// Err::Inval for a range outside the PMO or a Device PMO.
+template <typename Fn>
+[[nodiscard]] Status pmo_for_range(Pmo* pmo, usize offset, usize len, Fn fn) {
+  if (pmo->kind == PmoType::Device) return Err::Inval;
+  if (offset > pmo->size || len > pmo->size - offset) return Err::Inval;
+  while (len > 0) {
+    PhysAddr pa = TRY(pmo_page(pmo, offset, true));
+    usize in_page = offset % mm::kPageSize;
+    usize chunk = len < mm::kPageSize - in_page ? len : mm::kPageSize - in_page;
+    TRY(fn(pa_to_kva<u8>(pa) + in_page, chunk));
+    offset += chunk;
+    len -= chunk;
+  }
+  return kOk;
+}
 
 // Copies between a kernel buffer and the PMO's memory (allocating pages as
 // needed). Err::Inval if the range is outside the PMO or it is a Device PMO.

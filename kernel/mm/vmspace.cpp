@@ -123,10 +123,15 @@ Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offse
     return s;
   }
   pmo_get(pmo);
-  if (pmo->kind == PmoType::Data || pmo_is_fixed(pmo)) {
-    // Eager: map every page now. User mappings are always 4 KiB pages, so
-    // unmapping part of a region never has to split a block (which could
-    // need memory and fail).
+  // Data and Device PMOs are mapped eagerly (every page now): their pages
+  // exist and are usually all touched. User mappings are always 4 KiB
+  // pages, so unmapping part of a region never has to split a block (which
+  // could need memory and fail). Physical PMOs are mapped on first touch
+  // (handle_fault), like Anonymous ones: the boot ramdisk, several MiB, is
+  // mapped into every process procmgr starts, and eagerly that cost some
+  // 300,000 instructions a spawn (and the page tables a process exit
+  // frees) for the few pages a process ever reads.
+  if (pmo->kind == PmoType::Data || pmo->kind == PmoType::Device) {
     for (usize off = 0; off < size && s.ok(); off += kPage) {
       Result<PhysAddr> pa = pmo_page(pmo, pmo_offset + off, false);
       s = pa.ok() ? pt_.map(va + off, pa.value(), kPage, perm) : Status(pa.error());
@@ -230,8 +235,9 @@ Status VmSpace::handle_fault(const FaultInfo& f) {
   if (!(r->perm & kVmRead) || (f.write && !(r->perm & kVmWrite)) ||
       (f.exec && !(r->perm & kVmExec)))
     return Err::Fault;
-  // Every kind of PMO: Data and fixed ones have their pages already (mapped
-  // at map(), but unmapped again by protect(PROT_NONE) and back).
+  // Every kind of PMO: Anonymous and Shared pages appear here; Physical
+  // ones are mapped here on first touch; Data and Device ones were mapped
+  // at map(), but may have been unmapped by protect(PROT_NONE) and back.
   VirtAddr page = align_down(f.addr, kPage);
   PhysAddr pa = TRY(pmo_page(r->pmo, r->pmo_offset + (page - r->start), true));
   Status s = pt_.map(page, pa, kPage, r->perm);

@@ -89,6 +89,7 @@ struct CapOps {
     kfree(t.slots_);
     t.slots_ = nullptr;
     t.capacity_ = 0;
+    t.free_hint_ = 0;
   }
 
   static void link_child(Cap* parent, Cap* c) TA_REQ(CapTable::lock_) {
@@ -120,6 +121,7 @@ struct CapOps {
     if (!t.open_) {
       t.slots_[slot] = nullptr;
       t.used_--;
+      if (slot < t.free_hint_) t.free_hint_ = slot;
       maybe_free_array(t);
       kfree(c);
       return obj;
@@ -129,6 +131,7 @@ struct CapOps {
     c->slot = slot;
     c->table = &t;
     c->weak = obj == t.owner_;
+    if (!c->weak && cap_table_of(obj) != nullptr) t.group_caps_++;
     c->first_child = nullptr;
     if (parent != nullptr)
       link_child(parent, c);
@@ -151,6 +154,8 @@ struct CapOps {
     CapTable& t = *c->table;
     t.slots_[c->slot] = nullptr;
     t.used_--;
+    if (c->slot < t.free_hint_) t.free_hint_ = c->slot;
+    if (!c->weak && cap_table_of(c->obj) != nullptr) t.group_caps_--;
     Object* o = c->weak ? nullptr : c->obj;
     kfree(c);
     return o;
@@ -164,6 +169,7 @@ struct CapOps {
       KASSERT(t.slots_[r.slots_[i]] == kReserved);
       t.slots_[r.slots_[i]] = nullptr;
       t.used_--;
+      if (r.slots_[i] < t.free_hint_) t.free_hint_ = r.slots_[i];
       t.reserved_--;
     }
     maybe_free_array(t);
@@ -210,6 +216,16 @@ struct CapOps {
         }
         u->gc_internal_++;
       }
+    }
+    // The usual case, a system call's reference to a child being set up
+    // (create, map, transfer, then start): the root reaches no other
+    // passive table and something outside holds it. Live, and nothing else
+    // was visited: done without the passes below.
+    if (tail == &root) {
+      u32 refs = __atomic_load_n(&root.owner_->refcount, __ATOMIC_ACQUIRE) - 1;
+      root.gc_state_ = kUnvisited;
+      if (refs > root.gc_internal_) return nullptr;
+      root.gc_state_ = kVisited;
     }
 
     CapTable* live = nullptr;
@@ -273,13 +289,15 @@ Status CapTable::reserve(u32 n, CapReservation& out) {
     }
     if (s.ok()) {
       u32 found = 0;
-      for (u32 i = 0; found < n; i++) {
+      u32 i = free_hint_;
+      for (; found < n; i++) {
         if (slots_[i] != nullptr) continue;
         slots_[i] = kReserved;
         out.slots_[found] = i;
         out.nodes_[found] = nodes[found];
         found++;
       }
+      free_hint_ = i;
       used_ += n;
       reserved_ += n;
       out.table_ = this;
@@ -502,8 +520,11 @@ bool CapTable::owner_put() {
   bool last;
   {
     SpinGuard g(lock_);
-    // With one reference left (the caller's), the owner simply goes.
-    if (passive() && __atomic_load_n(&owner_->refcount, __ATOMIC_ACQUIRE) > 1)
+    // With one reference left (the caller's), the owner simply goes. A
+    // table without capabilities to processes reaches no other table, so
+    // the other references are from outside: live, nothing to collect
+    // (the usual case: procmgr's system calls on a child it is setting up).
+    if (passive() && group_caps_ > 0 && __atomic_load_n(&owner_->refcount, __ATOMIC_ACQUIRE) > 1)
       dead = CapOps::collect(*this);
     // Under the lock: a collection that runs next must not count this
     // reference as one from outside.

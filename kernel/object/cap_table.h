@@ -130,6 +130,11 @@ class CapTable {
   u32 capacity_ TA_GUARDED(lock_) = 0;
   u32 used_ TA_GUARDED(lock_) = 0;      // slots holding a capability or reserved
   u32 reserved_ TA_GUARDED(lock_) = 0;  // reserved, not yet committed
+  // No slot below this is free: reserve's search starts here.
+  u32 free_hint_ TA_GUARDED(lock_) = 0;
+  // Strong capabilities to processes in this table: without any, the cycle
+  // collector has nothing to follow from here (owner_put skips it).
+  u32 group_caps_ TA_GUARDED(lock_) = 0;
   bool open_ TA_GUARDED(lock_) = true;
   bool started_ TA_GUARDED(lock_) = false;
 

@@ -2,7 +2,8 @@
 //
 // State: a 256-bit ChaCha20 key and a generation number. A request takes
 // blocks 1, 2, ... of the key stream under a nonce made of the counter and
-// the generation, then block 0 becomes the next key ("fast key erasure"):
+// the generation, then block 0 becomes the next key ("fast key erasure";
+// up to 32 bytes come from the second half of block 0 instead):
 // whoever later reads the state cannot compute what was handed out before.
 // Mixing input: each 32-byte piece is XORed into the key, and the key is
 // then replaced by block 0 under a nonce of its own, so the result depends
@@ -59,6 +60,18 @@ void random_read(void* out, usize len) {
   u64 gen = g_generation++;
   const u32 nonce[3] = {static_cast<u32>(now), static_cast<u32>(now >> 32),
                         static_cast<u32>(gen)};
+  if (len <= 32) {
+    // A short request (the 16 AT_RANDOM bytes of every new process, a
+    // seed) is served from block 0 itself: its first half becomes the next
+    // key, its second half is handed out. Never both from the same bytes,
+    // so the erasure holds, and one block instead of two.
+    u32 block[16];
+    chacha20_block(g_key, 0, nonce, block);
+    memcpy(g_key, block, sizeof(g_key));
+    memcpy(p, block + 8, len);
+    memset(block, 0, sizeof(block));
+    return;
+  }
   u32 counter = 1;
   while (len > 0) {
     u32 block[16];

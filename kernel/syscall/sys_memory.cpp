@@ -35,28 +35,27 @@ u32 prot_to_rights(u64 prot) {
   return r;
 }
 
-// Copies between user memory and a PMO through a bounce page.
+// Copies between user memory and a PMO, straight to or from the PMO's
+// pages (pmo_for_range holds no lock while copying, so a fault on the user
+// buffer is an ordinary page fault, or -EFAULT). A Physical PMO (the
+// ramdisk in the kernel image) is never written.
 template <bool kToPmo, typename Buf>
 SysResult pmo_copy(CapSlot slot, u64 offset, Buf buf, u64 len) {
   Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(slot, kToPmo ? CHCORE_RIGHT_WRITE : CHCORE_RIGHT_READ));
   if (offset > pmo->size || len > pmo->size - offset) return Err::Inval;
   if (!buf.range_ok(len)) return Err::Fault;
-  u8* bounce = static_cast<u8*>(mm::kmalloc(kPage));
-  if (bounce == nullptr) return Err::NoMem;
-  Status s = kOk;
-  for (u64 done = 0; done < len && s.ok();) {
-    u64 n = kern::min<u64>(kPage, len - done);
-    if constexpr (kToPmo) {
-      s = (buf + done).read_array(bounce, n);
-      if (s.ok()) s = pmo_write(pmo.get(), offset + done, bounce, n);
-    } else {
-      s = pmo_read(pmo.get(), offset + done, bounce, n);
-      if (s.ok()) s = (buf + done).write_array(bounce, n);
-    }
+  if constexpr (kToPmo)
+    if (pmo->kind == PmoType::Physical) return Err::Inval;
+  u64 done = 0;
+  TRY(pmo_for_range(pmo.get(), offset, len, [&](u8* p, usize n) -> Status {
+    Status s = kOk;
+    if constexpr (kToPmo)
+      s = (buf + done).read_array(p, n);
+    else
+      s = (buf + done).write_array(p, n);
     done += n;
-  }
-  mm::kfree(bounce);
-  TRY(s);
+    return s;
+  }));
   return 0;
 }
 }  // namespace

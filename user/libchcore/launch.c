@@ -95,27 +95,6 @@ static unsigned prot_of(unsigned pf) {
   return prot;
 }
 
-/* One PT_LOAD: a DATA PMO over its pages (zero-filled, so the bss and the
- * bytes around the segment in its first and last page are zero), the file
- * bytes written at the segment's offset in the first page, mapped with the
- * segment's permissions. The caller's capability is dropped once mapped:
- * the mapping holds its own reference to the PMO. */
-static long load_segment(long cg, const unsigned char* image, const struct chcore_elf_segment* s) {
-  unsigned long start = PAGE_DOWN(s->vaddr);
-  unsigned long end = PAGE_UP(s->vaddr + s->memsz);
-  long pmo = chcore_sys_create_pmo(end - start, CHCORE_PMO_DATA);
-  if (pmo < 0) return pmo;
-  long r = 0;
-  if (s->filesz > 0) {
-    r = chcore_sys_write_pmo((unsigned long)pmo, s->vaddr - start,
-                             (unsigned long)(image + s->file_offset), s->filesz);
-  }
-  if (r == 0)
-    r = chcore_sys_map_pmo((unsigned long)cg, (unsigned long)pmo, start, prot_of(s->flags));
-  release(pmo);
-  return r;
-}
-
 /* Rejects what the kernel would map but a loader must not: writable and
  * executable segments (W^X), and two segments sharing a page (each page gets
  * exactly one PMO and one set of permissions). */
@@ -134,6 +113,136 @@ static long check_segments(const struct chcore_elf_info* info) {
   return 0;
 }
 
+_Static_assert(CHCORE_IMAGE_MAX_SEGMENTS == CHCORE_ELF_MAX_SEGMENTS, "one segment table size");
+
+/* The shared PMO of a read-only segment: its pages (zero-filled around the
+ * file bytes), written once. The image keeps a capability with no more
+ * rights than the segment's permissions (and no COPY), so that a child's
+ * mapping of it can never be made writable (mprotect goes no further than
+ * the rights it was mapped with): every child maps the same pages. */
+static long shared_segment(const unsigned char* elf, const struct chcore_elf_segment* s) {
+  unsigned long start = PAGE_DOWN(s->vaddr);
+  long pmo = chcore_sys_create_pmo(PAGE_UP(s->vaddr + s->memsz) - start, CHCORE_PMO_DATA);
+  if (pmo < 0) return pmo;
+  long r = 0;
+  if (s->filesz > 0)
+    r = chcore_sys_write_pmo((unsigned long)pmo, s->vaddr - start,
+                             (unsigned long)(elf + s->file_offset), s->filesz);
+  long ro = r;
+  if (r == 0)
+    ro = chcore_sys_cap_copy(
+        (unsigned long)pmo,
+        CHCORE_RIGHT_READ | ((s->flags & CHCORE_ELF_PF_X) ? CHCORE_RIGHT_EXEC : 0));
+  release(pmo);
+  return ro;
+}
+
+long chcore_image_prepare(struct chcore_image* img, const void* elf, unsigned long elf_size,
+                          int keep) {
+  img->nsegments = 0;
+  img->copy = 0;
+  img->copy_size = 0;
+  struct chcore_elf_info info;
+  if (elf == 0 || chcore_elf_parse(elf, elf_size, &info) != ELF_OK) return -CHCORE_ENOEXEC;
+  long r = check_segments(&info);
+  if (r < 0) return r;
+  img->entry = info.entry;
+  img->phdr = info.phdr_vaddr;
+  img->phnum = info.phnum;
+  img->phent = info.phentsize;
+  const unsigned char* bytes = elf;
+  /* A writable segment that is all RELRO (.data.rel.ro, .got: data that is
+   * constant once relocated, and a static executable is not relocated) is
+   * shared read-only like the text, as a dynamic linker leaves it once it
+   * has relocated it. */
+  for (unsigned i = 0; i < info.nsegments; i++) {
+    struct chcore_elf_segment* s = &info.seg[i];
+    if ((s->flags & CHCORE_ELF_PF_W) && info.relro_memsz > 0 && s->vaddr >= info.relro_vaddr &&
+        s->vaddr + s->memsz <= info.relro_vaddr + info.relro_memsz)
+      s->flags &= ~CHCORE_ELF_PF_W;
+  }
+  /* A kept image copies the writable segments' file bytes, which every
+   * child gets a copy of, into pages of its own (not the heap: they go
+   * back whole when the image is released). */
+  if (keep) {
+    unsigned long n = 0;
+    for (unsigned i = 0; i < info.nsegments; i++)
+      if (info.seg[i].flags & CHCORE_ELF_PF_W) n += info.seg[i].filesz;
+    if (n > 0) {
+      img->copy = mmap(0, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (img->copy == MAP_FAILED) {
+        img->copy = 0;
+        return -CHCORE_ENOMEM;
+      }
+      img->copy_size = n;
+    }
+  }
+  unsigned long copied = 0;
+  for (unsigned i = 0; i < info.nsegments; i++) {
+    const struct chcore_elf_segment* s = &info.seg[i];
+    struct chcore_image_segment* d = &img->seg[i];
+    d->vaddr = s->vaddr;
+    d->memsz = s->memsz;
+    d->filesz = s->filesz;
+    d->flags = s->flags;
+    d->pmo = -1;
+    d->bytes = bytes + s->file_offset;
+    if (s->flags & CHCORE_ELF_PF_W) {
+      if (img->copy != 0) {
+        memcpy((char*)img->copy + copied, d->bytes, s->filesz);
+        d->bytes = (const unsigned char*)img->copy + copied;
+        copied += s->filesz;
+      }
+    } else {
+      d->pmo = shared_segment(bytes, s);
+      d->bytes = 0;
+      if (d->pmo < 0) {
+        r = d->pmo;
+        img->nsegments = i;
+        chcore_image_release(img);
+        return r;
+      }
+    }
+    img->nsegments = i + 1;
+  }
+  return 0;
+}
+
+void chcore_image_release(struct chcore_image* img) {
+  for (unsigned i = 0; i < img->nsegments; i++) {
+    release(img->seg[i].pmo);
+    img->seg[i].pmo = -1;
+  }
+  img->nsegments = 0;
+  if (img->copy != 0) munmap(img->copy, img->copy_size);
+  img->copy = 0;
+}
+
+/* One PT_LOAD in the child, with the segment's permissions. A read-only
+ * segment maps the image's shared PMO. A writable one gets pages of its
+ * own: a DATA PMO over its pages (zero-filled, so the bss and the bytes
+ * around the segment in its first and last page are zero) with the file
+ * bytes written at the segment's offset in the first page. (The bss is
+ * not left to be zeroed on first touch: a program's static data is
+ * resident from its start, which the memory accounting of tests and of the
+ * fuzzer's supervisor counts on, and a small program touches most of it
+ * anyway.) The caller's capability is dropped once mapped: the mapping
+ * holds its own reference to the PMO. */
+static long load_segment(long cg, const struct chcore_image_segment* s) {
+  unsigned long prot = prot_of(s->flags);
+  unsigned long start = PAGE_DOWN(s->vaddr);
+  if (s->pmo >= 0) return chcore_sys_map_pmo((unsigned long)cg, (unsigned long)s->pmo, start, prot);
+  long pmo = chcore_sys_create_pmo(PAGE_UP(s->vaddr + s->memsz) - start, CHCORE_PMO_DATA);
+  if (pmo < 0) return pmo;
+  long r = 0;
+  if (s->filesz > 0)
+    r = chcore_sys_write_pmo((unsigned long)pmo, s->vaddr - start, (unsigned long)s->bytes,
+                             s->filesz);
+  if (r == 0) r = chcore_sys_map_pmo((unsigned long)cg, (unsigned long)pmo, start, prot);
+  release(pmo);
+  return r;
+}
+
 void chcore_launch_abort(struct chcore_launch* l) {
   /* The child has no thread yet: dropping the only capability to it
    * destroys it with its address space and capabilities. */
@@ -141,25 +250,21 @@ void chcore_launch_abort(struct chcore_launch* l) {
   l->cg = -1;
 }
 
-long chcore_launch_load(struct chcore_launch* l, const void* elf, unsigned long elf_size,
-                        const char* name) {
+long chcore_launch_image(struct chcore_launch* l, const struct chcore_image* img,
+                         const char* name) {
   l->cg = -1;
   l->ramdisk_slot = -1;
   l->ramdisk_size = 0;
   l->procmgr_slot = -1;
   l->fsm_slot = -1;
   l->irq_control_slot = -1;
-  l->start_info_va = 0;
+  l->start_info = 0;
+  l->start_info_size = 0;
   l->main_tid = -1;
-
-  struct chcore_elf_info info;
-  if (elf == 0 || chcore_elf_parse(elf, elf_size, &info) != ELF_OK) return -CHCORE_ENOEXEC;
-  long r = check_segments(&info);
-  if (r < 0) return r;
-  l->entry = info.entry;
-  l->phdr = info.phdr_vaddr;
-  l->phnum = info.phnum;
-  l->phent = info.phentsize;
+  l->entry = img->entry;
+  l->phdr = img->phdr;
+  l->phnum = img->phnum;
+  l->phent = img->phent;
 
   if (name == 0) name = "";
   unsigned long name_len = strnlen(name, CHCORE_NAME_MAX - 1);
@@ -169,6 +274,7 @@ long chcore_launch_load(struct chcore_launch* l, const void* elf, unsigned long 
 
   /* The ramdisk first, so that it usually gets slot 1 in the child, as in
    * the first process. */
+  long r;
   unsigned long rd_size;
   if (chcore_ramdisk(&rd_size) != 0) {
     r = chcore_share_ramdisk(cg);
@@ -190,14 +296,26 @@ long chcore_launch_load(struct chcore_launch* l, const void* elf, unsigned long 
     l->fsm_slot = r;
   }
 
-  for (unsigned i = 0; i < info.nsegments; i++) {
-    r = load_segment(cg, (const unsigned char*)elf, &info.seg[i]);
+  for (unsigned i = 0; i < img->nsegments; i++) {
+    r = load_segment(cg, &img->seg[i]);
     if (r < 0) goto fail;
   }
   return 0;
 
 fail:
   chcore_launch_abort(l);
+  return r;
+}
+
+long chcore_launch_load(struct chcore_launch* l, const void* elf, unsigned long elf_size,
+                        const char* name) {
+  l->cg = -1;
+  struct chcore_image img;
+  long r = chcore_image_prepare(&img, elf, elf_size, 0);
+  if (r < 0) return r;
+  r = chcore_launch_image(l, &img, name);
+  /* The child's mappings hold the shared PMOs now. */
+  chcore_image_release(&img);
   return r;
 }
 
@@ -228,7 +346,9 @@ static unsigned long count(const char* const* v) {
 
 /* The stack: one anonymous PMO (pages appear as the stack grows), with the
  * Linux initial stack (kernel/lib/initial_stack.c, the kernel's own builder)
- * written into its top pages before the thread runs. Returns the thread's
+ * written into its top pages before the thread runs, and above it the
+ * start information (a block the child reads once, at start: there it
+ * costs no PMO, mapping or page tables of its own). Returns the thread's
  * sp, or -errno. */
 static long build_stack(const struct chcore_launch* l, const char* const argv[],
                         const char* const envp[], long* pmo) {
@@ -247,7 +367,12 @@ static long build_stack(const struct chcore_launch* l, const char* const argv[],
   }
   if (l->procmgr_slot >= 0) AUX(CHCORE_AT_PROCMGR_SLOT, (unsigned long)l->procmgr_slot);
   if (l->fsm_slot >= 0) AUX(CHCORE_AT_FSM_SLOT, (unsigned long)l->fsm_slot);
-  if (l->start_info_va != 0) AUX(CHCORE_AT_START_INFO, l->start_info_va);
+  unsigned long top = CHCORE_STACK_TOP;
+  if (l->start_info != 0) {
+    if (l->start_info_size > CHCORE_START_INFO_MAX) return -CHCORE_E2BIG;
+    top -= (l->start_info_size + 15) & ~15ul;
+    AUX(CHCORE_AT_START_INFO, top);
+  }
   if (l->irq_control_slot >= 0) {
     AUX(CHCORE_AT_IRQ_CONTROL_SLOT, (unsigned long)l->irq_control_slot);
   }
@@ -259,27 +384,31 @@ static long build_stack(const struct chcore_launch* l, const char* const argv[],
   unsigned long size;
   int e = chcore_initial_stack_size(&args, CHCORE_ARG_MAX, &size);
   if (e != STACK_OK) return e == STACK_ERR_TOO_BIG ? -CHCORE_E2BIG : -CHCORE_EINVAL;
-  /* Assembled here, then written with one write_pmo. Usual argument lists
-   * fit on our stack; larger ones get pages of their own, returned at once
-   * (no heap: malloc's caches would keep memory after every spawn). */
-  unsigned char small[1024];
+  /* Assembled here, the start information right above the initial stack,
+   * then written with one write_pmo. Usual argument lists fit on our
+   * stack; larger ones get pages of their own, returned at once (no heap:
+   * malloc's caches would keep memory after every spawn). */
+  unsigned long info_size = l->start_info != 0 ? l->start_info_size : 0;
+  unsigned long total = size + info_size;
+  unsigned char small[2048];
   unsigned char* block = small;
-  if (size > sizeof(small)) {
-    block = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (total > sizeof(small)) {
+    block = mmap(0, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (block == MAP_FAILED) return -CHCORE_ENOMEM;
   }
   unsigned long sp;
-  long r = chcore_initial_stack_build(&args, CHCORE_STACK_TOP, block, size, &sp) == STACK_OK
-               ? 0
-               : -CHCORE_EINVAL;
+  long r =
+      chcore_initial_stack_build(&args, top, block, size, &sp) == STACK_OK ? 0 : -CHCORE_EINVAL;
+  if (info_size > 0) memcpy(block + size, l->start_info, info_size);
   if (r == 0) {
     *pmo = chcore_sys_create_pmo(CHCORE_STACK_SIZE, CHCORE_PMO_ANONYMOUS);
     if (*pmo < 0) r = *pmo;
   }
   if (r == 0)
-    r = chcore_sys_write_pmo((unsigned long)*pmo, CHCORE_STACK_SIZE - size, (unsigned long)block,
-                             size);
-  if (block != small) munmap(block, size);
+    r = chcore_sys_write_pmo((unsigned long)*pmo,
+                             top - size - (CHCORE_STACK_TOP - CHCORE_STACK_SIZE),
+                             (unsigned long)block, total);
+  if (block != small) munmap(block, total);
   return r < 0 ? r : (long)sp;
 }
 

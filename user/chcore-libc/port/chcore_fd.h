@@ -88,10 +88,12 @@ hidden int __chcore_fd_install(struct chcore_fd *, int min_fd, int cloexec);
 /* The description of fd with a reference for the caller, or NULL. */
 hidden struct chcore_fd *__chcore_fd_get(int fd);
 hidden void __chcore_fd_put(struct chcore_fd *);
-/* Whether fd is close-on-exec; installing at a given fd (0..CHCORE_FD_MAX-1,
- * replacing what is there, taking over the caller's reference). */
-hidden int __chcore_fd_cloexec(int fd);
+/* Installing at a given fd (0..CHCORE_FD_MAX-1, replacing what is there,
+ * taking over the caller's reference). */
 hidden void __chcore_fd_install_at(struct chcore_fd *, int fd);
+/* The descriptions a spawned child inherits (fds without FD_CLOEXEC), with
+ * a reference each, into out[fd]; returns one past the highest such fd. */
+hidden int __chcore_fd_inheritable(struct chcore_fd **out);
 
 /* Files (file.c), for spawn.c: a file description's export to another
  * process (its mount and FS_EXPORT token) and the import at a new

@@ -26,6 +26,10 @@ static unsigned char cloexec[CHCORE_FD_MAX];
 static struct chcore_fd pool[CHCORE_FD_POOL];
 static volatile int fd_lock[1];
 static int fd_ready;
+/* One past the highest fd ever installed (under fd_lock): what a walk over
+ * the table (a spawn's inherited fds) has to look at, rather than all
+ * CHCORE_FD_MAX entries. */
+static int fds_end;
 
 /* fds 0-2 are the console. Runs from the start-up constructor, and before it
  * if something uses an fd earlier (another constructor, say). */
@@ -36,6 +40,7 @@ void __chcore_fd_init(void)
 		__chcore_console_fds[i].refs = 1;
 		fds[i] = &__chcore_console_fds[i];
 	}
+	fds_end = 3;
 	fd_ready = 1;
 }
 
@@ -105,6 +110,7 @@ int __chcore_fd_install(struct chcore_fd *d, int min_fd, int close_on_exec)
 		if (fds[i] == 0) {
 			fds[i] = d;
 			cloexec[i] = close_on_exec != 0;
+			if (i >= fds_end) fds_end = i + 1;
 			fd = i;
 			break;
 		}
@@ -114,11 +120,24 @@ int __chcore_fd_install(struct chcore_fd *d, int min_fd, int close_on_exec)
 	return fd;
 }
 
-/* Whether fd is close-on-exec (it is not inherited at spawn). */
-int __chcore_fd_cloexec(int fd)
+/* What a spawned child inherits: the description of every fd without
+ * FD_CLOEXEC, with a reference each, into out[fd] (out has CHCORE_FD_MAX
+ * entries, NULL where nothing is inherited). Returns one past the highest
+ * fd set. One pass under the lock: a consistent snapshot. */
+int __chcore_fd_inheritable(struct chcore_fd **out)
 {
-	if ((unsigned)fd >= CHCORE_FD_MAX) return 0;
-	return cloexec[fd];
+	if (!fd_ready) __chcore_fd_init();
+	int end = 0;
+	LOCK(fd_lock);
+	for (int fd = 0; fd < fds_end; fd++) {
+		struct chcore_fd *d = fds[fd];
+		if (!d || cloexec[fd]) continue;
+		__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+		out[fd] = d;
+		end = fd + 1;
+	}
+	UNLOCK(fd_lock);
+	return end;
 }
 
 /* Puts the description at exactly fd (replacing what was there), taking
@@ -130,6 +149,7 @@ void __chcore_fd_install_at(struct chcore_fd *d, int fd)
 	struct chcore_fd *prev = fds[fd];
 	fds[fd] = d;
 	cloexec[fd] = 0;
+	if (fd >= fds_end) fds_end = fd + 1;
 	UNLOCK(fd_lock);
 	if (prev) __chcore_fd_put(prev);
 }
@@ -404,6 +424,7 @@ CHCORE_LINUX_SYSCALL(dup3)
 	struct chcore_fd *prev = fds[newfd];
 	fds[newfd] = d; /* takes over our reference */
 	cloexec[newfd] = (flags & O_CLOEXEC) != 0;
+	if (newfd >= fds_end) fds_end = newfd + 1;
 	UNLOCK(fd_lock);
 	if (prev) __chcore_fd_put(prev);
 	return newfd;

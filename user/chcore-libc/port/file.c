@@ -163,8 +163,15 @@ static struct mount *mount_connect(struct mount *m, int id, long *err)
 
 /* ---- Paths --------------------------------------------------------------------- */
 
-static char cwd[PATH_MAX] = "/";
+/* Empty until a chdir (or a spawned child's start) sets it, and then "/":
+ * in the bss, not 4 KiB of data every new process has to be given. */
+static char cwd[PATH_MAX];
 static volatile int cwd_lock[1];
+
+static const char *cwd_now(void)
+{
+	return cwd[0] ? cwd : "/";
+}
 static mode_t cur_umask = 022;
 
 /* The length of the string at s, looking at no more than size bytes (size
@@ -295,7 +302,7 @@ static long abs_path(int dirfd, const char *upath, char *out, int allow_empty, i
 	}
 	if (dirfd == AT_FDCWD) {
 		LOCK(cwd_lock);
-		r = prepend(out, n, cwd);
+		r = prepend(out, n, cwd_now());
 		UNLOCK(cwd_lock);
 		return r;
 	}
@@ -1362,7 +1369,7 @@ CHCORE_LINUX_SYSCALL(getcwd)
 {
 	char c[PATH_MAX];
 	LOCK(cwd_lock);
-	memcpy(c, cwd, strlen(cwd) + 1);
+	memcpy(c, cwd_now(), strlen(cwd_now()) + 1);
 	UNLOCK(cwd_lock);
 	size_t n = strlen(c) + 1;
 	if ((size_t)a1 < n) return -ERANGE;
@@ -1470,7 +1477,7 @@ long __chcore_file_import(int fd, int mount, int flags, unsigned long token)
 void __chcore_cwd_get(char *out)
 {
 	LOCK(cwd_lock);
-	memcpy(out, cwd, strlen(cwd) + 1);
+	memcpy(out, cwd_now(), strlen(cwd_now()) + 1);
 	UNLOCK(cwd_lock);
 }
 

@@ -39,10 +39,15 @@ static void child_set(struct child_fds *c, int fd, struct chcore_fd *d)
 	if (d && fd >= c->max) c->max = fd + 1;
 }
 
+/* Drops the references and leaves the table empty for the next spawn
+ * (every entry set is below max). */
 static void child_release(struct child_fds *c)
 {
-	for (int i = 0; i < c->max; i++)
+	for (int i = 0; i < c->max; i++) {
 		if (c->d[i]) __chcore_fd_put(c->d[i]);
+		c->d[i] = 0;
+	}
+	c->max = 0;
 }
 
 /* Applies the file actions (musl keeps them newest first: walk from the
@@ -254,15 +259,11 @@ int __chcore_spawn(pid_t *res, const char *path, const struct fdop *ops,
 	int e = search ? search_path(path, file, envp) : (strlen(path) < PATH_MAX ? 0 : ENAMETOOLONG);
 	if (e) return e;
 	if (!search) strcpy(file, path);
-	static struct child_fds c; /* 8 KiB: not on the caller's stack */
+	/* 8 KiB: not on the caller's stack; empty between spawns. */
+	static struct child_fds c;
 	static volatile int spawn_lock[1];
 	LOCK(spawn_lock);
-	memset(&c, 0, sizeof c);
-	for (int fd = 0; fd < CHCORE_FD_MAX; fd++) {
-		if (__chcore_fd_cloexec(fd)) continue;
-		struct chcore_fd *d = __chcore_fd_get(fd);
-		if (d) child_set(&c, fd, d);
-	}
+	c.max = __chcore_fd_inheritable(c.d);
 	__chcore_cwd_get(cwd);
 	e = apply_actions(&c, ops, cwd);
 	if (!e) {

@@ -158,6 +158,9 @@ struct proc {
   int awaited_by_me;  /* procmgr's main thread waits for it (the program) */
 };
 static struct proc procs[MAX_PROCS];
+/* One past the last record in use: what the walks over the table look at
+ * (a handful of records, not MAX_PROCS). Under plock, like the table. */
+static int procs_end;
 static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER;
 /* Bumped and woken whenever a process ends: waiters recheck. */
 static int exits;
@@ -175,25 +178,41 @@ static void futex_wake_all(int* word) {
 }
 
 static struct proc* by_pid(int pid) {
-  for (int i = 0; i < MAX_PROCS; i++)
+  for (int i = 0; i < procs_end; i++)
     if (procs[i].state != P_FREE && procs[i].pid == pid) return &procs[i];
   return NULL;
 }
 
 static struct proc* by_kpid(long kpid) {
-  for (int i = 0; i < MAX_PROCS; i++)
+  for (int i = 0; i < procs_end; i++)
     if (procs[i].state != P_FREE && procs[i].kpid == kpid) return &procs[i];
   return NULL;
 }
 
-static void proc_free(struct proc* p) {
-  chcore_cap_release(p->cg);
-  memset(p, 0, sizeof *p);
+/* A free record (marked in use: the caller fills it), or NULL. */
+static struct proc* proc_alloc(void) {
+  for (int i = 0; i < MAX_PROCS; i++) {
+    if (procs[i].state != P_FREE) continue;
+    if (i >= procs_end) procs_end = i + 1;
+    procs[i].state = P_RUNNING;
+    return &procs[i];
+  }
+  return NULL;
 }
 
-/* One thread per child waits in the kernel for it to end. */
-static void* reaper(void* arg) {
-  struct proc* p = arg;
+/* Gives the record back (its capability already dropped, if any). */
+static void proc_clear(struct proc* p) {
+  memset(p, 0, sizeof *p);
+  while (procs_end > 0 && procs[procs_end - 1].state == P_FREE) procs_end--;
+}
+
+static void proc_free(struct proc* p) {
+  chcore_cap_release(p->cg);
+  proc_clear(p);
+}
+
+/* Waits in the kernel for the child to end and records that. */
+static void reap(struct proc* p) {
   long cg = p->cg;
   long status = chcore_sys_wait_cap_group((unsigned long)cg);
   pthread_mutex_lock(&plock);
@@ -203,7 +222,7 @@ static void* reaper(void* arg) {
   futex_wake_all(&p->started);
   /* Its children are orphans now: init adopts them, or nobody will wait
    * for them and the ended ones go at once. */
-  for (int i = 0; i < MAX_PROCS; i++) {
+  for (int i = 0; i < procs_end; i++) {
     struct proc* c = &procs[i];
     if (c->state == P_FREE || c->ppid != p->pid || c == p) continue;
     c->ppid = init_pid > 0 && init_pid != p->pid && by_pid(init_pid) ? init_pid : 0;
@@ -214,40 +233,229 @@ static void* reaper(void* arg) {
   __atomic_add_fetch(&exits, 1, __ATOMIC_RELEASE);
   futex_wake_all(&exits);
   pthread_mutex_unlock(&plock);
+}
+
+/* Reapers: one thread per running child waits in the kernel for its end
+ * (wait_cap_group). A reaper whose child has ended does not exit but waits
+ * on its futex word for the next child: creating and ending a thread per
+ * spawn (its stack mapped and unmapped, the kernel thread, the start and
+ * exit paths) cost some 10,000 instructions, handing an idle reaper the
+ * next child costs one futex wake. Up to MAX_IDLE_REAPERS wait so; more
+ * end, so that a burst of children leaves no lasting crowd of threads. */
+#define MAX_IDLE_REAPERS 16
+
+struct reaper {
+  struct proc* p;
+  int work; /* futex word: 1 once p is set */
+  struct reaper* next;
+};
+static struct reaper* idle_reapers;
+static int nidle_reapers;
+static pthread_mutex_t reaper_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void* reaper_main(void* arg) {
+  struct reaper* r = arg;
+  for (;;) {
+    while (__atomic_load_n(&r->work, __ATOMIC_ACQUIRE) == 0) futex_wait(&r->work, 0);
+    r->work = 0;
+    reap(r->p);
+    r->p = NULL;
+    pthread_mutex_lock(&reaper_lock);
+    int keep = nidle_reapers < MAX_IDLE_REAPERS;
+    if (keep) {
+      r->next = idle_reapers;
+      idle_reapers = r;
+      nidle_reapers++;
+    }
+    pthread_mutex_unlock(&reaper_lock);
+    if (!keep) break;
+  }
+  free(r);
   return NULL;
 }
 
-/* Loads `path` (an absolute path, read through this process's own file
- * system connection) into a new child of `parent` (0: procmgr's). On
- * success the child runs and its record is returned. */
-static long spawn(const char* path, const char* const* argv, const char* const* envp,
-                  const struct procmgr_start_info* info_tmpl, struct procmgr_fd* fds,
-                  const unsigned* caps, unsigned ncaps, const char* cwd, int parent,
-                  int give_irq, int awaited, struct proc** out) {
-  if (access(path, X_OK) < 0) return -errno;
+/* Has a reaper watch the (started) child p: 0, or -EAGAIN if there is no
+ * idle reaper and no thread can be created. */
+static long watch(struct proc* p) {
+  pthread_mutex_lock(&reaper_lock);
+  struct reaper* r = idle_reapers;
+  if (r) {
+    idle_reapers = r->next;
+    nidle_reapers--;
+  }
+  pthread_mutex_unlock(&reaper_lock);
+  if (r) {
+    r->p = p;
+    __atomic_store_n(&r->work, 1, __ATOMIC_RELEASE);
+    futex_wake_all(&r->work);
+    return 0;
+  }
+  r = calloc(1, sizeof *r);
+  if (!r) return -EAGAIN;
+  r->p = p;
+  r->work = 1;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setstacksize(&a, 16384);
+  pthread_t t;
+  if (pthread_create(&t, &a, reaper_main, r) != 0) {
+    free(r);
+    return -EAGAIN;
+  }
+  pthread_detach(t);
+  return 0;
+}
+
+/* ---- Programs ------------------------------------------------------------------- */
+
+/* The programs procmgr has run, prepared (chcore_image_prepare): a spawn of
+ * one of them costs a stat of its file rather than reading and parsing the
+ * whole file, and its children share its text and constants instead of
+ * each getting a copy. An entry is the file at `path` as it was: its inode,
+ * size and times, compared at every spawn, so a program that was rewritten,
+ * replaced or renamed over is read afresh (tmpfs's times have nanosecond
+ * resolution). At most MAX_IMAGES are kept; a spawn that finds none free
+ * (all in use) loads its program for itself alone. */
+#define MAX_IMAGES 8
+
+struct image {
+  char* path;         /* NULL: a free entry */
+  struct stat st;     /* the file's, when read */
+  struct chcore_image img;
+  int users;          /* spawns loading from it right now */
+  int stale;          /* the file has changed: freed when unused */
+  unsigned long used; /* for replacing the least recently used */
+};
+static struct image images[MAX_IMAGES];
+static unsigned long image_clock;
+static pthread_mutex_t image_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int same_file(const struct stat* a, const struct stat* b) {
+  return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+         a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static void image_free(struct image* e) {
+  chcore_image_release(&e->img);
+  free(e->path);
+  memset(e, 0, sizeof *e);
+}
+
+/* Reads and prepares the program (a regular file) at `path`; `st` is set
+ * to what the open file was, which the entry is keyed by. */
+static long image_read(const char* path, struct chcore_image* img, struct stat* st) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) return -errno;
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
     close(fd);
     return -EACCES;
   }
-  void* elf = malloc(st.st_size ? (size_t)st.st_size : 1);
+  void* elf = malloc(st->st_size ? (size_t)st->st_size : 1);
   if (!elf) {
     close(fd);
     return -ENOMEM;
   }
   ssize_t n = 0;
-  while (n < st.st_size) {
-    ssize_t k = read(fd, (char*)elf + n, (size_t)(st.st_size - n));
+  while (n < st->st_size) {
+    ssize_t k = read(fd, (char*)elf + n, (size_t)(st->st_size - n));
     if (k <= 0) break;
     n += k;
   }
   close(fd);
+  long r = chcore_image_prepare(img, elf, (unsigned long)n, 1);
+  free(elf);
+  return r;
+}
+
+/* The prepared program at `path` (absolute, through procmgr's own file
+ * system connection), held for the caller until image_put; or -errno
+ * (what posix_spawn reports: ENOENT, EACCES for a file nobody may execute
+ * or that is not regular, ENOEXEC, ...). */
+static long image_get(const char* path, struct image** out) {
+  struct stat st;
+  if (stat(path, &st) < 0) return -errno;
+  if (!S_ISREG(st.st_mode) || !(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) return -EACCES;
+  pthread_mutex_lock(&image_lock);
+  for (int i = 0; i < MAX_IMAGES; i++) {
+    struct image* e = &images[i];
+    if (!e->path || e->stale || strcmp(e->path, path) != 0) continue;
+    if (!same_file(&e->st, &st)) {
+      e->stale = 1;
+      if (e->users == 0) image_free(e);
+      continue;
+    }
+    e->users++;
+    e->used = ++image_clock;
+    pthread_mutex_unlock(&image_lock);
+    *out = e;
+    return 0;
+  }
+  pthread_mutex_unlock(&image_lock);
+
+  struct image fresh;
+  memset(&fresh, 0, sizeof fresh);
+  long r = image_read(path, &fresh.img, &fresh.st);
+  if (r < 0) return r;
+  fresh.path = strdup(path);
+  fresh.users = 1;
+  /* A free entry, else the least recently used one nobody is loading from. */
+  pthread_mutex_lock(&image_lock);
+  struct image* slot = NULL;
+  for (int i = 0; i < MAX_IMAGES && fresh.path; i++) {
+    struct image* e = &images[i];
+    if (e->users > 0) continue;
+    if (!e->path) {
+      slot = e;
+      break;
+    }
+    if (!slot || e->used < slot->used) slot = e;
+  }
+  if (slot) {
+    if (slot->path) image_free(slot);
+    *slot = fresh;
+    slot->used = ++image_clock;
+    pthread_mutex_unlock(&image_lock);
+    *out = slot;
+    return 0;
+  }
+  pthread_mutex_unlock(&image_lock);
+  /* No room: an entry of the caller's own, freed by image_put. */
+  struct image* own = malloc(sizeof *own);
+  if (!own) {
+    free(fresh.path);
+    chcore_image_release(&fresh.img);
+    return -ENOMEM;
+  }
+  *own = fresh;
+  own->stale = 1;
+  *out = own;
+  return 0;
+}
+
+static void image_put(struct image* e) {
+  pthread_mutex_lock(&image_lock);
+  int mine = e < images || e >= images + MAX_IMAGES;
+  if (--e->users == 0 && e->stale) image_free(e);
+  pthread_mutex_unlock(&image_lock);
+  if (mine) free(e);
+}
+
+/* Loads `path` (an absolute path, read through this process's own file
+ * system connection, or kept from an earlier spawn) into a new child of
+ * `parent` (0: procmgr's). On success the child runs and its record is
+ * returned. */
+static long spawn(const char* path, const char* const* argv, const char* const* envp,
+                  const struct procmgr_start_info* info_tmpl, struct procmgr_fd* fds,
+                  const unsigned* caps, unsigned ncaps, const char* cwd, int parent,
+                  int give_irq, int awaited, struct proc** out) {
+  struct image* image;
+  long r = image_get(path, &image);
+  if (r < 0) return r;
   const char* name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
   struct chcore_launch l;
-  long r = chcore_launch_load(&l, elf, (unsigned long)n, name);
-  free(elf);
+  r = chcore_launch_image(&l, &image->img, name);
+  image_put(image);
   if (r < 0) return r;
   /* Kernel objects (pipe ends) the parent sent: a copy each in the child,
    * whose start information names its slot. */
@@ -264,11 +472,16 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     fds[i].token = (uint64_t)r;
   }
 
-  /* The start-information page. */
+  /* The start information, which chcore_launch_start puts at the top of
+   * the child's stack: on our stack when it is small (the usual few fds). */
   size_t cwd_len = strlen(cwd) + 1;
   size_t size = sizeof(struct procmgr_start_info) + info_tmpl->nfds * sizeof(struct procmgr_fd) +
                 cwd_len;
-  struct procmgr_start_info* info = calloc(1, size);
+  union {
+    struct procmgr_start_info info;
+    char bytes[1024];
+  } small;
+  struct procmgr_start_info* info = size <= sizeof small ? &small.info : malloc(size);
   if (!info) {
     chcore_launch_abort(&l);
     return -ENOMEM;
@@ -280,41 +493,29 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   memcpy(info->fds, fds, info->nfds * sizeof(struct procmgr_fd));
   info->cwd_off = (uint32_t)(size - cwd_len);
   memcpy((char*)info + info->cwd_off, cwd, cwd_len);
-  long pmo = chcore_sys_create_pmo((size + 4095) & ~4095ul, CHCORE_PMO_DATA);
-  r = pmo;
-  if (pmo >= 0) r = chcore_sys_write_pmo((unsigned long)pmo, 0, (unsigned long)info, size);
-  if (r >= 0)
-    r = chcore_sys_map_pmo((unsigned long)l.cg, (unsigned long)pmo, CHCORE_START_INFO_VA,
-                           CHCORE_PROT_READ);
-  if (pmo >= 0) chcore_cap_release(pmo);
-  free(info);
-  if (r < 0) {
-    chcore_launch_abort(&l);
-    return r;
-  }
-  l.start_info_va = CHCORE_START_INFO_VA;
+  l.start_info = info;
+  l.start_info_size = size;
   long irq = give_irq ? chcore_irq_control_slot() : -1;
   if (irq >= 0) {
     r = chcore_launch_transfer(&l, irq, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE |
                                             CHCORE_RIGHT_CONTROL | CHCORE_RIGHT_COPY);
     if (r < 0) {
       chcore_launch_abort(&l);
+      if (info != &small.info) free(info);
       return r;
     }
     l.irq_control_slot = r;
   }
 
   pthread_mutex_lock(&plock);
-  struct proc* p = NULL;
-  for (int i = 0; i < MAX_PROCS && !p; i++)
-    if (procs[i].state == P_FREE) p = &procs[i];
+  struct proc* p = proc_alloc();
   if (!p) {
     pthread_mutex_unlock(&plock);
     chcore_launch_abort(&l);
+    if (info != &small.info) free(info);
     return -EAGAIN;
   }
   long cinfo = chcore_sys_cap_info((unsigned long)l.cg);
-  p->state = P_RUNNING;
   p->kpid = (long)CHCORE_CAP_INFO_ID(cinfo);
   p->ppid = parent;
   p->cg = l.cg;
@@ -326,9 +527,10 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   pthread_mutex_unlock(&plock);
 
   r = chcore_launch_start(&l, argv, envp);
+  if (info != &small.info) free(info);
   pthread_mutex_lock(&plock);
   if (r < 0) {
-    memset(p, 0, sizeof *p);
+    proc_clear(p);
     pthread_mutex_unlock(&plock);
     return r;
   }
@@ -338,11 +540,7 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
                 : (info_tmpl->flags & PROCMGR_SPAWN_SETPGROUP) ? p->pid : 0;
   if (awaited) init_pid = pid;
   pthread_mutex_unlock(&plock);
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setstacksize(&a, 16384);
-  pthread_t t;
-  if (pthread_create(&t, &a, reaper, p) != 0) {
+  if (watch(p) < 0) {
     chcore_sys_kill_cap_group((unsigned long)p->cg, CHCORE_SIGKILL);
     chcore_sys_wait_cap_group((unsigned long)p->cg);
     pthread_mutex_lock(&plock);
@@ -350,7 +548,6 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     pthread_mutex_unlock(&plock);
     return -EAGAIN;
   }
-  pthread_detach(t);
   /* From here the reaper may free the record (an orphan's that ended):
    * only the pid is still ours. */
   *out = p;
@@ -366,23 +563,19 @@ static void start_service(const char* path, const char* const argv[]) {
   struct chcore_launch l;
   if (r >= 0) r = chcore_launch_load(&l, elf, size, strrchr(path, '/') + 1);
   pthread_mutex_lock(&plock);
-  struct proc* p = NULL;
-  for (int i = 0; i < MAX_PROCS && !p; i++)
-    if (procs[i].state == P_FREE) p = &procs[i];
-  if (r >= 0 && p) {
-    p->state = P_RUNNING;
+  struct proc* p = r >= 0 ? proc_alloc() : NULL;
+  if (p) {
     p->kpid = (long)CHCORE_CAP_INFO_ID(chcore_sys_cap_info((unsigned long)l.cg));
     p->cg = l.cg;
     p->service = 1;
     p->pid = -1;
   }
   pthread_mutex_unlock(&plock);
+  if (r >= 0 && !p) r = -EAGAIN;
   if (r >= 0) r = chcore_launch_start(&l, argv, NULL);
   if (r < 0) fail(path, r);
   p->pid = (int)l.main_tid;
-  pthread_t t;
-  if (pthread_create(&t, NULL, reaper, p) != 0) fail("cannot watch a service", -EAGAIN);
-  pthread_detach(t);
+  if (watch(p) < 0) fail("cannot watch a service", -EAGAIN);
 }
 
 /* Waits for a child of `parent` (pid > 0: that one; -1: any). */
@@ -390,7 +583,7 @@ static long wait_child(int parent, int pid, int options, int* status) {
   pthread_mutex_lock(&plock);
   for (;;) {
     int any = 0;
-    for (int i = 0; i < MAX_PROCS; i++) {
+    for (int i = 0; i < procs_end; i++) {
       struct proc* c = &procs[i];
       if (c->state == P_FREE || c->ppid != parent || c->pid <= 0) continue;
       if (pid > 0 && c->pid != pid) continue;
@@ -444,58 +637,56 @@ static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m) {
   if (req.fds_off > len || (req.fds_off & 7) ||
       (len - req.fds_off) / sizeof(struct procmgr_fd) < req.nfds)
     return -EINVAL;
-  /* The strings: path, argv, envp, cwd, all inside [header, fds_off). */
-  size_t nstr = 1 + req.argc + req.envc + 1;
-  const char** strs = calloc(nstr + 2, sizeof *strs);
-  if (!strs) return -ENOMEM;
+  /* The strings: path, argv, envp, cwd, all inside [header, fds_off);
+   * argv and envp as NULL-terminated arrays, one after the other in `v`.
+   * On our stack when they are few (as the fds), in the heap otherwise. */
+  const char* small_v[64];
+  struct procmgr_fd small_fds[16];
+  size_t nv = req.argc + 1 + req.envc + 1;
+  const char** v = nv <= 64 ? small_v : malloc(nv * sizeof *v);
+  struct procmgr_fd* fds =
+      req.nfds <= 16 ? small_fds : malloc(req.nfds * sizeof(struct procmgr_fd));
+  long r = v && fds ? 0 : -ENOMEM;
+  const char* path = NULL;
+  const char* cwd = NULL;
   size_t off = sizeof req;
-  long r = 0;
-  for (size_t i = 0; i < nstr; i++) {
+  for (size_t i = 0; r == 0 && i < 1 + req.argc + req.envc + 1; i++) {
     const char* z = off < req.fds_off ? memchr(b + off, 0, req.fds_off - off) : NULL;
     if (!z) {
       r = -EINVAL;
       break;
     }
-    strs[i] = b + off;
+    if (i == 0)
+      path = b + off;
+    else if (i <= req.argc + req.envc)
+      v[i - 1 + (i > req.argc)] = b + off; /* envp starts one entry later */
+    else
+      cwd = b + off;
     off = (size_t)(z - b) + 1;
   }
   if (r == 0) {
-    const char* path = strs[0];
-    /* argv and envp as NULL-terminated arrays (strs has room). */
-    const char** argv = calloc(req.argc + 1, sizeof *argv);
-    const char** envp = calloc(req.envc + 1, sizeof *envp);
-    if (!argv || !envp) {
-      r = -ENOMEM;
-    } else {
-      for (uint32_t i = 0; i < req.argc; i++) argv[i] = strs[1 + i];
-      for (uint32_t i = 0; i < req.envc; i++) envp[i] = strs[1 + req.argc + i];
-      const char* cwd = strs[nstr - 1];
-      struct procmgr_start_info tmpl;
-      memset(&tmpl, 0, sizeof tmpl);
-      tmpl.nfds = req.nfds;
-      tmpl.flags = req.flags;
-      tmpl.sigmask = req.sigmask;
-      tmpl.pgroup = req.pgroup;
-      struct procmgr_fd* fds = malloc(req.nfds * sizeof *fds + 1);
-      int files = 0;
-      if (!fds) {
-        r = -ENOMEM;
-      } else {
-        memcpy(fds, b + req.fds_off, req.nfds * sizeof *fds);
-        for (uint32_t i = 0; i < req.nfds; i++) files |= fds[i].kind == PROCMGR_FD_FILE;
-        struct proc* p;
-        r = spawn(path, argv, envp, &tmpl, fds, m->caps, m->ncaps, cwd, caller->pid, 0, 0, &p);
-        /* The parent's copies of the files must stay until the child has
-         * imported them (they are the descriptions' only holders). */
-        if (r > 0 && files)
-          while (__atomic_load_n(&p->started, __ATOMIC_ACQUIRE) == 0) futex_wait(&p->started, 0);
-      }
-      free(fds);
-    }
-    free(argv);
-    free(envp);
+    const char** argv = v;
+    const char** envp = v + req.argc + 1;
+    argv[req.argc] = NULL;
+    envp[req.envc] = NULL;
+    struct procmgr_start_info tmpl;
+    memset(&tmpl, 0, sizeof tmpl);
+    tmpl.nfds = req.nfds;
+    tmpl.flags = req.flags;
+    tmpl.sigmask = req.sigmask;
+    tmpl.pgroup = req.pgroup;
+    int files = 0;
+    memcpy(fds, b + req.fds_off, req.nfds * sizeof *fds);
+    for (uint32_t i = 0; i < req.nfds; i++) files |= fds[i].kind == PROCMGR_FD_FILE;
+    struct proc* p;
+    r = spawn(path, argv, envp, &tmpl, fds, m->caps, m->ncaps, cwd, caller->pid, 0, 0, &p);
+    /* The parent's copies of the files must stay until the child has
+     * imported them (they are the descriptions' only holders). */
+    if (r > 0 && files)
+      while (__atomic_load_n(&p->started, __ATOMIC_ACQUIRE) == 0) futex_wait(&p->started, 0);
   }
-  free(strs);
+  if (v != small_v) free(v);
+  if (fds != small_fds) free(fds);
   return r;
 }
 

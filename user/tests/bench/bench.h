@@ -20,6 +20,12 @@ static inline unsigned long bench_freq(void) {
   return v;
 }
 
+/* Around the measured loop: the part that tests/qemu/profile/profile.py
+ * counts, per function. Hint instructions that the CPU executes as NOPs
+ * and the profiling plugin recognises. */
+static inline void bench_profile_begin(void) { __asm__ volatile("hint #0x60"); }
+static inline void bench_profile_end(void) { __asm__ volatile("hint #0x61"); }
+
 /* Prints the figure of `ops` operations that took `ticks` counter ticks. */
 static inline void bench_report(const char* name, unsigned long ticks, unsigned long ops) {
   unsigned long f = bench_freq();

@@ -26,7 +26,9 @@ int main(void) {
       return 1;
     }
   unsigned long t0 = bench_counter();
+  bench_profile_begin();
   for (int i = 0; i < N; i++) once();
+  bench_profile_end();
   bench_report("spawn_wait", bench_counter() - t0, N);
   return 0;
 }

@@ -2,9 +2,11 @@
  * initial stack and one thread.
  *
  * A child's address space (see user/README.md):
- *   0x400000 ...            the ELF's PT_LOAD segments (DATA PMOs)
+ *   0x400000 ...            the ELF's PT_LOAD segments (DATA PMOs; read-only
+ *                           ones shared by the children of one prepared image)
  *   CHCORE_RAMDISK_VA       the boot ramdisk, read-only (if the parent has it)
  *   CHCORE_STACK_TOP        top of the main stack, CHCORE_STACK_SIZE below it
+ *                           (the start information, if any, at its very top)
  *
  * Its main thread starts at the ELF entry with sp at argc, as on Linux:
  * argc, argv[], NULL, envp[], NULL, auxv (AT_PHDR, AT_PHNUM, AT_PHENT,
@@ -49,15 +51,48 @@ struct chcore_launch {
   /* The child's slot of the IRQ-control capability, if the caller hands it
    * on with chcore_launch_transfer and sets this (-1: none). */
   long irq_control_slot;
-  /* Where the caller mapped a start-information page in the child (0:
-   * none): CHCORE_AT_START_INFO (procmgr, chcore/proto/procmgr.h). */
-  unsigned long start_info_va;
+  /* A block of start information for the child (procmgr's,
+   * chcore/proto/procmgr.h), or NULL: chcore_launch_start copies it to the
+   * top of the child's stack, above the initial stack, and names its
+   * address in the auxiliary vector entry CHCORE_AT_START_INFO. At most
+   * CHCORE_START_INFO_MAX bytes (more: -E2BIG). */
+  const void* start_info;
+  unsigned long start_info_size;
   /* Set by chcore_launch_start: the main thread's tid (-1 unknown). */
   long main_tid;
 };
-/* The start-information page's address in children of procmgr. */
-#define CHCORE_START_INFO_VA 0x0000680000000000ul
 #define CHCORE_AT_START_INFO 0x6006
+#define CHCORE_START_INFO_MAX (64ul * 1024)
+
+/* A program prepared once to be started many times (procmgr keeps the
+ * programs it runs): its read-only segments (text, constants) are PMOs
+ * that every child maps, the same pages in all of them and never writable
+ * there; its writable segments' file bytes are copied into each child's own
+ * pages. */
+#define CHCORE_IMAGE_MAX_SEGMENTS 16
+struct chcore_image_segment {
+  unsigned long vaddr, memsz, filesz;
+  unsigned flags;             /* the ELF's PF_R / PF_W / PF_X */
+  long pmo;                   /* read-only: the shared PMO's slot; -1: writable */
+  const unsigned char* bytes; /* writable: the file bytes */
+};
+struct chcore_image {
+  unsigned long entry, phdr, phnum, phent;
+  unsigned nsegments;
+  struct chcore_image_segment seg[CHCORE_IMAGE_MAX_SEGMENTS];
+  void* copy; /* a kept image's copy of the writable bytes (mapped pages) */
+  unsigned long copy_size;
+};
+/* Checks the ELF as chcore_launch_load does and prepares it. With `keep`,
+ * the image has copies of everything it needs and `elf` may go at once;
+ * without, it points into `elf`, which must stay until the last
+ * chcore_launch_image. Returns 0 or -errno (-ENOEXEC, -ENOMEM, ...). */
+long chcore_image_prepare(struct chcore_image* img, const void* elf, unsigned long elf_size,
+                          int keep);
+/* Frees what the image holds (children that run it keep their mappings). */
+void chcore_image_release(struct chcore_image* img);
+/* Step 1 with a prepared image: as chcore_launch_load. */
+long chcore_launch_image(struct chcore_launch* l, const struct chcore_image* img, const char* name);
 
 /* Step 1: creates the process `name` (truncated to CHCORE_NAME_MAX - 1
  * bytes), shares the ramdisk with it (if this process has one) and maps the
