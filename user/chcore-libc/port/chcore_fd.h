@@ -15,6 +15,7 @@
 
 #define CHCORE_FD_MAX 1024   /* fds 0 .. CHCORE_FD_MAX-1 */
 #define CHCORE_FD_POOL 1024  /* open file descriptions besides the console's: one per fd */
+#define CHCORE_FD_POOL_CHUNK 32 /* ... allocated this many at a time (fd.c) */
 
 enum chcore_fd_type {
 	CHCORE_FD_FREE = 0,

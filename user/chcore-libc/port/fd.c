@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -23,7 +24,17 @@
 
 static struct chcore_fd *fds[CHCORE_FD_MAX];
 static unsigned char cloexec[CHCORE_FD_MAX];
-static struct chcore_fd pool[CHCORE_FD_POOL];
+/* The descriptions: CHCORE_FD_POOL_CHUNK in the program's data, more in
+ * chunks from the heap as a program opens more (up to CHCORE_FD_POOL), so
+ * that a small program's image does not carry space for 1024 of them
+ * (every page of data costs a spawn a page to allocate and zero). Chunks
+ * are never freed: a description's address stays valid. */
+struct pool_chunk {
+	struct chcore_fd d[CHCORE_FD_POOL_CHUNK];
+	struct pool_chunk *next;
+};
+static struct pool_chunk pool0;
+static int pool_chunks = 1;
 static volatile int fd_lock[1];
 static int fd_ready;
 /* One past the highest fd ever installed (under fd_lock): what a walk over
@@ -44,23 +55,48 @@ void __chcore_fd_init(void)
 	fd_ready = 1;
 }
 
-struct chcore_fd *__chcore_fd_new(int type, const struct chcore_fd_ops *ops, int flags, void *priv)
+/* A free description of the pool, set up; NULL if none. With fd_lock. */
+static struct chcore_fd *take_free(int type, const struct chcore_fd_ops *ops, int flags, void *priv)
 {
-	struct chcore_fd *d = 0;
-	LOCK(fd_lock);
-	for (int i = 0; i < CHCORE_FD_POOL; i++) {
-		if (pool[i].type == CHCORE_FD_FREE) {
-			d = &pool[i];
+	for (struct pool_chunk *c = &pool0; c; c = c->next) {
+		for (int i = 0; i < CHCORE_FD_POOL_CHUNK; i++) {
+			struct chcore_fd *d = &c->d[i];
+			if (d->type != CHCORE_FD_FREE) continue;
 			d->type = type;
 			d->refs = 1; /* the caller's: install takes it over, put drops it */
 			d->flags = flags;
 			d->ops = ops;
 			d->priv = priv;
 			d->offset = 0;
-			break;
+			return d;
 		}
 	}
+	return 0;
+}
+
+struct chcore_fd *__chcore_fd_new(int type, const struct chcore_fd_ops *ops, int flags, void *priv)
+{
+	LOCK(fd_lock);
+	struct chcore_fd *d = take_free(type, ops, flags, priv);
+	int grow = !d && pool_chunks * CHCORE_FD_POOL_CHUNK < CHCORE_FD_POOL;
 	UNLOCK(fd_lock);
+	if (!grow) return d;
+	/* A new chunk (allocated without the lock; another thread may have
+	 * added one meanwhile, then this one goes back). */
+	struct pool_chunk *c = calloc(1, sizeof *c);
+	if (!c) return 0;
+	LOCK(fd_lock);
+	d = take_free(type, ops, flags, priv);
+	if (!d && pool_chunks * CHCORE_FD_POOL_CHUNK < CHCORE_FD_POOL) {
+		struct pool_chunk *last = &pool0;
+		while (last->next) last = last->next;
+		last->next = c;
+		pool_chunks++;
+		c = 0;
+		d = take_free(type, ops, flags, priv);
+	}
+	UNLOCK(fd_lock);
+	free(c);
 	return d;
 }
 
@@ -68,7 +104,7 @@ static void release(struct chcore_fd *d)
 {
 	if (d->ops->close) d->ops->close(d);
 	/* The console's own descriptions are not in the pool and stay. */
-	if (d >= pool && d < pool + CHCORE_FD_POOL) {
+	if (d < __chcore_console_fds || d >= __chcore_console_fds + 3) {
 		LOCK(fd_lock);
 		d->type = CHCORE_FD_FREE;
 		UNLOCK(fd_lock);
