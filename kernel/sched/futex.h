@@ -1,5 +1,6 @@
 // Futexes: blocking on a 32-bit word in user memory, keyed per process by
-// its address (private futexes; musl's threads use nothing else).
+// its address, or, for a word in shared memory (a Shared PMO), by the PMO
+// and offset, so that processes sharing it wake each other (futex.cpp).
 #pragma once
 #include "lib/result.h"
 #include "object/cap_group.h"
