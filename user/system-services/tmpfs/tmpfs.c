@@ -837,10 +837,12 @@ struct tmpfs* tmpfs_create(const struct tmpfs_config* cfg) {
   fs->max_bytes = cfg->max_bytes;
   fs->free_mem = cfg->free_mem ? cfg->free_mem : default_free_mem;
   fs->free_mem_arg = cfg->free_mem_arg;
-  fs->shm_create = cfg->shm_create;
-  fs->shm_zero = cfg->shm_zero;
-  fs->shm_destroy = cfg->shm_destroy;
-  fs->shm_arg = cfg->shm_arg;
+  if (cfg->shm_create && cfg->shm_zero && cfg->shm_destroy) { /* all three or none */
+    fs->shm_create = cfg->shm_create;
+    fs->shm_zero = cfg->shm_zero;
+    fs->shm_destroy = cfg->shm_destroy;
+    fs->shm_arg = cfg->shm_arg;
+  }
   fs->dev = cfg->dev;
   fs->next_ino = 1;
   fs->fail_after = -1;

@@ -118,8 +118,8 @@ struct tmpfs_config {
   uint32_t root_mode;
   /* What stat reports as st_dev. */
   uint64_t dev;
-  /* Shared memory for memory mappings (tmpfs_mmap); without shm_create,
-   * tmpfs_mmap is -ENODEV (the host tests may supply a stand-in).
+  /* Shared memory for memory mappings (tmpfs_mmap): all three hooks, or
+   * tmpfs_mmap is -ENODEV (the host tests supply a stand-in).
    *   shm_create   size bytes (a multiple of the page size) of zeroed
    *                memory mapped at *base, which clients can map too;
    *                *id names it to the other hooks and to the caller of
