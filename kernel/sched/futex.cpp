@@ -10,7 +10,11 @@
 // the PMO's memory reused for another PMO, a wake of the new one could
 // wake the old waiter: a spurious wake-up, which every futex user allows.
 // Priority-inheritance futexes stay keyed by process (their owner is a
-// thread of the same process).
+// thread of the same process). A call with FUTEX_PRIVATE_FLAG promises
+// that the word is private to the process (musl's process-private locks
+// say so; its process-shared ones do not), so its key is (process,
+// address) without looking at the region, as Linux does: no address-space
+// lock and region lookup on the path of every private futex.
 // All of it is under the scheduler lock, which also makes "compare the
 // value, then sleep" atomic with respect to FUTEX_WAKE.
 #include "sched/futex.h"
@@ -40,11 +44,11 @@ struct Key {
   VirtAddr addr;
 };
 
-// Before the scheduler lock: takes the address space's lock.
-Key key_of(CapGroup* g, VirtAddr uaddr) {
+// Before the scheduler lock: takes the address space's lock (unless private).
+Key key_of(CapGroup* g, VirtAddr uaddr, bool priv) {
   const void* pmo;
   u64 off;
-  if (g->vmspace.shared_key(uaddr, &pmo, &off)) return Key{pmo, VirtAddr{off}};
+  if (!priv && g->vmspace.shared_key(uaddr, &pmo, &off)) return Key{pmo, VirtAddr{off}};
   return Key{g, uaddr};
 }
 
@@ -57,10 +61,10 @@ Result<u32> read_word(VirtAddr uaddr) {
 }
 }  // namespace
 
-Result<i64> futex_wait(CapGroup* g, VirtAddr uaddr, u32 val, u64 deadline) {
+Result<i64> futex_wait(CapGroup* g, VirtAddr uaddr, u32 val, u64 deadline, bool priv) {
   if (!key_ok(uaddr)) return Err::Inval;
   Thread* self = current_thread();
-  Key k = key_of(g, uaddr);
+  Key k = key_of(g, uaddr, priv);
   {
     SpinGuard s(sched_lock());
     if (TRY(read_word(uaddr)) != val) return Err::Again;
@@ -72,10 +76,10 @@ Result<i64> futex_wait(CapGroup* g, VirtAddr uaddr, u32 val, u64 deadline) {
   return 0;  // ignored: the waker (0) or the timeout (-ETIMEDOUT) supplies the result
 }
 
-Result<i64> futex_wake(CapGroup* g, VirtAddr uaddr, u32 n) {
+Result<i64> futex_wake(CapGroup* g, VirtAddr uaddr, u32 n, bool priv) {
   if (!key_ok(uaddr)) return Err::Inval;
   i64 woken = 0;
-  Key k = key_of(g, uaddr);
+  Key k = key_of(g, uaddr, priv);
   {
     SpinGuard s(sched_lock());
     WaitQueue& q = bucket(k.space, k.addr);
@@ -93,11 +97,11 @@ Result<i64> futex_wake(CapGroup* g, VirtAddr uaddr, u32 n) {
 }
 
 Result<i64> futex_requeue(CapGroup* g, VirtAddr uaddr, u32 n, u32 n2, VirtAddr uaddr2, bool check,
-                  u32 val3) {
+                  u32 val3, bool priv) {
   if (!key_ok(uaddr) || !key_ok(uaddr2)) return Err::Inval;
   i64 done = 0;
-  Key k = key_of(g, uaddr);
-  Key k2 = key_of(g, uaddr2);
+  Key k = key_of(g, uaddr, priv);
+  Key k2 = key_of(g, uaddr2, priv);
   {
     SpinGuard s(sched_lock());
     if (check) {
