@@ -219,6 +219,7 @@ CHCORE_LINUX_SYSCALL(munmap)
  *                    (FS_MMAP gives a capability to it, writable only when
  *                    the mapping may write), so that stores are in the file
  *                    and writes to the file are in the mapping;
+ *   /dev/zero        as anonymous;
  *   MAP_PRIVATE file a new anonymous PMO, filled with the file's bytes
  *                    from offset at mmap time (what follows the end of the
  *                    file reads as zeros): a private copy, never written
@@ -242,6 +243,17 @@ static long mmap_source(int fd, int type, int prot, unsigned long off, unsigned 
 {
 	src->offset = 0;
 	src->fill_fd = -1;
+	if (fd >= 0) {
+		/* /dev/zero is anonymous memory (shared or private), as on
+		 * Linux; it still needs read access. */
+		struct chcore_fd *d = __chcore_fd_get(fd);
+		if (!d) return -EBADF;
+		int zero = d->type == CHCORE_FD_DEVICE && __chcore_device_rdev(d) == ((1ul << 8) | 5);
+		int acc = d->flags & O_ACCMODE;
+		__chcore_fd_put(d);
+		if (zero && acc == O_WRONLY) return -EACCES;
+		if (zero) fd = -1;
+	}
 	if (fd >= 0 && type == MAP_SHARED) {
 		struct chcore_fd *d = __chcore_fd_get(fd);
 		if (!d) return -EBADF;

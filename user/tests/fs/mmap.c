@@ -221,12 +221,26 @@ static void test_shared(void) {
   m[2] = 'Y';
   UT_TRUE("shared.store_after_mprotect", pread(fd, buf, 3, 0) == 3 && buf[2] == 'Y');
   munmap(m2, PG);
+  /* A mapping outlives the file's name and the fd: still the same memory. */
+  int fd2 = open(path, O_RDWR);
+  char* keep = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+  close(fd2);
+  UT_EQ("shared.rename_away", rename(path, "/tmp/mm_shared2"), 0);
+  UT_EQ("shared.unlink_mapped", unlink("/tmp/mm_shared2"), 0);
+  if (keep != MAP_FAILED) {
+    keep[3] = 'K';
+    UT_TRUE("shared.mapping_outlives_file", m[3] == 'K' && keep[0] == 'v');
+    munmap(keep, PG);
+  }
   munmap(m, 2 * PG);
-  /* The data stays after the mappings are gone and the fd closed. */
+  /* The data stays after the mappings are gone (the file, unlinked, is
+   * still open here). */
+  memset(buf, 0, sizeof buf);
+  UT_TRUE("shared.kept_after_unmap", pread(fd, buf, 4, 0) == 4 && memcmp(buf, "vZYK", 4) == 0);
+  close(fd);
+  fd = make_file(path, PG);
   close(fd);
   fd = open(path, O_RDONLY);
-  memset(buf, 0, sizeof buf);
-  UT_TRUE("shared.kept_after_close", pread(fd, buf, 3, 0) == 3 && memcmp(buf, "vZY", 3) == 0);
   /* A read-only shared mapping of an O_RDONLY fd cannot become writable. */
   char* r = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
   UT_TRUE("shared.rdonly_mapped", r != MAP_FAILED);
@@ -307,6 +321,12 @@ static void test_errors(void) {
   MAPERR("errors.pipe_private_enodev", PG, PROT_READ, MAP_PRIVATE, pfd[0], 0, ENODEV);
   int null = open("/dev/null", O_RDWR);
   MAPERR("errors.dev_null_enodev", PG, PROT_READ, MAP_SHARED, null, 0, ENODEV);
+  /* /dev/zero: anonymous memory, as on Linux. */
+  int zero = open("/dev/zero", O_RDWR);
+  char* z = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, zero, 0);
+  UT_TRUE("errors.dev_zero_is_anonymous", z != MAP_FAILED && all_zero(z, 2 * PG));
+  if (z != MAP_FAILED) munmap(z, 2 * PG);
+  close(zero);
   int opath = open(path, O_PATH);
   MAPERR("errors.o_path_ebadf", PG, PROT_READ, MAP_SHARED, opath, 0, EBADF);
   /* Fine: both kinds on the right fds; a MAP_SHARED_VALIDATE one. */
