@@ -282,7 +282,8 @@ KTEST(mm, shared_pmo_parts_keys_and_zero) {
   u64 oa = 0, ob = 1;
   KEXPECT(a.shared_key(kAnonVa + 2 * kPageSize + 8, &ka, &oa), "a's key");
   KEXPECT(b.shared_key(kAnonVa + 0x100000 + 8, &kb, &ob), "b's key");
-  KEXPECT(ka == p && kb == p && oa == 2 * kPageSize + 8 && ob == oa, "keys differ: %lu %lu", oa, ob);
+  KEXPECT(ka == p && kb == p && oa == 2 * kPageSize + 8 && ob == oa, "keys differ: %lu %lu", oa,
+          ob);
   KEXPECT(!b.shared_key(kAnonVa, &kb, &ob), "a key where nothing is mapped");
   // Zeroing: pages 0-1 untouched (none allocated), page 2 cleared.
   usize before = mm::free_page_count();

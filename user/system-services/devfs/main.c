@@ -292,11 +292,13 @@ static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
       size_t room = q.len < m->buf_size ? (size_t)q.len : m->buf_size, used = 0;
       /* Positions: 0 ".", 1 "..", 2 + i device i, 2 + NDEV shm. */
       for (int64_t p = c->pos[h]; p < 3 + NDEV; p++) {
-        const char* name = p == 0 ? "." : p == 1 ? ".." : p == SHM_INO ? "shm" : devices[p - 2].name;
+        const char* name = p == 0         ? "."
+                           : p == 1       ? ".."
+                           : p == SHM_INO ? "shm"
+                                          : devices[p - 2].name;
         int dir = p < 2 || p == SHM_INO;
-        size_t n = fs_put_dirent((char*)m->buf + used, room - used,
-                                 p < 2 ? ROOT_INO : (uint64_t)p, p + 1,
-                                 dir ? 4 /* DT_DIR */ : 2 /* DT_CHR */, name, strlen(name));
+        size_t n = fs_put_dirent((char*)m->buf + used, room - used, p < 2 ? ROOT_INO : (uint64_t)p,
+                                 p + 1, dir ? 4 /* DT_DIR */ : 2 /* DT_CHR */, name, strlen(name));
         if (n == 0) break;
         used += n;
         c->pos[h] = p + 1;
@@ -364,8 +366,9 @@ static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
     case FS_UTIMENS:
       /* Names under /dev/shm belong to the file system mounted there (a
        * symlink's path is its target: only path2 is a place). */
-      if (m->w[0] != FS_SYMLINK && !((m->w[0] == FS_CHMOD || m->w[0] == FS_CHOWN ||
-                                      m->w[0] == FS_UTIMENS) && q.handle >= 0) &&
+      if (m->w[0] != FS_SYMLINK &&
+          !((m->w[0] == FS_CHMOD || m->w[0] == FS_CHOWN || m->w[0] == FS_UTIMENS) &&
+            q.handle >= 0) &&
           redirect_shm(m, r, &q, q.path, 0))
         return;
       if ((m->w[0] == FS_SYMLINK || m->w[0] == FS_LINK || m->w[0] == FS_RENAME) &&

@@ -34,8 +34,10 @@ extern char** environ;
 
 static pid_t spawn_child(const char* mode, const char* a1, const char* a2) {
   char* args[] = {SELF, "child", (char*)mode, (char*)a1, (char*)a2, NULL};
-  if (!a1) args[3] = NULL;
-  else if (!a2) args[4] = NULL;
+  if (!a1)
+    args[3] = NULL;
+  else if (!a2)
+    args[4] = NULL;
   pid_t pid;
   int e = posix_spawn(&pid, SELF, NULL, NULL, args, environ);
   return e ? -e : pid;
@@ -172,8 +174,8 @@ static void test_read(void) {
   /* The rest of the last page reads as zeros. */
   UT_TRUE("read.shared_tail_zero", s != MAP_FAILED && all_zero(s + 3 * PG + 100, PG - 100));
   char* p = mmap(NULL, 2 * PG, PROT_READ, MAP_PRIVATE, fd, 2 * PG);
-  UT_TRUE("read.private_at_offset", p != MAP_FAILED && pattern_ok(p, 2 * PG, PG + 100) &&
-                                        all_zero(p + PG + 100, PG - 100));
+  UT_TRUE("read.private_at_offset",
+          p != MAP_FAILED && pattern_ok(p, 2 * PG, PG + 100) && all_zero(p + PG + 100, PG - 100));
   char* s2 = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, PG);
   UT_TRUE("read.shared_at_offset", s2 != MAP_FAILED && pattern_ok(s2, PG, PG));
   UT_EQ("read.munmap", munmap(s, 4 * PG) | munmap(p, 2 * PG) | munmap(s2, PG), 0);
@@ -271,8 +273,7 @@ static void test_private(void) {
   UT_TRUE("private.ro_contents", q != MAP_FAILED && pattern_ok(q, 0, PG));
   UT_EQ("private.mprotect_rw", mprotect(q, PG, PROT_READ | PROT_WRITE), 0);
   q[0] = 'Q';
-  UT_TRUE("private.store_after_mprotect_private",
-          pread(fd, buf, 1, 0) == 1 && buf[0] == 'a');
+  UT_TRUE("private.store_after_mprotect_private", pread(fd, buf, 1, 0) == 1 && buf[0] == 'a');
   munmap(p, PG);
   munmap(q, PG);
   close(fd);
@@ -283,8 +284,8 @@ static void test_unmap(void) {
   const char* path = "/tmp/mm_unmap";
   int fd = make_file(path, 3 * PG);
   close(fd);
-  UT_EQ("unmap.touch_of_unmapped_file_page_sigsegv",
-        run_child("touch_unmapped", path, NULL), 1000 + SIGSEGV);
+  UT_EQ("unmap.touch_of_unmapped_file_page_sigsegv", run_child("touch_unmapped", path, NULL),
+        1000 + SIGSEGV);
   UT_EQ("unmap.touch_of_unmapped_anon_sigsegv", run_child("touch_unmapped_anon", NULL, NULL),
         1000 + SIGSEGV);
   unlink(path);
@@ -295,11 +296,11 @@ static void test_errors(void) {
   int fd = make_file(path, PG);
   close(fd);
   int ro = open(path, O_RDONLY), wo = open(path, O_WRONLY), rw = open(path, O_RDWR);
-#define MAPERR(name, len, prot, flags, fd, off, err)                              \
-  do {                                                                            \
-    void* m_ = mmap(NULL, len, prot, flags, fd, off);                             \
-    UT_ERR(name, m_ == MAP_FAILED ? -errno : 0, err);                              \
-    if (m_ != MAP_FAILED) munmap(m_, len);                                        \
+#define MAPERR(name, len, prot, flags, fd, off, err)  \
+  do {                                                \
+    void* m_ = mmap(NULL, len, prot, flags, fd, off); \
+    UT_ERR(name, m_ == MAP_FAILED ? -errno : 0, err); \
+    if (m_ != MAP_FAILED) munmap(m_, len);            \
   } while (0)
   MAPERR("errors.unaligned_offset_einval", PG, PROT_READ, MAP_SHARED, rw, 100, EINVAL);
   MAPERR("errors.zero_length_einval", 0, PROT_READ, MAP_SHARED, rw, 0, EINVAL);
