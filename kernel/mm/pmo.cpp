@@ -111,4 +111,18 @@ Status pmo_read(Pmo* pmo, usize offset, void* dst, usize len) {
   });
 }
 
+Status pmo_zero(Pmo* pmo, usize offset, usize len) {
+  if (pmo_is_fixed(pmo)) return Err::Inval;
+  if (offset > pmo->size || len > pmo->size - offset) return Err::Inval;
+  while (len > 0) {
+    usize in_page = offset % kPage;
+    usize chunk = kern::min(len, kPage - in_page);
+    Result<PhysAddr> pa = pmo_page(pmo, offset, false);
+    if (pa.ok()) memset(pa_to_kva<u8>(pa.value()) + in_page, 0, chunk);
+    offset += chunk;
+    len -= chunk;
+  }
+  return kOk;
+}
+
 }  // namespace kern

@@ -99,4 +99,11 @@ template <typename Fn>
 [[nodiscard]] Status pmo_write(Pmo* pmo, usize offset, const void* src, usize len);
 [[nodiscard]] Status pmo_read(Pmo* pmo, usize offset, void* dst, usize len);
 
+// Zeroes [offset, offset + len) of the pages the PMO already has, and
+// allocates none: a page not yet allocated reads as zeros anyway. The
+// pages stay (they may be mapped anywhere; nothing tracks where), so this
+// is how a file server clears a truncated file's tail in a PMO that
+// clients map. Err::Inval outside the PMO or for a fixed PMO.
+[[nodiscard]] Status pmo_zero(Pmo* pmo, usize offset, usize len);
+
 }  // namespace kern

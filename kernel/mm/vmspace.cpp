@@ -253,6 +253,15 @@ Status VmSpace::query(VirtAddr va, PhysAddr* pa, u32* perm) {
   return pt_.query(va, pa, perm, &sz);
 }
 
+bool VmSpace::shared_key(VirtAddr va, const void** obj, u64* offset) {
+  SpinGuard g(lock_);
+  VmRegion* r = regions_.find(va);
+  if (r == nullptr || r->pmo == nullptr || r->pmo->kind != PmoType::Shared) return false;
+  *obj = r->pmo;
+  *offset = r->pmo_offset + static_cast<u64>(va - r->start);
+  return true;
+}
+
 usize VmSpace::region_count() {
   SpinGuard g(lock_);
   return regions_.count();

@@ -88,6 +88,11 @@ class VmSpace {
   // Physical address and permissions of a mapped page (for tests).
   [[nodiscard]] Status query(VirtAddr va, PhysAddr* pa, u32* perm);
 
+  // The futex key of the word at va: for a word in a Shared PMO, the PMO
+  // and the word's offset in it (the same in every process that maps it);
+  // false for anything else (the caller keys by address space and va).
+  bool shared_key(VirtAddr va, const void** obj, u64* offset);
+
   u16 asid() const { return asid_; }
   usize region_count();
 

@@ -1,5 +1,20 @@
-// Waiters hash into buckets by (process, address); a bucket is a wait queue
-// whose threads record their exact key (Thread::futex_space/futex_addr).
+// Waiters hash into buckets by their key; a bucket is a wait queue whose
+// threads record their exact key (Thread::futex_space/futex_addr).
+//
+// The key of a word is (process, address), except for a word in a Shared
+// PMO (shared memory, a MAP_SHARED file mapping: musl's process-shared
+// semaphores and mutexes): there it is (the PMO, the word's offset in it),
+// which is the same in every process that maps it, wherever it maps it,
+// so a FUTEX_WAKE in one process finds the waiters of another. The PMO is
+// kept alive by the waiter's own mapping; were that unmapped meanwhile and
+// the PMO's memory reused for another PMO, a wake of the new one could
+// wake the old waiter: a spurious wake-up, which every futex user allows.
+// Priority-inheritance futexes stay keyed by process (their owner is a
+// thread of the same process). A call with FUTEX_PRIVATE_FLAG promises
+// that the word is private to the process (musl's process-private locks
+// say so; its process-shared ones do not), so its key is (process,
+// address) without looking at the region, as Linux does: no address-space
+// lock and region lookup on the path of every private futex.
 // All of it is under the scheduler lock, which also makes "compare the
 // value, then sleep" atomic with respect to FUTEX_WAKE.
 #include "sched/futex.h"
@@ -24,6 +39,19 @@ WaitQueue& bucket(const void* space, VirtAddr addr) {
 
 bool key_ok(VirtAddr uaddr) { return is_aligned(uaddr, 4) && user_range_ok(uaddr, 4); }
 
+struct Key {
+  const void* space;
+  VirtAddr addr;
+};
+
+// Before the scheduler lock: takes the address space's lock (unless private).
+Key key_of(CapGroup* g, VirtAddr uaddr, bool priv) {
+  const void* pmo;
+  u64 off;
+  if (!priv && g->vmspace.shared_key(uaddr, &pmo, &off)) return Key{pmo, VirtAddr{off}};
+  return Key{g, uaddr};
+}
+
 // Reads the futex word with the scheduler lock held; a fault here is
 // resolved by the page-fault path, which never takes that lock.
 Result<u32> read_word(VirtAddr uaddr) {
@@ -33,29 +61,31 @@ Result<u32> read_word(VirtAddr uaddr) {
 }
 }  // namespace
 
-Result<i64> futex_wait(CapGroup* g, VirtAddr uaddr, u32 val, u64 deadline) {
+Result<i64> futex_wait(CapGroup* g, VirtAddr uaddr, u32 val, u64 deadline, bool priv) {
   if (!key_ok(uaddr)) return Err::Inval;
   Thread* self = current_thread();
+  Key k = key_of(g, uaddr, priv);
   {
     SpinGuard s(sched_lock());
     if (TRY(read_word(uaddr)) != val) return Err::Again;
-    self->futex_space = g;
-    self->futex_addr = uaddr;
+    self->futex_space = k.space;
+    self->futex_addr = k.addr;
     self->futex_pi = false;
-    TRY(sched_block_prepare(&bucket(g, uaddr), deadline, to_errno(Err::TimedOut)));
+    TRY(sched_block_prepare(&bucket(k.space, k.addr), deadline, to_errno(Err::TimedOut)));
   }
   return 0;  // ignored: the waker (0) or the timeout (-ETIMEDOUT) supplies the result
 }
 
-Result<i64> futex_wake(CapGroup* g, VirtAddr uaddr, u32 n) {
+Result<i64> futex_wake(CapGroup* g, VirtAddr uaddr, u32 n, bool priv) {
   if (!key_ok(uaddr)) return Err::Inval;
   i64 woken = 0;
+  Key k = key_of(g, uaddr, priv);
   {
     SpinGuard s(sched_lock());
-    WaitQueue& q = bucket(g, uaddr);
+    WaitQueue& q = bucket(k.space, k.addr);
     for (Thread* t = q.threads.front(); t != nullptr && woken < n;) {
       Thread* next = q.threads.next(t);
-      if (t->futex_space == g && t->futex_addr == uaddr && !t->futex_pi) {
+      if (t->futex_space == k.space && t->futex_addr == k.addr && !t->futex_pi) {
         sched_wake(t, 0);
         woken++;
       }
@@ -67,26 +97,29 @@ Result<i64> futex_wake(CapGroup* g, VirtAddr uaddr, u32 n) {
 }
 
 Result<i64> futex_requeue(CapGroup* g, VirtAddr uaddr, u32 n, u32 n2, VirtAddr uaddr2, bool check,
-                  u32 val3) {
+                  u32 val3, bool priv) {
   if (!key_ok(uaddr) || !key_ok(uaddr2)) return Err::Inval;
   i64 done = 0;
+  Key k = key_of(g, uaddr, priv);
+  Key k2 = key_of(g, uaddr2, priv);
   {
     SpinGuard s(sched_lock());
     if (check) {
       if (TRY(read_word(uaddr)) != val3) return Err::Again;
     }
-    WaitQueue& q = bucket(g, uaddr);
-    WaitQueue& q2 = bucket(g, uaddr2);
+    WaitQueue& q = bucket(k.space, k.addr);
+    WaitQueue& q2 = bucket(k2.space, k2.addr);
     u32 woken = 0, moved = 0;
     for (Thread* t = q.threads.front(); t != nullptr;) {
       Thread* next = q.threads.next(t);
-      if (t->futex_space == g && t->futex_addr == uaddr && !t->futex_pi) {
+      if (t->futex_space == k.space && t->futex_addr == k.addr && !t->futex_pi) {
         if (woken < n) {
           sched_wake(t, 0);
           woken++;
         } else if (moved < n2) {
           q.threads.remove(t);
-          t->futex_addr = uaddr2;
+          t->futex_space = k2.space;
+          t->futex_addr = k2.addr;
           t->waiting_on = &q2;
           q2.threads.push_back(t);
           moved++;

@@ -1,5 +1,5 @@
-// Memory: create_pmo, map_pmo, unmap_pmo, write_pmo, read_pmo, handle_brk,
-// handle_mprotect.
+// Memory: create_pmo, map_pmo, map_pmo_range, unmap_pmo, unmap_range,
+// write_pmo, read_pmo, zero_pmo, handle_brk, handle_mprotect.
 #include "mm/kmalloc.h"
 #include "mm/page.h"
 #include "mm/pmo.h"
@@ -86,6 +86,37 @@ SysResult sys_map_pmo(CapSlot cg, CapSlot pmo_slot, VirtAddr addr, u64 prot) {
   // Fails with ESRCH once the process has exited (its address space is gone).
   TRY(group->vmspace.map(pmo.get(), addr, pmo->size, prot_to_perm(prot), 0,
                          rights_to_max_perm(held)));
+  return 0;
+}
+
+// Maps [offset, offset + len) of the PMO at addr: a file's mapping, which
+// shows part of the file's PMO (user/chcore-libc/port/mm.c). Otherwise as
+// map_pmo; offset and len are page-aligned, len > 0, within the PMO.
+SysResult sys_map_pmo_range(CapSlot cg, CapSlot pmo_slot, VirtAddr addr, u64 prot, u64 offset,
+                            u64 len) {
+  if (prot & ~u64{CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC}) return Err::Inval;
+  Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  u32 held = CHCORE_CAP_INFO_RIGHTS(TRY(cap_info(current_group(), pmo_slot.value)));
+  Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(pmo_slot, prot_to_rights(prot) | held));
+  // VmSpace::map checks alignment, the range inside the PMO (without
+  // overflow) and the address range.
+  TRY(group->vmspace.map(pmo.get(), addr, len, prot_to_perm(prot), offset,
+                         rights_to_max_perm(held)));
+  return 0;
+}
+
+// Unmaps whatever is mapped in [addr, addr + len) (len rounded up to whole
+// pages), whole regions or parts of them; nothing there is no error.
+SysResult sys_unmap_range(CapSlot cg, VirtAddr addr, u64 len) {
+  Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  if (len == 0 || len > kUserTop.raw()) return Err::Inval;  // rounding up must not wrap
+  TRY(group->vmspace.unmap(addr, align_up(len, kPage)));
+  return 0;
+}
+
+SysResult sys_zero_pmo(CapSlot slot, u64 offset, u64 len) {
+  Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(slot, CHCORE_RIGHT_WRITE));
+  TRY(pmo_zero(pmo.get(), offset, len));
   return 0;
 }
 

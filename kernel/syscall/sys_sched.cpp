@@ -29,13 +29,14 @@ SysResult sys_futex(UserPtr<u32> uaddr, u64 op, u64 val, u64 timeout, UserPtr<u3
                     u64 val3) {
   CapGroup* g = current_group();
   u64 cmd = op & ~u64{CHCORE_FUTEX_PRIVATE_FLAG | CHCORE_FUTEX_CLOCK_REALTIME};
+  bool priv = (op & CHCORE_FUTEX_PRIVATE_FLAG) != 0;
   switch (cmd) {
     case CHCORE_FUTEX_WAIT: {
       u64 deadline = kNoDeadline;
       if (timeout != 0)
         deadline = deadline_after(
             TRY(read_timespec_ns(UserPtr<const chcore_timespec>(VirtAddr{timeout}))));
-      return futex_wait(g, uaddr.addr(), static_cast<u32>(val), deadline);
+      return futex_wait(g, uaddr.addr(), static_cast<u32>(val), deadline, priv);
     }
     case CHCORE_FUTEX_LOCK_PI:
     case CHCORE_FUTEX_TRYLOCK_PI: {
@@ -50,13 +51,15 @@ SysResult sys_futex(UserPtr<u32> uaddr, u64 op, u64 val, u64 timeout, UserPtr<u3
     case CHCORE_FUTEX_UNLOCK_PI:
       return futex_unlock_pi(g, uaddr.addr());
     case CHCORE_FUTEX_WAKE:
-      return futex_wake(g, uaddr.addr(), static_cast<u32>(val > 0x7fffffff ? 0x7fffffff : val));
+      return futex_wake(g, uaddr.addr(), static_cast<u32>(val > 0x7fffffff ? 0x7fffffff : val),
+                        priv);
     case CHCORE_FUTEX_REQUEUE:
     case CHCORE_FUTEX_CMP_REQUEUE:
       // The requeue count travels in the timeout argument, as on Linux.
       return futex_requeue(g, uaddr.addr(), static_cast<u32>(val > 0x7fffffff ? 0x7fffffff : val),
                            static_cast<u32>(timeout > 0x7fffffff ? 0x7fffffff : timeout),
-                           uaddr2.addr(), cmd == CHCORE_FUTEX_CMP_REQUEUE, static_cast<u32>(val3));
+                           uaddr2.addr(), cmd == CHCORE_FUTEX_CMP_REQUEUE, static_cast<u32>(val3),
+                           priv);
     default:
       return Err::NoSys;
   }

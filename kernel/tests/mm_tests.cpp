@@ -253,3 +253,47 @@ KTEST(mm, shared_pmo_between_two_spaces) {
   b.destroy();
   KEXPECT(settled_free_pages() == start, "shared pages leaked");
 }
+
+// What file mappings rest on (docs/mmap.md): part of a Shared PMO mapped
+// at an offset shows that part; a futex word in it has one key, the PMO
+// and the offset, whichever space maps it and where; zeroing a range of
+// the PMO clears the pages it has and allocates none.
+KTEST(mm, shared_pmo_parts_keys_and_zero) {
+  usize start = settled_free_pages();
+  VmSpace a, b;
+  KEXPECT(a.init().ok() && b.init().ok(), "init");
+  Result<Pmo*> pmo = pmo_create(PmoType::Shared, 8 * kPageSize);
+  KEXPECT(pmo.ok(), "pmo_create");
+  Pmo* p = pmo.value();
+  KEXPECT(a.map(p, kAnonVa, 8 * kPageSize, kVmRead | kVmWrite, 0).ok(), "map a");
+  // b maps pages 2..3 of it.
+  KEXPECT(b.map(p, kAnonVa + 0x100000, 2 * kPageSize, kVmRead | kVmWrite, 2 * kPageSize).ok(),
+          "map b at an offset");
+  KEXPECT(b.map(p, kAnonVa + 0x200000, 2 * kPageSize, kVmRead, 7 * kPageSize).error() == Err::Inval,
+          "a part past the end refused");
+  a.activate();
+  u64 v = 0x1234;
+  KEXPECT(copy_to_user(kAnonVa + 2 * kPageSize + 8, &v, 8).ok(), "write through a");
+  b.activate();
+  u64 r = 0;
+  KEXPECT(copy_from_user(&r, kAnonVa + 0x100000 + 8, 8).ok() && r == v, "b sees 0x%lx", r);
+  const void* ka = nullptr;
+  const void* kb = nullptr;
+  u64 oa = 0, ob = 1;
+  KEXPECT(a.shared_key(kAnonVa + 2 * kPageSize + 8, &ka, &oa), "a's key");
+  KEXPECT(b.shared_key(kAnonVa + 0x100000 + 8, &kb, &ob), "b's key");
+  KEXPECT(ka == p && kb == p && oa == 2 * kPageSize + 8 && ob == oa, "keys differ: %lu %lu", oa,
+          ob);
+  KEXPECT(!b.shared_key(kAnonVa, &kb, &ob), "a key where nothing is mapped");
+  // Zeroing: pages 0-1 untouched (none allocated), page 2 cleared.
+  usize before = mm::free_page_count();
+  KEXPECT(pmo_zero(p, 0, 3 * kPageSize).ok(), "pmo_zero");
+  KEXPECT(mm::free_page_count() == before, "pmo_zero allocated pages");
+  KEXPECT(copy_from_user(&r, kAnonVa + 0x100000 + 8, 8).ok() && r == 0, "not zeroed: 0x%lx", r);
+  KEXPECT(pmo_zero(p, 8 * kPageSize, 1).error() == Err::Inval, "past the end");
+  KEXPECT(pmo_zero(p, ~usize{0}, 2).error() == Err::Inval, "wrapping");
+  pmo_put(p);
+  a.destroy();
+  b.destroy();
+  KEXPECT(settled_free_pages() == start, "pages leaked");
+}

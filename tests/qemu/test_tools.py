@@ -162,9 +162,9 @@ class BenchResults(unittest.TestCase):
             sys.stdout = out
 
     def test_linux_only_figure_gets_a_row_and_an_entry(self):
-        # pipe_pingpong has no BENCHMARKS entry (Linux only): Linux's figure is
-        # still printed and kept.
-        self.assertNotIn("pipe_pingpong", bench.BENCHMARKS)
+        # futex_pingpong has no BENCHMARKS entry (Linux only): Linux's figure
+        # is still printed and kept.
+        self.assertNotIn("futex_pingpong", bench.BENCHMARKS)
         rc, out = self.run_bench_with_linux("--image", "img")
         self.assertEqual(rc, 0)  # 7 instructions meet every bound
         data = self.read()
@@ -172,10 +172,10 @@ class BenchResults(unittest.TestCase):
             self.assertIn(n, data)
             self.assertEqual(data[n]["linux_instructions"], 100.0)
             self.assertEqual(data[n]["linux_ns"], 200.0)
-        self.assertEqual(data["pipe_pingpong"], {"linux_instructions": 100.0, "linux_ns": 200.0})
+        self.assertEqual(data["futex_pingpong"], {"linux_instructions": 100.0, "linux_ns": 200.0})
         self.assertEqual(data["null_syscall"], {"instructions": 7.0, "ns": 8.0,
                                                 "linux_instructions": 100.0, "linux_ns": 200.0})
-        row = next(l for l in out.splitlines() if l.startswith("pipe_pingpong "))
+        row = next(l for l in out.splitlines() if l.startswith("futex_pingpong "))
         self.assertIn("100.00", row)
         self.assertIn("no figure of ours yet", row)
 

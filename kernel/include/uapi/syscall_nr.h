@@ -79,6 +79,10 @@
   X(54, create_device_pmo, 3, (CapSlot ctl, PhysAddr base, u64 size))                       \
   X(55, test_irq, 1, (u64 op))                                                              \
   X(56, kill_cap_group, 2, (CapSlot cg, u64 sig))                                           \
+  X(57, map_pmo_range, 6,                                                                   \
+    (CapSlot cg, CapSlot pmo, VirtAddr addr, u64 prot, u64 offset, u64 len))                \
+  X(58, unmap_range, 3, (CapSlot cg, VirtAddr addr, u64 len))                               \
+  X(59, zero_pmo, 3, (CapSlot pmo, u64 offset, u64 len))                                    \
   X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \
   X(61, test_exit, 2, (u64 code, u64 detail))
 

@@ -1529,4 +1529,162 @@ TEST_F(Tmpfs, DestroyFreesAFullTree) {
   EXPECT_EQ(tmpfs_node_count(fs_), 601u);
 }
 
+// --- Mapped files (tmpfs.c "Mapped files"; docs/mmap.md) ----------------------------
+
+// The server's shared memory, on the host: calloc'ed blocks, counted.
+struct FakeShm {
+  std::map<uint64_t, std::pair<char*, uint64_t>> live;  // id -> base, size
+  uint64_t next_id = 1;
+  uint64_t max_size = ~0ull;
+  static int create(void* arg, uint64_t size, void** base, uint64_t* id) {
+    auto* s = static_cast<FakeShm*>(arg);
+    if (size > s->max_size) return -ENOMEM;
+    char* p = static_cast<char*>(calloc(1, size));
+    if (p == nullptr) return -ENOMEM;
+    *base = p;
+    *id = s->next_id++;
+    s->live[*id] = {p, size};
+    return 0;
+  }
+  static void zero(void* arg, uint64_t id, uint64_t off, uint64_t len) {
+    auto* s = static_cast<FakeShm*>(arg);
+    auto& b = s->live.at(id);
+    ASSERT_LE(off + len, b.second);
+    memset(b.first + off, 0, len);
+  }
+  static void destroy(void* arg, uint64_t id, void* base, uint64_t size) {
+    auto* s = static_cast<FakeShm*>(arg);
+    ASSERT_EQ(s->live.at(id).first, base);
+    ASSERT_EQ(s->live.at(id).second, size);
+    free(base);
+    s->live.erase(id);
+  }
+};
+
+class TmpfsMmap : public Tmpfs {
+ protected:
+  void SetUp() override {
+    tmpfs_config cfg{};
+    cfg.clock = fake_clock;
+    cfg.clock_arg = &clock_;
+    cfg.shm_create = FakeShm::create;
+    cfg.shm_zero = FakeShm::zero;
+    cfg.shm_destroy = FakeShm::destroy;
+    cfg.shm_arg = &shm_;
+    fs_ = tmpfs_create(&cfg);
+    ASSERT_NE(fs_, nullptr);
+    base_ = tmpfs_mem_used(fs_);
+  }
+  void TearDown() override {
+    Tmpfs::TearDown();
+    fs_ = nullptr;
+    EXPECT_TRUE(shm_.live.empty()) << "destroy left shared memory";
+  }
+  char* mem(uint64_t id) { return shm_.live.at(id).first; }
+  FakeShm shm_;
+};
+
+TEST_F(Tmpfs, MmapWithoutSharedMemoryIsENODEV) {
+  mkfile("f", "abc");
+  File f = must_open("f", RW);
+  uint64_t id;
+  EXPECT_EQ(tmpfs_mmap(fs_, f.get(), 4096, 1, &id), -ENODEV);
+}
+
+TEST_F(TmpfsMmap, MappedFileIsTheSharedMemory) {
+  std::string data(10000, 'd');
+  data[0] = 'A';
+  data[9999] = 'Z';
+  mkfile("f", data);
+  File f = must_open("f", RW);
+  uint64_t id = 0, id2 = 0;
+  ASSERT_EQ(tmpfs_mmap(fs_, f.get(), 8192, 1, &id), 0);
+  // The file's pages moved into it; the rest of the last page is zero.
+  char* m = mem(id);
+  EXPECT_EQ(std::string(m, 10000), data);
+  EXPECT_EQ(std::string(m + 10000, 12288 - 10000), std::string(12288 - 10000, '\0'));
+  // write() is in the memory, a store in the memory is in read().
+  EXPECT_EQ(write(f, "WRITE", 100), 5);
+  EXPECT_EQ(std::string(m + 100, 5), "WRITE");
+  memcpy(m + 5000, "STORE", 5);
+  EXPECT_EQ(read(f, 5, 5000), "STORE");
+  // A second mapping gets the same memory; size and blocks as before.
+  ASSERT_EQ(tmpfs_mmap(fs_, f.get(), 4096, 0, &id2), 0);
+  EXPECT_EQ(id2, id);
+  EXPECT_EQ(shm_.live.size(), 1u);
+  fs_stat st = must_stat("f");
+  EXPECT_EQ(st.size, 10000u);
+  EXPECT_EQ(st.blocks, 3u * 8);
+  // Its pages no longer count as the file system's memory.
+  f = File();
+  EXPECT_EQ(unlink("f"), 0);
+  EXPECT_TRUE(shm_.live.empty());
+  EXPECT_EQ(tmpfs_mem_used(fs_), base_);
+}
+
+TEST_F(TmpfsMmap, MmapErrors) {
+  mkfile("f", "abc");
+  ASSERT_EQ(mkdir("d"), 0);
+  uint64_t id;
+  File ro = must_open("f", RD), wo = must_open("f", WR), rw = must_open("f", RW);
+  File path = must_open("f", OPATH), dir = must_open("d", RD | DIRECTORY);
+  EXPECT_EQ(tmpfs_mmap(fs_, wo.get(), 4096, 0, &id), -EACCES);
+  EXPECT_EQ(tmpfs_mmap(fs_, ro.get(), 4096, 1, &id), -EACCES);
+  EXPECT_EQ(tmpfs_mmap(fs_, path.get(), 4096, 0, &id), -EBADF);
+  EXPECT_EQ(tmpfs_mmap(fs_, dir.get(), 4096, 0, &id), -ENODEV);
+  EXPECT_EQ(tmpfs_mmap(fs_, rw.get(), 0, 0, &id), -EINVAL);
+  EXPECT_EQ(tmpfs_mmap(fs_, rw.get(), ~0ull, 0, &id), -EINVAL);
+  EXPECT_TRUE(shm_.live.empty());  // nothing made for a refused mapping
+  ASSERT_EQ(tmpfs_mmap(fs_, ro.get(), 4096, 0, &id), 0);
+  // Beyond the memory made at the first mapping (4 MiB): ENOMEM.
+  EXPECT_EQ(tmpfs_mmap(fs_, rw.get(), 4u << 20, 1, &id), 0);
+  EXPECT_EQ(tmpfs_mmap(fs_, rw.get(), (4u << 20) + 4096, 1, &id), -ENOMEM);
+}
+
+TEST_F(TmpfsMmap, SharedMemoryFailingIsENOMEM) {
+  shm_.max_size = 0;
+  mkfile("f", "abc");
+  File f = must_open("f", RW);
+  uint64_t id;
+  EXPECT_EQ(tmpfs_mmap(fs_, f.get(), 4096, 1, &id), -ENOMEM);
+  EXPECT_EQ(read(f, 3, 0), "abc");  // the file as it was
+}
+
+TEST_F(TmpfsMmap, TruncateZeroesAndGrowthClearsStoresPastTheEnd) {
+  mkfile("f", std::string(3 * 4096, 'x'));
+  File f = must_open("f", RW);
+  uint64_t id;
+  ASSERT_EQ(tmpfs_mmap(fs_, f.get(), 4 * 4096, 1, &id), 0);
+  char* m = mem(id);
+  ASSERT_EQ(tmpfs_ftruncate(fs_, f.get(), 100), 0);
+  EXPECT_EQ(std::string(m, 100), std::string(100, 'x'));
+  EXPECT_EQ(std::string(m + 100, 4 * 4096 - 100), std::string(4 * 4096 - 100, '\0'));
+  // Stores past the end (a client's mapping) never become file data.
+  memset(m + 200, 's', 5000);
+  ASSERT_EQ(tmpfs_ftruncate(fs_, f.get(), 4096), 0);
+  EXPECT_EQ(read(f, 4096 - 100, 100), std::string(4096 - 100, '\0'));
+  memset(m + 4096, 's', 100);
+  EXPECT_EQ(write(f, "w", 4096 + 50), 1);  // a write past the end, over stores
+  EXPECT_EQ(read(f, 51, 4096), std::string(50, '\0') + "w");
+  memset(m + 8192, 's', 100);
+  ASSERT_EQ(tmpfs_fallocate(fs_, f.get(), 0, 8192, 100), 0);
+  EXPECT_EQ(read(f, 100, 8192), std::string(100, '\0'));
+  // Data past the shared memory stays in ordinary pages.
+  EXPECT_EQ(write(f, "far", 8u << 20), 3);
+  EXPECT_EQ(read(f, 3, 8u << 20), "far");
+  ASSERT_EQ(tmpfs_ftruncate(fs_, f.get(), 0), 0);
+  EXPECT_EQ(must_stat("f").blocks, 0u);
+  f = File();
+  EXPECT_EQ(unlink("f"), 0);
+  EXPECT_EQ(tmpfs_mem_used(fs_), base_);
+}
+
+TEST_F(TmpfsMmap, DestroyFreesMappedFiles) {
+  mkfile("f", "abc");
+  File f = must_open("f", RW);
+  uint64_t id;
+  ASSERT_EQ(tmpfs_mmap(fs_, f.get(), 4096, 1, &id), 0);
+  // Left open and named: TearDown's destroy must free the memory.
+}
+
 }  // namespace

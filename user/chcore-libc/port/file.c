@@ -802,6 +802,35 @@ static const struct chcore_fd_ops file_ops = {
 	.fcntl = file_fcntl,
 };
 
+/* ---- Memory mappings (mm.c) ------------------------------------------------------ */
+
+static long mmap_reply(void *ctx, int mount, const void *buf, const struct chcore_ipc_result *out)
+{
+	(void)ctx;
+	(void)mount;
+	(void)buf;
+	if (CHCORE_IPC_INFO_NCAPS(out->info) < 1) return -EIO;
+	return (long)chcore_ipc_cap(out, 0);
+}
+
+/* FS_MMAP: a capability to the shared memory of the file of d (mm.c maps
+ * part of it), which covers at least [0, end); or -errno. */
+long __chcore_file_mmap(struct chcore_fd *d, unsigned long end, int shared_write)
+{
+	struct file *f = d->priv;
+	if (f->path) return -ENODEV; /* a directory */
+	struct fs_req req = req_init();
+	req.len = end;
+	req.flags = shared_write ? FS_MMAP_SHARED_WRITE : 0;
+	return handle_call(f, FS_MMAP, &req, 0, 0, mmap_reply, 0);
+}
+
+/* Whether d is a directory (mmap: ENODEV). */
+int __chcore_file_is_dir(struct chcore_fd *d)
+{
+	return ((struct file *)d->priv)->path != 0;
+}
+
 /* The file of fd with a reference (put it with __chcore_fd_put), or NULL
  * and *err = -EBADF (no such fd) / -EINVAL (not a file). */
 static struct chcore_fd *file_fd(long fd, long *err)

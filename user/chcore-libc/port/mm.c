@@ -17,8 +17,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include "lock.h"
 #include "chcore_port.h"
+#include "chcore_fd.h"
 
 #define CHCORE_MMAP_BASE 0x0000400000000000ul
 #define CHCORE_MMAP_END 0x0000500000000000ul
@@ -166,7 +168,7 @@ CHCORE_LINUX_SYSCALL(brk)
 
 static void remove_at(int i)
 {
-	__chcore_sys_unmap_pmo(CHCORE_SLOT_SELF, (unsigned long)maps[i].pmo, maps[i].start);
+	__chcore_sys_unmap_range(CHCORE_SLOT_SELF, maps[i].start, maps[i].end - maps[i].start);
 	__chcore_sys_revoke_cap((unsigned long)maps[i].pmo, CHCORE_REVOKE_SELF);
 	memmove(&maps[i], &maps[i + 1], (size_t)(nmaps - i - 1) * sizeof maps[0]);
 	nmaps--;
@@ -185,8 +187,9 @@ static void unmap_locked(unsigned long addr, unsigned long end)
 			continue;
 		}
 		if (lo < hi) {
-			/* A part: inaccessible now, its memory freed with the rest. */
-			__chcore_sys_handle_mprotect(lo, hi - lo, 0);
+			/* A part: unmapped now (a touch faults), its memory freed
+			 * with the rest of the mapping. */
+			__chcore_sys_unmap_range(CHCORE_SLOT_SELF, lo, hi - lo);
 			if (lo == m->live_lo) m->live_lo = hi;
 			else if (hi == m->live_hi) m->live_hi = lo;
 		}
@@ -210,23 +213,77 @@ CHCORE_LINUX_SYSCALL(munmap)
 	return __chcore_munmap((unsigned long)a0, (unsigned long)a1);
 }
 
-/* mmap(addr, len, prot, flags, fd, offset) */
-CHCORE_LINUX_SYSCALL(mmap)
-{
-	unsigned long addr = (unsigned long)a0, len = (unsigned long)a1;
-	int prot = (int)a2, flags = (int)a3;
-	if (!(flags & MAP_ANONYMOUS)) return -ENODEV; /* files: with the file servers */
-	if (len == 0) return -EINVAL;
-	if (len > CHCORE_USER_TOP) return -ENOMEM; /* Linux: more than fits */
-	int type = flags & MAP_TYPE;
-	if (type != MAP_PRIVATE && type != MAP_SHARED) return -EINVAL;
-	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) return -EINVAL;
-	unsigned long size = (len + PAGE - 1) & ~(PAGE - 1);
-	int fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
-	if (fixed && ((addr & (PAGE - 1)) || addr + size > CHCORE_USER_TOP || addr + size < addr))
-		return -EINVAL;
+/* What a new mapping shows:
+ *   anonymous        a new PMO of its size (Shared for MAP_SHARED);
+ *   MAP_SHARED file  [offset, offset + size) of the file's shared memory
+ *                    (FS_MMAP gives a capability to it, writable only when
+ *                    the mapping may write), so that stores are in the file
+ *                    and writes to the file are in the mapping;
+ *   /dev/zero        as anonymous;
+ *   MAP_PRIVATE file a new anonymous PMO, filled with the file's bytes
+ *                    from offset at mmap time (what follows the end of the
+ *                    file reads as zeros): a private copy, never written
+ *                    back. Later changes of the file are not seen in it,
+ *                    which Linux allows for pages the program has not
+ *                    written.
+ * Mapping pages wholly past the end of a file gives no SIGBUS here: in a
+ * shared mapping they are memory of the file's shared block that reads as
+ * zeros and becomes the file's content (zeroed first) when the file grows
+ * over it; in a private one, zeros. */
+struct source {
+	long pmo;              /* our capability, revoked with the mapping */
+	unsigned long offset;  /* where the mapping starts in it */
+	int fill_fd;           /* MAP_PRIVATE file: read it in after mapping; else -1 */
+	unsigned long fill_off;
+};
 
-	if (!fixed && size > CHCORE_MMAP_END - CHCORE_MMAP_BASE) return -ENOMEM;
+/* The PMO of a new mapping of size bytes, or -errno. */
+static long mmap_source(int fd, int type, int prot, unsigned long off, unsigned long size,
+                        struct source *src)
+{
+	src->offset = 0;
+	src->fill_fd = -1;
+	if (fd >= 0) {
+		/* /dev/zero is anonymous memory (shared or private), as on
+		 * Linux; it still needs read access. */
+		struct chcore_fd *d = __chcore_fd_get(fd);
+		if (!d) return -EBADF;
+		int zero = d->type == CHCORE_FD_DEVICE && __chcore_device_rdev(d) == ((1ul << 8) | 5);
+		int acc = d->flags & O_ACCMODE;
+		__chcore_fd_put(d);
+		if (zero && acc == O_WRONLY) return -EACCES;
+		if (zero) fd = -1;
+	}
+	if (fd >= 0 && type == MAP_SHARED) {
+		struct chcore_fd *d = __chcore_fd_get(fd);
+		if (!d) return -EBADF;
+		long r;
+		if (d->flags & O_PATH) r = -EBADF;
+		else if (d->type != CHCORE_FD_FILE) r = -ENODEV; /* pipes, devices, the console */
+		else if ((d->flags & O_ACCMODE) == O_WRONLY) r = -EACCES;
+		else if ((prot & PROT_WRITE) && (d->flags & O_ACCMODE) != O_RDWR) r = -EACCES;
+		else if (off > ~0ul - size) r = -EOVERFLOW;
+		/* Writable whenever the description is (mprotect may add
+		 * PROT_WRITE later, as on Linux). */
+		else r = __chcore_file_mmap(d, off + size, (d->flags & O_ACCMODE) == O_RDWR);
+		__chcore_fd_put(d);
+		if (r < 0) return r;
+		src->pmo = r;
+		src->offset = off;
+		return 0;
+	}
+	if (fd >= 0) {
+		struct chcore_fd *d = __chcore_fd_get(fd);
+		if (!d) return -EBADF;
+		long r = 0;
+		if (d->flags & O_PATH) r = -EBADF;
+		else if (d->type != CHCORE_FD_FILE || __chcore_file_is_dir(d)) r = -ENODEV;
+		else if ((d->flags & O_ACCMODE) == O_WRONLY) r = -EACCES;
+		__chcore_fd_put(d);
+		if (r < 0) return r;
+		src->fill_fd = fd;
+		src->fill_off = off;
+	}
 	/* Pages of an anonymous PMO are allocated when first touched. The
 	 * kernel refuses a PMO larger than the free memory (Linux's default
 	 * overcommit heuristic), so a request that can never be backed is
@@ -235,8 +292,58 @@ CHCORE_LINUX_SYSCALL(mmap)
 	                                                            : CHCORE_PMO_ANONYMOUS);
 	if (pmo == -EINVAL) return -ENOMEM; /* not a size the kernel takes */
 	if (pmo < 0) return pmo;
+	src->pmo = pmo;
+	return 0;
+}
 
-	long r;
+/* A private file mapping's contents: the file from off, read into the
+ * mapping (mapped writable for this), then the requested protection.
+ * Returns 0 or -errno. */
+static long mmap_fill(unsigned long addr, unsigned long size, int prot, int fd, unsigned long off)
+{
+	if (!(prot & PROT_WRITE)) __chcore_sys_handle_mprotect(addr, size, PROT_READ | PROT_WRITE);
+	struct chcore_fd *d = __chcore_fd_get(fd);
+	long r = d ? 0 : -EBADF;
+	for (unsigned long done = 0; r == 0 && done < size;) {
+		long k = d->ops->pread(d, (char *)addr + done, size - done, (off_t)(off + done));
+		if (k < 0) r = k;
+		if (k <= 0) break; /* the end of the file: the rest stays zero */
+		done += (unsigned long)k;
+	}
+	if (d) __chcore_fd_put(d);
+	if (!(prot & PROT_WRITE))
+		__chcore_sys_handle_mprotect(addr, size,
+		                             (unsigned long)(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)));
+	return r;
+}
+
+/* mmap(addr, len, prot, flags, fd, offset) */
+CHCORE_LINUX_SYSCALL(mmap)
+{
+	unsigned long addr = (unsigned long)a0, len = (unsigned long)a1;
+	int prot = (int)a2, flags = (int)a3;
+	int fd = (flags & MAP_ANONYMOUS) ? -1 : (int)a4;
+	unsigned long off = (flags & MAP_ANONYMOUS) ? 0 : (unsigned long)a5;
+	if (len == 0) return -EINVAL;
+	if (off & (PAGE - 1)) return -EINVAL;
+	if (len > CHCORE_USER_TOP) return -ENOMEM; /* Linux: more than fits */
+	int type = flags & MAP_TYPE;
+	if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if (type == MAP_SHARED_VALIDATE) type = MAP_SHARED;
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) return -EINVAL;
+	if (fd < -1 || (!(flags & MAP_ANONYMOUS) && fd == -1)) return -EBADF;
+	unsigned long size = (len + PAGE - 1) & ~(PAGE - 1);
+	int fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
+	if (fixed && ((addr & (PAGE - 1)) || addr + size > CHCORE_USER_TOP || addr + size < addr))
+		return -EINVAL;
+
+	if (!fixed && size > CHCORE_MMAP_END - CHCORE_MMAP_BASE) return -ENOMEM;
+	struct source src;
+	long r = mmap_source(fd, type, prot, off, size, &src);
+	if (r < 0) return r;
+	long pmo = src.pmo;
+
 	int recorded = 0;
 	LOCK(mm_lock);
 	if (nmaps == CHCORE_MAX_MAPPINGS) {
@@ -268,9 +375,10 @@ CHCORE_LINUX_SYSCALL(mmap)
 			goto out;
 		}
 	}
-	r = __chcore_sys_map_pmo(CHCORE_SLOT_SELF, (unsigned long)pmo, addr,
-	                         (unsigned long)(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)));
-	if (r == -EEXIST && (flags & MAP_FIXED) && prot == PROT_NONE) {
+	r = __chcore_sys_map_pmo_range(CHCORE_SLOT_SELF, (unsigned long)pmo, addr,
+	                               (unsigned long)(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)),
+	                               src.offset, size);
+	if (r == -EEXIST && (flags & MAP_FIXED) && prot == PROT_NONE && fd < 0) {
 		/* An inaccessible page over memory mmap did not make (malloc puts
 		 * a guard page at the start of the brk heap): the memory stays, it
 		 * only becomes inaccessible, which is all a program can tell. */
@@ -289,8 +397,32 @@ CHCORE_LINUX_SYSCALL(mmap)
 	r = (long)addr;
 out:
 	UNLOCK(mm_lock);
-	if (!recorded) __chcore_sys_revoke_cap((unsigned long)pmo, CHCORE_REVOKE_SELF);
+	if (!recorded) {
+		__chcore_sys_revoke_cap((unsigned long)pmo, CHCORE_REVOKE_SELF);
+		return r;
+	}
+	if (src.fill_fd >= 0) {
+		long e = mmap_fill(addr, size, prot, src.fill_fd, src.fill_off);
+		if (e < 0) {
+			__chcore_munmap(addr, size);
+			return e;
+		}
+	}
 	return r;
+}
+
+/* msync: a shared file mapping is the file's memory itself, so there is
+ * nothing to write back or to invalidate; the arguments are checked as
+ * Linux checks them. */
+CHCORE_LINUX_SYSCALL(msync)
+{
+	unsigned long addr = (unsigned long)a0, len = (unsigned long)a1;
+	int flags = (int)a2;
+	if (addr & (PAGE - 1)) return -EINVAL;
+	if (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) return -EINVAL;
+	if ((flags & MS_ASYNC) && (flags & MS_SYNC)) return -EINVAL;
+	if (page_up(len) < len || addr + page_up(len) < addr) return -ENOMEM;
+	return 0;
 }
 
 CHCORE_LINUX_SYSCALL(mprotect)

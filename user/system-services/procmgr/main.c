@@ -5,10 +5,11 @@
  *   1. registers its server: the service registry (PROCMGR_PUBLISH /
  *      PROCMGR_LOOKUP, chcore/proto/procmgr.h);
  *   2. starts tmpfs with the boot ramdisk's files ("tmpfs-root"), fsm, an
- *      empty tmpfs for /tmp ("tmpfs-tmp") and devfs; each publishes its
- *      server here, and procmgr waits for the names;
- *   3. mounts the root tmpfs at "/", the other at "/tmp" and devfs at
- *      "/dev" through fsm;
+ *      empty tmpfs for /tmp ("tmpfs-tmp"), devfs and another empty tmpfs
+ *      for /dev/shm ("tmpfs-shm"); each publishes its server here, and
+ *      procmgr waits for the names;
+ *   3. mounts the root tmpfs at "/", the other at "/tmp", devfs at
+ *      "/dev" and the last tmpfs at "/dev/shm" through fsm;
  *   4. runs the program of its command line (./chbuild exec and the tests:
  *      "procmgr /tests/x arg..."), or /bin/init, with capabilities to its
  *      own server and fsm's (their slots in the child's auxiliary vector,
@@ -762,10 +763,12 @@ int main(int argc, char** argv) {
   static const char* const fsm_args[] = {"fsm", NULL};
   static const char* const tmp_args[] = {"tmpfs", "tmpfs-tmp", NULL};
   static const char* const dev_args[] = {"devfs", "devfs", NULL};
+  static const char* const shm_args[] = {"tmpfs", "tmpfs-shm", NULL};
   start_service("/sbin/tmpfs", root_args);
   start_service("/sbin/fsm", fsm_args);
   start_service("/sbin/tmpfs", tmp_args);
   start_service("/sbin/devfs", dev_args);
+  start_service("/sbin/tmpfs", shm_args);
   long root = lookup("tmpfs-root", 1), fsm_cap = lookup("fsm", 1), tmp = lookup("tmpfs-tmp", 1);
 
   struct chcore_conn fsm;
@@ -781,6 +784,10 @@ int main(int argc, char** argv) {
   if (mkdir("/dev", 0755) < 0 && errno != EEXIST) fail("cannot create /dev", -errno);
   r = mount_at(&fsm, "/dev", dev);
   if (r < 0) fail("cannot mount /dev", r);
+  /* /dev/shm: a tmpfs of its own on devfs's shm directory, as on Linux
+   * (musl's shm_open and sem_open keep their files there). */
+  r = mount_at(&fsm, "/dev/shm", lookup("tmpfs-shm", 1));
+  if (r < 0) fail("cannot mount /dev/shm", r);
 
   /* The program, from the root file system, with the console as fds 0-2. */
   static const char* const init_argv[] = {"/bin/init", NULL};

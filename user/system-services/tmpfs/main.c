@@ -114,6 +114,50 @@ static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
   for (unsigned i = 0; i < m->ncaps; i++)
     if (!(taken && (long)m->caps[i] == offered)) chcore_cap_release(m->caps[i]);
   c->token = -1;
+  if (m->w[0] == FS_MMAP && r->ret == 0) {
+    /* proto.c left the shared memory's PMO slot in w[1] and in w[2]
+     * whether it allowed writing (only to a description open for it):
+     * send a capability to it with those rights. (Not from the request
+     * in the buffer, which the client may have changed meanwhile.) */
+    unsigned rights = CHCORE_RIGHT_READ | CHCORE_RIGHT_EXEC;
+    if (r->w[2]) rights |= CHCORE_RIGHT_WRITE;
+    r->ncaps = 1;
+    r->caps[0] = CHCORE_IPC_CAP((unsigned)r->w[1], rights);
+    r->w[1] = r->w[2] = 0;
+  }
+}
+
+/* Shared memory of mapped files (tmpfs_config.shm_*): a Shared PMO,
+ * mapped here for reading and writing in libchcore's mapping area (whose
+ * addresses are not reused: 8 TiB of them, at least 4 MiB a mapped
+ * file), its slot as the id. */
+static int shm_create(void* arg, uint64_t size, void** base, uint64_t* id) {
+  (void)arg;
+  long pmo = chcore_sys_create_pmo(size, CHCORE_PMO_SHARED);
+  if (pmo < 0) return (int)pmo;
+  unsigned long va = chcore_vm_reserve(size);
+  long r = va == 0 ? -ENOMEM
+                   : chcore_sys_map_pmo(CHCORE_SLOT_SELF, (unsigned long)pmo, va,
+                                        CHCORE_PROT_READ | CHCORE_PROT_WRITE);
+  if (r < 0) {
+    chcore_cap_release(pmo);
+    return (int)r;
+  }
+  *base = (void*)va;
+  *id = (uint64_t)pmo;
+  return 0;
+}
+
+static void shm_zero(void* arg, uint64_t id, uint64_t off, uint64_t len) {
+  (void)arg;
+  (void)chcore_sys_zero_pmo(id, off, len);
+}
+
+static void shm_destroy(void* arg, uint64_t id, void* base, uint64_t size) {
+  (void)arg;
+  (void)size;
+  chcore_sys_unmap_pmo(CHCORE_SLOT_SELF, id, (unsigned long)base);
+  chcore_cap_release((long)id);
 }
 
 static const struct chcore_server_ops ops = {
@@ -213,7 +257,12 @@ int main(int argc, char** argv) {
   if (name == NULL) return usage();
 
   file_clock_init();
-  struct tmpfs_config cfg = {.is_global_root = root, .clock = file_clock, .free_mem = free_memory};
+  struct tmpfs_config cfg = {.is_global_root = root,
+                             .clock = file_clock,
+                             .free_mem = free_memory,
+                             .shm_create = shm_create,
+                             .shm_zero = shm_zero,
+                             .shm_destroy = shm_destroy};
   fs = tmpfs_create(&cfg);
   if (fs == NULL) {
     fprintf(stderr, "tmpfs: out of memory\n");

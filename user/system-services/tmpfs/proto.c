@@ -116,6 +116,7 @@ static int takes_handle(unsigned long op, const struct fs_req* req) {
     case FS_SETFL:
     case FS_EXPORT:
     case FS_LOCK:
+    case FS_MMAP:
       return 1;
     case FS_CHMOD:
     case FS_CHOWN:
@@ -349,6 +350,19 @@ static long dispatch(struct tmpfs* fs, struct tmpfs_client* c, unsigned long op,
     }
     case FS_LOCK:
       return do_lock(fs, c, req, f, w_out);
+    case FS_MMAP: {
+      /* The id of the shared memory goes back in w_out[1], and in w_out[2]
+       * whether writing was allowed; main.c turns them into the reply's
+       * capability (this layer knows no IPC). */
+      uint64_t id;
+      int wr = (req->flags & FS_MMAP_SHARED_WRITE) != 0;
+      rc = tmpfs_mmap(fs, f, req->len, wr, &id);
+      if (rc == 0) {
+        w_out[1] = id;
+        w_out[2] = (unsigned long)wr;
+      }
+      return rc;
+    }
     case FS_SET_MOUNTPOINT:
       if (!c->privileged) return -EPERM;
       return tmpfs_set_mountpoint(fs, c->path, req->mode, r);

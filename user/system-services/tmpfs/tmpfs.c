@@ -6,6 +6,8 @@
  *    entry is a hole, which reads as zeros and costs no page. Every byte
  *    of a page beyond the file's size is zero (writes extend the size,
  *    truncation zeroes the tail), so growing a file needs no clearing;
+ *    once the file is memory-mapped, its first pages are shared memory
+ *    instead (see "Mapped files" below);
  *  - a directory holds its entries twice over: in a hash table by name (for
  *    lookups) and in an array ordered by creation sequence number (for
  *    getdents, see "Directories" below), plus a link to its parent;
@@ -85,7 +87,12 @@ struct tmpfs_node {
       uint64_t size;
       void** pages;    /* pages[i] holds bytes [i * PAGE, (i + 1) * PAGE) */
       uint64_t npages; /* entries of pages[] */
-      uint64_t nalloc; /* non-NULL entries */
+      uint64_t nalloc; /* non-NULL entries, the shared pages not counted */
+      /* Shared memory (tmpfs_mmap): pages[i] = shm + i * PAGE for
+       * i < shm_pages; NULL until the file is first mapped. */
+      char* shm;
+      uint64_t shm_pages;
+      uint64_t shm_id;
     } reg;
     struct {
       struct tmpfs_node* parent;   /* NULL for the root and once removed */
@@ -130,6 +137,10 @@ struct export_slot {
 
 struct tmpfs {
   pthread_mutex_t lock;
+  int (*shm_create)(void* arg, uint64_t size, void** base, uint64_t* id);
+  void (*shm_zero)(void* arg, uint64_t id, uint64_t off, uint64_t len);
+  void (*shm_destroy)(void* arg, uint64_t id, void* base, uint64_t size);
+  void* shm_arg;
   struct tmpfs_node* root;
   bool global_root;
   int64_t (*clock)(void*);
@@ -260,6 +271,12 @@ static void table_fit(struct tmpfs* fs, struct tmpfs_node* n);
 
 static void node_free(struct tmpfs* fs, struct tmpfs_node* n) {
   if (is_reg(n)) {
+    if (n->u.reg.shm != NULL) {
+      fs->shm_destroy(fs->shm_arg, n->u.reg.shm_id, n->u.reg.shm, n->u.reg.shm_pages * PAGE);
+      for (uint64_t i = 0; i < n->u.reg.shm_pages; i++) n->u.reg.pages[i] = NULL;
+      n->u.reg.shm = NULL;
+      n->u.reg.shm_pages = 0;
+    }
     pages_free_from(fs, n, 0);
     table_fit(fs, n);
   } else if (is_lnk(n)) {
@@ -284,7 +301,10 @@ static void fill_stat(struct tmpfs* fs, const struct tmpfs_node* n, struct fs_st
   st->ino = n->ino;
   if (is_reg(n)) {
     st->size = n->u.reg.size;
-    st->blocks = n->u.reg.nalloc * (PAGE / 512);
+    /* The shared pages within the size count as allocated. */
+    uint64_t shm = (n->u.reg.size + PAGE - 1) / PAGE;
+    if (shm > n->u.reg.shm_pages) shm = n->u.reg.shm_pages;
+    st->blocks = (n->u.reg.nalloc + shm) * (PAGE / 512);
   } else if (is_dir(n)) {
     st->size = (n->u.dir.count + 2) * BOGO_DIRENT_SIZE;
   } else {
@@ -518,8 +538,11 @@ static void table_fit(struct tmpfs* fs, struct tmpfs_node* n) {
   n->u.reg.npages = used;
 }
 
+/* Shared pages stay (clients may map them) and are zeroed instead. */
 static void pages_free_from(struct tmpfs* fs, struct tmpfs_node* n, uint64_t first) {
-  for (uint64_t i = first; i < n->u.reg.npages; i++) {
+  uint64_t shm = n->u.reg.shm_pages;
+  if (first < shm) fs->shm_zero(fs->shm_arg, n->u.reg.shm_id, first * PAGE, (shm - first) * PAGE);
+  for (uint64_t i = first > shm ? first : shm; i < n->u.reg.npages; i++) {
     if (n->u.reg.pages[i] == NULL) continue;
     fs_free(fs, n->u.reg.pages[i], PAGE);
     n->u.reg.pages[i] = NULL;
@@ -548,6 +571,17 @@ static size_t read_data(struct tmpfs_node* n, void* buf, size_t len, uint64_t of
   return len;
 }
 
+/* The file grows to `end`: a client's mapping may have written into the
+ * shared pages past the old end (Linux would deliver SIGBUS for whole
+ * pages past it; here they are ordinary memory), which must read as zeros
+ * now that they are part of the file. */
+static void shm_grow(struct tmpfs* fs, struct tmpfs_node* n, uint64_t end) {
+  uint64_t lim = n->u.reg.shm_pages * PAGE, size = n->u.reg.size;
+  if (n->u.reg.shm == NULL || end <= size || size >= lim) return;
+  if (end > lim) end = lim;
+  fs->shm_zero(fs->shm_arg, n->u.reg.shm_id, size, end - size);
+}
+
 /* Writes at off; returns the bytes written (fewer than len when memory
  * ran out on the way) or -errno. */
 static long write_data(struct tmpfs* fs, struct tmpfs_node* n, const void* buf, size_t len,
@@ -559,6 +593,7 @@ static long write_data(struct tmpfs* fs, struct tmpfs_node* n, const void* buf, 
   if (len > (size_t)1 << 40) len = (size_t)1 << 40;
   uint64_t end = (uint64_t)off + len;
   if (table_reserve(fs, n, (end - 1) / PAGE + 1) != 0) return -ENOSPC;
+  shm_grow(fs, n, end);
   size_t done = 0;
   while (done < len) {
     uint64_t pos = (uint64_t)off + done;
@@ -599,6 +634,7 @@ static long truncate_node(struct tmpfs* fs, struct tmpfs_node* n, int64_t size) 
       memset((char*)n->u.reg.pages[idx] + in, 0, PAGE - in);
     table_fit(fs, n);
   }
+  shm_grow(fs, n, (uint64_t)size);
   n->u.reg.size = (uint64_t)size;
   n->mtime = n->ctime = now(fs);
   return 0;
@@ -803,6 +839,12 @@ struct tmpfs* tmpfs_create(const struct tmpfs_config* cfg) {
   fs->max_bytes = cfg->max_bytes;
   fs->free_mem = cfg->free_mem ? cfg->free_mem : default_free_mem;
   fs->free_mem_arg = cfg->free_mem_arg;
+  if (cfg->shm_create && cfg->shm_zero && cfg->shm_destroy) { /* all three or none */
+    fs->shm_create = cfg->shm_create;
+    fs->shm_zero = cfg->shm_zero;
+    fs->shm_destroy = cfg->shm_destroy;
+    fs->shm_arg = cfg->shm_arg;
+  }
   fs->dev = cfg->dev;
   fs->next_ino = 1;
   fs->fail_after = -1;
@@ -1506,6 +1548,74 @@ long tmpfs_ftruncate(struct tmpfs* fs, struct tmpfs_file* f, int64_t size) {
   return truncate_node(fs, f->node, size);
 }
 
+/* --- Mapped files -----------------------------------------------------------------
+ *
+ * A file that is mapped keeps its first pages in one block of shared
+ * memory (a kernel PMO in the server, tmpfs_config.shm_create), which the
+ * server maps once and clients map with MAP_SHARED: a store through a
+ * mapping is in the file at once, and a write() lands in the memory the
+ * mappings show. The block is made at the first mapping, large enough for
+ * that mapping and the file with room to grow (twice the larger, at least
+ * SHM_MIN; its pages come on first touch, so the room costs only the
+ * kernel's page array), the file's pages are copied into it and freed,
+ * and from then on pages[i] points into it for i < shm_pages: reads and
+ * writes go through the table as before. Pages past the block stay
+ * ordinary pages. The block is never replaced (clients' mappings would no
+ * longer see the file), so a later mapping beyond it is -ENOMEM.
+ * Truncation cannot free shared pages (they may be mapped anywhere): it
+ * zeroes them (shm_zero, which allocates nothing); the block goes with
+ * the node. It is not counted in the file system's bytes. */
+#define SHM_MIN (4ull << 20)
+
+static long shm_attach(struct tmpfs* fs, struct tmpfs_node* n, uint64_t end) {
+  uint64_t want = end > n->u.reg.size ? end : n->u.reg.size;
+  want = (want + PAGE - 1) / PAGE * PAGE;
+  uint64_t size = SHM_MIN;
+  while (size < 2 * want && size < (uint64_t)TMPFS_MAX_FILE_SIZE) size *= 2;
+  void* base;
+  uint64_t id;
+  if (fs->shm_create(fs->shm_arg, size, &base, &id) != 0) {
+    size = want; /* no room for growth: exactly what is asked */
+    if (fs->shm_create(fs->shm_arg, size, &base, &id) != 0) return -ENOMEM;
+  }
+  uint64_t np = size / PAGE;
+  if (table_reserve(fs, n, np) != 0) {
+    fs->shm_destroy(fs->shm_arg, id, base, size);
+    return -ENOMEM;
+  }
+  for (uint64_t i = 0; i < np; i++) {
+    void* old = n->u.reg.pages[i];
+    if (old != NULL) {
+      memcpy((char*)base + i * PAGE, old, PAGE);
+      fs_free(fs, old, PAGE);
+      n->u.reg.nalloc--;
+    }
+    n->u.reg.pages[i] = (char*)base + i * PAGE;
+  }
+  n->u.reg.shm = base;
+  n->u.reg.shm_pages = np;
+  n->u.reg.shm_id = id;
+  return 0;
+}
+
+long tmpfs_mmap(struct tmpfs* fs, struct tmpfs_file* f, uint64_t end, int shared_write,
+                uint64_t* id) {
+  if (is_path_only(f)) return -EBADF;
+  struct tmpfs_node* n = f->node;
+  if (!is_reg(n)) return -ENODEV;
+  if (!can_read(f)) return -EACCES;
+  if (shared_write && !can_write(f)) return -EACCES;
+  if (fs->shm_create == NULL) return -ENODEV;
+  if (end == 0 || end > (uint64_t)TMPFS_MAX_FILE_SIZE) return -EINVAL;
+  if (n->u.reg.shm == NULL) {
+    long rc = shm_attach(fs, n, end);
+    if (rc != 0) return rc;
+  }
+  if (end > n->u.reg.shm_pages * PAGE) return -ENOMEM;
+  *id = n->u.reg.shm_id;
+  return 0;
+}
+
 long tmpfs_fallocate(struct tmpfs* fs, struct tmpfs_file* f, int mode, int64_t off, int64_t len) {
   if (off < 0 || len <= 0) return -EINVAL;
   if (mode & ~TMPFS_FALLOC_KEEP_SIZE) return -EOPNOTSUPP;
@@ -1543,8 +1653,10 @@ long tmpfs_fallocate(struct tmpfs* fs, struct tmpfs_file* f, int mode, int64_t o
     n->u.reg.pages[i] = p;
     n->u.reg.nalloc++;
   }
-  if (!(mode & TMPFS_FALLOC_KEEP_SIZE) && (uint64_t)(off + len) > n->u.reg.size)
+  if (!(mode & TMPFS_FALLOC_KEEP_SIZE) && (uint64_t)(off + len) > n->u.reg.size) {
+    shm_grow(fs, n, (uint64_t)(off + len));
     n->u.reg.size = (uint64_t)(off + len);
+  }
   n->ctime = now(fs);
   return 0;
 }

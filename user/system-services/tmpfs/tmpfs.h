@@ -118,6 +118,20 @@ struct tmpfs_config {
   uint32_t root_mode;
   /* What stat reports as st_dev. */
   uint64_t dev;
+  /* Shared memory for memory mappings (tmpfs_mmap): all three hooks, or
+   * tmpfs_mmap is -ENODEV (the host tests supply a stand-in).
+   *   shm_create   size bytes (a multiple of the page size) of zeroed
+   *                memory mapped at *base, which clients can map too;
+   *                *id names it to the other hooks and to the caller of
+   *                tmpfs_mmap. 0 or -errno.
+   *   shm_zero     zeroes [off, off + len) of it without allocating
+   *                memory for what was never touched.
+   *   shm_destroy  the file is gone: unmap it here (clients' mappings
+   *                may keep the memory alive). */
+  int (*shm_create)(void* arg, uint64_t size, void** base, uint64_t* id);
+  void (*shm_zero)(void* arg, uint64_t id, uint64_t off, uint64_t len);
+  void (*shm_destroy)(void* arg, uint64_t id, void* base, uint64_t size);
+  void* shm_arg;
 };
 
 /* Where a walk left this file system (the result CHCORE_FS_REDIRECT). */
@@ -239,6 +253,16 @@ long tmpfs_fstat(struct tmpfs* fs, struct tmpfs_file* f, struct fs_stat* st);
  * -EINVAL if not even the next one fits. */
 long tmpfs_getdents(struct tmpfs* fs, struct tmpfs_file* f, void* buf, size_t len);
 long tmpfs_ftruncate(struct tmpfs* fs, struct tmpfs_file* f, int64_t size);
+/* FS_MMAP: makes the file's data shared memory (the first time; from then
+ * on its first pages live there, see tmpfs.c) that covers at least
+ * [0, end), and gives its id (tmpfs_config.shm_create). shared_write: the
+ * mapping is MAP_SHARED and writable. Errors as mmap's: -EBADF (O_PATH),
+ * -EACCES (not open for reading; shared_write without write access),
+ * -ENODEV (not a regular file, no shm_create), -EINVAL (end 0 or past
+ * the largest file), -ENOMEM (end beyond the shared memory made at the
+ * first mapping, or none could be made). */
+long tmpfs_mmap(struct tmpfs* fs, struct tmpfs_file* f, uint64_t end, int shared_write,
+                uint64_t* id);
 /* mode: 0 or TMPFS_FALLOC_KEEP_SIZE. */
 long tmpfs_fallocate(struct tmpfs* fs, struct tmpfs_file* f, int mode, int64_t off, int64_t len);
 long tmpfs_fchmod(struct tmpfs* fs, struct tmpfs_file* f, uint32_t mode);

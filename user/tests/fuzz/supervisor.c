@@ -265,8 +265,12 @@ static void* watchdog(void* arg) {
   chcore_sys_set_priority(CHCORE_THREAD_SELF, CHCORE_PRIO_MAX);
   for (;;) {
     sleep_ms(100);
-    uint64_t now = now_ns();
+    /* The time is read under the lock: read before it, it could be older
+     * than the last_progress a worker's start sets meanwhile, and
+     * now - last_progress would wrap around to "stuck for ages" (a worker
+     * killed with 0 calls a few seconds into a run). */
     pthread_mutex_lock(&lane_lock);
+    uint64_t now = now_ns();
     for (unsigned i = 0; i < parallel; i++) {
       struct lane* ln = &lanes[i];
       if (ln->cg < 0 || ln->hung) continue;

@@ -204,7 +204,7 @@ static int open_bug(unsigned nr, const u64* a) {
   struct obj* t = obj_of((long)a[0]);
   if (!t || t->kind != K_CG || t->is_self) return 0;
   /* A victim that was given a thread may have exited by now. */
-  if (nr == CHCORE_SYS_map_pmo) return t->started;
+  if (nr == CHCORE_SYS_map_pmo || nr == CHCORE_SYS_map_pmo_range) return t->started;
   if (nr == CHCORE_SYS_cap_transfer && !t->started) {
     /* A process capability into one that never ran: the start of a cycle. */
     long info = chcore_sys_cap_info(a[1]);
@@ -229,7 +229,8 @@ static int open_bug2(unsigned nr, const u64* a) {
       return info >= 0 && CHCORE_CAP_INFO_TYPE(info) == CHCORE_OBJ_CAP_GROUP;
     }
     case CHCORE_SYS_create_thread:
-    case CHCORE_SYS_map_pmo: {
+    case CHCORE_SYS_map_pmo:
+    case CHCORE_SYS_map_pmo_range: {
       /* Only into itself: a victim the model calls new may be started by
        * the main thread meanwhile, and exit before the mapping lands. */
       struct obj* t = obj_of((long)a[0]);
@@ -741,6 +742,40 @@ static void native_random(void) {
       nat(nr, (u64)cg, (u64)slot_of(K_PMO), addr, 0, 0, 0);
       break;
     }
+    case CHCORE_SYS_map_pmo_range: {
+      /* Part of a PMO: offsets and lengths in, at and past its edges. */
+      long cg = slot_of(K_CG), p = slot_of(K_PMO);
+      u64 len = chance(70) ? PAGE * (1 + below(4)) : chance(50) ? below(3 * PAGE) : len_any();
+      nat(nr, (u64)cg, (u64)p, map_addr(cg), prot_any(), pmo_offset(p), len);
+      break;
+    }
+    case CHCORE_SYS_unmap_range: {
+      long cg = slot_of(K_CG);
+      u64 addr = map_addr(cg);
+      u64 len = chance(80) ? PAGE * (1 + below(8)) : chance(50) ? below(2 * PAGE) : len_any();
+      struct obj* g = obj_of(cg);
+      if (!g || g->is_self) {
+        /* In itself: within the mapping window mostly; else a page or two
+         * of whatever map_addr chose (bad addresses; the arena, which the
+         * worker then loses and dies at its next use: the kernel must
+         * survive that); very rarely any length there. */
+        u64 win_end = FZ_MAP_VA + FZ_MAP_PAGES * PAGE;
+        if (!(addr >= FZ_MAP_VA && addr < win_end) && chance(90))
+          addr = FZ_MAP_VA + PAGE * below(FZ_MAP_PAGES);
+        if (addr >= FZ_MAP_VA && addr < win_end) {
+          if (len > win_end - addr) len = win_end - addr;
+        } else if (!chance(1)) {
+          len = chance(50) ? PAGE : below(2 * PAGE);
+        }
+      }
+      nat(nr, (u64)cg, addr, len, 0, 0, 0);
+      break;
+    }
+    case CHCORE_SYS_zero_pmo: {
+      long p = slot_of(K_PMO);
+      nat(nr, (u64)p, pmo_offset(p), chance(80) ? below(3 * PAGE) : len_any(), 0, 0, 0);
+      break;
+    }
     case CHCORE_SYS_write_pmo: {
       long p = slot_of(K_PMO);
       nat(nr, (u64)p, pmo_offset(p), in_ptr(), len_any(), 0, 0);
@@ -990,7 +1025,7 @@ static void native_random(void) {
       /* Test-kernel hooks (test_exit ends the machine): not for fuzzing.
        * Numbers without a system call instead. */
       {
-        static const unsigned nosys[] = {33, 40, 59, 62, 63, 64, 100, 4095, 65535};
+        static const unsigned nosys[] = {33, 40, 47, 62, 63, 64, 100, 4095, 65535};
         nat(nosys[below(9)], rnd(), rnd(), rnd(), rnd(), rnd(), rnd());
       }
       break;

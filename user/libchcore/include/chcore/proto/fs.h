@@ -151,8 +151,18 @@ enum fs_op {
    * flock lock). -EBADF for a lock the description's access mode does not
    * allow (a read lock needs read access, a write lock write access). */
   FS_LOCK,
+  /* handle, len = the end (offset + length) of the mapping in the file,
+   * flags = FS_MMAP_SHARED_WRITE for a writable MAP_SHARED mapping.
+   * ret = 0 and the reply carries one capability: the file's shared
+   * memory (a PMO of at least len bytes, byte i of the PMO is byte i of
+   * the file), with READ and EXEC rights, and WRITE with
+   * FS_MMAP_SHARED_WRITE. -ENODEV: the file cannot be mapped (not a
+   * regular file, or the server cannot); -EACCES: as mmap(2). */
+  FS_MMAP,
   FS_OP_COUNT
 };
+
+#define FS_MMAP_SHARED_WRITE 1
 
 struct fs_req {
   int32_t handle;       /* -1 where the operation takes none */
