@@ -1,7 +1,11 @@
 /* chcore-libc: memory. brk is the kernel's handle_brk; each anonymous mmap
- * is one PMO mapped with map_pmo, remembered here so that munmap can unmap
- * it (unmap_pmo needs the PMO) and free it (revoke_cap drops the last
- * reference). New mappings are placed in [CHCORE_MMAP_BASE, CHCORE_MMAP_END),
+ * is one PMO mapped with map_pmo_range, whose capability goes at once (the
+ * mapping holds the PMO: it is freed when the last of it is unmapped, by
+ * unmap_range), so that mappings cost no capability slots. They are
+ * remembered here, in a table that grows in an anonymous PMO of its own
+ * (CHCORE_MAPS_VA, pages on first touch: a program that never maps pays
+ * nothing), up to Linux's default vm.max_map_count. New mappings are placed
+ * in [CHCORE_MMAP_BASE, CHCORE_MMAP_END),
  * the area libchcore also uses for its stacks and mappings (a program has
  * either libchcore's runtime or this libc, never both).
  *
@@ -24,7 +28,8 @@
 
 #define CHCORE_MMAP_BASE 0x0000400000000000ul
 #define CHCORE_MMAP_END 0x0000500000000000ul
-#define CHCORE_MAX_MAPPINGS 512
+#define CHCORE_MAX_MAPPINGS 65530
+#define CHCORE_MAPS_VA 0x00003f0000000000ul /* the table (user/README.md) */
 #define PAGE 4096ul
 
 struct mapping {
@@ -32,14 +37,28 @@ struct mapping {
 	unsigned long live_lo, live_hi; /* still mapped for the program: munmap
 	                                   of a part shrinks this (or leaves a
 	                                   hole, inaccessible) */
-	long pmo;                       /* our capability to the PMO */
 	int data;                       /* private and writable: counts as data */
 };
 
-/* Sorted by start, no overlaps. */
-static struct mapping maps[CHCORE_MAX_MAPPINGS];
+/* Sorted by start, no overlaps; NULL until the first mapping. */
+static struct mapping *maps;
 static int nmaps;
 static volatile int mm_lock[1];
+
+/* Makes the table exist (with mm_lock held): 0 or -ENOMEM. */
+static long maps_ready(void)
+{
+	if (maps) return 0;
+	unsigned long size = ((unsigned long)CHCORE_MAX_MAPPINGS * sizeof *maps + PAGE - 1) & ~(PAGE - 1);
+	long pmo = __chcore_sys_create_pmo(size, CHCORE_PMO_ANONYMOUS);
+	if (pmo < 0) return -ENOMEM;
+	long r = __chcore_sys_map_pmo(CHCORE_SLOT_SELF, (unsigned long)pmo, CHCORE_MAPS_VA,
+	                              CHCORE_PROT_READ | CHCORE_PROT_WRITE);
+	__chcore_sys_revoke_cap((unsigned long)pmo, CHCORE_REVOKE_SELF);
+	if (r < 0) return -ENOMEM;
+	maps = (struct mapping *)CHCORE_MAPS_VA;
+	return 0;
+}
 
 /* Index of the first mapping that ends above addr. */
 static int first_above(unsigned long addr)
@@ -169,7 +188,6 @@ CHCORE_LINUX_SYSCALL(brk)
 static void remove_at(int i)
 {
 	__chcore_sys_unmap_range(CHCORE_SLOT_SELF, maps[i].start, maps[i].end - maps[i].start);
-	__chcore_sys_revoke_cap((unsigned long)maps[i].pmo, CHCORE_REVOKE_SELF);
 	memmove(&maps[i], &maps[i + 1], (size_t)(nmaps - i - 1) * sizeof maps[0]);
 	nmaps--;
 }
@@ -231,7 +249,7 @@ CHCORE_LINUX_SYSCALL(munmap)
  * zeros and becomes the file's content (zeroed first) when the file grows
  * over it; in a private one, zeros. */
 struct source {
-	long pmo;              /* our capability, revoked with the mapping */
+	long pmo;              /* our capability, revoked once mapped */
 	unsigned long offset;  /* where the mapping starts in it */
 	int fill_fd;           /* MAP_PRIVATE file: read it in after mapping; else -1 */
 	unsigned long fill_off;
@@ -346,7 +364,7 @@ CHCORE_LINUX_SYSCALL(mmap)
 
 	int recorded = 0;
 	LOCK(mm_lock);
-	if (nmaps == CHCORE_MAX_MAPPINGS) {
+	if (maps_ready() < 0 || nmaps == CHCORE_MAX_MAPPINGS) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -391,16 +409,15 @@ CHCORE_LINUX_SYSCALL(mmap)
 	if (r < 0) goto out;
 	int i = first_above(addr);
 	memmove(&maps[i + 1], &maps[i], (size_t)(nmaps - i) * sizeof maps[0]);
-	maps[i] = (struct mapping){ addr, addr + size, addr, addr + size, pmo, data };
+	maps[i] = (struct mapping){ addr, addr + size, addr, addr + size, data };
 	nmaps++;
 	recorded = 1;
 	r = (long)addr;
 out:
 	UNLOCK(mm_lock);
-	if (!recorded) {
-		__chcore_sys_revoke_cap((unsigned long)pmo, CHCORE_REVOKE_SELF);
-		return r;
-	}
+	/* The mapping holds the PMO now (or nothing does). */
+	__chcore_sys_revoke_cap((unsigned long)pmo, CHCORE_REVOKE_SELF);
+	if (!recorded) return r;
 	if (src.fill_fd >= 0) {
 		long e = mmap_fill(addr, size, prot, src.fill_fd, src.fill_off);
 		if (e < 0) {
