@@ -140,7 +140,7 @@ static int spawn_request(pid_t *res, const char *path, struct child_fds *c, cons
 		memcpy(&req.sigmask, &attr->__mask, sizeof req.sigmask);
 	}
 	int ret = 0;
-	unsigned caps[CHCORE_IPC_MAX_CAPS], ncaps = 0;
+	unsigned caps[CHCORE_IPC_MAX_CAPS], ncaps = 0, sent = 0;
 	LOCK(s->lock);
 	char *b = s->buf;
 	size_t off = sizeof req, room = CHCORE_SRV_BUF;
@@ -190,11 +190,19 @@ static int spawn_request(pid_t *res, const char *path, struct child_fds *c, cons
 			/* The end's capability goes along; procmgr puts a copy
 			 * into the child (token: its index in the message). */
 			if (ncaps == CHCORE_IPC_MAX_CAPS) {
-				ret = EMFILE;
-				goto out;
+				/* A message's worth: sent ahead (PROCMGR_SPAWN_CAPS);
+				 * the numbering goes on. */
+				struct chcore_ipc_result o;
+				long k = __chcore_srv_call(s, PROCMGR_SPAWN_CAPS, 0, 0, 0, 0, ncaps, caps, &o);
+				if (k < 0) {
+					ret = (int)-k;
+					goto out;
+				}
+				sent += ncaps;
+				ncaps = 0;
 			}
 			e.kind = PROCMGR_FD_KOBJ;
-			e.token = ncaps;
+			e.token = sent + ncaps;
 			caps[ncaps++] = CHCORE_IPC_CAP(__chcore_pipe_slot(d),
 			                               CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE |
 			                                   CHCORE_RIGHT_COPY);
@@ -215,7 +223,15 @@ static int spawn_request(pid_t *res, const char *path, struct child_fds *c, cons
 		ret = (int)-r;
 	else if (res)
 		*res = (pid_t)r;
+	sent = 0; /* the spawn took them, whatever its outcome */
 out:
+	if (sent > 0) {
+		/* Capabilities sent ahead for a spawn that will not come: an
+		 * empty request (refused) makes procmgr drop them, so the next
+		 * spawn's numbering starts afresh. */
+		struct chcore_ipc_result o;
+		__chcore_srv_call(s, PROCMGR_SPAWN, 0, 0, 0, 0, 0, 0, &o);
+	}
 	UNLOCK(s->lock);
 	return ret;
 }

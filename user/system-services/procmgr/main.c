@@ -103,6 +103,7 @@ static const char* msg_name(const struct chcore_ipc_msg* m, char* out) {
 }
 
 static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r);
+static long stage_caps(const struct chcore_ipc_msg* m);
 
 static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
   char name[CHCORE_SERVICE_NAME_MAX];
@@ -114,6 +115,10 @@ static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
         r->ret = publish(name, m->caps[0]);
         if (r->ret == 0) return;
       }
+      break;
+    case PROCMGR_SPAWN_CAPS:
+      r->ret = stage_caps(m);
+      if (r->ret == 0) return; /* kept */
       break;
     case PROCMGR_LOOKUP: {
       if (msg_name(m, name) == NULL) {
@@ -157,6 +162,10 @@ struct proc {
   int status;         /* wait status, once a zombie */
   int started;        /* futex word: it took over its files (or ended) */
   int awaited_by_me;  /* procmgr's main thread waits for it (the program) */
+  /* Capabilities it sent ahead for its next spawn (PROCMGR_SPAWN_CAPS):
+   * only its own connection's handler touches them. */
+  unsigned* staged;
+  unsigned nstaged;
 };
 static struct proc procs[MAX_PROCS];
 /* One past the last record in use: what the walks over the table look at
@@ -201,8 +210,31 @@ static struct proc* proc_alloc(void) {
   return NULL;
 }
 
+/* Drops the capabilities a process sent ahead for a spawn. */
+static void drop_staged(struct proc* p) {
+  for (unsigned i = 0; i < p->nstaged; i++) chcore_cap_release(p->staged[i]);
+  free(p->staged);
+  p->staged = NULL;
+  p->nstaged = 0;
+}
+
+/* PROCMGR_SPAWN_CAPS: kept for the caller's next spawn, which releases
+ * them (or the caller's record does). */
+static long stage_caps(const struct chcore_ipc_msg* m) {
+  struct proc* caller = m->client;
+  if (!caller) return -ECHILD;
+  if (caller->nstaged + m->ncaps > PROCMGR_MAX_KOBJ_FDS) return -E2BIG;
+  unsigned* more = realloc(caller->staged, (caller->nstaged + m->ncaps) * sizeof *more + 1);
+  if (!more) return -ENOMEM;
+  caller->staged = more;
+  memcpy(more + caller->nstaged, m->caps, m->ncaps * sizeof *more);
+  caller->nstaged += m->ncaps;
+  return 0;
+}
+
 /* Gives the record back (its capability already dropped, if any). */
 static void proc_clear(struct proc* p) {
+  drop_staged(p);
   memset(p, 0, sizeof *p);
   while (procs_end > 0 && procs[procs_end - 1].state == P_FREE) procs_end--;
 }
@@ -680,12 +712,27 @@ static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m) {
     memcpy(fds, b + req.fds_off, req.nfds * sizeof *fds);
     for (uint32_t i = 0; i < req.nfds; i++) files |= fds[i].kind == PROCMGR_FD_FILE;
     struct proc* p;
-    r = spawn(path, argv, envp, &tmpl, fds, m->caps, m->ncaps, cwd, caller->pid, 0, 0, &p);
+    /* The kernel objects' capabilities: those sent ahead, then this
+     * message's (a PROCMGR_FD_KOBJ token indexes them in this order). */
+    unsigned small_caps[CHCORE_IPC_MAX_CAPS], *caps = small_caps;
+    unsigned ncaps = caller->nstaged + m->ncaps;
+    if (caller->nstaged > 0) {
+      caps = malloc(ncaps * sizeof *caps);
+      if (!caps) {
+        r = -ENOMEM;
+        goto done;
+      }
+      memcpy(caps, caller->staged, caller->nstaged * sizeof *caps);
+    }
+    memcpy(caps + caller->nstaged, m->caps, m->ncaps * sizeof *caps);
+    r = spawn(path, argv, envp, &tmpl, fds, caps, ncaps, cwd, caller->pid, 0, 0, &p);
+    if (caps != small_caps) free(caps);
     /* The parent's copies of the files must stay until the child has
      * imported them (they are the descriptions' only holders). */
     if (r > 0 && files)
       while (__atomic_load_n(&p->started, __ATOMIC_ACQUIRE) == 0) futex_wait(&p->started, 0);
   }
+done:
   if (v != small_v) free(v);
   if (fds != small_fds) free(fds);
   return r;
@@ -711,6 +758,7 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
   switch (m->w[0]) {
     case PROCMGR_SPAWN:
       r->ret = handle_spawn(caller, m);
+      drop_staged(caller); /* used or not, they were for this spawn */
       break;
     case PROCMGR_WAIT: {
       int status = 0;

@@ -288,6 +288,59 @@ static void test_spawn(void) {
   reap(c);
 }
 
+/* More pipe ends than one request to procmgr carries (8): the rest are
+ * sent ahead, and each lands at its fd in the child. */
+static void test_many(void) {
+  enum { N = 20, FIRST = 100 };  /* above every fd pipe() hands out here */
+  int rd[N];
+  for (int i = 0; i < N; i++) {
+    int p[2];
+    pipe(p);
+    rd[i] = p[0];
+    dup2(p[1], FIRST + i);
+    close(p[1]);
+  }
+  char a[8], b[8];
+  snprintf(a, sizeof a, "%d", FIRST);
+  snprintf(b, sizeof b, "%d", FIRST + N - 1);
+  pid_t c = spawn_io(-1, -1, NULL, 0, (char*[]){CHILD, "writefds", a, b, NULL});
+  UT_EQ("many.child_wrote_all", reap(c), 0);
+  int right = 0;
+  for (int i = 0; i < N; i++) {
+    close(FIRST + i);
+    char got[16] = {0}, want[16];
+    snprintf(want, sizeof want, "%d", FIRST + i);
+    read(rd[i], got, sizeof got - 1);
+    right += strcmp(got, want) == 0;
+    close(rd[i]);
+  }
+  UT_EQ("many.each_at_its_fd", right, N);
+  /* A spawn that fails after ends were sent ahead leaves nothing for the
+   * next one. */
+  for (int i = 0; i < N; i++) {
+    int p[2];
+    pipe(p);
+    dup2(p[1], FIRST + i);
+    close(p[0]);
+    close(p[1]);
+  }
+  pid_t bad;
+  char* args[] = {"/tests/no_such_program", NULL};
+  UT_EQ("many.failed_spawn", posix_spawn(&bad, args[0], NULL, NULL, args, environ), ENOENT);
+  for (int i = 0; i < N; i++) close(FIRST + i);
+  int p[2];
+  pipe(p);
+  dup2(p[1], FIRST);
+  close(p[1]);
+  c = spawn_io(-1, -1, NULL, 0, (char*[]){CHILD, "writefds", a, a, NULL});
+  UT_EQ("many.next_spawn_fine", reap(c), 0);
+  close(FIRST);
+  char got[16] = {0};
+  read(p[0], got, sizeof got - 1);
+  UT_TRUE("many.next_spawn_right_end", strcmp(got, a) == 0);
+  close(p[0]);
+}
+
 /* ---- kill: the other side dies ----------------------------------------------------- */
 
 static void test_kill(void) {
@@ -530,6 +583,7 @@ int main(int argc, char** argv) {
   SECTION("threads", test_threads);
   SECTION("atomic", test_atomic);
   SECTION("spawn", test_spawn);
+  SECTION("many", test_many);
   SECTION("kill", test_kill);
   SECTION("poll", test_poll);
   SECTION("select", test_select);

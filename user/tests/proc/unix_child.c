@@ -17,6 +17,8 @@
  *                              count and a checksum ("N SUM") on stdout
  *   unix_child dirfd FD NAME CWD  0 if openat(FD, NAME) opens and, after
  *                              fchdir(FD), getcwd() is CWD
+ *   unix_child writefds A B    writes its number to each fd from A to B;
+ *                              0 if every write went
  *   unix_child readnb          0 if a read of stdin fails with EAGAIN
  *                              (its pipe end is non-blocking) */
 #include <errno.h>
@@ -103,6 +105,18 @@ int main(int argc, char** argv) {
     char buf[PATH_MAX];
     if (fchdir(atoi(arg)) != 0) return 2;
     return getcwd(buf, sizeof buf) && strcmp(buf, argv[4]) == 0 ? 0 : 3;
+  }
+  if (strcmp(cmd, "writefds") == 0 && argc == 4) {
+    int bad = 0;
+    for (int fd = atoi(arg); fd <= atoi(argv[3]); fd++) {
+      char num[16];
+      int n = snprintf(num, sizeof num, "%d", fd);
+      if (write(fd, num, (size_t)n) != n) {
+        fprintf(stderr, "unix_child: write to fd %d: %s\n", fd, strerror(errno));
+        bad++;
+      }
+    }
+    return bad ? 1 : 0;
   }
   if (strcmp(cmd, "readnb") == 0) {
     char c;

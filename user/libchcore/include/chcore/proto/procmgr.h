@@ -40,7 +40,14 @@ enum procmgr_op {
   /* From a child that took over files at its start: the parent's spawn
    * may return (its copies of the descriptions may go). */
   PROCMGR_STARTED,
+  /* Capabilities (up to CHCORE_IPC_MAX_CAPS a message) for the caller's
+   * next PROCMGR_SPAWN, when its kernel-object fds are more than one
+   * message carries: they come first in the spawn's numbering
+   * (PROCMGR_FD_KOBJ tokens), the spawn's own after them, and all go with
+   * that spawn, whatever its outcome. -E2BIG beyond PROCMGR_MAX_KOBJ_FDS. */
+  PROCMGR_SPAWN_CAPS,
 };
+#define PROCMGR_MAX_KOBJ_FDS 1024
 
 struct procmgr_spawn {
   uint32_t argc, envc, nfds;
@@ -66,8 +73,8 @@ struct procmgr_fd {
 #define PROCMGR_FD_FILE 4u
 #define PROCMGR_FD_DEVICE 5u       /* a /dev device of the C library's; token = st_rdev */
 /* A kernel object (a pipe end). In the request: token = the index of its
- * capability among those the message carries (at most CHCORE_IPC_MAX_CAPS
- * per spawn); in the start information: its slot in the child. */
+ * capability among those sent ahead (PROCMGR_SPAWN_CAPS) and then the
+ * message's own; in the start information: its slot in the child. */
 #define PROCMGR_FD_KOBJ 6u
 
 /* What a child finds at its start (the page at the address in its
