@@ -26,7 +26,9 @@ static void measurer(void* arg) {
   while (!go) chcore_sys_yield();
   chcore_sys_yield();
   yield_t0 = bench_counter();
+  bench_profile_begin();
   for (int i = 0; i < YIELDS; i++) chcore_sys_yield();
+  bench_profile_end();
   yield_t1 = bench_counter();
   measured_done = 1;
 }
