@@ -155,7 +155,7 @@ static void test_killed_writer(void) {
   pid_t pid = spawn(args);
   /* Let it write a few MiB, then kill it in the middle of a write. */
   struct stat st = {0};
-  for (int i = 0; i < 500 && (stat(path, &st) < 0 || st.st_size < 2 * RECORD * 8); i++) sleep_ms(5);
+  for (int i = 0; i < 6000 && (stat(path, &st) < 0 || st.st_size < 2 * RECORD * 8); i++) sleep_ms(5);
   kill(pid, SIGKILL);
   UT_EQ("writer.killed", reap(pid), 1000 + SIGKILL);
   UT_EQ("file.stat", err(stat(path, &st)), 0);

@@ -276,15 +276,16 @@ static void test_spawn(void) {
   close(p[1]);
 
   /* A close-on-exec end is not inherited: the reader sees end-of-file
-   * although the child would hold the write end. */
+   * while the child (which would hold the write end) still runs. */
   pipe2(p, O_CLOEXEC);
-  c = spawn_io(-1, -1, NULL, 0, (char*[]){CHILD, "sleepms", "300", NULL});
+  c = spawn_io(-1, -1, NULL, 0, (char*[]){CHILD, "sleep", NULL});
   close(p[1]);
+  struct pollfd hup = {p[0], POLLIN, 0};
+  UT_EQ("cloexec.hangup_while_child_runs", poll(&hup, 1, 10000), 1);
   char ch;
-  long t0 = now_ms();
-  UT_EQ("cloexec.eof_at_once", read(p[0], &ch, 1), 0);
-  UT_TRUE("cloexec.did_not_wait_for_child", now_ms() - t0 < 250);
+  UT_EQ("cloexec.eof", read(p[0], &ch, 1), 0);
   close(p[0]);
+  kill(c, SIGKILL);
   reap(c);
 }
 
@@ -370,9 +371,8 @@ static void test_kill(void) {
   UT_EQ("full.fill", write(p[1], big, sizeof big), (long)sizeof big);
   sleep_ms(50);
   kill(rd, SIGKILL);
-  long t0 = now_ms();
+  /* The blocked write ends with EPIPE instead of waiting for ever. */
   UT_ERR("killed_reader.epipe", err(write(p[1], big, 1)), EPIPE);
-  UT_TRUE("killed_reader.prompt", now_ms() - t0 < 2000);
   UT_EQ("killed_reader.status", reap(rd), 1000 + SIGKILL);
   close(p[1]);
 }
@@ -391,14 +391,12 @@ static void test_poll(void) {
   long t0 = now_ms();
   UT_EQ("poll.timeout", poll(f, 1, 150), 0);
   long waited = now_ms() - t0;
-  UT_TRUE("poll.timeout_waited", waited >= 140 && waited < 2000);
+  UT_TRUE("poll.timeout_waited", waited >= 140);
   /* Another thread's write wakes it. */
   pthread_t t;
   pthread_create(&t, NULL, late_writer, &p[1]);
-  t0 = now_ms();
-  UT_EQ("poll.woken_by_write", poll(f, 1, 5000), 1);
+  UT_EQ("poll.woken_by_write", poll(f, 1, 10000), 1); /* not the timeout: 0 */
   UT_EQ("poll.pollin", f[0].revents, POLLIN);
-  UT_TRUE("poll.woken_early", now_ms() - t0 < 4000);
   pthread_join(t, NULL);
   char buf[8];
   read(p[0], buf, sizeof buf);
