@@ -1018,6 +1018,18 @@ struct placed {
 	char path[PATH_MAX];
 };
 
+/* The directory at path (absolute): *o gets its mount and canonical path;
+ * no handle stays open. 0 or -errno (ENOTDIR for a non-directory). */
+static long dir_lookup(char *path, struct open_ctx *o)
+{
+	struct fs_req req = req_init();
+	req.flags = O_PATH | O_DIRECTORY;
+	long r = path_call(FS_OPEN, &req, path, open_reply, o);
+	if (r < 0) return r;
+	close_handle(o->mount, o->handle);
+	return 0;
+}
+
 static long place(int dirfd, const char *upath, struct placed *p)
 {
 	char path[PATH_MAX];
@@ -1038,11 +1050,8 @@ static long place(int dirfd, const char *upath, struct placed *p)
 	path[start] = 0;
 	if (start == 0) memcpy(path, "/", 2);
 	struct open_ctx o;
-	struct fs_req req = req_init();
-	req.flags = O_PATH | O_DIRECTORY;
-	r = path_call(FS_OPEN, &req, path, open_reply, &o);
+	r = dir_lookup(path, &o);
 	if (r < 0) return r;
-	close_handle(o.mount, o.handle);
 	/* The directory's path inside its own file system. */
 	const char *mp = mounts[o.mount].path;
 	const char *in = o.path;
@@ -1269,17 +1278,12 @@ CHCORE_LINUX_SYSCALL(umask)
 static long set_cwd_to(char *path)
 {
 	struct open_ctx o;
-	struct fs_req req = req_init();
-	req.flags = O_PATH | O_DIRECTORY;
-	long r = path_call(FS_OPEN, &req, path, open_reply, &o);
-	if (r >= 0) {
-		close_handle(o.mount, o.handle);
-		LOCK(cwd_lock);
-		memcpy(cwd, o.path, strlen(o.path) + 1);
-		UNLOCK(cwd_lock);
-		r = 0;
-	}
-	return r;
+	long r = dir_lookup(path, &o);
+	if (r < 0) return r;
+	LOCK(cwd_lock);
+	memcpy(cwd, o.path, strlen(o.path) + 1);
+	UNLOCK(cwd_lock);
+	return 0;
 }
 
 /* ---- mount ------------------------------------------------------------------------ */
@@ -1340,11 +1344,8 @@ CHCORE_LINUX_SYSCALL(mount)
 	}
 	/* fsm wants the directory's canonical path. */
 	struct open_ctx o;
-	struct fs_req req = req_init();
-	req.flags = O_PATH | O_DIRECTORY;
-	r = path_call(FS_OPEN, &req, path, open_reply, &o);
+	r = dir_lookup(path, &o);
 	if (r < 0) goto out;
-	close_handle(o.mount, o.handle);
 	if (cap == 0) {
 		cap = start_tmpfs();
 		if (cap < 0) return cap;
