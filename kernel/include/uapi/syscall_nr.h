@@ -17,7 +17,7 @@
 #ifndef CHCORE_UAPI_SYSCALL_NR_H
 #define CHCORE_UAPI_SYSCALL_NR_H
 
-#define CHCORE_NR_SYSCALLS 64
+#define CHCORE_NR_SYSCALLS 128
 
 #define CHCORE_SYSCALLS(X)                                                                  \
   X(0, null, 0, ())                                                                         \
