@@ -91,6 +91,94 @@ Result<PhysAddr> pmo_page(Pmo* pmo, usize offset, bool allocate) {
   return pa;
 }
 
+bool pmo_page_is_shared(PhysAddr pa) {
+  return __atomic_load_n(&mm::pa_to_page(pa)->refcount, __ATOMIC_ACQUIRE) > 1;
+}
+
+Result<PhysAddr> pmo_page_for_write(Pmo* pmo, usize offset) {
+  if (!pmo_is_private(pmo)) return pmo_page(pmo, offset, true);
+  if (offset >= pmo->size) return Err::Inval;
+  usize idx = offset / kPage;
+  SpinGuard g(pmo->lock);
+  PhysAddr pa = pmo->pages[idx];
+  if (pa == PhysAddr{}) {
+    if (pmo->kind == PmoType::Data) return Err::NoEnt;
+    pa = TRY(alloc_zeroed_page());
+    pmo->pages[idx] = pa;
+    return pa;
+  }
+  // Ours alone (the other sharers have copied it or gone): write in place.
+  // The acquire pairs with the release of the last other holder's unref,
+  // which it makes after its copy.
+  if (!pmo_page_is_shared(pa)) return pa;
+  void* copy = mm::get_pages(0, false);
+  if (copy == nullptr) return Err::NoMem;
+  memcpy(copy, pa_to_kva<void>(pa), kPage);
+  pmo->pages[idx] = kva_to_pa(copy);
+  release_page(pa);
+  return pmo->pages[idx];
+}
+
+namespace {
+// A PMO of `pmo`'s kind and size whose pages are filled by
+// fill(new pages array) under `pmo`'s lock.
+template <typename Fill>
+Result<Pmo*> pmo_clone_with(Pmo* pmo, Fill fill) TA_NO_THREAD_SAFETY_ANALYSIS {
+  if (!pmo_is_private(pmo)) return Err::Inval;
+  void* mem = kzalloc(sizeof(Pmo));
+  if (mem == nullptr) return Err::NoMem;
+  auto* pages = static_cast<PhysAddr*>(kzalloc(page_count(pmo) * sizeof(PhysAddr)));
+  if (pages == nullptr) {
+    kfree(mem);
+    return Err::NoMem;
+  }
+  Pmo* clone = new (mem) Pmo();
+  obj_init(clone, ObjType::Pmo);
+  clone->kind = pmo->kind;
+  clone->size = pmo->size;
+  Status s = kOk;
+  {
+    SpinGuard g(pmo->lock);
+    s = fill(pmo->pages, pages);
+  }
+  if (!s.ok()) {
+    for (usize i = 0; i < page_count(pmo); i++)
+      if (pages[i] != PhysAddr{}) release_page(pages[i]);
+    kfree(pages);
+    kfree(clone);
+    return s.error();
+  }
+  clone->pages = pages;
+  return clone;
+}
+}  // namespace
+
+Result<Pmo*> pmo_cow_clone(Pmo* pmo) {
+  usize n = page_count(pmo);
+  return pmo_clone_with(pmo, [n](const PhysAddr* from, PhysAddr* to) -> Status {
+    for (usize i = 0; i < n; i++) {
+      if (from[i] == PhysAddr{}) continue;
+      mm::page_ref(mm::pa_to_page(from[i]));
+      to[i] = from[i];
+    }
+    return kOk;
+  });
+}
+
+Result<Pmo*> pmo_deep_copy(Pmo* pmo) {
+  usize n = page_count(pmo);
+  return pmo_clone_with(pmo, [n](const PhysAddr* from, PhysAddr* to) -> Status {
+    for (usize i = 0; i < n; i++) {
+      if (from[i] == PhysAddr{}) continue;
+      void* p = mm::get_pages(0, false);
+      if (p == nullptr) return Err::NoMem;
+      memcpy(p, pa_to_kva<void>(from[i]), kPage);
+      to[i] = kva_to_pa(p);
+    }
+    return kOk;
+  });
+}
+
 Status pmo_write(Pmo* pmo, usize offset, const void* src, usize len) {
   // Physical PMOs may be read-only kernel memory (the ramdisk).
   if (pmo->kind == PmoType::Physical) return Err::Inval;
@@ -104,11 +192,14 @@ Status pmo_write(Pmo* pmo, usize offset, const void* src, usize len) {
 
 Status pmo_read(Pmo* pmo, usize offset, void* dst, usize len) {
   u8* d = static_cast<u8*>(dst);
-  return pmo_for_range(pmo, offset, len, [&](u8* p, usize n) -> Status {
-    memcpy(d, p, n);
-    d += n;
-    return kOk;
-  });
+  return pmo_for_range(
+      pmo, offset, len,
+      [&](u8* p, usize n) -> Status {
+        memcpy(d, p, n);
+        d += n;
+        return kOk;
+      },
+      false);
 }
 
 Status pmo_zero(Pmo* pmo, usize offset, usize len) {

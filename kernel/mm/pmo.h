@@ -35,6 +35,12 @@ struct Pmo : Object {
   SpinLock lock;
   // One entry per page (not Device): 0 while not yet allocated.
   PhysAddr* pages TA_GUARDED(lock);
+  // fork's bookkeeping (VmSpace::fork_into), meaningful while one fork
+  // runs over the PMO: which fork counted it, how many of that address
+  // space's regions map it, and the child's copy-on-write clone.
+  u64 fork_gen TA_GUARDED(lock);
+  u32 fork_regions TA_GUARDED(lock);
+  Pmo* fork_clone TA_GUARDED(lock);
 };
 
 // Largest PMO: keeps the page array within one buddy block.
@@ -73,18 +79,38 @@ inline u32 pmo_max_perm(const Pmo* pmo) {
 // page is allocated (zeroed) if `allocate`, else Err::NoEnt.
 [[nodiscard]] Result<PhysAddr> pmo_page(Pmo* pmo, usize offset, bool allocate);
 
+// Copy-on-write (fork; docs/memory.md). Anonymous and Data PMOs are the
+// private kinds: fork gives the child a clone whose page array names the
+// same pages, each with one more page reference, and a page referenced by
+// more than one PMO is shared and read-only to both until one of them
+// writes: pmo_page_for_write then gives the writer a private copy.
+inline bool pmo_is_private(const Pmo* pmo) {
+  return pmo->kind == PmoType::Anonymous || pmo->kind == PmoType::Data;
+}
+// A new PMO like `pmo` (a private kind) sharing its pages; one reference.
+[[nodiscard]] Result<Pmo*> pmo_cow_clone(Pmo* pmo);
+// A new PMO like `pmo` (a private kind) with copies of its pages.
+[[nodiscard]] Result<Pmo*> pmo_deep_copy(Pmo* pmo);
+// Whether the page at `pa`, of a private PMO, is shared with another PMO.
+bool pmo_page_is_shared(PhysAddr pa);
+// The page at byte `offset` for writing: as pmo_page(allocate), but a page
+// of a private PMO that is shared becomes a private copy first (the old
+// one keeps its other holders). Err::NoMem if no page for the copy.
+[[nodiscard]] Result<PhysAddr> pmo_page_for_write(Pmo* pmo, usize offset);
+
 // Walks [offset, offset+len) of the PMO page by page, allocating Anonymous
 // and Shared pages as needed: fn(kernel pointer, bytes) for each piece,
 // stopping at the first error it returns. No lock is held while fn runs
 // (a PMO's pages stay until it is destroyed, and the caller holds a
 // reference), so fn may copy from or to user memory and take page faults.
 // Err::Inval for a range outside the PMO or a Device PMO.
+// `write`: fn may write (pages shared copy-on-write are made private first).
 template <typename Fn>
-[[nodiscard]] Status pmo_for_range(Pmo* pmo, usize offset, usize len, Fn fn) {
+[[nodiscard]] Status pmo_for_range(Pmo* pmo, usize offset, usize len, Fn fn, bool write = true) {
   if (pmo->kind == PmoType::Device) return Err::Inval;
   if (offset > pmo->size || len > pmo->size - offset) return Err::Inval;
   while (len > 0) {
-    PhysAddr pa = TRY(pmo_page(pmo, offset, true));
+    PhysAddr pa = TRY(write ? pmo_page_for_write(pmo, offset) : pmo_page(pmo, offset, true));
     usize in_page = offset % mm::kPageSize;
     usize chunk = len < mm::kPageSize - in_page ? len : mm::kPageSize - in_page;
     TRY(fn(pa_to_kva<u8>(pa) + in_page, chunk));

@@ -217,8 +217,13 @@ Status VmSpace::protect(VirtAddr va, usize size, u32 perm) {
         (void)pt_.unmap(r->start, r->size);
       } else {
         // Present pages take the new permissions; absent ones fault in with them.
-        for (VirtAddr pg = r->start; pg < r->end(); pg += kPage)
-          if (pt_.query(pg, nullptr, nullptr, nullptr).ok()) (void)pt_.protect(pg, kPage, p);
+        bool cow = (p & kVmWrite) && pmo_is_private(r->pmo);
+        PhysAddr pa;
+        for (VirtAddr pg = r->start; pg < r->end(); pg += kPage) {
+          if (!pt_.query(pg, &pa, nullptr, nullptr).ok()) continue;
+          // A page shared copy-on-write stays read-only until written.
+          (void)pt_.protect(pg, kPage, cow && pmo_page_is_shared(pa) ? p & ~kVmWrite : p);
+        }
       }
       a = r->end();
     }
@@ -228,24 +233,125 @@ Status VmSpace::protect(VirtAddr va, usize size, u32 perm) {
 }
 
 Status VmSpace::handle_fault(const FaultInfo& f) {
-  if (f.type != FaultType::Translation || f.addr >= kUserTop) return Err::Fault;
+  if (f.addr >= kUserTop) return Err::Fault;
+  if (f.type != FaultType::Translation && !(f.type == FaultType::Permission && f.write))
+    return Err::Fault;
   SpinGuard g(lock_);
   VmRegion* r = regions_.find(f.addr);
   if (r == nullptr) return Err::Fault;
   if (!(r->perm & kVmRead) || (f.write && !(r->perm & kVmWrite)) ||
       (f.exec && !(r->perm & kVmExec)))
     return Err::Fault;
+  VirtAddr page = align_down(f.addr, kPage);
+  usize offset = r->pmo_offset + (page - r->start);
+  if (f.type == FaultType::Permission) return cow_fault(r, page);
   // Every kind of PMO: Anonymous and Shared pages appear here; Physical
   // ones are mapped here on first touch; Data and Device ones were mapped
   // at map(), but may have been unmapped by protect(PROT_NONE) and back.
-  VirtAddr page = align_down(f.addr, kPage);
-  PhysAddr pa = TRY(pmo_page(r->pmo, r->pmo_offset + (page - r->start), true));
-  Status s = pt_.map(page, pa, kPage, r->perm);
+  PhysAddr pa;
+  u32 perm = r->perm;
+  if (f.write) {
+    pa = TRY(pmo_page_for_write(r->pmo, offset));
+  } else {
+    pa = TRY(pmo_page(r->pmo, offset, true));
+    // A page still shared copy-on-write is read-only until written.
+    if ((perm & kVmWrite) && pmo_is_private(r->pmo) && pmo_page_is_shared(pa)) perm &= ~kVmWrite;
+  }
+  Status s = pt_.map(page, pa, kPage, perm);
   // Another CPU may have mapped it between the fault and our lock.
   if (!s.ok() && s.error() != Err::Exist) return s;
   return kOk;
 }
 
+// A write to a present read-only page of a writable region: the page is
+// shared copy-on-write (or was: the other side copied it already, and it
+// is ours alone now). Gives this space a private page, writable.
+Status VmSpace::cow_fault(VmRegion* r, VirtAddr page) {
+  PhysAddr old;
+  u32 now;
+  if (!pt_.query(page, &old, &now, nullptr).ok()) return kOk;  // unmapped meanwhile: retry
+  if (now & kVmWrite) return kOk;  // another CPU resolved it first
+  PhysAddr pa = TRY(pmo_page_for_write(r->pmo, r->pmo_offset + (page - r->start)));
+  if (pa == old) return pt_.protect(page, kPage, r->perm);  // in place, TLB flushed
+  // A new page: the old one stays mapped read-only until the switch, so
+  // no CPU can have written it after the copy was taken.
+  return pt_.remap_page(page, pa, r->perm);
+}
+
+Status VmSpace::fork_into(VmSpace& child) {
+  static u64 g_fork_gen = 0;
+  u64 gen = __atomic_add_fetch(&g_fork_gen, 1, __ATOMIC_RELAXED);
+  SpinGuard g(lock_);
+  SpinGuard cg(child.lock_);
+  if (!live_ || !child.live_) return kErrSpaceGone;
+  if (!child.regions_.empty()) return Err::Inval;
+  // Pass 1: how many of our regions map each private PMO. One that nothing
+  // else holds (its references are exactly those regions') can be shared
+  // copy-on-write: nobody else can write its pages or add a mapping that
+  // copy-on-write would leave stale.
+  for (VmRegion* r : regions_) {
+    Pmo* p = r->pmo;
+    if (!pmo_is_private(p)) continue;
+    SpinGuard pg(p->lock);
+    if (p->fork_gen != gen) {
+      p->fork_gen = gen;
+      p->fork_regions = 0;
+      p->fork_clone = nullptr;
+    }
+    p->fork_regions++;
+  }
+  // Pass 2: the child's regions.
+  for (VmRegion* r : regions_) {
+    Pmo* p = r->pmo;
+    bool cow = false;
+    Pmo* cp = p;  // what the child maps
+    if (pmo_is_private(p) && (r->max_perm & kVmWrite)) {
+      Pmo* clone;
+      bool exclusive;
+      {
+        SpinGuard pg(p->lock);
+        clone = p->fork_gen == gen ? p->fork_clone : nullptr;
+        exclusive = p->fork_gen == gen &&
+                    __atomic_load_n(&p->refcount, __ATOMIC_ACQUIRE) == p->fork_regions;
+      }
+      cow = exclusive;
+      if (clone != nullptr) {
+        pmo_get(clone);
+        cp = clone;
+      } else {
+        cp = TRY(exclusive ? pmo_cow_clone(p) : pmo_deep_copy(p));
+        SpinGuard pg(p->lock);
+        // For the next region of ours that maps p (the child's region
+        // below holds this reference).
+        if (p->fork_gen == gen) p->fork_clone = cp;
+      }
+    } else {
+      pmo_get(p);
+    }
+    VmRegion* c = region_alloc();
+    if (c == nullptr) {
+      pmo_put(cp);
+      return Err::NoMem;
+    }
+    c->start = r->start;
+    c->size = r->size;
+    c->perm = r->perm;
+    c->max_perm = r->max_perm;
+    c->pmo = cp;
+    c->pmo_offset = r->pmo_offset;
+    Status s = child.regions_.insert(c);  // cannot fail: a copy of a valid set
+    if (!s.ok()) {
+      pmo_put(cp);
+      kfree(c);
+      return s;
+    }
+    // The pages: entered in the child's table as they are here (write
+    // protected on both sides for copy-on-write), except for a deep copy,
+    // whose pages are new (it faults them in).
+    if (cp == p || cow) TRY(pt_.fork_range(child.pt_, r->start, r->size, cow));
+  }
+  return kOk;
+}
 
 Status VmSpace::query(VirtAddr va, PhysAddr* pa, u32* perm) {
   SpinGuard g(lock_);

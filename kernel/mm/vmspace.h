@@ -76,6 +76,19 @@ class VmSpace {
   // come back this way). Anything else is Err::Fault.
   [[nodiscard]] Status handle_fault(const FaultInfo& f);
 
+  // fork: fills `child` (initialised, with nothing mapped) with a copy of
+  // this address space. Memory that only this space maps privately
+  // (Anonymous and Data PMOs with write permission possible) becomes
+  // copy-on-write: the child gets a clone of the PMO sharing its pages, and
+  // both sides map them read-only until one writes (handle_fault). Shared,
+  // Device and Physical PMOs, and memory that can never be written, are
+  // mapped by both (a MAP_SHARED mapping stays shared); private memory that
+  // something else also holds (a capability to the PMO) is copied at once.
+  // Present pages are entered in the child's page table too, so the child
+  // does not fault them in again. Err::NoMem (the child then holds part of
+  // the copy: the caller destroys it), kErrSpaceGone.
+  [[nodiscard]] Status fork_into(VmSpace& child);
+
   // Installs this address space in TTBR0 of the calling CPU.
   // Loads it into TTBR0 on this CPU (inline: IPC switches address spaces
   // on every call).
@@ -99,6 +112,7 @@ class VmSpace {
  private:
   class Hooks;
   bool split_at(VirtAddr at, VmRegion*& spare) TA_REQ(lock_);
+  Status cow_fault(VmRegion* r, VirtAddr page) TA_REQ(lock_);
   SpinLock lock_;
   PageTable pt_ TA_GUARDED(lock_);
   VmRegionSet regions_ TA_GUARDED(lock_);

@@ -466,6 +466,64 @@ Status CapTable::revoke_derived(u64 slot) {
   }
 }
 
+Status CapTable::fork_into(CapTable& child, bool (*keep)(const Object*)) {
+  // Memory first, for as many capabilities and slots as we have now; if
+  // the table grew meanwhile, again.
+  for (;;) {
+    u32 n, cap;
+    {
+      SpinGuard g(lock_);
+      n = used_;
+      cap = capacity_;
+    }
+    auto** nodes = static_cast<Cap**>(kzalloc((n + 1) * sizeof(Cap*)));
+    auto** slots = static_cast<Cap**>(kzalloc((cap > 16 ? cap : 16) * sizeof(Cap*)));
+    bool ok = nodes != nullptr && slots != nullptr;
+    for (u32 i = 0; ok && i < n; i++) ok = (nodes[i] = static_cast<Cap*>(kzalloc(sizeof(Cap)))) != nullptr;
+    Status result = ok ? Status(kOk) : Status(Err::NoMem);
+    PutList puts;  // weak copies' references (none expected)
+    u32 used_nodes = 0;
+    bool retry = false;
+    if (ok) {
+      SpinGuard g(lock_);
+      if (used_ > n || capacity_ > cap) {
+        retry = true;
+      } else if (!child.open_ || child.started_ || child.used_ != 1 || child.reserved_ != 0 ||
+                 child.capacity_ == 0 || CapOps::at(child, 0) == nullptr ||
+                 CapOps::at(child, 0)->obj != child.owner_) {
+        result = Err::Inval;
+      } else {
+        // The child's array, as large as ours, with its own slot 0.
+        if (cap > child.capacity_) {
+          slots[0] = child.slots_[0];
+          kfree(child.slots_);
+          child.slots_ = slots;
+          child.capacity_ = cap;
+          slots = nullptr;
+        }
+        for (u32 i = 1; i < capacity_; i++) {
+          Cap* c = CapOps::at(*this, i);
+          if (c == nullptr || c->weak || !keep(c->obj)) continue;
+          child.slots_[i] = kReserved;
+          child.used_++;
+          child.reserved_++;
+          obj_get(c->obj);
+          puts.add(CapOps::place(child, i, nodes[used_nodes++], c->obj, c->rights, c));
+        }
+        child.free_hint_ = 1;
+      }
+    }
+    // A kfree under the capability lock is fine, but not needed.
+    if (slots != nullptr) kfree(slots);
+    if (nodes != nullptr) {
+      for (u32 i = used_nodes; i < n; i++) kfree(nodes[i]);
+      kfree(nodes);
+    }
+    puts.drop();
+    if (!retry) return result;
+  }
+}
+
 void CapTable::close() {
   SpinGuard g(lock_);
   open_ = false;

@@ -96,6 +96,13 @@ class CapTable {
   // Deletes every capability derived from `slot`, in every table; keeps it.
   [[nodiscard]] Status revoke_derived(u64 slot);
 
+  // fork: copies every capability of this table for which keep(object)
+  // says so into the same slot of `child` (whose only capability is its
+  // owner's own, in slot 0), with the same rights, as children of ours in
+  // the derivation tree. Capabilities to this table's owner (weak) are not
+  // copied. Err::Inval (`child` not empty, closed or started), Err::NoMem.
+  [[nodiscard]] Status fork_into(CapTable& child, bool (*keep)(const Object*));
+
   // Nothing more is installed (the owner exits); commits into the table
   // from now on drop their object instead.
   void close();

@@ -55,7 +55,7 @@ SysResult pmo_copy(CapSlot slot, u64 offset, Buf buf, u64 len) {
       s = (buf + done).write_array(p, n);
     done += n;
     return s;
-  }));
+  }, kToPmo));
   return 0;
 }
 }  // namespace

@@ -6,6 +6,7 @@
 #include "object/ref.h"
 #include "sched/futex.h"
 #include "sched/sched.h"
+#include "sched/user_state.h"
 #include "syscall/syscall.h"
 
 namespace kern {
@@ -34,6 +35,81 @@ SysResult sys_create_thread(CapSlot cg, VirtAddr entry, VirtAddr stack, u64 arg,
   }
   thread_start(t);
   return slot.value();
+}
+
+// What fork copies into the child's capability table: everything that
+// works for any holder (PMOs, pipe ends, notifications, servers to connect
+// to), not what is bound to this process: connections (the server knows
+// its client by them), threads, other processes, interrupt lines.
+namespace {
+bool fork_keeps(const Object* o) {
+  switch (o->type) {
+    case ObjType::Pmo:
+    case ObjType::IpcServer:
+    case ObjType::Notification:
+    case ObjType::PipeEnd:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+// The mechanism of fork (docs/processes.md): the child is `cg`, a process
+// created for it (never started, nothing mapped, no capabilities but its
+// own); procmgr decides its pid and parent. The caller's address space is
+// copied copy-on-write, its capabilities as fork_keeps says, and the
+// calling thread, whose copy returns 0 from this call. The copy is not
+// started: the caller hands it to whoever starts it (start_thread).
+SysResult sys_fork(CapSlot cg) {
+  Thread* self = current_thread();
+  CapGroup* parent = self->group;
+  Ref<CapGroup> child = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  if (child.get() == parent) return Err::Inval;
+  {
+    SpinGuard l(child->lock);
+    if (child->started || child->state != ProcState::Running || !child->threads.empty())
+      return Err::Inval;
+  }
+  if (child->vmspace.region_count() != 0) return Err::Inval;
+  TRY(parent->caps.fork_into(child->caps, fork_keeps));
+  TRY(parent->vmspace.fork_into(child->vmspace));
+  child->brk = parent->brk;
+  child->heap_mapped = parent->heap_mapped;
+  {
+    SpinGuard a(parent->lock);
+    SpinGuard b(child->lock);
+    child->copy_start = parent->copy_start;
+    child->copy_end = parent->copy_end;
+    child->copy_fixup = parent->copy_fixup;
+  }
+  Thread* t = TRY(thread_create(child.get(), VirtAddr{self->ctx.elr}, VirtAddr{self->ctx.sp}, 0,
+                                read_sysreg(tpidr_el0)));
+  t->ctx = self->ctx;
+  t->ctx.x[0] = 0;
+  // FP/SIMD: the registers, if they hold ours, else our saved state.
+  PerCpu* cpu = this_cpu();
+  if (cpu->fp_owner == self && cpu->fp_enabled) arch_fpu_save(&self->fp);
+  t->fp = self->fp;
+  t->own_sc.prio = self->own_sc.prio;
+  t->own_sc.affinity = self->own_sc.affinity;
+  Result<u32> slot = parent->caps.install(parent, t, CHCORE_RIGHTS_ALL);
+  if (!slot.ok()) {
+    thread_abort(t);
+    return slot.error();
+  }
+  return slot.value();
+}
+
+// Starts a thread made by fork.
+SysResult sys_start_thread(CapSlot thread) {
+  Ref<Thread> t = TRY(cap_lookup<Thread>(thread, CHCORE_RIGHT_CONTROL));
+  {
+    SpinGuard s(sched_lock());
+    if (t->state != ThreadState::Created) return Err::Inval;
+  }
+  thread_start(t.get());
+  return 0;
 }
 
 SysResult sys_thread_exit() {

@@ -622,6 +622,87 @@ Status PageTable::protect(VirtAddr va, usize size, u32 perm) {
   return kOk;
 }
 
+// --- fork ---
+//
+// The child's tree is not live (no CPU has it in a TTBR until the child's
+// first thread runs, and that switch has the barriers it needs), so it is
+// written without TLB maintenance. Here, only permissions change, in place
+// (no break-before-make needed), and the batch flushes them before
+// fork_range returns: after that no CPU holds a writable translation of a
+// page the child shares (docs/memory.md, "fork and copy-on-write").
+
+Status PageTable::fork_range(PageTable& child, VirtAddr va, usize size, bool write_protect) {
+  if (root_ == PhysAddr{} || child.root_ == PhysAddr{} || upper_ || child.upper_ ||
+      !range_ok(va, size))
+    return Err::Inval;
+  u64 s = offset_of(va), end = s + size;
+  Ctx c(env_, asid_, upper_);
+  Status st = fork_apply(c, child, pa_to_kva<u64>(root_), pa_to_kva<u64>(child.root_), 0, s, end,
+                         write_protect);
+  finish(c);
+  return st;
+}
+
+Status PageTable::fork_apply(Ctx& c, PageTable& child, u64* t, u64* ct, int level, u64 s,
+                             u64 end, bool write_protect) {
+  if (level == kLeafLevel) {
+    // The common case, a table of pages: one pass over its entries.
+    unsigned i0 = pte::index(s, level);
+    unsigned i1 = i0 + static_cast<unsigned>((end - s) / kPageBytes);
+    for (unsigned i = i0; i < i1; i++) {
+      u64 d = load(&t[i]);
+      if (!is_valid(d)) continue;
+      if (ct[i] != 0) return Err::Exist;
+      if (write_protect && !(d & pte::kApReadOnly)) {
+        d |= pte::kApReadOnly;
+        store(&t[i], d);
+        c.tlb.add(va_of(align_down(s, pte::level_size(level - 1)) + u64{i} * kPageBytes));
+      }
+      store(&ct[i], d);
+    }
+    return kOk;
+  }
+  for (u64 cs = s; cs < end;) {
+    u64 ce = chunk_end(cs, end, level);
+    unsigned i = pte::index(cs, level);
+    u64 d = load(&t[i]);
+    if (is_table(d, level)) {
+      u64 cd = load(&ct[i]);
+      u64* sub;
+      if (is_table(cd, level)) {
+        sub = table_of(cd);
+      } else if (cd != 0) {
+        return Err::Exist;
+      } else {
+        PhysAddr p = child.env_->alloc_table();
+        if (p == PhysAddr{}) return Err::NoMem;
+        child.table_pages_++;
+        sub = pa_to_kva<u64>(p);
+        store(&ct[i], make_table(sub));
+      }
+      TRY(fork_apply(c, child, table_of(d), sub, level + 1, cs, ce, write_protect));
+    } else if (is_valid(d)) {
+      // Blocks: user trees have none (user mappings are 4 KiB pages).
+      return Err::Inval;
+    }
+    cs = ce;
+  }
+  return kOk;
+}
+
+Status PageTable::remap_page(VirtAddr va, PhysAddr pa, u32 perm) {
+  if (root_ == PhysAddr{} || !perm_ok(perm, upper_) || !range_ok(va, kPageBytes) ||
+      !is_aligned(pa, kPageBytes) || pa.raw() >= kHalfSize)
+    return Err::Inval;
+  bool exist = false;
+  u64 off = offset_of(va);
+  u64* slot = leaf_slot(off, &exist);
+  if (slot == nullptr || !exist) return Err::NoEnt;
+  replace_live(slot, make_leaf(pa, attrs_for(perm, upper_), kLeafLevel), off);
+  barrier_new_mappings();
+  return kOk;
+}
+
 // Allocates the `n` table pages an apply pass will take; all or nothing.
 Status PageTable::reserve(Ctx& c, usize n) {
   for (usize i = 0; i < n; i++) {

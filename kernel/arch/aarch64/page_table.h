@@ -112,6 +112,23 @@ class PageTable {
   // Err::NoMem as above. Nothing is changed on error.
   [[nodiscard]] Status protect(VirtAddr va, usize size, u32 perm);
 
+  // fork's copy-on-write: every page mapped in [va, va + size) of this
+  // (user) tree is mapped at the same address in `child`, a user tree with
+  // nothing mapped in the range, with the same attributes; with
+  // `write_protect`, the pages lose their write permission in both trees
+  // (here in place, the TLB flushed before return). Tables the child needs
+  // are allocated as the walk goes: on Err::NoMem the child holds part of
+  // the range (the caller discards it) and this tree may hold part of its
+  // pages write-protected (harmless: a write fault gives the permission
+  // back). Err::Inval for an upper tree or a bad range, Err::Exist if the
+  // child has something mapped there.
+  [[nodiscard]] Status fork_range(PageTable& child, VirtAddr va, usize size, bool write_protect);
+
+  // Points the mapped 4 KiB page `va` at `pa` with `perm`, by
+  // break-before-make (copy-on-write's last step). Err::NoEnt if `va` is
+  // not mapped by a 4 KiB page; Err::Inval as map().
+  [[nodiscard]] Status remap_page(VirtAddr va, PhysAddr pa, u32 perm);
+
   // Translates `va`: the physical address it maps to, the permissions of its
   // mapping (always including kVmRead), and the size of the mapping that
   // contains it (4 KiB, 2 MiB or 1 GiB). Any output pointer may be null.
@@ -151,6 +168,8 @@ class PageTable {
   void finish(Ctx& c);
   void replace_live(u64* slot, u64 desc, u64 offset);
   void free_subtree(PhysAddr table, int level);
+  Status fork_apply(Ctx& c, PageTable& child, u64* t, u64* ct, int level, u64 s, u64 end,
+                    bool write_protect);
 
   PtEnv* env_ = nullptr;
   PhysAddr root_{};

@@ -108,6 +108,17 @@ hidden long __chcore_file_mmap(struct chcore_fd *, unsigned long end, int shared
 hidden int __chcore_file_is_dir(struct chcore_fd *);
 hidden void __chcore_cwd_set(const char *path);
 
+/* fork (fork.c): the parent exports its files (returns how many; the
+ * tokens are kept in the descriptions); the child drops what it copied
+ * of the parent's connections and locks and imports the files. */
+hidden int __chcore_files_before_fork(void);
+hidden void __chcore_files_after_fork(void);
+hidden void __chcore_fd_after_fork(void);
+/* Calls fn for every description in use of `type` (with the table's lock:
+ * fn must not open or close fds). */
+hidden void __chcore_fd_each(int type, void (*fn)(struct chcore_fd *, void *), void *ctx);
+hidden long __chcore_fork(void);
+
 /* Devices (device.c): the description of the device rdev (tty/console:
  * the console's), or NULL and *err; a device description's number. */
 hidden struct chcore_fd *__chcore_device_open(unsigned long rdev, int flags, long *err);

@@ -46,6 +46,8 @@ hidden long __chcore_srv_call(struct chcore_srv *, unsigned long op, unsigned lo
 hidden struct chcore_srv *__chcore_fsm(void);
 hidden struct chcore_srv *__chcore_procmgr(void);
 hidden void __chcore_services_init(void);
+/* In a child of fork: the parent's connections are not ours (fork.c). */
+hidden void __chcore_services_after_fork(void);
 /* The server published under name, without waiting: a capability slot, or
  * -ENOENT. */
 hidden long __chcore_service_find(const char *name);

@@ -101,7 +101,7 @@
 	X(brk, SUPPORTED, 1, "kernel handle_brk; growth past RLIMIT_DATA or RLIMIT_AS is refused") \
 	X(munmap, PARTIAL, 2, "whole mappings are unmapped and their PMO freed (a file's shared memory lives on with the file); a part is unmapped and its memory freed with the rest of its mapping") \
 	X(mremap, PARTIAL, 5, "shrinking in place only; growing gives ENOMEM (callers such as realloc then copy)") \
-	X(clone, PARTIAL, 5, "threads (CLONE_VM|CLONE_THREAD) through __clone and the kernel's create_thread; new processes ENOSYS until the process manager exists") \
+	X(clone, PARTIAL, 5, "threads (CLONE_VM|CLONE_THREAD) through __clone and the kernel's create_thread; without CLONE_VM (fork, vfork) a new process: copy-on-write memory, open files shared, pipe ends and the console inherited (docs/processes.md); vfork is a fork; other flags EINVAL") \
 	X(mmap, PARTIAL, 6, "anonymous private/shared memory (a PMO per mapping, holding no capability slot, at most 65,530 at a time; one larger than the free memory is ENOMEM, smaller ones overcommit; RLIMIT_AS and, for private writable memory, RLIMIT_DATA: ENOMEM); files of tmpfs: MAP_SHARED maps the file's shared memory (FS_MMAP), MAP_PRIVATE is a private copy made at mmap time; no SIGBUS past the end of a file; /dev/zero is anonymous memory; other fds ENODEV (docs/mmap.md)") \
 	X(mprotect, SUPPORTED, 3, "kernel handle_mprotect (writable and executable at once is refused); a range that wraps or passes user space is ENOMEM") \
 	X(msync, SUPPORTED, 3, "nothing to write back: a shared file mapping is the file's memory itself; MS_ASYNC, MS_SYNC, MS_INVALIDATE accepted, bad flags or an unaligned address EINVAL") \

@@ -100,6 +100,20 @@ struct chcore_fd *__chcore_fd_new(int type, const struct chcore_fd_ops *ops, int
 	return d;
 }
 
+void __chcore_fd_each(int type, void (*fn)(struct chcore_fd *, void *), void *ctx)
+{
+	LOCK(fd_lock);
+	for (struct pool_chunk *c = &pool0; c; c = c->next)
+		for (int i = 0; i < CHCORE_FD_POOL_CHUNK; i++)
+			if (c->d[i].type == type) fn(&c->d[i], ctx);
+	UNLOCK(fd_lock);
+}
+
+void __chcore_fd_after_fork(void)
+{
+	fd_lock[0] = 0;
+}
+
 static void release(struct chcore_fd *d)
 {
 	if (d->ops->close) d->ops->close(d);

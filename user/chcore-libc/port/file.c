@@ -225,6 +225,9 @@ struct file {
 	int mount;
 	int handle;
 	char *path;   /* a directory's absolute canonical path; else NULL */
+	/* fork: the FS_EXPORT token for the child, if fork_exported. */
+	int fork_exported;
+	unsigned long fork_token;
 };
 
 static const struct chcore_fd_ops file_ops;
@@ -1502,6 +1505,59 @@ long __chcore_file_import(int fd, int mount, int flags, unsigned long token)
 	}
 	__chcore_fd_install_at(d, fd);
 	return 0;
+}
+
+/* fork (fork.c). Before: every file description exported; the child
+ * imports it on its own connection (a handle to the same description). */
+static void export_one(struct chcore_fd *d, void *ctx)
+{
+	struct file *f = d->priv;
+	int mount;
+	f->fork_exported = __chcore_file_export(d, &mount, &f->fork_token) >= 0;
+	if (f->fork_exported) ++*(int *)ctx;
+}
+
+int __chcore_files_before_fork(void)
+{
+	int n = 0;
+	__chcore_fd_each(CHCORE_FD_FILE, export_one, &n);
+	return n;
+}
+
+static void import_one(struct chcore_fd *d, void *ctx)
+{
+	(void)ctx;
+	struct file *f = d->priv;
+	long r = -EBADF;
+	if (f->fork_exported) {
+		struct fs_req req = req_init();
+		req.off = (int64_t)f->fork_token;
+		struct open_ctx o;
+		f->handle = -1;
+		r = handle_call(f, FS_IMPORT, &req, 0, 0, open_reply, &o);
+	}
+	/* A file opened after the export (by another thread of the parent)
+	 * cannot be taken over: its calls fail. */
+	f->handle = r < 0 ? -1 : (int)r;
+	f->fork_exported = 0;
+}
+
+void __chcore_files_after_fork(void)
+{
+	mount_lock[0] = 0;
+	cwd_lock[0] = 0;
+	file_cache_lock[0] = 0;
+	for (int i = 0; i < CHCORE_FSM_MAX_MOUNTS; i++) {
+		struct mount *m = &mounts[i];
+		m->srv.lock[0] = 0;
+		if (!m->ready) continue;
+		__chcore_srv_disconnect(&m->srv);
+		free(m->path);
+		free(m->mp);
+		m->path = m->mp = 0;
+		m->ready = 0;
+	}
+	__chcore_fd_each(CHCORE_FD_FILE, import_one, 0);
 }
 
 void __chcore_cwd_get(char *out)

@@ -120,6 +120,22 @@ struct chcore_srv *__chcore_procmgr(void)
 	return service(&procmgr, __chcore_procmgr_slot);
 }
 
+/* A child of fork has the parent's connection state in its memory, the
+ * buffers mapped (shared with the parent) and the buffers' PMO
+ * capabilities, but not the connections: unmap and drop what is left;
+ * the next call connects. Locks another thread held are free here. */
+void __chcore_services_after_fork(void)
+{
+	va_lock[0] = 0;
+	connect_lock[0] = 0;
+	struct chcore_srv *all[] = {&fsm, &procmgr};
+	for (int i = 0; i < 2; i++) {
+		all[i]->lock[0] = 0;
+		if (all[i]->ready) __chcore_srv_disconnect(all[i]);
+		all[i]->ready = 0;
+	}
+}
+
 /* Reads the service slots from the auxiliary vector (init.c calls this). */
 void __chcore_services_init(void)
 {

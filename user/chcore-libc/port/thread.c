@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include "chcore_port.h"
+#include "chcore_fd.h"
 
 /* What the new thread needs, at the top of its stack. */
 struct clone_start {
@@ -98,11 +99,18 @@ hidden _Noreturn void __chcore_unmapself(void *base, size_t size)
 	for (;;) __chcore_sys_thread_exit();
 }
 
+/* clone(flags, stack, ptid, tls, ctid): without CLONE_VM, a new process
+ * (musl's fork and vfork ask for clone(SIGCHLD, 0)): fork.c. A vfork
+ * (CLONE_VFORK) is a fork: the child has its own copy-on-write memory,
+ * which POSIX allows. A raw clone of a thread, without __clone's function
+ * pointer, cannot start one here. */
 CHCORE_LINUX_SYSCALL(clone)
 {
-	/* A raw clone system call without __clone's function pointer cannot
-	 * start a thread here; a new process needs the process manager. */
-	return -ENOSYS;
+	unsigned long flags = (unsigned long)a0;
+	if (flags & CLONE_VM) return -ENOSYS;
+	if (flags & ~(0xfful | CLONE_VFORK)) return -EINVAL;
+	if (a1) return -EINVAL; /* a child on another stack: not for a fork */
+	return __chcore_fork();
 }
 
 CHCORE_LINUX_SYSCALL(exit)

@@ -166,6 +166,8 @@ struct proc {
    * only its own connection's handler touches them. */
   unsigned* staged;
   unsigned nstaged;
+  /* A fork it began (PROCMGR_FORK) whose child is not started yet. */
+  struct proc* forking;
 };
 static struct proc procs[MAX_PROCS];
 /* One past the last record in use: what the walks over the table look at
@@ -232,9 +234,13 @@ static long stage_caps(const struct chcore_ipc_msg* m) {
   return 0;
 }
 
+static void proc_free(struct proc* p);
+
 /* Gives the record back (its capability already dropped, if any). */
 static void proc_clear(struct proc* p) {
   drop_staged(p);
+  /* A fork it began and will not finish: the unstarted child goes. */
+  if (p->forking) proc_free(p->forking);
   memset(p, 0, sizeof *p);
   while (procs_end > 0 && procs[procs_end - 1].state == P_FREE) procs_end--;
 }
@@ -738,6 +744,84 @@ done:
   return r;
 }
 
+/* ---- fork ------------------------------------------------------------------------- */
+
+/* PROCMGR_FORK: the child's process and record (pid unknown until the
+ * kernel has made its thread), and a capability to it for the caller. */
+static long fork_begin(struct proc* caller, const struct chcore_ipc_msg* m,
+                       struct chcore_ipc_reply* r) {
+  char name[CHCORE_NAME_MAX];
+  size_t n = m->len < m->buf_size ? strnlen(m->buf, m->len) : 0;
+  if (n == 0 || n >= sizeof name) {
+    memcpy(name, "fork", 5);
+  } else {
+    memcpy(name, m->buf, n);
+    name[n] = 0;
+  }
+  long cg = chcore_sys_create_cap_group((unsigned long)name, strlen(name));
+  if (cg < 0) return cg;
+  pthread_mutex_lock(&plock);
+  if (caller->forking) {
+    proc_free(caller->forking);
+    caller->forking = NULL;
+  }
+  struct proc* p = proc_alloc();
+  if (!p) {
+    pthread_mutex_unlock(&plock);
+    chcore_cap_release(cg);
+    return -EAGAIN;
+  }
+  p->kpid = (long)CHCORE_CAP_INFO_ID(chcore_sys_cap_info((unsigned long)cg));
+  p->ppid = caller->pid;
+  p->pgid = caller->pgid;
+  p->cg = cg;
+  p->pid = -1;
+  caller->forking = p;
+  pthread_mutex_unlock(&plock);
+  r->ncaps = 1;
+  r->caps[0] = CHCORE_IPC_CAP(cg, CHCORE_RIGHT_CONTROL | CHCORE_RIGHT_COPY);
+  return 0;
+}
+
+/* PROCMGR_FORK_START: the child's pid is its thread's tid; start it. */
+static long fork_start(struct proc* caller, const struct chcore_ipc_msg* m) {
+  pthread_mutex_lock(&plock);
+  struct proc* p = caller->forking;
+  caller->forking = NULL;
+  long info = m->ncaps == 1 ? chcore_sys_cap_info(m->caps[0]) : -EINVAL;
+  long r = 0;
+  if (!p)
+    r = -EINVAL;
+  else if (m->ncaps == 0)
+    r = (long)m->w[1] < 0 ? (long)m->w[1] : -EINVAL; /* the kernel's fork failed */
+  else if (info < 0 || CHCORE_CAP_INFO_TYPE(info) != CHCORE_OBJ_THREAD)
+    r = -EINVAL;
+  if (r == 0) {
+    p->pid = (int)CHCORE_CAP_INFO_ID(info);
+    r = chcore_sys_start_thread(m->caps[0]);
+  }
+  if (r < 0) {
+    if (p) proc_free(p);
+    pthread_mutex_unlock(&plock);
+    return r;
+  }
+  int pid = p->pid;
+  pthread_mutex_unlock(&plock);
+  if (watch(p) < 0) {
+    chcore_sys_kill_cap_group((unsigned long)p->cg, CHCORE_SIGKILL);
+    chcore_sys_wait_cap_group((unsigned long)p->cg);
+    pthread_mutex_lock(&plock);
+    proc_free(p);
+    pthread_mutex_unlock(&plock);
+    return -EAGAIN;
+  }
+  /* The parent keeps its files until the child has taken them over. The
+   * record stays at least a zombie while the parent (the caller) lives. */
+  if (m->w[2] == 1)
+    while (__atomic_load_n(&p->started, __ATOMIC_ACQUIRE) == 0) futex_wait(&p->started, 0);
+  return pid;
+}
+
 static long on_connect(unsigned long badge, unsigned long kpid, void** client) {
   (void)badge;
   pthread_mutex_lock(&plock);
@@ -775,6 +859,12 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
       break;
     case PROCMGR_KILL:
       r->ret = do_kill(caller, (int)(long)m->w[1], (int)m->w[2]);
+      break;
+    case PROCMGR_FORK:
+      r->ret = fork_begin(caller, m, r);
+      break;
+    case PROCMGR_FORK_START:
+      r->ret = fork_start(caller, m);
       break;
     case PROCMGR_STARTED:
       __atomic_store_n(&caller->started, 1, __ATOMIC_RELEASE);

@@ -46,6 +46,21 @@ enum procmgr_op {
    * (PROCMGR_FD_KOBJ tokens), the spawn's own after them, and all go with
    * that spawn, whatever its outcome. -E2BIG beyond PROCMGR_MAX_KOBJ_FDS. */
   PROCMGR_SPAWN_CAPS,
+  /* fork, step 1: a new process for the caller's child, its record made
+   * (parent: the caller; process group: the caller's), nothing in it:
+   * one capability to it in the reply, for the kernel's fork. The buffer
+   * holds the child's name (NUL-terminated, the caller's program name).
+   * A fork begun and not finished is dropped by the next PROCMGR_FORK or
+   * with the caller. -EAGAIN: no room for more processes. */
+  PROCMGR_FORK,
+  /* fork, step 2: the capability of the child's thread (the kernel's fork
+   * made it, not started), or none if the kernel's fork failed (the
+   * process is dropped; ret = w1, the caller's error). The child's pid is
+   * that thread's tid; procmgr starts it. With w2 = 1 (the child takes
+   * over files), returns once the child has said PROCMGR_STARTED. ret =
+   * the child's pid; -EINVAL without a fork begun or with a capability
+   * that is not an unstarted thread. */
+  PROCMGR_FORK_START,
 };
 #define PROCMGR_MAX_KOBJ_FDS 1024
 

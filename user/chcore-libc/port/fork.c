@@ -1,0 +1,85 @@
+/* chcore-libc: fork (musl's fork and _Fork, and vfork, make a clone
+ * system call without CLONE_VM; it comes here).
+ *
+ * Three parties (docs/processes.md, "fork"):
+ *   1. procmgr makes the child's process and its record (pid to come,
+ *      parent: us) and gives us a capability to it (PROCMGR_FORK);
+ *   2. the kernel's fork copies us into it: the address space copy-on-write,
+ *      the capabilities that any holder may use (servers, PMOs, pipe ends,
+ *      notifications) into the same slots, and this thread, whose copy
+ *      returns 0 from the same system call;
+ *   3. procmgr starts the copy, whose pid is its thread's tid
+ *      (PROCMGR_FORK_START).
+ * What the kernel does not copy is bound to this process: its connections
+ * to servers. The child drops its copies of their state and connects
+ * afresh on first use (services.c, file.c), and takes over each open file
+ * through a token we exported before the fork (FS_EXPORT/FS_IMPORT, as
+ * posix_spawn's children do), so the descriptions, offsets included, are
+ * shared as on Linux. Pipe ends and the console need nothing: the
+ * capabilities and the memory that describe them were copied. */
+#include <errno.h>
+#include <string.h>
+#include "lock.h"
+#include "chcore_fd.h"
+#include "chcore_port.h"
+#include "chcore_services.h"
+#include "chcore_proto_procmgr.h"
+
+/* In the child, before anything else runs: its own pid, no connections,
+ * locks that another thread of the parent held left free (that thread is
+ * not in the child; POSIX leaves a multithreaded parent's child to
+ * async-signal-safe calls until it execs, but the C library's own state
+ * must work), files taken over. */
+static void child_start(int files)
+{
+	__chcore_pid = __chcore_sys_gettid();
+	__chcore_fd_after_fork();
+	__chcore_services_after_fork();
+	__chcore_files_after_fork();
+	if (files) {
+		struct chcore_srv *s = __chcore_procmgr();
+		if (s) {
+			struct chcore_ipc_result out;
+			LOCK(s->lock);
+			__chcore_srv_call(s, PROCMGR_STARTED, 0, 0, 0, 0, 0, 0, &out);
+			UNLOCK(s->lock);
+		}
+	}
+}
+
+long __chcore_fork(void)
+{
+	struct chcore_srv *s = __chcore_procmgr();
+	if (!s) return -ENOSYS;
+	/* Our open files, each exported for the child (tokens kept in them). */
+	int files = __chcore_files_before_fork();
+	const char *name = __chcore_argv && __chcore_argv[0] ? __chcore_argv[0] : "fork";
+	const char *slash = strrchr(name, '/');
+	if (slash && slash[1]) name = slash + 1;
+	size_t n = strnlen(name, 31);
+
+	struct chcore_ipc_result out;
+	LOCK(s->lock);
+	memcpy(s->buf, name, n);
+	((char *)s->buf)[n] = 0;
+	long r = __chcore_srv_call(s, PROCMGR_FORK, 0, 0, 0, n + 1, 0, 0, &out);
+	long cg = r >= 0 && CHCORE_IPC_INFO_NCAPS(out.info) >= 1 ? (long)chcore_ipc_cap(&out, 0) : -1;
+	UNLOCK(s->lock);
+	if (r < 0) return r;
+	if (cg < 0) return -EIO;
+
+	long t = __chcore_sys_fork((unsigned long)cg);
+	if (t == 0) {
+		/* The child. (cg was not copied: processes are not.) */
+		child_start(files);
+		return 0;
+	}
+	unsigned desc = CHCORE_IPC_CAP(t, CHCORE_RIGHT_CONTROL | CHCORE_RIGHT_COPY);
+	LOCK(s->lock);
+	r = __chcore_srv_call(s, PROCMGR_FORK_START, (unsigned long)(t < 0 ? t : 0),
+	                      files ? 1 : 0, 0, 0, t >= 0 ? 1 : 0, &desc, &out);
+	UNLOCK(s->lock);
+	__chcore_sys_revoke_cap((unsigned long)cg, CHCORE_REVOKE_SELF);
+	if (t > 0) __chcore_sys_revoke_cap((unsigned long)t, CHCORE_REVOKE_SELF);
+	return t < 0 ? t : r;
+}
