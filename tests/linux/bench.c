@@ -397,6 +397,40 @@ void bench_main(long* sp) {
   }
 
   {
+    /* fork_exit_wait: fork of a process with 1 MiB touched; the child
+     * exits at once. */
+    enum { MIB = 1 << 20, CPAGES = 2048 };
+    char* m = (char*)sys6(SYS_mmap, 0, MIB, 3 /* RW */, 0x22 /* PRIVATE|ANON */, -1, 0);
+    for (long i = 0; i < MIB; i += 4096) m[i] = 1;
+    u64 f0 = counter();
+    for (int i = 0; i < 50; i++) {
+      long pid = sys6(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
+      if (pid == 0) sys6(SYS_exit, 0, 0, 0, 0, 0, 0);
+      reap(pid);
+    }
+    report("fork_exit_wait", counter() - f0, 50);
+    sys6(SYS_munmap, (long)m, MIB, 0, 0, 0, 0);
+    /* cow_fault: the first write to each page shared with a child. */
+    char* c = (char*)sys6(SYS_mmap, 0, CPAGES * 4096L, 3, 0x22, -1, 0);
+    for (long i = 0; i < CPAGES; i++) c[i * 4096] = 1;
+    int go[2];
+    sys6(SYS_pipe2, (long)go, 0, 0, 0, 0, 0);
+    long pid = sys6(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
+    if (pid == 0) {
+      char x;
+      sys6(SYS_read, go[0], (long)&x, 1, 0, 0, 0);
+      sys6(SYS_exit, 0, 0, 0, 0, 0, 0);
+    }
+    f0 = counter();
+    for (long i = 0; i < CPAGES; i++) c[i * 4096] = 2;
+    u64 ct = counter() - f0;
+    sys6(SYS_write, go[1], (long)"x", 1, 0, 0, 0);
+    reap(pid);
+    report("cow_fault", ct, CPAGES);
+    sys6(SYS_munmap, (long)c, CPAGES * 4096L, 0, 0, 0, 0);
+  }
+
+  {
     u64 ticks = spawn_wait(50);
     if (ticks)
       report("spawn_wait", ticks, 50);

@@ -88,6 +88,11 @@ BENCHMARKS = {
                    "procmgr loads it from tmpfs", 58000, "spawn"),
     "pipe_pingpong": ("1 byte through a pipe to a process on the same CPU and 1 byte back "
                       "(musl, fd table, the kernel's pipes); per round trip", None, "pipe"),
+    "fork_exit_wait": ("fork of a process with 1 MiB of its memory touched, the child exits "
+                       "at once, waitpid: procmgr, the kernel's copy-on-write fork", None,
+                       "spawn"),
+    "cow_fault": ("first write to a page shared copy-on-write with a child (fault, copy, "
+                  "new mapping), per 4 KiB page", None, "spawn"),
 }
 
 USER_PROGRAMS = {
@@ -128,6 +133,10 @@ LINUX_BENCHMARKS = {
     "stat": "newfstatat of /bench/dir/file",
     "spawn_wait": "clone(CLONE_VM|CLONE_VFORK) + execve of a static program that exits at "
                   "once, + wait4 (what musl's posix_spawn does)",
+    "fork_exit_wait": "clone(SIGCHLD) (fork) of a process with 1 MiB of its memory touched, "
+                      "the child exits at once, wait4",
+    "cow_fault": "first write to each page of 8 MiB of private anonymous memory shared with "
+                 "a forked child, per page",
 }
 # ipc_4pairs needs a CPU for each pair (and notify_wait two).
 LINUX_SMP = 4

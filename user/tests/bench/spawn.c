@@ -1,9 +1,16 @@
 /* spawn_wait (./chbuild bench): posix_spawn of a small static program
  * that exits at once (/tests/nop), plus waitpid. The whole way: musl, the
  * libc's spawn (fd table), procmgr (reads the ELF from tmpfs, builds the
- * process, a reaper thread), the child's start and exit, the wait. */
+ * process, a reaper thread), the child's start and exit, the wait.
+ *
+ * fork_exit_wait: a process with 1 MiB of its memory touched forks, the
+ * child exits at once, the parent waits. cow_fault: the first write to
+ * each page of 8 MiB shared copy-on-write with a child (a fault, a copy,
+ * a new mapping), per page. */
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "bench/bench.h"
@@ -19,6 +26,47 @@ static int once(void) {
   return waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? 0 : -1;
 }
 
+static int fork_once(void) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  int st;
+  return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? 0 : -1;
+}
+
+static void bench_fork(void) {
+  char* mem = malloc(1 << 20);
+  memset(mem, 1, 1 << 20);
+  for (int i = 0; i < 5; i++)
+    if (fork_once() < 0) {
+      printf("bench_spawn: fork failed\n");
+      return;
+    }
+  unsigned long t0 = bench_counter();
+  for (int i = 0; i < N; i++) fork_once();
+  bench_report("fork_exit_wait", bench_counter() - t0, N);
+  free(mem);
+
+  enum { PAGES = 2048 };
+  char* p = mmap(0, PAGES * 4096l, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  memset(p, 1, PAGES * 4096l);
+  int go[2];
+  pipe(go);
+  pid_t pid = fork();
+  if (pid == 0) {
+    char c;
+    read(go[0], &c, 1); /* holds the pages until the parent has written */
+    _exit(0);
+  }
+  t0 = bench_counter();
+  for (int i = 0; i < PAGES; i++) p[i * 4096l] = 2;
+  unsigned long t = bench_counter() - t0;
+  write(go[1], "x", 1);
+  int st;
+  waitpid(pid, &st, 0);
+  bench_report("cow_fault", t, PAGES);
+  munmap(p, PAGES * 4096l);
+}
+
 int main(void) {
   for (int i = 0; i < 5; i++)
     if (once() < 0) {
@@ -30,5 +78,6 @@ int main(void) {
   for (int i = 0; i < N; i++) once();
   bench_profile_end();
   bench_report("spawn_wait", bench_counter() - t0, N);
+  bench_fork();
   return 0;
 }

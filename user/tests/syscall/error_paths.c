@@ -525,9 +525,16 @@ static void paths_ipc_return(void) {
   PATH("not_a_handler", CHCORE_EINVAL, chcore_sys_ipc_return(0, 0, 0, 0, 0, 0));
 }
 
+static void paths_fork(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_fork(CHCORE_MAX_CAPS - 1));
+  PATH("itself", CHCORE_EINVAL, chcore_sys_fork(CHCORE_SLOT_SELF));
+  PATH("start_bad_slot", CHCORE_EBADF, chcore_sys_start_thread(CHCORE_MAX_CAPS - 1));
+  PATH("start_not_a_thread", CHCORE_EINVAL, chcore_sys_start_thread(CHCORE_SLOT_SELF));
+}
+
 static void paths_no_such_call(void) {
   PATH("number_47", CHCORE_ENOSYS, chcore_syscall6(47, 0, 0, 0, 0, 0, 0));
-  PATH("number_63", CHCORE_ENOSYS, chcore_syscall6(63, 0, 0, 0, 0, 0, 0));
+  PATH("number_127", CHCORE_ENOSYS, chcore_syscall6(127, 0, 0, 0, 0, 0, 0));
   PATH("number_64", CHCORE_ENOSYS, chcore_syscall6(64, 0, 0, 0, 0, 0, 0));
   PATH("number_minus_1", CHCORE_ENOSYS, chcore_syscall6(-1, 0, 0, 0, 0, 0, 0));
 }
@@ -595,6 +602,7 @@ static const struct group groups[] = {
     {"ipc_accept", paths_ipc_accept},
     {"ipc_call", paths_ipc_call},
     {"ipc_return", paths_ipc_return},
+    {"fork", paths_fork},
     {"no_such_call", paths_no_such_call},
     {"full_table", paths_full_table},
 };
