@@ -409,6 +409,21 @@ void bench_main(long* sp) {
       reap(pid);
     }
     report("fork_exit_wait", counter() - f0, 50);
+    /* fork_exec_wait: the same fork, the child execs "/init exit". */
+    {
+      static char* argv[] = {"/init", "exit", 0};
+      static char* envp[] = {0};
+      f0 = counter();
+      for (int i = 0; i < 50; i++) {
+        long pid = sys6(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
+        if (pid == 0) {
+          sys6(SYS_execve, (long)argv[0], (long)argv, (long)envp, 0, 0, 0);
+          sys6(SYS_exit, 127, 0, 0, 0, 0, 0);
+        }
+        reap(pid);
+      }
+      report("fork_exec_wait", counter() - f0, 50);
+    }
     sys6(SYS_munmap, (long)m, MIB, 0, 0, 0, 0);
     /* cow_fault: the first write to each page shared with a child. */
     char* c = (char*)sys6(SYS_mmap, 0, CPAGES * 4096L, 3, 0x22, -1, 0);

@@ -89,8 +89,11 @@ BENCHMARKS = {
     "pipe_pingpong": ("1 byte through a pipe to a process on the same CPU and 1 byte back "
                       "(musl, fd table, the kernel's pipes); per round trip", None, "pipe"),
     "fork_exit_wait": ("fork of a process with 1 MiB of its memory touched, the child exits "
-                       "at once, waitpid: procmgr, the kernel's copy-on-write fork", None,
+                       "at once, waitpid: procmgr, the kernel's copy-on-write fork; bound: 1/3 of "
+                       "Linux's 247,039", 82000,
                        "spawn"),
+    "fork_exec_wait": ("fork, execve of a small static program (/tests/nop) in the child, "
+                       "waitpid", 83000, "spawn"),
     "cow_fault": ("first write to a page shared copy-on-write with a child (fault, copy, "
                   "new mapping), per 4 KiB page", None, "spawn"),
 }
@@ -135,6 +138,8 @@ LINUX_BENCHMARKS = {
                   "once, + wait4 (what musl's posix_spawn does)",
     "fork_exit_wait": "clone(SIGCHLD) (fork) of a process with 1 MiB of its memory touched, "
                       "the child exits at once, wait4",
+    "fork_exec_wait": "clone(SIGCHLD) (fork) + execve of a static program that exits at once in "
+                      "the child, + wait4",
     "cow_fault": "first write to each page of 8 MiB of private anonymous memory shared with "
                  "a forked child, per page",
 }

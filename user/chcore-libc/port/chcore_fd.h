@@ -102,6 +102,8 @@ hidden int __chcore_fd_inheritable(struct chcore_fd **out);
 hidden long __chcore_file_export(struct chcore_fd *, int *mount, unsigned long *token);
 hidden long __chcore_file_import(int fd, int mount, int flags, unsigned long token);
 hidden void __chcore_cwd_get(char *out);  /* PATH_MAX bytes */
+/* A directory fd's absolute path into out (PATH_MAX): 0, -EBADF, -ENOTDIR. */
+hidden long __chcore_dir_path(int dirfd, char *out);
 /* mmap of a file (mm.c): FS_MMAP's capability to the file's shared memory
  * (covering [0, end)) or -errno; whether the description is a directory. */
 hidden long __chcore_file_mmap(struct chcore_fd *, unsigned long end, int shared_write);

@@ -1560,6 +1560,20 @@ void __chcore_files_after_fork(void)
 	__chcore_fd_each(CHCORE_FD_FILE, import_one, 0);
 }
 
+long __chcore_dir_path(int dirfd, char *out)
+{
+	struct chcore_fd *d = __chcore_fd_get(dirfd);
+	if (!d) return -EBADF;
+	struct file *f = file_of(d);
+	long r = -ENOTDIR;
+	if (f && f->path) {
+		strcpy(out, f->path);
+		r = 0;
+	}
+	__chcore_fd_put(d);
+	return r;
+}
+
 void __chcore_cwd_get(char *out)
 {
 	LOCK(cwd_lock);

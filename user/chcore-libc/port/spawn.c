@@ -120,9 +120,11 @@ static size_t count(char *const v[])
 	return n;
 }
 
-/* Builds the request in the procmgr connection's buffer and calls it. */
-static int spawn_request(pid_t *res, const char *path, struct child_fds *c, const char *cwd,
-                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+/* Builds the request (op: PROCMGR_SPAWN or PROCMGR_EXEC) in the procmgr
+ * connection's buffer and calls it. */
+static int spawn_request(unsigned op, pid_t *res, const char *path, struct child_fds *c,
+                         const char *cwd, const posix_spawnattr_t *attr, char *const argv[],
+                         char *const envp[])
 {
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return ENOSYS;
@@ -218,7 +220,7 @@ static int spawn_request(pid_t *res, const char *path, struct child_fds *c, cons
 	}
 	memcpy(b, &req, sizeof req);
 	struct chcore_ipc_result out;
-	long r = __chcore_srv_call(s, PROCMGR_SPAWN, 0, 0, 0, off, ncaps, caps, &out);
+	long r = __chcore_srv_call(s, op, 0, 0, 0, off, ncaps, caps, &out);
 	if (r < 0)
 		ret = (int)-r;
 	else if (res)
@@ -294,10 +296,116 @@ int __chcore_spawn(pid_t *res, const char *path, const struct fdop *ops,
 			strcat(abs, file);
 		}
 	}
-	if (!e) e = spawn_request(res, abs, &c, cwd, attr, argv, envp);
+	if (!e) e = spawn_request(PROCMGR_SPAWN, res, abs, &c, cwd, attr, argv, envp);
 	child_release(&c);
 	UNLOCK(spawn_lock);
 	return e;
+}
+
+/* ---- execve ------------------------------------------------------------------------ */
+
+/* The caller's vector of strings (argv or envp), copied into *buf at *off
+ * with the pointers into vec: the count, or -EFAULT, -E2BIG. */
+#define EXEC_ARGS_MAX (128 * 1024) /* bytes of strings and pointers (Linux: a quarter of the stack limit) */
+static long copy_vector(char *const *uvec, char **vec, size_t max, char *buf, size_t *off)
+{
+	size_t n = 0;
+	for (;; n++) {
+		char *p;
+		if (!uvec) break;
+		if (__chcore_copy_in(&p, uvec + n, sizeof p) < 0) return -EFAULT;
+		if (!p) break;
+		if (n + 1 >= max) return -E2BIG;
+		size_t room = EXEC_ARGS_MAX - *off;
+		size_t k = 0;
+		for (;;) {
+			if (k == room) return -E2BIG;
+			if (__chcore_copy_in(buf + *off + k, p + k, 1) < 0) return -EFAULT;
+			if (buf[*off + k++] == 0) break;
+		}
+		vec[n] = buf + *off;
+		*off += k;
+	}
+	vec[n] = 0;
+	return (long)n;
+}
+
+/* execve(path, argv, envp) and execveat(dirfd, path, argv, envp, flags):
+ * procmgr starts the program in place of this process (PROCMGR_EXEC):
+ * the pid, parent, process group, working directory, the fds without
+ * FD_CLOEXEC and the signal mask are kept; on success this never returns
+ * (procmgr ends the old image, all its threads). */
+static long exec_common(const char *upath, char *const *uargv, char *const *uenvp, int dirfd)
+{
+	char path[PATH_MAX], abs[PATH_MAX], cwd[PATH_MAX];
+	if (__chcore_copy_in(path, upath, 1) < 0) return -EFAULT;
+	size_t pl = 0;
+	for (;; pl++) {
+		if (pl == PATH_MAX) return -ENAMETOOLONG;
+		if (__chcore_copy_in(path + pl, upath + pl, 1) < 0) return -EFAULT;
+		if (!path[pl]) break;
+	}
+	if (pl == 0) return -ENOENT;
+	enum { MAXV = 8192 };
+	char *buf = malloc(EXEC_ARGS_MAX);
+	char **argv = malloc(MAXV * sizeof *argv), **envp = malloc(MAXV * sizeof *envp);
+	long r = buf && argv && envp ? 0 : -ENOMEM;
+	size_t off = 0;
+	if (r == 0) r = copy_vector(uargv, argv, MAXV, buf, &off);
+	if (r >= 0) r = copy_vector(uenvp, envp, MAXV, buf, &off);
+	__chcore_cwd_get(cwd);
+	if (r >= 0) {
+		r = 0;
+		if (path[0] == '/') {
+			strcpy(abs, path);
+		} else {
+			char base[PATH_MAX];
+			if (dirfd == AT_FDCWD) {
+				strcpy(base, cwd);
+			} else {
+				/* A directory fd's path: through /proc/self/fd would be
+				 * Linux's way; the file layer knows it. */
+				r = __chcore_dir_path(dirfd, base);
+			}
+			if (r == 0 && strlen(base) + 1 + pl + 1 > PATH_MAX) r = -ENAMETOOLONG;
+			if (r == 0) {
+				strcpy(abs, base);
+				strcat(abs, "/");
+				strcat(abs, path);
+			}
+		}
+	}
+	if (r == 0) {
+		posix_spawnattr_t attr;
+		posix_spawnattr_init(&attr);
+		sigset_t mask;
+		sigprocmask(SIG_BLOCK, 0, &mask);
+		posix_spawnattr_setsigmask(&attr, &mask);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+		static struct child_fds c;
+		static volatile int exec_lock[1];
+		LOCK(exec_lock);
+		c.max = __chcore_fd_inheritable(c.d);
+		r = -spawn_request(PROCMGR_EXEC, 0, abs, &c, cwd, &attr, argv, envp);
+		child_release(&c);
+		UNLOCK(exec_lock);
+	}
+	free(buf);
+	free(argv);
+	free(envp);
+	return r;
+}
+
+CHCORE_LINUX_SYSCALL(execve)
+{
+	return exec_common((const char *)a0, (char *const *)a1, (char *const *)a2, AT_FDCWD);
+}
+
+CHCORE_LINUX_SYSCALL(execveat)
+{
+	int flags = (int)a4;
+	if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) return -EINVAL;
+	return exec_common((const char *)a1, (char *const *)a2, (char *const *)a3, (int)a0);
 }
 
 /* wait4(pid, status, options, rusage): pid > 0 or -1 (process groups: any
@@ -358,6 +466,8 @@ void __chcore_start_info_apply(void)
 		if (a[0] == CHCORE_AT_START_INFO) info = (const void *)a[1];
 	if (!info || info->magic != PROCMGR_START_MAGIC) return;
 	if (info->cwd_off < info->size) __chcore_cwd_set((const char *)info + info->cwd_off);
+	/* An exec'd program keeps its pid (not its new main thread's tid). */
+	if (info->pid > 0) __chcore_pid = info->pid;
 	/* The fds: exactly those listed. */
 	for (int fd = 0; fd < 3; fd++) close(fd);
 	int files = 0;

@@ -252,9 +252,21 @@ static void proc_free(struct proc* p) {
 
 /* Waits in the kernel for the child to end and records that. */
 static void reap(struct proc* p) {
-  long cg = p->cg;
-  long status = chcore_sys_wait_cap_group((unsigned long)cg);
   pthread_mutex_lock(&plock);
+  long cg = p->cg;
+  pthread_mutex_unlock(&plock);
+  long status;
+  for (;;) {
+    status = chcore_sys_wait_cap_group((unsigned long)cg);
+    pthread_mutex_lock(&plock);
+    if (p->cg == cg) break;
+    /* An exec replaced the process (exec_swap): the old one is gone,
+     * the record lives on in the new one. */
+    long old = cg;
+    cg = p->cg;
+    pthread_mutex_unlock(&plock);
+    chcore_cap_release(old);
+  }
   p->state = P_ZOMBIE;
   p->status = status < 0 ? CHCORE_SIGKILL : (int)status;
   __atomic_store_n(&p->started, 1, __ATOMIC_RELEASE);
@@ -480,6 +492,32 @@ static void image_put(struct image* e) {
   if (mine) free(e);
 }
 
+/* exec: starts the new image `l` as the process of record p, which keeps
+ * its pid, parent and group; the old process (the caller, blocked in its
+ * exec request) is ended by the caller of this, once the new one has
+ * taken over its files. The record's connection identity (kpid) moves to
+ * the new process before it runs, so that its first requests find it. */
+static long exec_swap(struct proc* p, struct chcore_launch* l, const char* const* argv,
+                      const char* const* envp) {
+  pthread_mutex_lock(&plock);
+  long old_kpid = p->kpid;
+  int old_started = p->started;
+  p->kpid = (long)CHCORE_CAP_INFO_ID(chcore_sys_cap_info((unsigned long)l->cg));
+  p->started = 0;
+  pthread_mutex_unlock(&plock);
+  long r = chcore_launch_start(l, argv, envp);
+  pthread_mutex_lock(&plock);
+  if (r < 0) {
+    p->kpid = old_kpid;
+    p->started = old_started;
+    pthread_mutex_unlock(&plock);
+    return r;
+  }
+  p->cg = l->cg; /* the reaper moves to it when the old one ends */
+  pthread_mutex_unlock(&plock);
+  return 0;
+}
+
 /* Loads `path` (an absolute path, read through this process's own file
  * system connection, or kept from an earlier spawn) into a new child of
  * `parent` (0: procmgr's). On success the child runs and its record is
@@ -487,7 +525,7 @@ static void image_put(struct image* e) {
 static long spawn(const char* path, const char* const* argv, const char* const* envp,
                   const struct procmgr_start_info* info_tmpl, struct procmgr_fd* fds,
                   const unsigned* caps, unsigned ncaps, const char* cwd, int parent,
-                  int give_irq, int awaited, struct proc** out) {
+                  int give_irq, int awaited, struct proc* replace, struct proc** out) {
   struct image* image;
   long r = image_get(path, &image);
   if (r < 0) return r;
@@ -529,6 +567,8 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   info->magic = PROCMGR_START_MAGIC;
   info->size = (uint32_t)size;
   info->ppid = parent;
+  /* An exec keeps the pid; a new process's is its main thread's tid. */
+  info->pid = replace ? replace->pid : 0;
   memcpy(info->fds, fds, info->nfds * sizeof(struct procmgr_fd));
   info->cwd_off = (uint32_t)(size - cwd_len);
   memcpy((char*)info + info->cwd_off, cwd, cwd_len);
@@ -544,6 +584,14 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
       return r;
     }
     l.irq_control_slot = r;
+  }
+
+  if (replace) {
+    r = exec_swap(replace, &l, argv, envp);
+    if (info != &small.info) free(info);
+    if (r < 0) return r;
+    *out = replace;
+    return replace->pid;
   }
 
   pthread_mutex_lock(&plock);
@@ -591,6 +639,88 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
    * only the pid is still ours. */
   *out = p;
   return pid;
+}
+
+/* spawn, but a file that starts with "#!" runs its interpreter, as
+ * Linux's execve does: "#!interp [arg]" makes argv interp [arg] path
+ * argv[1]...; an interpreter may be a script itself, up to 4 levels
+ * (-ELOOP beyond). The first line is read up to 256 bytes (-ENOEXEC if it
+ * does not end there). */
+#define SCRIPT_LINE_MAX 256
+#define SCRIPT_DEPTH_MAX 4
+
+static long script_line(const char* path, char* line) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  ssize_t n = read(fd, line, SCRIPT_LINE_MAX);
+  close(fd);
+  if (n < 2 || line[0] != '#' || line[1] != '!') return -ENOEXEC;
+  char* nl = memchr(line, '\n', (size_t)n);
+  if (!nl) return -ENOEXEC;
+  *nl = 0;
+  return 0;
+}
+
+static long spawn_script(const char* path, const char* const* argv, const char* const* envp,
+                         const struct procmgr_start_info* info_tmpl, struct procmgr_fd* fds,
+                         const unsigned* caps, unsigned ncaps, const char* cwd, int parent,
+                         struct proc* replace, struct proc** out) {
+  long r = spawn(path, argv, envp, info_tmpl, fds, caps, ncaps, cwd, parent, 0, 0, replace, out);
+  if (r != -ENOEXEC) return r;
+  /* Each level: its line and its argv live until the spawn is done. */
+  char lines[SCRIPT_DEPTH_MAX][SCRIPT_LINE_MAX + 1];
+  const char** vs[SCRIPT_DEPTH_MAX] = {0};
+  const char* const* cur = argv;
+  const char* file = path;
+  for (int depth = 0; r == -ENOEXEC; depth++) {
+    if (depth == SCRIPT_DEPTH_MAX) {
+      r = -ELOOP;
+      break;
+    }
+    char* line = lines[depth];
+    long k = script_line(file, line);
+    if (k < 0) {
+      r = k;
+      break;
+    }
+    /* "#!  /bin/sh  -e  " -> interp "/bin/sh", arg "-e" (the rest of the
+     * line after the interpreter, trimmed, as one argument). */
+    char* q = line + 2;
+    while (*q == ' ' || *q == '\t') q++;
+    char* interp = q;
+    while (*q && *q != ' ' && *q != '\t') q++;
+    char* arg = NULL;
+    if (*q) {
+      *q++ = 0;
+      while (*q == ' ' || *q == '\t') q++;
+      char* end = q + strlen(q);
+      while (end > q && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) *--end = 0;
+      if (*q) arg = q;
+    }
+    if (!*interp) {
+      r = -ENOEXEC;
+      break;
+    }
+    size_t n = 0;
+    while (cur[n]) n++;
+    const char** v = malloc((n + 3) * sizeof *v);
+    if (!v) {
+      r = -ENOMEM;
+      break;
+    }
+    vs[depth] = v;
+    size_t j = 0;
+    v[j++] = interp;
+    if (arg) v[j++] = arg;
+    v[j++] = file;
+    for (size_t i = 1; i < n; i++) v[j++] = cur[i];
+    v[j] = NULL;
+    cur = v;
+    file = interp;
+    r = spawn(file, cur, envp, info_tmpl, fds, caps, ncaps, cwd, parent, 0, 0, replace, out);
+  }
+  for (int i = 0; i < SCRIPT_DEPTH_MAX; i++) free(vs[i]);
+  return r;
 }
 
 /* A system service started from the ramdisk (before there are files):
@@ -666,7 +796,7 @@ static long do_kill(struct proc* caller, int pid, int sig) {
 }
 
 /* A client's request to spawn, checked piece by piece. */
-static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m) {
+static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m, int exec) {
   const char* b = m->buf;
   size_t len = m->len;
   if (len < sizeof(struct procmgr_spawn) || len > m->buf_size) return -EINVAL;
@@ -731,12 +861,18 @@ static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m) {
       memcpy(caps, caller->staged, caller->nstaged * sizeof *caps);
     }
     memcpy(caps + caller->nstaged, m->caps, m->ncaps * sizeof *caps);
-    r = spawn(path, argv, envp, &tmpl, fds, caps, ncaps, cwd, caller->pid, 0, 0, &p);
+    long old_cg = caller->cg;
+    if (exec) tmpl.flags &= ~PROCMGR_SPAWN_SETPGROUP; /* an exec keeps its group */
+    r = spawn_script(path, argv, envp, &tmpl, fds, caps, ncaps, cwd,
+                     exec ? caller->ppid : caller->pid, exec ? caller : NULL, &p);
     if (caps != small_caps) free(caps);
     /* The parent's copies of the files must stay until the child has
      * imported them (they are the descriptions' only holders). */
     if (r > 0 && files)
       while (__atomic_load_n(&p->started, __ATOMIC_ACQUIRE) == 0) futex_wait(&p->started, 0);
+    /* exec: the old image ends (its threads with it); its call never
+     * returns. The reaper sees the swap and stays with the record. */
+    if (r > 0 && exec) chcore_sys_kill_cap_group((unsigned long)old_cg, CHCORE_SIGKILL);
   }
 done:
   if (v != small_v) free(v);
@@ -841,7 +977,8 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
   }
   switch (m->w[0]) {
     case PROCMGR_SPAWN:
-      r->ret = handle_spawn(caller, m);
+    case PROCMGR_EXEC:
+      r->ret = handle_spawn(caller, m, m->w[0] == PROCMGR_EXEC);
       drop_staged(caller); /* used or not, they were for this spawn */
       break;
     case PROCMGR_WAIT: {
@@ -941,7 +1078,7 @@ int main(int argc, char** argv) {
     fds[i].flags = i == 0 ? O_RDONLY : O_WRONLY;
   }
   struct proc* p;
-  r = spawn(prog[0], prog, (const char* const*)environ, &info, fds, NULL, 0, "/", 0, 1, 1, &p);
+  r = spawn(prog[0], prog, (const char* const*)environ, &info, fds, NULL, 0, "/", 0, 1, 1, NULL, &p);
   if (r < 0) {
     fprintf(stderr, "procmgr: %s: %s\n", prog[0], strerror((int)-r));
     return 127;

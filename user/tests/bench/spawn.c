@@ -3,6 +3,7 @@
  * libc's spawn (fd table), procmgr (reads the ELF from tmpfs, builds the
  * process, a reaper thread), the child's start and exit, the wait.
  *
+ * fork_exec_wait: fork, exec of /tests/nop in the child, waitpid.
  * fork_exit_wait: a process with 1 MiB of its memory touched forks, the
  * child exits at once, the parent waits. cow_fault: the first write to
  * each page of 8 MiB shared copy-on-write with a child (a fault, a copy,
@@ -33,7 +34,28 @@ static int fork_once(void) {
   return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? 0 : -1;
 }
 
+/* fork_exec_wait: fork, the child execs /tests/nop, waitpid. */
+static int fork_exec_once(void) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    char* args[] = {"/tests/nop", NULL};
+    execve(args[0], args, environ);
+    _exit(127);
+  }
+  int st;
+  return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 static void bench_fork(void) {
+  for (int i = 0; i < 5; i++)
+    if (fork_exec_once() < 0) {
+      printf("bench_spawn: fork + exec failed\n");
+      return;
+    }
+  unsigned long t1 = bench_counter();
+  for (int i = 0; i < N; i++) fork_exec_once();
+  bench_report("fork_exec_wait", bench_counter() - t1, N);
+
   char* mem = malloc(1 << 20);
   memset(mem, 1, 1 << 20);
   for (int i = 0; i < 5; i++)

@@ -61,6 +61,14 @@ enum procmgr_op {
    * the child's pid; -EINVAL without a fork begun or with a capability
    * that is not an unstarted thread. */
   PROCMGR_FORK_START,
+  /* execve: as PROCMGR_SPAWN (the same request; the process-group flag is
+   * ignored), but the new program replaces the caller: it keeps the pid,
+   * the parent, the process group and the record; the caller's process
+   * (all its threads) ends once the new one has taken over its files, and
+   * the call does not return. On an error (-ENOENT, -EACCES, -ENOEXEC,
+   * -E2BIG, -ELOOP, -ENOMEM) nothing changed. A file starting with "#!"
+   * runs its interpreter (here and for PROCMGR_SPAWN). */
+  PROCMGR_EXEC,
 };
 #define PROCMGR_MAX_KOBJ_FDS 1024
 
@@ -99,7 +107,7 @@ struct procmgr_fd {
 struct procmgr_start_info {
   uint32_t magic;          /* PROCMGR_START_MAGIC */
   uint32_t size;           /* of the whole block */
-  int32_t pid, ppid;
+  int32_t pid, ppid;       /* pid 0: the main thread's tid (an exec keeps the old pid) */
   uint32_t nfds;
   uint32_t flags;          /* PROCMGR_SPAWN_* as asked */
   uint64_t sigmask;

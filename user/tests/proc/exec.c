@@ -1,0 +1,254 @@
+/* proc.exec: execve and execveat, as a program written for Linux uses
+ * them: what an exec keeps (pid, parent, fds without FD_CLOEXEC, working
+ * directory, signal mask), #! scripts, and every error case.
+ *
+ *   exec [section]        keep | script | errors | threads | spawn_script | leaks
+ *   exec as-new ARGS...   the program an exec starts (checks, exit status) */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#define UT_SUITE "exec"
+#include "utest.h"
+
+extern char** environ;
+#define SELF "/tests/exec"
+
+static int reap(pid_t pid) {
+  int st;
+  if (waitpid(pid, &st, 0) != pid) return -errno;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 1000 + WTERMSIG(st) : -2000;
+}
+
+static int write_file(const char* path, const char* text, mode_t mode) {
+  int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, mode);
+  if (fd < 0) return -errno;
+  write(fd, text, strlen(text));
+  close(fd);
+  return chmod(path, mode);
+}
+
+/* ---- The exec'd side ---------------------------------------------------------------- */
+
+/* as-new keep PID PPID: what an exec keeps. Exit 0 or the failed check. */
+static int as_new(int argc, char** argv) {
+  if (argc >= 5 && strcmp(argv[2], "keep") == 0) {
+    if (getpid() != atoi(argv[3])) return 1;
+    if (getppid() != atoi(argv[4])) return 2;
+    /* fd 10 was inherited, fd 11 was close-on-exec. */
+    char c;
+    if (pread(10, &c, 1, 0) != 1 || c != 'k') return 3;
+    if (fcntl(11, F_GETFD) != -1 || errno != EBADF) return 4;
+    char cwd[256];
+    if (!getcwd(cwd, sizeof cwd) || strcmp(cwd, "/tmp") != 0) return 5;
+    sigset_t m;
+    sigprocmask(SIG_BLOCK, 0, &m);
+    if (!sigismember(&m, SIGUSR1) || sigismember(&m, SIGUSR2)) return 6;
+    /* fd 12: a pipe end, written through to the test. */
+    if (write(12, "ok", 2) != 2) return 7;
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[2], "status") == 0) return atoi(argv[3]);
+  return 99;
+}
+
+/* As an interpreter (#!/tests/exec ...): argv[0] is us, then the line's
+ * argument, the script, the script's arguments. */
+static int as_interp(int argc, char** argv) {
+  if (argc == 5 && strcmp(argv[1], "interp-arg") == 0 && strcmp(argv[2], "/tmp/script1") == 0 &&
+      strcmp(argv[3], "a") == 0 && strcmp(argv[4], "b c") == 0)
+    return 21;
+  /* The second level: a script whose interpreter is a script. */
+  if (argc == 5 && strcmp(argv[1], "interp-arg") == 0 && strcmp(argv[2], "/tmp/script1") == 0 &&
+      strcmp(argv[3], "/tmp/script2") == 0 && strcmp(argv[4], "x") == 0)
+    return 22;
+  return 98;
+}
+
+/* ---- keep --------------------------------------------------------------------------- */
+
+static void test_keep(void) {
+  write_file("/tmp/keep", "k", 0644);
+  int p[2];
+  pipe(p);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open("/tmp/keep", O_RDONLY);
+    dup2(fd, 10);
+    int cl = open("/tmp/keep", O_RDONLY | O_CLOEXEC);
+    dup2(cl, 11);
+    fcntl(11, F_SETFD, FD_CLOEXEC);
+    dup2(p[1], 12);
+    chdir("/tmp");
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &m, 0);
+    char pidbuf[16], ppidbuf[16];
+    snprintf(pidbuf, sizeof pidbuf, "%d", getpid());
+    snprintf(ppidbuf, sizeof ppidbuf, "%d", parent);
+    char* args[] = {SELF, "as-new", "keep", pidbuf, ppidbuf, NULL};
+    execve(SELF, args, environ);
+    _exit(100 + errno);
+  }
+  close(p[1]);
+  char buf[4] = {0};
+  UT_EQ("keep.pipe_written", read(p[0], buf, 3), 2);
+  UT_EQ("keep.checks_in_new_image", reap(pid), 0);
+  close(p[0]);
+  /* The exit status of the exec'd program is the process's. */
+  pid = fork();
+  if (pid == 0) {
+    execl(SELF, SELF, "as-new", "status", "33", (char*)0);
+    _exit(100);
+  }
+  UT_EQ("keep.status_of_new_image", reap(pid), 33);
+  /* execveat relative to a directory fd, and execvp's PATH search. */
+  pid = fork();
+  if (pid == 0) {
+    int d = open("/tests", O_RDONLY | O_DIRECTORY);
+    char* args[] = {"exec", "as-new", "status", "34", NULL};
+    syscall(SYS_execveat, d, "exec", args, environ, 0);
+    _exit(100 + errno);
+  }
+  UT_EQ("keep.execveat", reap(pid), 34);
+  pid = fork();
+  if (pid == 0) {
+    setenv("PATH", "/nonexistent:/tests", 1);
+    execlp("exec", "exec", "as-new", "status", "35", (char*)0);
+    _exit(100 + errno);
+  }
+  UT_EQ("keep.execvp_search", reap(pid), 35);
+}
+
+/* ---- script ------------------------------------------------------------------------- */
+
+static void test_script(void) {
+  UT_EQ("script.write", write_file("/tmp/script1", "#!" SELF "  interp-arg  \necho never\n", 0755), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    char* args[] = {"script1", "a", "b c", NULL};
+    execve("/tmp/script1", args, environ);
+    _exit(100 + errno);
+  }
+  UT_EQ("script.interpreter_runs", reap(pid), 21);
+  /* A script as the interpreter of another. */
+  write_file("/tmp/script2", "#!/tmp/script1\n", 0755);
+  pid = fork();
+  if (pid == 0) {
+    execl("/tmp/script2", "script2", "x", (char*)0);
+    _exit(100 + errno);
+  }
+  UT_EQ("script.nested", reap(pid), 22);
+  /* Five levels: ELOOP. */
+  write_file("/tmp/loop", "#!/tmp/loop\n", 0755);
+  UT_EQ("script.loop", execl("/tmp/loop", "loop", (char*)0) < 0 ? errno : 0, ELOOP);
+}
+
+/* ---- errors: nothing changes, the caller goes on ----------------------------------- */
+
+static void test_errors(void) {
+  char* args[] = {"x", NULL};
+  UT_EQ("errors.enoent", execve("/tmp/none", args, environ) < 0 ? errno : 0, ENOENT);
+  write_file("/tmp/noexec", "\x7f" "ELF", 0644);
+  UT_EQ("errors.eacces_mode", execve("/tmp/noexec", args, environ) < 0 ? errno : 0, EACCES);
+  UT_EQ("errors.eacces_dir", execve("/tmp", args, environ) < 0 ? errno : 0, EACCES);
+  write_file("/tmp/garbage", "this is not a program\n", 0755);
+  UT_EQ("errors.enoexec", execve("/tmp/garbage", args, environ) < 0 ? errno : 0, ENOEXEC);
+  UT_EQ("errors.efault_path", execve((char*)16, args, environ) < 0 ? errno : 0, EFAULT);
+  UT_EQ("errors.efault_argv", execve(SELF, (char**)16, environ) < 0 ? errno : 0, EFAULT);
+  char* bad[] = {"x", (char*)16, NULL};
+  UT_EQ("errors.efault_arg", execve(SELF, bad, environ) < 0 ? errno : 0, EFAULT);
+  /* 200 KiB of arguments: E2BIG. */
+  size_t n = 200;
+  char** big = malloc((n + 1) * sizeof *big);
+  char* s = malloc(1024);
+  memset(s, 'a', 1023);
+  s[1023] = 0;
+  for (size_t i = 0; i < n; i++) big[i] = s;
+  big[n] = NULL;
+  UT_EQ("errors.e2big", execve(SELF, big, environ) < 0 ? errno : 0, E2BIG);
+  free(big);
+  free(s);
+  UT_EQ("errors.enoent_empty", execve("", args, environ) < 0 ? errno : 0, ENOENT);
+  /* Still here, still working. */
+  pid_t pid = fork();
+  if (pid == 0) _exit(3);
+  UT_EQ("errors.still_fine", reap(pid), 3);
+}
+
+/* ---- threads: the other threads end with the old image ----------------------------- */
+
+static void* sleeper(void* arg) {
+  (void)arg;
+  for (;;) sleep(1);
+  return 0;
+}
+
+static void test_threads(void) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    pthread_t t;
+    for (int i = 0; i < 3; i++) pthread_create(&t, 0, sleeper, 0);
+    execl(SELF, SELF, "as-new", "status", "36", (char*)0);
+    _exit(100);
+  }
+  UT_EQ("threads.exec_from_threaded", reap(pid), 36);
+}
+
+/* ---- spawn_script: posix_spawn of a #! script ------------------------------------- */
+
+static void test_spawn_script(void) {
+  write_file("/tmp/script1", "#!" SELF " interp-arg\n", 0755);
+  pid_t pid;
+  char* args[] = {"script1", "a", "b c", NULL};
+  UT_EQ("spawn_script.spawn", posix_spawn(&pid, "/tmp/script1", 0, 0, args, environ), 0);
+  UT_EQ("spawn_script.status", reap(pid), 21);
+}
+
+/* ---- leaks: fork + exec + wait cycles, no memory lost ------------------------------ */
+
+static int fork_exec(const char* code) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(SELF, SELF, "as-new", "status", code, (char*)0);
+    _exit(100);
+  }
+  return reap(pid);
+}
+
+static void test_leaks(void) {
+  for (int i = 0; i < 10; i++) fork_exec("0");
+  long before = ut_settled_free_mem();
+  int bad = 0;
+  for (int i = 0; i < 100; i++) bad += fork_exec("7") != 7;
+  long after = ut_settled_free_mem();
+  UT_EQ("leaks.all_ok", bad, 0);
+  UT_EQ("leaks.fork_exec_100", after, before);
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1 && strcmp(argv[1], "as-new") == 0) return as_new(argc, argv);
+  if (argc > 1 && strcmp(argv[1], "interp-arg") == 0) return as_interp(argc, argv);
+  const char* only = argc > 1 ? argv[1] : "";
+#define SECTION(name, fn) \
+  if (!*only || strcmp(only, name) == 0) fn()
+  SECTION("keep", test_keep);
+  SECTION("script", test_script);
+  SECTION("errors", test_errors);
+  SECTION("threads", test_threads);
+  SECTION("spawn_script", test_spawn_script);
+  SECTION("leaks", test_leaks);
+  return ut_finish();
+}
