@@ -78,10 +78,14 @@
 	X(clock_getres, SUPPORTED, 2, "one counter tick, rounded up to a nanosecond") \
 	X(clock_nanosleep, SUPPORTED, 4, "kernel clock_nanosleep (nothing interrupts a sleep: no signals yet)") \
 	X(sched_yield, SUPPORTED, 0, "kernel yield") \
-	X(kill, PARTIAL, 2, "to the calling process: as tkill; to another pid: procmgr applies the default action (SIGCHLD, SIGURG, SIGWINCH, SIGCONT ignored; 0 checks; others end it with that signal's wait status); process groups and -1 ENOSYS") \
+	X(kill, PARTIAL, 2, "to the calling process: as tkill; to another pid, a process group (0, -pgid) or all (-1, not the caller, init or the services): procmgr applies the default action (SIGCHLD, SIGURG, SIGWINCH, SIGCONT ignored; 0 checks; others end it with that signal's wait status); the caller, when in the group, takes its own as tkill") \
+	X(setpgid, SUPPORTED, 2, "procmgr, Linux's rules: the caller or a child in its session that has not exec'd (EACCES), not a session leader (EPERM), into its own new group or an existing one of the session") \
+	X(getpgid, SUPPORTED, 1, "procmgr; getpgrp is getpgid(0)") \
+	X(setsid, SUPPORTED, 0, "procmgr; EPERM for a group leader (no controlling terminal yet)") \
+	X(getsid, SUPPORTED, 1, "procmgr") \
 	X(execve, SUPPORTED, 3, "procmgr (PROCMGR_EXEC): the program replaces the process, keeping its pid, parent, process group, working directory, fds without FD_CLOEXEC and signal mask; #! scripts run their interpreter (4 levels, then ELOOP); ENOENT, EACCES, ENOEXEC, E2BIG (128 KiB of arguments and environment), EFAULT; other threads end with the old image") \
 	X(execveat, PARTIAL, 5, "as execve, relative to a directory fd; AT_EMPTY_PATH (executing the fd itself) is not supported: an empty path is ENOENT") \
-	X(wait4, PARTIAL, 4, "procmgr: a child by pid or any child (process groups: any), WNOHANG, the wait status as Linux encodes it; rusage zeroed") \
+	X(wait4, PARTIAL, 4, "procmgr: a child by pid, any child, any child in the caller's process group (0) or in group -pid, WNOHANG, the wait status as Linux encodes it; rusage zeroed") \
 	X(getppid, SUPPORTED, 0, "procmgr; init's pid for an orphan it adopted, 0 for procmgr's own children") \
 	X(tkill, PARTIAL, 2, "to the calling thread: delivered at once as a call of the handler, or the default action (exit status 128 + signal); blocked signals stay pending until unblocked. To other threads only pthread_cancel's (acted on at the next cancellation point); others ENOSYS") \
 	X(tgkill, PARTIAL, 3, "as tkill") \

@@ -193,12 +193,13 @@ CHCORE_LINUX_SYSCALL(kill)
 {
 	/* kill(0 or own pid): the calling thread takes it, as Linux would pick
 	 * a thread that does not block it. */
-	if (!is_self_process(a0)) {
-		/* Another process: procmgr acts on it (default actions only, for
-		 * now). Process groups and -1 are not there yet. */
-		if (a0 <= 0) return -ENOSYS;
+	if (a0 <= 0 || !is_self_process(a0)) {
+		/* Another process or a group: procmgr acts on the others
+		 * (default actions only, for now); the caller takes its own. */
 		if (a1 < 0 || a1 > 64) return -EINVAL;
-		return __chcore_kill_other(a0, (int)a1);
+		long r = __chcore_kill_other(a0, (int)a1);
+		if (r != 1) return r;
+		if (a1 == 0) return 0;
 	}
 	return __chcore_raise_self((int)a1);
 }

@@ -414,7 +414,7 @@ CHCORE_LINUX_SYSCALL(wait4)
 {
 	int pid = (int)a0, options = (int)a2;
 	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE)) return -EINVAL;
-	if (pid == 0 || pid < -1) pid = -1;
+	if (pid == INT_MIN) return -ESRCH;
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return -ECHILD;
 	struct chcore_ipc_result out;
@@ -444,17 +444,51 @@ CHCORE_LINUX_SYSCALL(getppid)
 	return r < 0 ? 0 : r;
 }
 
-/* kill of another process: procmgr. */
+/* kill of another process or of a process group (pid <= 0): procmgr.
+ * Returns 1 when the caller's own process is among a group's targets (it
+ * delivers to itself). */
 long __chcore_kill_other(long pid, int sig)
 {
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return -ESRCH;
+	if (pid == INT_MIN) return -ESRCH;
 	struct chcore_ipc_result out;
 	LOCK(s->lock);
-	long r = __chcore_srv_call(s, PROCMGR_KILL, (unsigned long)pid, (unsigned long)sig, 0, 0, 0, 0,
+	long r = __chcore_srv_call(s, PROCMGR_KILL, (unsigned long)pid, (unsigned long)sig, 1, 0, 0, 0,
 	                           &out);
 	UNLOCK(s->lock);
 	return r;
+}
+
+static long pg_call(unsigned op, long w1, long w2)
+{
+	struct chcore_srv *s = __chcore_procmgr();
+	if (!s) return -ENOSYS;
+	struct chcore_ipc_result out;
+	LOCK(s->lock);
+	long r = __chcore_srv_call(s, op, (unsigned long)w1, (unsigned long)w2, 0, 0, 0, 0, &out);
+	UNLOCK(s->lock);
+	return r;
+}
+
+CHCORE_LINUX_SYSCALL(setpgid)
+{
+	return pg_call(PROCMGR_SETPGID, (int)a0, (int)a1);
+}
+
+CHCORE_LINUX_SYSCALL(getpgid)
+{
+	return pg_call(PROCMGR_GETPGID, (int)a0, 0);
+}
+
+CHCORE_LINUX_SYSCALL(getsid)
+{
+	return pg_call(PROCMGR_GETPGID, (int)a0, 1);
+}
+
+CHCORE_LINUX_SYSCALL(setsid)
+{
+	return pg_call(PROCMGR_SETSID, 0, 0);
 }
 
 /* ---- At start-up (init.c) ---------------------------------------------------------- */

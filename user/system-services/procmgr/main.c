@@ -156,7 +156,9 @@ struct proc {
   int pid;            /* Unix pid: the main thread's tid */
   long kpid;          /* the kernel's process id (a connection names it) */
   int ppid;           /* 0: procmgr's own (the system services, the program) */
-  int pgid;
+  int pgid;           /* process group */
+  int sid;            /* session */
+  int execed;         /* it has exec'd since its fork (setpgid by its parent: EACCES) */
   int service;        /* a system service: not killable by others */
   long cg;            /* procmgr's capability to it */
   int status;         /* wait status, once a zombie */
@@ -514,6 +516,7 @@ static long exec_swap(struct proc* p, struct chcore_launch* l, const char* const
     return r;
   }
   p->cg = l->cg; /* the reaper moves to it when the old one ends */
+  p->execed = 1;
   pthread_mutex_unlock(&plock);
   return 0;
 }
@@ -622,9 +625,13 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     return r;
   }
   int pid = p->pid = (int)l.main_tid;
-  p->pgid = (info_tmpl->flags & PROCMGR_SPAWN_SETPGROUP) && info_tmpl->pgroup > 0
-                ? info_tmpl->pgroup
-                : (info_tmpl->flags & PROCMGR_SPAWN_SETPGROUP) ? p->pid : 0;
+  /* The parent's group and session; procmgr's own children lead their
+   * own (as init does on Linux). */
+  struct proc* par = parent > 0 ? by_pid(parent) : NULL;
+  p->pgid = (info_tmpl->flags & PROCMGR_SPAWN_SETPGROUP) && info_tmpl->pgroup > 0 ? info_tmpl->pgroup
+            : (info_tmpl->flags & PROCMGR_SPAWN_SETPGROUP) || !par            ? pid
+                                                                               : par->pgid;
+  p->sid = par ? par->sid : pid;
   if (awaited) init_pid = pid;
   pthread_mutex_unlock(&plock);
   if (watch(p) < 0) {
@@ -743,12 +750,15 @@ static void start_service(const char* path, const char* const argv[]) {
   if (r >= 0 && !p) r = -EAGAIN;
   if (r >= 0) r = chcore_launch_start(&l, argv, NULL);
   if (r < 0) fail(path, r);
-  p->pid = (int)l.main_tid;
+  pthread_mutex_lock(&plock);
+  p->pid = p->pgid = p->sid = (int)l.main_tid;
+  pthread_mutex_unlock(&plock);
   if (watch(p) < 0) fail("cannot watch a service", -EAGAIN);
 }
 
-/* Waits for a child of `parent` (pid > 0: that one; -1: any). */
-static long wait_child(int parent, int pid, int options, int* status) {
+/* Waits for a child of `parent` (pid > 0: that one; -1: any; 0: any in
+ * the caller's process group `pgid`; < -1: any in group -pid). */
+static long wait_child(int parent, int pgid, int pid, int options, int* status) {
   pthread_mutex_lock(&plock);
   for (;;) {
     int any = 0;
@@ -756,6 +766,8 @@ static long wait_child(int parent, int pid, int options, int* status) {
       struct proc* c = &procs[i];
       if (c->state == P_FREE || c->ppid != parent || c->pid <= 0) continue;
       if (pid > 0 && c->pid != pid) continue;
+      if (pid == 0 && c->pgid != pgid) continue;
+      if (pid < -1 && c->pgid != -pid) continue;
       any = 1;
       if (c->state == P_ZOMBIE) {
         int found = c->pid;
@@ -780,17 +792,119 @@ static long wait_child(int parent, int pid, int options, int* status) {
   }
 }
 
-static long do_kill(struct proc* caller, int pid, int sig) {
+/* One process's signal (with plock). */
+static long kill_one(struct proc* caller, struct proc* p, int sig) {
+  if (p->state == P_ZOMBIE) return 0;
+  if (p->service && (!caller || caller->ppid != 0)) return -EPERM;
+  if (sig != 0 && sig != SIGCHLD && sig != SIGURG && sig != SIGWINCH && sig != SIGCONT)
+    return chcore_sys_kill_cap_group((unsigned long)p->cg, (unsigned long)sig);
+  return 0;
+}
+
+/* kill(pid, sig): pid > 0 that process; 0 the caller's process group; -1
+ * every process the caller may signal but itself and init; < -1 the
+ * group -pid. -ESRCH when nothing matched, -EPERM when nothing could be
+ * signalled. The caller's own process, when in the group, goes last (its
+ * end ends this call), or with exclude_self is left to the caller: 1. */
+static long do_kill(struct proc* caller, int pid, int sig, int exclude_self) {
   if (sig < 0 || sig > 64) return -EINVAL;
   pthread_mutex_lock(&plock);
-  struct proc* p = pid > 0 ? by_pid(pid) : NULL;
+  long r;
+  if (pid > 0) {
+    struct proc* p = by_pid(pid);
+    r = p && p->state != P_FREE && p->pid > 0 ? kill_one(caller, p, sig) : -ESRCH;
+    pthread_mutex_unlock(&plock);
+    return r;
+  }
+  if (pid == 0 && !caller) {
+    pthread_mutex_unlock(&plock);
+    return -ESRCH;
+  }
+  int group = pid == 0 ? caller->pgid : -pid;
+  int found = 0, sent = 0, self = 0;
+  r = 0;
+  for (int i = 0; i < procs_end; i++) {
+    struct proc* p = &procs[i];
+    if (p->state != P_RUNNING || p->pid <= 0) continue;
+    if (pid == -1 ? p->service || p->pid == init_pid || p == caller : p->pgid != group) continue;
+    found++;
+    if (p == caller) {
+      self = 1;
+      continue;
+    }
+    long k = kill_one(caller, p, sig);
+    if (k == 0) sent++;
+    else r = k;
+  }
+  if (self && exclude_self) {
+    /* The caller delivers its own (its handlers run there): 1 says so. */
+    pthread_mutex_unlock(&plock);
+    return 1;
+  }
+  if (self) {
+    found--;
+    long k = kill_one(caller, caller, sig);
+    if (k == 0) sent++;
+    else r = k;
+    found++;
+  }
+  pthread_mutex_unlock(&plock);
+  if (!found) return -ESRCH;
+  return sent ? 0 : r;
+}
+
+/* setpgid(pid, pgid), Linux's rules: pid 0 is the caller; it must be the
+ * caller or a child of its in its session (-ESRCH), a child that has not
+ * exec'd (-EACCES), not a session leader (-EPERM); pgid 0 is pid; a group
+ * other than its own pid must exist in the caller's session (-EPERM). */
+static long do_setpgid(struct proc* caller, int pid, int pgid) {
+  if (pgid < 0) return -EINVAL;
+  pthread_mutex_lock(&plock);
+  struct proc* p = pid == 0 ? caller : by_pid(pid);
   long r = 0;
-  if (!p || p->state != P_RUNNING)
-    r = p && p->state == P_ZOMBIE ? 0 : -ESRCH;
-  else if (p->service && (!caller || caller->ppid != 0))
+  if (!p || p->state == P_FREE || (p != caller && p->ppid != caller->pid))
+    r = -ESRCH;
+  else if (p != caller && p->sid != caller->sid)
     r = -EPERM;
-  else if (sig != 0 && sig != SIGCHLD && sig != SIGURG && sig != SIGWINCH && sig != SIGCONT)
-    r = chcore_sys_kill_cap_group((unsigned long)p->cg, (unsigned long)sig);
+  else if (p != caller && p->execed)
+    r = -EACCES;
+  else if (p->sid == p->pid)
+    r = -EPERM;
+  if (r == 0) {
+    if (pgid == 0) pgid = p->pid;
+    if (pgid != p->pid) {
+      int exists = 0;
+      for (int i = 0; i < procs_end && !exists; i++)
+        exists = procs[i].state == P_RUNNING && procs[i].pgid == pgid && procs[i].sid == caller->sid;
+      if (!exists) r = -EPERM;
+    }
+  }
+  if (r == 0) p->pgid = pgid;
+  pthread_mutex_unlock(&plock);
+  return r;
+}
+
+/* getpgid / getsid (which: 0 / 1) of pid (0: the caller). */
+static long do_getpgid(struct proc* caller, int pid, int which) {
+  pthread_mutex_lock(&plock);
+  struct proc* p = pid == 0 ? caller : by_pid(pid);
+  long r = !p || p->state == P_FREE ? -ESRCH : which ? p->sid : p->pgid;
+  pthread_mutex_unlock(&plock);
+  return r;
+}
+
+/* setsid: a new session and group led by the caller (-EPERM if it leads
+ * a group already). */
+static long do_setsid(struct proc* caller) {
+  pthread_mutex_lock(&plock);
+  long r = -EPERM;
+  int leads = 0;
+  for (int i = 0; i < procs_end && !leads; i++)
+    leads = procs[i].state != P_FREE && procs[i].pgid == caller->pid;
+  if (!leads) {
+    caller->pgid = caller->sid = caller->pid;
+    r = caller->pid;
+  }
   pthread_mutex_unlock(&plock);
   return r;
 }
@@ -910,6 +1024,7 @@ static long fork_begin(struct proc* caller, const struct chcore_ipc_msg* m,
   p->kpid = (long)CHCORE_CAP_INFO_ID(chcore_sys_cap_info((unsigned long)cg));
   p->ppid = caller->pid;
   p->pgid = caller->pgid;
+  p->sid = caller->sid;
   p->cg = cg;
   p->pid = -1;
   caller->forking = p;
@@ -972,7 +1087,7 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
     /* A process procmgr did not start (libchcore's chcore_spawn): it
      * has no parent or children here. */
     r->ret = m->w[0] == PROCMGR_GETPPID ? 0 : -ECHILD;
-    if (m->w[0] == PROCMGR_KILL) r->ret = do_kill(NULL, (int)m->w[1], (int)m->w[2]);
+    if (m->w[0] == PROCMGR_KILL) r->ret = do_kill(NULL, (int)m->w[1], (int)m->w[2], 0);
     return;
   }
   switch (m->w[0]) {
@@ -983,7 +1098,10 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
       break;
     case PROCMGR_WAIT: {
       int status = 0;
-      r->ret = wait_child(caller->pid, (int)(long)m->w[1], (int)m->w[2], &status);
+      pthread_mutex_lock(&plock);
+      int pgid = caller->pgid;
+      pthread_mutex_unlock(&plock);
+      r->ret = wait_child(caller->pid, pgid, (int)(long)m->w[1], (int)m->w[2], &status);
       r->w[0] = (unsigned long)status;
       break;
     }
@@ -995,10 +1113,19 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
       pthread_mutex_unlock(&plock);
       break;
     case PROCMGR_KILL:
-      r->ret = do_kill(caller, (int)(long)m->w[1], (int)m->w[2]);
+      r->ret = do_kill(caller, (int)(long)m->w[1], (int)m->w[2], m->w[3] == 1);
       break;
     case PROCMGR_FORK:
       r->ret = fork_begin(caller, m, r);
+      break;
+    case PROCMGR_SETPGID:
+      r->ret = do_setpgid(caller, (int)(long)m->w[1], (int)(long)m->w[2]);
+      break;
+    case PROCMGR_GETPGID:
+      r->ret = do_getpgid(caller, (int)(long)m->w[1], (int)m->w[2]);
+      break;
+    case PROCMGR_SETSID:
+      r->ret = do_setsid(caller);
       break;
     case PROCMGR_FORK_START:
       r->ret = fork_start(caller, m);
@@ -1084,7 +1211,7 @@ int main(int argc, char** argv) {
     return 127;
   }
   int status = 0;
-  wait_child(0, (int)r, 0, &status);
+  wait_child(0, 0, (int)r, 0, &status);
   /* Exit codes as a shell reports them: the code, or 128 + signal. */
   return CHCORE_WIFEXITED(status) ? CHCORE_WEXITSTATUS(status) : 128 + CHCORE_WTERMSIG(status);
 }

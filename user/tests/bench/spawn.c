@@ -46,6 +46,13 @@ static int fork_exec_once(void) {
   return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+/* Which loop the profile markers surround (argv[1]; profile.py). */
+static const char* profiled = "spawn_wait";
+#define PROFILE_BEGIN(name) \
+  if (strcmp(profiled, name) == 0) bench_profile_begin()
+#define PROFILE_END(name) \
+  if (strcmp(profiled, name) == 0) bench_profile_end()
+
 static void bench_fork(void) {
   for (int i = 0; i < 5; i++)
     if (fork_exec_once() < 0) {
@@ -53,7 +60,9 @@ static void bench_fork(void) {
       return;
     }
   unsigned long t1 = bench_counter();
+  PROFILE_BEGIN("fork_exec_wait");
   for (int i = 0; i < N; i++) fork_exec_once();
+  PROFILE_END("fork_exec_wait");
   bench_report("fork_exec_wait", bench_counter() - t1, N);
 
   char* mem = malloc(1 << 20);
@@ -64,7 +73,9 @@ static void bench_fork(void) {
       return;
     }
   unsigned long t0 = bench_counter();
+  PROFILE_BEGIN("fork_exit_wait");
   for (int i = 0; i < N; i++) fork_once();
+  PROFILE_END("fork_exit_wait");
   bench_report("fork_exit_wait", bench_counter() - t0, N);
   free(mem);
 
@@ -89,16 +100,17 @@ static void bench_fork(void) {
   munmap(p, PAGES * 4096l);
 }
 
-int main(void) {
+int main(int argc, char** argv) {
+  if (argc > 1) profiled = argv[1];
   for (int i = 0; i < 5; i++)
     if (once() < 0) {
       printf("bench_spawn: spawning /tests/nop failed\n");
       return 1;
     }
   unsigned long t0 = bench_counter();
-  bench_profile_begin();
+  PROFILE_BEGIN("spawn_wait");
   for (int i = 0; i < N; i++) once();
-  bench_profile_end();
+  PROFILE_END("spawn_wait");
   bench_report("spawn_wait", bench_counter() - t0, N);
   bench_fork();
   return 0;

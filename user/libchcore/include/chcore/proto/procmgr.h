@@ -26,13 +26,19 @@ enum procmgr_op {
    * ret = the child's pid; -ENOENT, -EACCES, -ENOEXEC, -E2BIG, -ENOMEM as
    * execve would say. Returns once the child has taken over its files. */
   PROCMGR_SPAWN,
-  /* w1 = pid (> 0: that child; -1: any child), w2 = options (WNOHANG).
+  /* w1 = pid (> 0: that child; -1: any child; 0: any child in the
+   * caller's process group; < -1: any child in group -pid), w2 = options
+   * (WNOHANG).
    * ret = the child's pid, w0 = its wait status (Linux's encoding); 0 with
    * WNOHANG when none has ended; -ECHILD when there is no such child. */
   PROCMGR_WAIT,
   /* ret = the caller's parent's pid (init's once it is an orphan). */
   PROCMGR_GETPPID,
-  /* w1 = pid, w2 = signal. For now every signal's action is its default:
+  /* w1 = pid (> 0: that process; 0: the caller's process group; -1: all
+   * but the caller, init and the services; < -1: group -pid), w2 = signal,
+   * w3 = 1: the caller delivers to itself (ret 1 when it is among the
+   * targets; the others are signalled).
+   * For now every signal's action is its default:
    * SIGCHLD, SIGURG, SIGWINCH and SIGCONT are ignored (0), signal 0 only
    * checks the pid, the others end the process. -ESRCH: no such process;
    * -EINVAL: a bad signal; -EPERM: procmgr itself or a system service. */
@@ -69,6 +75,15 @@ enum procmgr_op {
    * -E2BIG, -ELOOP, -ENOMEM) nothing changed. A file starting with "#!"
    * runs its interpreter (here and for PROCMGR_SPAWN). */
   PROCMGR_EXEC,
+  /* setpgid: w1 = pid (0: the caller), w2 = pgid (0: pid); Linux's rules
+   * and errors (-ESRCH, -EPERM, -EACCES, -EINVAL). */
+  PROCMGR_SETPGID,
+  /* w1 = pid (0: the caller); w2 = 0: its process group, 1: its session.
+   * -ESRCH. */
+  PROCMGR_GETPGID,
+  /* setsid: ret = the new session's id (the caller's pid); -EPERM if the
+   * caller leads a process group. */
+  PROCMGR_SETSID,
 };
 #define PROCMGR_MAX_KOBJ_FDS 1024
 
