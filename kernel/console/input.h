@@ -26,6 +26,12 @@ int console_input_getc();
 bool console_input_waiting();
 u64 console_input_poll_deadline(u64 deadline);
 
+// The terminal (docs/terminal.md): tty_ctl's settings and window size,
+// tty_signal_wait's signal characters, and putstr's output with ONLCR.
+[[nodiscard]] Result<i64> console_tty_ctl(u64 op, UserPtr<u8> buf, u64 len);
+[[nodiscard]] Result<i64> console_tty_signal_wait();
+void console_output(const char* buf, usize len);
+
 // Bytes dropped since boot because the ring was full.
 u64 console_input_dropped();
 

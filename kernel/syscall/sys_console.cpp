@@ -2,12 +2,14 @@
 #include "console/input.h"
 #include "lib/printk.h"
 #include "mm/kmalloc.h"
+#include "irq/irq_object.h"
+#include "object/ref.h"
 #include "syscall/syscall.h"
 
 namespace kern {
 
-// Writes the bytes exactly as given (no newline translation: a terminal
-// wants "\r\n", and that is the libc's stdout's job). Lengths above
+// Writes the bytes as the terminal's output settings say (OPOST|ONLCR,
+// on by default: "\n" goes out as "\r\n"; console/input.cpp). Lengths above
 // CHCORE_PUTSTR_MAX are refused rather than clamped, so a caller never
 // mistakes a short write for success. One call is printed as a unit.
 SysResult sys_putstr(UserPtr<const char> buf, u64 len) {
@@ -16,7 +18,7 @@ SysResult sys_putstr(UserPtr<const char> buf, u64 len) {
   char* k = static_cast<char*>(mm::kmalloc(len));
   if (k == nullptr) return Err::NoMem;
   Status s = buf.read_array(k, len);
-  if (s.ok()) console_write(k, len);
+  if (s.ok()) console_output(k, len);
   mm::kfree(k);
   TRY(s);
   return static_cast<i64>(len);
@@ -33,6 +35,17 @@ SysResult sys_getc() {
 // Blocking (or not) reads of the console input: console/input.cpp.
 SysResult sys_console_read(UserPtr<u8> buf, u64 len, u64 flags, u64 deadline_ns) {
   return console_input_read(buf, len, flags, deadline_ns);
+}
+
+// The terminal's settings: uapi/tty.h's CHCORE_TTY_* operations.
+SysResult sys_tty_ctl(u64 op, UserPtr<u8> buf, u64 len) { return console_tty_ctl(op, buf, len); }
+
+// For the process manager only (the IRQ-control capability): waits for a
+// signal character typed on the console and returns its signal.
+SysResult sys_tty_signal_wait(CapSlot ctl) {
+  Ref<Irq> c = TRY(cap_lookup<Irq>(ctl, CHCORE_RIGHT_CONTROL));
+  if (!irq_is_control(c.get())) return Err::Inval;
+  return console_tty_signal_wait();
 }
 
 }  // namespace kern

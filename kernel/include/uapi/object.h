@@ -100,6 +100,7 @@ struct chcore_timespec {
 #define CHCORE_CONSOLE_NONBLOCK 1u /* nothing waiting: -EAGAIN instead of blocking */
 #define CHCORE_CONSOLE_POLL 2u     /* take nothing: return how many bytes wait (buf, len unused) */
 #define CHCORE_CONSOLE_DEADLINE 4u /* give up with -ETIMEDOUT at deadline_ns (CLOCK_MONOTONIC) */
+#define CHCORE_CONSOLE_TIMEOUT_ZERO 8u /* ... returning 0 instead (the kernel sets it for VTIME) */
 
 /* Limits. */
 #define CHCORE_PUTSTR_MAX 4096     /* putstr writes at most this many bytes per call */

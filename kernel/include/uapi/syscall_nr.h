@@ -86,7 +86,9 @@
   X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \
   X(61, test_exit, 2, (u64 code, u64 detail))                                               \
   X(62, fork, 1, (CapSlot cg))                                                              \
-  X(63, start_thread, 1, (CapSlot thread))
+  X(63, start_thread, 1, (CapSlot thread))                                                  \
+  X(88, tty_ctl, 3, (u64 op, UserPtr<u8> buf, u64 len))                                     \
+  X(89, tty_signal_wait, 1, (CapSlot ctl))
 
 #ifdef __ASSEMBLER__
 /* Assembly gets the same names as symbols: CHCORE_SYSCALLS(...) expands to

@@ -1,12 +1,14 @@
 /* chcore-libc: the console, fds 0-2, and the port's own messages.
  *
- * Output goes to the kernel's putstr in pieces of at most CHCORE_PUTSTR_MAX
- * bytes, each "\n" sent as "\r\n" (a terminal's ONLCR: the kernel passes
- * bytes through unchanged). Input comes from the kernel's console_read,
- * which blocks until a byte has arrived (the UART's receive interrupt wakes
- * the reader) or, for O_NONBLOCK, returns EAGAIN. "\r" from the terminal is
- * read as "\n" (ICRNL). There is no echo and no line editing (the shell
- * will do that). */
+ * The console is a terminal whose line discipline is the kernel's
+ * (kernel/console/input.cpp, docs/terminal.md): canonical mode with line
+ * editing and echo, the signal characters, ICRNL on input and ONLCR on
+ * output, raw mode with VMIN/VTIME, all as termios says. Output goes to
+ * the kernel's putstr in pieces of at most CHCORE_PUTSTR_MAX bytes; input
+ * comes from the kernel's console_read, which blocks until there is input
+ * (a line, in canonical mode) or, for O_NONBLOCK, returns EAGAIN. The
+ * termios ioctls are the kernel's tty_ctl; the foreground process group
+ * (TIOCGPGRP/TIOCSPGRP, tcgetpgrp/tcsetpgrp) is procmgr's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,8 +20,12 @@
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include "kstat.h"
+#include "lock.h"
 #include "chcore_fd.h"
+#include "chcore_services.h"
+#include "chcore_proto_procmgr.h"
 #include "uapi/pipe.h"
+#include "uapi/tty.h"
 
 /* ---- Output ----------------------------------------------------------------- */
 
@@ -36,8 +42,8 @@ static long putstr_all(const char *s, size_t len)
 	return 0;
 }
 
-/* Writes the buffers with "\n" -> "\r\n", in as few putstr calls as the
- * staging buffer allows. The bytes of a caller's buffers (from_caller) are
+/* Writes the buffers in as few putstr calls as the staging buffer allows
+ * (the kernel applies the terminal's ONLCR). The bytes of a caller's buffers (from_caller) are
  * read through __chcore_copy_in, a piece at a time; the port's own
  * messages directly. Returns the input bytes written, or an error if
  * nothing was (-EFAULT for a caller's bad buffer: the bytes before it are
@@ -69,7 +75,6 @@ static long put_translated(const struct iovec *iov, int cnt, int from_caller)
 					fill = 0;
 					staged_in = 0;
 				}
-				if (p[k] == '\n') buf[fill++] = '\r';
 				buf[fill++] = p[k];
 				staged_in++;
 			}
@@ -202,28 +207,16 @@ static int input_waiting(void)
 	return r > 0 ? (int)r : 0;
 }
 
-/* At least one byte, then whatever else is waiting, up to len: blocks
- * while nothing is there unless O_NONBLOCK (-EAGAIN). "\r" reads as "\n".
- * The kernel writes the caller's buffer (and checks it before blocking);
- * the translation reads it back and rewrites it only if a "\r" came. */
+/* What the line discipline has for us (a line in canonical mode; 0 at an
+ * end of file), up to len: blocks while there is nothing unless
+ * O_NONBLOCK (-EAGAIN). The kernel writes the caller's buffer (and checks
+ * it before blocking). */
 static long console_read(struct chcore_fd *f, void *buf, size_t len)
 {
 	unsigned long flags = (f->flags & O_NONBLOCK) ? CHCORE_CONSOLE_NONBLOCK : 0;
-	unsigned char got[CHCORE_CONSOLE_READ_MAX];
 	if (len == 0) return 0;
-	if (len > sizeof got) len = sizeof got;
-	long r = __chcore_sys_console_read((unsigned long)buf, len, flags, 0);
-	if (r <= 0) return r;
-	if (__chcore_copy_in(got, buf, (size_t)r) < 0) return -EFAULT;
-	int changed = 0;
-	for (long i = 0; i < r; i++) {
-		if (got[i] == '\r') {
-			got[i] = '\n';
-			changed = 1;
-		}
-	}
-	if (changed && __chcore_copy_out(buf, got, (size_t)r) < 0) return -EFAULT;
-	return r;
+	if (len > CHCORE_CONSOLE_READ_MAX) len = CHCORE_CONSOLE_READ_MAX;
+	return __chcore_sys_console_read((unsigned long)buf, len, flags, 0);
 }
 
 /* ---- fd_ops --------------------------------------------------------------------- */
@@ -245,77 +238,89 @@ static long console_lseek(struct chcore_fd *f, off_t off, int whence)
 	return -ESPIPE;
 }
 
-/* What TCGETS reports and TCSETS records: the settings stay as they are
- * (ONLCR and ICRNL on, no echo, no canonical mode, 115200 8N1). */
-static struct {
-	struct winsize ws;
-	tcflag_t iflag, oflag, cflag, lflag;
-	cc_t cc[NCCS];
-	int init;
-} tty;
+/* The kernel's struct termios (what TCGETS/TCSETS carry): musl's struct
+ * termios begins with the same fields (then its speeds, which are not the
+ * kernel's business). */
+#define KERNEL_TERMIOS_SIZE sizeof(struct chcore_termios)
+_Static_assert(offsetof(struct termios, c_cc) + CHCORE_NCCS <= sizeof(struct termios),
+               "musl's struct termios starts as the kernel's");
 
-static void tty_init(void)
+static long tty_call(unsigned long op, void *kbuf, size_t len)
 {
-	if (tty.init) return;
-	tty.ws.ws_row = 24;
-	tty.ws.ws_col = 80;
-	tty.iflag = ICRNL;
-	tty.oflag = OPOST | ONLCR;
-	tty.cflag = B115200 | CS8 | CREAD | CLOCAL;
-	tty.lflag = 0;
-	tty.cc[VINTR] = 3;
-	tty.cc[VQUIT] = 034;
-	tty.cc[VERASE] = 0177;
-	tty.cc[VKILL] = 025;
-	tty.cc[VEOF] = 4;
-	tty.cc[VMIN] = 1;
-	tty.cc[VTIME] = 0;
-	tty.init = 1;
+	return __chcore_sys_tty_ctl(op, (unsigned long)kbuf, len);
 }
 
-/* The kernel's struct termios (what TCGETS/TCSETS carry): musl's struct
- * termios begins with the same fields. */
-#define KERNEL_NCCS 19
-
-/* The bytes of struct termios that TCGETS/TCSETS carry: the kernel's
- * struct, up to its c_cc (musl's adds the speeds after it). */
-#define KERNEL_TERMIOS_SIZE (offsetof(struct termios, c_cc) + KERNEL_NCCS)
+static long pgrp_call(unsigned op, long w1)
+{
+	struct chcore_srv *s = __chcore_procmgr();
+	if (!s) return -ENOTTY;
+	struct chcore_ipc_result out;
+	LOCK(s->lock);
+	long r = __chcore_srv_call(s, op, (unsigned long)w1, 0, 0, 0, 0, 0, &out);
+	UNLOCK(s->lock);
+	return r;
+}
 
 /* arg is the caller's pointer: read and written through the checked copy. */
 static long console_ioctl(struct chcore_fd *f, unsigned long req, void *arg)
 {
-	tty_init();
+	(void)f;
 	switch (req) {
-	case TIOCGWINSZ:
-		return __chcore_copy_out(arg, &tty.ws, sizeof tty.ws);
+	case TIOCGWINSZ: {
+		struct chcore_winsize w;
+		long r = tty_call(CHCORE_TTY_GET_WINSZ, &w, sizeof w);
+		return r < 0 ? r : __chcore_copy_out(arg, &w, sizeof w);
+	}
 	case TIOCSWINSZ: {
-		struct winsize ws;
-		long r = __chcore_copy_in(&ws, arg, sizeof ws);
-		if (r == 0) tty.ws = ws;
-		return r;
+		struct chcore_winsize w;
+		long r = __chcore_copy_in(&w, arg, sizeof w);
+		return r < 0 ? r : tty_call(CHCORE_TTY_SET_WINSZ, &w, sizeof w);
 	}
 	case TCGETS: {
-		struct termios t = { 0 };
-		t.c_iflag = tty.iflag;
-		t.c_oflag = tty.oflag;
-		t.c_cflag = tty.cflag;
-		t.c_lflag = tty.lflag;
-		t.c_line = 0;
-		for (int i = 0; i < KERNEL_NCCS; i++) t.c_cc[i] = tty.cc[i];
-		return __chcore_copy_out(arg, &t, KERNEL_TERMIOS_SIZE);
+		struct chcore_termios t;
+		long r = tty_call(CHCORE_TTY_GET, &t, sizeof t);
+		return r < 0 ? r : __chcore_copy_out(arg, &t, KERNEL_TERMIOS_SIZE);
 	}
 	case TCSETS:
 	case TCSETSW:
 	case TCSETSF: {
-		struct termios t;
+		struct chcore_termios t;
 		long r = __chcore_copy_in(&t, arg, KERNEL_TERMIOS_SIZE);
 		if (r < 0) return r;
-		tty.iflag = t.c_iflag;
-		tty.oflag = t.c_oflag;
-		tty.cflag = t.c_cflag;
-		tty.lflag = t.c_lflag;
-		for (int i = 0; i < KERNEL_NCCS; i++) tty.cc[i] = t.c_cc[i];
+		return tty_call(req == TCSETSF ? CHCORE_TTY_SET_FLUSH : CHCORE_TTY_SET, &t, sizeof t);
+	}
+	case TCFLSH:
+		/* Input is the kernel's to discard; output is never queued. */
+		if ((long)arg == TCIFLUSH || (long)arg == TCIOFLUSH) return tty_call(CHCORE_TTY_FLUSH, 0, 0);
+		return (long)arg == TCOFLUSH ? 0 : -EINVAL;
+	case TCSBRK:
+	case TCXONC:
+		return 0; /* nothing waits to be sent; no flow control */
+	case TIOCGPGRP: {
+		long r = pgrp_call(PROCMGR_TCGETPGRP, 0);
+		if (r < 0) return r;
+		int pg = (int)r;
+		return __chcore_copy_out(arg, &pg, sizeof pg);
+	}
+	case TIOCSPGRP: {
+		int pg;
+		long r = __chcore_copy_in(&pg, arg, sizeof pg);
+		return r < 0 ? r : pgrp_call(PROCMGR_TCSETPGRP, pg);
+	}
+	case TIOCSCTTY:
+	case TIOCNOTTY:
+		/* One terminal, the console: every session's. */
 		return 0;
+	case TIOCGSID: {
+		struct chcore_srv *s = __chcore_procmgr();
+		if (!s) return -ENOTTY;
+		struct chcore_ipc_result out;
+		LOCK(s->lock);
+		long r = __chcore_srv_call(s, PROCMGR_GETPGID, 0, 1, 0, 0, 0, 0, &out);
+		UNLOCK(s->lock);
+		if (r < 0) return r;
+		int sid = (int)r;
+		return __chcore_copy_out(arg, &sid, sizeof sid);
 	}
 	case FIONREAD: {
 		int n = input_waiting();

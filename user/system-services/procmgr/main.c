@@ -181,6 +181,9 @@ static int exits;
 /* Orphans go to this process (the program procmgr ran), or are reaped
  * here when it is gone. */
 static int init_pid = -1;
+/* The console's foreground process group ("The terminal's foreground
+ * process group" below). */
+static int fg_pgid;
 
 static void futex_wait(int* word, int val) {
   chcore_sys_futex((unsigned long)word, CHCORE_FUTEX_WAIT | CHCORE_FUTEX_PRIVATE_FLAG,
@@ -632,7 +635,10 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
             : (info_tmpl->flags & PROCMGR_SPAWN_SETPGROUP) || !par            ? pid
                                                                                : par->pgid;
   p->sid = par ? par->sid : pid;
-  if (awaited) init_pid = pid;
+  if (awaited) {
+    init_pid = pid;
+    fg_pgid = p->pgid; /* the program's group owns the terminal */
+  }
   pthread_mutex_unlock(&plock);
   if (watch(p) < 0) {
     chcore_sys_kill_cap_group((unsigned long)p->cg, CHCORE_SIGKILL);
@@ -796,9 +802,16 @@ static long wait_child(int parent, int pgid, int pid, int options, int* status) 
 static long kill_one(struct proc* caller, struct proc* p, int sig) {
   if (p->state == P_ZOMBIE) return 0;
   if (p->service && (!caller || caller->ppid != 0)) return -EPERM;
-  if (sig != 0 && sig != SIGCHLD && sig != SIGURG && sig != SIGWINCH && sig != SIGCONT)
-    return chcore_sys_kill_cap_group((unsigned long)p->cg, (unsigned long)sig);
-  return 0;
+  /* Ignored by default: SIGCHLD, SIGURG, SIGWINCH, SIGCONT; and, while
+   * processes cannot be stopped yet, the stop signals (a Ctrl-Z must not
+   * end the foreground job). */
+  switch (sig) {
+    case 0: case SIGCHLD: case SIGURG: case SIGWINCH: case SIGCONT:
+    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+      return 0;
+    default:
+      return chcore_sys_kill_cap_group((unsigned long)p->cg, (unsigned long)sig);
+  }
 }
 
 /* kill(pid, sig): pid > 0 that process; 0 the caller's process group; -1
@@ -882,6 +895,37 @@ static long do_setpgid(struct proc* caller, int pid, int pgid) {
   if (r == 0) p->pgid = pgid;
   pthread_mutex_unlock(&plock);
   return r;
+}
+
+/* ---- The terminal's foreground process group ---------------------------------------- */
+
+/* The console is the one terminal: the controlling terminal of the
+ * program procmgr runs (init) and of its descendants' sessions. Its
+ * foreground group gets the signals typed on it (Ctrl-C, Ctrl-\, Ctrl-Z:
+ * the kernel's line discipline hands them to tty_signals). Under plock. */
+/* tcsetpgrp: a group of the caller's session (-EPERM otherwise). */
+static long do_tcsetpgrp(struct proc* caller, int pgid) {
+  if (pgid <= 0) return -EINVAL;
+  pthread_mutex_lock(&plock);
+  long r = -EPERM;
+  for (int i = 0; i < procs_end; i++)
+    if (procs[i].state == P_RUNNING && procs[i].pgid == pgid && procs[i].sid == caller->sid) r = 0;
+  if (r == 0) fg_pgid = pgid;
+  pthread_mutex_unlock(&plock);
+  return r;
+}
+
+static void* tty_signals(void* arg) {
+  long ctl = (long)arg;
+  for (;;) {
+    long sig = chcore_sys_tty_signal_wait((unsigned long)ctl);
+    if (sig <= 0) continue;
+    pthread_mutex_lock(&plock);
+    int fg = fg_pgid;
+    pthread_mutex_unlock(&plock);
+    if (fg > 0) do_kill(NULL, -fg, (int)sig, 0);
+  }
+  return NULL;
 }
 
 /* getpgid / getsid (which: 0 / 1) of pid (0: the caller). */
@@ -1127,6 +1171,14 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
     case PROCMGR_SETSID:
       r->ret = do_setsid(caller);
       break;
+    case PROCMGR_TCGETPGRP:
+      pthread_mutex_lock(&plock);
+      r->ret = fg_pgid > 0 ? fg_pgid : -ENOTTY;
+      pthread_mutex_unlock(&plock);
+      break;
+    case PROCMGR_TCSETPGRP:
+      r->ret = do_tcsetpgrp(caller, (int)(long)m->w[1]);
+      break;
     case PROCMGR_FORK_START:
       r->ret = fork_start(caller, m);
       break;
@@ -1166,6 +1218,18 @@ int main(int argc, char** argv) {
   static const char* const tmp_args[] = {"tmpfs", "tmpfs-tmp", NULL};
   static const char* const dev_args[] = {"devfs", "devfs", NULL};
   static const char* const shm_args[] = {"tmpfs", "tmpfs-shm", NULL};
+  /* The signal characters typed on the console go to the foreground
+   * process group (tty_signals; the kernel's line discipline hands them
+   * over to the holder of the IRQ-control capability). */
+  long ctl = chcore_irq_control_slot();
+  if (ctl >= 0) {
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 16384);
+    pthread_t t;
+    if (pthread_create(&t, &a, tty_signals, (void*)ctl) != 0) fail("cannot start tty_signals", -EAGAIN);
+    pthread_detach(t);
+  }
   start_service("/sbin/tmpfs", root_args);
   start_service("/sbin/fsm", fsm_args);
   start_service("/sbin/tmpfs", tmp_args);

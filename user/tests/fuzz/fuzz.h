@@ -65,7 +65,7 @@ struct fz_shared {
   uint32_t threads;
   struct fz_rec ring2[FZ_RING2_LEN];
   /* How many calls of each number the worker made (coverage). */
-  uint32_t native_count[64];
+  uint32_t native_count[CHCORE_NR_SYSCALLS];
   uint32_t linux_count[512];
 };
 _Static_assert(sizeof(struct fz_shared) <= 2 * FZ_PAGE, "the shared area is two pages");

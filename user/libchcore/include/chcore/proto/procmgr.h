@@ -38,7 +38,8 @@ enum procmgr_op {
    * but the caller, init and the services; < -1: group -pid), w2 = signal,
    * w3 = 1: the caller delivers to itself (ret 1 when it is among the
    * targets; the others are signalled).
-   * For now every signal's action is its default:
+   * For now every signal's action is its default (the stop signals, until
+   * processes can be stopped, are ignored):
    * SIGCHLD, SIGURG, SIGWINCH and SIGCONT are ignored (0), signal 0 only
    * checks the pid, the others end the process. -ESRCH: no such process;
    * -EINVAL: a bad signal; -EPERM: procmgr itself or a system service. */
@@ -84,6 +85,12 @@ enum procmgr_op {
   /* setsid: ret = the new session's id (the caller's pid); -EPERM if the
    * caller leads a process group. */
   PROCMGR_SETSID,
+  /* tcgetpgrp of the console: ret = its foreground process group. */
+  PROCMGR_TCGETPGRP,
+  /* tcsetpgrp of the console: w1 = a process group of the caller's
+   * session (-EPERM otherwise, -EINVAL for pgid <= 0). The signal
+   * characters typed on the console go to that group. */
+  PROCMGR_TCSETPGRP,
 };
 #define PROCMGR_MAX_KOBJ_FDS 1024
 
