@@ -32,6 +32,7 @@
 #include <chcore/ipc.h>
 #include <chcore/launch.h>
 #include <chcore/thread.h>
+#include <uapi/tty.h>
 #include <stdlib.h>
 
 #include "../utest.h"
@@ -400,7 +401,7 @@ static void paths_set_priority(void) {
 }
 
 static void paths_console_read(void) {
-  PATH("unknown_flags", CHCORE_EINVAL, chcore_sys_console_read(rw, 8, 8, 0));
+  PATH("unknown_flags", CHCORE_EINVAL, chcore_sys_console_read(rw, 8, 16, 0));
   PATH("bad_buffer", CHCORE_EFAULT, chcore_sys_console_read(KERNEL_ADDR, 8, 0, 0));
   PATH("read_only_buffer", CHCORE_EFAULT, chcore_sys_console_read(ro, 8, 0, 0));
   PATH("nothing_typed", CHCORE_EAGAIN, chcore_sys_console_read(rw, 8, CHCORE_CONSOLE_NONBLOCK, 0));
@@ -532,6 +533,17 @@ static void paths_fork(void) {
   PATH("start_not_a_thread", CHCORE_EINVAL, chcore_sys_start_thread(CHCORE_SLOT_SELF));
 }
 
+static void paths_tty(void) {
+  PATH("ctl_bad_op", CHCORE_EINVAL, chcore_sys_tty_ctl(999, 0, 0));
+  PATH("ctl_bad_len", CHCORE_EINVAL, chcore_sys_tty_ctl(CHCORE_TTY_GET, 0, 3));
+  PATH("ctl_kernel_buf", CHCORE_EFAULT,
+       chcore_sys_tty_ctl(CHCORE_TTY_GET, KERNEL_ADDR, sizeof(struct chcore_termios)));
+  PATH("ctl_set_unmapped", CHCORE_EFAULT,
+       chcore_sys_tty_ctl(CHCORE_TTY_SET, 16, sizeof(struct chcore_termios)));
+  PATH("signal_wait_bad_slot", CHCORE_EBADF, chcore_sys_tty_signal_wait(CHCORE_MAX_CAPS - 1));
+  PATH("signal_wait_not_irq", CHCORE_EINVAL, chcore_sys_tty_signal_wait(CHCORE_SLOT_SELF));
+}
+
 static void paths_no_such_call(void) {
   PATH("number_47", CHCORE_ENOSYS, chcore_syscall6(47, 0, 0, 0, 0, 0, 0));
   PATH("number_127", CHCORE_ENOSYS, chcore_syscall6(127, 0, 0, 0, 0, 0, 0));
@@ -603,6 +615,7 @@ static const struct group groups[] = {
     {"ipc_call", paths_ipc_call},
     {"ipc_return", paths_ipc_return},
     {"fork", paths_fork},
+    {"tty", paths_tty},
     {"no_such_call", paths_no_such_call},
     {"full_table", paths_full_table},
 };
