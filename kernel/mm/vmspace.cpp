@@ -232,9 +232,10 @@ Status VmSpace::handle_fault(const FaultInfo& f) {
   SpinGuard g(lock_);
   VmRegion* r = regions_.find(f.addr);
   if (r == nullptr) return Err::Fault;
+  // Mapped, but not for this access: Access (SEGV_ACCERR for a signal).
   if (!(r->perm & kVmRead) || (f.write && !(r->perm & kVmWrite)) ||
       (f.exec && !(r->perm & kVmExec)))
-    return Err::Fault;
+    return Err::Access;
   // Every kind of PMO: Anonymous and Shared pages appear here; Physical
   // ones are mapped here on first touch; Data and Device ones were mapped
   // at map(), but may have been unmapped by protect(PROT_NONE) and back.

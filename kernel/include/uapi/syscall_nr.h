@@ -84,7 +84,17 @@
   X(58, unmap_range, 3, (CapSlot cg, VirtAddr addr, u64 len))                               \
   X(59, zero_pmo, 3, (CapSlot pmo, u64 offset, u64 len))                                    \
   X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \
-  X(61, test_exit, 2, (u64 code, u64 detail))
+  X(61, test_exit, 2, (u64 code, u64 detail))                                              \
+  X(64, sigaction, 3,                                                                       \
+    (u64 sig, UserPtr<const chcore_sigaction> act, UserPtr<chcore_sigaction> old))          \
+  X(65, sigprocmask, 3, (u64 how, UserPtr<const u64> set, UserPtr<u64> old))                \
+  X(66, sigpending, 1, (UserPtr<u64> set))                                                  \
+  X(67, sigaltstack, 2, (UserPtr<const chcore_stack> ss, UserPtr<chcore_stack> old))        \
+  X(68, sigreturn, 0, ())                                                                   \
+  X(69, sigsuspend, 1, (u64 mask))                                                          \
+  X(70, sigtimedwait, 3, (u64 set, UserPtr<chcore_siginfo> info, u64 deadline_ns))          \
+  X(71, signal_thread, 3, (u64 tid, u64 sig, u64 sender_pid))                               \
+  X(72, signal_cap_group, 3, (CapSlot cg, u64 sig, u64 sender_pid))
 
 #ifdef __ASSEMBLER__
 /* Assembly gets the same names as symbols: CHCORE_SYSCALLS(...) expands to

@@ -653,8 +653,14 @@ static long do_kill(struct proc* caller, int pid, int sig) {
     r = p && p->state == P_ZOMBIE ? 0 : -ESRCH;
   else if (p->service && (!caller || caller->ppid != 0))
     r = -EPERM;
-  else if (sig != 0 && sig != SIGCHLD && sig != SIGURG && sig != SIGWINCH && sig != SIGCONT)
+  else if (sig == SIGKILL)
     r = chcore_sys_kill_cap_group((unsigned long)p->cg, (unsigned long)sig);
+  else if (sig != 0)
+    /* The kernel delivers it: a handler runs in the target, with si_pid
+     * the sender's; without one, the default action (ignore, or end it
+     * with that signal's wait status). */
+    r = chcore_sys_signal_cap_group((unsigned long)p->cg, (unsigned long)sig,
+                                    caller ? (unsigned long)caller->pid : 0);
   pthread_mutex_unlock(&plock);
   return r;
 }

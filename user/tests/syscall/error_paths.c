@@ -528,7 +528,7 @@ static void paths_ipc_return(void) {
 static void paths_no_such_call(void) {
   PATH("number_47", CHCORE_ENOSYS, chcore_syscall6(47, 0, 0, 0, 0, 0, 0));
   PATH("number_63", CHCORE_ENOSYS, chcore_syscall6(63, 0, 0, 0, 0, 0, 0));
-  PATH("number_64", CHCORE_ENOSYS, chcore_syscall6(64, 0, 0, 0, 0, 0, 0));
+  PATH("number_127", CHCORE_ENOSYS, chcore_syscall6(127, 0, 0, 0, 0, 0, 0));
   PATH("number_minus_1", CHCORE_ENOSYS, chcore_syscall6(-1, 0, 0, 0, 0, 0, 0));
 }
 

@@ -32,10 +32,12 @@ enum procmgr_op {
   PROCMGR_WAIT,
   /* ret = the caller's parent's pid (init's once it is an orphan). */
   PROCMGR_GETPPID,
-  /* w1 = pid, w2 = signal. For now every signal's action is its default:
-   * SIGCHLD, SIGURG, SIGWINCH and SIGCONT are ignored (0), signal 0 only
-   * checks the pid, the others end the process. -ESRCH: no such process;
-   * -EINVAL: a bad signal; -EPERM: procmgr itself or a system service. */
+  /* w1 = pid, w2 = signal. SIGKILL ends the process (kill_cap_group);
+   * any other signal is delivered by the kernel (signal_cap_group, with
+   * the caller's pid as si_pid): a handler runs, or the default action is
+   * taken (docs/signals.md). Signal 0 only checks the pid. -ESRCH: no such
+   * process; -EINVAL: a bad signal; -EPERM: procmgr itself or a system
+   * service. */
   PROCMGR_KILL,
   /* From a child that took over files at its start: the parent's spawn
    * may return (its copies of the descriptions may go). */
