@@ -9,8 +9,9 @@
  *   faults    SIGSEGV (SEGV_MAPERR, SEGV_ACCERR) recovered with siglongjmp,
  *             SIGILL, SIGBUS, SIGTRAP; a blocked SIGSEGV still kills
  *   altstack  stack overflow on a guard page, handled on sigaltstack
- *   restart   a second thread's signal interrupts futex wait, pipe read and
- *             nanosleep: EINTR, or restarted with SA_RESTART (not nanosleep)
+ *   restart   a second thread's signal interrupts futex wait, pipe read,
+ *             nanosleep and poll: EINTR, or restarted with SA_RESTART (not
+ *             nanosleep and poll)
  *   suspend   sigsuspend, sigtimedwait
  *   kill      another process (posix_spawn): its handler sees si_pid and
  *             SI_USER; default actions and their wait statuses
@@ -18,6 +19,7 @@
  * The child modes (argv[1] = "child-...") are this program run by "kill". */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -455,6 +457,10 @@ static long op_read(void) {
 static long op_futex(void) {
   return syscall(SYS_futex, &fword, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
 }
+static long op_poll(void) {
+  struct pollfd p = {.fd = rp[0], .events = POLLIN};
+  return poll(&p, 1, -1);
+}
 static long op_sleep(void) {
   struct timespec t = {100, 0};
   return nanosleep(&t, 0);
@@ -474,6 +480,8 @@ static void test_restart(void) {
   UT_TRUE("restart.futex_eintr", r == -1 && errno == EINTR);
   r = run_pestered(0, 0, op_sleep);
   UT_TRUE("restart.nanosleep_eintr", r == -1 && errno == EINTR);
+  r = run_pestered(0, 0, op_poll);
+  UT_TRUE("restart.poll_eintr", r == -1 && errno == EINTR);
 
   sa.sa_flags = SA_RESTART;
   sigaction(SIGUSR1, &sa, 0);
@@ -486,6 +494,8 @@ static void test_restart(void) {
   UT_TRUE("restart.futex_handled", handled >= 3);
   r = run_pestered(0, 0, op_sleep);
   UT_TRUE("restart.nanosleep_never_restarted", r == -1 && errno == EINTR);
+  r = run_pestered(0, 0, op_poll);
+  UT_TRUE("restart.poll_never_restarted", r == -1 && errno == EINTR);
   signal(SIGUSR1, SIG_DFL);
   close(rp[0]);
   close(rp[1]);
