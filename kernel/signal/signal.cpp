@@ -3,7 +3,9 @@
 // overview, docs/signals.md the frame layout.
 #include "signal/signal.h"
 
+#include "arch/aarch64/timer.h"
 #include "lib/printk.h"
+#include "time/clock.h"
 #include "mm/uaccess.h"
 #include "object/cap_group.h"
 #include "sched/sched.h"
@@ -165,6 +167,17 @@ bool push_frame(Thread* t, ArchContext* ctx, const Delivery& d) {
   ctx->sp = frame;
   ctx->elr = d.act.handler;
   return true;
+}
+
+// An interrupted relative clock_nanosleep: the time left into its `rem`
+// (a bad pointer there is the program's loss; the call still returns
+// -EINTR).
+void report_time_left(ThreadSignals& s) {
+  u64 now = timer_now();
+  u64 left = s.sleep_deadline > now ? ticks_to_ns(s.sleep_deadline - now) : 0;
+  chcore_timespec ts{static_cast<long>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+  (void)copy_to_user(VirtAddr{s.sleep_rem}, &ts, sizeof(ts));
+  s.sleep_rem = 0;
 }
 
 // The lowest-numbered signal of `set`.
@@ -335,6 +348,8 @@ ArchContext* signal_exit_work(Thread* t, ArchContext* ctx) {
       if ((d.act.flags & CHCORE_SA_RESTART) && restartable(ctx->x[8])) {
         ctx->x[0] = s.restart_x0;
         ctx->elr -= 4;
+      } else if (ctx->x[8] == CHCORE_SYS_clock_nanosleep && s.sleep_rem != 0) {
+        report_time_left(s);
       }
     }
     if (!push_frame(t, ctx, d)) {

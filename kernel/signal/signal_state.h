@@ -63,6 +63,10 @@ struct ThreadSignals {
   bool interrupted;
   u64 waitset;
   u64 restart_x0;
+  // A relative clock_nanosleep: where to report the time left (0: none)
+  // and its deadline (counter ticks), for a sleep a handler interrupts.
+  u64 sleep_rem;
+  u64 sleep_deadline;
 };
 
 }  // namespace kern

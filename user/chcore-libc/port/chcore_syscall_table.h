@@ -76,7 +76,7 @@
 	X(nanosleep, SUPPORTED, 2, "kernel clock_nanosleep on the monotonic clock") \
 	X(clock_gettime, PARTIAL, 2, "MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME read from CNTVCT_EL0 in user space; REALTIME from the kernel; REALTIME_COARSE in user space (the kernel's wall-clock base, taken once, plus the counter: never ahead of REALTIME); the CPU-time clocks give monotonic time") \
 	X(clock_getres, SUPPORTED, 2, "one counter tick, rounded up to a nanosecond") \
-	X(clock_nanosleep, SUPPORTED, 4, "kernel clock_nanosleep; a signal handler interrupts it (EINTR, never restarted; the remaining time is not reported)") \
+	X(clock_nanosleep, SUPPORTED, 4, "kernel clock_nanosleep; a signal handler interrupts it (EINTR, never restarted, the time left in rem for a relative sleep)") \
 	X(sched_yield, SUPPORTED, 0, "kernel yield") \
 	X(kill, PARTIAL, 2, "to the calling process (or pid 0): the kernel's signal_cap_group on its own capability; to another pid: procmgr, which delivers it through the kernel (a handler runs in the target, si_pid is the sender); process groups and -1 ENOSYS") \
 	X(wait4, PARTIAL, 4, "procmgr: a child by pid or any child (process groups: any), WNOHANG, the wait status as Linux encodes it; rusage zeroed") \

@@ -461,9 +461,18 @@ static long op_poll(void) {
   struct pollfd p = {.fd = rp[0], .events = POLLIN};
   return poll(&p, 1, -1);
 }
+static struct timespec sleep_left;
 static long op_sleep(void) {
   struct timespec t = {100, 0};
-  return nanosleep(&t, 0);
+  sleep_left.tv_sec = sleep_left.tv_nsec = -1;
+  return nanosleep(&t, &sleep_left);
+}
+/* The time left that an interrupted nanosleep reports: some, at most what
+ * was asked for. */
+static int left_ok(void) {
+  long long ns = (long long)sleep_left.tv_sec * 1000000000ll + sleep_left.tv_nsec;
+  return sleep_left.tv_nsec >= 0 && sleep_left.tv_nsec < 1000000000l && ns > 0 &&
+         ns <= 100000000000ll;
 }
 
 static void test_restart(void) {
@@ -480,6 +489,7 @@ static void test_restart(void) {
   UT_TRUE("restart.futex_eintr", r == -1 && errno == EINTR);
   r = run_pestered(0, 0, op_sleep);
   UT_TRUE("restart.nanosleep_eintr", r == -1 && errno == EINTR);
+  UT_TRUE("restart.nanosleep_time_left", left_ok());
   r = run_pestered(0, 0, op_poll);
   UT_TRUE("restart.poll_eintr", r == -1 && errno == EINTR);
 
