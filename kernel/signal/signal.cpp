@@ -5,10 +5,10 @@
 
 #include "arch/aarch64/timer.h"
 #include "lib/printk.h"
-#include "time/clock.h"
 #include "mm/uaccess.h"
 #include "object/cap_group.h"
 #include "sched/sched.h"
+#include "time/clock.h"
 #include "uapi/syscall_nr.h"
 
 namespace kern {
@@ -23,12 +23,25 @@ enum class Default : u8 { Terminate, Core, Ignore };
 // are ignored (docs/signals.md).
 Default default_action(u32 sig) {
   switch (sig) {
-    case CHCORE_SIGQUIT: case CHCORE_SIGILL: case CHCORE_SIGTRAP: case CHCORE_SIGABRT:
-    case CHCORE_SIGBUS: case CHCORE_SIGFPE: case CHCORE_SIGSEGV: case CHCORE_SIGXCPU:
-    case CHCORE_SIGXFSZ: case CHCORE_SIGSYS:
+    case CHCORE_SIGQUIT:
+    case CHCORE_SIGILL:
+    case CHCORE_SIGTRAP:
+    case CHCORE_SIGABRT:
+    case CHCORE_SIGBUS:
+    case CHCORE_SIGFPE:
+    case CHCORE_SIGSEGV:
+    case CHCORE_SIGXCPU:
+    case CHCORE_SIGXFSZ:
+    case CHCORE_SIGSYS:
       return Default::Core;
-    case CHCORE_SIGCHLD: case CHCORE_SIGCONT: case CHCORE_SIGURG: case CHCORE_SIGWINCH:
-    case CHCORE_SIGSTOP: case CHCORE_SIGTSTP: case CHCORE_SIGTTIN: case CHCORE_SIGTTOU:
+    case CHCORE_SIGCHLD:
+    case CHCORE_SIGCONT:
+    case CHCORE_SIGURG:
+    case CHCORE_SIGWINCH:
+    case CHCORE_SIGSTOP:
+    case CHCORE_SIGTSTP:
+    case CHCORE_SIGTTIN:
+    case CHCORE_SIGTTOU:
       return Default::Ignore;
     default:
       return Default::Terminate;
@@ -37,11 +50,10 @@ Default default_action(u32 sig) {
 
 const char* signal_name(u32 sig) {
   static const char* const names[] = {
-      "?",       "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP", "SIGABRT",
-      "SIGBUS",  "SIGFPE",  "SIGKILL",   "SIGUSR1", "SIGSEGV",   "SIGUSR2", "SIGPIPE",
-      "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP", "SIGTSTP",
-      "SIGTTIN", "SIGTTOU", "SIGURG",    "SIGXCPU", "SIGXFSZ",   "SIGVTALRM", "SIGPROF",
-      "SIGWINCH", "SIGIO",  "SIGPWR",    "SIGSYS"};
+      "?",         "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",   "SIGTRAP", "SIGABRT", "SIGBUS",
+      "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",  "SIGPIPE", "SIGALRM", "SIGTERM",
+      "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP", "SIGTSTP",  "SIGTTIN", "SIGTTOU", "SIGURG",
+      "SIGXCPU",   "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS"};
   return sig < sizeof(names) / sizeof(names[0]) ? names[sig] : "SIGRT";
 }
 
@@ -55,8 +67,8 @@ bool is_fatal(const SigAction& a, u32 sig) {
 
 // Calls that a handler with SA_RESTART does not restart (as on Linux).
 bool restartable(u64 nr) {
-  return nr != CHCORE_SYS_clock_nanosleep && nr != CHCORE_SYS_poll &&
-         nr != CHCORE_SYS_sigsuspend && nr != CHCORE_SYS_sigtimedwait;
+  return nr != CHCORE_SYS_clock_nanosleep && nr != CHCORE_SYS_poll && nr != CHCORE_SYS_sigsuspend &&
+         nr != CHCORE_SYS_sigtimedwait;
 }
 
 // Makes `sig` pending in `set`, keeping the first siginfo.
@@ -121,7 +133,9 @@ bool push_frame(Thread* t, ArchContext* ctx, const Delivery& d) {
   } uc_head{};
   uc_head.stack.sp = s.altstack_sp;
   uc_head.stack.size = s.altstack_size;
-  uc_head.stack.flags = !s.altstack_enabled ? CHCORE_SS_DISABLE : was_on_alt ? CHCORE_SS_ONSTACK : 0;
+  uc_head.stack.flags = !s.altstack_enabled ? CHCORE_SS_DISABLE
+                        : was_on_alt        ? CHCORE_SS_ONSTACK
+                                            : 0;
   uc_head.sigmask = d.frame_mask;
   static_assert(sizeof(uc_head) == CHCORE_UC_SIGMASK + 8);
 
@@ -175,7 +189,8 @@ bool push_frame(Thread* t, ArchContext* ctx, const Delivery& d) {
 void report_time_left(ThreadSignals& s) {
   u64 now = timer_now();
   u64 left = s.sleep_deadline > now ? ticks_to_ns(s.sleep_deadline - now) : 0;
-  chcore_timespec ts{static_cast<long>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+  chcore_timespec ts{static_cast<long>(left / 1'000'000'000),
+                     static_cast<long>(left % 1'000'000'000)};
   (void)copy_to_user(VirtAddr{s.sleep_rem}, &ts, sizeof(ts));
   s.sleep_rem = 0;
 }
@@ -223,7 +238,8 @@ void signal_send_thread(Thread* t, u32 sig, const SigInfo& info) {
   }
   if (kill) {
     if (signal_dumps_core(sig))
-      printk("process %s (pid %lu) killed: %s (signal %u)\n", g->name, g->pid, signal_name(sig), sig);
+      printk("process %s (pid %lu) killed: %s (signal %u)\n", g->name, g->pid, signal_name(sig),
+             sig);
     signal_kill_group(g, sig);
     return;
   }
@@ -273,7 +289,8 @@ void signal_send_group(CapGroup* g, u32 sig, const SigInfo& info) {
   }
   if (kill) {
     if (signal_dumps_core(sig))
-      printk("process %s (pid %lu) killed: %s (signal %u)\n", g->name, g->pid, signal_name(sig), sig);
+      printk("process %s (pid %lu) killed: %s (signal %u)\n", g->name, g->pid, signal_name(sig),
+             sig);
     signal_kill_group(g, sig);
     return;
   }
@@ -338,8 +355,8 @@ ArchContext* signal_exit_work(Thread* t, ArchContext* ctx) {
     }
     if (is_fatal(d.act, d.sig)) {
       if (signal_dumps_core(d.sig))
-        printk("process %s (pid %lu) killed: %s (signal %u)\n", g->name, g->pid,
-               signal_name(d.sig), d.sig);
+        printk("process %s (pid %lu) killed: %s (signal %u)\n", g->name, g->pid, signal_name(d.sig),
+               d.sig);
       signal_kill_group(g, d.sig);
       return ctx;
     }
@@ -353,8 +370,8 @@ ArchContext* signal_exit_work(Thread* t, ArchContext* ctx) {
       }
     }
     if (!push_frame(t, ctx, d)) {
-      printk("process %s (pid %lu) killed: bad stack for a %s frame at sp=0x%lx\n", g->name,
-             g->pid, signal_name(d.sig), ctx->sp);
+      printk("process %s (pid %lu) killed: bad stack for a %s frame at sp=0x%lx\n", g->name, g->pid,
+             signal_name(d.sig), ctx->sp);
       signal_kill_group(g, CHCORE_SIGSEGV);
       return ctx;
     }

@@ -23,7 +23,8 @@ void set_blocked(Thread* t, u64 mask) {
 
 // Linux's rt_sigaction: the new action is read before anything changes,
 // the old one written after.
-SysResult sys_sigaction(u64 sig, UserPtr<const chcore_sigaction> act, UserPtr<chcore_sigaction> old) {
+SysResult sys_sigaction(u64 sig, UserPtr<const chcore_sigaction> act,
+                        UserPtr<chcore_sigaction> old) {
   if (!valid_signal(sig)) return Err::Inval;
   chcore_sigaction in{};
   if (!act.is_null()) {
@@ -55,9 +56,7 @@ SysResult sys_sigprocmask(u64 how, UserPtr<const u64> set, UserPtr<u64> old) {
     SpinGuard l(t->group->sig.lock);
     prev = t->sig.blocked;
     if (!set.is_null()) {
-      u64 next = how == CHCORE_SIG_BLOCK     ? prev | s
-                 : how == CHCORE_SIG_UNBLOCK ? prev & ~s
-                                             : s;
+      u64 next = how == CHCORE_SIG_BLOCK ? prev | s : how == CHCORE_SIG_UNBLOCK ? prev & ~s : s;
       set_blocked(t, next);
     }
   }

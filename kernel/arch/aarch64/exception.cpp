@@ -74,7 +74,7 @@ FaultSignal fault_signal(u64 esr_val, u64 far, u64 pc) {
   if (is_abort(ec)) {
     u32 fsc = esr_val & 0x3f;
     if (fsc == 0x21) return {CHCORE_SIGBUS, CHCORE_BUS_ADRALN, far};  // alignment fault
-    bool perm = (fsc >> 2) == 3 || (fsc >> 2) == 2;                  // permission / access flag
+    bool perm = (fsc >> 2) == 3 || (fsc >> 2) == 2;                   // permission / access flag
     return {CHCORE_SIGSEGV, perm ? CHCORE_SEGV_ACCERR : CHCORE_SEGV_MAPERR, far};
   }
   switch (ec) {
@@ -161,8 +161,8 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
   FaultSignal fs = aarch32 ? FaultSignal{CHCORE_SIGILL, CHCORE_ILL_ILLOPC, ctx->elr}
                            : fault_signal(esr_val, far, ctx->elr);
   if (denied && fs.sig == CHCORE_SIGSEGV) fs.code = CHCORE_SEGV_ACCERR;
-  if (Thread* t = current_thread(); t != nullptr && !aarch32 &&
-                                    signal_fault(t, fs.sig, fs.code, fs.addr))
+  if (Thread* t = current_thread();
+      t != nullptr && !aarch32 && signal_fault(t, fs.sig, fs.code, fs.addr))
     return exit_to_user(ctx);
   char detail[96];
   describe_abort(esr_val, detail, sizeof(detail));

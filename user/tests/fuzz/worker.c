@@ -256,7 +256,8 @@ static long call2(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2,
   }
   struct fz_rec* rec = record(&sh->ring2[calls2 % FZ_RING2_LEN], calls2, kind, nr, nargs, a);
   __atomic_store_n(&sh->calls2, calls2 + 1, __ATOMIC_RELEASE);
-  if (kind == FZ_NATIVE && nr < CHCORE_NR_SYSCALLS) __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
+  if (kind == FZ_NATIVE && nr < CHCORE_NR_SYSCALLS)
+    __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
   if (kind == FZ_LINUX && nr < 512) __atomic_fetch_add(&sh->linux_count[nr], 1, __ATOMIC_RELAXED);
   long r =
       kind == FZ_NATIVE ? chcore_syscall6((long)nr, a0, a1, a2, a3, a4, a5) : linux_syscall(nr, a);
@@ -292,7 +293,8 @@ static long call(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2, 
     say(line);
   }
   /* Counted before: some calls do not return. */
-  if (kind == FZ_NATIVE && nr < CHCORE_NR_SYSCALLS) __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
+  if (kind == FZ_NATIVE && nr < CHCORE_NR_SYSCALLS)
+    __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
   if (kind == FZ_LINUX && nr < 512) __atomic_fetch_add(&sh->linux_count[nr], 1, __ATOMIC_RELAXED);
   long r =
       kind == FZ_NATIVE ? chcore_syscall6((long)nr, a0, a1, a2, a3, a4, a5) : linux_syscall(nr, a);
@@ -1048,14 +1050,20 @@ static void native_random(void) {
       act.handler = chance(50) ? CHCORE_SIG_DFL : CHCORE_SIG_IGN;
       act.flags = chance(70) ? 0 : rnd();
       act.mask = rnd();
-      nat(nr, sig, chance(10) ? 0 : chance(95) ? (u64)&act : bad_ptr(), chance(50) ? 0 : out_ptr(),
-          0, 0, 0);
+      nat(nr, sig,
+          chance(10)   ? 0
+          : chance(95) ? (u64)&act
+                       : bad_ptr(),
+          chance(50) ? 0 : out_ptr(), 0, 0, 0);
       break;
     }
     case CHCORE_SYS_sigprocmask: {
       static u64 set;
       set = rnd();
-      nat(nr, chance(90) ? below(3) : rnd(), chance(20) ? 0 : chance(95) ? (u64)&set : bad_ptr(),
+      nat(nr, chance(90) ? below(3) : rnd(),
+          chance(20)   ? 0
+          : chance(95) ? (u64)&set
+                       : bad_ptr(),
           chance(50) ? 0 : out_ptr(), 0, 0, 0);
       break;
     }
@@ -1067,8 +1075,11 @@ static void native_random(void) {
       ss.sp = chance(50) ? ARENA_EDGE : rnd();
       ss.flags = chance(70) ? 0 : chance(50) ? CHCORE_SS_DISABLE : (int)rnd();
       ss.size = chance(50) ? 16384 : len_any();
-      nat(nr, chance(20) ? 0 : chance(95) ? (u64)&ss : bad_ptr(), chance(50) ? 0 : out_ptr(), 0, 0,
-          0, 0);
+      nat(nr,
+          chance(20)   ? 0
+          : chance(95) ? (u64)&ss
+                       : bad_ptr(),
+          chance(50) ? 0 : out_ptr(), 0, 0, 0, 0);
       break;
     }
     case CHCORE_SYS_sigreturn:
@@ -1311,8 +1322,11 @@ static void linux_random(void) {
       ss.ss_sp = (void*)(chance(50) ? ARENA_EDGE : rnd());
       ss.ss_flags = chance(70) ? 0 : chance(50) ? SS_DISABLE : (int)rnd();
       ss.ss_size = chance(50) ? 16384 : len_any();
-      lin(nr, n, chance(20) ? 0 : chance(95) ? (u64)&ss : bad_ptr(), chance(50) ? 0 : lib_out(), 0,
-          0, 0, 0);
+      lin(nr, n,
+          chance(20)   ? 0
+          : chance(95) ? (u64)&ss
+                       : bad_ptr(),
+          chance(50) ? 0 : lib_out(), 0, 0, 0, 0);
       break;
     }
     case SYS_rt_sigsuspend: {
@@ -1334,7 +1348,9 @@ static void linux_random(void) {
       /* Bounded: a short timeout or none to wait. */
       sigset_word = rnd();
       lin(nr, n, chance(95) ? (u64)&sigset_word : bad_ptr(), chance(30) ? 0 : lib_out(),
-          chance(50) ? short_timeout() : chance(50) ? bad_timeout() : surely_bad_ptr(),
+          chance(50)   ? short_timeout()
+          : chance(50) ? bad_timeout()
+                       : surely_bad_ptr(),
           chance(90) ? 8 : rnd(), 0, 0);
       break;
     case SYS_rt_sigprocmask:

@@ -84,7 +84,7 @@ static void on_trap(int sig, siginfo_t* si, void* ucv) {
   got_addr = (uintptr_t)si->si_addr;
   got_pc = uc->uc_mcontext.pc;
   uc->uc_mcontext.pc += 4;
-  uc->uc_mcontext.regs[19] = 0x5151;  /* sigreturn restores what the handler leaves */
+  uc->uc_mcontext.regs[19] = 0x5151; /* sigreturn restores what the handler leaves */
   got_count++;
 }
 
@@ -129,8 +129,8 @@ static void nest(int sig, siginfo_t* si, void* uc) {
   if (depth > max_depth) max_depth = depth;
   if (norder < 8) order[norder++] = sig;
   if (sig == SIGUSR1 && norder == 1) {
-    raise(SIGUSR2);  /* sa_mask of SIGUSR1 decides whether it nests */
-    raise(SIGUSR1);  /* blocked while its own handler runs: after */
+    raise(SIGUSR2); /* sa_mask of SIGUSR1 decides whether it nests */
+    raise(SIGUSR1); /* blocked while its own handler runs: after */
   }
   depth--;
 }
@@ -145,7 +145,7 @@ static volatile int nodefer_depth, nodefer_max;
 static void nodefer(int sig) {
   nodefer_depth++;
   if (nodefer_depth > nodefer_max) nodefer_max = nodefer_depth;
-  if (nodefer_depth == 1) raise(sig);  /* runs at once, nested */
+  if (nodefer_depth == 1) raise(sig); /* runs at once, nested */
   nodefer_depth--;
 }
 
@@ -187,7 +187,8 @@ static void test_mask(void) {
   UT_EQ("mask.sa_mask_defers", max_depth, 1);
   sigset_t now;
   sigprocmask(SIG_BLOCK, 0, &now);
-  UT_TRUE("mask.restored_after_handler", !sigismember(&now, SIGUSR1) && !sigismember(&now, SIGUSR2));
+  UT_TRUE("mask.restored_after_handler",
+          !sigismember(&now, SIGUSR1) && !sigismember(&now, SIGUSR2));
 
   /* SA_RESETHAND: one call, then the default action (SIGURG: ignore). */
   memset(&sa, 0, sizeof sa);
@@ -454,9 +455,7 @@ static long op_read(void) {
   char c;
   return read(rp[0], &c, 1);
 }
-static long op_futex(void) {
-  return syscall(SYS_futex, &fword, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
-}
+static long op_futex(void) { return syscall(SYS_futex, &fword, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0); }
 static long op_poll(void) {
   struct pollfd p = {.fd = rp[0], .events = POLLIN};
   return poll(&p, 1, -1);
