@@ -14,7 +14,8 @@
  *             nanosleep and poll)
  *   suspend   sigsuspend, sigtimedwait
  *   kill      another process (posix_spawn): its handler sees si_pid and
- *             SI_USER; default actions and their wait statuses
+ *             SI_USER; default actions and their wait statuses; a frame
+ *             that cannot be written, forged sigreturn frames: SIGSEGV
  *
  * The child modes (argv[1] = "child-...") are this program run by "kill". */
 #define _GNU_SOURCE
@@ -651,6 +652,19 @@ static void test_kill(void) {
     int st = status_of(c);
     UT_TRUE("kill.blocked_fault_kills", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
   }
+  /* The kernel's checks: a frame it cannot write, frames it must not
+   * resume. */
+  static const char* const bad[] = {"child-bad-stack", "child-forged-pstate", "child-forged-magic"};
+  static const char* const names[] = {"kill.bad_stack_segv", "kill.forged_pstate_segv",
+                                      "kill.forged_magic_segv"};
+  for (int i = 0; i < 3; i++) {
+    c = spawn_child(bad[i], &fd);
+    if (c > 0) {
+      close(fd);
+      int st = status_of(c);
+      UT_TRUE(names[i], WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    }
+  }
   c = spawn_child("child-pause", &fd);
   if (c > 0) {
     wait_ready(fd);
@@ -685,6 +699,26 @@ static int child(const char* mode) {
   }
   if (strcmp(mode, "child-segv") == 0) {
     *(volatile int*)0x10 = 1;
+    return 1;
+  }
+  if (strcmp(mode, "child-bad-stack") == 0) {
+    /* A handler, but no stack for its frame: SIGSEGV ends the process. */
+    install(SIGTRAP, on_trap, 0);
+    __asm__ volatile("mov x9, #0x10\n mov sp, x9\n brk #0\n" ::: "x9", "memory");
+    return 1;
+  }
+  if (strcmp(mode, "child-forged-pstate") == 0 || strcmp(mode, "child-forged-magic") == 0) {
+    /* sigreturn with a frame that would resume at EL1h (or has no fpsimd
+     * record): the kernel refuses it and ends the process as SIGSEGV. */
+    static uint64_t frame[4800 / 8] __attribute__((aligned(16)));
+    ucontext_t* uc = (ucontext_t*)((char*)frame + 128);
+    uc->uc_mcontext.pc = (uintptr_t)child;
+    uc->uc_mcontext.sp = (uintptr_t)frame;
+    uc->uc_mcontext.pstate = strcmp(mode, "child-forged-pstate") == 0 ? 0x3c5 : 0;
+    uint32_t* rec = (uint32_t*)uc->uc_mcontext.__reserved;
+    rec[0] = strcmp(mode, "child-forged-magic") == 0 ? 0x12345678 : 0x46508001;
+    rec[1] = 528;
+    __asm__ volatile("mov sp, %0\n mov x8, #68\n svc #0\n" ::"r"(frame) : "x8", "memory");
     return 1;
   }
   if (strcmp(mode, "child-blocked-segv") == 0) {
