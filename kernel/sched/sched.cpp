@@ -293,6 +293,10 @@ void sched_start(Thread* t) {
 // kill, a wake-up by the reaping), the loop decides once more. prev's
 // registers are saved (save_user_state) before on_cpu is cleared: from that
 // moment another CPU may pick it.
+// Before a thread is resumed (prev in the first case, next after the pick),
+// its signal work is done with no lock held (signal_exit_work: frames,
+// interrupted calls, default actions); if that ended its process,
+// need_resched is set and the loop decides once more.
 ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
   PerCpu* cpu = this_cpu();
   u32 me = static_cast<u32>(cpu->cpu_id);
