@@ -1085,7 +1085,7 @@ static void native_random(void) {
     case CHCORE_SYS_sigreturn:
       /* No frame at sp: the worker ends as SIGSEGV (rarely, as the other
        * calls that end it). */
-      if (chance(5))
+      if (chance(1))
         nat(nr, 0, 0, 0, 0, 0, 0);
       else
         nat(CHCORE_SYS_yield, 0, 0, 0, 0, 0, 0);
