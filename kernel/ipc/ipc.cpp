@@ -135,7 +135,7 @@ void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
     Status st = kOk;
     {
       SpinGuard s(sched_lock());
-      st = sched_block_prepare(&p->waiters, 0, 0);
+      st = sched_block_prepare(&p->waiters, 0, 0, false);  // nwaiters counts it
     }
     if (st.ok()) p->nwaiters++;
     p->lock.unlock();

@@ -239,9 +239,10 @@ Status VmSpace::handle_fault(const FaultInfo& f) {
   SpinGuard g(lock_);
   VmRegion* r = regions_.find(f.addr);
   if (r == nullptr) return Err::Fault;
+  // Mapped, but not for this access: Access (SEGV_ACCERR for a signal).
   if (!(r->perm & kVmRead) || (f.write && !(r->perm & kVmWrite)) ||
       (f.exec && !(r->perm & kVmExec)))
-    return Err::Fault;
+    return Err::Access;
   VirtAddr page = align_down(f.addr, kPage);
   usize offset = r->pmo_offset + (page - r->start);
   if (f.type == FaultType::Permission) return cow_fault(r, page);

@@ -73,7 +73,8 @@ class VmSpace {
   // whose permissions allow the access maps the PMO's page there (for
   // Anonymous and Shared PMOs allocated and zeroed if new; Data and fixed
   // PMOs have theirs already: after protect(PROT_NONE) and back, their pages
-  // come back this way). Anything else is Err::Fault.
+  // come back this way). A region that does not allow the access is
+  // Err::Access (SEGV_ACCERR); anything else Err::Fault.
   [[nodiscard]] Status handle_fault(const FaultInfo& f);
 
   // fork: fills `child` (initialised, with nothing mapped) with a copy of

@@ -57,6 +57,10 @@ struct CapGroup : Object {
   VirtAddr copy_start TA_GUARDED(lock);
   VirtAddr copy_end TA_GUARDED(lock);
   VirtAddr copy_fixup TA_GUARDED(lock);
+
+  // Signal actions and process-directed pending signals
+  // (signal/signal_state.h).
+  ProcessSignals sig;
 };
 
 // Where a thread of `g` that took an unresolvable data abort at `pc`

@@ -7,6 +7,7 @@
 #include "lib/result.h"
 #include "object/object.h"
 #include "sched/sched_context.h"
+#include "signal/signal_state.h"
 #include "time/timer_queue.h"
 
 namespace kern {
@@ -69,6 +70,8 @@ struct Thread : Object {
   VirtAddr clear_child_tid;
   // IPC (ipc/ipc.h): the port whose handler this thread is, or nullptr.
   struct IpcPort* ipc_port;
+  // Signals (signal/signal_state.h says which lock protects what).
+  ThreadSignals sig;
 };
 
 // Thread::state as one atomic byte: IPC's hand-off changes it without the

@@ -14,6 +14,7 @@
 #include "platform/platform.h"
 #include "sched/runqueue.h"
 #include "sched/user_state.h"
+#include "signal/signal.h"
 #include "time/clock.h"
 #include "time/timer_queue.h"
 
@@ -191,6 +192,8 @@ void unblock(Thread* t) TA_REQ(g_sched_lock) {
   if (t->waiting_on != nullptr) t->waiting_on->threads.remove(t);
   t->waiting_on = nullptr;
   timer_queue_cancel(&t->timer);
+  t->sig.interruptible = false;
+  t->sig.waitset = 0;
 }
 
 // Makes `next` this CPU's running thread (bookkeeping only; the caller
@@ -290,6 +293,10 @@ void sched_start(Thread* t) {
 // kill, a wake-up by the reaping), the loop decides once more. prev's
 // registers are saved (save_user_state) before on_cpu is cleared: from that
 // moment another CPU may pick it.
+// Before a thread is resumed (prev in the first case, next after the pick),
+// its signal work is done with no lock held (signal_exit_work: frames,
+// interrupted calls, default actions); if that ended its process,
+// need_resched is set and the loop decides once more.
 ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
   PerCpu* cpu = this_cpu();
   u32 me = static_cast<u32>(cpu->cpu_id);
@@ -318,6 +325,10 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
         Thread* best = c.rq.peek(me);
         if (best == nullptr || best->sc->prio < prev->sc->prio) {
           g_sched_lock.unlock();
+          if (signal_work_pending(prev)) [[unlikely]] {
+            ctx = signal_exit_work(prev, ctx);
+            if (__atomic_load_n(&cpu->need_resched, __ATOMIC_RELAXED) != 0) continue;
+          }
           return ctx;
         }
       }
@@ -355,6 +366,12 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
     if (next == nullptr) go_idle(cpu);
     load_user_state(cpu, next);
     ctx = &next->ctx;
+    // Signals that came while it was off the CPU. (Done here, not by
+    // raising need_resched: that would make the decision above rotate
+    // equal-priority threads, and two with signal work would take turns
+    // forever without either reaching user space.)
+    if (signal_work_pending(next)) [[unlikely]]
+      ctx = signal_exit_work(next, ctx);
     if (__atomic_load_n(&cpu->need_resched, __ATOMIC_RELAXED) == 0) return ctx;
   }
 }
@@ -396,6 +413,9 @@ namespace {
   install(me, next);
   load_user_state(cpu, next);
   cpu->switched = 1;
+  // A signal came while it was off the CPU: the exit path delivers it.
+  if (signal_work_pending(next)) [[unlikely]]
+    set_need_resched(me);
 }
 }  // namespace
 
@@ -461,7 +481,10 @@ void sched_run() {
     sched_flush_kicks();
     if (next == nullptr) go_idle(cpu);
     load_user_state(cpu, next);
-    eret_to_context(exit_to_user(&next->ctx));
+    ArchContext* ctx = &next->ctx;
+    if (signal_work_pending(next)) [[unlikely]]
+      ctx = signal_exit_work(next, ctx);
+    eret_to_context(exit_to_user(ctx));
   });
 }
 
@@ -498,7 +521,67 @@ void sched_exit_current() {
   set_need_resched(this_cpu_id());
 }
 
-Status sched_block_prepare(WaitQueue* q, u64 deadline, i64 timeout_result) {
+namespace {
+void wake_locked(Thread* t, i64 result) TA_REQ(g_sched_lock);
+
+// A signal ends t's interruptible wait: -EINTR, the call's first argument
+// kept in case the exit path restarts it.
+void interrupt_locked(Thread* t) TA_REQ(g_sched_lock) {
+  t->sig.interrupted = true;
+  t->sig.restart_x0 = t->ctx.x[0];
+  wake_locked(t, to_errno(Err::Intr));
+}
+
+// What a blocked, interruptible t does about its pending signals: a
+// signal sigtimedwait waits for restarts the call (which then takes it),
+// another deliverable one interrupts the wait.
+void signal_wake_check(Thread* t) TA_REQ(g_sched_lock) {
+  u64 pend = __atomic_load_n(&t->sig.pending, __ATOMIC_ACQUIRE);
+  if (t->ipc_port == nullptr) pend |= __atomic_load_n(&t->group->sig.pending, __ATOMIC_ACQUIRE);
+  if (pend & t->sig.waitset)
+    wake_locked(t, kRestartCall);
+  else if (pend & ~__atomic_load_n(&t->sig.blocked, __ATOMIC_RELAXED))
+    interrupt_locked(t);
+}
+}  // namespace
+
+void sched_signal_notify(Thread* t) {
+  if (load_state(t) == ThreadState::Blocked && t->sig.interruptible) {
+    signal_wake_check(t);
+    return;
+  }
+  if (__atomic_load_n(&t->on_cpu, __ATOMIC_SEQ_CST) && signal_work_pending(t)) {
+    set_need_resched(t->cpu);
+    kick(t->cpu);
+  }
+}
+
+void sched_signal_recheck_current() {
+  Thread* t = current();
+  if (!signal_work_pending(t)) return;
+  SpinGuard g(g_sched_lock);
+  set_need_resched(this_cpu_id());
+}
+
+void sched_fp_sync_current() {
+  Thread* t = current();
+  SpinGuard g(g_sched_lock);
+  PerCpu* pc = this_cpu();
+  if (pc->fp_owner == t && t->fp_cpu == this_cpu_id()) save_fp_of(t);
+}
+
+void sched_fp_reload_current() {
+  Thread* t = current();
+  SpinGuard g(g_sched_lock);
+  PerCpu* pc = this_cpu();
+  // Its next FP/SIMD instruction traps and loads the new Thread::fp.
+  if (pc->fp_owner == t) pc->fp_owner = nullptr;
+  t->fp_cpu = ~0u;
+  t->fp_live = false;
+  set_fp_access(pc, false);
+}
+
+Status sched_block_prepare(WaitQueue* q, u64 deadline, i64 timeout_result, bool interruptible) {
   Thread* t = current();
   t->timeout_result = timeout_result;
   if (deadline != 0) TRY(timer_queue_arm(&t->timer, this_cpu_id(), deadline));
@@ -507,6 +590,9 @@ Status sched_block_prepare(WaitQueue* q, u64 deadline, i64 timeout_result) {
   t->waiting_on = q;
   if (q != nullptr) q->threads.push_back(t);
   set_need_resched(this_cpu_id());
+  t->sig.interruptible = interruptible;
+  // A signal that came before it blocked (the sender saw it running).
+  if (interruptible) signal_wake_check(t);
   return kOk;
 }
 

@@ -69,8 +69,12 @@ inline SpinLock& sched_lock() TA_RETURN_CAPABILITY(g_sched_lock) { return g_sche
 // x0 = timeout_result. The handler then returns (any value: the thread's
 // result is what the waker passes to sched_wake). Caller holds
 // sched_lock(). Err::NoMem (nothing done) if a timer cannot be armed.
-[[nodiscard]] Status sched_block_prepare(WaitQueue* q, u64 deadline, i64 timeout_result)
-    TA_REQ(g_sched_lock);
+//
+// A signal interrupts the wait (the call returns -EINTR, or is restarted:
+// signal/signal.cpp) unless `interruptible` is false; one that is already
+// deliverable interrupts it at once.
+[[nodiscard]] Status sched_block_prepare(WaitQueue* q, u64 deadline, i64 timeout_result,
+                                         bool interruptible = true) TA_REQ(g_sched_lock);
 
 // Switches this CPU from the current thread to `next` now, without a trip
 // through the run queue: the primitive of yield's direct hand-off and of
@@ -148,6 +152,18 @@ void sched_ipc_idle_current();
 // system call; the call must have asked for a switch).
 void sched_defer_put(Object* o);
 
+// --- Signals (signal/signal.cpp) ----------------------------------------------
+// A signal for `t` became pending: a thread blocked interruptibly is woken
+// (-EINTR, or its sigtimedwait restarted), a running one has its CPU take
+// the exit path. Caller holds sched_lock() and flushes the kicks after.
+void sched_signal_notify(Thread* t) TA_REQ(g_sched_lock);
+// The current thread may have a deliverable signal now (its mask
+// changed): the exit path looks.
+void sched_signal_recheck_current();
+// FP/SIMD state of the current thread: into Thread::fp (a frame is built
+// from it), and from Thread::fp (sigreturn replaced it).
+void sched_fp_sync_current();
+void sched_fp_reload_current();
 // --- Interrupt-side hooks -------------------------------------------------
 // EL0 touched FP/SIMD while access was trapped (lazy switching): loads the
 // thread's registers. Returns false if no thread runs here.

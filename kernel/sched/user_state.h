@@ -11,6 +11,7 @@
 #include "mm/vmspace.h"
 #include "object/cap_group.h"
 #include "object/thread.h"
+#include "signal/signal.h"
 
 namespace kern {
 
@@ -73,6 +74,9 @@ namespace kern {
   cpu->switched = 1;
   // Stopped while we claimed it: the exit path reaps it.
   if (__atomic_load_n(&next->kill_pending, __ATOMIC_SEQ_CST)) [[unlikely]]
+    __atomic_store_n(&cpu->need_resched, 1u, __ATOMIC_RELAXED);
+  // A signal came while it was in its call: the exit path delivers it.
+  if (signal_work_pending(next)) [[unlikely]]
     __atomic_store_n(&cpu->need_resched, 1u, __ATOMIC_RELAXED);
   // From here another CPU may run prev; a stop that came in meanwhile is
   // ours to carry out (Dekker with sched_stop).

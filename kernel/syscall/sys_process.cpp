@@ -93,6 +93,17 @@ SysResult sys_fork(CapSlot cg) {
   t->fp = self->fp;
   t->own_sc.prio = self->own_sc.prio;
   t->own_sc.affinity = self->own_sc.affinity;
+  // Signals as Linux's fork: the actions and the thread's mask and
+  // alternate stack are copied; nothing is pending in the child.
+  {
+    SpinGuard a(parent->sig.lock);
+    SpinGuard b(child->sig.lock);
+    for (u32 i = 0; i < CHCORE_NSIG; i++) child->sig.actions[i] = parent->sig.actions[i];
+  }
+  t->sig.blocked = self->sig.blocked;
+  t->sig.altstack_sp = self->sig.altstack_sp;
+  t->sig.altstack_size = self->sig.altstack_size;
+  t->sig.altstack_enabled = self->sig.altstack_enabled;
   Result<u32> slot = parent->caps.install(parent, t, CHCORE_RIGHTS_ALL);
   if (!slot.ok()) {
     thread_abort(t);

@@ -111,9 +111,13 @@ SysResult sys_clock_nanosleep(u64 clk, u64 flags, UserPtr<const chcore_timespec>
   } else {
     if (ns == 0) return 0;
     deadline = deadline_after(ns);
-    // Nothing interrupts a sleep (no signals yet): the remainder is 0.
+    // The remainder of a sleep that ends is 0; one that a signal handler
+    // interrupts gets the time left (signal_exit_work).
     if (!rem.is_null()) TRY(rem.write(chcore_timespec{0, 0}));
   }
+  Thread* self = current_thread();
+  self->sig.sleep_rem = (flags & CHCORE_TIMER_ABSTIME) ? 0 : rem.addr().raw();
+  self->sig.sleep_deadline = deadline;
   SpinGuard s(sched_lock());
   TRY(sched_block_prepare(nullptr, deadline, 0));
   return kBlocked;

@@ -21,6 +21,7 @@
 #include "uapi/errno.h"
 #include "uapi/object.h"
 #include "uapi/pipe.h"
+#include "uapi/signal.h"
 #include "uapi/syscall_nr.h"
 
 namespace kern {

@@ -41,6 +41,11 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f) {
 #define SYS_wait4 260
 #define SYS_sync 81
 #define SYS_execve 221
+#define SYS_gettid 178
+#define SYS_tkill 130
+#define SYS_rt_sigaction 134
+#define SYS_rt_sigprocmask 135
+#define SYS_rt_sigreturn 139
 
 #define FUTEX_WAIT 0 /* shared (not FUTEX_PRIVATE_FLAG): the word is in a MAP_SHARED page */
 #define FUTEX_WAKE 1
@@ -258,6 +263,31 @@ static u64 spawn_wait(int n) {
   return counter() - t0;
 }
 
+/* signal_roundtrip: what musl's raise() does (block every signal, tkill
+ * itself, restore the mask, which delivers it), the handler, and
+ * rt_sigreturn through our own restorer. */
+static volatile long handled;
+static void on_signal(int sig) { handled += sig; }
+void bench_restorer(void);
+__asm__(".text\n.global bench_restorer\nbench_restorer:\n\tmov x8, #139\n\tsvc #0\n");
+
+static u64 signal_roundtrip(void) {
+  struct {
+    void (*handler)(int);
+    u64 flags, restorer, mask;
+  } act = {on_signal, 0x04000000 /* SA_RESTORER */, (u64)bench_restorer, 0};
+  sys6(SYS_rt_sigaction, 10 /* SIGUSR1 */, (long)&act, 0, 8, 0, 0);
+  long tid = sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
+  u64 all = ~0ul, old = 0;
+  u64 t0 = counter();
+  for (int i = 0; i < N; i++) {
+    sys6(SYS_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, (long)&old, 8, 0, 0);
+    sys6(SYS_tkill, tid, 10, 0, 0, 0, 0);
+    sys6(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&old, 0, 8, 0, 0);
+  }
+  return counter() - t0;
+}
+
 void bench_main(long* sp) {
   /* "/init exit": the program spawn_wait starts. */
   if (sp[0] > 1) sys6(SYS_exit, 0, 0, 0, 0, 0, 0);
@@ -265,6 +295,13 @@ void bench_main(long* sp) {
   u64 t0 = counter();
   for (int i = 0; i < N; i++) sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
   report("null_syscall", counter() - t0, N);
+
+  /* signal_roundtrip: raise + handler + sigreturn. */
+  u64 sig_ticks = signal_roundtrip();
+  if (handled == 10L * N)
+    report("signal_roundtrip", sig_ticks, N);
+  else
+    puts_("bench: signal_roundtrip: the handler did not run every time\n");
 
   /* yield_roundtrip: two processes pinned to one CPU yield to each other. */
   pin_to_cpu0();

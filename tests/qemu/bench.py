@@ -63,6 +63,9 @@ BENCHMARKS = {
                          "handler", 30, "libc"),
     "gettid_libc": ("musl's gettid() (the tid is in musl's thread block: no kernel entry)",
                     None, "libc"),
+    "signal_roundtrip": ("raise(SIGUSR1) with a handler: musl's raise (mask, tkill, mask "
+                         "back), the kernel's signal frame, the handler, sigreturn", None,
+                         "libc"),
     "spin_alone": ("1000 rounds of a busy loop on CPU 1", None, "libc"),
     "spin_beside_reader": ("the same beside a thread blocked in read(0) on that CPU", None,
                            "libc"),
@@ -130,6 +133,8 @@ LINUX_BENCHMARKS = {
                   "round trip of one pair (all pairs' time / all pairs' round trips)",
     "notify_wait": "futex turn-taking between a process on CPU 0 and one on CPU 1; per "
                    "wake (two per round trip)",
+    "signal_roundtrip": "what musl's raise() does (rt_sigprocmask, tkill, rt_sigprocmask) "
+                        "with a SIGUSR1 handler, rt_sigreturn through its restorer",
     "tmpfs_write_4k": "pwrite of 4 KiB at offset 0 of a file in the initramfs root (tmpfs)",
     "tmpfs_read_4k": "pread of those 4 KiB",
     "open_close": "openat + close of /bench/dir/file",

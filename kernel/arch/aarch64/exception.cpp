@@ -11,6 +11,7 @@
 #include "mm/vmspace.h"
 #include "object/cap_group.h"
 #include "sched/sched.h"
+#include "signal/signal.h"
 
 using namespace kern;
 
@@ -57,6 +58,37 @@ FaultInfo fault_info(u64 esr_val, u64 far) {
 bool is_abort(u32 ec) {
   return ec == esr::kDataAbortLower || ec == esr::kDataAbortSame || ec == esr::kInstAbortLower ||
          ec == esr::kInstAbortSame;
+}
+
+// The signal a user fault raises, as Linux raises it: an unresolved abort
+// is SIGSEGV (SEGV_ACCERR for a permission fault, else SEGV_MAPERR) or,
+// for an alignment fault, SIGBUS; an undefined instruction SIGILL; brk
+// SIGTRAP. si_addr is the faulting address (the pc for SIGILL/SIGTRAP).
+struct FaultSignal {
+  u32 sig;
+  i32 code;
+  u64 addr;
+};
+FaultSignal fault_signal(u64 esr_val, u64 far, u64 pc) {
+  u32 ec = esr::ec(esr_val);
+  if (is_abort(ec)) {
+    u32 fsc = esr_val & 0x3f;
+    if (fsc == 0x21) return {CHCORE_SIGBUS, CHCORE_BUS_ADRALN, far};  // alignment fault
+    bool perm = (fsc >> 2) == 3 || (fsc >> 2) == 2;                   // permission / access flag
+    return {CHCORE_SIGSEGV, perm ? CHCORE_SEGV_ACCERR : CHCORE_SEGV_MAPERR, far};
+  }
+  switch (ec) {
+    case esr::kPcAlign:
+    case esr::kSpAlign:
+      return {CHCORE_SIGBUS, CHCORE_BUS_ADRALN, ec == esr::kPcAlign ? pc : far};
+    case esr::kUnknown:
+    case esr::kIllegalState:
+      return {CHCORE_SIGILL, CHCORE_ILL_ILLOPC, pc};
+    case esr::kBrk:
+      return {CHCORE_SIGTRAP, CHCORE_TRAP_BRKPT, pc};
+    default:
+      return {CHCORE_SIGSEGV, CHCORE_SI_KERNEL, pc};
+  }
 }
 }  // namespace
 
@@ -106,9 +138,14 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
     system_halt(kExitPanic);
   }
   if (!aarch32 && esr::ec(esr_val) == esr::kFpAccess && sched_fp_trap()) return exit_to_user(ctx);
+  bool denied = false;  // the address is mapped, but not for this access
   if (!aarch32 && is_abort(esr::ec(esr_val))) {
     VmSpace* vs = current_vmspace();
-    if (vs != nullptr && vs->handle_fault(fault_info(esr_val, far)).ok()) return exit_to_user(ctx);
+    if (vs != nullptr) {
+      Status st = vs->handle_fault(fault_info(esr_val, far));
+      if (st.ok()) return exit_to_user(ctx);
+      denied = st.error() == Err::Access;
+    }
     // A bad pointer in the process's own copy routine (set_copy_fixup): the
     // routine's fix-up returns -EFAULT to its caller.
     Thread* t = current_thread();
@@ -119,6 +156,14 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
       return exit_to_user(ctx);
     }
   }
+  // A handler for the fault's signal that the thread neither blocks nor
+  // ignores: the exit path delivers it. Otherwise the process dies.
+  FaultSignal fs = aarch32 ? FaultSignal{CHCORE_SIGILL, CHCORE_ILL_ILLOPC, ctx->elr}
+                           : fault_signal(esr_val, far, ctx->elr);
+  if (denied && fs.sig == CHCORE_SIGSEGV) fs.code = CHCORE_SEGV_ACCERR;
+  if (Thread* t = current_thread();
+      t != nullptr && !aarch32 && signal_fault(t, fs.sig, fs.code, fs.addr))
+    return exit_to_user(ctx);
   char detail[96];
   describe_abort(esr_val, detail, sizeof(detail));
   const char* what = aarch32 ? "AArch32 exception" : exception_class_name(esr::ec(esr_val));
@@ -129,8 +174,8 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
     u64 addr = is_abort(esr::ec(esr_val)) ? far : ctx->elr;
     printk("process %s (pid %lu) killed: %s (%s) at pc=0x%lx addr=0x%lx\n", g->name, g->pid, what,
            detail, ctx->elr, addr);
-    cap_group_exit(g, kStatusKilled);
-    sched_exit_current();
+    // The wait status of the fault's signal, with the core-dump bit.
+    signal_kill_group(g, fs.sig);
     return exit_to_user(ctx);
   }
   printk("user fault: %s (%s) at pc=0x%lx addr=0x%lx\n", what, detail, ctx->elr, far);

@@ -87,8 +87,10 @@ struct chcore_timespec {
 
 /* wait_cap_group returns a status encoded as Linux's wait() does, so that it
  * is never negative (negative values are errors): a process that exited has
- * its exit code (8 bits) in bits 8-15; one killed by a fault has the number
- * of the equivalent signal in bits 0-6 (11, SIGSEGV). */
+ * its exit code (8 bits) in bits 8-15; one killed by a signal (a fault
+ * without a handler raises one: 11, SIGSEGV, for a bad access) has its
+ * number in bits 0-6, and bit 7 (CHCORE_WCOREFLAG, uapi/signal.h) for the
+ * signals whose default action dumps core. */
 #define CHCORE_WIFEXITED(s) (((s)&0x7f) == 0)
 #define CHCORE_WEXITSTATUS(s) (((s) >> 8) & 0xff)
 #define CHCORE_WTERMSIG(s) ((s)&0x7f)

@@ -87,6 +87,16 @@
   X(61, test_exit, 2, (u64 code, u64 detail))                                               \
   X(62, fork, 1, (CapSlot cg))                                                              \
   X(63, start_thread, 1, (CapSlot thread))                                                  \
+  X(64, sigaction, 3,                                                                       \
+    (u64 sig, UserPtr<const chcore_sigaction> act, UserPtr<chcore_sigaction> old))          \
+  X(65, sigprocmask, 3, (u64 how, UserPtr<const u64> set, UserPtr<u64> old))                \
+  X(66, sigpending, 1, (UserPtr<u64> set))                                                  \
+  X(67, sigaltstack, 2, (UserPtr<const chcore_stack> ss, UserPtr<chcore_stack> old))        \
+  X(68, sigreturn, 0, ())                                                                   \
+  X(69, sigsuspend, 1, (u64 mask))                                                          \
+  X(70, sigtimedwait, 3, (u64 set, UserPtr<chcore_siginfo> info, u64 deadline_ns))          \
+  X(71, signal_thread, 3, (u64 tid, u64 sig, u64 sender_pid))                               \
+  X(72, signal_cap_group, 3, (CapSlot cg, u64 sig, u64 sender_pid))                         \
   X(88, tty_ctl, 3, (u64 op, UserPtr<u8> buf, u64 len))                                     \
   X(89, tty_signal_wait, 1, (CapSlot ctl))
 

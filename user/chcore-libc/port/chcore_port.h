@@ -31,6 +31,7 @@ extern hidden int __chcore_argc;
 extern hidden char **__chcore_argv;
 extern hidden char **__chcore_envp;
 extern hidden size_t *__chcore_auxv;
+extern hidden unsigned long __chcore_sig_ignored; /* signal.c: ignored signals, bit sig - 1 */
 extern hidden long __chcore_pid;            /* getpid(): the main thread's tid */
 hidden const char *__chcore_getenv(const char *name);
 

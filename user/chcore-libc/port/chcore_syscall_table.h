@@ -27,9 +27,9 @@
 	X(writev, SUPPORTED, 3, "fd_ops.writev, or fd_ops.write per buffer") \
 	X(pread64, SUPPORTED, 4, "fd_ops.pread; ESPIPE where there is none (the console)") \
 	X(pwrite64, SUPPORTED, 4, "fd_ops.pwrite; ESPIPE where there is none (the console)") \
-	X(ppoll, PARTIAL, 5, "pipe ends and the console wait in the kernel (its poll call) until an event or the deadline; files and devices are always ready; the signal mask argument is checked, then ignored (no signal interrupts a wait yet); nfds above RLIMIT_NOFILE is EINVAL") \
+	X(ppoll, PARTIAL, 5, "pipe ends and the console wait in the kernel (its poll call) until an event or the deadline; files and devices are always ready; the signal mask argument is checked, then ignored (not applied during the wait); a signal handler interrupts the wait (EINTR); nfds above RLIMIT_NOFILE is EINVAL") \
 	X(pselect6, PARTIAL, 6, "as ppoll over the fds of the three sets (exceptional: POLLPRI, which nothing raises); EBADF for an fd that is not open; the timeout is not updated; the signal mask is checked, then ignored") \
-	X(pipe2, SUPPORTED, 2, "kernel pipes (pipe_create): 64 KiB, writes up to PIPE_BUF atomic, blocking in the kernel; O_CLOEXEC, O_NONBLOCK (kept in the kernel's end object, shared by every holder); EPIPE when no reader is left (SIGPIPE once signals are delivered); F_GETPIPE_SZ, FIONREAD") \
+	X(pipe2, SUPPORTED, 2, "kernel pipes (pipe_create): 64 KiB, writes up to PIPE_BUF atomic, blocking in the kernel; O_CLOEXEC, O_NONBLOCK (kept in the kernel's end object, shared by every holder); EPIPE when no reader is left (no SIGPIPE yet); a signal handler interrupts a blocked read or write (EINTR, or restarted with SA_RESTART); F_GETPIPE_SZ, FIONREAD") \
 	X(epoll_create1, SUPPORTED, 1, "an epoll description of the C library's (epoll.c); EPOLL_CLOEXEC") \
 	X(epoll_ctl, PARTIAL, 4, "ADD, MOD, DEL; regular files EPERM as on Linux; an entry goes when its fd is closed or reused (Linux: when the description is)") \
 	X(epoll_pwait, PARTIAL, 6, "level-triggered, waiting as ppoll does; EPOLLONESHOT; EPOLLET reported like level-triggered events; the signal mask is checked, then ignored") \
@@ -76,9 +76,9 @@
 	X(nanosleep, SUPPORTED, 2, "kernel clock_nanosleep on the monotonic clock") \
 	X(clock_gettime, PARTIAL, 2, "MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME read from CNTVCT_EL0 in user space; REALTIME from the kernel; REALTIME_COARSE in user space (the kernel's wall-clock base, taken once, plus the counter: never ahead of REALTIME); the CPU-time clocks give monotonic time") \
 	X(clock_getres, SUPPORTED, 2, "one counter tick, rounded up to a nanosecond") \
-	X(clock_nanosleep, SUPPORTED, 4, "kernel clock_nanosleep (nothing interrupts a sleep: no signals yet)") \
+	X(clock_nanosleep, SUPPORTED, 4, "kernel clock_nanosleep; a signal handler interrupts it (EINTR, never restarted, the time left in rem for a relative sleep)") \
 	X(sched_yield, SUPPORTED, 0, "kernel yield") \
-	X(kill, PARTIAL, 2, "to the calling process: as tkill; to another pid, a process group (0, -pgid) or all (-1, not the caller, init or the services): procmgr applies the default action (SIGCHLD, SIGURG, SIGWINCH, SIGCONT ignored; 0 checks; others end it with that signal's wait status); the caller, when in the group, takes its own as tkill") \
+	X(kill, PARTIAL, 2, "to the calling process: the kernel's signal_cap_group on its own capability; to another pid, a process group (0, -pgid) or all (-1: not the caller, init or the services): procmgr, which delivers through the kernel (a handler runs in the target, si_pid is the sender); the caller, when in the group, signals itself") \
 	X(setpgid, SUPPORTED, 2, "procmgr, Linux's rules: the caller or a child in its session that has not exec'd (EACCES), not a session leader (EPERM), into its own new group or an existing one of the session") \
 	X(getpgid, SUPPORTED, 1, "procmgr; getpgrp is getpgid(0)") \
 	X(setsid, SUPPORTED, 0, "procmgr; EPERM for a group leader (no controlling terminal yet)") \
@@ -87,11 +87,15 @@
 	X(execveat, PARTIAL, 5, "as execve, relative to a directory fd; AT_EMPTY_PATH (executing the fd itself) is not supported: an empty path is ENOENT") \
 	X(wait4, PARTIAL, 4, "procmgr: a child by pid, any child, any child in the caller's process group (0) or in group -pid, WNOHANG, the wait status as Linux encodes it; rusage zeroed") \
 	X(getppid, SUPPORTED, 0, "procmgr; init's pid for an orphan it adopted, 0 for procmgr's own children") \
-	X(tkill, PARTIAL, 2, "to the calling thread: delivered at once as a call of the handler, or the default action (exit status 128 + signal); blocked signals stay pending until unblocked. To other threads only pthread_cancel's (acted on at the next cancellation point); others ENOSYS") \
-	X(tgkill, PARTIAL, 3, "as tkill") \
-	X(rt_sigaction, PARTIAL, 4, "actions are recorded and used for signals a thread sends itself; nothing else raises signals yet") \
-	X(rt_sigprocmask, PARTIAL, 4, "a per-thread mask, recorded; unblocking delivers pending self-sent signals") \
-	X(rt_sigreturn, PARTIAL, 0, "no signal frames exist (handlers are called directly); reaching it ends the process") \
+	X(tkill, SUPPORTED, 2, "kernel signal_thread: any thread of the calling process (SI_TKILL); pthread_cancel's SIGCANCEL keeps the port's flag mechanism and is not sent") \
+	X(tgkill, PARTIAL, 3, "as tkill; a thread of another process ESRCH") \
+	X(rt_sigaction, SUPPORTED, 4, "kernel sigaction: SA_SIGINFO, SA_RESTART, SA_NODEFER, SA_RESETHAND, SA_ONSTACK, SA_RESTORER; frames as Linux's (docs/signals.md)") \
+	X(rt_sigpending, SUPPORTED, 2, "kernel sigpending: the thread's and the process's pending signals it blocks") \
+	X(rt_sigsuspend, SUPPORTED, 2, "kernel sigsuspend: -EINTR once a handler has run") \
+	X(rt_sigtimedwait, SUPPORTED, 4, "kernel sigtimedwait; EAGAIN at the timeout") \
+	X(sigaltstack, SUPPORTED, 2, "kernel sigaltstack (SA_ONSTACK handlers; uc_stack in the frame is not applied at sigreturn)") \
+	X(rt_sigprocmask, SUPPORTED, 4, "kernel sigprocmask: a per-thread mask; a signal it unblocks is delivered before the call returns") \
+	X(rt_sigreturn, SUPPORTED, 0, "kernel sigreturn (handlers return through __restore_rt); without a frame at sp the process dies as SIGSEGV") \
 	X(getresuid, SUPPORTED, 3, "one user: 0") \
 	X(getresgid, SUPPORTED, 3, "one group: 0") \
 	X(uname, SUPPORTED, 1, "sysname ChCore, machine aarch64") \

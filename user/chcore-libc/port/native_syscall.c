@@ -42,3 +42,18 @@ long __chcore_ipc_call(long conn, const unsigned long w[4], unsigned long info, 
 {
 	return chcore_ipc_call_raw(conn, w[0], w[1], w[2], w[3], info, caps, out);
 }
+
+/* The end of every signal handler (overrides/src/signal/aarch64/restore.s
+ * branches here with sp at the signal frame): the kernel's sigreturn,
+ * which resumes the interrupted context and never returns here. */
+_Static_assert(CHCORE_SYS_sigreturn == 68, "the trampoline below hard-codes it");
+__asm__(".text\n"
+        ".global __chcore_sigreturn_trampoline\n"
+        ".hidden __chcore_sigreturn_trampoline\n"
+        ".type __chcore_sigreturn_trampoline,%function\n"
+        ".balign 4\n"
+        "__chcore_sigreturn_trampoline:\n"
+        "\tmov x8, #68\n"
+        "\tsvc #0\n"
+        "\tbrk #0\n"
+        ".size __chcore_sigreturn_trampoline, . - __chcore_sigreturn_trampoline\n");

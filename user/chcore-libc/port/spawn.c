@@ -141,6 +141,14 @@ static int spawn_request(unsigned op, pid_t *res, const char *path, struct child
 		req.flags |= PROCMGR_SPAWN_SETSIGMASK;
 		memcpy(&req.sigmask, &attr->__mask, sizeof req.sigmask);
 	}
+	/* Ignored signals stay ignored in the new program (handlers do not
+	 * cross an exec), except those POSIX_SPAWN_SETSIGDEF resets. */
+	req.sigignore = __atomic_load_n(&__chcore_sig_ignored, __ATOMIC_RELAXED);
+	if (attr->__flags & POSIX_SPAWN_SETSIGDEF) {
+		unsigned long def;
+		memcpy(&def, &attr->__def, sizeof def);
+		req.sigignore &= ~def;
+	}
 	int ret = 0;
 	unsigned caps[CHCORE_IPC_MAX_CAPS], ncaps = 0, sent = 0;
 	LOCK(s->lock);
@@ -522,6 +530,13 @@ void __chcore_start_info_apply(void)
 			__chcore_file_import(e->fd, e->mount, (int)e->flags, (unsigned long)e->token);
 			files = 1;
 		}
+	}
+	for (int sig = 1; sig <= 64; sig++) {
+		if (!(info->sigignore & (1ul << (sig - 1))) || sig == SIGKILL || sig == SIGSTOP) continue;
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_IGN;
+		sigaction(sig, &sa, 0);
 	}
 	if (info->flags & PROCMGR_SPAWN_SETSIGMASK) {
 		sigset_t set;

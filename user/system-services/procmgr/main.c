@@ -798,20 +798,18 @@ static long wait_child(int parent, int pgid, int pid, int options, int* status) 
   }
 }
 
-/* One process's signal (with plock). */
+/* One process's signal (with plock). SIGKILL ends it; any other signal
+ * the kernel delivers: a handler runs in the target, with si_pid the
+ * sender's; without one, the default action (ignore, or end it with that
+ * signal's wait status; the stop signals are ignored until processes can
+ * stop). */
 static long kill_one(struct proc* caller, struct proc* p, int sig) {
   if (p->state == P_ZOMBIE) return 0;
   if (p->service && (!caller || caller->ppid != 0)) return -EPERM;
-  /* Ignored by default: SIGCHLD, SIGURG, SIGWINCH, SIGCONT; and, while
-   * processes cannot be stopped yet, the stop signals (a Ctrl-Z must not
-   * end the foreground job). */
-  switch (sig) {
-    case 0: case SIGCHLD: case SIGURG: case SIGWINCH: case SIGCONT:
-    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
-      return 0;
-    default:
-      return chcore_sys_kill_cap_group((unsigned long)p->cg, (unsigned long)sig);
-  }
+  if (sig == 0) return 0;
+  if (sig == SIGKILL) return chcore_sys_kill_cap_group((unsigned long)p->cg, (unsigned long)sig);
+  return chcore_sys_signal_cap_group((unsigned long)p->cg, (unsigned long)sig,
+                                     caller ? (unsigned long)caller->pid : 0);
 }
 
 /* kill(pid, sig): pid > 0 that process; 0 the caller's process group; -1
@@ -1001,6 +999,7 @@ static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m, in
     tmpl.nfds = req.nfds;
     tmpl.flags = req.flags;
     tmpl.sigmask = req.sigmask;
+    tmpl.sigignore = req.sigignore;
     tmpl.pgroup = req.pgroup;
     int files = 0;
     memcpy(fds, b + req.fds_off, req.nfds * sizeof *fds);

@@ -13,6 +13,9 @@
  *   gettid_libc       musl's gettid() (musl keeps the tid: no kernel entry)
  *   syscall_libc      syscall(SYS_gettid): musl's variadic syscall() and
  *                     errno handling, the dispatcher, a kernel call
+ *   signal_roundtrip  raise(SIGUSR1) with a handler: musl's raise (mask,
+ *                     tkill, mask back), the kernel's frame, the handler,
+ *                     sigreturn through __restore_rt
  *   spin_alone        a busy loop on CPU 1, per 1000 rounds
  *   spin_beside_reader  the same loop with a thread blocked in read(0) on
  *                     the same CPU (the harness types nothing): equal to
@@ -23,6 +26,7 @@
 #include <sys/syscall.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
 #include <chcore/syscall.h>
 
@@ -65,6 +69,23 @@ BENCH_LOOP(getcpu_raw, chcore_sys_get_cpu())
 BENCH_LOOP(getcpu_libc, sched_getcpu())
 BENCH_LOOP(gettid_libc, gettid())
 BENCH_LOOP(syscall_libc, syscall(SYS_gettid))
+
+static volatile long handled;
+static void on_signal(int sig) { handled += sig; }
+
+static unsigned long signal_roundtrip(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGUSR1, &sa, 0);
+	raise(SIGUSR1); /* warm up */
+	handled = 0;
+	unsigned long t0 = counter();
+	for (int i = 0; i < N; i++) raise(SIGUSR1);
+	unsigned long t = counter() - t0;
+	return handled == (long)SIGUSR1 * N ? t : 0;
+}
 
 #define SPIN_ROUNDS 2000000
 #define SPIN_CPU 1
@@ -120,6 +141,13 @@ int main(int argc, char **argv)
 	}
 	if (wanted(only, "gettid_libc")) report("gettid_libc", loop_gettid_libc(), N);
 	if (wanted(only, "syscall_libc")) report("syscall_libc", loop_syscall_libc(), N);
+	if (wanted(only, "signal_roundtrip")) {
+		unsigned long t = signal_roundtrip();
+		if (t)
+			report("signal_roundtrip", t, N);
+		else
+			printf("bench: signal_roundtrip: the handler did not run every time\n");
+	}
 	if (wanted(only, "spin_alone")) report("spin_alone", spin(), SPIN_ROUNDS / 1000);
 	/* Last: the reader stays blocked until exit. */
 	if (wanted(only, "spin_beside_reader"))

@@ -33,3 +33,14 @@ fz_kill_entry:
   mov x8, #CHCORE_SYS_exit_group
   svc #0
   b fz_kill_entry
+
+/* fz_restorer: the return address (SA_RESTORER) of the handlers the worker
+ * installs with raw rt_sigaction calls: the kernel's sigreturn, as the C
+ * library's __restore_rt. Without it a handler would return to 0 and fault
+ * again and again (a program's bug, not the kernel's). */
+  .globl fz_restorer
+  .p2align 2
+fz_restorer:
+  mov x8, #CHCORE_SYS_sigreturn
+  svc #0
+  b fz_restorer

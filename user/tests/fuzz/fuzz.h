@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "uapi/syscall_nr.h" /* CHCORE_NR_SYSCALLS */
+
 /* ---- Addresses in a worker ------------------------------------------------
  * Fixed, so that a replay lays the worker out the same way. All of them are
  * away from the program (0x400000), the ramdisk (0x5000_0000_0000), the

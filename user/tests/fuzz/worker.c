@@ -42,6 +42,7 @@
 
 #include "chcore_syscall_table.h" /* the port's Linux calls (user/chcore-libc/port) */
 #include "fuzz.h"
+#include "uapi/signal.h"
 
 typedef uint64_t u64;
 
@@ -255,7 +256,8 @@ static long call2(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2,
   }
   struct fz_rec* rec = record(&sh->ring2[calls2 % FZ_RING2_LEN], calls2, kind, nr, nargs, a);
   __atomic_store_n(&sh->calls2, calls2 + 1, __ATOMIC_RELEASE);
-  if (kind == FZ_NATIVE && nr < CHCORE_NR_SYSCALLS) __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
+  if (kind == FZ_NATIVE && nr < CHCORE_NR_SYSCALLS)
+    __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
   if (kind == FZ_LINUX && nr < 512) __atomic_fetch_add(&sh->linux_count[nr], 1, __ATOMIC_RELAXED);
   long r =
       kind == FZ_NATIVE ? chcore_syscall6((long)nr, a0, a1, a2, a3, a4, a5) : linux_syscall(nr, a);
@@ -291,7 +293,8 @@ static long call(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2, 
     say(line);
   }
   /* Counted before: some calls do not return. */
-  if (kind == FZ_NATIVE && nr < CHCORE_NR_SYSCALLS) __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
+  if (kind == FZ_NATIVE && nr < CHCORE_NR_SYSCALLS)
+    __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
   if (kind == FZ_LINUX && nr < 512) __atomic_fetch_add(&sh->linux_count[nr], 1, __ATOMIC_RELAXED);
   long r =
       kind == FZ_NATIVE ? chcore_syscall6((long)nr, a0, a1, a2, a3, a4, a5) : linux_syscall(nr, a);
@@ -675,6 +678,14 @@ static u64 now_ns(void) {
   return (u64)t.tv_sec * 1000000000ul + (u64)t.tv_nsec;
 }
 
+static u64 signal_any(void) {
+  static const long harmless[] = {0, SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGSTOP, -1, 65, 1000};
+  return below(1000) < 995 ? (u64)harmless[below(9)] : below(65);
+}
+
+static void fz_sig_handler(int sig) { (void)sig; }
+void fz_restorer(void); /* entry.S */
+
 /* ---- Native calls ---------------------------------------------------------------- */
 /* Callee-chosen arguments for each kernel system call. The notes say how a
  * call that can block is kept from blocking forever. */
@@ -1029,6 +1040,81 @@ static void native_random(void) {
         nat(nosys[below(9)], rnd(), rnd(), rnd(), rnd(), rnd(), rnd());
       }
       break;
+    case CHCORE_SYS_sigaction: {
+      /* Handlers only through the C library (rt_sigaction below), which
+       * supplies the restorer; here the default and ignoring. SIGUSR2 is
+       * sigsuspend's. */
+      static struct chcore_sigaction act;
+      u64 sig = chance(90) ? below(66) : rnd();
+      if (sig == SIGUSR2) sig = SIGURG;
+      act.handler = chance(50) ? CHCORE_SIG_DFL : CHCORE_SIG_IGN;
+      act.flags = chance(70) ? 0 : rnd();
+      act.mask = rnd();
+      nat(nr, sig,
+          chance(10)   ? 0
+          : chance(95) ? (u64)&act
+                       : bad_ptr(),
+          chance(50) ? 0 : out_ptr(), 0, 0, 0);
+      break;
+    }
+    case CHCORE_SYS_sigprocmask: {
+      static u64 set;
+      set = rnd();
+      nat(nr, chance(90) ? below(3) : rnd(),
+          chance(20)   ? 0
+          : chance(95) ? (u64)&set
+                       : bad_ptr(),
+          chance(50) ? 0 : out_ptr(), 0, 0, 0);
+      break;
+    }
+    case CHCORE_SYS_sigpending:
+      nat(nr, out_ptr(), 0, 0, 0, 0, 0);
+      break;
+    case CHCORE_SYS_sigaltstack: {
+      static struct chcore_stack ss;
+      ss.sp = chance(50) ? ARENA_EDGE : rnd();
+      ss.flags = chance(70) ? 0 : chance(50) ? CHCORE_SS_DISABLE : (int)rnd();
+      ss.size = chance(50) ? 16384 : len_any();
+      nat(nr,
+          chance(20)   ? 0
+          : chance(95) ? (u64)&ss
+                       : bad_ptr(),
+          chance(50) ? 0 : out_ptr(), 0, 0, 0, 0);
+      break;
+    }
+    case CHCORE_SYS_sigreturn:
+      /* No frame at sp: the worker ends as SIGSEGV (rarely, as the other
+       * calls that end it). */
+      if (chance(1))
+        nat(nr, 0, 0, 0, 0, 0, 0);
+      else
+        nat(CHCORE_SYS_yield, 0, 0, 0, 0, 0, 0);
+      break;
+    case CHCORE_SYS_sigsuspend: {
+      /* Bounded: SIGUSR2 (with a handler) is made pending first, so the
+       * call returns -EINTR once the handler has run. */
+      struct sigaction sa;
+      memset(&sa, 0, sizeof sa);
+      sa.sa_handler = fz_sig_handler;
+      sigaction(SIGUSR2, &sa, 0);
+      static u64 m;
+      m = CHCORE_SIGBIT(SIGUSR2);
+      nat(CHCORE_SYS_sigprocmask, CHCORE_SIG_BLOCK, (u64)&m, 0, 0, 0, 0);
+      nat(CHCORE_SYS_signal_thread, (u64)chcore_sys_gettid(), SIGUSR2, 0, 0, 0, 0);
+      nat(nr, rnd() & ~CHCORE_SIGBIT(SIGUSR2), 0, 0, 0, 0, 0);
+      break;
+    }
+    case CHCORE_SYS_sigtimedwait:
+      /* Bounded: now, or a few milliseconds from now. */
+      nat(nr, rnd(), chance(30) ? 0 : out_ptr(),
+          chance(50) ? CHCORE_POLL_NOW : now_ns() + below(2000000), 0, 0, 0);
+      break;
+    case CHCORE_SYS_signal_thread:
+      nat(nr, chance(70) ? (u64)chcore_sys_gettid() : rnd() & 0xffff, signal_any(), rnd(), 0, 0, 0);
+      break;
+    case CHCORE_SYS_signal_cap_group:
+      nat(nr, chance(30) ? 0 : (u64)slot_of(K_CG), signal_any(), rnd(), 0, 0, 0);
+      break;
     default:
       /* A call added to the list without a generator here: random
        * arguments (add a generator if it can block). */
@@ -1057,12 +1143,6 @@ static u64 fd_any(void) {
 
 /* Signals whose default action is not to end the process, and 0 (a
  * check only); now and then any. */
-static u64 signal_any(void) {
-  static const long harmless[] = {0, SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGSTOP, -1, 65, 1000};
-  return below(1000) < 995 ? (u64)harmless[below(9)] : below(65);
-}
-
-static void fz_sig_handler(int sig) { (void)sig; }
 
 /* Buffers for readv (written) or writev (console output: the text page). */
 static u64 build_iov(int for_write) {
@@ -1217,15 +1297,62 @@ static void linux_random(void) {
     case SYS_rt_sigaction: {
       void (*handlers[])(int) = {SIG_DFL, SIG_IGN, fz_sig_handler};
       sigact.handler = chance(98) ? handlers[below(3)] : (void (*)(int))bad_ptr();
-      sigact.flags = chance(70) ? 0 : rnd();
+      /* Any flags, but always a restorer that returns properly (see
+       * fz_restorer). */
+      sigact.flags = (chance(70) ? 0 : rnd()) | 0x04000000 /* SA_RESTORER */;
+      sigact.restorer = fz_restorer;
       sigact.mask = rnd();
-      lin(nr, n, chance(90) ? below(66) : rnd(),
+      u64 sig = chance(90) ? below(66) : rnd();
+      /* The signals of faults get no handler: returning from one re-runs
+       * the faulting instruction, forever (on Linux too). */
+      if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGTRAP || sig == SIGFPE)
+        sigact.handler = chance(50) ? SIG_DFL : SIG_IGN;
+      lin(nr, n, sig,
           chance(10)   ? 0
           : chance(97) ? (u64)&sigact
                        : bad_ptr(),
           chance(50) ? 0 : lib_out(), chance(90) ? 8 : rnd(), 0, 0);
       break;
     }
+    case SYS_rt_sigpending:
+      lin(nr, n, chance(90) ? lib_out() : bad_ptr(), chance(90) ? 8 : rnd(), 0, 0, 0, 0);
+      break;
+    case SYS_sigaltstack: {
+      static stack_t ss;
+      ss.ss_sp = (void*)(chance(50) ? ARENA_EDGE : rnd());
+      ss.ss_flags = chance(70) ? 0 : chance(50) ? SS_DISABLE : (int)rnd();
+      ss.ss_size = chance(50) ? 16384 : len_any();
+      lin(nr, n,
+          chance(20)   ? 0
+          : chance(95) ? (u64)&ss
+                       : bad_ptr(),
+          chance(50) ? 0 : lib_out(), 0, 0, 0, 0);
+      break;
+    }
+    case SYS_rt_sigsuspend: {
+      /* Bounded as the native call: SIGUSR2, with a handler, pends first. */
+      struct sigaction sa;
+      memset(&sa, 0, sizeof sa);
+      sa.sa_handler = fz_sig_handler;
+      sigaction(SIGUSR2, &sa, 0);
+      sigset_t m;
+      sigemptyset(&m);
+      sigaddset(&m, SIGUSR2);
+      sigprocmask(SIG_BLOCK, &m, 0);
+      raise(SIGUSR2);
+      sigset_word = rnd() & ~(1ul << (SIGUSR2 - 1));
+      lin(nr, n, (u64)&sigset_word, 8, 0, 0, 0, 0);
+      break;
+    }
+    case SYS_rt_sigtimedwait:
+      /* Bounded: a short timeout or none to wait. */
+      sigset_word = rnd();
+      lin(nr, n, chance(95) ? (u64)&sigset_word : bad_ptr(), chance(30) ? 0 : lib_out(),
+          chance(50)   ? short_timeout()
+          : chance(50) ? bad_timeout()
+                       : surely_bad_ptr(),
+          chance(90) ? 8 : rnd(), 0, 0);
+      break;
     case SYS_rt_sigprocmask:
       sigset_word = rnd();
       lin(nr, n, chance(90) ? below(3) : rnd(),

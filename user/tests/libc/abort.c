@@ -1,5 +1,5 @@
-/* abort() ends the process with status 134 (128 + SIGABRT) and a message,
- * through the port's synchronous signal delivery. */
+/* abort() ends the process by SIGABRT's default action: the kernel's
+ * one-line kill message, and exec's status 134 (128 + SIGABRT). */
 #include <stdio.h>
 #include <stdlib.h>
 

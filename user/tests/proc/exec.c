@@ -54,6 +54,11 @@ static int as_new(int argc, char** argv) {
     sigset_t m;
     sigprocmask(SIG_BLOCK, 0, &m);
     if (!sigismember(&m, SIGUSR1) || sigismember(&m, SIGUSR2)) return 6;
+    /* An ignored signal stays ignored; a handled one is back to its
+     * default (the handler was in the old image). */
+    struct sigaction sa;
+    if (sigaction(SIGHUP, 0, &sa) != 0 || sa.sa_handler != SIG_IGN) return 8;
+    if (sigaction(SIGTERM, 0, &sa) != 0 || sa.sa_handler != SIG_DFL) return 9;
     /* fd 12: a pipe end, written through to the test. */
     if (write(12, "ok", 2) != 2) return 7;
     return 0;
@@ -77,6 +82,8 @@ static int as_interp(int argc, char** argv) {
 
 /* ---- keep --------------------------------------------------------------------------- */
 
+static void on_term(int sig) { (void)sig; }
+
 static void test_keep(void) {
   write_file("/tmp/keep", "k", 0644);
   int p[2];
@@ -95,6 +102,8 @@ static void test_keep(void) {
     sigemptyset(&m);
     sigaddset(&m, SIGUSR1);
     sigprocmask(SIG_BLOCK, &m, 0);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGTERM, on_term);
     char pidbuf[16], ppidbuf[16];
     snprintf(pidbuf, sizeof pidbuf, "%d", getpid());
     snprintf(ppidbuf, sizeof ppidbuf, "%d", parent);

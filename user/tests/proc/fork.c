@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,9 @@ static void sleep_ms(long ms) {
 
 /* ---- basic: return values, pids, parents, statuses ---------------------------------- */
 
+static volatile int got_usr1;
+static void on_usr1(int sig) { got_usr1 = sig; }
+
 static void test_basic(void) {
   pid_t me = getpid();
   pid_t pid = fork();
@@ -55,6 +59,25 @@ static void test_basic(void) {
   pid = fork();
   if (pid == 0) exit(3);
   UT_EQ("basic.exit_via_libc", reap(pid), 3);
+  /* Signal actions and the mask are copied. */
+  signal(SIGUSR1, on_usr1);
+  sigset_t m, old;
+  sigemptyset(&m);
+  sigaddset(&m, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &m, &old);
+  pid = fork();
+  if (pid == 0) {
+    raise(SIGUSR1);
+    CHILD_CHECK(1, got_usr1 == SIGUSR1);
+    sigset_t now;
+    sigprocmask(SIG_BLOCK, 0, &now);
+    CHILD_CHECK(2, sigismember(&now, SIGUSR2));
+    raise(SIGUSR2); /* blocked: pends, the child lives on */
+    _exit(0);
+  }
+  UT_EQ("basic.signals_copied", reap(pid), 0);
+  sigprocmask(SIG_SETMASK, &old, 0);
+  signal(SIGUSR1, SIG_DFL);
   /* A child killed by a signal. */
   pid = fork();
   if (pid == 0) {

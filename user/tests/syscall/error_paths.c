@@ -546,8 +546,8 @@ static void paths_tty(void) {
 
 static void paths_no_such_call(void) {
   PATH("number_47", CHCORE_ENOSYS, chcore_syscall6(47, 0, 0, 0, 0, 0, 0));
+  PATH("number_100", CHCORE_ENOSYS, chcore_syscall6(100, 0, 0, 0, 0, 0, 0));
   PATH("number_127", CHCORE_ENOSYS, chcore_syscall6(127, 0, 0, 0, 0, 0, 0));
-  PATH("number_64", CHCORE_ENOSYS, chcore_syscall6(64, 0, 0, 0, 0, 0, 0));
   PATH("number_minus_1", CHCORE_ENOSYS, chcore_syscall6(-1, 0, 0, 0, 0, 0, 0));
 }
 

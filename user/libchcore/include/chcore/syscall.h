@@ -20,6 +20,7 @@
 #include "uapi/notify.h"
 #include "uapi/object.h"
 #include "uapi/pipe.h"
+#include "uapi/signal.h"
 #include "uapi/syscall_nr.h"
 
 #ifdef __cplusplus

@@ -37,12 +37,13 @@ enum procmgr_op {
   /* w1 = pid (> 0: that process; 0: the caller's process group; -1: all
    * but the caller, init and the services; < -1: group -pid), w2 = signal,
    * w3 = 1: the caller delivers to itself (ret 1 when it is among the
-   * targets; the others are signalled).
-   * For now every signal's action is its default (the stop signals, until
-   * processes can be stopped, are ignored):
-   * SIGCHLD, SIGURG, SIGWINCH and SIGCONT are ignored (0), signal 0 only
-   * checks the pid, the others end the process. -ESRCH: no such process;
-   * -EINVAL: a bad signal; -EPERM: procmgr itself or a system service. */
+   * targets; the others are signalled). SIGKILL ends a process
+   * (kill_cap_group); any other signal is delivered by the kernel
+   * (signal_cap_group, with the caller's pid as si_pid): a handler runs, or
+   * the default action is taken (docs/signals.md; the stop signals, until
+   * processes can be stopped, are ignored). Signal 0 only checks. -ESRCH:
+   * no such process; -EINVAL: a bad signal; -EPERM: procmgr itself or a
+   * system service. */
   PROCMGR_KILL,
   /* From a child that took over files at its start: the parent's spawn
    * may return (its copies of the descriptions may go). */
@@ -100,6 +101,7 @@ struct procmgr_spawn {
   int32_t pgroup;          /* with PROCMGR_SPAWN_SETPGROUP: 0 = the child's own pid */
   uint32_t fds_off;
   uint64_t sigmask;        /* with PROCMGR_SPAWN_SETSIGMASK */
+  uint64_t sigignore;      /* signals the child starts ignoring (bit sig - 1) */
 };
 #define PROCMGR_SPAWN_SETPGROUP 1u
 #define PROCMGR_SPAWN_SETSIGMASK 2u
@@ -133,6 +135,7 @@ struct procmgr_start_info {
   uint32_t nfds;
   uint32_t flags;          /* PROCMGR_SPAWN_* as asked */
   uint64_t sigmask;
+  uint64_t sigignore;      /* signals to ignore from the start (bit sig - 1) */
   int32_t pgroup;
   uint32_t cwd_off;        /* offset of the NUL-terminated working directory */
   struct procmgr_fd fds[]; /* nfds of them */
