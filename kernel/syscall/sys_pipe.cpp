@@ -4,6 +4,7 @@
 #include "ipc/poll.h"
 #include "object/cap_group.h"
 #include "object/ref.h"
+#include "signal/signal.h"
 #include "syscall/syscall.h"
 #include "uapi/pipe.h"
 
@@ -52,7 +53,13 @@ SysResult sys_pipe_read(CapSlot end, UserPtr<u8> buf, u64 len, u64 flags) {
 SysResult sys_pipe_write(CapSlot end, UserPtr<const u8> buf, u64 len, u64 flags) {
   if (flags & ~kIoFlags) return Err::Inval;
   Ref<PipeEnd> e = TRY(cap_lookup<PipeEnd>(end, CHCORE_RIGHT_WRITE));
-  return pipe_write(e.get(), buf, len, flags & CHCORE_PIPE_NONBLOCK);
+  SysResult r = pipe_write(e.get(), buf, len, flags & CHCORE_PIPE_NONBLOCK);
+  // No reader: SIGPIPE for the writing thread as well as EPIPE, as on
+  // Linux (its default action ends the process; a program that ignores
+  // or handles it sees EPIPE).
+  if (!r.ok() && r.error() == Err::Pipe)
+    signal_send_thread(current_thread(), CHCORE_SIGPIPE, SigInfo{CHCORE_SI_USER, 0, 0});
+  return r;
 }
 
 SysResult sys_pipe_ctl(CapSlot end, u64 op, u64 arg) {

@@ -19,6 +19,7 @@
  * capabilities and the memory that describe them were copied. */
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include "lock.h"
 #include "chcore_fd.h"
 #include "chcore_port.h"
@@ -62,7 +63,10 @@ long __chcore_fork(void)
 	LOCK(s->lock);
 	memcpy(s->buf, name, n);
 	((char *)s->buf)[n] = 0;
-	long r = __chcore_srv_call(s, PROCMGR_FORK, 0, 0, 0, n + 1, 0, 0, &out);
+	/* RLIMIT_NPROC: procmgr refuses the fork (EAGAIN) at that many
+	 * processes. */
+	unsigned long nproc = (unsigned long)__chcore_rlimit(RLIMIT_NPROC);
+	long r = __chcore_srv_call(s, PROCMGR_FORK, nproc, 0, 0, n + 1, 0, 0, &out);
 	long cg = r >= 0 && CHCORE_IPC_INFO_NCAPS(out.info) >= 1 ? (long)chcore_ipc_cap(&out, 0) : -1;
 	UNLOCK(s->lock);
 	if (r < 0) return r;

@@ -12,13 +12,16 @@
  *   RLIMIT_DATA    mmap of private writable memory and brk (mm.c): ENOMEM
  *                  when the image's data, the heap and the private writable
  *                  mappings would exceed it
+ *   RLIMIT_NPROC   fork and posix_spawn (procmgr counts the processes):
+ *                  EAGAIN at the soft limit
  * The others are recorded and reported, and limit nothing yet.
  *
  * Privilege: every process runs as user 0 (getuid), with no capability
  * model behind it, so raising a hard limit is allowed, as for root on
  * Linux (an unprivileged Linux process gets EPERM). A soft limit above its
- * hard limit is EINVAL. Limits are not inherited yet: there is no fork,
- * and each program starts with the defaults. */
+ * hard limit is EINVAL. A fork's child has its parent's limits (they are
+ * in its memory); a program started by posix_spawn or exec starts with
+ * the defaults. */
 #include <errno.h>
 #include <sys/resource.h>
 #include "lock.h"

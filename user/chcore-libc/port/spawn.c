@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "chcore_fd.h"
@@ -228,7 +229,9 @@ static int spawn_request(unsigned op, pid_t *res, const char *path, struct child
 	}
 	memcpy(b, &req, sizeof req);
 	struct chcore_ipc_result out;
-	long r = __chcore_srv_call(s, op, 0, 0, 0, off, ncaps, caps, &out);
+	/* w1: RLIMIT_NPROC, which procmgr enforces for a new process. */
+	long r = __chcore_srv_call(s, op, (unsigned long)__chcore_rlimit(RLIMIT_NPROC), 0, 0, off, ncaps,
+	                           caps, &out);
 	if (r < 0)
 		ret = (int)-r;
 	else if (res)

@@ -276,6 +276,10 @@ static void reap(struct proc* p) {
   p->status = status < 0 ? CHCORE_SIGKILL : (int)status;
   __atomic_store_n(&p->started, 1, __ATOMIC_RELEASE);
   futex_wake_all(&p->started);
+  /* SIGCHLD for its parent (ignored unless the parent handles it). */
+  struct proc* par = p->ppid > 0 ? by_pid(p->ppid) : NULL;
+  if (par && par->state == P_RUNNING && par != p)
+    chcore_sys_signal_cap_group((unsigned long)par->cg, SIGCHLD, (unsigned long)p->pid);
   /* Its children are orphans now: init adopts them, or nobody will wait
    * for them and the ended ones go at once. */
   for (int i = 0; i < procs_end; i++) {
@@ -1039,6 +1043,20 @@ done:
 
 /* ---- fork ------------------------------------------------------------------------- */
 
+/* RLIMIT_NPROC, as the caller's C library says it (w1 of a fork or a
+ * spawn): whether `limit` processes run already. Every process is root's
+ * here, so all count but the system services. (Linux exempts root; this
+ * system enforces the limit for everybody, so that a fork bomb can be
+ * stopped.) */
+static int over_nproc(unsigned long limit) {
+  if (limit == 0 || limit >= (unsigned long)MAX_PROCS) return 0;
+  pthread_mutex_lock(&plock);
+  unsigned long n = 0;
+  for (int i = 0; i < procs_end; i++) n += procs[i].state == P_RUNNING && !procs[i].service;
+  pthread_mutex_unlock(&plock);
+  return n >= limit;
+}
+
 /* PROCMGR_FORK: the child's process and record (pid unknown until the
  * kernel has made its thread), and a capability to it for the caller. */
 static long fork_begin(struct proc* caller, const struct chcore_ipc_msg* m,
@@ -1051,6 +1069,7 @@ static long fork_begin(struct proc* caller, const struct chcore_ipc_msg* m,
     memcpy(name, m->buf, n);
     name[n] = 0;
   }
+  if (over_nproc(m->w[1])) return -EAGAIN;
   long cg = chcore_sys_create_cap_group((unsigned long)name, strlen(name));
   if (cg < 0) return cg;
   pthread_mutex_lock(&plock);
@@ -1136,7 +1155,10 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
   switch (m->w[0]) {
     case PROCMGR_SPAWN:
     case PROCMGR_EXEC:
-      r->ret = handle_spawn(caller, m, m->w[0] == PROCMGR_EXEC);
+      if (m->w[0] == PROCMGR_SPAWN && over_nproc(m->w[1]))
+        r->ret = -EAGAIN;
+      else
+        r->ret = handle_spawn(caller, m, m->w[0] == PROCMGR_EXEC);
       drop_staged(caller); /* used or not, they were for this spawn */
       break;
     case PROCMGR_WAIT: {

@@ -573,8 +573,36 @@ static void test_leaks(void) {
   UT_EQ("leaks.pipes_to_children_50", after, before);
 }
 
+/* ---- sigpipe: a write without readers raises SIGPIPE ---------------------------------- */
+
+static volatile int got_pipe;
+static void on_pipe(int sig) { got_pipe = sig; }
+
+static void test_sigpipe(void) {
+  /* Default action: the writer dies of it. */
+  int p[2];
+  pipe(p);
+  close(p[0]);
+  pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGPIPE, SIG_DFL);
+    write(p[1], "x", 1);
+    _exit(0);
+  }
+  UT_EQ("sigpipe.default_kills", reap(pid), 1000 + SIGPIPE);
+  /* A handler runs, and the write says EPIPE. */
+  signal(SIGPIPE, on_pipe);
+  UT_ERR("sigpipe.handled_epipe", err(write(p[1], "x", 1)), EPIPE);
+  UT_EQ("sigpipe.handler_ran", got_pipe, SIGPIPE);
+  signal(SIGPIPE, SIG_IGN);
+  close(p[1]);
+}
+
 int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : "";
+  /* The EPIPE checks below want the error, not the signal's default
+   * action (as programs that handle EPIPE do). */
+  signal(SIGPIPE, SIG_IGN);
 #define SECTION(name, fn) \
   if (!*only || strcmp(only, name) == 0) fn()
   SECTION("basic", test_basic);
@@ -587,5 +615,6 @@ int main(int argc, char** argv) {
   SECTION("select", test_select);
   SECTION("epoll", test_epoll);
   SECTION("leaks", test_leaks);
+  SECTION("sigpipe", test_sigpipe);
   return ut_finish();
 }

@@ -59,7 +59,9 @@ enum procmgr_op {
    * one capability to it in the reply, for the kernel's fork. The buffer
    * holds the child's name (NUL-terminated, the caller's program name).
    * A fork begun and not finished is dropped by the next PROCMGR_FORK or
-   * with the caller. -EAGAIN: no room for more processes. */
+   * with the caller. w1 = the caller's RLIMIT_NPROC (also for
+   * PROCMGR_SPAWN). -EAGAIN: that many processes run already, or no room
+   * for more. */
   PROCMGR_FORK,
   /* fork, step 2: the capability of the child's thread (the kernel's fork
    * made it, not started), or none if the kernel's fork failed (the
