@@ -86,7 +86,12 @@
   X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \
   X(61, test_exit, 2, (u64 code, u64 detail))                                               \
   X(62, fork, 1, (CapSlot cg))                                                              \
-  X(63, start_thread, 1, (CapSlot thread))
+  X(63, start_thread, 1, (CapSlot thread))                                                  \
+  X(80, cap_group_regions, 4,                                                               \
+    (CapSlot cg, u64 first, UserPtr<chcore_region_info> out, u64 max))                      \
+  X(81, cap_group_stat, 2, (CapSlot cg, UserPtr<chcore_cap_group_stat> out))                \
+  X(82, mem_stat, 1, (UserPtr<chcore_mem_stat> out))                                        \
+  X(83, cpu_id, 1, (UserPtr<chcore_cpu_id> out))
 
 #ifdef __ASSEMBLER__
 /* Assembly gets the same names as symbols: CHCORE_SYSCALLS(...) expands to

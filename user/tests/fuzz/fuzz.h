@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "uapi/syscall_nr.h" /* CHCORE_NR_SYSCALLS */
+
 /* ---- Addresses in a worker ------------------------------------------------
  * Fixed, so that a replay lays the worker out the same way. All of them are
  * away from the program (0x400000), the ramdisk (0x5000_0000_0000), the
@@ -65,7 +67,7 @@ struct fz_shared {
   uint32_t threads;
   struct fz_rec ring2[FZ_RING2_LEN];
   /* How many calls of each number the worker made (coverage). */
-  uint32_t native_count[64];
+  uint32_t native_count[CHCORE_NR_SYSCALLS];
   uint32_t linux_count[512];
 };
 _Static_assert(sizeof(struct fz_shared) <= 2 * FZ_PAGE, "the shared area is two pages");

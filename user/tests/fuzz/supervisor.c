@@ -320,7 +320,7 @@ static void* watchdog(void* arg) {
 
 /* ---- Statistics ---------------------------------------------------------------- */
 static unsigned long total_calls, workers_run, deaths, self_ended;
-static unsigned long native_total[64], linux_total[512];
+static unsigned long native_total[CHCORE_NR_SYSCALLS], linux_total[512];
 /* Deaths by the call after which they happened. */
 struct death_cause {
   uint16_t kind, nr;
@@ -361,7 +361,7 @@ static int finish(struct lane* ln, long status) {
   enum outcome o = judge(ln, status);
   workers_run++;
   total_calls += sh->calls + sh->calls2;
-  for (int i = 0; i < 64; i++) native_total[i] += sh->native_count[i];
+  for (int i = 0; i < CHCORE_NR_SYSCALLS; i++) native_total[i] += sh->native_count[i];
   for (int i = 0; i < 512; i++) linux_total[i] += sh->linux_count[i];
   const struct fz_rec* rec = last_rec(sh);
   if (verbose || o == OUT_KILLED_BY_FAULT || o == OUT_SELF_ENDED) {

@@ -255,7 +255,7 @@ static long call2(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2,
   }
   struct fz_rec* rec = record(&sh->ring2[calls2 % FZ_RING2_LEN], calls2, kind, nr, nargs, a);
   __atomic_store_n(&sh->calls2, calls2 + 1, __ATOMIC_RELEASE);
-  if (kind == FZ_NATIVE && nr < 64) __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
+  if (kind == FZ_NATIVE && nr < CHCORE_NR_SYSCALLS) __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
   if (kind == FZ_LINUX && nr < 512) __atomic_fetch_add(&sh->linux_count[nr], 1, __ATOMIC_RELAXED);
   long r =
       kind == FZ_NATIVE ? chcore_syscall6((long)nr, a0, a1, a2, a3, a4, a5) : linux_syscall(nr, a);
@@ -291,7 +291,7 @@ static long call(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2, 
     say(line);
   }
   /* Counted before: some calls do not return. */
-  if (kind == FZ_NATIVE && nr < 64) __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
+  if (kind == FZ_NATIVE && nr < CHCORE_NR_SYSCALLS) __atomic_fetch_add(&sh->native_count[nr], 1, __ATOMIC_RELAXED);
   if (kind == FZ_LINUX && nr < 512) __atomic_fetch_add(&sh->linux_count[nr], 1, __ATOMIC_RELAXED);
   long r =
       kind == FZ_NATIVE ? chcore_syscall6((long)nr, a0, a1, a2, a3, a4, a5) : linux_syscall(nr, a);
@@ -816,6 +816,18 @@ static void native_random(void) {
     }
     case CHCORE_SYS_get_free_mem:
       nat(nr, 0, 0, 0, 0, 0, 0);
+      break;
+    case CHCORE_SYS_cap_group_regions:
+      /* Read-only views of a process (procfs's sources). */
+      nat(nr, (u64)(chance(70) ? slot_of(K_CG) : slot_of(K_NONE)), chance(80) ? below(8) : rnd(),
+          out_ptr(), chance(80) ? below(4) : rnd(), 0, 0);
+      break;
+    case CHCORE_SYS_cap_group_stat:
+      nat(nr, (u64)(chance(70) ? slot_of(K_CG) : slot_of(K_NONE)), out_ptr(), 0, 0, 0, 0);
+      break;
+    case CHCORE_SYS_mem_stat:
+    case CHCORE_SYS_cpu_id:
+      nat(nr, out_ptr(), 0, 0, 0, 0, 0);
       break;
     case CHCORE_SYS_wait_cap_group: {
       /* Blocks until the process exits: only processes sure to end (given
