@@ -147,7 +147,7 @@ struct desc {
 };
 
 #define MAX_HANDLES 256
-#define MAX_CLIENTS 64
+#define MAX_CLIENTS 256
 struct client {
   long kpid;  /* the kernel's process id of the client */
   int pid;    /* its pid, once asked (0: not yet; -1: procmgr does not know it) */
@@ -692,9 +692,13 @@ static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
       r->ret = -EINVAL; /* nothing is mounted inside /proc */
       return;
     default:
+      if (op == 0 || op >= FS_OP_COUNT) {
+        r->ret = -ENOSYS;
+        return;
+      }
       d = desc_get(c, q.handle);
       if (!d) {
-        r->ret = op < FS_OP_COUNT ? -EBADF : -ENOSYS;
+        r->ret = -EBADF;
         return;
       }
       switch (op) {

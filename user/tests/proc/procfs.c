@@ -2,7 +2,7 @@
  * it, checked against what the process knows of itself.
  *
  *   procfs [section]   self | stat | status | child | gone | maps | meminfo |
- *                      system | mounts | errors
+ *                      system | mounts | errors | malformed
  *   procfs sleeper ... (a child for the tests: waits to be killed) */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -22,6 +22,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <chcore/ipc.h>
+#include <chcore/proto/fs.h>
+#include <chcore/services.h>
+#include <chcore/thread.h>
 #define UT_SUITE "procfs"
 #include "utest.h"
 
@@ -591,6 +595,128 @@ static void test_errors(void) {
   UT_EQ("errors.root_listing", seen, 7);
 }
 
+/* ---- malformed: requests no C library sends, straight to the server ---------------------- */
+
+/* One request on connection c: fs_req q, then `path` (if any) at its end.
+ * Returns the server's answer. */
+static long raw(struct chcore_conn* c, unsigned op, struct fs_req q, const char* path,
+                size_t len_override, struct chcore_ipc_result* out) {
+  size_t len = sizeof q;
+  if (path) {
+    q.path = sizeof q;
+    memcpy((char*)c->buf + sizeof q, path, strlen(path) + 1);
+    len += strlen(path) + 1;
+  }
+  memcpy(c->buf, &q, sizeof q);
+  return chcore_ipc_call(c, op, 0, 0, 0, len_override ? len_override : len, 0, NULL, out);
+}
+
+static struct fs_req req(int handle) {
+  struct fs_req q;
+  memset(&q, 0, sizeof q);
+  q.handle = handle;
+  return q;
+}
+
+static void test_malformed(void) {
+  long cap = chcore_service_lookup("procfs");
+  struct chcore_conn c;
+  if (!UT_TRUE("malformed.connect", cap >= 0 && chcore_connect(cap, 4096, &c) == 0)) return;
+  struct fs_req q = req(-1);
+  UT_EQ("malformed.short_request", raw(&c, FS_STAT, q, NULL, 8, NULL), -EINVAL);
+  UT_EQ("malformed.unknown_op", raw(&c, 999, q, NULL, 0, NULL), -ENOSYS);
+  UT_EQ("malformed.op_zero", raw(&c, 0, q, NULL, 0, NULL), -ENOSYS);
+  UT_EQ("malformed.no_path", raw(&c, FS_OPEN, q, NULL, 0, NULL), -EFAULT);
+  q.path = 4000; /* past the request */
+  UT_EQ("malformed.path_outside", raw(&c, FS_STAT, q, NULL, 0, NULL), -EFAULT);
+  /* A path without its NUL inside the request. */
+  q = req(-1);
+  q.path = sizeof q;
+  memcpy(c.buf, &q, sizeof q);
+  memcpy((char*)c.buf + sizeof q, "meminfo", 7);
+  UT_EQ("malformed.path_unterminated",
+        chcore_ipc_call(&c, FS_OPEN, 0, 0, 0, sizeof q + 7, 0, NULL, NULL), -EFAULT);
+  static const int bad[] = {-1, 256, 1 << 30, -2147483647 - 1};
+  int all = 1;
+  for (int i = 0; i < 4; i++) {
+    all &= raw(&c, FS_READ, req(bad[i]), NULL, 0, NULL) == -EBADF;
+    all &= raw(&c, FS_CLOSE, req(bad[i]), NULL, 0, NULL) == -EBADF;
+    all &= raw(&c, FS_LSEEK, req(bad[i]), NULL, 0, NULL) == -EBADF;
+    all &= raw(&c, FS_EXPORT, req(bad[i]), NULL, 0, NULL) == -EBADF;
+  }
+  UT_TRUE("malformed.bad_handles", all);
+  struct fs_req imp = req(-1);
+  all = 1;
+  static const long tokens[] = {0, 1, 12345, -1, 65};
+  for (int i = 0; i < 5; i++) {
+    imp.off = tokens[i];
+    all &= raw(&c, FS_IMPORT, imp, NULL, 0, NULL) == -EBADF;
+  }
+  UT_TRUE("malformed.bad_tokens", all);
+  long h = raw(&c, FS_OPEN, req(-1), "uptime", 0, NULL);
+  UT_TRUE("malformed.open", h >= 0);
+  q = req((int)h);
+  q.off = -1;
+  q.len = 1ul << 62; /* more than the buffer */
+  long n = raw(&c, FS_READ, q, NULL, 0, NULL);
+  UT_TRUE("malformed.huge_len", n > 0 && n < 64);
+  q.off = (int64_t)1 << 62;
+  UT_EQ("malformed.huge_offset", raw(&c, FS_READ, q, NULL, 0, NULL), 0);
+  q.off = -5;
+  UT_EQ("malformed.negative_offset", raw(&c, FS_READ, q, NULL, 0, NULL), -EINVAL);
+  q = req((int)h);
+  q.flags = 7; /* no such whence */
+  UT_EQ("malformed.bad_whence", raw(&c, FS_LSEEK, q, NULL, 0, NULL), -EINVAL);
+  q.flags = 1; /* SEEK_CUR past INT64_MAX */
+  q.off = 0x7fffffffffffffffl;
+  UT_EQ("malformed.seek_overflow", raw(&c, FS_LSEEK, q, NULL, 0, NULL), -EINVAL);
+  q = req((int)h);
+  q.len = 1 << 20;
+  UT_EQ("malformed.getdents_on_file", raw(&c, FS_GETDENTS, q, NULL, 0, NULL), -ENOTDIR);
+  UT_EQ("malformed.write", raw(&c, FS_WRITE, req((int)h), NULL, 0, NULL), -EBADF);
+  UT_EQ("malformed.mmap", raw(&c, FS_MMAP, req((int)h), NULL, 0, NULL), -ENODEV);
+  UT_EQ("malformed.set_mountpoint", raw(&c, FS_SET_MOUNTPOINT, req(-1), "sys", 0, NULL), -EINVAL);
+  UT_EQ("malformed.close", raw(&c, FS_CLOSE, req((int)h), NULL, 0, NULL), 0);
+  UT_EQ("malformed.close_twice", raw(&c, FS_CLOSE, req((int)h), NULL, 0, NULL), -EBADF);
+  long d = raw(&c, FS_OPEN, req(-1), "/", 0, NULL);
+  q = req((int)d);
+  q.len = 10; /* smaller than one entry */
+  UT_EQ("malformed.getdents_tiny", raw(&c, FS_GETDENTS, q, NULL, 0, NULL), -EINVAL);
+  /* Handles run out (-EMFILE), then all close. */
+  long hs[300];
+  int got = 0, emfile = 0;
+  for (int i = 0; i < 300; i++) {
+    hs[i] = raw(&c, FS_OPEN, req(-1), "version", 0, NULL);
+    if (hs[i] >= 0) got++;
+    if (hs[i] == -EMFILE) emfile++;
+  }
+  UT_TRUE("malformed.handles_run_out", got > 0 && got < 300 && emfile == 300 - got);
+  all = 1;
+  for (int i = 0; i < 300; i++)
+    if (hs[i] >= 0) all &= raw(&c, FS_CLOSE, req((int)hs[i]), NULL, 0, NULL) == 0;
+  UT_TRUE("malformed.handles_close", all);
+  /* A path of PATH_MAX and one of deep "self" loops. */
+  static char longp[CHCORE_FS_PATH_MAX + 8];
+  memset(longp, 'a', sizeof longp - 1);
+  q = req(-1);
+  q.path = sizeof q;
+  memcpy(c.buf, &q, sizeof q);
+  size_t room = c.buf_size - sizeof q - 1;
+  memcpy((char*)c.buf + sizeof q, longp, room);
+  ((char*)c.buf)[sizeof q + room] = 0;
+  long r = chcore_ipc_call(&c, FS_STAT, 0, 0, 0, c.buf_size, 0, NULL, NULL);
+  UT_TRUE("malformed.long_name", r == -ENAMETOOLONG || r == -ENOENT);
+  q = req(-1);
+  q.nlinks = CHCORE_FS_SYMLOOP_MAX;
+  UT_EQ("malformed.symlink_budget_spent", raw(&c, FS_STAT, q, "self/stat", 0, NULL), -ELOOP);
+  chcore_disconnect(&c);
+  chcore_cap_release(cap);
+  /* And the server still serves. */
+  char* s = slurp("/proc/uptime", 4096, NULL);
+  UT_TRUE("malformed.still_serving", s && strchr(s, '.'));
+  free(s);
+}
+
 int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : "";
   if (strcmp(only, "sleeper") == 0) {
@@ -608,5 +734,6 @@ int main(int argc, char** argv) {
   SECTION("system", test_system);
   SECTION("mounts", test_mounts);
   SECTION("errors", test_errors);
+  SECTION("malformed", test_malformed);
   return ut_finish();
 }
