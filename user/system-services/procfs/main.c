@@ -144,6 +144,7 @@ struct desc {
   struct dent* ents; /* a directory's entries */
   size_t nents;
   int64_t pos;
+  struct desc* next_free; /* on a list of those to free once the lock is dropped */
 };
 
 #define MAX_HANDLES 256
@@ -164,16 +165,18 @@ static uint64_t export_token[MAX_EXPORTS];
 static uint64_t export_gen;
 static int export_next;
 
+/* Drops a reference under table_lock; the last one puts d on *to_free,
+ * which desc_free_chain frees after the lock (free takes alloc_lock). */
 static void desc_put_locked(struct desc* d, struct desc** to_free) {
   if (d && --d->refs == 0) {
-    d->pos = (int64_t)(intptr_t)*to_free; /* chain them: freed outside the lock */
+    d->next_free = *to_free;
     *to_free = d;
   }
 }
 
 static void desc_free_chain(struct desc* d) {
   while (d) {
-    struct desc* next = (struct desc*)(intptr_t)d->pos;
+    struct desc* next = d->next_free;
     xfree(d->data);
     xfree(d->ents);
     xfree(d);
