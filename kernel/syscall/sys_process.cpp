@@ -185,8 +185,7 @@ SysResult sys_get_free_mem() {
 
 // Copies regions first, first + 1, ... (address order) of the process into
 // out[0..max); returns how many were copied (0: first is past the last).
-SysResult sys_cap_group_regions(CapSlot cg, u64 first, UserPtr<chcore_region_info> out,
-                                u64 max) {
+SysResult sys_cap_group_regions(CapSlot cg, u64 first, UserPtr<chcore_region_info> out, u64 max) {
   Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   if (!out.range_ok(max)) return Err::Fault;
   u64 n = 0;

@@ -25,8 +25,8 @@ static void gen_meminfo(struct text* t) {
   chcore_sys_mem_stat((unsigned long)&ms);
   unsigned long total = ms.total >> 10, free = ms.free >> 10;
   static const char* const zeros[] = {
-      "SwapCached:", "Active:",    "Inactive:",     "SwapTotal:", "SwapFree:",
-      "Dirty:",      "Writeback:", "AnonPages:",    "Mapped:",    "Shmem:",
+      "SwapCached:", "Active:",       "Inactive:",   "SwapTotal:",  "SwapFree:",
+      "Dirty:",      "Writeback:",    "AnonPages:",  "Mapped:",     "Shmem:",
       "Slab:",       "SReclaimable:", "SUnreclaim:", "PageTables:", "Committed_AS:",
   };
   putf(t, "%-16s%8lu kB\n", "MemTotal:", total);
@@ -50,12 +50,12 @@ static void put_features(struct text* t, const struct chcore_cpu_id* id) {
            fhm = (id->isar0 >> 48) & 0xf, ts = (id->isar0 >> 52) & 0xf,
            rndr = (id->isar0 >> 60) & 0xf;
   const char* sep = "";
-#define FEATURE(cond, name)      \
-  do {                           \
-    if (cond) {                  \
-      putf(t, "%s" name, sep);   \
-      sep = " ";                 \
-    }                            \
+#define FEATURE(cond, name)    \
+  do {                         \
+    if (cond) {                \
+      putf(t, "%s" name, sep); \
+      sep = " ";               \
+    }                          \
   } while (0)
   FEATURE(fp != 0xf, "fp");
   FEATURE(simd != 0xf, "asimd");
@@ -215,8 +215,8 @@ static void gen_uname(struct text* t, int kind) {
   uname(&u);
   switch (kind) {
     case N_VERSION:
-      putf(t, "%s version %s (root@%s) (clang 19) #1 SMP %s\n", u.sysname, u.release,
-           u.nodename, u.version);
+      putf(t, "%s version %s (root@%s) (clang 19) #1 SMP %s\n", u.sysname, u.release, u.nodename,
+           u.version);
       break;
     case N_HOSTNAME:
       putf(t, "%s\n", u.nodename);
@@ -249,8 +249,9 @@ static void gen_pid_stat(struct text* t, const struct pinfo* pi, int caller) {
   /* pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt
    * majflt cmajflt utime stime cutime cstime priority nice num_threads
    * itrealvalue starttime vsize rss rsslim */
-  putf(t, "%d (%.15s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 %lu 0 %llu %llu %llu "
-          "18446744073709551615 ",
+  putf(t,
+       "%d (%.15s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 %lu 0 %llu %llu %llu "
+       "18446744073709551615 ",
        i->pid, i->name, state_of(pi, caller), i->ppid, i->pgid, i->sid, threads, start,
        (unsigned long long)i->vsize, (unsigned long long)i->resident);
   /* startcode endcode startstack kstkesp kstkeip signal blocked sigignore
@@ -262,18 +263,22 @@ static void gen_pid_stat(struct text* t, const struct pinfo* pi, int caller) {
 
 static void gen_pid_status(struct text* t, const struct pinfo* pi, int caller) {
   const struct procmgr_proc_info* i = &pi->i;
-  putf(t, "Name:\t%.15s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
-          "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t\n"
-          "NSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n",
-       i->name, state_name(state_of(pi, caller)), i->pid, i->pid, i->ppid, i->pid, i->pgid,
-       i->sid);
+  putf(t,
+       "Name:\t%.15s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
+       "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t\n"
+       "NSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n",
+       i->name, state_name(state_of(pi, caller)), i->pid, i->pid, i->ppid, i->pid, i->pgid, i->sid);
   if (i->state != 'Z') {
     putf(t, "VmSize:\t%8llu kB\nVmLck:\t%8d kB\nVmRSS:\t%8llu kB\n",
          (unsigned long long)(i->vsize >> 10), 0, (unsigned long long)i->resident * 4);
   }
-  putf(t, "Threads:\t%lu\nSigQ:\t0/0\nSigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\n"
-          "SigIgn:\t%016x\nSigCgt:\t%016x\n",
-       (unsigned long)(i->state == 'Z' ? 1 : i->threads ? i->threads : 1), 0, 0, 0, 0, 0);
+  putf(t,
+       "Threads:\t%lu\nSigQ:\t0/0\nSigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\n"
+       "SigIgn:\t%016x\nSigCgt:\t%016x\n",
+       (unsigned long)(i->state == 'Z' ? 1
+                       : i->threads    ? i->threads
+                                       : 1),
+       0, 0, 0, 0, 0);
 }
 
 /* maps: "start-end perms offset dev inode" and, for none of ours, a path:
@@ -285,8 +290,7 @@ static void gen_pid_maps(struct text* t, int pid) {
     const struct chcore_region_info* r = &v[k];
     putf(t, "%08lx-%08lx %c%c%c%c %08lx 00:00 0 \n", r->start, r->start + r->size,
          (r->perm & 1) ? 'r' : '-', (r->perm & 2) ? 'w' : '-', (r->perm & 4) ? 'x' : '-',
-         r->kind == CHCORE_REGION_SHARED || r->kind == CHCORE_REGION_DEVICE ? 's' : 'p',
-         r->offset);
+         r->kind == CHCORE_REGION_SHARED || r->kind == CHCORE_REGION_DEVICE ? 's' : 'p', r->offset);
   }
   xfree(v);
 }

@@ -53,10 +53,10 @@ struct entry {
   int kind;
 };
 static const struct entry root_entries[] = {
-    {"self", N_SELF},       {"meminfo", N_MEMINFO}, {"cpuinfo", N_CPUINFO},
-    {"stat", N_STAT},       {"uptime", N_UPTIME},   {"loadavg", N_LOADAVG},
-    {"mounts", N_MOUNTS},   {"filesystems", N_FILESYSTEMS},
-    {"version", N_VERSION}, {"sys", N_SYS},
+    {"self", N_SELF},     {"meminfo", N_MEMINFO},         {"cpuinfo", N_CPUINFO},
+    {"stat", N_STAT},     {"uptime", N_UPTIME},           {"loadavg", N_LOADAVG},
+    {"mounts", N_MOUNTS}, {"filesystems", N_FILESYSTEMS}, {"version", N_VERSION},
+    {"sys", N_SYS},
 };
 static const struct entry sys_entries[] = {{"kernel", N_SYS_KERNEL}};
 static const struct entry sys_kernel_entries[] = {
@@ -106,7 +106,9 @@ static struct node parent_of(struct node n) {
   }
 }
 
-static uint64_t ino_of(struct node n) { return ((uint64_t)(uint32_t)n.pid << 6) | (uint64_t)n.kind; }
+static uint64_t ino_of(struct node n) {
+  return ((uint64_t)(uint32_t)n.pid << 6) | (uint64_t)n.kind;
+}
 
 static void stat_of(struct node n, struct fs_stat* st) {
   memset(st, 0, sizeof *st);
@@ -150,8 +152,8 @@ struct desc {
 #define MAX_HANDLES 256
 #define MAX_CLIENTS 256
 struct client {
-  long kpid;  /* the kernel's process id of the client */
-  int pid;    /* its pid, once asked (0: not yet; -1: procmgr does not know it) */
+  long kpid; /* the kernel's process id of the client */
+  int pid;   /* its pid, once asked (0: not yet; -1: procmgr does not know it) */
   struct desc* h[MAX_HANDLES];
 };
 static struct client clients[MAX_CLIENTS];
@@ -402,8 +404,8 @@ static long dir_snapshot(struct desc* d) {
 }
 
 /* FS_OPEN: the node's snapshot in a new description. */
-static long do_open(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r,
-                    struct client* c, const struct fs_req* q, const char* path) {
+static long do_open(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r, struct client* c,
+                    const struct fs_req* q, const char* path) {
   struct node n;
   int nofollow = (q->flags & CHCORE_FS_O_NOFOLLOW) != 0;
   long e = walk(m, r, c, path, 0, q->nlinks, !nofollow, &n);
@@ -487,8 +489,8 @@ static long do_lseek(struct desc* d, const struct fs_req* q) {
   return r;
 }
 
-static long do_getdents(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r,
-                        struct desc* d, const struct fs_req* q) {
+static long do_getdents(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r, struct desc* d,
+                        const struct fs_req* q) {
   if (!is_dir(d->node.kind)) return -ENOTDIR;
   size_t room = q->len < m->buf_size ? (size_t)q->len : m->buf_size, used = 0;
   procfs_lock(&table_lock);
@@ -530,8 +532,8 @@ static long do_export(struct client* c, int h, struct chcore_ipc_reply* r) {
 }
 
 /* FS_IMPORT: a new handle for an exported description. */
-static long do_import(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r,
-                      struct client* c, uint64_t token) {
+static long do_import(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r, struct client* c,
+                      uint64_t token) {
   struct desc* d = NULL;
   procfs_lock(&table_lock);
   uint64_t i = (token - 1) % MAX_EXPORTS;

@@ -99,7 +99,8 @@ long pinfo_get(int pid, struct pinfo* pi) {
   procfs_lock(&pm_lock);
   long r = pm_connect();
   struct chcore_ipc_result out;
-  if (r == 0) r = chcore_ipc_call(&pm, PROCMGR_PROC_INFO, (unsigned long)pid, 0, 0, 0, 0, NULL, &out);
+  if (r == 0)
+    r = chcore_ipc_call(&pm, PROCMGR_PROC_INFO, (unsigned long)pid, 0, 0, 0, 0, NULL, &out);
   size_t len = r == 0 ? CHCORE_IPC_INFO_LEN(out.info) : 0;
   if (r == 0 && (len < sizeof pi->i || len > pm.buf_size)) r = -EIO;
   char* mem = NULL;
@@ -197,7 +198,6 @@ int ncpus(void) {
   int n = mask > 0 ? __builtin_popcountl((unsigned long)mask) : 1;
   return n;
 }
-
 
 int pid_of_kpid(long kpid) {
   procfs_lock(&pm_lock);
