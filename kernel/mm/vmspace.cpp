@@ -374,6 +374,63 @@ usize VmSpace::region_count() {
   return regions_.count();
 }
 
+namespace {
+// Pages of [offset, offset + size) of the PMO that have memory. Device and
+// Physical PMOs name memory that is always there.
+usize resident_pages(Pmo* pmo, usize offset, usize size) {
+  if (pmo_is_fixed(pmo)) return size / kPage;
+  SpinGuard g(pmo->lock);
+  usize n = 0;
+  for (usize i = offset / kPage; i < (offset + size) / kPage && i < pmo->size / kPage; i++)
+    if (pmo->pages[i] != PhysAddr{}) n++;
+  return n;
+}
+
+u32 region_kind(const Pmo* pmo) {
+  switch (pmo->kind) {
+    case PmoType::Anonymous:
+      return CHCORE_REGION_ANONYMOUS;
+    case PmoType::Data:
+      return CHCORE_REGION_DATA;
+    case PmoType::Device:
+      return CHCORE_REGION_DEVICE;
+    case PmoType::Shared:
+      return CHCORE_REGION_SHARED;
+    case PmoType::Physical:
+      return CHCORE_REGION_PHYSICAL;
+  }
+  return CHCORE_REGION_ANONYMOUS;
+}
+}  // namespace
+
+bool VmSpace::region_info(usize index, chcore_region_info* out) {
+  SpinGuard g(lock_);
+  if (!live_) return false;
+  usize i = 0;
+  for (VmRegion* r : regions_) {
+    if (i++ != index) continue;
+    out->start = r->start.raw();
+    out->size = r->size;
+    out->offset = r->pmo_offset;
+    out->perm = r->perm & (kVmRead | kVmWrite | kVmExec);
+    out->kind = region_kind(r->pmo);
+    out->resident = resident_pages(r->pmo, r->pmo_offset, r->size);
+    return true;
+  }
+  return false;
+}
+
+void VmSpace::usage(usize* regions, usize* bytes, usize* resident) {
+  SpinGuard g(lock_);
+  *regions = *bytes = *resident = 0;
+  if (!live_) return;
+  for (VmRegion* r : regions_) {
+    ++*regions;
+    *bytes += r->size;
+    *resident += resident_pages(r->pmo, r->pmo_offset, r->size);
+  }
+}
+
 VmSpace* current_vmspace() { return static_cast<VmSpace*>(this_cpu()->vmspace); }
 
 void deactivate_vmspace() {

@@ -12,6 +12,7 @@
 #include "lib/spinlock.h"
 #include "mm/pmo.h"
 #include "mm/vm_region.h"
+#include "uapi/object.h"
 
 namespace kern {
 
@@ -109,6 +110,14 @@ class VmSpace {
 
   u16 asid() const { return asid_; }
   usize region_count();
+
+  // For /proc (sys_cap_group_regions, sys_cap_group_stat): region number
+  // `index` in address order, with the pages of it that have memory; false
+  // past the last region (or once destroyed). Each call takes the lock
+  // afresh, so a listing made of several calls is not one snapshot.
+  bool region_info(usize index, chcore_region_info* out);
+  // How many regions, the bytes they cover, and their resident pages.
+  void usage(usize* regions, usize* bytes, usize* resident);
 
  private:
   class Hooks;

@@ -1,5 +1,6 @@
 // Processes and threads: create_cap_group, create_thread, thread_exit,
-// exit_group, yield, wait_cap_group, get_free_mem.
+// exit_group, yield, wait_cap_group, get_free_mem; cap_group_regions,
+// cap_group_stat and mem_stat for /proc.
 #include "mm/kmalloc.h"
 #include "mm/phys.h"
 #include "object/cap_group.h"
@@ -183,6 +184,56 @@ SysResult sys_wait_cap_group(CapSlot cg) {
 SysResult sys_get_free_mem() {
   mm::kmalloc_shrink();
   return static_cast<i64>(mm::free_page_count() * mm::kPageSize);
+}
+
+// ---- What /proc shows of a process and of memory (docs/abi.md) ----------------
+//
+// Read-only views for the process manager and procfs: they change nothing.
+// A process's regions are read one at a time under its address space's
+// lock and copied out without it (a copy to user space may fault), so a
+// listing made while the process maps or unmaps can miss or repeat a
+// region; /proc/<pid>/maps on Linux has the same property between reads.
+
+// Copies regions first, first + 1, ... (address order) of the process into
+// out[0..max); returns how many were copied (0: first is past the last).
+SysResult sys_cap_group_regions(CapSlot cg, u64 first, UserPtr<chcore_region_info> out, u64 max) {
+  Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  if (!out.range_ok(max)) return Err::Fault;
+  u64 n = 0;
+  for (; n < max && first + n >= first; n++) {
+    chcore_region_info info{};
+    if (!g->vmspace.region_info(first + n, &info)) break;
+    TRY((out + n).write(info));
+  }
+  return static_cast<i64>(n);
+}
+
+SysResult sys_cap_group_stat(CapSlot cg, UserPtr<chcore_cap_group_stat> out) {
+  Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  chcore_cap_group_stat st{};
+  {
+    SpinGuard l(g->lock);
+    st.exited = g->state == ProcState::Exited ? 1 : 0;
+    st.threads = st.exited ? 0 : g->threads.size();
+  }
+  if (!st.exited) {
+    usize regions, bytes, resident;
+    g->vmspace.usage(&regions, &bytes, &resident);
+    st.regions = regions;
+    st.vsize = bytes;
+    st.resident = resident;
+  }
+  TRY(out.write(st));
+  return 0;
+}
+
+SysResult sys_mem_stat(UserPtr<chcore_mem_stat> out) {
+  mm::kmalloc_shrink();  // as get_free_mem: cached slabs count as free
+  chcore_mem_stat st{};
+  st.total = mm::total_page_count() * mm::kPageSize;
+  st.free = mm::free_page_count() * mm::kPageSize;
+  TRY(out.write(st));
+  return 0;
 }
 
 }  // namespace kern

@@ -1,6 +1,8 @@
 // Threads and time: futex, set_tid_address, clock_gettime, clock_nanosleep,
-// get_cpu, online_cpus, set_affinity, get_affinity, set_priority, gettid.
+// get_cpu, online_cpus, set_affinity, get_affinity, set_priority, gettid,
+// cpu_id.
 #include "arch/aarch64/per_cpu.h"
+#include "arch/aarch64/sysreg.h"
 #include "object/ref.h"
 #include "sched/futex.h"
 #include "sched/sched.h"
@@ -158,6 +160,17 @@ SysResult sys_set_priority(CapSlot slot, u64 prio) {
   Status s = sched_set_priority(thread.get(), static_cast<u32>(prio));
   sched_flush_kicks();
   TRY(s);
+  return 0;
+}
+
+// /proc/cpuinfo's source: the identification registers of this CPU.
+SysResult sys_cpu_id(UserPtr<chcore_cpu_id> out) {
+  chcore_cpu_id id{};
+  id.midr = read_sysreg(midr_el1);
+  id.isar0 = read_sysreg(id_aa64isar0_el1);
+  id.pfr0 = read_sysreg(id_aa64pfr0_el1);
+  id.cntfrq = read_sysreg(cntfrq_el0);
+  TRY(out.write(id));
   return 0;
 }
 

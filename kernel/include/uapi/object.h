@@ -34,6 +34,42 @@
 #define CHCORE_PMO_DATA 1      /* zeroed pages allocated at creation */
 #define CHCORE_PMO_SHARED 2    /* zeroed pages on first touch, for several processes */
 
+/* What a process's memory looks like from outside (cap_group_regions,
+ * cap_group_stat, mem_stat: the /proc file system's sources). */
+#define CHCORE_REGION_ANONYMOUS 0 /* private memory, zero-filled on first touch */
+#define CHCORE_REGION_DATA 1      /* private memory allocated at once (ELF segments) */
+#define CHCORE_REGION_DEVICE 2    /* device registers */
+#define CHCORE_REGION_SHARED 3    /* shared memory (MAP_SHARED, a file's pages) */
+#define CHCORE_REGION_PHYSICAL 4  /* memory of the kernel's (the boot ramdisk) */
+struct chcore_region_info {
+  unsigned long start;     /* first address, page aligned */
+  unsigned long size;      /* bytes */
+  unsigned long offset;    /* in the backing PMO of the page at start */
+  unsigned long resident;  /* pages of the range that have memory now */
+  unsigned int perm;       /* CHCORE_PROT_* */
+  unsigned int kind;       /* CHCORE_REGION_* */
+};
+struct chcore_cap_group_stat {
+  unsigned long threads;   /* threads that have not exited */
+  unsigned long regions;   /* address-space regions */
+  unsigned long vsize;     /* bytes the regions cover */
+  unsigned long resident;  /* pages of them that have memory */
+  unsigned int exited;     /* 1: the process has exited (the rest is 0) */
+  unsigned int reserved;
+};
+/* cpu_id: the identification registers of the CPU that runs the call (all
+ * CPUs of the supported boards are alike), as /proc/cpuinfo shows them. */
+struct chcore_cpu_id {
+  unsigned long midr;      /* MIDR_EL1: implementer, variant, part, revision */
+  unsigned long isar0;     /* ID_AA64ISAR0_EL1: AES, SHA, CRC32, atomics... */
+  unsigned long pfr0;      /* ID_AA64PFR0_EL1: FP, AdvSIMD */
+  unsigned long cntfrq;    /* CNTFRQ_EL0: the generic timer's frequency (Hz) */
+};
+struct chcore_mem_stat {
+  unsigned long total;     /* bytes the page allocator manages */
+  unsigned long free;      /* bytes of them free */
+};
+
 /* map_pmo / handle_mprotect permissions (same bits as PROT_* of Linux). */
 #define CHCORE_PROT_READ 0x1u
 #define CHCORE_PROT_WRITE 0x2u

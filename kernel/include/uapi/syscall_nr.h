@@ -87,17 +87,22 @@
   X(61, test_exit, 2, (u64 code, u64 detail))                                               \
   X(62, fork, 1, (CapSlot cg))                                                              \
   X(63, start_thread, 1, (CapSlot thread))                                                  \
-  X(64, sigaction, 3,                                                                       \
-    (u64 sig, UserPtr<const chcore_sigaction> act, UserPtr<chcore_sigaction> old))          \
-  X(65, sigprocmask, 3, (u64 how, UserPtr<const u64> set, UserPtr<u64> old))                \
-  X(66, sigpending, 1, (UserPtr<u64> set))                                                  \
-  X(67, sigaltstack, 2, (UserPtr<const chcore_stack> ss, UserPtr<chcore_stack> old))        \
-  X(68, sigreturn, 0, ())                                                                   \
-  X(69, sigsuspend, 1, (u64 mask))                                                          \
-  X(70, sigtimedwait, 3, (u64 set, UserPtr<chcore_siginfo> info, u64 deadline_ns))          \
-  X(71, signal_thread, 3, (u64 tid, u64 sig, u64 sender_pid))                               \
-  X(72, signal_cap_group, 3, (CapSlot cg, u64 sig, u64 sender_pid))                         \
-  X(88, tty_ctl, 3, (u64 op, UserPtr<u8> buf, u64 len))                                     \
+  X(64, sigaction, 3,                                                                      \
+    (u64 sig, UserPtr<const chcore_sigaction> act, UserPtr<chcore_sigaction> old))         \
+  X(65, sigprocmask, 3, (u64 how, UserPtr<const u64> set, UserPtr<u64> old))               \
+  X(66, sigpending, 1, (UserPtr<u64> set))                                                 \
+  X(67, sigaltstack, 2, (UserPtr<const chcore_stack> ss, UserPtr<chcore_stack> old))       \
+  X(68, sigreturn, 0, ())                                                                  \
+  X(69, sigsuspend, 1, (u64 mask))                                                         \
+  X(70, sigtimedwait, 3, (u64 set, UserPtr<chcore_siginfo> info, u64 deadline_ns))         \
+  X(71, signal_thread, 3, (u64 tid, u64 sig, u64 sender_pid))                              \
+  X(72, signal_cap_group, 3, (CapSlot cg, u64 sig, u64 sender_pid))                        \
+  X(80, cap_group_regions, 4,                                                              \
+    (CapSlot cg, u64 first, UserPtr<chcore_region_info> out, u64 max))                     \
+  X(81, cap_group_stat, 2, (CapSlot cg, UserPtr<chcore_cap_group_stat> out))               \
+  X(82, mem_stat, 1, (UserPtr<chcore_mem_stat> out))                                       \
+  X(83, cpu_id, 1, (UserPtr<chcore_cpu_id> out))                                           \
+  X(88, tty_ctl, 3, (u64 op, UserPtr<u8> buf, u64 len))                                    \
   X(89, tty_signal_wait, 1, (CapSlot ctl))
 
 #ifdef __ASSEMBLER__

@@ -9,7 +9,8 @@
  *      for /dev/shm ("tmpfs-shm"); each publishes its server here, and
  *      procmgr waits for the names;
  *   3. mounts the root tmpfs at "/", the other at "/tmp", devfs at
- *      "/dev" and the last tmpfs at "/dev/shm" through fsm;
+ *      "/dev" and the last tmpfs at "/dev/shm" through fsm; then starts
+ *      procfs and mounts it at "/proc";
  *   4. runs the program of its command line (./chbuild exec and the tests:
  *      "procmgr /tests/x arg..."), or /bin/init, with capabilities to its
  *      own server and fsm's (their slots in the child's auxiliary vector,
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- The service registry ------------------------------------------------------- */
@@ -103,6 +105,7 @@ static const char* msg_name(const struct chcore_ipc_msg* m, char* out) {
 }
 
 static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r);
+static int handle_procfs(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r);
 static long stage_caps(const struct chcore_ipc_msg* m);
 
 static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
@@ -136,7 +139,7 @@ static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
       break;
     }
     default:
-      handle_proc(m, r);
+      if (!handle_procfs(m, r)) handle_proc(m, r);
   }
   /* Capabilities of a refused or unknown request are not kept. */
   for (unsigned i = 0; i < m->ncaps; i++) chcore_cap_release(m->caps[i]);
@@ -170,8 +173,19 @@ struct proc {
   unsigned nstaged;
   /* A fork it began (PROCMGR_FORK) whose child is not started yet. */
   struct proc* forking;
+  /* What /proc shows of it (program, arguments...), shared with its
+   * forked children; NULL if unknown. See "/proc's view" below. */
+  struct proc_args* args;
+  int64_t start_ns;   /* CLOCK_MONOTONIC at its start */
 };
 static struct proc procs[MAX_PROCS];
+
+struct proc_args;
+static struct proc_args* args_make(const char* exe, const char* const* argv,
+                                   const char* const* envp, const char* cwd);
+static void args_set(struct proc* p, struct proc_args* a);
+static void args_put(struct proc_args* a);
+static void args_share(struct proc* child, const struct proc* parent);
 /* One past the last record in use: what the walks over the table look at
  * (a handful of records, not MAX_PROCS). Under plock, like the table. */
 static int procs_end;
@@ -206,12 +220,19 @@ static struct proc* by_kpid(long kpid) {
   return NULL;
 }
 
+static int64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* A free record (marked in use: the caller fills it), or NULL. */
 static struct proc* proc_alloc(void) {
   for (int i = 0; i < MAX_PROCS; i++) {
     if (procs[i].state != P_FREE) continue;
     if (i >= procs_end) procs_end = i + 1;
     procs[i].state = P_RUNNING;
+    procs[i].start_ns = monotonic_ns();
     return &procs[i];
   }
   return NULL;
@@ -246,6 +267,7 @@ static void proc_clear(struct proc* p) {
   drop_staged(p);
   /* A fork it began and will not finish: the unstarted child goes. */
   if (p->forking) proc_free(p->forking);
+  args_set(p, NULL);
   memset(p, 0, sizeof *p);
   while (procs_end > 0 && procs[procs_end - 1].state == P_FREE) procs_end--;
 }
@@ -596,10 +618,18 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     l.irq_control_slot = r;
   }
 
+  /* What /proc will show of it (NULL without memory: then nothing). */
+  struct proc_args* args = args_make(path, argv, envp, cwd);
   if (replace) {
     r = exec_swap(replace, &l, argv, envp);
     if (info != &small.info) free(info);
-    if (r < 0) return r;
+    if (r < 0) {
+      args_put(args);
+      return r;
+    }
+    pthread_mutex_lock(&plock);
+    args_set(replace, args);
+    pthread_mutex_unlock(&plock);
     *out = replace;
     return replace->pid;
   }
@@ -610,6 +640,7 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     pthread_mutex_unlock(&plock);
     chcore_launch_abort(&l);
     if (info != &small.info) free(info);
+    args_put(args);
     return -EAGAIN;
   }
   long cinfo = chcore_sys_cap_info((unsigned long)l.cg);
@@ -629,9 +660,12 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   if (r < 0) {
     proc_clear(p);
     pthread_mutex_unlock(&plock);
+    args_put(args);
     return r;
   }
   int pid = p->pid = (int)l.main_tid;
+  args_set(p, args);
+  args = NULL;
   /* The parent's group and session; procmgr's own children lead their
    * own (as init does on Linux). */
   struct proc* par = parent > 0 ? by_pid(parent) : NULL;
@@ -762,6 +796,7 @@ static void start_service(const char* path, const char* const argv[]) {
   if (r < 0) fail(path, r);
   pthread_mutex_lock(&plock);
   p->pid = p->pgid = p->sid = (int)l.main_tid;
+  args_set(p, args_make(path, argv, NULL, "/"));
   pthread_mutex_unlock(&plock);
   if (watch(p) < 0) fail("cannot watch a service", -EAGAIN);
 }
@@ -1089,6 +1124,7 @@ static long fork_begin(struct proc* caller, const struct chcore_ipc_msg* m,
   p->sid = caller->sid;
   p->cg = cg;
   p->pid = -1;
+  args_share(p, caller);
   caller->forking = p;
   pthread_mutex_unlock(&plock);
   r->ncaps = 1;
@@ -1215,6 +1251,196 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
 
 static const struct chcore_server_ops ops = {.handle = handle, .on_connect = on_connect};
 
+/* ---- /proc's view ------------------------------------------------------------------ */
+
+/* What procfs asks (PROCMGR_PROC_*): the processes procmgr knows and, per
+ * process, its record, the kernel's figures for its threads and memory
+ * (through procmgr's capability to it), and what it was started with.
+ *
+ * The latter is a proc_args: the program's path, the working directory
+ * given at its start, its argv and envp, each string NUL-terminated, in one
+ * block made at spawn or exec. A forked child shares its parent's block
+ * (a reference), as its memory holds the same arguments; the block goes
+ * with the last record naming it. Counted under plock. */
+struct proc_args {
+  int refs;
+  uint32_t exe_len, cwd_len, argv_len, env_len;
+  char data[]; /* exe, cwd, argv, envp */
+};
+
+static size_t strings_len(const char* const* v) {
+  size_t n = 0;
+  for (size_t i = 0; v && v[i]; i++) n += strlen(v[i]) + 1;
+  return n;
+}
+
+static char* strings_put(char* out, const char* const* v) {
+  for (size_t i = 0; v && v[i]; i++) {
+    size_t n = strlen(v[i]) + 1;
+    memcpy(out, v[i], n);
+    out += n;
+  }
+  return out;
+}
+
+/* A new block with one reference, or NULL without memory. */
+static struct proc_args* args_make(const char* exe, const char* const* argv,
+                                   const char* const* envp, const char* cwd) {
+  size_t e = strlen(exe) + 1, c = strlen(cwd) + 1, a = strings_len(argv), v = strings_len(envp);
+  if (e + c + a + v > UINT32_MAX) return NULL;
+  struct proc_args* p = malloc(sizeof *p + e + c + a + v);
+  if (!p) return NULL;
+  p->refs = 1;
+  p->exe_len = (uint32_t)e;
+  p->cwd_len = (uint32_t)c;
+  p->argv_len = (uint32_t)a;
+  p->env_len = (uint32_t)v;
+  memcpy(p->data, exe, e);
+  memcpy(p->data + e, cwd, c);
+  strings_put(strings_put(p->data + e + c, argv), envp);
+  return p;
+}
+
+static void args_put(struct proc_args* a) {
+  if (a && __atomic_sub_fetch(&a->refs, 1, __ATOMIC_ACQ_REL) == 0) free(a);
+}
+
+/* The record's block becomes `a` (its reference moves in); the old one is
+ * dropped. Under plock. */
+static void args_set(struct proc* p, struct proc_args* a) {
+  args_put(p->args);
+  p->args = a;
+}
+
+/* fork: the child shows what its parent shows. Under plock. */
+static void args_share(struct proc* child, const struct proc* parent) {
+  if (parent->args) __atomic_add_fetch(&parent->args->refs, 1, __ATOMIC_ACQ_REL);
+  args_set(child, parent->args);
+}
+
+/* PROCMGR_PROC_LIST */
+static long proc_list(const struct chcore_ipc_msg* m) {
+  size_t room = m->buf_size / sizeof(int32_t), n = 0, skip = m->w[1];
+  int32_t* out = m->buf;
+  pthread_mutex_lock(&plock);
+  for (int i = 0; i < procs_end && n < room; i++) {
+    /* A fork not started yet has no pid. */
+    if (procs[i].state == P_FREE || procs[i].pid <= 0) continue;
+    if (skip > 0) {
+      skip--;
+      continue;
+    }
+    out[n++] = procs[i].pid;
+  }
+  pthread_mutex_unlock(&plock);
+  return (long)n;
+}
+
+/* Copies up to `len` bytes of `src` to the reply at *used (bounded by the
+ * buffer); returns how many. */
+static uint32_t reply_put(const struct chcore_ipc_msg* m, size_t* used, const char* src,
+                          size_t len) {
+  size_t room = m->buf_size - *used;
+  if (len > room) len = room;
+  memcpy((char*)m->buf + *used, src, len);
+  *used += len;
+  return (uint32_t)len;
+}
+
+/* PROCMGR_PROC_INFO */
+static long proc_info(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
+  struct procmgr_proc_info info;
+  if (m->buf_size < sizeof info) return -EINVAL;
+  memset(&info, 0, sizeof info);
+  pthread_mutex_lock(&plock);
+  struct proc* p = (long)m->w[1] > 0 ? by_pid((int)m->w[1]) : NULL;
+  if (!p || p->pid <= 0) {
+    pthread_mutex_unlock(&plock);
+    return -ESRCH;
+  }
+  info.pid = p->pid;
+  info.ppid = p->ppid;
+  info.pgid = p->pgid;
+  info.sid = p->sid;
+  info.state = p->state == P_ZOMBIE ? 'Z' : 'R';
+  info.flags = p->service ? PROCMGR_INFO_SERVICE : 0;
+  info.start_ns = p->start_ns;
+  long cg = p->cg;
+  struct proc_args* a = p->args;
+  if (a) __atomic_add_fetch(&a->refs, 1, __ATOMIC_ACQ_REL);
+  /* The capability stays valid while we ask the kernel: a record's is
+   * released only by proc_free, and a zombie's by the waiter; a race
+   * makes the kernel's answer an error, which reads as no figures. */
+  struct chcore_cap_group_stat st;
+  memset(&st, 0, sizeof st);
+  if (info.state == 'R' && chcore_sys_cap_group_stat((unsigned long)cg, (unsigned long)&st) == 0) {
+    info.threads = st.threads;
+    info.vsize = st.vsize;
+    info.resident = st.resident;
+  }
+  pthread_mutex_unlock(&plock);
+  size_t used = sizeof info;
+  if (a) {
+    const char* name = strrchr(a->data, '/') ? strrchr(a->data, '/') + 1 : a->data;
+    strncpy(info.name, name, sizeof info.name - 1);
+    const char* d = a->data;
+    info.exe_len = reply_put(m, &used, d, a->exe_len);
+    d += a->exe_len;
+    info.cwd_len = reply_put(m, &used, d, a->cwd_len);
+    d += a->cwd_len;
+    info.argv_len = reply_put(m, &used, d, a->argv_len);
+    d += a->argv_len;
+    info.env_len = reply_put(m, &used, d, a->env_len);
+    pthread_mutex_lock(&plock);
+    args_put(a);
+    pthread_mutex_unlock(&plock);
+  }
+  memcpy(m->buf, &info, sizeof info);
+  r->len = used;
+  return 0;
+}
+
+/* PROCMGR_PROC_MAPS */
+static long proc_maps(const struct chcore_ipc_msg* m) {
+  pthread_mutex_lock(&plock);
+  struct proc* p = (long)m->w[1] > 0 ? by_pid((int)m->w[1]) : NULL;
+  long r = -ESRCH;
+  if (p && p->pid > 0) {
+    r = 0;
+    if (p->state == P_RUNNING)
+      r = chcore_sys_cap_group_regions((unsigned long)p->cg, m->w[2], (unsigned long)m->buf,
+                                       m->buf_size / sizeof(struct chcore_region_info));
+    if (r < 0) r = 0; /* it has just ended */
+  }
+  pthread_mutex_unlock(&plock);
+  return r;
+}
+
+/* The requests above; 0 if m is not one of them. */
+static int handle_procfs(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
+  switch (m->w[0]) {
+    case PROCMGR_PROC_LIST:
+      r->ret = proc_list(m);
+      break;
+    case PROCMGR_PROC_INFO:
+      r->ret = proc_info(m, r);
+      break;
+    case PROCMGR_PROC_MAPS:
+      r->ret = proc_maps(m);
+      break;
+    case PROCMGR_PID_OF_KPID: {
+      pthread_mutex_lock(&plock);
+      struct proc* p = by_kpid((long)m->w[1]);
+      r->ret = p && p->pid > 0 ? p->pid : -ESRCH;
+      pthread_mutex_unlock(&plock);
+      break;
+    }
+    default:
+      return 0;
+  }
+  return 1;
+}
+
 /* ---- Boot -------------------------------------------------------------------------- */
 
 static void fail(const char* what, long err) {
@@ -1227,6 +1453,16 @@ static long mount_at(struct chcore_conn* fsm, const char* path, long fs_cap) {
   memcpy(fsm->buf, path, n);
   unsigned cap = CHCORE_IPC_CAP(fs_cap, CHCORE_RIGHT_WRITE | CHCORE_RIGHT_COPY);
   return chcore_ipc_call(fsm, FSM_MOUNT, 0, 0, 0, n, 1, &cap, NULL);
+}
+
+/* /proc: procfs (user/system-services/procfs), which asks procmgr what it
+ * shows (PROCMGR_PROC_*). */
+static void mount_proc(struct chcore_conn* fsm) {
+  static const char* const proc_args[] = {"procfs", "procfs", NULL};
+  start_service("/sbin/procfs", proc_args);
+  if (mkdir("/proc", 0555) < 0 && errno != EEXIST) fail("cannot create /proc", -errno);
+  long r = mount_at(fsm, "/proc", lookup("procfs", 1));
+  if (r < 0) fail("cannot mount /proc", r);
 }
 
 int main(int argc, char** argv) {
@@ -1275,6 +1511,7 @@ int main(int argc, char** argv) {
    * (musl's shm_open and sem_open keep their files there). */
   r = mount_at(&fsm, "/dev/shm", lookup("tmpfs-shm", 1));
   if (r < 0) fail("cannot mount /dev/shm", r);
+  mount_proc(&fsm);
 
   /* The program, from the root file system, with the console as fds 0-2. */
   static const char* const init_argv[] = {"/bin/init", NULL};

@@ -828,6 +828,18 @@ static void native_random(void) {
     case CHCORE_SYS_get_free_mem:
       nat(nr, 0, 0, 0, 0, 0, 0);
       break;
+    case CHCORE_SYS_cap_group_regions:
+      /* Read-only views of a process (procfs's sources). */
+      nat(nr, (u64)(chance(70) ? slot_of(K_CG) : slot_of(K_NONE)), chance(80) ? below(8) : rnd(),
+          out_ptr(), chance(80) ? below(4) : rnd(), 0, 0);
+      break;
+    case CHCORE_SYS_cap_group_stat:
+      nat(nr, (u64)(chance(70) ? slot_of(K_CG) : slot_of(K_NONE)), out_ptr(), 0, 0, 0, 0);
+      break;
+    case CHCORE_SYS_mem_stat:
+    case CHCORE_SYS_cpu_id:
+      nat(nr, out_ptr(), 0, 0, 0, 0, 0);
+      break;
     case CHCORE_SYS_wait_cap_group: {
       /* Blocks until the process exits: only processes sure to end (given
        * a thread, all of whose code ends) are waited for; any other slot

@@ -544,6 +544,41 @@ static void paths_tty(void) {
   PATH("signal_wait_not_irq", CHCORE_EINVAL, chcore_sys_tty_signal_wait(CHCORE_SLOT_SELF));
 }
 
+/* What /proc reads of a process and of the machine (80-83). */
+static void paths_proc_views(void) {
+  struct chcore_region_info regs[2];
+  struct chcore_cap_group_stat st;
+  unsigned long r = (unsigned long)regs, s = (unsigned long)&st;
+  PATH("regions_bad_slot", CHCORE_EBADF, chcore_sys_cap_group_regions(CHCORE_MAX_CAPS - 1, 0, r, 2));
+  PATH("regions_pmo", CHCORE_EINVAL, chcore_sys_cap_group_regions(pmo, 0, r, 2));
+  PATH("regions_no_control", CHCORE_EACCES, chcore_sys_cap_group_regions(weak_self, 0, r, 2));
+  PATH("regions_kernel_pointer", CHCORE_EFAULT,
+       chcore_sys_cap_group_regions(CHCORE_SLOT_SELF, 0, KERNEL_ADDR, 2));
+  PATH("regions_read_only", CHCORE_EFAULT, chcore_sys_cap_group_regions(CHCORE_SLOT_SELF, 0, ro, 2));
+  PATH("regions_count_overflows", CHCORE_EFAULT,
+       chcore_sys_cap_group_regions(CHCORE_SLOT_SELF, 0, r, ~0ul / 8));
+  PATH("regions_past_the_last", 0, chcore_sys_cap_group_regions(CHCORE_SLOT_SELF, ~0ul, r, 2));
+  PATH("regions_exited", 0, chcore_sys_cap_group_regions(exited, 0, r, 2));
+  PATH("stat_bad_slot", CHCORE_EBADF, chcore_sys_cap_group_stat(CHCORE_MAX_CAPS - 1, s));
+  PATH("stat_pmo", CHCORE_EINVAL, chcore_sys_cap_group_stat(pmo, s));
+  PATH("stat_kernel_pointer", CHCORE_EFAULT, chcore_sys_cap_group_stat(CHCORE_SLOT_SELF, KERNEL_ADDR));
+  PATH("stat_read_only", CHCORE_EFAULT, chcore_sys_cap_group_stat(CHCORE_SLOT_SELF, ro));
+  PATH("stat_exited", 0, chcore_sys_cap_group_stat(exited, s));
+  PATH("mem_stat_kernel_pointer", CHCORE_EFAULT, chcore_sys_mem_stat(KERNEL_ADDR));
+  PATH("mem_stat_null", CHCORE_EFAULT, chcore_sys_mem_stat(0));
+  PATH("cpu_id_read_only", CHCORE_EFAULT, chcore_sys_cpu_id(ro));
+  /* And what they say when asked well. */
+  if (!measuring) return;
+  UT_TRUE("proc_views.exited_reads_exited",
+          chcore_sys_cap_group_stat(exited, s) == 0 && st.exited == 1 && st.threads == 0);
+  UT_TRUE("proc_views.self_has_threads_and_memory",
+          chcore_sys_cap_group_stat(CHCORE_SLOT_SELF, s) == 0 && st.threads >= 2 &&
+              st.regions > 0 && st.vsize > 0 && st.resident > 0);
+  long n = chcore_sys_cap_group_regions(CHCORE_SLOT_SELF, 0, r, 2);
+  UT_TRUE("proc_views.regions_in_order",
+          n == 2 && regs[0].start + regs[0].size <= regs[1].start && regs[0].size > 0);
+}
+
 static void paths_no_such_call(void) {
   PATH("number_47", CHCORE_ENOSYS, chcore_syscall6(47, 0, 0, 0, 0, 0, 0));
   PATH("number_100", CHCORE_ENOSYS, chcore_syscall6(100, 0, 0, 0, 0, 0, 0));
@@ -616,6 +651,7 @@ static const struct group groups[] = {
     {"ipc_return", paths_ipc_return},
     {"fork", paths_fork},
     {"tty", paths_tty},
+    {"proc_views", paths_proc_views},
     {"no_such_call", paths_no_such_call},
     {"full_table", paths_full_table},
 };

@@ -94,7 +94,45 @@ enum procmgr_op {
    * session (-EPERM otherwise, -EINVAL for pgid <= 0). The signal
    * characters typed on the console go to that group. */
   PROCMGR_TCSETPGRP,
+
+  /* What /proc shows (procfs, docs/services.md), numbered apart from the
+   * calls above. Anyone may ask, as anyone may read /proc on Linux. */
+  /* The pids of all processes (int32_t each) in the buffer, from the w1-th
+   * on, as many as fit. ret = how many; 0 past the last. */
+  PROCMGR_PROC_LIST = 64,
+  /* w1 = pid: a struct procmgr_proc_info in the buffer, then its strings
+   * (exe, cwd, argv, envp: see the struct), cut where the buffer ends.
+   * -ESRCH: no such process. */
+  PROCMGR_PROC_INFO,
+  /* w1 = pid, w2 = first: its address-space regions (struct
+   * chcore_region_info, uapi/object.h) from the first-th on, as many as
+   * fit. ret = how many (0 past the last, or for a zombie); -ESRCH. */
+  PROCMGR_PROC_MAPS,
+  /* w1 = a kernel process id (what a server's on_connect is told about a
+   * client): ret = that process's pid; -ESRCH if procmgr has no record of
+   * it (a process procmgr did not start). */
+  PROCMGR_PID_OF_KPID,
 };
+
+/* PROCMGR_PROC_INFO's reply. The strings follow it in this order: exe_len
+ * bytes of the program's path (NUL-terminated), cwd_len of the directory
+ * it started in, argv_len of its arguments and env_len of its environment
+ * (each string NUL-terminated, as /proc/<pid>/cmdline and environ show
+ * them): the ones given at its spawn or exec; a forked child has its
+ * parent's. A length is what the buffer held: a string cut there has no
+ * NUL at its end. */
+struct procmgr_proc_info {
+  int32_t pid, ppid, pgid, sid;
+  uint32_t state;          /* 'R' running, 'Z' ended and not yet waited for */
+  uint32_t flags;          /* PROCMGR_INFO_* */
+  uint64_t threads;        /* live threads (0 for a zombie) */
+  uint64_t vsize;          /* bytes its address space maps */
+  uint64_t resident;       /* pages of them with memory */
+  int64_t start_ns;        /* CLOCK_MONOTONIC when it started */
+  uint32_t exe_len, cwd_len, argv_len, env_len;
+  char name[16];           /* the program's name (Linux's comm), NUL-terminated */
+};
+#define PROCMGR_INFO_SERVICE 1u  /* a system service procmgr started */
 #define PROCMGR_MAX_KOBJ_FDS 1024
 
 struct procmgr_spawn {
