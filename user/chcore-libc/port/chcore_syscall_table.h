@@ -98,6 +98,7 @@
 	X(rt_sigreturn, SUPPORTED, 0, "kernel sigreturn (handlers return through __restore_rt); without a frame at sp the process dies as SIGSEGV") \
 	X(getresuid, SUPPORTED, 3, "one user: 0") \
 	X(getresgid, SUPPORTED, 3, "one group: 0") \
+	X(sysinfo, PARTIAL, 1, "uptime, total and free memory (the kernel's mem_stat), the number of processes (procmgr); no swap, shared or buffer memory; load averages 0") \
 	X(uname, SUPPORTED, 1, "sysname ChCore, machine aarch64") \
 	X(getpid, SUPPORTED, 0, "the thread id of the main thread (as on Linux)") \
 	X(getuid, SUPPORTED, 0, "0") \

@@ -1,9 +1,16 @@
 /* chcore-libc: identity and system information. One user (0), one group
- * (0); the process id is the main thread's tid, as on Linux. */
+ * (0); the process id is the main thread's tid, as on Linux (an exec'd
+ * program keeps the pid it had). */
 #include <errno.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include <time.h>
+#include "lock.h"
 #include "chcore_port.h"
+#include "chcore_services.h"
+#include "chcore_proto_procmgr.h"
+#include "uapi/object.h"
 
 CHCORE_LINUX_SYSCALL(getpid)
 {
@@ -80,4 +87,34 @@ CHCORE_LINUX_SYSCALL(getrandom)
 CHCORE_LINUX_SYSCALL(membarrier)
 {
 	return -ENOSYS;
+}
+
+/* sysinfo: uptime (CLOCK_MONOTONIC), the page allocator's total and free
+ * memory (the kernel's mem_stat), the number of processes (procmgr's
+ * list, as /proc shows it); no swap, no shared or buffer memory, load
+ * averages 0 (the scheduler keeps none yet). BusyBox's free and uptime
+ * read it. */
+CHCORE_LINUX_SYSCALL(sysinfo)
+{
+	struct sysinfo si;
+	memset(&si, 0, sizeof si);
+	struct timespec ts;
+	if (__chcore_sys_clock_gettime(CLOCK_MONOTONIC, (unsigned long)&ts) == 0) si.uptime = ts.tv_sec;
+	struct chcore_mem_stat ms;
+	if (__chcore_sys_mem_stat((unsigned long)&ms) == 0) {
+		si.totalram = ms.total;
+		si.freeram = ms.free;
+	}
+	si.mem_unit = 1;
+	struct chcore_srv *s = __chcore_procmgr();
+	if (s) {
+		unsigned long n = 0;
+		struct chcore_ipc_result out;
+		LOCK(s->lock);
+		for (long r; (r = __chcore_srv_call(s, PROCMGR_PROC_LIST, n, 0, 0, 0, 0, 0, &out)) > 0;)
+			n += (unsigned long)r;
+		UNLOCK(s->lock);
+		si.procs = (unsigned short)(n > 0xffff ? 0xffff : n);
+	}
+	return __chcore_copy_out((void *)a0, &si, sizeof si);
 }

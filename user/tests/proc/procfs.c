@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
@@ -432,6 +433,19 @@ static void test_meminfo(void) {
             why);
   ut_report("meminfo.free_comes_back", after - during >= 8 * 1024, why);
   UT_TRUE("meminfo.rss_counts_8m", rss >= 8 * 1024);
+  /* sysinfo tells the same as /proc/meminfo (what free reads). */
+  struct sysinfo si;
+  UT_EQ("sysinfo.ok", sysinfo(&si), 0);
+  s = slurp("/proc/meminfo", 4096, NULL);
+  UT_EQ("sysinfo.totalram_is_memtotal", (long)(si.totalram * si.mem_unit / 1024), field(s, "MemTotal"));
+  UT_TRUE("sysinfo.freeram_near_memfree",
+          labs((long)(si.freeram * si.mem_unit / 1024) - field(s, "MemFree")) < 4096);
+  free(s);
+  UT_TRUE("sysinfo.procs", si.procs >= 2);
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  UT_TRUE("sysinfo.uptime", labs((long)si.uptime - (long)ts.tv_sec) <= 1);
+  UT_ERR("sysinfo.efault", sysinfo((struct sysinfo*)16) < 0 ? -errno : 0, EFAULT);
 }
 
 /* ---- system: cpuinfo, stat, uptime, loadavg, version ---------------------------------------- */
