@@ -120,6 +120,7 @@ hidden void __chcore_fd_after_fork(void);
  * fn must not open or close fds). */
 hidden void __chcore_fd_each(int type, void (*fn)(struct chcore_fd *, void *), void *ctx);
 hidden long __chcore_fork(void);
+hidden void __chcore_procmgr_started(void); /* spawn.c */
 
 /* Devices (device.c): the description of the device rdev (tty/console:
  * the console's), or NULL and *err; a device description's number. */

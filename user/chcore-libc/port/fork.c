@@ -37,15 +37,7 @@ static void child_start(int files)
 	__chcore_fd_after_fork();
 	__chcore_services_after_fork();
 	__chcore_files_after_fork();
-	if (files) {
-		struct chcore_srv *s = __chcore_procmgr();
-		if (s) {
-			struct chcore_ipc_result out;
-			LOCK(s->lock);
-			__chcore_srv_call(s, PROCMGR_STARTED, 0, 0, 0, 0, 0, 0, &out);
-			UNLOCK(s->lock);
-		}
-	}
+	if (files) __chcore_procmgr_started();
 }
 
 long __chcore_fork(void)

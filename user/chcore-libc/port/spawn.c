@@ -502,6 +502,18 @@ CHCORE_LINUX_SYSCALL(setsid)
 	return pg_call(PROCMGR_SETSID, 0, 0);
 }
 
+/* Tells procmgr that this new process (a spawn's or a fork's child) has
+ * taken over its files: the parent's request may return. */
+void __chcore_procmgr_started(void)
+{
+	struct chcore_srv *s = __chcore_procmgr();
+	if (!s) return;
+	struct chcore_ipc_result out;
+	LOCK(s->lock);
+	__chcore_srv_call(s, PROCMGR_STARTED, 0, 0, 0, 0, 0, 0, &out);
+	UNLOCK(s->lock);
+}
+
 /* ---- At start-up (init.c) ---------------------------------------------------------- */
 
 void __chcore_start_info_apply(void)
@@ -547,13 +559,5 @@ void __chcore_start_info_apply(void)
 		memcpy(&set, &info->sigmask, sizeof info->sigmask);
 		sigprocmask(SIG_SETMASK, &set, 0);
 	}
-	if (files) {
-		struct chcore_srv *s = __chcore_procmgr();
-		if (s) {
-			struct chcore_ipc_result out;
-			LOCK(s->lock);
-			__chcore_srv_call(s, PROCMGR_STARTED, 0, 0, 0, 0, 0, 0, &out);
-			UNLOCK(s->lock);
-		}
-	}
+	if (files) __chcore_procmgr_started();
 }

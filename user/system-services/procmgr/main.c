@@ -388,6 +388,18 @@ static long watch(struct proc* p) {
   return 0;
 }
 
+/* watch(p), or, if no reaper can watch it, ends the just-started child
+ * and drops its record: -EAGAIN. */
+static long watch_or_end(struct proc* p) {
+  if (watch(p) == 0) return 0;
+  chcore_sys_kill_cap_group((unsigned long)p->cg, CHCORE_SIGKILL);
+  chcore_sys_wait_cap_group((unsigned long)p->cg);
+  pthread_mutex_lock(&plock);
+  proc_free(p);
+  pthread_mutex_unlock(&plock);
+  return -EAGAIN;
+}
+
 /* ---- Programs ------------------------------------------------------------------- */
 
 /* The programs procmgr has run, prepared (chcore_image_prepare): a spawn of
@@ -678,14 +690,7 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     fg_pgid = p->pgid; /* the program's group owns the terminal */
   }
   pthread_mutex_unlock(&plock);
-  if (watch(p) < 0) {
-    chcore_sys_kill_cap_group((unsigned long)p->cg, CHCORE_SIGKILL);
-    chcore_sys_wait_cap_group((unsigned long)p->cg);
-    pthread_mutex_lock(&plock);
-    proc_free(p);
-    pthread_mutex_unlock(&plock);
-    return -EAGAIN;
-  }
+  if (watch_or_end(p) < 0) return -EAGAIN;
   /* From here the reaper may free the record (an orphan's that ended):
    * only the pid is still ours. */
   *out = p;
@@ -1156,14 +1161,7 @@ static long fork_start(struct proc* caller, const struct chcore_ipc_msg* m) {
   }
   int pid = p->pid;
   pthread_mutex_unlock(&plock);
-  if (watch(p) < 0) {
-    chcore_sys_kill_cap_group((unsigned long)p->cg, CHCORE_SIGKILL);
-    chcore_sys_wait_cap_group((unsigned long)p->cg);
-    pthread_mutex_lock(&plock);
-    proc_free(p);
-    pthread_mutex_unlock(&plock);
-    return -EAGAIN;
-  }
+  if (watch_or_end(p) < 0) return -EAGAIN;
   /* The parent keeps its files until the child has taken them over. The
    * record stays at least a zombie while the parent (the caller) lives. */
   if (m->w[2] == 1)
