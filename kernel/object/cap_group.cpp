@@ -65,6 +65,7 @@ static void finish_exit(CapGroup* g, i32 status) {
   {
     SpinGuard s(sched_lock());
     sched_wake_all(&g->waiters, status);
+    sched_wake_all(&g->event_waiters, status);
   }
   sched_flush_kicks();
 }
@@ -147,6 +148,7 @@ void cap_group_destroy(CapGroup* g) {
   {
     SpinGuard s(sched_lock());
     sched_wake_all(&g->waiters, kStatusDestroyed);
+    sched_wake_all(&g->event_waiters, kStatusDestroyed);
   }
   sched_flush_kicks();
   mm::kfree(g);

@@ -45,6 +45,10 @@ struct CapGroup : Object {
   i32 exit_status TA_GUARDED(lock);  // a wait status (see uapi/object.h)
   GroupThreadList threads TA_GUARDED(lock);  // threads that have not exited
   WaitQueue waiters;  // blocked in wait_cap_group (scheduler lock)
+  // Blocked in wait_cap_group_event, and its threads parked while it is
+  // stopped (scheduler lock; signal/signal_state.h).
+  WaitQueue event_waiters;
+  WaitQueue parked;
 
   // The heap (handle_brk): [CHCORE_HEAP_BASE, brk) is in use, mapped up to
   // heap_mapped (page aligned). Only the process's own threads change it.

@@ -602,7 +602,7 @@ void wake_locked(Thread* t, i64 result) TA_REQ(g_sched_lock) {
   unblock(t);
   if (result == kRestartCall)
     t->ctx.elr -= 4;  // back to its svc: it issues the call again (x0-x7 are intact)
-  else
+  else if (result != kResumeAsIs)
     t->ctx.x[0] = static_cast<u64>(result);
   if (t->on_cpu) {
     // Still switching away on its CPU: it must not run twice at once.

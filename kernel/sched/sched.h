@@ -90,6 +90,10 @@ void sched_switch_to(Thread* next) TA_REQ(g_sched_lock);
 // again (its x0-x7 are still the call's arguments): for calls that wait
 // for a resource and then retry from the start (IPC on a busy connection).
 inline constexpr i64 kRestartCall = static_cast<i64>(0x8000000000000001ull);
+// A wake-up result that leaves the woken thread's registers as they are:
+// for a thread parked at the exit to user space (a stopped process), whose
+// call has already returned.
+inline constexpr i64 kResumeAsIs = static_cast<i64>(0x8000000000000002ull);
 
 // Wakes `t` (blocked) with x0 = result. Caller holds sched_lock().
 void sched_wake(Thread* t, i64 result) TA_REQ(g_sched_lock);

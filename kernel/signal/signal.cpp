@@ -17,10 +17,12 @@ namespace {
 
 constexpr u64 kUnblockable = CHCORE_SIGBIT(CHCORE_SIGKILL) | CHCORE_SIGBIT(CHCORE_SIGSTOP);
 
-enum class Default : u8 { Terminate, Core, Ignore };
+enum class Default : u8 { Terminate, Core, Ignore, Stop };
 
-// Linux's default actions. Stopping is not implemented: the stop signals
-// are ignored (docs/signals.md).
+constexpr u64 kStopSignals = CHCORE_SIGBIT(CHCORE_SIGSTOP) | CHCORE_SIGBIT(CHCORE_SIGTSTP) |
+                             CHCORE_SIGBIT(CHCORE_SIGTTIN) | CHCORE_SIGBIT(CHCORE_SIGTTOU);
+
+// Linux's default actions.
 Default default_action(u32 sig) {
   switch (sig) {
     case CHCORE_SIGQUIT:
@@ -38,11 +40,12 @@ Default default_action(u32 sig) {
     case CHCORE_SIGCONT:
     case CHCORE_SIGURG:
     case CHCORE_SIGWINCH:
+      return Default::Ignore;
     case CHCORE_SIGSTOP:
     case CHCORE_SIGTSTP:
     case CHCORE_SIGTTIN:
     case CHCORE_SIGTTOU:
-      return Default::Ignore;
+      return Default::Stop;
     default:
       return Default::Terminate;
   }
@@ -62,7 +65,12 @@ bool is_ignored(const SigAction& a, u32 sig) {
          (a.handler == CHCORE_SIG_DFL && default_action(sig) == Default::Ignore);
 }
 bool is_fatal(const SigAction& a, u32 sig) {
-  return a.handler == CHCORE_SIG_DFL && default_action(sig) != Default::Ignore;
+  if (a.handler != CHCORE_SIG_DFL) return false;
+  Default d = default_action(sig);
+  return d == Default::Terminate || d == Default::Core;
+}
+bool is_stop(const SigAction& a, u32 sig) {
+  return a.handler == CHCORE_SIG_DFL && default_action(sig) == Default::Stop;
 }
 
 // Calls that a handler with SA_RESTART does not restart (as on Linux).
@@ -89,6 +97,76 @@ void notify(Thread* t) {
     sched_signal_notify(t);
   }
   sched_flush_kicks();
+}
+
+// Reports a stop or continue of `g` (a wait status) to wait_cap_group_event:
+// to the one waiting now, or to the next one.
+void report_event(CapGroup* g, i32 event) TA_REQ(g->sig.lock) {
+  SpinGuard s(sched_lock());
+  if (Thread* w = g->event_waiters.threads.front()) {
+    sched_wake(w, event);
+    g->sig.event = 0;
+  } else {
+    g->sig.event = event;
+  }
+}
+
+// What sending `sig` does to job control before it is queued (Linux's
+// rules): SIGCONT continues a stopped process and discards its pending
+// stop signals; a stop signal discards a pending SIGCONT.
+void job_control_on_send(CapGroup* g, u32 sig) {
+  u64 discard;
+  if (sig == CHCORE_SIGCONT)
+    discard = kStopSignals;
+  else if (CHCORE_SIGBIT(sig) & kStopSignals)
+    discard = CHCORE_SIGBIT(CHCORE_SIGCONT);
+  else
+    return;
+  {
+    SpinGuard gl(g->lock);
+    SpinGuard l(g->sig.lock);
+    __atomic_store_n(&g->sig.pending, g->sig.pending & ~discard, __ATOMIC_RELEASE);
+    for (Thread* t : g->threads)
+      __atomic_store_n(&t->sig.pending, t->sig.pending & ~discard, __ATOMIC_RELEASE);
+    if (sig != CHCORE_SIGCONT || !g->sig.stopped) return;
+    __atomic_store_n(&g->sig.stopped, false, __ATOMIC_RELEASE);
+    report_event(g, CHCORE_WSTATUS_CONTINUED);
+    SpinGuard s(sched_lock());
+    sched_wake_all(&g->parked, kResumeAsIs);
+  }
+  sched_flush_kicks();
+}
+
+// The default action of stop signal `sig`, taken by thread `t` of `g`:
+// the process stops (its threads park at their exits to user space) and
+// the stop is reported.
+void stop_group(CapGroup* g, Thread* t, u32 sig) {
+  {
+    SpinGuard gl(g->lock);
+    {
+      SpinGuard l(g->sig.lock);
+      if (!g->sig.stopped) {
+        __atomic_store_n(&g->sig.stopped, true, __ATOMIC_RELEASE);
+        report_event(g, CHCORE_WSTATUS_STOPPED(sig));
+      }
+    }
+    // The others take their exit paths (a running one is kicked; a blocked
+    // one parks when it wakes).
+    SpinGuard s(sched_lock());
+    for (Thread* o : g->threads)
+      if (o != t) sched_signal_notify(o);
+  }
+  sched_flush_kicks();
+}
+
+// Parks the current thread `t` of a stopped process until SIGCONT (the
+// exit path then switches away; its registers stay as they are).
+void park_if_stopped(CapGroup* g, Thread* t) {
+  SpinGuard l(g->sig.lock);
+  if (!g->sig.stopped || t->kill_pending) return;
+  SpinGuard s(sched_lock());
+  (void)sched_block_prepare(&g->parked, 0, 0, false);  // no timeout: cannot fail
+  t->result_by_waker = false;  // the call's result is in its x0 already
 }
 
 bool on_altstack(const ThreadSignals& s, u64 sp) {
@@ -121,7 +199,11 @@ bool push_frame(Thread* t, ArchContext* ctx, const Delivery& d) {
   chcore_siginfo si{};
   si.signo = static_cast<int>(d.sig);
   si.code = d.info.code;
-  if (d.info.code <= 0)
+  if (d.sig == CHCORE_SIGCHLD && d.info.code >= CHCORE_CLD_EXITED &&
+      d.info.code <= CHCORE_CLD_CONTINUED) {
+    si.u.child.pid = d.info.pid;  // procmgr's report of a child
+    si.u.child.status = static_cast<int>(d.info.addr);
+  } else if (d.info.code <= 0)
     si.u.kill.pid = d.info.pid;  // SI_USER, SI_TKILL: the sender (uid 0)
   else if (d.info.code != CHCORE_SI_KERNEL)
     si.u.addr = d.info.addr;  // a fault
@@ -204,6 +286,8 @@ bool signal_dumps_core(u32 sig) { return default_action(sig) == Default::Core; }
 
 bool signal_work_pending(const Thread* t) {
   if (t->sig.interrupted) return true;
+  if (__atomic_load_n(&t->group->sig.stopped, __ATOMIC_RELAXED) && t->ipc_port == nullptr)
+    return true;
   return signal_deliverable_set(__atomic_load_n(&t->sig.pending, __ATOMIC_ACQUIRE),
                                 __atomic_load_n(&t->group->sig.pending, __ATOMIC_ACQUIRE),
                                 t->ipc_port != nullptr,
@@ -225,6 +309,7 @@ void signal_send_thread(Thread* t, u32 sig, const SigInfo& info) {
     signal_kill_group(g, sig);
     return;
   }
+  job_control_on_send(g, sig);
   bool kill = false;
   {
     SpinGuard l(g->sig.lock);
@@ -254,6 +339,7 @@ void signal_send_group(CapGroup* g, u32 sig, const SigInfo& info) {
     signal_kill_group(g, sig);
     return;
   }
+  job_control_on_send(g, sig);
   u64 bit = CHCORE_SIGBIT(sig);
   Thread* target = nullptr;
   bool kill = false;
@@ -262,6 +348,11 @@ void signal_send_group(CapGroup* g, u32 sig, const SigInfo& info) {
     if (g->state != ProcState::Running) return;
     SpinGuard l(g->sig.lock);
     const SigAction& a = g->sig.actions[sig - 1];
+    // SIGCHLD reporting a child's stop or continue, to a parent that asked
+    // not to hear of those.
+    if (sig == CHCORE_SIGCHLD && (a.flags & CHCORE_SA_NOCLDSTOP) &&
+        (info.code == CHCORE_CLD_STOPPED || info.code == CHCORE_CLD_CONTINUED))
+      return;
     Thread* cur = current_thread();
     if (cur != nullptr && cur->group == g && (cur->sig.blocked & bit) == 0) target = cur;
     for (Thread* t : g->threads) {
@@ -348,10 +439,14 @@ ArchContext* signal_exit_work(Thread* t, ArchContext* ctx) {
       SigAction& a = g->sig.actions[d.sig - 1];
       d.act = a;
       if (is_ignored(a, d.sig)) continue;
-      if (!is_fatal(a, d.sig)) {
+      if (!is_fatal(a, d.sig) && !is_stop(a, d.sig)) {
         if (a.flags & CHCORE_SA_RESETHAND) a = SigAction{};
         d.frame_mask = s.has_saved_mask ? s.saved_mask : s.blocked;
       }
+    }
+    if (is_stop(d.act, d.sig)) {
+      stop_group(g, t, d.sig);
+      continue;
     }
     if (is_fatal(d.act, d.sig)) {
       if (signal_dumps_core(d.sig))
@@ -392,6 +487,7 @@ ArchContext* signal_exit_work(Thread* t, ArchContext* ctx) {
     __atomic_store_n(&s.blocked, s.saved_mask, __ATOMIC_RELAXED);
     s.has_saved_mask = false;
   }
+  if (t->ipc_port == nullptr) park_if_stopped(g, t);
   return ctx;
 }
 

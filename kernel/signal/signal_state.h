@@ -39,6 +39,14 @@ struct ProcessSignals {
   SigAction actions[CHCORE_NSIG] TA_GUARDED(lock);
   u64 pending;  // process-directed, not yet taken by a thread
   SigInfo info[CHCORE_NSIG] TA_GUARDED(lock);
+  // Job control. A stop signal's default action stops the process: its
+  // threads park at the exit to user space (CapGroup::parked) until
+  // SIGCONT (or SIGKILL). `stopped` is read without the lock as a hint,
+  // like `pending`. `event` is the stop or continue that
+  // wait_cap_group_event has not reported yet, as a wait status
+  // (CHCORE_WSTATUS_STOPPED(sig), CHCORE_WSTATUS_CONTINUED), or 0.
+  bool stopped;
+  i32 event TA_GUARDED(lock);
 };
 
 struct ThreadSignals {

@@ -181,6 +181,25 @@ SysResult sys_wait_cap_group(CapSlot cg) {
   return kBlocked;  // the exit wakes us with the status
 }
 
+// The same, and also the process's stops and continues (job control:
+// procmgr's reaper, for wait4's WUNTRACED and WCONTINUED): a stop or
+// continue not reported yet is reported once (the newest only, as a
+// parent of a stopped-and-continued child sees on Linux).
+SysResult sys_wait_cap_group_event(CapSlot cg) {
+  Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  if (g.get() == current_group()) return Err::Inval;
+  SpinGuard l(g->lock);
+  if (g->state == ProcState::Exited) return g->exit_status;
+  SpinGuard sl(g->sig.lock);
+  if (i32 e = g->sig.event; e != 0) {
+    g->sig.event = 0;
+    return e;
+  }
+  SpinGuard s(sched_lock());
+  (void)sched_block_prepare(&g->event_waiters, 0, 0);
+  return kBlocked;  // the exit, a stop or a continue wakes us with its status
+}
+
 SysResult sys_get_free_mem() {
   mm::kmalloc_shrink();
   return static_cast<i64>(mm::free_page_count() * mm::kPageSize);

@@ -260,12 +260,16 @@ SysResult sys_signal_thread(u64 tid, u64 sig, u64 sender_pid) {
 // kill: a process through a capability to it (CONTROL right); procmgr's
 // kill and a process's kill of itself (slot 0). SIGKILL ends it; any other
 // signal is delivered to it (or its default action taken).
-SysResult sys_signal_cap_group(CapSlot cg, u64 sig, u64 sender_pid) {
+SysResult sys_signal_cap_group(CapSlot cg, u64 sig, u64 sender_pid, u64 code, u64 status) {
   if (sig != 0 && !valid_signal(sig)) return Err::Inval;
+  // SI_USER, or, for SIGCHLD, what happened to the child (procmgr).
+  if (code != CHCORE_SI_USER &&
+      (sig != CHCORE_SIGCHLD || code < CHCORE_CLD_EXITED || code > CHCORE_CLD_CONTINUED))
+    return Err::Inval;
   Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   if (sig != 0)
     signal_send_group(g.get(), static_cast<u32>(sig),
-                      SigInfo{CHCORE_SI_USER, static_cast<i32>(sender_pid), 0});
+                      SigInfo{static_cast<i32>(code), static_cast<i32>(sender_pid), status});
   return 0;
 }
 

@@ -41,6 +41,13 @@
  * dumps core: the signal number with this bit (Linux's WCOREDUMP). */
 #define CHCORE_WCOREFLAG 0x80
 
+/* What wait_cap_group_event reports besides an end (encoded as Linux's
+ * wait statuses: WIFSTOPPED, WSTOPSIG, WIFCONTINUED). */
+#define CHCORE_WSTATUS_STOPPED(sig) ((((sig)&0xff) << 8) | 0x7f)
+#define CHCORE_WSTATUS_CONTINUED 0xffff
+#define CHCORE_WIFSTOPPED(s) (((s)&0xff) == 0x7f)
+#define CHCORE_WIFCONTINUED(s) ((s) == 0xffff)
+
 /* sigaction: handler values and flags. */
 #define CHCORE_SIG_DFL 0ul
 #define CHCORE_SIG_IGN 1ul
@@ -73,6 +80,13 @@
 #define CHCORE_BUS_ADRALN 1   /* misaligned access */
 #define CHCORE_ILL_ILLOPC 1   /* undefined instruction */
 #define CHCORE_TRAP_BRKPT 1   /* brk */
+/* SIGCHLD's si_code (signal_cap_group's `code`; its `status` goes into
+ * si_status). */
+#define CHCORE_CLD_EXITED 1
+#define CHCORE_CLD_KILLED 2
+#define CHCORE_CLD_DUMPED 3
+#define CHCORE_CLD_STOPPED 5
+#define CHCORE_CLD_CONTINUED 6
 
 /* Linux's struct k_sigaction on AArch64 (what rt_sigaction takes). */
 struct chcore_sigaction {
@@ -103,6 +117,11 @@ struct chcore_siginfo {
       int pid;
       unsigned int uid;
     } kill;
+    struct {
+      int pid;
+      unsigned int uid;
+      int status;
+    } child; /* SIGCHLD (CHCORE_CLD_*) */
     unsigned long addr;
     unsigned long words[14];
   } u;

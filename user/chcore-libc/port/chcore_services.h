@@ -48,6 +48,9 @@ hidden struct chcore_srv *__chcore_procmgr(void);
 hidden void __chcore_services_init(void);
 /* In a child of fork: the parent's connections are not ours (fork.c). */
 hidden void __chcore_services_after_fork(void);
+/* In a child of fork: the parent's child-event notification is not ours
+ * (spawn.c, wait4). */
+hidden void __chcore_wait_after_fork(void);
 /* The server published under name, without waiting: a capability slot, or
  * -ENOENT. */
 hidden long __chcore_service_find(const char *name);

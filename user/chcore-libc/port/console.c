@@ -25,6 +25,7 @@
 #include "chcore_services.h"
 #include "chcore_proto_procmgr.h"
 #include "uapi/pipe.h"
+#include "uapi/signal.h"
 #include "uapi/tty.h"
 
 /* ---- Output ----------------------------------------------------------------- */
@@ -211,10 +212,34 @@ static int input_waiting(void)
  * end of file), up to len: blocks while there is nothing unless
  * O_NONBLOCK (-EAGAIN). The kernel writes the caller's buffer (and checks
  * it before blocking). */
+static long pgrp_call(unsigned op, long w1);
+
+/* Job control: a process of a background group may not read the terminal.
+ * procmgr sends its group SIGTTIN, which by default stops it; once
+ * continued it asks again. With a handler for SIGTTIN the read fails with
+ * EINTR once the handler has run; ignoring or blocking SIGTTIN (or an
+ * orphaned group) makes it fail with EIO, as on Linux. */
+static long may_read(void)
+{
+	for (;;) {
+		struct chcore_sigaction sa;
+		unsigned long mask;
+		if (__chcore_sys_sigaction(CHCORE_SIGTTIN, 0, (unsigned long)&sa) < 0 ||
+		    __chcore_sys_sigprocmask(CHCORE_SIG_BLOCK, 0, (unsigned long)&mask) < 0)
+			return -EIO;
+		int quiet = sa.handler == CHCORE_SIG_IGN || (mask & CHCORE_SIGBIT(CHCORE_SIGTTIN));
+		long r = pgrp_call(PROCMGR_TTY_READ, quiet);
+		if (r <= 0) return r == -ENOSYS || r == -ENOTTY ? 0 : r;
+		if (sa.handler != CHCORE_SIG_DFL) return -EINTR;
+	}
+}
+
 static long console_read(struct chcore_fd *f, void *buf, size_t len)
 {
 	unsigned long flags = (f->flags & O_NONBLOCK) ? CHCORE_CONSOLE_NONBLOCK : 0;
 	if (len == 0) return 0;
+	long ok = may_read();
+	if (ok < 0) return ok;
 	if (len > CHCORE_CONSOLE_READ_MAX) len = CHCORE_CONSOLE_READ_MAX;
 	return __chcore_sys_console_read((unsigned long)buf, len, flags, 0);
 }

@@ -36,6 +36,7 @@ static void child_start(int files)
 	__chcore_pid = __chcore_sys_gettid();
 	__chcore_fd_after_fork();
 	__chcore_services_after_fork();
+	__chcore_wait_after_fork();
 	__chcore_files_after_fork();
 	if (files) __chcore_procmgr_started();
 }

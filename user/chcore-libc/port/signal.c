@@ -147,10 +147,10 @@ CHCORE_LINUX_SYSCALL(kill)
 	if (a1 >= _NSIG) return -EINVAL;
 	/* This process: slot 0 is the process's capability to itself. */
 	if ((long)a0 > 0 && is_self_process((long)a0))
-		return __chcore_sys_signal_cap_group(0, a1, (unsigned long)__chcore_pid);
+		return __chcore_sys_signal_cap_group(0, a1, (unsigned long)__chcore_pid, 0, 0);
 	/* Another process or a group: procmgr delivers it to the others; the
 	 * caller, when among the targets (1), signals itself. */
 	long r = __chcore_kill_other((long)a0, (int)a1);
 	if (r != 1) return r;
-	return __chcore_sys_signal_cap_group(0, a1, (unsigned long)__chcore_pid);
+	return __chcore_sys_signal_cap_group(0, a1, (unsigned long)__chcore_pid, 0, 0);
 }

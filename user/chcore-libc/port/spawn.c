@@ -419,8 +419,47 @@ CHCORE_LINUX_SYSCALL(execveat)
 	return exec_common((const char *)a1, (char *const *)a2, (char *const *)a3, (int)a0);
 }
 
-/* wait4(pid, status, options, rusage): pid > 0 or -1 (process groups: any
- * child for now); WNOHANG; rusage zeroed. */
+/* The process's child-event notification (PROCMGR_WAIT_NOTIFY): 0 until
+ * the first wait4 that blocks asks for it, -1 if procmgr had none. */
+static long wait_notif;
+
+/* In a child of fork: the slot holds the parent's notification. */
+void __chcore_wait_after_fork(void)
+{
+	if (wait_notif > 0) __chcore_sys_revoke_cap((unsigned long)wait_notif, CHCORE_REVOKE_SELF);
+	wait_notif = 0;
+}
+
+static long wait_call(struct chcore_srv *s, int pid, int options, struct chcore_ipc_result *out)
+{
+	LOCK(s->lock);
+	long r = __chcore_srv_call(s, PROCMGR_WAIT, (unsigned long)(long)pid, (unsigned long)options,
+	                           0, 0, 0, 0, out);
+	UNLOCK(s->lock);
+	return r;
+}
+
+static long get_wait_notif(struct chcore_srv *s)
+{
+	if (wait_notif != 0) return wait_notif;
+	struct chcore_ipc_result out;
+	LOCK(s->lock);
+	long r = __chcore_srv_call(s, PROCMGR_WAIT_NOTIFY, 0, 0, 0, 0, 0, 0, &out);
+	UNLOCK(s->lock);
+	wait_notif = r == 0 && CHCORE_IPC_INFO_NCAPS(out.info) == 1 ? (long)chcore_ipc_cap(&out, 0) : -1;
+	return wait_notif;
+}
+
+/* wait4(pid, status, options, rusage): pid > 0, -1, 0 (the caller's
+ * process group) or < -1 (group -pid); WNOHANG, WUNTRACED (a stopped
+ * child), WCONTINUED (a continued one); rusage zeroed.
+ *
+ * procmgr answers at once (WNOHANG); while nothing is there to report, the
+ * caller waits in the kernel on its child-event notification, which
+ * procmgr signals whenever one of its children ends, stops or continues.
+ * That wait is the kernel's: a signal interrupts it with EINTR, or
+ * restarts it under SA_RESTART, and a stop parks the caller, as Linux's
+ * wait4 behaves. (Without a notification, procmgr's own wait.) */
 CHCORE_LINUX_SYSCALL(wait4)
 {
 	int pid = (int)a0, options = (int)a2;
@@ -428,11 +467,21 @@ CHCORE_LINUX_SYSCALL(wait4)
 	if (pid == INT_MIN) return -ESRCH;
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return -ECHILD;
+	options &= WNOHANG | WUNTRACED | WCONTINUED;
 	struct chcore_ipc_result out;
-	LOCK(s->lock);
-	long r = __chcore_srv_call(s, PROCMGR_WAIT, (unsigned long)(long)pid,
-	                           (unsigned long)(options & WNOHANG), 0, 0, 0, 0, &out);
-	UNLOCK(s->lock);
+	long r;
+	/* The notification first: whatever happens after it exists wakes us. */
+	long n = (options & WNOHANG) ? 0 : get_wait_notif(s);
+	if (n < 0) {
+		r = wait_call(s, pid, options, &out);
+	} else {
+		for (;;) {
+			r = wait_call(s, pid, options | WNOHANG, &out);
+			if (r != 0 || (options & WNOHANG)) break;
+			r = __chcore_sys_notify_wait((unsigned long)n, 0, 0);
+			if (r < 0) return r; /* -EINTR: a handler without SA_RESTART ran */
+		}
+	}
 	if (r > 0 && a1) {
 		int st = (int)out.w[0];
 		if (__chcore_copy_out((void *)a1, &st, sizeof st) < 0) return -EFAULT;

@@ -165,6 +165,12 @@ struct proc {
   int service;        /* a system service: not killable by others */
   long cg;            /* procmgr's capability to it */
   int status;         /* wait status, once a zombie */
+  /* A stop or continue its parent has not waited for (a wait status:
+   * WIFSTOPPED or WIFCONTINUED), 0: none. */
+  int jc_status;
+  /* Its child-event notification (PROCMGR_WAIT_NOTIFY), procmgr's slot; 0:
+   * none yet. */
+  long wait_notif;
   int started;        /* futex word: it took over its files (or ended) */
   int awaited_by_me;  /* procmgr's main thread waits for it (the program) */
   /* Capabilities it sent ahead for its next spawn (PROCMGR_SPAWN_CAPS):
@@ -265,6 +271,7 @@ static void proc_free(struct proc* p);
 /* Gives the record back (its capability already dropped, if any). */
 static void proc_clear(struct proc* p) {
   drop_staged(p);
+  if (p->wait_notif > 0) chcore_cap_release(p->wait_notif);
   /* A fork it began and will not finish: the unstarted child goes. */
   if (p->forking) proc_free(p->forking);
   args_set(p, NULL);
@@ -277,15 +284,52 @@ static void proc_free(struct proc* p) {
   proc_clear(p);
 }
 
-/* Waits in the kernel for the child to end and records that. */
+/* SIGCHLD for p's parent, if it is there to get it (ignored unless the
+ * parent handles it; a stop or continue not even then if the parent asked
+ * so with SA_NOCLDSTOP: the kernel knows). `status` is a wait status. */
+static void tell_parent(struct proc* p, int status) {
+  struct proc* par = p->ppid > 0 ? by_pid(p->ppid) : NULL;
+  if (!par || par->state != P_RUNNING || par == p) return;
+  if (par->wait_notif > 0) chcore_sys_notify_signal((unsigned long)par->wait_notif);
+  int code, what;
+  if (WIFSTOPPED(status)) {
+    code = CHCORE_CLD_STOPPED;
+    what = WSTOPSIG(status);
+  } else if (WIFCONTINUED(status)) {
+    code = CHCORE_CLD_CONTINUED;
+    what = SIGCONT;
+  } else if (WIFEXITED(status)) {
+    code = CHCORE_CLD_EXITED;
+    what = WEXITSTATUS(status);
+  } else {
+    code = WCOREDUMP(status) ? CHCORE_CLD_DUMPED : CHCORE_CLD_KILLED;
+    what = WTERMSIG(status);
+  }
+  chcore_sys_signal_cap_group((unsigned long)par->cg, SIGCHLD, (unsigned long)p->pid,
+                              (unsigned long)code, (unsigned long)what);
+}
+
+/* Waits in the kernel for the child to end and records that; on the way,
+ * its stops and continues (job control) for wait4's WUNTRACED and
+ * WCONTINUED. */
 static void reap(struct proc* p) {
   pthread_mutex_lock(&plock);
   long cg = p->cg;
   pthread_mutex_unlock(&plock);
   long status;
   for (;;) {
-    status = chcore_sys_wait_cap_group((unsigned long)cg);
+    status = chcore_sys_wait_cap_group_event((unsigned long)cg);
     pthread_mutex_lock(&plock);
+    if (status > 0 && (WIFSTOPPED(status) || WIFCONTINUED(status))) {
+      if (p->cg == cg) {
+        p->jc_status = (int)status;
+        tell_parent(p, (int)status);
+        __atomic_add_fetch(&exits, 1, __ATOMIC_RELEASE);
+        futex_wake_all(&exits);
+      }
+      pthread_mutex_unlock(&plock);
+      continue;
+    }
     if (p->cg == cg) break;
     /* An exec replaced the process (exec_swap): the old one is gone,
      * the record lives on in the new one. */
@@ -298,10 +342,8 @@ static void reap(struct proc* p) {
   p->status = status < 0 ? CHCORE_SIGKILL : (int)status;
   __atomic_store_n(&p->started, 1, __ATOMIC_RELEASE);
   futex_wake_all(&p->started);
-  /* SIGCHLD for its parent (ignored unless the parent handles it). */
-  struct proc* par = p->ppid > 0 ? by_pid(p->ppid) : NULL;
-  if (par && par->state == P_RUNNING && par != p)
-    chcore_sys_signal_cap_group((unsigned long)par->cg, SIGCHLD, (unsigned long)p->pid);
+  p->jc_status = 0;
+  tell_parent(p, p->status);
   /* Its children are orphans now: init adopts them, or nobody will wait
    * for them and the ended ones go at once. */
   for (int i = 0; i < procs_end; i++) {
@@ -819,6 +861,15 @@ static long wait_child(int parent, int pgid, int pid, int options, int* status) 
       if (pid == 0 && c->pgid != pgid) continue;
       if (pid < -1 && c->pgid != -pid) continue;
       any = 1;
+      int jc = c->jc_status;
+      if (c->state == P_RUNNING && jc != 0 &&
+          ((WIFSTOPPED(jc) && (options & WUNTRACED)) ||
+           (WIFCONTINUED(jc) && (options & WCONTINUED)))) {
+        *status = jc;
+        c->jc_status = 0;
+        pthread_mutex_unlock(&plock);
+        return c->pid;
+      }
       if (c->state == P_ZOMBIE) {
         int found = c->pid;
         *status = c->status;
@@ -845,15 +896,15 @@ static long wait_child(int parent, int pgid, int pid, int options, int* status) 
 /* One process's signal (with plock). SIGKILL ends it; any other signal
  * the kernel delivers: a handler runs in the target, with si_pid the
  * sender's; without one, the default action (ignore, or end it with that
- * signal's wait status; the stop signals are ignored until processes can
- * stop). */
+ * signal's wait status, or stop it: SIGSTOP and SIGTSTP/SIGTTIN/SIGTTOU;
+ * SIGCONT continues it; the reaper hears of stops and continues). */
 static long kill_one(struct proc* caller, struct proc* p, int sig) {
   if (p->state == P_ZOMBIE) return 0;
   if (p->service && (!caller || caller->ppid != 0)) return -EPERM;
   if (sig == 0) return 0;
   if (sig == SIGKILL) return chcore_sys_kill_cap_group((unsigned long)p->cg, (unsigned long)sig);
   return chcore_sys_signal_cap_group((unsigned long)p->cg, (unsigned long)sig,
-                                     caller ? (unsigned long)caller->pid : 0);
+                                     caller ? (unsigned long)caller->pid : 0, 0, 0);
 }
 
 /* kill(pid, sig): pid > 0 that process; 0 the caller's process group; -1
@@ -954,6 +1005,28 @@ static long do_tcsetpgrp(struct proc* caller, int pgid) {
     if (procs[i].state == P_RUNNING && procs[i].pgid == pgid && procs[i].sid == caller->sid) r = 0;
   if (r == 0) fg_pgid = pgid;
   pthread_mutex_unlock(&plock);
+  return r;
+}
+
+/* Whether process group pgid is orphaned: no member has a parent in
+ * another group of the same session (nobody there could continue it). */
+static int orphaned(int pgid) {
+  for (int i = 0; i < procs_end; i++) {
+    struct proc* p = &procs[i];
+    if (p->state != P_RUNNING || p->pgid != pgid) continue;
+    struct proc* par = p->ppid > 0 ? by_pid(p->ppid) : NULL;
+    if (par && par->state == P_RUNNING && par->pgid != pgid && par->sid == p->sid) return 0;
+  }
+  return 1;
+}
+
+/* PROCMGR_TTY_READ: a background process reading the console. */
+static long tty_read_check(struct proc* caller, int quiet) {
+  pthread_mutex_lock(&plock);
+  int pgid = caller->pgid;
+  long r = fg_pgid <= 0 || pgid == fg_pgid ? 0 : quiet || orphaned(pgid) ? -EIO : 1;
+  pthread_mutex_unlock(&plock);
+  if (r == 1) do_kill(NULL, -pgid, SIGTTIN, 0);
   return r;
 }
 
@@ -1233,6 +1306,21 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
       break;
     case PROCMGR_TCSETPGRP:
       r->ret = do_tcsetpgrp(caller, (int)(long)m->w[1]);
+      break;
+    case PROCMGR_WAIT_NOTIFY:
+      pthread_mutex_lock(&plock);
+      if (caller->wait_notif <= 0) caller->wait_notif = chcore_sys_notify_create();
+      r->ret = caller->wait_notif > 0 ? 0 : caller->wait_notif;
+      if (caller->wait_notif <= 0) {
+        caller->wait_notif = 0;
+      } else {
+        r->ncaps = 1;
+        r->caps[0] = CHCORE_IPC_CAP(caller->wait_notif, CHCORE_RIGHT_READ);
+      }
+      pthread_mutex_unlock(&plock);
+      break;
+    case PROCMGR_TTY_READ:
+      r->ret = tty_read_check(caller, m->w[1] == 1);
       break;
     case PROCMGR_FORK_START:
       r->ret = fork_start(caller, m);

@@ -1,7 +1,8 @@
 /* arch.fpsimd: every thread has its own FP/SIMD state and TPIDR_EL0.
  *
- * THREADS threads (more than the CPUs of any board we boot, so that some
- * share a CPU and yield really switches between them) each load their own
+ * THREADS threads (pinned to CPUs 0 and 1, so that several share each CPU
+ * and yield really switches between them, however the host schedules
+ * QEMU; on one CPU all share it) each load their own
  * patterns into x1-x30, q0-q31, FPCR and FPSR, yield, and check that all of
  * it came back; ROUNDS times, with new patterns each round. Each also checks
  * that TPIDR_EL0 keeps its own value. A shared counter shows that other
@@ -66,6 +67,7 @@ int main(void) {
   workers[0].id = 0;
   workers[0].tls = 0x7150000000000000ul;
   __asm__ volatile("msr tpidr_el0, %0" ::"r"(workers[0].tls));
+  (void)chcore_sys_set_affinity(CHCORE_THREAD_SELF, 0);
   int created = 1;
   for (int i = 1; i < THREADS; i++) {
     workers[i].id = i;
@@ -75,6 +77,8 @@ int main(void) {
       UT_OK("create_thread", t);
       break;
     }
+    /* CPU 1 may not exist (--smp 1): then it stays where it is. */
+    (void)chcore_sys_set_affinity((unsigned long)t, (unsigned long)(i % 2));
     chcore_cap_release(t);
     created++;
   }

@@ -250,7 +250,8 @@ static long call2(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2,
   /* Waiting is only safe when the slot cannot change under it (the main
    * thread may revoke it and get a process that never ends in its place). */
   if ((kind == FZ_NATIVE && (open_bug(nr, a) || open_bug2(nr, a))) ||
-      (kind == FZ_NATIVE && nr == CHCORE_SYS_wait_cap_group)) {
+      (kind == FZ_NATIVE &&
+       (nr == CHCORE_SYS_wait_cap_group || nr == CHCORE_SYS_wait_cap_group_event))) {
     nr = CHCORE_SYS_cap_info;
     nargs = 1;
   }
@@ -678,9 +679,13 @@ static u64 now_ns(void) {
   return (u64)t.tv_sec * 1000000000ul + (u64)t.tv_nsec;
 }
 
+/* Never a stop signal: a stopped worker (or a stopped process it made,
+ * which it may wait for) would stay stopped, as nobody here continues it. */
 static u64 signal_any(void) {
-  static const long harmless[] = {0, SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGSTOP, -1, 65, 1000};
-  return below(1000) < 995 ? (u64)harmless[below(9)] : below(65);
+  static const long harmless[] = {0, SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGTTOU + 100, -1, 65, 1000};
+  u64 sig = below(1000) < 995 ? (u64)harmless[below(9)] : below(65);
+  if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) sig = SIGCONT;
+  return sig;
 }
 
 static void fz_sig_handler(int sig) { (void)sig; }
@@ -840,8 +845,9 @@ static void native_random(void) {
     case CHCORE_SYS_cpu_id:
       nat(nr, out_ptr(), 0, 0, 0, 0, 0);
       break;
-    case CHCORE_SYS_wait_cap_group: {
-      /* Blocks until the process exits: only processes sure to end (given
+    case CHCORE_SYS_wait_cap_group:
+    case CHCORE_SYS_wait_cap_group_event: {
+      /* Blocks until the process exits (nothing here stops one): only processes sure to end (given
        * a thread, all of whose code ends) are waited for; any other slot
        * must fail at once. The model is checked against cap_info first. */
       long s = chance(60) ? some_cg(1) : slot_of(K_NONE);
@@ -1125,7 +1131,8 @@ static void native_random(void) {
       nat(nr, chance(70) ? (u64)chcore_sys_gettid() : rnd() & 0xffff, signal_any(), rnd(), 0, 0, 0);
       break;
     case CHCORE_SYS_signal_cap_group:
-      nat(nr, chance(30) ? 0 : (u64)slot_of(K_CG), signal_any(), rnd(), 0, 0, 0);
+      nat(nr, chance(30) ? 0 : (u64)slot_of(K_CG), signal_any(), rnd(),
+          chance(80) ? 0 : below(8), rnd(), 0);
       break;
     default:
       /* A call added to the list without a generator here: random

@@ -526,6 +526,26 @@ static void paths_ipc_return(void) {
   PATH("not_a_handler", CHCORE_EINVAL, chcore_sys_ipc_return(0, 0, 0, 0, 0, 0));
 }
 
+static void paths_wait_cap_group_event(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_wait_cap_group_event(CHCORE_MAX_CAPS - 1));
+  PATH("pmo", CHCORE_EINVAL, chcore_sys_wait_cap_group_event(pmo));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_wait_cap_group_event(weak_self));
+  PATH("itself", CHCORE_EINVAL, chcore_sys_wait_cap_group_event(CHCORE_SLOT_SELF));
+}
+
+/* signal_cap_group's si_code: SI_USER, or a CLD_* code for SIGCHLD only. */
+static void paths_signal_cap_group(void) {
+  PATH("bad_signal", CHCORE_EINVAL, chcore_sys_signal_cap_group(CHCORE_SLOT_SELF, 65, 0, 0, 0));
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_signal_cap_group(CHCORE_MAX_CAPS - 1, 0, 0, 0, 0));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_signal_cap_group(weak_self, 0, 0, 0, 0));
+  PATH("cld_code_not_sigchld", CHCORE_EINVAL,
+       chcore_sys_signal_cap_group(CHCORE_SLOT_SELF, CHCORE_SIGSEGV, 0, CHCORE_CLD_STOPPED, 0));
+  PATH("code_out_of_range", CHCORE_EINVAL,
+       chcore_sys_signal_cap_group(CHCORE_SLOT_SELF, CHCORE_SIGCHLD, 0, 7, 0));
+  PATH("negative_code", CHCORE_EINVAL,
+       chcore_sys_signal_cap_group(CHCORE_SLOT_SELF, CHCORE_SIGCHLD, 0, (unsigned long)-6, 0));
+}
+
 static void paths_fork(void) {
   PATH("bad_slot", CHCORE_EBADF, chcore_sys_fork(CHCORE_MAX_CAPS - 1));
   PATH("itself", CHCORE_EINVAL, chcore_sys_fork(CHCORE_SLOT_SELF));
@@ -649,6 +669,8 @@ static const struct group groups[] = {
     {"ipc_accept", paths_ipc_accept},
     {"ipc_call", paths_ipc_call},
     {"ipc_return", paths_ipc_return},
+    {"wait_cap_group_event", paths_wait_cap_group_event},
+    {"signal_cap_group", paths_signal_cap_group},
     {"fork", paths_fork},
     {"tty", paths_tty},
     {"proc_views", paths_proc_views},

@@ -28,7 +28,8 @@ enum procmgr_op {
   PROCMGR_SPAWN,
   /* w1 = pid (> 0: that child; -1: any child; 0: any child in the
    * caller's process group; < -1: any child in group -pid), w2 = options
-   * (WNOHANG).
+   * (WNOHANG; WUNTRACED: also a child that stopped; WCONTINUED: also one
+   * that was continued; each stop or continue is reported once).
    * ret = the child's pid, w0 = its wait status (Linux's encoding); 0 with
    * WNOHANG when none has ended; -ECHILD when there is no such child. */
   PROCMGR_WAIT,
@@ -40,8 +41,8 @@ enum procmgr_op {
    * targets; the others are signalled). SIGKILL ends a process
    * (kill_cap_group); any other signal is delivered by the kernel
    * (signal_cap_group, with the caller's pid as si_pid): a handler runs, or
-   * the default action is taken (docs/signals.md; the stop signals, until
-   * processes can be stopped, are ignored). Signal 0 only checks. -ESRCH:
+   * the default action is taken (docs/signals.md: the stop signals stop
+   * it, SIGCONT continues it). Signal 0 only checks. -ESRCH:
    * no such process; -EINVAL: a bad signal; -EPERM: procmgr itself or a
    * system service. */
   PROCMGR_KILL,
@@ -94,6 +95,20 @@ enum procmgr_op {
    * session (-EPERM otherwise, -EINVAL for pgid <= 0). The signal
    * characters typed on the console go to that group. */
   PROCMGR_TCSETPGRP,
+  /* Before a read of the console: ret 0 if the caller may read (its
+   * process group is the foreground one, or no group is). A background
+   * caller gets -EIO if w1 = 1 (it ignores or blocks SIGTTIN) or its group
+   * is orphaned; otherwise its group is sent SIGTTIN and ret = 1 (ask
+   * again once the signal has been taken: by default it stops the group
+   * until SIGCONT). */
+  PROCMGR_TTY_READ,
+  /* The caller's child-event notification (one capability in the reply,
+   * READ right): procmgr signals it whenever a child of the caller ends,
+   * stops or continues. The C library's wait4 waits on it between
+   * PROCMGR_WAIT calls with WNOHANG, so that a signal interrupts the wait
+   * (EINTR) or restarts it (SA_RESTART) as the kernel's interruptible
+   * waits do. The same notification for every call of the process. */
+  PROCMGR_WAIT_NOTIFY,
 
   /* What /proc shows (procfs, docs/services.md), numbered apart from the
    * calls above. Anyone may ask, as anyone may read /proc on Linux. */
