@@ -1,7 +1,7 @@
 /* proc.tty: the console as a terminal: the kernel's line discipline
  * (canonical mode, erase, word erase, kill, end of file, raw mode with
- * VMIN/VTIME, ISIG off), the window size, and Ctrl-C reaching only the
- * foreground process group. The harness types at each "ready:" line
+ * VMIN/VTIME, ISIG off), the window size, and Ctrl-C (and Ctrl-Z, which
+ * stops it) reaching only the foreground process group. The harness types at each "ready:" line
  * (tests/qemu/CMakeLists.txt, proc.tty). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -110,8 +110,16 @@ int main(void) {
   setpgid(child, child); /* either side may win the race; both ask the same */
   UT_EQ("fg.set_child", tcsetpgrp(0, child), 0);
   UT_EQ("fg.is_child", tcgetpgrp(0), child);
-  ready("ctrl-c");
+  /* Ctrl-Z stops the foreground job; its parent sees it and continues it
+   * (a shell's fg). */
+  ready("ctrl-z");
   int st = 0;
+  UT_EQ("fg.child_stopped", waitpid(child, &st, WUNTRACED), child);
+  UT_TRUE("fg.stopped_by_sigtstp", WIFSTOPPED(st) && WSTOPSIG(st) == SIGTSTP);
+  UT_EQ("fg.sigcont", kill(child, SIGCONT), 0);
+  UT_EQ("fg.child_continued", waitpid(child, &st, WCONTINUED), child);
+  UT_TRUE("fg.wifcontinued", WIFCONTINUED(st));
+  ready("ctrl-c");
   UT_EQ("fg.child_reaped", waitpid(child, &st, 0), child);
   UT_TRUE("fg.child_got_sigint", WIFSIGNALED(st) && WTERMSIG(st) == SIGINT);
   UT_EQ("fg.back", tcsetpgrp(0, getpgrp()), 0);
