@@ -196,17 +196,7 @@ bool push_frame(Thread* t, ArchContext* ctx, const Delivery& d) {
   if (sp < 16 + CHCORE_SIGFRAME_SIZE || !user_range_ok(VirtAddr{frame}, CHCORE_SIGFRAME_SIZE + 16))
     return false;
 
-  chcore_siginfo si{};
-  si.signo = static_cast<int>(d.sig);
-  si.code = d.info.code;
-  if (d.sig == CHCORE_SIGCHLD && d.info.code >= CHCORE_CLD_EXITED &&
-      d.info.code <= CHCORE_CLD_CONTINUED) {
-    si.u.child.pid = d.info.pid;  // procmgr's report of a child
-    si.u.child.status = static_cast<int>(d.info.addr);
-  } else if (d.info.code <= 0)
-    si.u.kill.pid = d.info.pid;  // SI_USER, SI_TKILL: the sender (uid 0)
-  else if (d.info.code != CHCORE_SI_KERNEL)
-    si.u.addr = d.info.addr;  // a fault
+  chcore_siginfo si = signal_siginfo(d.sig, d.info);
 
   struct {
     u64 flags, link;
@@ -283,6 +273,24 @@ u32 lowest(u64 set) { return static_cast<u32>(__builtin_ctzll(set)) + 1; }
 }  // namespace
 
 bool signal_dumps_core(u32 sig) { return default_action(sig) == Default::Core; }
+
+chcore_siginfo signal_siginfo(u32 sig, const SigInfo& info) {
+  chcore_siginfo si{};
+  si.signo = static_cast<int>(sig);
+  si.code = info.code;
+  if (sig == CHCORE_SIGCHLD && info.code >= CHCORE_CLD_EXITED && info.code <= CHCORE_CLD_CONTINUED) {
+    si.u.child.pid = info.pid;  // procmgr's report of a child
+    si.u.child.status = static_cast<int>(info.addr);
+  } else if (info.code >= CHCORE_SI_SIGIO && info.code <= CHCORE_SI_QUEUE) {
+    si.u.queue.pid = info.pid;  // sigqueue: the sender and its value
+    si.u.queue.value = info.addr;
+  } else if (info.code <= 0) {
+    si.u.kill.pid = info.pid;  // SI_USER, SI_TKILL: the sender (uid 0)
+  } else if (info.code != CHCORE_SI_KERNEL) {
+    si.u.addr = info.addr;  // a fault
+  }
+  return si;
+}
 
 bool signal_work_pending(const Thread* t) {
   if (t->sig.interrupted) return true;

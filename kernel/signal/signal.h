@@ -55,6 +55,10 @@ bool signal_fault(Thread* t, u32 sig, i32 code, u64 addr);
 // current process, the current thread is marked exited.
 void signal_kill_group(CapGroup* g, u32 sig);
 
+// The siginfo_t (Linux's layout) of signal `sig` sent with `info`: for a
+// handler's frame and for sigtimedwait.
+chcore_siginfo signal_siginfo(u32 sig, const SigInfo& info);
+
 // Whether the default action of `sig` dumps core.
 bool signal_dumps_core(u32 sig);
 

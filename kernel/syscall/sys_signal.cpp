@@ -206,14 +206,7 @@ SysResult sys_sigtimedwait(u64 set, UserPtr<chcore_siginfo> info, u64 deadline_n
   }
   if (sig != 0) {
     if (!info.is_null()) {
-      chcore_siginfo out{};
-      out.signo = static_cast<int>(sig);
-      out.code = si.code;
-      if (si.code <= 0)
-        out.u.kill.pid = si.pid;
-      else if (si.code != CHCORE_SI_KERNEL)
-        out.u.addr = si.addr;
-      TRY(info.write(out));
+      TRY(info.write(signal_siginfo(sig, si)));
     }
     return sig;
   }
@@ -262,10 +255,12 @@ SysResult sys_signal_thread(u64 tid, u64 sig, u64 sender_pid) {
 // signal is delivered to it (or its default action taken).
 SysResult sys_signal_cap_group(CapSlot cg, u64 sig, u64 sender_pid, u64 code, u64 status) {
   if (sig != 0 && !valid_signal(sig)) return Err::Inval;
-  // SI_USER, or, for SIGCHLD, what happened to the child (procmgr).
-  if (code != CHCORE_SI_USER &&
-      (sig != CHCORE_SIGCHLD || code < CHCORE_CLD_EXITED || code > CHCORE_CLD_CONTINUED))
-    return Err::Inval;
+  // SI_USER; sigqueue's SI_QUEUE and its kin (with a value in `status`);
+  // or, for SIGCHLD, what happened to the child (procmgr).
+  i64 c = static_cast<i64>(code);
+  bool queued = c >= CHCORE_SI_SIGIO && c <= CHCORE_SI_QUEUE;
+  bool child = sig == CHCORE_SIGCHLD && c >= CHCORE_CLD_EXITED && c <= CHCORE_CLD_CONTINUED;
+  if (c != CHCORE_SI_USER && !queued && !child) return Err::Inval;
   Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   if (sig != 0)
     signal_send_group(g.get(), static_cast<u32>(sig),

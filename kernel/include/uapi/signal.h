@@ -75,6 +75,9 @@
 #define CHCORE_SI_USER 0      /* kill */
 #define CHCORE_SI_KERNEL 0x80 /* the kernel (a forged sigreturn frame) */
 #define CHCORE_SI_TKILL (-6)  /* tkill / tgkill */
+#define CHCORE_SI_QUEUE (-1)  /* sigqueue (rt_sigqueueinfo); SI_TIMER -2, SI_MESGQ -3,
+                               * SI_ASYNCIO -4, SI_SIGIO -5 carry a value the same way */
+#define CHCORE_SI_SIGIO (-5)
 #define CHCORE_SEGV_MAPERR 1  /* nothing mapped there */
 #define CHCORE_SEGV_ACCERR 2  /* mapped, but not for this access */
 #define CHCORE_BUS_ADRALN 1   /* misaligned access */
@@ -122,6 +125,11 @@ struct chcore_siginfo {
       unsigned int uid;
       int status;
     } child; /* SIGCHLD (CHCORE_CLD_*) */
+    struct {
+      int pid;
+      unsigned int uid;
+      unsigned long value; /* union sigval */
+    } queue; /* CHCORE_SI_QUEUE .. CHCORE_SI_SIGIO */
     unsigned long addr;
     unsigned long words[14];
   } u;

@@ -79,6 +79,8 @@ hidden void __chcore_sleep_ns(unsigned long ns);
 hidden void __chcore_start_info_apply(void);
 /* kill() of another process, through procmgr. */
 hidden long __chcore_kill_other(long pid, int sig);
+/* sigqueue to another process (pid > 0), through procmgr. */
+hidden long __chcore_sigqueue_other(long pid, int sig, unsigned long value);
 
 /* ---- signal.c ---------------------------------------------------------------- */
 hidden long __chcore_raise_self(int sig);

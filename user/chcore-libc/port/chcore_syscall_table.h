@@ -79,6 +79,7 @@
 	X(clock_nanosleep, SUPPORTED, 4, "kernel clock_nanosleep; a signal handler interrupts it (EINTR, never restarted, the time left in rem for a relative sleep)") \
 	X(sched_yield, SUPPORTED, 0, "kernel yield") \
 	X(kill, PARTIAL, 2, "to the calling process: the kernel's signal_cap_group on its own capability; to another pid, a process group (0, -pgid) or all (-1: not the caller, init or the services): procmgr, which delivers through the kernel (a handler runs in the target, si_pid is the sender); the caller, when in the group, signals itself") \
+	X(rt_sigqueueinfo, PARTIAL, 3, "sigqueue: to the calling process through the kernel's signal_cap_group (SI_QUEUE..SI_SIGIO with the value), to another pid through procmgr (SI_QUEUE only; others -EINVAL); si_code >= 0 or SI_TKILL: -EPERM for another process, -EINVAL for the caller's own (Linux allows it there)") \
 	X(setpgid, SUPPORTED, 2, "procmgr, Linux's rules: the caller or a child in its session that has not exec'd (EACCES), not a session leader (EPERM), into its own new group or an existing one of the session") \
 	X(getpgid, SUPPORTED, 1, "procmgr; getpgrp is getpgid(0)") \
 	X(setsid, SUPPORTED, 0, "procmgr; EPERM for a group leader (no controlling terminal yet)") \

@@ -142,6 +142,27 @@ CHCORE_LINUX_SYSCALL(tgkill)
 	return to_thread((long)a1, (long)a2);
 }
 
+/* rt_sigqueueinfo(pid, sig, info): sigqueue. The info's si_value goes
+ * along with si_code SI_QUEUE (the only code accepted here besides the
+ * other negative ones the kernel knows, for the caller's own process);
+ * si_pid is the sender's, whatever the info says. */
+CHCORE_LINUX_SYSCALL(rt_sigqueueinfo)
+{
+	if (a1 >= _NSIG) return -EINVAL;
+	siginfo_t si;
+	if (__chcore_copy_in(&si, (const void *)a2, sizeof si) < 0) return -EFAULT;
+	int self = (long)a0 > 0 && is_self_process((long)a0);
+	/* Codes of the kernel's own (>= 0) and tkill's may not be forged for
+	 * another process (Linux's rule). */
+	if (si.si_code >= 0 || si.si_code == SI_TKILL) return self ? -EINVAL : -EPERM;
+	unsigned long value = (unsigned long)si.si_value.sival_ptr;
+	if (self)
+		return __chcore_sys_signal_cap_group(0, a1, (unsigned long)__chcore_pid,
+		                                     (unsigned long)(long)si.si_code, value);
+	if (si.si_code != SI_QUEUE) return -EINVAL;
+	return __chcore_sigqueue_other((long)a0, (int)a1, value);
+}
+
 CHCORE_LINUX_SYSCALL(kill)
 {
 	if (a1 >= _NSIG) return -EINVAL;

@@ -520,6 +520,19 @@ long __chcore_kill_other(long pid, int sig)
 	return r;
 }
 
+/* sigqueue to another process (signal.c): procmgr delivers it. */
+long __chcore_sigqueue_other(long pid, int sig, unsigned long value)
+{
+	struct chcore_srv *s = __chcore_procmgr();
+	if (!s || pid <= 0 || pid > INT_MAX) return -ESRCH;
+	struct chcore_ipc_result out;
+	LOCK(s->lock);
+	long r = __chcore_srv_call(s, PROCMGR_SIGQUEUE, (unsigned long)pid, (unsigned long)sig, value,
+	                           0, 0, 0, &out);
+	UNLOCK(s->lock);
+	return r;
+}
+
 static long pg_call(unsigned op, long w1, long w2)
 {
 	struct chcore_srv *s = __chcore_procmgr();

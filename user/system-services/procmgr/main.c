@@ -898,13 +898,28 @@ static long wait_child(int parent, int pgid, int pid, int options, int* status) 
  * sender's; without one, the default action (ignore, or end it with that
  * signal's wait status, or stop it: SIGSTOP and SIGTSTP/SIGTTIN/SIGTTOU;
  * SIGCONT continues it; the reaper hears of stops and continues). */
-static long kill_one(struct proc* caller, struct proc* p, int sig) {
+static long send_one(struct proc* caller, struct proc* p, int sig, long code,
+                     unsigned long value) {
   if (p->state == P_ZOMBIE) return 0;
   if (p->service && (!caller || caller->ppid != 0)) return -EPERM;
   if (sig == 0) return 0;
   if (sig == SIGKILL) return chcore_sys_kill_cap_group((unsigned long)p->cg, (unsigned long)sig);
   return chcore_sys_signal_cap_group((unsigned long)p->cg, (unsigned long)sig,
-                                     caller ? (unsigned long)caller->pid : 0, 0, 0);
+                                     caller ? (unsigned long)caller->pid : 0, (unsigned long)code,
+                                     value);
+}
+static long kill_one(struct proc* caller, struct proc* p, int sig) {
+  return send_one(caller, p, sig, SI_USER, 0);
+}
+
+/* PROCMGR_SIGQUEUE: sig with SI_QUEUE and `value` to process pid. */
+static long do_sigqueue(struct proc* caller, int pid, int sig, unsigned long value) {
+  if (sig < 0 || sig > 64) return -EINVAL;
+  pthread_mutex_lock(&plock);
+  struct proc* p = pid > 0 ? by_pid(pid) : NULL;
+  long r = p && p->state != P_FREE && p->pid > 0 ? send_one(caller, p, sig, SI_QUEUE, value) : -ESRCH;
+  pthread_mutex_unlock(&plock);
+  return r;
 }
 
 /* kill(pid, sig): pid > 0 that process; 0 the caller's process group; -1
@@ -1318,6 +1333,9 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
         r->caps[0] = CHCORE_IPC_CAP(caller->wait_notif, CHCORE_RIGHT_READ);
       }
       pthread_mutex_unlock(&plock);
+      break;
+    case PROCMGR_SIGQUEUE:
+      r->ret = do_sigqueue(caller, (int)(long)m->w[1], (int)m->w[2], m->w[3]);
       break;
     case PROCMGR_TTY_READ:
       r->ret = tty_read_check(caller, m->w[1] == 1);

@@ -16,6 +16,8 @@
  *   kill      another process (posix_spawn): its handler sees si_pid and
  *             SI_USER; default actions and their wait statuses; a frame
  *             that cannot be written, forged sigreturn frames: SIGSEGV
+ *   queue     sigqueue with a value, to this process and to another (SI_QUEUE,
+ *             si_value, si_pid); errors
  *
  * The child modes (argv[1] = "child-...") are this program run by "kill". */
 #define _GNU_SOURCE
@@ -730,6 +732,75 @@ static int child(const char* mode) {
   return 2;
 }
 
+/* ---- queue: sigqueue with a value, to this process and another -------------------- */
+
+static volatile int q_code, q_value, q_pid;
+static void on_queued(int sig, siginfo_t* si, void* uc) {
+  (void)sig;
+  (void)uc;
+  q_code = si->si_code;
+  q_value = si->si_value.sival_int;
+  q_pid = si->si_pid;
+}
+
+static void test_queue(void) {
+  struct sigaction sa = {0};
+  sa.sa_sigaction = on_queued;
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGUSR1, &sa, 0);
+  union sigval v = {.sival_int = 1234};
+  UT_EQ("queue.self", sigqueue(getpid(), SIGUSR1, v), 0);
+  UT_EQ("queue.self_code", q_code, SI_QUEUE);
+  UT_EQ("queue.self_value", q_value, 1234);
+  UT_EQ("queue.self_pid", q_pid, getpid());
+  signal(SIGUSR1, SIG_DFL);
+
+  int p[2];
+  UT_EQ("queue.pipe", pipe(p), 0);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGRTMIN);
+  sigprocmask(SIG_BLOCK, &set, 0);
+  pid_t c = fork();
+  if (c == 0) {
+    write(p[1], "r", 1);
+    siginfo_t si;
+    int sig = sigwaitinfo(&set, &si);
+    _exit(sig == SIGRTMIN && si.si_code == SI_QUEUE && si.si_value.sival_int == 777 &&
+                  si.si_pid == getppid()
+              ? 0
+              : 1);
+  }
+  sigprocmask(SIG_UNBLOCK, &set, 0);
+  char ch;
+  UT_EQ("queue.child_ready", read(p[0], &ch, 1), 1);
+  v.sival_int = 777;
+  UT_EQ("queue.other", sigqueue(c, SIGRTMIN, v), 0);
+  int st;
+  UT_EQ("queue.other_reaped", waitpid(c, &st, 0), c);
+  UT_TRUE("queue.other_saw_value_code_sender", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  close(p[0]);
+  close(p[1]);
+
+  UT_TRUE("queue.no_such_process", sigqueue(999999, SIGUSR1, v) < 0 && errno == ESRCH);
+  UT_TRUE("queue.bad_signal", sigqueue(getpid(), 65, v) < 0 && errno == EINVAL);
+  /* A kernel's code (SI_USER) may not be forged for another process. */
+  c = fork();
+  if (c == 0) {
+    pause();
+    _exit(0);
+  }
+  siginfo_t forged = {0};
+  forged.si_signo = SIGUSR2;
+  forged.si_code = SI_USER;
+  UT_TRUE("queue.forged_code_eperm",
+          syscall(SYS_rt_sigqueueinfo, c, SIGUSR2, &forged) < 0 && errno == EPERM);
+  UT_TRUE("queue.bad_info_pointer",
+          syscall(SYS_rt_sigqueueinfo, c, SIGUSR2, (void*)16) < 0 && errno == EFAULT);
+  kill(c, SIGKILL);
+  waitpid(c, &st, 0);
+}
+
 int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : "";
   if (strncmp(only, "child-", 6) == 0) return child(only);
@@ -743,5 +814,6 @@ int main(int argc, char** argv) {
   SECTION("restart", test_restart);
   SECTION("suspend", test_suspend);
   SECTION("kill", test_kill);
+  SECTION("queue", test_queue);
   return ut_finish();
 }

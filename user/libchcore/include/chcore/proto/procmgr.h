@@ -109,6 +109,10 @@ enum procmgr_op {
    * (EINTR) or restarts it (SA_RESTART) as the kernel's interruptible
    * waits do. The same notification for every call of the process. */
   PROCMGR_WAIT_NOTIFY,
+  /* sigqueue: w1 = pid (> 0), w2 = signal, w3 = the value (union
+   * sigval); delivered with si_code SI_QUEUE and the caller's pid, as
+   * PROCMGR_KILL delivers (0 only checks). -ESRCH, -EINVAL, -EPERM. */
+  PROCMGR_SIGQUEUE,
 
   /* What /proc shows (procfs, docs/services.md), numbered apart from the
    * calls above. Anyone may ask, as anyone may read /proc on Linux. */
