@@ -62,6 +62,11 @@ void console_rx_irq_clear();
 // On failure returns false with a reason; the kernel cannot go on.
 bool discover(PhysAddr boot_arg, MachineInfo* out, const char** why);
 
+// Powers the machine off (reboot false) or restarts it: PSCI SYSTEM_OFF /
+// SYSTEM_RESET on virt, the power-management watchdog on raspi3. Returns
+// only if the board cannot (no PSCI): the caller then halts.
+void system_off(bool reboot);
+
 // Starts CPU `cpu` (logical number) with affinity `mpidr`, at the physical
 // entry point appropriate to the platform's method (PSCI or spin table).
 bool cpu_start(u32 cpu, u64 mpidr, PhysAddr psci_entry, PhysAddr spin_entry);

@@ -4,6 +4,8 @@
 #include "mm/kmalloc.h"
 #include "irq/irq_object.h"
 #include "object/ref.h"
+#include "platform/platform.h"
+#include "uapi/tty.h"
 #include "syscall/syscall.h"
 
 namespace kern {
@@ -42,6 +44,18 @@ SysResult sys_tty_ctl(u64 op, UserPtr<u8> buf, u64 len) { return console_tty_ctl
 
 // For the process manager only (the IRQ-control capability): waits for a
 // signal character typed on the console and returns its signal.
+// Power off (CHCORE_POWER_OFF) or restart (CHCORE_POWER_REBOOT) the
+// machine; needs the IRQ-control capability (procmgr's, which does it for
+// reboot(2)). Does not return unless the board cannot: -ENOSYS.
+SysResult sys_system_power(CapSlot ctl, u64 cmd) {
+  Ref<Irq> c = TRY(cap_lookup<Irq>(ctl, CHCORE_RIGHT_CONTROL));
+  if (!irq_is_control(c.get())) return Err::Inval;
+  if (cmd != CHCORE_POWER_OFF && cmd != CHCORE_POWER_REBOOT) return Err::Inval;
+  printk("chcore: %s\n", cmd == CHCORE_POWER_OFF ? "power off" : "restarting");
+  plat::system_off(cmd == CHCORE_POWER_REBOOT);
+  return Err::NoSys;
+}
+
 SysResult sys_tty_signal_wait(CapSlot ctl) {
   Ref<Irq> c = TRY(cap_lookup<Irq>(ctl, CHCORE_RIGHT_CONTROL));
   if (!irq_is_control(c.get())) return Err::Inval;

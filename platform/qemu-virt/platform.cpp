@@ -161,6 +161,13 @@ bool discover(PhysAddr dtb, MachineInfo* out, const char** why) {
 
 u64 rtc_epoch_seconds() { return g_boot_epoch_seconds; }
 
+void system_off(bool reboot) {
+  constexpr u64 kPsciSystemOff = 0x84000008;
+  constexpr u64 kPsciSystemReset = 0x84000009;
+  if (g_psci == kern::fdt::PsciMethod::None) return;
+  psci_call(reboot ? kPsciSystemReset : kPsciSystemOff, 0, 0, 0);
+}
+
 bool cpu_start(u32 cpu, u64 mpidr, PhysAddr psci_entry, PhysAddr) {
   if (g_psci == kern::fdt::PsciMethod::None) return false;
   i64 r = psci_call(kPsciCpuOn64, mpidr, psci_entry.raw(), cpu);

@@ -146,6 +146,30 @@ bool discover(PhysAddr, MachineInfo* out, const char** why) {
   return true;
 }
 
+// The power-management block's watchdog (BCM2835 peripherals, "PM"): a
+// full reset when it expires. The firmware reads the boot partition from
+// RSTS; partition 63 (bits 0, 2, 4, ..., 10 set) means "halt", which is
+// how a Raspberry Pi powers off (QEMU's raspi3b ends on it too).
+void system_off(bool reboot) {
+  constexpr PhysAddr kPm = kPeriphBase + 0x100000;
+  constexpr u32 kPassword = 0x5a000000;
+  constexpr u32 kRstc = 0x1c, kRsts = 0x20, kWdog = 0x24;
+  constexpr u32 kPartitionMask = 0x555, kWrcfgMask = 0x30, kFullReset = 0x20;
+  u32 rsts = *mmio(kPm + kRsts) & ~kPartitionMask & ~0xff000000u;
+  if (!reboot) rsts |= kPartitionMask;
+  *mmio(kPm + kRsts) = kPassword | rsts;
+  *mmio(kPm + kWdog) = kPassword | 10;  // ticks of about 16 us
+  *mmio(kPm + kRstc) = kPassword | (*mmio(kPm + kRstc) & ~kWrcfgMask & ~0xff000000u) | kFullReset;
+  // The reset comes after the watchdog's ticks (and, in QEMU, once its
+  // main loop takes the request): wait up to a second for it.
+  u64 freq, start, now;
+  asm volatile("mrs %0, cntfrq_el0" : "=r"(freq));
+  asm volatile("isb; mrs %0, cntpct_el0" : "=r"(start));
+  do {
+    asm volatile("isb; mrs %0, cntpct_el0" : "=r"(now));
+  } while (now - start < freq);
+}
+
 bool cpu_start(u32 cpu, u64 mpidr, PhysAddr, PhysAddr spin_entry) {
   if (mpidr > 3 || cpu != mpidr) return false;  // head.S derives the CPU number from Aff0
   volatile u64* slot = kern::pa_to_kva<volatile u64>(kSpinTableBase + 8 * mpidr);

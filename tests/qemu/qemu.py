@@ -134,6 +134,9 @@ def qemu_command(plat, image, smp=None, mem=None, semihosting_args=None,
     if smp > (os.cpu_count() or 1) and "-icount" not in extra:
         argv += ["-accel", "tcg,thread=single"]
     argv += ["-kernel", str(image)]
+    # A guest's reboot (reboot, the watchdog on raspi3, PSCI SYSTEM_RESET on
+    # virt) ends QEMU as its poweroff does, instead of booting again.
+    argv += ["-no-reboot"]
 
     if interactive:
         argv += ["-nographic"]

@@ -104,7 +104,8 @@
   X(82, mem_stat, 1, (UserPtr<chcore_mem_stat> out))                                       \
   X(83, cpu_id, 1, (UserPtr<chcore_cpu_id> out))                                           \
   X(88, tty_ctl, 3, (u64 op, UserPtr<u8> buf, u64 len))                                    \
-  X(89, tty_signal_wait, 1, (CapSlot ctl))
+  X(89, tty_signal_wait, 1, (CapSlot ctl))                                                  \
+  X(90, system_power, 2, (CapSlot ctl, u64 cmd))
 
 #ifdef __ASSEMBLER__
 /* Assembly gets the same names as symbols: CHCORE_SYSCALLS(...) expands to

@@ -69,4 +69,8 @@ struct chcore_winsize {
 #define CHCORE_TTY_SET_WINSZ 5  /* buf: struct chcore_winsize in */
 #define CHCORE_TTY_FLUSH 6      /* discard pending input (TCFLSH TCIFLUSH); buf unused */
 
+/* system_power(ctl, cmd): what to do with the machine. */
+#define CHCORE_POWER_OFF 1u
+#define CHCORE_POWER_REBOOT 2u
+
 #endif

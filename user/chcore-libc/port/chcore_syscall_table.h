@@ -99,6 +99,7 @@
 	X(rt_sigreturn, SUPPORTED, 0, "kernel sigreturn (handlers return through __restore_rt); without a frame at sp the process dies as SIGSEGV") \
 	X(getresuid, SUPPORTED, 3, "one user: 0") \
 	X(getresgid, SUPPORTED, 3, "one group: 0") \
+	X(reboot, SUPPORTED, 4, "procmgr, then the kernel's system_power: power off and halt stop the machine (PSCI SYSTEM_OFF on virt, the watchdog with the halt partition on raspi3; QEMU ends), restart resets it (QEMU ends: it runs with -no-reboot); Ctrl-Alt-Del on/off accepted, no effect; bad magic -EINVAL") \
 	X(sysinfo, PARTIAL, 1, "uptime, total and free memory (the kernel's mem_stat), the number of processes (procmgr); no swap, shared or buffer memory; load averages 0") \
 	X(uname, SUPPORTED, 1, "sysname ChCore, machine aarch64") \
 	X(getpid, SUPPORTED, 0, "the thread id of the main thread (as on Linux)") \

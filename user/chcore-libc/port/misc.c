@@ -11,6 +11,7 @@
 #include "chcore_services.h"
 #include "chcore_proto_procmgr.h"
 #include "uapi/object.h"
+#include "uapi/tty.h"
 
 CHCORE_LINUX_SYSCALL(getpid)
 {
@@ -117,4 +118,39 @@ CHCORE_LINUX_SYSCALL(sysinfo)
 		si.procs = (unsigned short)(n > 0xffff ? 0xffff : n);
 	}
 	return __chcore_copy_out((void *)a0, &si, sizeof si);
+}
+
+/* reboot(2) (musl's reboot(type) passes Linux's two magic numbers first):
+ * power off, halt (the same here: the machine stops) or restart, through
+ * procmgr, which holds the capability the kernel asks for. Ctrl-Alt-Del
+ * on or off is accepted and changes nothing (the console has no such
+ * key). */
+CHCORE_LINUX_SYSCALL(reboot)
+{
+	if ((unsigned)a0 != 0xfee1deadu ||
+	    ((unsigned)a1 != 672274793u && (unsigned)a1 != 85072278u && (unsigned)a1 != 369367448u &&
+	     (unsigned)a1 != 537993216u))
+		return -EINVAL;
+	unsigned long what;
+	switch ((unsigned)a2) {
+	case 0x4321fedcu: /* RB_POWER_OFF */
+	case 0xcdef0123u: /* RB_HALT_SYSTEM */
+		what = CHCORE_POWER_OFF;
+		break;
+	case 0x01234567u: /* RB_AUTOBOOT */
+		what = CHCORE_POWER_REBOOT;
+		break;
+	case 0x89abcdefu: /* RB_ENABLE_CAD */
+	case 0:           /* RB_DISABLE_CAD */
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	struct chcore_srv *s = __chcore_procmgr();
+	if (!s) return -EPERM;
+	struct chcore_ipc_result out;
+	LOCK(s->lock);
+	long r = __chcore_srv_call(s, PROCMGR_REBOOT, what, 0, 0, 0, 0, 0, &out);
+	UNLOCK(s->lock);
+	return r;
 }

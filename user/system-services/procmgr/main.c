@@ -1334,6 +1334,11 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
       }
       pthread_mutex_unlock(&plock);
       break;
+    case PROCMGR_REBOOT: {
+      long ctl = chcore_irq_control_slot();
+      r->ret = ctl < 0 ? -ENOSYS : chcore_sys_system_power((unsigned long)ctl, m->w[1]);
+      break;
+    }
     case PROCMGR_SIGQUEUE:
       r->ret = do_sigqueue(caller, (int)(long)m->w[1], (int)m->w[2], m->w[3]);
       break;

@@ -1043,6 +1043,7 @@ static void native_random(void) {
     case CHCORE_SYS_irq_bind:
     case CHCORE_SYS_irq_ack:
     case CHCORE_SYS_create_device_pmo:
+    case CHCORE_SYS_system_power:
       /* Workers hold no IRQ-control capability (only the first process
        * has one): these must fail, whatever the arguments. */
       nat(nr, (u64)slot_of(K_NONE), chance(50) ? below(1100) : rnd(),

@@ -546,6 +546,14 @@ static void paths_signal_cap_group(void) {
        chcore_sys_signal_cap_group(CHCORE_SLOT_SELF, CHCORE_SIGCHLD, 0, (unsigned long)-6, 0));
 }
 
+/* system_power needs the IRQ-control capability (procmgr's): never this
+ * process's. */
+static void paths_system_power(void) {
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_system_power(CHCORE_MAX_CAPS - 1, CHCORE_POWER_OFF));
+  PATH("not_control", CHCORE_EINVAL, chcore_sys_system_power(pmo, CHCORE_POWER_REBOOT));
+  PATH("self", CHCORE_EINVAL, chcore_sys_system_power(CHCORE_SLOT_SELF, CHCORE_POWER_OFF));
+}
+
 static void paths_fork(void) {
   PATH("bad_slot", CHCORE_EBADF, chcore_sys_fork(CHCORE_MAX_CAPS - 1));
   PATH("itself", CHCORE_EINVAL, chcore_sys_fork(CHCORE_SLOT_SELF));
@@ -671,6 +679,7 @@ static const struct group groups[] = {
     {"ipc_return", paths_ipc_return},
     {"wait_cap_group_event", paths_wait_cap_group_event},
     {"signal_cap_group", paths_signal_cap_group},
+    {"system_power", paths_system_power},
     {"fork", paths_fork},
     {"tty", paths_tty},
     {"proc_views", paths_proc_views},

@@ -113,6 +113,10 @@ enum procmgr_op {
    * sigval); delivered with si_code SI_QUEUE and the caller's pid, as
    * PROCMGR_KILL delivers (0 only checks). -ESRCH, -EINVAL, -EPERM. */
   PROCMGR_SIGQUEUE,
+  /* reboot(2): w1 = CHCORE_POWER_OFF or CHCORE_POWER_REBOOT (uapi/tty.h).
+   * The machine stops; the call returns only on an error (-EINVAL, or
+   * -ENOSYS when the board cannot). Any process may (all are root). */
+  PROCMGR_REBOOT,
 
   /* What /proc shows (procfs, docs/services.md), numbered apart from the
    * calls above. Anyone may ask, as anyone may read /proc on Linux. */
