@@ -653,8 +653,13 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   info->magic = PROCMGR_START_MAGIC;
   info->size = (uint32_t)size;
   info->ppid = parent;
-  /* An exec keeps the pid; a new process's is its main thread's tid. */
-  info->pid = replace ? replace->pid : 0;
+  /* An exec keeps the pid; /bin/init (awaited 2: the program procmgr runs
+   * when given none) is pid 1, to which BusyBox's poweroff and reboot send
+   * their signals (the program of ./chbuild exec is an ordinary process:
+   * kill(-its group) must not mean kill(-1)); any other
+   * new process's is its main thread's tid (0 here: the C library takes
+   * it). */
+  info->pid = replace ? replace->pid : awaited == 2 ? 1 : 0;
   memcpy(info->fds, fds, info->nfds * sizeof(struct procmgr_fd));
   info->cwd_off = (uint32_t)(size - cwd_len);
   memcpy((char*)info + info->cwd_off, cwd, cwd_len);
@@ -717,7 +722,7 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     args_put(args);
     return r;
   }
-  int pid = p->pid = (int)l.main_tid;
+  int pid = p->pid = awaited == 2 ? 1 : (int)l.main_tid;
   args_set(p, args);
   args = NULL;
   /* The parent's group and session; procmgr's own children lead their
@@ -1636,7 +1641,8 @@ int main(int argc, char** argv) {
     fds[i].flags = i == 0 ? O_RDONLY : O_WRONLY;
   }
   struct proc* p;
-  r = spawn(prog[0], prog, (const char* const*)environ, &info, fds, NULL, 0, "/", 0, 1, 1, NULL, &p);
+  r = spawn(prog[0], prog, (const char* const*)environ, &info, fds, NULL, 0, "/", 0, 1,
+            argc > 1 ? 1 : 2, NULL, &p);
   if (r < 0) {
     fprintf(stderr, "procmgr: %s: %s\n", prog[0], strerror((int)-r));
     return 127;
