@@ -5,7 +5,7 @@
 # SYSROOT's chcore-clang against chcore-libc, configured as `make defconfig`
 # with config.fragment laid over it:
 #
-#   BUILD_DIR/src/          the pristine tarball, unpacked (never edited)
+#   BUILD_DIR/src/          the tarball, unpacked, with patches/ applied
 #   BUILD_DIR/obj/          BusyBox's out-of-tree build (O=), its .config
 #   BUILD_DIR/busybox       the stripped binary the ramdisk gets (/bin/busybox)
 #   BUILD_DIR/busybox.elf   the same with debug information (for GDB)
@@ -41,7 +41,7 @@ JOBS=${JOBS:-2}
 CLANG=${CLANG:-clang-19}
 SFX=${LLVM_SUFFIX:--19}
 
-for tool in "$CLANG" "ld.lld$SFX" "llvm-ar$SFX" "llvm-objcopy$SFX" make tar bzip2; do
+for tool in "$CLANG" "ld.lld$SFX" "llvm-ar$SFX" "llvm-objcopy$SFX" make tar bzip2 patch; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
 
@@ -67,6 +67,7 @@ recipe_hash() {
   {
     sha256sum "$TARBALL" | cut -d' ' -f1
     sha256sum "$HERE/build-busybox.sh" | cut -d' ' -f1
+    (cd "$HERE/patches" && find . -type f | LC_ALL=C sort | xargs -r sha256sum)
     echo "$CLANG $SFX"
   } | sha256sum | cut -d' ' -f1
 }
@@ -76,6 +77,11 @@ if [ ! -f "$B/.recipe" ] || [ "$(cat "$B/.recipe")" != "$RECIPE" ] || [ ! -d "$S
   rm -rf "$SRC" "$OBJ" "$B/.recipe" "$B/.fragment"
   mkdir -p "$SRC" "$OBJ"
   tar -xjf "$TARBALL" -C "$SRC" --strip-components=1
+  # The last resort: patches/ (each says why at its top) laid over the copy.
+  for p in "$HERE"/patches/*.patch; do
+    [ -e "$p" ] || continue
+    patch -d "$SRC" -p1 --forward --quiet <"$p" || die "$(basename "$p") does not apply"
+  done
   echo "$RECIPE" >"$B/.recipe"
 fi
 

@@ -8,7 +8,9 @@ archive as a regular file with mode 0100755 (a program); --file does the same
 with mode 0100644 (data: /etc/passwd). --symlink TARGET:GUEST_PATH adds a
 symbolic link (mode 0120777, its data the target), --symlinks LIST the links
 of LIST, a file of "GUEST_PATH TARGET" lines (BusyBox's applets), and --dir
-GUEST_PATH an empty directory. Parent directories are added
+GUEST_PATH an empty directory. --base ARCHIVE starts from the entries of
+an existing newc archive, which the other options may replace (./chbuild
+exec --add). Parent directories are added
 as entries of their own (mode 040755) before their contents. Names are stored
 without the leading "/" ("bin/hello"), as `find . | cpio -o -H newc` would
 store "./bin/hello" minus the "./".
@@ -53,6 +55,27 @@ def guest_name(path):
     return "/".join(parts)
 
 
+def read_newc(path):
+    """Yields (name, mode, data) for each entry of the newc archive at path."""
+    with open(path, "rb") as f:
+        d = f.read()
+    pos = 0
+    while True:
+        h = d[pos:pos + 110]
+        if len(h) < 110 or h[:6] != MAGIC:
+            raise ValueError(f"{path}: not a newc archive at byte {pos}")
+        mode, size, namesize = (int(h[14:22], 16), int(h[54:62], 16),
+                                int(h[94:102], 16))
+        name = d[pos + 110:pos + 110 + namesize - 1].decode()
+        pos += 110 + namesize
+        pos += pad4(pos)
+        data = d[pos:pos + size]
+        pos += size + pad4(size)
+        if name == "TRAILER!!!":
+            return
+        yield name, mode, data
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("-o", "--output", required=True, help="archive to write")
@@ -69,19 +92,34 @@ def main(argv=None):
                    help='add the links of LIST: "GUEST_PATH TARGET" lines')
     p.add_argument("--dir", action="append", default=[], metavar="GUEST_PATH",
                    help="add an (empty) directory (repeatable)")
+    p.add_argument("--base", metavar="ARCHIVE",
+                   help="start from this archive's entries (the options replace them)")
     args = p.parse_args(argv)
 
-    # name -> (mode, host file or None, link target or None)
+    # name -> (mode, host file or None, bytes or None)
     files = {}
+    dirs = set()
+    base = set()
+    if args.base:
+        try:
+            for name, mode, data in read_newc(args.base):
+                if mode & 0o170000 == MODE_DIR & 0o170000:
+                    dirs.add(name)
+                else:
+                    files[name] = (mode, None, data)
+                    base.add(name)
+        except (OSError, ValueError) as err:
+            p.error(str(err))
 
     def add(name_of, mode, host=None, target=None):
         try:
             name = guest_name(name_of)
         except ValueError as err:
             p.error(str(err))
-        if name in files:
+        if name in files and name not in base:
             p.error(f"{name_of} given twice")
-        files[name] = (mode, host, target)
+        base.discard(name)
+        files[name] = (mode, host, None if target is None else target.encode())
 
     for opt, mode, specs in (("--entry", MODE_FILE, args.entry),
                              ("--file", MODE_DATA, args.file)):
@@ -108,7 +146,6 @@ def main(argv=None):
     for guest, target in links:
         add(guest, MODE_LINK, target=target)
 
-    dirs = set()
     for d in args.dir:
         try:
             dirs.add(guest_name(d))
@@ -129,9 +166,9 @@ def main(argv=None):
         if name in dirs:
             out += entry(ino, name, MODE_DIR, 2)
             continue
-        mode, host, target = files[name]
-        if target is not None:
-            out += entry(ino, name, mode, 1, target.encode())
+        mode, host, data = files[name]
+        if data is not None:
+            out += entry(ino, name, mode, 1, data)
             continue
         with open(host, "rb") as f:
             data = f.read()
