@@ -94,6 +94,19 @@ echo abc | md5sum | check md5sum "0bee89b07a248e27c83fc3d5951213c1  -"
 echo abc | sha256sum | check sha256sum "edeaaff3f1774ad2888673770c6d64097e391bc362d7d6fb34982ddf0efd18cb  -"
 echo abc | hexdump -C | check hexdump "00000000  61 62 63 0a                                       |abc.|
 00000004"
+# tail -f follows a file that another process appends to (it looks once a
+# second); the check waits for the three lines, 30 s at most.
+(for i in 1 2 3; do echo line$i >>grow; sleep 1; done) &
+tail -f grow >tailed &
+tp=$!
+n=0
+while [ "$(wc -l <tailed)" -lt 3 ] && [ $n -lt 30 ]; do sleep 1; n=$((n + 1)); done
+kill $tp
+wait
+cat tailed | check tail_f "line1
+line2
+line3"
+seq 3 | less | tail -n 1 | check less_not_a_tty "3"
 mkdir tt && echo x >tt/x && tar cf t.tar tt && rm -rf tt && tar xf t.tar && cat tt/x | check tar "x"
 seq 1000 >z && gzip z && [ ! -e z ] && gunzip z.gz && tail -n 1 z | check gzip_gunzip "1000"
 tar czf t.tgz tt && rm -rf tt && tar xzf t.tgz && cat tt/x | check tar_z "x"
@@ -119,6 +132,7 @@ free | awk 'NR == 2 { print $1 }' | check free "Mem:"
 df / | awk 'NR == 2 { print $NF }' | check df "/"
 mount | grep -c ' on /proc type proc ' | check mount "1"
 ps | awk '$NF == "ps" { n++ } END { print n }' | check ps "1"
+top -n 1 -b | grep -c '^Mem:' | check top "1"
 ( time true ) 2>&1 | grep -c '^real' | check time "1"
 
 passed=$(grep -c pass $R)
