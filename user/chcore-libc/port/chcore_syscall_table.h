@@ -27,6 +27,7 @@
 	X(writev, SUPPORTED, 3, "fd_ops.writev, or fd_ops.write per buffer") \
 	X(pread64, SUPPORTED, 4, "fd_ops.pread; ESPIPE where there is none (the console)") \
 	X(pwrite64, SUPPORTED, 4, "fd_ops.pwrite; ESPIPE where there is none (the console)") \
+	X(sendfile, SUPPORTED, 4, "fd_ops.read (pread with an offset) and fd_ops.write through a 4 KiB buffer; stops at the end of the input or a short write") \
 	X(ppoll, PARTIAL, 5, "pipe ends and the console wait in the kernel (its poll call) until an event or the deadline; files and devices are always ready; the signal mask argument is checked, then ignored (not applied during the wait); a signal handler interrupts the wait (EINTR); nfds above RLIMIT_NOFILE is EINVAL") \
 	X(pselect6, PARTIAL, 6, "as ppoll over the fds of the three sets (exceptional: POLLPRI, which nothing raises); EBADF for an fd that is not open; the timeout is not updated; the signal mask is checked, then ignored") \
 	X(pipe2, SUPPORTED, 2, "kernel pipes (pipe_create): 64 KiB, writes up to PIPE_BUF atomic, blocking in the kernel; O_CLOEXEC, O_NONBLOCK (kept in the kernel's end object, shared by every holder); EPIPE when no reader is left (no SIGPIPE yet); a signal handler interrupts a blocked read or write (EINTR, or restarted with SA_RESTART); F_GETPIPE_SZ, FIONREAD") \
@@ -100,6 +101,7 @@
 	X(getresuid, SUPPORTED, 3, "one user: 0") \
 	X(getresgid, SUPPORTED, 3, "one group: 0") \
 	X(reboot, SUPPORTED, 4, "procmgr, then the kernel's system_power: power off and halt stop the machine (PSCI SYSTEM_OFF on virt, the watchdog with the halt partition on raspi3; QEMU ends), restart resets it (QEMU ends: it runs with -no-reboot); Ctrl-Alt-Del on/off accepted, no effect; bad magic -EINVAL") \
+	X(getgroups, SUPPORTED, 2, "no supplementary groups: 0") \
 	X(sysinfo, PARTIAL, 1, "uptime, total and free memory (the kernel's mem_stat), the number of processes (procmgr); no swap, shared or buffer memory; load averages 0") \
 	X(uname, SUPPORTED, 1, "sysname ChCore, machine aarch64") \
 	X(getpid, SUPPORTED, 0, "the thread id of the main thread (as on Linux)") \

@@ -357,6 +357,60 @@ CHCORE_LINUX_SYSCALL(pwrite64)
 	return r;
 }
 
+/* sendfile: a read-and-write loop through a buffer of the port's (BusyBox's
+ * cat, cp and tar use it before falling back to read and write). With an
+ * offset, in_fd is read with pread from *offset, which is updated, and its
+ * position stays; without, in_fd is read from its position. It stops at the
+ * end of the input or a short write; an error after some bytes have moved
+ * returns the bytes, as on Linux. */
+#define SENDFILE_CHUNK 4096
+
+CHCORE_LINUX_SYSCALL(sendfile)
+{
+	off_t off = 0;
+	off_t *uoff = (off_t *)a2;
+	long count = a3, done = 0, r = 0;
+	if (count < 0) return -EINVAL;
+	if (uoff && (r = __chcore_copy_in(&off, uoff, sizeof off)) < 0) return r;
+	if (uoff && off < 0) return -EINVAL;
+	struct chcore_fd *out = __chcore_fd_get((int)a0);
+	if (out == 0) return -EBADF;
+	struct chcore_fd *in = __chcore_fd_get((int)a1);
+	if (in == 0) {
+		__chcore_fd_put(out);
+		return -EBADF;
+	}
+	if (!can_read(in) || !can_write(out)) r = -EBADF;
+	else if (!in->ops->read || !out->ops->write) r = -EINVAL;
+	else if (uoff && !in->ops->pread) r = -ESPIPE;
+	char buf[SENDFILE_CHUNK];
+	while (r == 0 && done < count) {
+		size_t want = count - done < SENDFILE_CHUNK ? (size_t)(count - done) : SENDFILE_CHUNK;
+		long got = uoff ? in->ops->pread(in, buf, want, off) : in->ops->read(in, buf, want);
+		if (got <= 0) {
+			r = got;
+			break;
+		}
+		long put = 0;
+		while (put < got) {
+			long w = out->ops->write(out, buf + put, (size_t)(got - put));
+			if (w <= 0) {
+				r = w < 0 ? w : -EIO;
+				break;
+			}
+			put += w;
+		}
+		done += put;
+		off += put;
+		if (put < got && !uoff && in->ops->lseek) /* give back what was not written */
+			in->ops->lseek(in, put - got, SEEK_CUR);
+	}
+	__chcore_fd_put(in);
+	__chcore_fd_put(out);
+	if (uoff && done > 0) __chcore_copy_out(uoff, &off, sizeof off);
+	return done > 0 ? done : r;
+}
+
 CHCORE_LINUX_SYSCALL(lseek)
 {
 	GET_OR_EBADF(d, a0);

@@ -34,6 +34,12 @@ static long put_three_zero_ids(long a0, long a1, long a2)
 	return r;
 }
 
+/* No supplementary groups: the list is empty (the size is only checked). */
+CHCORE_LINUX_SYSCALL(getgroups)
+{
+	return (int)a0 < 0 ? -EINVAL : 0;
+}
+
 CHCORE_LINUX_SYSCALL(getresuid)
 {
 	return put_three_zero_ids(a0, a1, a2);
