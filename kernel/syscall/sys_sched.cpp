@@ -113,9 +113,10 @@ SysResult sys_clock_nanosleep(u64 clk, u64 flags, UserPtr<const chcore_timespec>
   } else {
     if (ns == 0) return 0;
     deadline = deadline_after(ns);
-    // The remainder of a sleep that ends is 0; one that a signal handler
-    // interrupts gets the time left (signal_exit_work).
-    if (!rem.is_null()) TRY(rem.write(chcore_timespec{0, 0}));
+    // `rem` is written only when a signal handler interrupts the sleep
+    // (signal_exit_work writes the time left), as on Linux: it may be the
+    // same memory as `req` (nanosleep(&ts, &ts)), which a sleep that a stop
+    // and SIGCONT restart reads again.
   }
   Thread* self = current_thread();
   self->sig.sleep_rem = (flags & CHCORE_TIMER_ABSTIME) ? 0 : rem.addr().raw();

@@ -24,7 +24,9 @@ matched (e.g. a deliberate kernel fault is detected and decoded).
 --send REGEX TEXT types TEXT on the serial console (QEMU's stdin) once a
 line matching REGEX has appeared and --input-delay seconds have passed
 (repeatable; each waits for its own line, in order; TEXT takes Python
-escapes such as \r). Without --send, QEMU's stdin is /dev/null.
+escapes such as \r). An unfinished line counts too, with only the text that
+came after the last typing (a shell's prompt or a full-screen editor ends
+no line). Without --send, QEMU's stdin is /dev/null.
 
 Everything QEMU prints is echoed to stdout; the last line is
 "harness: PASS" or "harness: FAIL: <reason>". Exit status 0 or 1.
@@ -248,6 +250,10 @@ def run(args):
     out = Outcome()
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     partial = ""
+    # Where the unfinished last line's text typed since starts: a --send
+    # regex may match there too (a prompt, or a full-screen program, prints
+    # no newline), but only text that came after the last typing.
+    fresh = 0
     deadline = time.monotonic() + args.timeout
     grace_deadline = None
     eof = False
@@ -260,6 +266,7 @@ def run(args):
             if send_at is not None and now >= send_at:
                 _, text = sends.pop(0)
                 send_at = None
+                fresh = len(partial)
                 print(f"\nharness: typing {text!r}", flush=True)
                 try:
                     proc.stdin.write(text)
@@ -284,10 +291,14 @@ def run(args):
             sys.stdout.write(text)
             sys.stdout.flush()
             *lines, partial = (partial + text).split("\n")
+            if lines:
+                fresh = 0
             for line in lines:
                 watcher.line(line)
                 if sends and send_at is None and sends[0][0].search(line):
                     send_at = time.monotonic() + args.input_delay
+            if sends and send_at is None and sends[0][0].search(partial[fresh:]):
+                send_at = time.monotonic() + args.input_delay
             if watcher.failures and grace_deadline is None:
                 grace_deadline = time.monotonic() + GRACE_SECONDS
             # Done early? (After a failure, the grace period decides.)
