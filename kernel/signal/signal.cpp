@@ -122,9 +122,10 @@ bool push_frame(Thread* t, ArchContext* ctx, const Delivery& d) {
   si.signo = static_cast<int>(d.sig);
   si.code = d.info.code;
   if (d.info.code <= 0)
-    si.u.kill.pid = d.info.pid;  // SI_USER, SI_TKILL: the sender (uid 0)
+    si.u.kill.pid = d.info.pid;  // SI_USER, SI_TKILL: the sender (uid 0); SI_TIMER: its id
   else if (d.info.code != CHCORE_SI_KERNEL)
     si.u.addr = d.info.addr;  // a fault
+  if (d.info.code == CHCORE_SI_TIMER) si.u.timer.value = d.info.addr;
 
   struct {
     u64 flags, link;

@@ -213,6 +213,7 @@ SysResult sys_sigtimedwait(u64 set, UserPtr<chcore_siginfo> info, u64 deadline_n
         out.u.kill.pid = si.pid;
       else if (si.code != CHCORE_SI_KERNEL)
         out.u.addr = si.addr;
+      if (si.code == CHCORE_SI_TIMER) out.u.timer.value = si.addr;
       TRY(info.write(out));
     }
     return sig;

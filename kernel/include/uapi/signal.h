@@ -68,6 +68,7 @@
 #define CHCORE_SI_USER 0      /* kill */
 #define CHCORE_SI_KERNEL 0x80 /* the kernel (a forged sigreturn frame) */
 #define CHCORE_SI_TKILL (-6)  /* tkill / tgkill */
+#define CHCORE_SI_TIMER (-2)  /* a process timer (timer_create) */
 #define CHCORE_SEGV_MAPERR 1  /* nothing mapped there */
 #define CHCORE_SEGV_ACCERR 2  /* mapped, but not for this access */
 #define CHCORE_BUS_ADRALN 1   /* misaligned access */
@@ -103,6 +104,11 @@ struct chcore_siginfo {
       int pid;
       unsigned int uid;
     } kill;
+    struct {
+      int tid;               /* the timer's id */
+      int overrun;
+      unsigned long value;   /* sigev_value */
+    } timer;
     unsigned long addr;
     unsigned long words[14];
   } u;

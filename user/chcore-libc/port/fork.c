@@ -37,6 +37,7 @@ static void child_start(int files)
 	__chcore_fd_after_fork();
 	__chcore_services_after_fork();
 	__chcore_files_after_fork();
+	__chcore_cputime_after_fork();
 	if (files) __chcore_procmgr_started();
 }
 

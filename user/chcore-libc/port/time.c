@@ -91,10 +91,16 @@ static int is_cputime(long clk)
  * kernel call that reading the counter here saves). */
 CHCORE_LINUX_SYSCALL(clock_gettime)
 {
-	/* No CPU-time accounting yet: the CPU-time clocks run with the
-	 * monotonic one (so clock() measures elapsed time). */
+	if (is_cputime(a0)) {
+		/* The kernel's accounting of this thread or process (cputime.c). */
+		unsigned long ns;
+		long r = __chcore_cputime_ns(a0, &ns);
+		if (r < 0) return r;
+		struct timespec ts = { (time_t)(ns / NS_PER_SEC), (long)(ns % NS_PER_SEC) };
+		return __chcore_copy_out((void *)a1, &ts, sizeof ts);
+	}
 	int coarse_wall = a0 == CLOCK_REALTIME_COARSE;
-	if (is_monotonic(a0) || is_cputime(a0) || coarse_wall) {
+	if (is_monotonic(a0) || coarse_wall) {
 		unsigned long ns = __chcore_monotonic_ns();
 		if (coarse_wall) {
 			unsigned long base = realtime_base();
