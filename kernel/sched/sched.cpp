@@ -225,9 +225,9 @@ Thread* pick_next(u32 me) TA_REQ(g_sched_lock) {
   if (next != nullptr) {
     acct_restart(&g_per_cpu[me]);
     install(me, next);
-  }
-  else
+  } else {
     rearm_timer(me);
+  }
   return next;
 }
 
@@ -346,6 +346,9 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
     } else if (prev->state != ThreadState::Exited) {
       save_user_state(prev);
     }
+    // Its kernel time until now is its own (sched/cpu_time.h): charged
+    // while no other CPU can run, stop or reap it.
+    acct_switch_out(cpu, &prev->times);
     // From here another CPU may run prev. An IPC handler that went idle
     // can be claimed by a call without this lock (ipc/ipc.cpp), and
     // stopped by sched_stop only through a CAS: if a stop came in while
@@ -356,7 +359,6 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
     // Queued elsewhere while we were switching away from it: that CPU
     // skipped it until now.
     if (prev->state == ThreadState::Runnable && prev->cpu != me) kick(prev->cpu);
-    acct_switch_out(cpu, &prev->times);
     cpu->current = nullptr;
     if (prev->state == ThreadState::Exited) {
       forget_fp_owner(prev);

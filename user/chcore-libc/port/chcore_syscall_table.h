@@ -74,7 +74,7 @@
 	X(set_robust_list, SUPPORTED, 2, "kernel set_robust_list; the list is walked when the thread exits") \
 	X(get_robust_list, PARTIAL, 3, "the calling thread only (tid 0 or its own; others ESRCH)") \
 	X(nanosleep, SUPPORTED, 2, "kernel clock_nanosleep on the monotonic clock") \
-	X(clock_gettime, PARTIAL, 2, "MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME read from CNTVCT_EL0 in user space; REALTIME from the kernel; REALTIME_COARSE in user space (the kernel's wall-clock base, taken once, plus the counter: never ahead of REALTIME); PROCESS_CPUTIME_ID and THREAD_CPUTIME_ID from the kernel's accounting (cpu_time); other processes' and threads' CPU clocks EINVAL") \
+	X(clock_gettime, PARTIAL, 2, "MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME read from CNTVCT_EL0 in user space; REALTIME from the kernel; REALTIME_COARSE in user space (the kernel's wall-clock base, taken once, plus the counter: never ahead of REALTIME); PROCESS_CPUTIME_ID and THREAD_CPUTIME_ID from the kernel's accounting (cpu_time), also by the ids clock_getcpuclockid and pthread_getcpuclockid give for the caller's own process and thread; other processes' and threads' CPU clocks EINVAL") \
 	X(clock_getres, SUPPORTED, 2, "one counter tick, rounded up to a nanosecond") \
 	X(clock_nanosleep, SUPPORTED, 4, "kernel clock_nanosleep; a signal handler interrupts it (EINTR, never restarted, the time left in rem for a relative sleep)") \
 	X(sched_yield, SUPPORTED, 0, "kernel yield") \

@@ -62,8 +62,8 @@ static long cpu_time(int which, struct chcore_cpu_time *ct)
 hidden long __chcore_cputime_ns(long clk, unsigned long *ns)
 {
 	struct chcore_cpu_time ct;
-	long r = cpu_time(clk == CLOCK_THREAD_CPUTIME_ID ? CHCORE_CPU_TIME_THREAD
-	                                                : CHCORE_CPU_TIME_PROCESS, &ct);
+	int thread = clk == CLOCK_THREAD_CPUTIME_ID || (clk < 0 && (clk & 4));
+	long r = cpu_time(thread ? CHCORE_CPU_TIME_THREAD : CHCORE_CPU_TIME_PROCESS, &ct);
 	if (r < 0) return r;
 	*ns = ct.user_ns + ct.system_ns;
 	return 0;

@@ -133,7 +133,10 @@ static void gen_stat(struct text* t) {
 }
 
 static void gen_uptime(struct text* t) {
-  unsigned long up = uptime_ticks(), idle = up * (unsigned long)ncpus();
+  unsigned long up = uptime_ticks(), idle = 0;
+  struct chcore_cpu_stat cs[64];
+  long n = chcore_sys_cpu_stat((unsigned long)cs, 64);
+  for (long c = 0; c < n; c++) idle += ns_ticks(cs[c].idle_ns);
   putf(t, "%lu.%02lu %lu.%02lu\n", up / USER_HZ, up % USER_HZ, idle / USER_HZ, idle % USER_HZ);
 }
 

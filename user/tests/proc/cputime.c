@@ -98,6 +98,13 @@ static void test_times(void) {
     prev = 1;
   }
   UT_EQ("times.process_clock_monotonic", back, 0);
+  /* The clocks of this thread and process by id (musl's encoding). */
+  clockid_t tc, pc;
+  UT_EQ("times.pthread_getcpuclockid", pthread_getcpuclockid(pthread_self(), &tc), 0);
+  UT_TRUE("times.thread_clock_by_id", clock_ns(tc) >= mine);
+  UT_EQ("times.clock_getcpuclockid", clock_getcpuclockid(0, &pc), 0);
+  UT_TRUE("times.process_clock_by_id", clock_ns(pc) >= mine);
+  UT_EQ("times.no_such_process_clock", clock_getcpuclockid(999999, &pc), EINVAL);
   struct tms t;
   clock_t el = times(&t);
   UT_TRUE("times.times_user", t.tms_utime > 0);
