@@ -7,7 +7,7 @@
  * here: RUSAGE_CHILDREN and times()'s tms_cutime are what this process has
  * waited for since it started (a fork's child starts from zero).
  *
- * Timers are the kernel's (timer_create, 90-93), which signal the process
+ * Timers are the kernel's (timer_create, 91-94), which signal the process
  * or one of its threads; musl's SIGEV_THREAD builds on SIGEV_THREAD_ID.
  * ITIMER_REAL is one such timer, made at the first setitimer, with SIGALRM:
  * not kept across an exec (a new process), gone in a fork's child. */

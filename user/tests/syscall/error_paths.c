@@ -581,7 +581,7 @@ static void paths_proc_views(void) {
   PATH("cpu_stat_kernel_pointer", CHCORE_EFAULT, chcore_sys_cpu_stat(KERNEL_ADDR, 8));
   PATH("cpu_stat_read_only", CHCORE_EFAULT, chcore_sys_cpu_stat(ro, 8));
   PATH("cpu_stat_none", 0, chcore_sys_cpu_stat(0, 0));
-  /* Timers (90-93): bad clocks, events, ids, values and pointers. */
+  /* Timers (91-94): bad clocks, events, ids, values and pointers. */
   static struct chcore_sigevent ev = {0, CHCORE_SIGUSR1, CHCORE_SIGEV_SIGNAL, 0, 0};
   static struct chcore_sigevent bad_notify = {0, CHCORE_SIGUSR1, 7, 0, 0};
   static struct chcore_sigevent bad_signo = {0, 65, CHCORE_SIGEV_SIGNAL, 0, 0};
