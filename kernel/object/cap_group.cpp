@@ -4,6 +4,7 @@
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "ipc/ipc.h"
+#include "sched/cpu_time.h"
 #include "sched/sched.h"
 
 namespace kern {
@@ -11,8 +12,16 @@ namespace kern {
 namespace {
 u64 g_next_pid = 1;
 
+// `t` leaves g->threads: its CPU time stays with the process.
+void retire_times(CapGroup* g, Thread* t) TA_REQ(g->lock) {
+  CpuTimes c = acct_read(t->times);
+  g->exited_times.user += c.user;
+  g->exited_times.sys += c.sys;
+}
+
 // The part of exiting that frees resources; runs once, without locks held.
 void release_resources(CapGroup* g) {
+  posix_timers_release(g);
   g->caps.clear();
   g->vmspace.destroy();
 }
@@ -92,6 +101,7 @@ void cap_group_exit(CapGroup* g, i32 status) {
           reap_now = sched_stop(t);
         }
         if (reap_now) {
+          retire_times(g, t);
           g->threads.remove(t);
           stopped.push_back(t);
         }
@@ -109,6 +119,17 @@ void cap_group_exit(CapGroup* g, i32 status) {
   if (empty) finish_exit(g, status);
 }
 
+CpuTimes cap_group_cpu_times(CapGroup* g) {
+  SpinGuard l(g->lock);
+  CpuTimes sum = g->exited_times;
+  for (Thread* t : g->threads) {
+    CpuTimes c = acct_read(t->times);
+    sum.user += c.user;
+    sum.sys += c.sys;
+  }
+  return sum;
+}
+
 void thread_reap(Thread* t) {
   // An IPC handler: its callers learn that it is gone.
   if (t->ipc_port != nullptr) ipc_handler_reaped(t);
@@ -117,7 +138,10 @@ void thread_reap(Thread* t) {
   i32 status;
   {
     SpinGuard l(g->lock);
-    if (t->group_node.linked()) g->threads.remove(t);
+    if (t->group_node.linked()) {
+      retire_times(g, t);
+      g->threads.remove(t);
+    }
     // The last thread of a started process is gone without exit_group: the
     // process exits with status 0. Decided here, when the thread is off
     // its CPU and out of the list, and not in thread_exit: threads that

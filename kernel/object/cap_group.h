@@ -19,6 +19,7 @@
 #include "object/cap_table.h"
 #include "object/object.h"
 #include "object/thread.h"
+#include "time/posix_timer.h"
 
 namespace kern {
 
@@ -44,6 +45,10 @@ struct CapGroup : Object {
   bool started TA_GUARDED(lock);
   i32 exit_status TA_GUARDED(lock);  // a wait status (see uapi/object.h)
   GroupThreadList threads TA_GUARDED(lock);  // threads that have not exited
+  // CPU time of its threads that have left `threads` (sched/cpu_time.h).
+  CpuTimes exited_times TA_GUARDED(lock);
+  // Its timers (time/posix_timer.h); deleted when it exits.
+  PosixTimerList timers TA_GUARDED(lock);
   WaitQueue waiters;  // blocked in wait_cap_group (scheduler lock)
   // Blocked in wait_cap_group_event, and its threads parked while it is
   // stopped (scheduler lock; signal/signal_state.h).

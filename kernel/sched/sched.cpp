@@ -12,10 +12,12 @@
 #include "mm/vmspace.h"
 #include "object/cap_group.h"
 #include "platform/platform.h"
+#include "sched/cpu_time.h"
 #include "sched/runqueue.h"
 #include "sched/user_state.h"
 #include "signal/signal.h"
 #include "time/clock.h"
+#include "time/posix_timer.h"
 #include "time/timer_queue.h"
 
 extern "C" {
@@ -220,10 +222,12 @@ Thread* pick_next(u32 me) TA_REQ(g_sched_lock) {
   for (u32 o = 0; next == nullptr && o < kMaxCpus; o++)
     if (o != me) next = cs_of(o).rq.peek(me);
   if (next != nullptr) rq_remove(next);
-  if (next != nullptr)
+  if (next != nullptr) {
+    acct_restart(&g_per_cpu[me]);
     install(me, next);
-  else
+  } else {
     rearm_timer(me);
+  }
   return next;
 }
 
@@ -258,9 +262,14 @@ void drop_deferred(u32 me) {
 void timer_tick();
 }  // namespace
 
+// The counter when each CPU started accounting (written once, at its start).
+u64 g_acct_start[kMaxCpus];
+u64 acct_cpu_start(u32 cpu) { return cpu < kMaxCpus ? g_acct_start[cpu] : 0; }
+
 
 void sched_init_this_cpu() {
   if (g_slice_ticks == 0) g_slice_ticks = ns_to_ticks(kSliceNs);
+  g_acct_start[this_cpu_id()] = this_cpu()->acct_stamp = acct_counter();
   timer_register_handler(timer_tick);
   SpinGuard g(g_sched_lock);
   timer_queue_init(this_cpu_id());
@@ -337,6 +346,9 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
     } else if (prev->state != ThreadState::Exited) {
       save_user_state(prev);
     }
+    // Its kernel time until now is its own (sched/cpu_time.h): charged
+    // while no other CPU can run, stop or reap it.
+    acct_switch_out(cpu, &prev->times);
     // From here another CPU may run prev. An IPC handler that went idle
     // can be claimed by a call without this lock (ipc/ipc.cpp), and
     // stopped by sched_stop only through a CAS: if a stop came in while
@@ -711,6 +723,10 @@ void timer_tick() {
     u64 now = timer_now();
     g_programmed[me] = 0;  // the handler masked it
     while (Timer* tm = timer_queue_pop_expired(me, now)) {
+      if (tm->kind == TimerKind::Process) {
+        posix_timer_expired(tm, me, now);
+        continue;
+      }
       Thread* t = reinterpret_cast<Thread*>(reinterpret_cast<u8*>(tm) - __builtin_offsetof(Thread, timer));
       wake_locked(t, t->timeout_result);
     }
@@ -726,8 +742,16 @@ void timer_tick() {
     rearm_timer(me);
   }
   sched_flush_kicks();
+  posix_timers_deliver(this_cpu_id());
 }
 }  // namespace
+
+Status sched_arm_timer(Timer* t, u64 deadline) {
+  u32 me = this_cpu_id();
+  TRY(timer_queue_arm(t, me, deadline));
+  rearm_timer(me);
+  return kOk;
+}
 
 Status sched_set_affinity(Thread* t, i64 cpu) {
   SpinGuard g(g_sched_lock);

@@ -76,6 +76,11 @@ inline SpinLock& sched_lock() TA_RETURN_CAPABILITY(g_sched_lock) { return g_sche
 [[nodiscard]] Status sched_block_prepare(WaitQueue* q, u64 deadline, i64 timeout_result,
                                          bool interruptible = true) TA_REQ(g_sched_lock);
 
+// Arms `t` on this CPU's timer queue for `deadline` (counter ticks) and
+// programs the timer if it is the earliest (process timers,
+// time/posix_timer.h). Err::NoMem if the queue cannot grow.
+[[nodiscard]] Status sched_arm_timer(Timer* t, u64 deadline) TA_REQ(g_sched_lock);
+
 // Switches this CPU from the current thread to `next` now, without a trip
 // through the run queue: the primitive of yield's direct hand-off and of
 // IPC's fast path. The system-call return then resumes `next`. Before the

@@ -5,10 +5,13 @@
 #include "mm/phys.h"
 #include "object/cap_group.h"
 #include "object/ref.h"
+#include "sched/cpu_time.h"
 #include "sched/futex.h"
 #include "sched/sched.h"
 #include "sched/user_state.h"
 #include "syscall/syscall.h"
+#include "arch/aarch64/timer.h"
+#include "time/clock.h"
 
 namespace kern {
 
@@ -242,8 +245,54 @@ SysResult sys_cap_group_stat(CapSlot cg, UserPtr<chcore_cap_group_stat> out) {
     st.vsize = bytes;
     st.resident = resident;
   }
+  CpuTimes c = cap_group_cpu_times(g.get());
+  st.utime_ns = ticks_to_ns(c.user);
+  st.stime_ns = ticks_to_ns(c.sys);
   TRY(out.write(st));
   return 0;
+}
+
+// The CPU time of the calling thread (as of this entry) or of its process
+// (sched/cpu_time.h).
+SysResult sys_cpu_time(u64 which, UserPtr<chcore_cpu_time> out) {
+  CpuTimes c;
+  if (which == CHCORE_CPU_TIME_THREAD)
+    c = acct_read(current_thread()->times);
+  else if (which == CHCORE_CPU_TIME_PROCESS)
+    c = cap_group_cpu_times(current_group());
+  else
+    return Err::Inval;
+  TRY(out.write(chcore_cpu_time{ticks_to_ns(c.user), ticks_to_ns(c.sys)}));
+  return 0;
+}
+
+// Per CPU: user, system and idle time since it started (/proc/stat);
+// returns how many entries were written (at most max, one per possible
+// CPU up to the last online one).
+SysResult sys_cpu_stat(UserPtr<chcore_cpu_stat> out, u64 max) {
+  u64 n = 0;
+  for (u32 c = 0; c < kMaxCpus; c++)
+    if (__atomic_load_n(&g_per_cpu[c].online, __ATOMIC_ACQUIRE)) n = c + 1;
+  if (n > max) n = max;
+  if (!out.range_ok(n)) return Err::Fault;
+  u64 now = timer_now();
+  for (u32 c = 0; c < n; c++) {
+    chcore_cpu_stat st{};
+    const PerCpu& pc = g_per_cpu[c];
+    if (__atomic_load_n(&pc.online, __ATOMIC_ACQUIRE)) {
+      u64 user = __atomic_load_n(&pc.acct_user, __ATOMIC_RELAXED);
+      u64 sys = __atomic_load_n(&pc.acct_sys, __ATOMIC_RELAXED);
+      u64 start = acct_cpu_start(c);
+      u64 total = now > start ? now - start : 0;
+      u64 idle = total > user + sys ? total - user - sys : 0;
+      st.user_ns = ticks_to_ns(user);
+      st.system_ns = ticks_to_ns(sys);
+      st.idle_ns = ticks_to_ns(idle);
+      st.online = 1;
+    }
+    TRY((out + c).write(st));
+  }
+  return static_cast<i64>(n);
 }
 
 SysResult sys_mem_stat(UserPtr<chcore_mem_stat> out) {

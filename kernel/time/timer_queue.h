@@ -9,10 +9,15 @@
 namespace kern {
 
 // A one-shot timer (each Thread has one for the timeout of its block).
+enum class TimerKind : u32 {
+  ThreadTimeout,  // Thread::timer: wakes the thread
+  Process,        // PosixTimer::timer: signals a process (time/posix_timer.h)
+};
 struct Timer {
   u64 deadline;    // counter ticks (CNTVCT)
   i32 heap_index;  // position in the queue's heap, -1 when not armed
   u32 cpu;         // whose queue
+  TimerKind kind;
 };
 
 // Gives `cpu`'s queue its initial capacity at boot, so that the first

@@ -54,8 +54,24 @@ struct chcore_cap_group_stat {
   unsigned long regions;   /* address-space regions */
   unsigned long vsize;     /* bytes the regions cover */
   unsigned long resident;  /* pages of them that have memory */
-  unsigned int exited;     /* 1: the process has exited (the rest is 0) */
+  unsigned int exited;     /* 1: the process has exited (the above are then 0) */
   unsigned int reserved;
+  unsigned long utime_ns;  /* CPU time of all its threads, exited ones included, at EL0 */
+  unsigned long stime_ns;  /* ... and in the kernel (kept after the exit) */
+};
+/* cpu_time: the CPU time of the calling thread or of its process. */
+#define CHCORE_CPU_TIME_THREAD 0
+#define CHCORE_CPU_TIME_PROCESS 1
+struct chcore_cpu_time {
+  unsigned long user_ns;   /* at EL0 */
+  unsigned long system_ns; /* in the kernel on its behalf */
+};
+/* cpu_stat: one per CPU, what /proc/stat shows. */
+struct chcore_cpu_stat {
+  unsigned long user_ns;   /* running threads at EL0 */
+  unsigned long system_ns; /* in the kernel for threads */
+  unsigned long idle_ns;   /* the rest since the CPU started */
+  unsigned long online;    /* 1: the CPU runs threads (else all is 0) */
 };
 /* cpu_id: the identification registers of the CPU that runs the call (all
  * CPUs of the supported boards are alike), as /proc/cpuinfo shows them. */
@@ -107,6 +123,28 @@ struct chcore_timespec {
 #define CHCORE_CLOCK_MONOTONIC_COARSE 6
 #define CHCORE_CLOCK_BOOTTIME 7
 #define CHCORE_TIMER_ABSTIME 1
+/* Linux's clock ids of CPU time (the libc serves them with cpu_time). */
+#define CHCORE_CLOCK_PROCESS_CPUTIME_ID 2
+#define CHCORE_CLOCK_THREAD_CPUTIME_ID 3
+
+/* Process timers (timer_create ... timer_delete): Linux's struct
+ * sigevent as the kernel reads it, and struct itimerspec. */
+#define CHCORE_SIGEV_SIGNAL 0    /* a signal to the process */
+#define CHCORE_SIGEV_NONE 1      /* nothing (timer_gettime shows it) */
+#define CHCORE_SIGEV_THREAD_ID 4 /* a signal to the thread `tid` of the process */
+struct chcore_sigevent {
+  unsigned long value;       /* si_value of the signal */
+  int signo;
+  int notify;                /* CHCORE_SIGEV_* */
+  int tid;                   /* CHCORE_SIGEV_THREAD_ID */
+  int pad;
+};
+struct chcore_itimerspec {
+  struct chcore_timespec interval; /* period; 0: one shot */
+  struct chcore_timespec value;    /* time to the next expiry; 0: disarmed */
+};
+#define CHCORE_TIMERS_MAX 64               /* per process */
+#define CHCORE_TIMER_MIN_INTERVAL_NS 100000 /* shorter periods are lengthened to this */
 #define CHCORE_FUTEX_WAIT 0
 #define CHCORE_FUTEX_WAKE 1
 #define CHCORE_FUTEX_REQUEUE 3

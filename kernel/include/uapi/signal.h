@@ -78,6 +78,7 @@
 #define CHCORE_SI_QUEUE (-1)  /* sigqueue (rt_sigqueueinfo); SI_TIMER -2, SI_MESGQ -3,
                                * SI_ASYNCIO -4, SI_SIGIO -5 carry a value the same way */
 #define CHCORE_SI_SIGIO (-5)
+#define CHCORE_SI_TIMER (-2)  /* a process timer (timer_create) */
 #define CHCORE_SEGV_MAPERR 1  /* nothing mapped there */
 #define CHCORE_SEGV_ACCERR 2  /* mapped, but not for this access */
 #define CHCORE_BUS_ADRALN 1   /* misaligned access */
@@ -130,6 +131,11 @@ struct chcore_siginfo {
       unsigned int uid;
       unsigned long value; /* union sigval */
     } queue; /* CHCORE_SI_QUEUE .. CHCORE_SI_SIGIO */
+    struct {
+      int tid;               /* the timer's id */
+      int overrun;
+      unsigned long value;   /* sigev_value */
+    } timer;
     unsigned long addr;
     unsigned long words[14];
   } u;

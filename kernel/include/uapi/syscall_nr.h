@@ -103,9 +103,16 @@
   X(81, cap_group_stat, 2, (CapSlot cg, UserPtr<chcore_cap_group_stat> out))               \
   X(82, mem_stat, 1, (UserPtr<chcore_mem_stat> out))                                       \
   X(83, cpu_id, 1, (UserPtr<chcore_cpu_id> out))                                           \
+  X(84, cpu_time, 2, (u64 which, UserPtr<chcore_cpu_time> out))                            \
+  X(85, cpu_stat, 2, (UserPtr<chcore_cpu_stat> out, u64 max))                              \
   X(88, tty_ctl, 3, (u64 op, UserPtr<u8> buf, u64 len))                                    \
   X(89, tty_signal_wait, 1, (CapSlot ctl))                                                  \
-  X(90, system_power, 2, (CapSlot ctl, u64 cmd))
+  X(90, system_power, 2, (CapSlot ctl, u64 cmd))                                            \
+  X(91, timer_create, 2, (u64 clk, UserPtr<const chcore_sigevent> ev))                     \
+  X(92, timer_settime, 4,                                                                  \
+    (u64 id, u64 flags, UserPtr<const chcore_itimerspec> value, UserPtr<chcore_itimerspec> old)) \
+  X(93, timer_gettime, 2, (u64 id, UserPtr<chcore_itimerspec> cur))                        \
+  X(94, timer_delete, 1, (u64 id))
 
 #ifdef __ASSEMBLER__
 /* Assembly gets the same names as symbols: CHCORE_SYSCALLS(...) expands to

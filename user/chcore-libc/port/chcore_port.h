@@ -70,6 +70,13 @@ hidden long __chcore_munmap(unsigned long addr, unsigned long len);
 /* ---- time.c ---------------------------------------------------------------- */
 /* Nanoseconds of the monotonic clock (the kernel's, read in user space). */
 hidden unsigned long __chcore_monotonic_ns(void);
+/* ---- cputime.c: CPU time, timers, prctl's name ------------------------------ */
+/* CLOCK_PROCESS_CPUTIME_ID / CLOCK_THREAD_CPUTIME_ID in ns: 0 or -errno. */
+hidden long __chcore_cputime_ns(long clk, unsigned long *ns);
+/* A waited-for child's CPU time (wait4), for RUSAGE_CHILDREN. */
+hidden void __chcore_children_add(unsigned long user_ns, unsigned long sys_ns);
+/* In a fork's child: no children's time, no timers. */
+hidden void __chcore_cputime_after_fork(void);
 /* Sleeps about ns nanoseconds (monotonic clock). */
 hidden void __chcore_sleep_ns(unsigned long ns);
 

@@ -75,7 +75,7 @@
 	X(set_robust_list, SUPPORTED, 2, "kernel set_robust_list; the list is walked when the thread exits") \
 	X(get_robust_list, PARTIAL, 3, "the calling thread only (tid 0 or its own; others ESRCH)") \
 	X(nanosleep, SUPPORTED, 2, "kernel clock_nanosleep on the monotonic clock") \
-	X(clock_gettime, PARTIAL, 2, "MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME read from CNTVCT_EL0 in user space; REALTIME from the kernel; REALTIME_COARSE in user space (the kernel's wall-clock base, taken once, plus the counter: never ahead of REALTIME); the CPU-time clocks give monotonic time") \
+	X(clock_gettime, PARTIAL, 2, "MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME read from CNTVCT_EL0 in user space; REALTIME from the kernel; REALTIME_COARSE in user space (the kernel's wall-clock base, taken once, plus the counter: never ahead of REALTIME); PROCESS_CPUTIME_ID and THREAD_CPUTIME_ID from the kernel's accounting (cpu_time), also by the ids clock_getcpuclockid and pthread_getcpuclockid give for the caller's own process and thread; other processes' and threads' CPU clocks EINVAL") \
 	X(clock_getres, SUPPORTED, 2, "one counter tick, rounded up to a nanosecond") \
 	X(clock_nanosleep, SUPPORTED, 4, "kernel clock_nanosleep; a signal handler interrupts it (EINTR, never restarted, the time left in rem for a relative sleep)") \
 	X(sched_yield, SUPPORTED, 0, "kernel yield") \
@@ -87,7 +87,17 @@
 	X(getsid, SUPPORTED, 1, "procmgr") \
 	X(execve, SUPPORTED, 3, "procmgr (PROCMGR_EXEC): the program replaces the process, keeping its pid, parent, process group, working directory, fds without FD_CLOEXEC and signal mask; #! scripts run their interpreter (4 levels, then ELOOP); ENOENT, EACCES, ENOEXEC, E2BIG (128 KiB of arguments and environment), EFAULT; other threads end with the old image") \
 	X(execveat, PARTIAL, 5, "as execve, relative to a directory fd; AT_EMPTY_PATH (executing the fd itself) is not supported: an empty path is ENOENT") \
-	X(wait4, PARTIAL, 4, "procmgr: a child by pid, any child, any child in the caller's process group (0) or in group -pid, WNOHANG, the wait status as Linux encodes it; rusage zeroed") \
+	X(wait4, PARTIAL, 4, "procmgr: a child by pid, any child, any child in the caller's process group (0) or in group -pid, WNOHANG, the wait status as Linux encodes it; rusage: the child's user and system time (with those of the children it waited for), other fields 0") \
+	X(getrusage, PARTIAL, 2, "RUSAGE_SELF, RUSAGE_THREAD: the kernel's accounting (cpu_time); RUSAGE_CHILDREN: the children waited for (wait4 replies); only ru_utime and ru_stime, the rest 0") \
+	X(times, SUPPORTED, 1, "as getrusage, in clock ticks (100 Hz); returns CLOCK_MONOTONIC in ticks") \
+	X(timer_create, PARTIAL, 3, "kernel timer_create: CLOCK_REALTIME, CLOCK_MONOTONIC (and their aliases); SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID (musl's SIGEV_THREAD builds on it); CPU-time clocks EINVAL; 64 per process (EAGAIN)") \
+	X(timer_settime, SUPPORTED, 4, "kernel timer_settime; TIMER_ABSTIME; periods below 100 us are lengthened to 100 us") \
+	X(timer_gettime, SUPPORTED, 2, "kernel timer_gettime") \
+	X(timer_getoverrun, PARTIAL, 1, "the periods the last expiry missed (a signal still pending when the next expiry comes is not counted)") \
+	X(timer_delete, SUPPORTED, 1, "kernel timer_delete") \
+	X(setitimer, PARTIAL, 3, "ITIMER_REAL: a kernel timer (CLOCK_MONOTONIC, SIGALRM) made at the first call; alarm uses it; not kept across exec; ITIMER_VIRTUAL and ITIMER_PROF EINVAL") \
+	X(getitimer, PARTIAL, 2, "ITIMER_REAL; the others EINVAL") \
+	X(prctl, PARTIAL, 5, "PR_SET_NAME, PR_GET_NAME: the process's name (procmgr: /proc/<pid>/comm, stat, status), kept until the next exec; Linux names the calling thread. Other options EINVAL") \
 	X(getppid, SUPPORTED, 0, "procmgr; init's pid for an orphan it adopted, 0 for procmgr's own children") \
 	X(tkill, SUPPORTED, 2, "kernel signal_thread: any thread of the calling process (SI_TKILL); pthread_cancel's SIGCANCEL keeps the port's flag mechanism and is not sent") \
 	X(tgkill, PARTIAL, 3, "as tkill; a thread of another process ESRCH") \

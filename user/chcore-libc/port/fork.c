@@ -38,6 +38,7 @@ static void child_start(int files)
 	__chcore_services_after_fork();
 	__chcore_wait_after_fork();
 	__chcore_files_after_fork();
+	__chcore_cputime_after_fork();
 	if (files) __chcore_procmgr_started();
 }
 

@@ -452,7 +452,8 @@ static long get_wait_notif(struct chcore_srv *s)
 
 /* wait4(pid, status, options, rusage): pid > 0, -1, 0 (the caller's
  * process group) or < -1 (group -pid); WNOHANG, WUNTRACED (a stopped
- * child), WCONTINUED (a continued one); rusage zeroed.
+ * child), WCONTINUED (a continued one); rusage: the child's CPU times
+ * (with those of the children it waited for), the rest 0.
  *
  * procmgr answers at once (WNOHANG); while nothing is there to report, the
  * caller waits in the kernel on its child-event notification, which
@@ -486,9 +487,18 @@ CHCORE_LINUX_SYSCALL(wait4)
 		int st = (int)out.w[0];
 		if (__chcore_copy_out((void *)a1, &st, sizeof st) < 0) return -EFAULT;
 	}
+	/* The child's CPU time and that of the children it waited for. */
+	if (r > 0) __chcore_children_add(out.w[1], out.w[2]);
 	if (r >= 0 && a3) {
-		static const char zero[144];
-		if (__chcore_copy_out((void *)a3, zero, sizeof zero) < 0) return -EFAULT;
+		struct rusage ru;
+		memset(&ru, 0, sizeof ru);
+		if (r > 0) {
+			ru.ru_utime.tv_sec = (time_t)(out.w[1] / 1000000000ul);
+			ru.ru_utime.tv_usec = (suseconds_t)(out.w[1] % 1000000000ul / 1000);
+			ru.ru_stime.tv_sec = (time_t)(out.w[2] / 1000000000ul);
+			ru.ru_stime.tv_usec = (suseconds_t)(out.w[2] % 1000000000ul / 1000);
+		}
+		if (__chcore_copy_out((void *)a3, &ru, sizeof ru) < 0) return -EFAULT;
 	}
 	return r;
 }

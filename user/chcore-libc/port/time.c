@@ -81,9 +81,17 @@ static int is_monotonic(long clk)
 	       clk == CLOCK_MONOTONIC_COARSE || clk == CLOCK_BOOTTIME;
 }
 
+/* The CPU-time clocks: the two ids, and Linux's encoding of a process's
+ * or thread's clock (clock_getcpuclockid, pthread_getcpuclockid: ~pid << 3
+ * | 2, with 4 for a thread), which works for the caller's own (pid 0 or
+ * its own; its own thread). */
 static int is_cputime(long clk)
 {
-	return clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID;
+	if (clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID) return 1;
+	if (clk >= 0 || (clk & 3) != 2) return 0;
+	long id = ~(clk >> 3);
+	if (clk & 4) return id == __chcore_sys_gettid();
+	return id == 0 || id == __chcore_pid;
 }
 
 /* The time is read in user space, but stored through the checked copy: a
@@ -91,10 +99,16 @@ static int is_cputime(long clk)
  * kernel call that reading the counter here saves). */
 CHCORE_LINUX_SYSCALL(clock_gettime)
 {
-	/* No CPU-time accounting yet: the CPU-time clocks run with the
-	 * monotonic one (so clock() measures elapsed time). */
+	if (is_cputime(a0)) {
+		/* The kernel's accounting of this thread or process (cputime.c). */
+		unsigned long ns;
+		long r = __chcore_cputime_ns(a0, &ns);
+		if (r < 0) return r;
+		struct timespec ts = { (time_t)(ns / NS_PER_SEC), (long)(ns % NS_PER_SEC) };
+		return __chcore_copy_out((void *)a1, &ts, sizeof ts);
+	}
 	int coarse_wall = a0 == CLOCK_REALTIME_COARSE;
-	if (is_monotonic(a0) || is_cputime(a0) || coarse_wall) {
+	if (is_monotonic(a0) || coarse_wall) {
 		unsigned long ns = __chcore_monotonic_ns();
 		if (coarse_wall) {
 			unsigned long base = realtime_base();
@@ -123,7 +137,7 @@ CHCORE_LINUX_SYSCALL(clock_getres)
 
 CHCORE_LINUX_SYSCALL(clock_nanosleep)
 {
-	long clk = is_cputime(a0) ? CLOCK_MONOTONIC : a0;
+	long clk = a0 == CLOCK_PROCESS_CPUTIME_ID || a0 == CLOCK_THREAD_CPUTIME_ID ? CLOCK_MONOTONIC : a0;
 	return __chcore_sys_clock_nanosleep((unsigned long)clk, (unsigned long)a1,
 	                                    (unsigned long)a2, (unsigned long)a3);
 }

@@ -106,17 +106,24 @@ static unsigned long uptime_ticks(void) {
   return (unsigned long)(clock_ns(CLOCK_MONOTONIC) / (1000000000 / USER_HZ));
 }
 
-/* stat: CPU times are not accounted per CPU yet: all time since boot counts
- * as idle (so top shows idle CPUs rather than dividing by zero). */
+/* stat: the kernel's accounting of each CPU (cpu_stat): user, system and
+ * idle time in USER_HZ ticks (nice, iowait, irq... 0). */
+static unsigned long ns_ticks(unsigned long ns) { return ns / (1000000000 / USER_HZ); }
+
 static void gen_stat(struct text* t) {
-  unsigned long up = uptime_ticks();
-  int n = ncpus();
-  long mask = chcore_sys_online_cpus();
-  putf(t, "cpu  0 0 0 %lu 0 0 0 0 0 0\n", up * (unsigned long)n);
-  for (int cpu = 0; cpu < 64; cpu++) {
-    if (mask > 0 ? !((unsigned long)mask & (1ul << cpu)) : cpu > 0) continue;
-    putf(t, "cpu%d 0 0 0 %lu 0 0 0 0 0 0\n", cpu, up);
+  struct chcore_cpu_stat cs[64];
+  long n = chcore_sys_cpu_stat((unsigned long)cs, 64);
+  unsigned long su = 0, ss = 0, si = 0;
+  for (long c = 0; c < n; c++) {
+    su += ns_ticks(cs[c].user_ns);
+    ss += ns_ticks(cs[c].system_ns);
+    si += ns_ticks(cs[c].idle_ns);
   }
+  putf(t, "cpu  %lu 0 %lu %lu 0 0 0 0 0 0\n", su, ss, si);
+  for (long c = 0; c < n; c++)
+    if (cs[c].online)
+      putf(t, "cpu%ld %lu 0 %lu %lu 0 0 0 0 0 0\n", c, ns_ticks(cs[c].user_ns),
+           ns_ticks(cs[c].system_ns), ns_ticks(cs[c].idle_ns));
   size_t np = 0;
   int* pids = pid_list(&np);
   xfree(pids);
@@ -126,7 +133,10 @@ static void gen_stat(struct text* t) {
 }
 
 static void gen_uptime(struct text* t) {
-  unsigned long up = uptime_ticks(), idle = up * (unsigned long)ncpus();
+  unsigned long up = uptime_ticks(), idle = 0;
+  struct chcore_cpu_stat cs[64];
+  long n = chcore_sys_cpu_stat((unsigned long)cs, 64);
+  for (long c = 0; c < n; c++) idle += ns_ticks(cs[c].idle_ns);
   putf(t, "%lu.%02lu %lu.%02lu\n", up / USER_HZ, up % USER_HZ, idle / USER_HZ, idle % USER_HZ);
 }
 
@@ -250,10 +260,12 @@ static void gen_pid_stat(struct text* t, const struct pinfo* pi, int caller) {
    * majflt cmajflt utime stime cutime cstime priority nice num_threads
    * itrealvalue starttime vsize rss rsslim */
   putf(t,
-       "%d (%.15s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 %lu 0 %llu %llu %llu "
+       "%d (%.15s) %c %d %d %d 0 -1 0 0 0 0 0 %lu %lu %lu %lu 20 0 %lu 0 %llu %llu %llu "
        "18446744073709551615 ",
-       i->pid, i->name, state_of(pi, caller), i->ppid, i->pgid, i->sid, threads, start,
-       (unsigned long long)i->vsize, (unsigned long long)i->resident);
+       i->pid, i->name, state_of(pi, caller), i->ppid, i->pgid, i->sid,
+       ns_ticks(i->utime_ns), ns_ticks(i->stime_ns), ns_ticks(i->cutime_ns),
+       ns_ticks(i->cstime_ns), threads, start, (unsigned long long)i->vsize,
+       (unsigned long long)i->resident);
   /* startcode endcode startstack kstkesp kstkeip signal blocked sigignore
    * sigcatch wchan nswap cnswap exit_signal processor rt_priority policy
    * delayacct_blkio_ticks guest_time cguest_time start_data end_data

@@ -183,6 +183,10 @@ struct proc {
    * forked children; NULL if unknown. See "/proc's view" below. */
   struct proc_args* args;
   int64_t start_ns;   /* CLOCK_MONOTONIC at its start */
+  /* CPU time (ns) at EL0 and in the kernel: its own once it has ended,
+   * then that of the children it waited for (with theirs). */
+  uint64_t times[4];
+  char comm[16];      /* prctl(PR_SET_NAME), "" if none since its exec */
 };
 static struct proc procs[MAX_PROCS];
 
@@ -340,6 +344,11 @@ static void reap(struct proc* p) {
   }
   p->state = P_ZOMBIE;
   p->status = status < 0 ? CHCORE_SIGKILL : (int)status;
+  struct chcore_cap_group_stat st;
+  if (chcore_sys_cap_group_stat((unsigned long)cg, (unsigned long)&st) == 0) {
+    p->times[0] = st.utime_ns;
+    p->times[1] = st.stime_ns;
+  }
   __atomic_store_n(&p->started, 1, __ATOMIC_RELEASE);
   futex_wake_all(&p->started);
   p->jc_status = 0;
@@ -600,6 +609,7 @@ static long exec_swap(struct proc* p, struct chcore_launch* l, const char* const
   }
   p->cg = l->cg; /* the reaper moves to it when the old one ends */
   p->execed = 1;
+  p->comm[0] = '\0'; /* an exec names it after its program again */
   pthread_mutex_unlock(&plock);
   return 0;
 }
@@ -855,7 +865,8 @@ static void start_service(const char* path, const char* const argv[]) {
 
 /* Waits for a child of `parent` (pid > 0: that one; -1: any; 0: any in
  * the caller's process group `pgid`; < -1: any in group -pid). */
-static long wait_child(int parent, int pgid, int pid, int options, int* status) {
+static long wait_child(int parent, int pgid, int pid, int options, int* status,
+                       uint64_t times[2]) {
   pthread_mutex_lock(&plock);
   for (;;) {
     int any = 0;
@@ -878,6 +889,13 @@ static long wait_child(int parent, int pgid, int pid, int options, int* status) 
       if (c->state == P_ZOMBIE) {
         int found = c->pid;
         *status = c->status;
+        times[0] = c->times[0] + c->times[2];
+        times[1] = c->times[1] + c->times[3];
+        struct proc* par = by_pid(parent);
+        if (par) {
+          par->times[2] += times[0];
+          par->times[3] += times[1];
+        }
         proc_free(c);
         pthread_mutex_unlock(&plock);
         return found;
@@ -1223,6 +1241,7 @@ static long fork_begin(struct proc* caller, const struct chcore_ipc_msg* m,
   p->cg = cg;
   p->pid = -1;
   args_share(p, caller);
+  memcpy(p->comm, caller->comm, sizeof p->comm); /* a fork keeps the name */
   caller->forking = p;
   pthread_mutex_unlock(&plock);
   r->ncaps = 1;
@@ -1293,10 +1312,21 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
       pthread_mutex_lock(&plock);
       int pgid = caller->pgid;
       pthread_mutex_unlock(&plock);
-      r->ret = wait_child(caller->pid, pgid, (int)(long)m->w[1], (int)m->w[2], &status);
+      uint64_t times[2] = {0, 0};
+      r->ret = wait_child(caller->pid, pgid, (int)(long)m->w[1], (int)m->w[2], &status, times);
       r->w[0] = (unsigned long)status;
+      r->w[1] = times[0];
+      r->w[2] = times[1];
       break;
     }
+    case PROCMGR_SET_NAME:
+      pthread_mutex_lock(&plock);
+      memcpy(caller->comm, &m->w[1], 8);
+      memcpy(caller->comm + 8, &m->w[2], 7);
+      caller->comm[15] = '\0';
+      pthread_mutex_unlock(&plock);
+      r->ret = 0;
+      break;
     case PROCMGR_GETPPID:
       pthread_mutex_lock(&plock);
       /* An orphan's is init's (the reaper re-parents it); procmgr's own
@@ -1491,12 +1521,24 @@ static long proc_info(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r
     info.threads = st.threads;
     info.vsize = st.vsize;
     info.resident = st.resident;
+    info.utime_ns = st.utime_ns;
+    info.stime_ns = st.stime_ns;
+  } else if (info.state == 'Z') {
+    info.utime_ns = p->times[0];
+    info.stime_ns = p->times[1];
   }
+  info.cutime_ns = p->times[2];
+  info.cstime_ns = p->times[3];
+  char comm[16];
+  memcpy(comm, p->comm, sizeof comm);
   pthread_mutex_unlock(&plock);
   size_t used = sizeof info;
   if (a) {
     const char* name = strrchr(a->data, '/') ? strrchr(a->data, '/') + 1 : a->data;
     strncpy(info.name, name, sizeof info.name - 1);
+  }
+  if (comm[0]) memcpy(info.name, comm, sizeof info.name);
+  if (a) {
     const char* d = a->data;
     info.exe_len = reply_put(m, &used, d, a->exe_len);
     d += a->exe_len;
@@ -1648,7 +1690,8 @@ int main(int argc, char** argv) {
     return 127;
   }
   int status = 0;
-  wait_child(0, 0, (int)r, 0, &status);
+  uint64_t times[2];
+  wait_child(0, 0, (int)r, 0, &status, times);
   /* Exit codes as a shell reports them: the code, or 128 + signal. */
   return CHCORE_WIFEXITED(status) ? CHCORE_WEXITSTATUS(status) : 128 + CHCORE_WTERMSIG(status);
 }

@@ -32,6 +32,7 @@
 #include <chcore/ipc.h>
 #include <chcore/launch.h>
 #include <chcore/thread.h>
+#include <uapi/signal.h>
 #include <uapi/tty.h>
 #include <stdlib.h>
 
@@ -595,6 +596,76 @@ static void paths_proc_views(void) {
   PATH("mem_stat_kernel_pointer", CHCORE_EFAULT, chcore_sys_mem_stat(KERNEL_ADDR));
   PATH("mem_stat_null", CHCORE_EFAULT, chcore_sys_mem_stat(0));
   PATH("cpu_id_read_only", CHCORE_EFAULT, chcore_sys_cpu_id(ro));
+  /* CPU time (84, 85). */
+  /* Static: a larger stack frame would touch a new stack page in the
+   * measured pass only (the reports print from deeper). */
+  static struct chcore_cpu_time ct;
+  static struct chcore_cpu_stat cs[8];
+  PATH("cpu_time_bad_which", CHCORE_EINVAL, chcore_sys_cpu_time(2, (unsigned long)&ct));
+  PATH("cpu_time_huge_which", CHCORE_EINVAL, chcore_sys_cpu_time(~0ul, (unsigned long)&ct));
+  PATH("cpu_time_kernel_pointer", CHCORE_EFAULT, chcore_sys_cpu_time(CHCORE_CPU_TIME_THREAD, KERNEL_ADDR));
+  PATH("cpu_time_read_only", CHCORE_EFAULT, chcore_sys_cpu_time(CHCORE_CPU_TIME_PROCESS, ro));
+  PATH("cpu_time_null", CHCORE_EFAULT, chcore_sys_cpu_time(CHCORE_CPU_TIME_PROCESS, 0));
+  PATH("cpu_stat_kernel_pointer", CHCORE_EFAULT, chcore_sys_cpu_stat(KERNEL_ADDR, 8));
+  PATH("cpu_stat_read_only", CHCORE_EFAULT, chcore_sys_cpu_stat(ro, 8));
+  PATH("cpu_stat_none", 0, chcore_sys_cpu_stat(0, 0));
+  /* Timers (91-94): bad clocks, events, ids, values and pointers. */
+  static struct chcore_sigevent ev = {0, CHCORE_SIGUSR1, CHCORE_SIGEV_SIGNAL, 0, 0};
+  static struct chcore_sigevent bad_notify = {0, CHCORE_SIGUSR1, 7, 0, 0};
+  static struct chcore_sigevent bad_signo = {0, 65, CHCORE_SIGEV_SIGNAL, 0, 0};
+  static struct chcore_sigevent zero_signo = {0, 0, CHCORE_SIGEV_SIGNAL, 0, 0};
+  static struct chcore_sigevent no_thread = {0, CHCORE_SIGUSR1, CHCORE_SIGEV_THREAD_ID, 0x3fffffff, 0};
+  unsigned long e = (unsigned long)&ev;
+  PATH("timer_create_bad_clock", CHCORE_EINVAL, chcore_sys_timer_create(99, e));
+  PATH("timer_create_huge_clock", CHCORE_EINVAL, chcore_sys_timer_create(~0ul, e));
+  PATH("timer_create_cpu_clock", CHCORE_EINVAL,
+       chcore_sys_timer_create(CHCORE_CLOCK_PROCESS_CPUTIME_ID, e));
+  PATH("timer_create_kernel_pointer", CHCORE_EFAULT,
+       chcore_sys_timer_create(CHCORE_CLOCK_MONOTONIC, KERNEL_ADDR));
+  PATH("timer_create_unmapped", CHCORE_EFAULT, chcore_sys_timer_create(CHCORE_CLOCK_MONOTONIC, 16));
+  PATH("timer_create_bad_notify", CHCORE_EINVAL,
+       chcore_sys_timer_create(CHCORE_CLOCK_MONOTONIC, (unsigned long)&bad_notify));
+  PATH("timer_create_bad_signal", CHCORE_EINVAL,
+       chcore_sys_timer_create(CHCORE_CLOCK_MONOTONIC, (unsigned long)&bad_signo));
+  PATH("timer_create_signal_0", CHCORE_EINVAL,
+       chcore_sys_timer_create(CHCORE_CLOCK_MONOTONIC, (unsigned long)&zero_signo));
+  PATH("timer_create_no_such_thread", CHCORE_EINVAL,
+       chcore_sys_timer_create(CHCORE_CLOCK_MONOTONIC, (unsigned long)&no_thread));
+  static struct chcore_itimerspec later = {{0, 0}, {3600, 0}}, disarm = {{0, 0}, {0, 0}};
+  static struct chcore_itimerspec bad_nsec = {{0, 0}, {0, 1000000000}};
+  static struct chcore_itimerspec negative = {{-1, 0}, {1, 0}};
+  static struct chcore_itimerspec huge = {{0x7fffffffffffffffl, 999999999}, {0x7fffffffffffffffl, 999999999}};
+  static struct chcore_itimerspec cur;
+  unsigned long l = (unsigned long)&later, d = (unsigned long)&disarm, c = (unsigned long)&cur;
+  PATH("timer_settime_no_timer", CHCORE_EINVAL, chcore_sys_timer_settime(12345, 0, l, 0));
+  PATH("timer_settime_huge_id", CHCORE_EINVAL, chcore_sys_timer_settime(~0ul, 0, l, 0));
+  PATH("timer_gettime_no_timer", CHCORE_EINVAL, chcore_sys_timer_gettime(12345, c));
+  PATH("timer_delete_no_timer", CHCORE_EINVAL, chcore_sys_timer_delete(~0ul));
+  long t = chcore_sys_timer_create(CHCORE_CLOCK_MONOTONIC, e);
+  if (measuring) UT_TRUE("timer_setup", t >= 0);
+  unsigned long id = (unsigned long)t;
+  PATH("timer_settime_bad_flags", CHCORE_EINVAL, chcore_sys_timer_settime(id, 2, l, 0));
+  PATH("timer_settime_kernel_pointer", CHCORE_EFAULT,
+       chcore_sys_timer_settime(id, 0, KERNEL_ADDR, 0));
+  PATH("timer_settime_null", CHCORE_EFAULT, chcore_sys_timer_settime(id, 0, 0, 0));
+  PATH("timer_settime_bad_nsec", CHCORE_EINVAL,
+       chcore_sys_timer_settime(id, 0, (unsigned long)&bad_nsec, 0));
+  PATH("timer_settime_negative", CHCORE_EINVAL,
+       chcore_sys_timer_settime(id, 0, (unsigned long)&negative, 0));
+  PATH("timer_settime_old_read_only", CHCORE_EFAULT, chcore_sys_timer_settime(id, 0, d, ro));
+  PATH("timer_settime_old_kernel", CHCORE_EFAULT,
+       chcore_sys_timer_settime(id, 0, d, KERNEL_ADDR));
+  PATH("timer_settime_huge", 0, chcore_sys_timer_settime(id, 0, (unsigned long)&huge, 0));
+  PATH("timer_settime_huge_absolute", 0,
+       chcore_sys_timer_settime(id, CHCORE_TIMER_ABSTIME, (unsigned long)&huge, 0));
+  PATH("timer_gettime_read_only", CHCORE_EFAULT, chcore_sys_timer_gettime(id, ro));
+  PATH("timer_gettime_kernel", CHCORE_EFAULT, chcore_sys_timer_gettime(id, KERNEL_ADDR));
+  PATH("timer_gettime_null", 0, chcore_sys_timer_gettime(id, 0));
+  PATH("timer_disarm", 0, chcore_sys_timer_settime(id, 0, d, c));
+  long deleted = chcore_sys_timer_delete(id);
+  if (measuring) UT_EQ("timer_delete", deleted, 0);
+  PATH("timer_delete_twice", CHCORE_EINVAL, chcore_sys_timer_delete(id));
+  PATH("timer_gettime_deleted", CHCORE_EINVAL, chcore_sys_timer_gettime(id, c));
   /* And what they say when asked well. */
   if (!measuring) return;
   UT_TRUE("proc_views.exited_reads_exited",
@@ -602,6 +673,11 @@ static void paths_proc_views(void) {
   UT_TRUE("proc_views.self_has_threads_and_memory",
           chcore_sys_cap_group_stat(CHCORE_SLOT_SELF, s) == 0 && st.threads >= 2 &&
               st.regions > 0 && st.vsize > 0 && st.resident > 0);
+  UT_TRUE("proc_views.cpu_stat",
+          chcore_sys_cpu_stat((unsigned long)cs, 8) >= 1 && cs[0].online == 1);
+  UT_TRUE("proc_views.cpu_time",
+          chcore_sys_cpu_time(CHCORE_CPU_TIME_PROCESS, (unsigned long)&ct) == 0 &&
+              ct.user_ns + ct.system_ns > 0);
   long n = chcore_sys_cap_group_regions(CHCORE_SLOT_SELF, 0, r, 2);
   UT_TRUE("proc_views.regions_in_order",
           n == 2 && regs[0].start + regs[0].size <= regs[1].start && regs[0].size > 0);

@@ -30,8 +30,10 @@ enum procmgr_op {
    * caller's process group; < -1: any child in group -pid), w2 = options
    * (WNOHANG; WUNTRACED: also a child that stopped; WCONTINUED: also one
    * that was continued; each stop or continue is reported once).
-   * ret = the child's pid, w0 = its wait status (Linux's encoding); 0 with
-   * WNOHANG when none has ended; -ECHILD when there is no such child. */
+   * ret = the child's pid, w0 = its wait status (Linux's encoding), w1 and
+   * w2 = its CPU time in ns at EL0 and in the kernel, with that of the
+   * children it waited for (wait4's rusage; 0 for a stop or continue); 0
+   * with WNOHANG when none has ended; -ECHILD when there is no such child. */
   PROCMGR_WAIT,
   /* ret = the caller's parent's pid (init's once it is an orphan). */
   PROCMGR_GETPPID,
@@ -117,6 +119,10 @@ enum procmgr_op {
    * The machine stops; the call returns only on an error (-EINVAL, or
    * -ENOSYS when the board cannot). Any process may (all are root). */
   PROCMGR_REBOOT,
+  /* prctl(PR_SET_NAME): w1, w2 = the caller's new name (Linux's comm: up
+   * to 15 bytes, NUL-padded), what /proc shows (procmgr_proc_info.name)
+   * until its next exec. */
+  PROCMGR_SET_NAME,
 
   /* What /proc shows (procfs, docs/services.md), numbered apart from the
    * calls above. Anyone may ask, as anyone may read /proc on Linux. */
@@ -154,6 +160,8 @@ struct procmgr_proc_info {
   int64_t start_ns;        /* CLOCK_MONOTONIC when it started */
   uint32_t exe_len, cwd_len, argv_len, env_len;
   char name[16];           /* the program's name (Linux's comm), NUL-terminated */
+  uint64_t utime_ns, stime_ns;   /* its CPU time at EL0 and in the kernel */
+  uint64_t cutime_ns, cstime_ns; /* of the children it waited for (with theirs) */
 };
 #define PROCMGR_INFO_SERVICE 1u  /* a system service procmgr started */
 #define PROCMGR_MAX_KOBJ_FDS 1024
