@@ -113,10 +113,12 @@ SysResult sys_clock_nanosleep(u64 clk, u64 flags, UserPtr<const chcore_timespec>
   } else {
     if (ns == 0) return 0;
     deadline = deadline_after(ns);
-    // `rem` is written only when a signal handler interrupts the sleep
+    // `rem` must be a user address (checked now; a kernel one is -EFAULT),
+    // but is written only when a signal handler interrupts the sleep
     // (signal_exit_work writes the time left), as on Linux: it may be the
     // same memory as `req` (nanosleep(&ts, &ts)), which a sleep that a stop
     // and SIGCONT restart reads again.
+    if (!rem.is_null() && !rem.range_ok(1)) return Err::Fault;
   }
   Thread* self = current_thread();
   self->sig.sleep_rem = (flags & CHCORE_TIMER_ABSTIME) ? 0 : rem.addr().raw();
