@@ -323,6 +323,9 @@ static void reap(struct proc* p) {
   long status;
   for (;;) {
     status = chcore_sys_wait_cap_group_event((unsigned long)cg);
+    /* A signal to procmgr interrupts the wait: that is no end of the
+     * child (it used to be taken for a SIGKILL). */
+    if (status == -EINTR) continue;
     pthread_mutex_lock(&plock);
     if (status > 0 && (WIFSTOPPED(status) || WIFCONTINUED(status))) {
       if (p->cg == cg) {
