@@ -735,7 +735,9 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     args_put(args);
     return r;
   }
-  int pid = p->pid = awaited == 2 ? 1 : (int)l.main_tid;
+  int pid = awaited == 2 ? 1 : (int)l.main_tid;
+  __atomic_store_n(&p->pid, pid, __ATOMIC_RELEASE);
+  futex_wake_all(&p->pid); /* its first calls wait for it (handle_proc) */
   args_set(p, args);
   args = NULL;
   /* The parent's group and session; procmgr's own children lead their
@@ -1301,6 +1303,14 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
     if (m->w[0] == PROCMGR_KILL) r->ret = do_kill(NULL, (int)m->w[1], (int)m->w[2], 0);
     return;
   }
+  /* A process that spawn has started runs before spawn has written its
+   * pid into the record (the pid is its main thread's tid, known once the
+   * thread exists). Its first calls wait for that: a fork it began at once
+   * would otherwise name parent -1, and its wait would find no child. */
+  int pid_now;
+  while ((pid_now = __atomic_load_n(&caller->pid, __ATOMIC_ACQUIRE)) <= 0 &&
+         __atomic_load_n(&caller->state, __ATOMIC_ACQUIRE) != P_FREE)
+    futex_wait(&caller->pid, pid_now);
   switch (m->w[0]) {
     case PROCMGR_SPAWN:
     case PROCMGR_EXEC:
