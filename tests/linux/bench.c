@@ -288,9 +288,52 @@ static u64 signal_roundtrip(void) {
   return counter() - t0;
 }
 
+/* The shell benchmarks, when the initrd has Debian's busybox-static as
+ * /bin/busybox (tests/qemu/bench.py, linux_busybox): fork + execve of
+ * `/bin/sh -c script sh arg`, + wait4. Returns the counter ticks, 0 if the
+ * script failed (or there is no shell). The same scripts as ours
+ * (user/tests/bench/shell.c). */
+static u64 shell(const char* script, const char* arg) {
+  char* argv[] = {"sh", "-c", (char*)script, "sh", (char*)arg, 0};
+  static char* envp[] = {"PATH=/bin", 0};
+  u64 t0 = counter();
+  long pid = fork_();
+  if (pid == 0) {
+    sys6(SYS_execve, (long)"/bin/sh", (long)argv, (long)envp, 0, 0, 0);
+    sys6(SYS_exit, 127, 0, 0, 0, 0, 0);
+  }
+  if (pid < 0) return 0;
+  int status = -1;
+  sys6(SYS_wait4, pid, (long)&status, 0, 0, 0, 0);
+  u64 t1 = counter();
+  return status == 0 ? t1 - t0 : 0;
+}
+
+static void shell_bench(const char* name, const char* script, const char* warm,
+                        const char* arg, u64 ops) {
+  if (!shell(script, warm)) {
+    puts_("bench: ");
+    puts_(name);
+    puts_(" failed (no /bin/sh?)\n");
+    return;
+  }
+  u64 ticks = shell(script, arg);
+  if (ticks)
+    report(name, ticks, ops);
+  else {
+    puts_("bench: ");
+    puts_(name);
+    puts_(" failed\n");
+  }
+}
+
 void bench_main(long* sp) {
+  /* boot_to_shell's Linux figure: QEMU's start to the first instruction of
+   * /init (the virtual counter starts with the machine). */
+  u64 boot = counter();
   /* "/init exit": the program spawn_wait starts. */
   if (sp[0] > 1) sys6(SYS_exit, 0, 0, 0, 0, 0, 0);
+  report("boot_to_shell", boot, 1);
   /* null_syscall: getpid, the cheapest real system call. */
   u64 t0 = counter();
   for (int i = 0; i < N; i++) sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
@@ -489,6 +532,11 @@ void bench_main(long* sp) {
     else
       puts_("bench: spawn_wait failed\n");
   }
+
+  shell_bench("shell_true_loop", "i=0; while [ $i -lt $1 ]; do /bin/true; i=$((i+1)); done",
+              "10", "1000", 1000);
+  shell_bench("shell_pipeline", "[ \"$(seq $1 | sort -n | tail -1)\" = $1 ]", "1000", "100000",
+              1);
 
   puts_("BENCH done\n");
   sys6(SYS_sync, 0, 0, 0, 0, 0, 0);

@@ -35,7 +35,8 @@ import qemu  # noqa: E402
 
 # name -> (description, instruction bound or None, where it runs). A bound is
 # a number of instructions, or (factor, other benchmark): at most factor
-# times that benchmark's figure (of this run, else of the results file).
+# times that benchmark's figure (of this run, else of the results file), or
+# (factor, "linux"): at most factor times Linux's figure for the same job.
 # "kernel": kbench.img, selected by the semihosting command line;
 # otherwise the user program USER_PROGRAMS names, run as the first process
 # of ktest.img with the benchmark's name as its argument.
@@ -99,6 +100,14 @@ BENCHMARKS = {
                        "waitpid", 83000, "spawn"),
     "cow_fault": ("first write to a page shared copy-on-write with a child (fault, copy, "
                   "new mapping), per 4 KiB page", None, "spawn"),
+    "boot_to_shell": ("from QEMU's start to the console shell's last line of /etc/profile "
+                      "before its first prompt (kernel.img: boot, procmgr, /bin/init, ash -l; "
+                      "a program of ours run by /etc/profile.d reads the counter)",
+                      (0.1, "linux"), "boot_shell"),
+    "shell_true_loop": ("ash running /bin/true 1,000 times (fork, exec of BusyBox, wait per "
+                        "iteration); per iteration", (0.5, "linux"), "shell"),
+    "shell_pipeline": ("ash running `seq 100000 | sort -n | tail -1` (output checked); the "
+                       "whole pipeline", None, "shell"),
 }
 
 USER_PROGRAMS = {
@@ -110,6 +119,7 @@ USER_PROGRAMS = {
     "spawn": "/tests/bench_spawn",
     "boot": "/tests/bench_boot",
     "pipe": "/tests/bench_pipe",
+    "shell": "/tests/bench_shell",
 }
 
 LINE = re.compile(r"^BENCH (\S+) (\d+)\b")
@@ -147,6 +157,11 @@ LINUX_BENCHMARKS = {
                       "the child, + wait4",
     "cow_fault": "first write to each page of 8 MiB of private anonymous memory shared with "
                  "a forked child, per page",
+    "boot_to_shell": "QEMU's start to the first instruction of /init (initramfs with "
+                     "Debian's busybox-static)",
+    "shell_true_loop": "Debian's busybox-static ash, the same script: /bin/true 1,000 times; "
+                       "per iteration",
+    "shell_pipeline": "Debian's busybox-static ash, the same `seq 100000 | sort -n | tail -1`",
 }
 # ipc_4pairs needs a CPU for each pair (and notify_wait two).
 LINUX_SMP = 4
@@ -180,6 +195,28 @@ def linux_kernel():
     return os.path.join(CACHE, found[0]) if found else None
 
 
+def linux_busybox():
+    """Debian's busybox-static for arm64 (the shell benchmarks' Linux
+    side), downloaded once into the cache; None if the archive cannot be
+    reached."""
+    path = os.path.join(CACHE, "busybox-static-arm64")
+    if os.path.exists(path):
+        return path
+    try:
+        subprocess.run(["apt-get", "download", "busybox-static:arm64"], cwd=CACHE, check=True,
+                       capture_output=True)
+        deb = next(f for f in os.listdir(CACHE) if f.startswith("busybox-static")
+                   and f.endswith(".deb"))
+        subprocess.run(f"dpkg-deb --fsys-tarfile '{deb}' | tar -xO ./bin/busybox > '{path}.new'",
+                       shell=True, cwd=CACHE, check=True)
+        os.remove(os.path.join(CACHE, deb))
+        os.replace(f"{path}.new", path)
+    except (subprocess.CalledProcessError, StopIteration, OSError) as e:
+        print(f"bench: no busybox-static for Linux's shell benchmarks ({e})")
+        return None
+    return path
+
+
 def linux_initrd(workdir):
     os.makedirs(workdir, exist_ok=True)
     init = os.path.join(workdir, "init")
@@ -187,8 +224,14 @@ def linux_initrd(workdir):
                     "-ffreestanding", "-fno-stack-protector", "-O2", "-fuse-ld=lld", "-o", init,
                     os.path.join(ROOT, "tests", "linux", "bench.c")], check=True)
     cpio = os.path.join(workdir, "initrd.cpio")
+    entries = ["--entry", f"{init}:/init"]
+    busybox = linux_busybox()
+    if busybox:
+        entries += ["--entry", f"{busybox}:/bin/busybox"]
+        for applet in ("sh", "true", "seq", "sort", "tail"):
+            entries += ["--symlink", f"busybox:/bin/{applet}"]
     subprocess.run([sys.executable, os.path.join(ROOT, "user", "ramdisk", "mkcpio.py"), "-o",
-                    cpio, "--entry", f"{init}:/init"], check=True)
+                    cpio] + entries, check=True)
     return cpio
 
 
@@ -214,10 +257,41 @@ def run_linux(kernel, initrd, icount, timeout):
     return res
 
 
+# boot_to_shell: the production image's ramdisk plus this profile script,
+# which the console shell's /etc/profile runs last before its first prompt.
+BOOT_SHELL_PROFILE = """# Added by tests/qemu/bench.py for boot_to_shell (not in the real image).
+/tests/bench_boot boot_to_shell
+poweroff
+"""
+
+
+def boot_shell_ramdisk(image):
+    """The ramdisk for boot_to_shell (virt loads it with -initrd): the
+    built one plus /etc/profile.d/bench.sh."""
+    build = os.path.dirname(os.path.dirname(os.path.abspath(image)))
+    workdir = os.path.join(build, "bench", "boot_shell")
+    os.makedirs(workdir, exist_ok=True)
+    script = os.path.join(workdir, "bench.sh")
+    with open(script, "w") as f:
+        f.write(BOOT_SHELL_PROFILE)
+    cpio = os.path.join(workdir, "ramdisk.cpio")
+    subprocess.run([sys.executable, os.path.join(ROOT, "user", "ramdisk", "mkcpio.py"), "-o",
+                    cpio, "--base", os.path.join(build, "user", "ramdisk.cpio"), "--file",
+                    f"{script}:/etc/profile.d/bench.sh"], check=True)
+    return cpio
+
+
 def run_once(plat, image, name, icount, timeout):
     extra = ["-icount", "shift=0"] if icount else []
     where = BENCHMARKS[name][2]
-    if where in USER_PROGRAMS:
+    if where == "boot_shell":
+        if plat != "virt":
+            print(f"bench: {name} runs on virt only (the profile script comes with -initrd)")
+            return None
+        extra += ["-initrd", boot_shell_ramdisk(image)]
+        image = os.path.join(os.path.dirname(image), "kernel.img")
+        args = None
+    elif where in USER_PROGRAMS:
         image = os.path.join(os.path.dirname(image), "ktest.img")
         args = ["exec", USER_PROGRAMS[where], name]
     else:
@@ -236,13 +310,18 @@ def run_once(plat, image, name, icount, timeout):
     raise SystemExit(f"bench: no result for {name}; guest output:\n{out}")
 
 
-def resolve_bound(bound, results, existing):
+def resolve_bound(name, bound, results, existing, linux):
     """The instruction bound a BENCHMARKS entry sets: a number, or (factor,
     other) relative to benchmark `other`'s figure from this run (results)
-    or from the results file (existing); None if there is none."""
+    or from the results file (existing), or (factor, "linux") relative to
+    Linux's figure for `name` (this run's `linux`, else the file's); None if
+    there is none."""
     if not isinstance(bound, tuple):
         return bound
     factor, other = bound
+    if other == "linux":
+        figure = linux.get(name, existing.get(name, {}).get("linux_instructions"))
+        return round(factor * figure, 2) if figure is not None else None
     for src in (results, existing):
         figure = src.get(other, {}).get("instructions")
         if figure is not None:
@@ -355,15 +434,18 @@ def main():
             insns = run_once(args.plat, args.image, n, True, args.timeout)
             ns = run_once(args.plat, args.image, n, False, args.timeout)
             desc, bound, _ = BENCHMARKS[n]
-            limit = resolve_bound(bound, results, existing)
-            if limit is not None:
+            limit = resolve_bound(n, bound, results, existing, linux_insns)
+            if insns is None:
+                pass
+            elif limit is not None:
                 ok = insns <= limit
                 verdict = f"<= {limit:g} {'ok' if ok else 'MISSED'}"
                 if isinstance(bound, tuple):
-                    desc += f" (bound: {bound[0]} x {bound[1]})"
+                    desc += f" (bound: {bound[0]} x {bound[1]}" + \
+                        ("'s figure)" if bound[1] == "linux" else ")")
                 if not ok:
                     missed.append(n)
-            entry = {"instructions": round(insns, 2), "ns": round(ns, 2)}
+            entry = {"instructions": round(insns, 2), "ns": round(ns, 2)} if insns else {}
         else:
             desc = f"Linux: {LINUX_BENCHMARKS[n]}"
             if n not in BENCHMARKS:
