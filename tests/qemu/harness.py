@@ -137,6 +137,14 @@ def parse_args(argv):
     if args.semihosting and args.until:
         p.error("--until is for images that never exit; a semihosting "
                 "image is read until it exits")
+    # A CMake list element with an unbalanced '[' swallows the arguments
+    # after it, joined by ';' ("\x1b[A\r;--expect;..."): a test that would
+    # silently check nothing more.
+    for value in args.expect + args.reject + [args.until or ""] + \
+            [x for pair in args.send for x in pair]:
+        if re.search(r";--(expect|reject|send|until)\b", value):
+            p.error(f"{value[:60]!r}...: arguments joined by ';' (an unbalanced '[' in a "
+                    f"CMake list? write it as \\x5b)")
     try:
         args.expect_re = [re.compile(r) for r in args.expect]
         args.reject_re = [re.compile(r) for r in args.reject]
