@@ -227,11 +227,9 @@ SysResult sys_sigtimedwait(u64 set, UserPtr<chcore_siginfo> info, u64 deadline_n
   return kBlocked;
 }
 
-// tkill: a thread of the caller's own process, by tid. sig 0 only checks
-// that it exists.
-SysResult sys_signal_thread(u64 tid, u64 sig, u64 sender_pid) {
-  if (sig != 0 && !valid_signal(sig)) return Err::Inval;
-  CapGroup* g = current_group();
+// Sends `sig` (0: only checks) to the thread `tid` of `g`; -ESRCH if `g`
+// has no such thread (or only an exited one).
+static SysResult signal_tid(CapGroup* g, u64 tid, u64 sig, const SigInfo& info) {
   Thread* target = nullptr;
   {
     SpinGuard l(g->lock);
@@ -243,11 +241,31 @@ SysResult sys_signal_thread(u64 tid, u64 sig, u64 sender_pid) {
       }
   }
   if (target == nullptr) return Err::Srch;
-  if (sig != 0)
-    signal_send_thread(target, static_cast<u32>(sig),
-                       SigInfo{CHCORE_SI_TKILL, static_cast<i32>(sender_pid), 0});
+  if (sig != 0) signal_send_thread(target, static_cast<u32>(sig), info);
   obj_put(target);
   return 0;
+}
+
+// tkill: a thread of the caller's own process, by tid. sig 0 only checks
+// that it exists.
+SysResult sys_signal_thread(u64 tid, u64 sig, u64 sender_pid) {
+  if (sig != 0 && !valid_signal(sig)) return Err::Inval;
+  return signal_tid(current_group(), tid, sig,
+                    SigInfo{CHCORE_SI_TKILL, static_cast<i32>(sender_pid), 0});
+}
+
+// tgkill and rt_tgsigqueueinfo: a thread of a process through a capability
+// to it (CONTROL right): procmgr's, for another process; slot 0 for the
+// caller's own. `code` is SI_TKILL, or SI_QUEUE and its kin with `value`.
+SysResult sys_signal_thread_of(CapSlot cg, u64 tid, u64 sig, u64 sender_pid, u64 code,
+                               u64 value) {
+  if (sig != 0 && !valid_signal(sig)) return Err::Inval;
+  i64 c = static_cast<i64>(code);
+  if (c != CHCORE_SI_TKILL && !(c >= CHCORE_SI_SIGIO && c <= CHCORE_SI_QUEUE)) return Err::Inval;
+  Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  return signal_tid(g.get(), tid, sig,
+                    SigInfo{static_cast<i32>(c), static_cast<i32>(sender_pid),
+                            c == CHCORE_SI_TKILL ? 0 : value});
 }
 
 // kill: a process through a capability to it (CONTROL right); procmgr's

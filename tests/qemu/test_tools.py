@@ -206,10 +206,21 @@ class BenchResults(unittest.TestCase):
     def test_relative_bound(self):
         # ipc_4pairs may cost at most 1.1 times ipc_roundtrip: from this run's
         # figure, else from the results file, else no bound.
-        self.assertEqual(bench.resolve_bound(300, {}, {}), 300)
-        self.assertEqual(bench.resolve_bound((1.1, "a"), {"a": {"instructions": 100}}, {}), 110.0)
-        self.assertEqual(bench.resolve_bound((1.1, "a"), {}, {"a": {"instructions": 200}}), 220.0)
-        self.assertIsNone(bench.resolve_bound((1.1, "a"), {}, {"a": {"linux_instructions": 9}}))
+        self.assertEqual(bench.resolve_bound("n", 300, {}, {}, {}), 300)
+        self.assertEqual(bench.resolve_bound("n", (1.1, "a"), {"a": {"instructions": 100}}, {}, {}),
+                         110.0)
+        self.assertEqual(bench.resolve_bound("n", (1.1, "a"), {}, {"a": {"instructions": 200}}, {}),
+                         220.0)
+        self.assertIsNone(bench.resolve_bound("n", (1.1, "a"), {}, {"a": {"linux_instructions": 9}},
+                                              {}))
+
+    def test_bound_relative_to_linux(self):
+        # shell_true_loop may cost at most half of Linux's figure for the same
+        # job: this run's Linux figure, else the results file's, else none.
+        self.assertEqual(bench.resolve_bound("s", (0.5, "linux"), {}, {}, {"s": 1000.0}), 500.0)
+        self.assertEqual(bench.resolve_bound("s", (0.5, "linux"), {},
+                                             {"s": {"linux_instructions": 800.0}}, {}), 400.0)
+        self.assertIsNone(bench.resolve_bound("s", (0.5, "linux"), {}, {}, {"t": 5.0}))
 
     def test_no_linux_full_run_has_no_linux_only_rows(self):
         rc, _ = self.run_bench_with_linux("--image", "img", "--no-linux")

@@ -98,6 +98,8 @@
   X(71, signal_thread, 3, (u64 tid, u64 sig, u64 sender_pid))                              \
   X(72, signal_cap_group, 5, (CapSlot cg, u64 sig, u64 sender_pid, u64 code, u64 status))  \
   X(73, wait_cap_group_event, 1, (CapSlot cg))                                             \
+  X(74, signal_thread_of, 6,                                                               \
+    (CapSlot cg, u64 tid, u64 sig, u64 sender_pid, u64 code, u64 value))                   \
   X(80, cap_group_regions, 4,                                                              \
     (CapSlot cg, u64 first, UserPtr<chcore_region_info> out, u64 max))                     \
   X(81, cap_group_stat, 2, (CapSlot cg, UserPtr<chcore_cap_group_stat> out))               \

@@ -88,6 +88,7 @@ hidden void __chcore_start_info_apply(void);
 hidden long __chcore_kill_other(long pid, int sig);
 /* sigqueue to another process (pid > 0), through procmgr. */
 hidden long __chcore_sigqueue_other(long pid, int sig, unsigned long value);
+hidden long __chcore_tgkill_other(long pid, long tid, int sig, int code, unsigned long value);
 
 /* ---- signal.c ---------------------------------------------------------------- */
 hidden long __chcore_raise_self(int sig);

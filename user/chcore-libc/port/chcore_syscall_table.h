@@ -99,8 +99,9 @@
 	X(getitimer, PARTIAL, 2, "ITIMER_REAL; the others EINVAL") \
 	X(prctl, PARTIAL, 5, "PR_SET_NAME, PR_GET_NAME: the process's name (procmgr: /proc/<pid>/comm, stat, status), kept until the next exec; Linux names the calling thread. Other options EINVAL") \
 	X(getppid, SUPPORTED, 0, "procmgr; init's pid for an orphan it adopted, 0 for procmgr's own children") \
-	X(tkill, SUPPORTED, 2, "kernel signal_thread: any thread of the calling process (SI_TKILL); pthread_cancel's SIGCANCEL keeps the port's flag mechanism and is not sent") \
-	X(tgkill, PARTIAL, 3, "as tkill; a thread of another process ESRCH") \
+	X(tkill, SUPPORTED, 2, "kernel signal_thread: any thread of the calling process (SI_TKILL)") \
+	X(tgkill, SUPPORTED, 3, "a thread of the calling process as tkill; of another process through procmgr (kernel signal_thread_of, SI_TKILL with the sender's pid); ESRCH if the process has no such thread") \
+	X(rt_tgsigqueueinfo, SUPPORTED, 4, "a queued signal (SI_QUEUE..SI_SIGIO with the info's value) to one thread: kernel signal_thread_of on the caller's own capability, or through procmgr for another process; si_code >= 0 or SI_TKILL: -EPERM for another process, -EINVAL for the caller's own") \
 	X(rt_sigaction, SUPPORTED, 4, "kernel sigaction: SA_SIGINFO, SA_RESTART, SA_NODEFER, SA_RESETHAND, SA_ONSTACK, SA_RESTORER; frames as Linux's (docs/signals.md)") \
 	X(rt_sigpending, SUPPORTED, 2, "kernel sigpending: the thread's and the process's pending signals it blocks") \
 	X(rt_sigsuspend, SUPPORTED, 2, "kernel sigsuspend: -EINTR once a handler has run") \

@@ -34,8 +34,91 @@ typedef unsigned long ul;
 		return chcore_sys_##name(a, b, c, d, e, f); \
 	}
 
-#define CHCORE_NATIVE(nr, name, nargs, types) CHCORE_NATIVE_##nargs(name)
+/* The kernel calls that block (and that a signal interrupts with -EINTR or
+ * restarts) are cancellation points' waits: they go through
+ * __chcore_cp_svc below instead of a plain `svc`. */
+#define CHCORE_CP_futex CHCORE_CP_YES
+#define CHCORE_CP_clock_nanosleep CHCORE_CP_YES
+#define CHCORE_CP_console_read CHCORE_CP_YES
+#define CHCORE_CP_pipe_read CHCORE_CP_YES
+#define CHCORE_CP_pipe_write CHCORE_CP_YES
+#define CHCORE_CP_poll CHCORE_CP_YES
+#define CHCORE_CP_notify_wait CHCORE_CP_YES
+#define CHCORE_CP_sigsuspend CHCORE_CP_YES
+#define CHCORE_CP_sigtimedwait CHCORE_CP_YES
+/* IS_CP(name) is 1 for the names above, 0 for every other: CHCORE_CP_name
+ * expands to two arguments only when it is defined as CHCORE_CP_YES. */
+#define CHCORE_CP_YES ~, 1
+#define CP_SECOND(a, b, ...) b
+#define CP_PICK(...) CP_SECOND(__VA_ARGS__, 0, ~)
+#define IS_CP(name) CP_PICK(CHCORE_CP_##name)
+#define CP_CAT(a, b) CP_CAT_(a, b)
+#define CP_CAT_(a, b) a##b
+
+/* x0-x5 the arguments, x6 the call's number (asm below). */
+long __chcore_cp_svc(ul a, ul b, ul c, ul d, ul e, ul f, ul nr);
+#define CP_PARAMS_1 ul a
+#define CP_PARAMS_2 ul a, ul b
+#define CP_PARAMS_3 ul a, ul b, ul c
+#define CP_PARAMS_4 ul a, ul b, ul c, ul d
+#define CP_PARAMS_5 ul a, ul b, ul c, ul d, ul e
+#define CP_PARAMS_6 ul a, ul b, ul c, ul d, ul e, ul f
+#define CP_ARGS_1 a, 0, 0, 0, 0, 0
+#define CP_ARGS_2 a, b, 0, 0, 0, 0
+#define CP_ARGS_3 a, b, c, 0, 0, 0
+#define CP_ARGS_4 a, b, c, d, 0, 0
+#define CP_ARGS_5 a, b, c, d, e, 0
+#define CP_ARGS_6 a, b, c, d, e, f
+#define CHCORE_CP_NATIVE(nr, name, nargs) \
+	long __chcore_sys_##name(CP_PARAMS_##nargs) \
+	{ \
+		return __chcore_cp_svc(CP_ARGS_##nargs, nr); \
+	}
+#define CHCORE_NATIVE_CP_0(nr, name, nargs) CHCORE_NATIVE_##nargs(name)
+#define CHCORE_NATIVE_CP_1(nr, name, nargs) CHCORE_CP_NATIVE(nr, name, nargs)
+#define CHCORE_NATIVE(nr, name, nargs, types) CP_CAT(CHCORE_NATIVE_CP_, IS_CP(name))(nr, name, nargs)
 CHCORE_SYSCALLS(CHCORE_NATIVE)
+
+/* While a cancellable call is in the dispatcher, &self->cancel (set and
+ * put back by __syscall_cp_asm, overrides/src/thread/aarch64/syscall_cp.s);
+ * otherwise 0. */
+__attribute__((visibility("hidden"))) __thread volatile int *__chcore_cp_flag;
+
+/* A blocking kernel call inside a cancellable one: when a cancellation is
+ * pending it returns -EINTR (EINTR = 4) instead of blocking; pthread_cancel's
+ * handler (overrides/src/thread/pthread_cancel.c) moves a thread that
+ * SIGCANCEL finds between __chcore_cp_svc_begin and __chcore_cp_svc_end
+ * (checking, or in the `svc` that the kernel is about to restart) to
+ * __chcore_cp_svc_intr. Outside a cancellable call (flag 0) it is a plain
+ * `svc`. */
+__asm__(".text\n"
+        ".global __chcore_cp_svc\n"
+        ".hidden __chcore_cp_svc\n"
+        ".global __chcore_cp_svc_begin\n"
+        ".hidden __chcore_cp_svc_begin\n"
+        ".global __chcore_cp_svc_end\n"
+        ".hidden __chcore_cp_svc_end\n"
+        ".global __chcore_cp_svc_intr\n"
+        ".hidden __chcore_cp_svc_intr\n"
+        ".type __chcore_cp_svc,%function\n"
+        ".balign 4\n"
+        "__chcore_cp_svc:\n"
+        "\tmov x8, x6\n"
+        "__chcore_cp_svc_begin:\n"
+        "\tmrs x9, tpidr_el0\n"
+        "\tadd x9, x9, #:tprel_hi12:__chcore_cp_flag\n"
+        "\tadd x9, x9, #:tprel_lo12_nc:__chcore_cp_flag\n"
+        "\tldr x9, [x9]\n"
+        "\tcbz x9, 1f\n"
+        "\tldr w9, [x9]\n"
+        "\tcbnz w9, __chcore_cp_svc_intr\n"
+        "1:\tsvc #0\n"
+        "__chcore_cp_svc_end:\n"
+        "\tret\n"
+        "__chcore_cp_svc_intr:\n"
+        "\tmov x0, #-4\n"
+        "\tret\n"
+        ".size __chcore_cp_svc, . - __chcore_cp_svc\n");
 
 long __chcore_ipc_call(long conn, const unsigned long w[4], unsigned long info, const unsigned *caps,
                        struct chcore_ipc_result *out)

@@ -8,14 +8,17 @@
  *   rt_sigsuspend      -> sigsuspend (the mask by value)
  *   rt_sigtimedwait    -> sigtimedwait (the timeout as a CLOCK_MONOTONIC
  *                         deadline, as poll's)
- *   tkill, tgkill      -> signal_thread (threads of this process)
+ *   tkill, tgkill      -> signal_thread (threads of this process);
+ *                         procmgr (signal_thread_of) for another process's
+ *   rt_tgsigqueueinfo  -> signal_thread_of (slot 0, or through procmgr)
  *   kill               -> signal_cap_group on slot 0 for this process;
  *                         procmgr for another one
  * musl's sigaction installs __restore_rt (overrides/src/signal/aarch64/
  * restore.s) as every handler's return address; it makes the kernel's
- * sigreturn call. pthread_cancel's SIGCANCEL keeps the port's own
- * mechanism (the target acts on its cancellation flag at its next
- * cancellation point): it is never sent. */
+ * sigreturn call. pthread_cancel's SIGCANCEL is sent like any signal;
+ * its handler (overrides/src/thread/pthread_cancel.c) and the
+ * cancellation points' blocking calls (__chcore_cp_svc, native_syscall.c)
+ * act on it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -26,7 +29,6 @@
 #include "uapi/signal.h"
 
 #define SIGSET_BYTES (_NSIG / 8)
-#define SIGCANCEL 33 /* musl-internal */
 
 /* Which signals this process ignores (bit sig - 1), kept beside the
  * kernel's actions for posix_spawn and execve, which pass them on (a
@@ -114,7 +116,6 @@ static long to_thread(long tid, long sig)
 {
 	if (tid <= 0) return -EINVAL;
 	if (sig < 0 || sig >= _NSIG) return -EINVAL;
-	if (sig == SIGCANCEL) return 0; /* see above */
 	return __chcore_sys_signal_thread((unsigned long)tid, (unsigned long)sig,
 	                                  (unsigned long)__chcore_pid);
 }
@@ -138,8 +139,27 @@ static int is_self_process(long pid)
 CHCORE_LINUX_SYSCALL(tgkill)
 {
 	if ((long)a0 <= 0 || (long)a1 <= 0 || a2 >= _NSIG) return -EINVAL;
-	if (!is_self_process((long)a0)) return -ESRCH;
+	if (!is_self_process((long)a0))
+		return __chcore_tgkill_other((long)a0, (long)a1, (int)a2, SI_TKILL, 0);
 	return to_thread((long)a1, (long)a2);
+}
+
+/* rt_tgsigqueueinfo(pid, tid, sig, info): a queued signal (si_code SI_QUEUE
+ * and its kin, with the info's value) to one thread; of the caller's own
+ * process through slot 0, of another one through procmgr. si_pid is the
+ * sender's. */
+CHCORE_LINUX_SYSCALL(rt_tgsigqueueinfo)
+{
+	if ((long)a0 <= 0 || (long)a1 <= 0 || a2 >= _NSIG) return -EINVAL;
+	siginfo_t si;
+	if (__chcore_copy_in(&si, (const void *)a3, sizeof si) < 0) return -EFAULT;
+	int self = is_self_process((long)a0);
+	if (si.si_code >= 0 || si.si_code == SI_TKILL) return self ? -EINVAL : -EPERM;
+	unsigned long value = (unsigned long)si.si_value.sival_ptr;
+	if (self)
+		return __chcore_sys_signal_thread_of(0, a1, a2, (unsigned long)__chcore_pid,
+		                                     (unsigned long)(long)si.si_code, value);
+	return __chcore_tgkill_other((long)a0, (long)a1, (int)a2, si.si_code, value);
 }
 
 /* rt_sigqueueinfo(pid, sig, info): sigqueue. The info's si_value goes

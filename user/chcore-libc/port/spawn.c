@@ -543,6 +543,23 @@ long __chcore_sigqueue_other(long pid, int sig, unsigned long value)
 	return r;
 }
 
+/* tgkill / rt_tgsigqueueinfo to a thread of another process (signal.c):
+ * procmgr delivers it; a queued code's value goes in the buffer. */
+long __chcore_tgkill_other(long pid, long tid, int sig, int code, unsigned long value)
+{
+	struct chcore_srv *s = __chcore_procmgr();
+	if (!s || pid <= 0 || pid > INT_MAX) return -ESRCH;
+	struct chcore_ipc_result out;
+	unsigned long len = code == SI_TKILL ? 0 : sizeof value;
+	LOCK(s->lock);
+	if (len) memcpy(s->buf, &value, sizeof value);
+	long r = __chcore_srv_call(s, PROCMGR_TGKILL, (unsigned long)pid, (unsigned long)tid,
+	                           (unsigned long)(unsigned)sig | (unsigned long)(unsigned)code << 32,
+	                           len, 0, 0, &out);
+	UNLOCK(s->lock);
+	return r;
+}
+
 static long pg_call(unsigned op, long w1, long w2)
 {
 	struct chcore_srv *s = __chcore_procmgr();

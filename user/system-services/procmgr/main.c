@@ -950,6 +950,33 @@ static long do_sigqueue(struct proc* caller, int pid, int sig, unsigned long val
   return r;
 }
 
+/* PROCMGR_TGKILL: sig to thread tid of process pid. */
+static long do_tgkill(struct proc* caller, const struct chcore_ipc_msg* m) {
+  int pid = (int)(long)m->w[1];
+  unsigned long tid = m->w[2];
+  int sig = (int)(m->w[3] & 0xffffffffu);
+  long code = (int32_t)(m->w[3] >> 32);
+  unsigned long value = 0;
+  if (sig < 0 || sig > 64) return -EINVAL;
+  if (code != SI_TKILL) {
+    if (m->len < sizeof value) return -EINVAL;
+    memcpy(&value, m->buf, sizeof value);
+  }
+  pthread_mutex_lock(&plock);
+  struct proc* p = pid > 0 ? by_pid(pid) : NULL;
+  long r = -ESRCH;
+  if (p && p->state != P_FREE && p->state != P_ZOMBIE && p->pid > 0) {
+    if (p->service && (!caller || caller->ppid != 0))
+      r = -EPERM;
+    else
+      r = chcore_sys_signal_thread_of((unsigned long)p->cg, tid, (unsigned long)sig,
+                                      caller ? (unsigned long)caller->pid : 0,
+                                      (unsigned long)code, value);
+  }
+  pthread_mutex_unlock(&plock);
+  return r;
+}
+
 /* kill(pid, sig): pid > 0 that process; 0 the caller's process group; -1
  * every process the caller may signal but itself and init; < -1 the
  * group -pid. -ESRCH when nothing matched, -EPERM when nothing could be
@@ -1389,6 +1416,9 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
     }
     case PROCMGR_SIGQUEUE:
       r->ret = do_sigqueue(caller, (int)(long)m->w[1], (int)m->w[2], m->w[3]);
+      break;
+    case PROCMGR_TGKILL:
+      r->ret = do_tgkill(caller, m);
       break;
     case PROCMGR_TTY_READ:
       r->ret = tty_read_check(caller, m->w[1] == 1);

@@ -1131,6 +1131,11 @@ static void native_random(void) {
     case CHCORE_SYS_signal_thread:
       nat(nr, chance(70) ? (u64)chcore_sys_gettid() : rnd() & 0xffff, signal_any(), rnd(), 0, 0, 0);
       break;
+    case CHCORE_SYS_signal_thread_of:
+      nat(nr, chance(30) ? 0 : (u64)slot_of(K_CG),
+          chance(70) ? (u64)chcore_sys_gettid() : rnd() & 0xffff, signal_any(), rnd(),
+          chance(70) ? (u64)CHCORE_SI_TKILL : chance(50) ? (u64)CHCORE_SI_QUEUE : rnd(), rnd());
+      break;
     case CHCORE_SYS_signal_cap_group:
       nat(nr, chance(30) ? 0 : (u64)slot_of(K_CG), signal_any(), rnd(),
           chance(80) ? 0 : below(8), rnd(), 0);

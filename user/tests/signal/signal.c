@@ -18,6 +18,8 @@
  *             that cannot be written, forged sigreturn frames: SIGSEGV
  *   queue     sigqueue with a value, to this process and to another (SI_QUEUE,
  *             si_value, si_pid); errors
+ *   tgkill    tgkill and rt_tgsigqueueinfo to a thread of another process
+ *             (and rt_tgsigqueueinfo to one of this process)
  *
  * The child modes (argv[1] = "child-...") are this program run by "kill". */
 #define _GNU_SOURCE
@@ -801,6 +803,90 @@ static void test_queue(void) {
   waitpid(c, &st, 0);
 }
 
+/* tgkill and rt_tgsigqueueinfo to a thread of another process: the forked
+ * child's second thread gets them (SI_TKILL / SI_QUEUE with the value,
+ * si_pid the sender), and its first thread, which blocks them too, never
+ * sees them pending: they went to that thread, not to the process. */
+static int tg_to_child[2], tg_from_child[2], tg_go_second[2];
+static void* tg_second(void* arg) {
+  (void)arg;
+  pid_t tid = gettid();
+  write(tg_from_child[1], &tid, sizeof tid);
+  char go;
+  if (read(tg_go_second[0], &go, 1) != 1) return (void*)1;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
+  siginfo_t a, b;
+  int ok = sigwaitinfo(&set, &a) == SIGUSR1 && a.si_code == SI_TKILL && a.si_pid == getppid() &&
+           sigwaitinfo(&set, &b) == SIGUSR2 && b.si_code == SI_QUEUE &&
+           b.si_value.sival_int == 4242 && b.si_pid == getppid();
+  return ok ? 0 : (void*)1;
+}
+static void test_tgkill(void) {
+  if (pipe(tg_to_child) != 0 || pipe(tg_from_child) != 0 || pipe(tg_go_second) != 0) {
+    ut_report("tgkill.pipes", 0, "pipe failed");
+    return;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &set, 0);
+  pid_t c = fork();
+  if (c == 0) {
+    pthread_t t;
+    if (pthread_create(&t, 0, tg_second, 0) != 0) _exit(2);
+    char go;
+    if (read(tg_to_child[0], &go, 1) != 1) _exit(3); /* both signals sent */
+    sigset_t pend;
+    sigpending(&pend);
+    int stray = sigismember(&pend, SIGUSR1) || sigismember(&pend, SIGUSR2);
+    write(tg_go_second[1], "g", 1); /* the second thread may take them now */
+    void* res;
+    pthread_join(t, &res);
+    _exit(stray ? 4 : res ? 5 : 0);
+  }
+  sigprocmask(SIG_UNBLOCK, &set, 0);
+  pid_t tid = 0;
+  UT_EQ("tgkill.child_tid", read(tg_from_child[0], &tid, sizeof tid), sizeof tid);
+  UT_EQ("tgkill.check_only", syscall(SYS_tgkill, c, tid, 0), 0);
+  UT_EQ("tgkill.other_process", syscall(SYS_tgkill, c, tid, SIGUSR1), 0);
+  siginfo_t si = {0};
+  si.si_signo = SIGUSR2;
+  si.si_code = SI_QUEUE;
+  si.si_pid = 1; /* replaced by the sender's */
+  si.si_value.sival_int = 4242;
+  UT_EQ("tgsigqueueinfo.other_process", syscall(SYS_rt_tgsigqueueinfo, c, tid, SIGUSR2, &si), 0);
+  UT_TRUE("tgkill.no_such_thread", syscall(SYS_tgkill, c, 0x7ffffff0, SIGUSR1) < 0 && errno == ESRCH);
+  UT_TRUE("tgkill.no_such_process", syscall(SYS_tgkill, 999999, tid, SIGUSR1) < 0 && errno == ESRCH);
+  si.si_code = SI_USER;
+  UT_TRUE("tgsigqueueinfo.forged_code_eperm",
+          syscall(SYS_rt_tgsigqueueinfo, c, tid, SIGUSR2, &si) < 0 && errno == EPERM);
+  write(tg_to_child[1], "g", 1);
+  int st;
+  UT_EQ("tgkill.child_reaped", waitpid(c, &st, 0), c);
+  UT_TRUE("tgkill.thread_got_both_process_neither", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) printf("tgkill: child status 0x%x\n", st);
+
+  /* To a thread of this process: rt_tgsigqueueinfo through the kernel. */
+  siginfo_t got;
+  si.si_code = SI_QUEUE;
+  si.si_value.sival_int = 99;
+  sigprocmask(SIG_BLOCK, &set, 0);
+  UT_EQ("tgsigqueueinfo.self", syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), SIGUSR2, &si), 0);
+  UT_TRUE("tgsigqueueinfo.self_taken", sigwaitinfo(&set, &got) == SIGUSR2 &&
+                                           got.si_code == SI_QUEUE && got.si_value.sival_int == 99 &&
+                                           got.si_pid == getpid());
+  sigprocmask(SIG_UNBLOCK, &set, 0);
+  for (int i = 0; i < 2; i++) {
+    close(tg_to_child[i]);
+    close(tg_from_child[i]);
+    close(tg_go_second[i]);
+  }
+}
+
 int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : "";
   if (strncmp(only, "child-", 6) == 0) return child(only);
@@ -815,5 +901,6 @@ int main(int argc, char** argv) {
   SECTION("suspend", test_suspend);
   SECTION("kill", test_kill);
   SECTION("queue", test_queue);
+  SECTION("tgkill", test_tgkill);
   return ut_finish();
 }

@@ -534,6 +534,21 @@ static void paths_wait_cap_group_event(void) {
   PATH("itself", CHCORE_EINVAL, chcore_sys_wait_cap_group_event(CHCORE_SLOT_SELF));
 }
 
+/* signal_thread_of: a thread of a process held with CONTROL; si_code
+ * SI_TKILL or a queued one (SI_QUEUE...); no such thread is ESRCH. */
+static void paths_signal_thread_of(void) {
+  unsigned long me = (unsigned long)chcore_sys_gettid();
+  unsigned long tkill = (unsigned long)CHCORE_SI_TKILL;
+  PATH("bad_signal", CHCORE_EINVAL, chcore_sys_signal_thread_of(CHCORE_SLOT_SELF, me, 65, 0, tkill, 0));
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_signal_thread_of(CHCORE_MAX_CAPS - 1, me, 0, 0, tkill, 0));
+  PATH("pmo", CHCORE_EINVAL, chcore_sys_signal_thread_of(pmo, me, 0, 0, tkill, 0));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_signal_thread_of(weak_self, me, 0, 0, tkill, 0));
+  PATH("kernel_code", CHCORE_EINVAL, chcore_sys_signal_thread_of(CHCORE_SLOT_SELF, me, 0, 0, 1, 0));
+  PATH("si_user", CHCORE_EINVAL, chcore_sys_signal_thread_of(CHCORE_SLOT_SELF, me, 0, 0, 0, 0));
+  PATH("no_thread", CHCORE_ESRCH, chcore_sys_signal_thread_of(CHCORE_SLOT_SELF, 0x7fffffff, 0, 0, tkill, 0));
+  PATH("me", 0, chcore_sys_signal_thread_of(CHCORE_SLOT_SELF, me, 0, 0, tkill, 0));
+}
+
 /* signal_cap_group's si_code: SI_USER, or a CLD_* code for SIGCHLD only. */
 static void paths_signal_cap_group(void) {
   PATH("bad_signal", CHCORE_EINVAL, chcore_sys_signal_cap_group(CHCORE_SLOT_SELF, 65, 0, 0, 0));
@@ -755,6 +770,7 @@ static const struct group groups[] = {
     {"ipc_return", paths_ipc_return},
     {"wait_cap_group_event", paths_wait_cap_group_event},
     {"signal_cap_group", paths_signal_cap_group},
+    {"signal_thread_of", paths_signal_thread_of},
     {"system_power", paths_system_power},
     {"fork", paths_fork},
     {"tty", paths_tty},

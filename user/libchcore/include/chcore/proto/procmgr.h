@@ -123,6 +123,13 @@ enum procmgr_op {
    * to 15 bytes, NUL-padded), what /proc shows (procmgr_proc_info.name)
    * until its next exec. */
   PROCMGR_SET_NAME,
+  /* tgkill / rt_tgsigqueueinfo to a thread of another process: w1 = pid,
+   * w2 = tid, w3 = signal | (uint32_t)si_code << 32, si_code SI_TKILL or
+   * SI_QUEUE (and its kin, with the value, union sigval, in the buffer's
+   * first 8 bytes, len 8). Delivered to that thread with the caller's pid
+   * (0 only checks). -ESRCH (no such process, or no such thread in it),
+   * -EINVAL, -EPERM (a service). */
+  PROCMGR_TGKILL,
 
   /* What /proc shows (procfs, docs/services.md), numbered apart from the
    * calls above. Anyone may ask, as anyone may read /proc on Linux. */
