@@ -27,8 +27,8 @@ struct Thread : Object {
   // While the thread runs at EL0, SP_EL1 points just past `ctx`, so an
   // exception saves the user registers straight into it (vectors.S).
   alignas(16) ArchContext ctx;
-  // Only the CPU running the thread writes it, others read it with relaxed
-  // atomic loads (sched/cpu_time.h).
+  // Right after ctx (vectors.S adds to it; only the CPU running the thread
+  // writes it, others read it with relaxed atomic loads).
   CpuTimes times;
   FpState fp;
   u64 tpidr_el0;
@@ -77,6 +77,7 @@ struct Thread : Object {
   ThreadSignals sig;
 };
 
+static_assert(__builtin_offsetof(Thread, times) - __builtin_offsetof(Thread, ctx) == CTX_TIMES_USER);
 
 // Thread::state as one atomic byte: IPC's hand-off changes it without the
 // scheduler lock (sched/sched.h).

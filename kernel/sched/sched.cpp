@@ -266,13 +266,6 @@ void timer_tick();
 u64 g_acct_start[kMaxCpus];
 u64 acct_cpu_start(u32 cpu) { return cpu < kMaxCpus ? g_acct_start[cpu] : 0; }
 
-CpuTimes acct_current_thread() {
-  PerCpu* cpu = this_cpu();
-  CpuTimes c = acct_read(current()->times);
-  c.run += acct_counter() - cpu->acct_stamp;
-  return c;
-}
-
 
 void sched_init_this_cpu() {
   if (g_slice_ticks == 0) g_slice_ticks = ns_to_ticks(kSliceNs);
@@ -353,9 +346,9 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
     } else if (prev->state != ThreadState::Exited) {
       save_user_state(prev);
     }
-    // Its time until now is its own (sched/cpu_time.h): charged while no
-    // other CPU can run, stop or reap it.
-    acct_charge(cpu, &prev->times);
+    // Its kernel time until now is its own (sched/cpu_time.h): charged
+    // while no other CPU can run, stop or reap it.
+    acct_switch_out(cpu, &prev->times);
     // From here another CPU may run prev. An IPC handler that went idle
     // can be claimed by a call without this lock (ipc/ipc.cpp), and
     // stopped by sched_stop only through a CAS: if a stop came in while
@@ -425,7 +418,6 @@ namespace {
 // The body of sched_switch_to, with what the caller already knows.
 [[gnu::always_inline]] inline void switch_locked(PerCpu* cpu, u32 me, Thread* prev,
                                                  Thread* next) TA_REQ(g_sched_lock) {
-  acct_charge(cpu, &prev->times);  // (sched/cpu_time.h)
   save_user_state(cpu, prev);
   prev->result_by_waker = false;  // its result is settled: nobody on this path writes it
   prev->on_cpu = false;
@@ -739,7 +731,6 @@ void timer_tick() {
       wake_locked(t, t->timeout_result);
     }
     Thread* cur = current();
-    if (cur != nullptr) acct_tick(this_cpu(), &cur->times, this_cpu()->irq_from_user != 0);
     // A slice that started lazily ends at the first tick (which came at
     // most one slice after the thread was switched in).
     if (cur != nullptr && (cur->sc->slice_end == kSliceAtNextTick || now >= cur->sc->slice_end)) {

@@ -245,24 +245,23 @@ SysResult sys_cap_group_stat(CapSlot cg, UserPtr<chcore_cap_group_stat> out) {
     st.vsize = bytes;
     st.resident = resident;
   }
-  UserSys c = acct_split(cap_group_cpu_times(g.get()));
+  CpuTimes c = cap_group_cpu_times(g.get());
   st.utime_ns = ticks_to_ns(c.user);
   st.stime_ns = ticks_to_ns(c.sys);
   TRY(out.write(st));
   return 0;
 }
 
-// The CPU time of the calling thread (until now) or of its process
+// The CPU time of the calling thread (as of this entry) or of its process
 // (sched/cpu_time.h).
 SysResult sys_cpu_time(u64 which, UserPtr<chcore_cpu_time> out) {
-  CpuTimes t;
+  CpuTimes c;
   if (which == CHCORE_CPU_TIME_THREAD)
-    t = acct_current_thread();
+    c = acct_read(current_thread()->times);
   else if (which == CHCORE_CPU_TIME_PROCESS)
-    t = cap_group_cpu_times(current_group());
+    c = cap_group_cpu_times(current_group());
   else
     return Err::Inval;
-  UserSys c = acct_split(t);
   TRY(out.write(chcore_cpu_time{ticks_to_ns(c.user), ticks_to_ns(c.sys)}));
   return 0;
 }
@@ -281,10 +280,8 @@ SysResult sys_cpu_stat(UserPtr<chcore_cpu_stat> out, u64 max) {
     chcore_cpu_stat st{};
     const PerCpu& pc = g_per_cpu[c];
     if (__atomic_load_n(&pc.online, __ATOMIC_ACQUIRE)) {
-      UserSys us = acct_split(__atomic_load_n(&pc.acct_run, __ATOMIC_RELAXED),
-                              __atomic_load_n(&pc.acct_user_ticks, __ATOMIC_RELAXED),
-                              __atomic_load_n(&pc.acct_sys_ticks, __ATOMIC_RELAXED));
-      u64 user = us.user, sys = us.sys;
+      u64 user = __atomic_load_n(&pc.acct_user, __ATOMIC_RELAXED);
+      u64 sys = __atomic_load_n(&pc.acct_sys, __ATOMIC_RELAXED);
       u64 start = acct_cpu_start(c);
       u64 total = now > start ? now - start : 0;
       u64 idle = total > user + sys ? total - user - sys : 0;

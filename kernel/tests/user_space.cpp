@@ -54,7 +54,8 @@ i64 run_el0_stub(u64 mode, u64* detail, u64 arg, void (*extra)(VmSpace&), u64 ar
   }
   if (extra != nullptr) extra(vs);
   vs.activate();
-  ArchContext ctx{};
+  ArchContextWithTimes frame{};  // the exit path adds CPU time after the context
+  ArchContext& ctx = frame.ctx;
   ctx.x[0] = mode;
   ctx.x[1] = arg;
   ctx.x[2] = arg2;

@@ -14,6 +14,10 @@
 #define CTX_ELR (32 * 8)
 #define CTX_SPSR (33 * 8)
 #define CTX_SIZE (34 * 8)
+/* struct Thread: its CpuTimes (user, system ticks) right after its
+ * ArchContext, so the entry and exit reach them from the context pointer. */
+#define CTX_TIMES_USER (CTX_SIZE)
+#define CTX_TIMES_SYS (CTX_SIZE + 8)
 
 /* struct PerCpu (pointed to by TPIDR_EL1). */
 #define PERCPU_CUR_CTX 0
@@ -23,6 +27,11 @@
 #define PERCPU_NEED_RESCHED 160 /* u32: the exit path must reschedule */
 #define PERCPU_SWITCHED 164     /* u32: a handler handed the CPU over */
 #define PERCPU_EXIT_WORK 160    /* u64: need_resched and switched, read at once */
+/* CPU-time accounting (sched/cpu_time.h): this CPU's user ticks, the
+ * counter at its last kernel entry or exit, its system ticks. */
+#define PERCPU_ACCT_USER 168
+#define PERCPU_ACCT_STAMP 176
+#define PERCPU_ACCT_SYS 184
 #define PERCPU_SIZE 256
 
 #define KERNEL_VA_OFFSET 0xffff000000000000

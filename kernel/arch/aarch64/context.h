@@ -24,14 +24,22 @@ static_assert(sizeof(ArchContext) == CTX_SIZE);
 // exception_enter moves SP_EL1 down by the frame size; SP must stay 16-byte aligned.
 static_assert(CTX_SIZE % 16 == 0);
 
-// CPU time a thread has used (sched/cpu_time.h): how long it has run, in
-// counter ticks, and how many timer ticks found it at EL0 and in the
-// kernel (which split that time into user and system time).
+// CPU time a thread has used, in counter ticks (sched/cpu_time.h): at EL0,
+// and in the kernel. It follows the thread's ArchContext in memory (the
+// entry and exit paths add to it through the context pointer), so every
+// context that EL0 runs on is followed by one.
 struct CpuTimes {
-  u64 run;
-  u64 user_ticks;
-  u64 sys_ticks;
+  u64 user;
+  u64 sys;
 };
+// A context with its times: what EL0 code that is not a thread runs on
+// (the in-kernel tests).
+struct ArchContextWithTimes {
+  ArchContext ctx;
+  CpuTimes times;
+};
+static_assert(__builtin_offsetof(ArchContextWithTimes, times) == CTX_TIMES_USER);
+static_assert(__builtin_offsetof(ArchContextWithTimes, times.sys) == CTX_TIMES_SYS);
 
 // SPSR values for entering a context.
 inline constexpr u64 kSpsrEl0t = 0x0;      // EL0, AArch64, interrupts unmasked

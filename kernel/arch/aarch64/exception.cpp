@@ -128,12 +128,8 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
   auto k = static_cast<ExceptionKind>(kind & 3);
   bool aarch32 = (kind & ~3ull) == static_cast<u64>(ExceptionOrigin::El0Aarch32);
   if (k == ExceptionKind::Irq) {
-    // Not the thread's doing, whatever state it runs in. (The timer tick
-    // samples where the thread was: sched/cpu_time.h.)
-    PerCpu* cpu = this_cpu();
-    cpu->irq_from_user = 1;
+    // Not the thread's doing, whatever state it runs in.
     irq_handle();
-    cpu->irq_from_user = 0;
     return exit_to_user(ctx);
   }
   if (k != ExceptionKind::Sync && !aarch32) {

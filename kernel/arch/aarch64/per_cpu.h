@@ -31,16 +31,12 @@ struct alignas(64) PerCpu {
   //   (sched_switch_to): resume cur_ctx, not the caller's context.
   u32 need_resched;
   u32 switched;
-  // CPU time (sched/cpu_time.h): the counter at this CPU's last accounting
-  // point, the counter ticks it has run threads, and the timer ticks that
-  // found a thread at EL0 or in the kernel. Only this CPU writes them.
+  // CPU time (sched/cpu_time.h): counter ticks this CPU spent at EL0 and in
+  // the kernel on behalf of threads, and the counter at its last kernel
+  // entry or exit from EL0 (or switch). Only this CPU writes them.
+  u64 acct_user;
   u64 acct_stamp;
-  u64 acct_run;
-  u64 acct_user_ticks;
-  u64 acct_sys_ticks;
-  // The interrupt being handled came from EL0 (exception.cpp, for the
-  // timer tick's sample).
-  u32 irq_from_user;
+  u64 acct_sys;
   volatile u32 online;
   // Lazy FP/SIMD switching (sched/user_state.h): the thread whose FP/SIMD
   // state this CPU's registers hold, and whether EL0 may use them now
@@ -59,6 +55,11 @@ static_assert(__builtin_offsetof(PerCpu, need_resched) == PERCPU_NEED_RESCHED);
 static_assert(__builtin_offsetof(PerCpu, need_resched) == PERCPU_EXIT_WORK);
 static_assert(__builtin_offsetof(PerCpu, switched) == PERCPU_SWITCHED);
 static_assert(PERCPU_SWITCHED == PERCPU_EXIT_WORK + 4);
+static_assert(__builtin_offsetof(PerCpu, acct_user) == PERCPU_ACCT_USER);
+static_assert(__builtin_offsetof(PerCpu, acct_stamp) == PERCPU_ACCT_STAMP);
+static_assert(__builtin_offsetof(PerCpu, acct_sys) == PERCPU_ACCT_SYS);
+static_assert(PERCPU_ACCT_STAMP == PERCPU_ACCT_USER + 8 && PERCPU_ACCT_SYS == PERCPU_ACCT_STAMP + 8,
+              "pairs loaded with ldp");
 static_assert(PERCPU_EXIT_WORK % 8 == 0, "read with one aligned 64-bit load");
 static_assert(sizeof(PerCpu) <= PERCPU_SIZE);
 

@@ -97,9 +97,38 @@
 	mov	sp, x24
 .endm
 
-/* sp = the context to resume. The system call's fast return keeps x0 (the result) in its register instead
+/* CPU time (sched/cpu_time.h): the ticks since this CPU's last stamp were
+ * spent at EL0 (acct_enter, x19 = the context just saved) or in the kernel
+ * (acct_exit, sp = the context about to resume): they go to that thread's
+ * CpuTimes, which follow its ArchContext, and to this CPU's totals. x20 =
+ * PerCpu; x9-x12 are free on both sides. One counter read each way. */
+.macro acct_enter
+	mrs	x9, cntvct_el0
+	ldp	x10, x11, [x20, #PERCPU_ACCT_USER]
+	sub	x11, x9, x11
+	add	x10, x10, x11
+	stp	x10, x9, [x20, #PERCPU_ACCT_USER]
+	ldr	x12, [x19, #CTX_TIMES_USER]
+	add	x12, x12, x11
+	str	x12, [x19, #CTX_TIMES_USER]
+.endm
+
+.macro acct_exit
+	mrs	x9, cntvct_el0
+	ldp	x10, x11, [x20, #PERCPU_ACCT_STAMP]
+	sub	x10, x9, x10
+	add	x11, x11, x10
+	stp	x9, x11, [x20, #PERCPU_ACCT_STAMP]
+	ldr	x12, [sp, #CTX_TIMES_SYS]
+	add	x12, x12, x10
+	str	x12, [sp, #CTX_TIMES_SYS]
+.endm
+
+/* sp = the context to resume, x20 = this CPU's PerCpu (acct_exit). The
+ * system call's fast return keeps x0 (the result) in its register instead
  * of storing it into the context and loading it back (keep_x0=1). */
 .macro exception_exit keep_x0=0
+	acct_exit
 	ldp	x22, x23, [sp, #CTX_ELR]
 	ldp	x30, x21, [sp, #CTX_X30]
 	msr	sp_el0, x21
@@ -184,6 +213,7 @@ kernel_exit:
 el0_sync:
 	exception_enter
 	switch_to_cpu_stack
+	acct_enter
 	mrs	x25, esr_el1
 	lsr	x24, x25, #ESR_EC_SHIFT
 	cmp	x24, #ESR_EC_SVC64
@@ -236,6 +266,7 @@ el0_sync_other:
 \name:
 	exception_enter
 	switch_to_cpu_stack
+	acct_enter
 	mov	x0, x19
 	mov	x1, #\kind
 	bl	handle_user_exception
