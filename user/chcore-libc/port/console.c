@@ -212,26 +212,51 @@ static int input_waiting(void)
  * end of file), up to len: blocks while there is nothing unless
  * O_NONBLOCK (-EAGAIN). The kernel writes the caller's buffer (and checks
  * it before blocking). */
-static long pgrp_call(unsigned op, long w1);
+static long pgrp_call2(unsigned op, long w1, long w2);
 
 /* Job control: a process of a background group may not read the terminal.
  * procmgr sends its group SIGTTIN, which by default stops it; once
  * continued it asks again. With a handler for SIGTTIN the read fails with
  * EINTR once the handler has run; ignoring or blocking SIGTTIN (or an
  * orphaned group) makes it fail with EIO, as on Linux. */
-static long may_read(void)
+static long tty_may(int sig, int change)
 {
 	for (;;) {
 		struct chcore_sigaction sa;
 		unsigned long mask;
-		if (__chcore_sys_sigaction(CHCORE_SIGTTIN, 0, (unsigned long)&sa) < 0 ||
+		if (__chcore_sys_sigaction(sig, 0, (unsigned long)&sa) < 0 ||
 		    __chcore_sys_sigprocmask(CHCORE_SIG_BLOCK, 0, (unsigned long)&mask) < 0)
 			return -EIO;
-		int quiet = sa.handler == CHCORE_SIG_IGN || (mask & CHCORE_SIGBIT(CHCORE_SIGTTIN));
-		long r = pgrp_call(PROCMGR_TTY_READ, quiet);
+		int quiet = sa.handler == CHCORE_SIG_IGN || (mask & CHCORE_SIGBIT(sig));
+		long r = pgrp_call2(PROCMGR_TTY_READ, quiet, change);
 		if (r <= 0) return r == -ENOSYS || r == -ENOTTY ? 0 : r;
 		if (sa.handler != CHCORE_SIG_DFL) return -EINTR;
 	}
+}
+
+static long may_read(void)
+{
+	return tty_may(CHCORE_SIGTTIN, 0);
+}
+
+/* Before a change of the terminal's settings, and before a write when
+ * TOSTOP is set: a process of a background group (in the foreground
+ * group's session) is sent SIGTTOU, which by default stops its group;
+ * once continued it asks again. With a handler the call fails with EINTR;
+ * ignoring or blocking SIGTTOU lets it go on (what shells do), as on
+ * Linux; an orphaned group gets EIO. */
+static long may_change(void)
+{
+	return tty_may(CHCORE_SIGTTOU, 1);
+}
+
+static long may_write(void)
+{
+	struct chcore_termios t;
+	if (__chcore_sys_tty_ctl(CHCORE_TTY_GET, (unsigned long)&t, sizeof t) < 0 ||
+	    !(t.c_lflag & CHCORE_TOSTOP))
+		return 0;
+	return may_change();
 }
 
 static long console_read(struct chcore_fd *f, void *buf, size_t len)
@@ -249,12 +274,16 @@ static long console_read(struct chcore_fd *f, void *buf, size_t len)
 static long console_write(struct chcore_fd *f, const void *buf, size_t len)
 {
 	struct iovec iov = { (void *)buf, len };
+	long ok = may_write();
+	if (ok < 0) return ok;
 	return put_translated(&iov, 1, 1);
 }
 
 /* iov is the port's copy of the array; the buffers are the caller's. */
 static long console_writev(struct chcore_fd *f, const struct iovec *iov, int cnt)
 {
+	long ok = may_write();
+	if (ok < 0) return ok;
 	return put_translated(iov, cnt, 1);
 }
 
@@ -275,15 +304,20 @@ static long tty_call(unsigned long op, void *kbuf, size_t len)
 	return __chcore_sys_tty_ctl(op, (unsigned long)kbuf, len);
 }
 
-static long pgrp_call(unsigned op, long w1)
+static long pgrp_call2(unsigned op, long w1, long w2)
 {
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return -ENOTTY;
 	struct chcore_ipc_result out;
 	LOCK(s->lock);
-	long r = __chcore_srv_call(s, op, (unsigned long)w1, 0, 0, 0, 0, 0, &out);
+	long r = __chcore_srv_call(s, op, (unsigned long)w1, (unsigned long)w2, 0, 0, 0, 0, &out);
 	UNLOCK(s->lock);
 	return r;
+}
+
+static long pgrp_call(unsigned op, long w1)
+{
+	return pgrp_call2(op, w1, 0);
 }
 
 /* arg is the caller's pointer: read and written through the checked copy. */
@@ -312,12 +346,16 @@ static long console_ioctl(struct chcore_fd *f, unsigned long req, void *arg)
 		struct chcore_termios t;
 		long r = __chcore_copy_in(&t, arg, KERNEL_TERMIOS_SIZE);
 		if (r < 0) return r;
+		if ((r = may_change()) < 0) return r;
 		return tty_call(req == TCSETSF ? CHCORE_TTY_SET_FLUSH : CHCORE_TTY_SET, &t, sizeof t);
 	}
-	case TCFLSH:
+	case TCFLSH: {
+		long r = may_change();
+		if (r < 0) return r;
 		/* Input is the kernel's to discard; output is never queued. */
 		if ((long)arg == TCIFLUSH || (long)arg == TCIOFLUSH) return tty_call(CHCORE_TTY_FLUSH, 0, 0);
 		return (long)arg == TCOFLUSH ? 0 : -EINVAL;
+	}
 	case TCSBRK:
 	case TCXONC:
 		return 0; /* nothing waits to be sent; no flow control */
@@ -330,7 +368,8 @@ static long console_ioctl(struct chcore_fd *f, unsigned long req, void *arg)
 	case TIOCSPGRP: {
 		int pg;
 		long r = __chcore_copy_in(&pg, arg, sizeof pg);
-		return r < 0 ? r : pgrp_call(PROCMGR_TCSETPGRP, pg);
+		if (r < 0 || (r = may_change()) < 0) return r;
+		return pgrp_call(PROCMGR_TCSETPGRP, pg);
 	}
 	case TIOCSCTTY:
 	case TIOCNOTTY:

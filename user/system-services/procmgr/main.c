@@ -1090,13 +1090,32 @@ static int orphaned(int pgid) {
   return 1;
 }
 
-/* PROCMGR_TTY_READ: a background process reading the console. */
-static long tty_read_check(struct proc* caller, int quiet) {
+/* The session of the processes in group pgid (0 if it has none). */
+static int session_of_group(int pgid) {
+  for (int i = 0; i < procs_end; i++)
+    if (procs[i].state == P_RUNNING && procs[i].pgid == pgid) return procs[i].sid;
+  return 0;
+}
+
+/* PROCMGR_TTY_READ: a background process reading the console (w2 = 0:
+ * SIGTTIN, -EIO if ignored or blocked), or writing to it with TOSTOP or
+ * changing its settings (w2 = 1: SIGTTOU, allowed if ignored or blocked,
+ * and only asked of a process in the foreground group's session: the
+ * console is the controlling terminal of that session alone). */
+static long tty_check(struct proc* caller, int quiet, int change) {
   pthread_mutex_lock(&plock);
   int pgid = caller->pgid;
-  long r = fg_pgid <= 0 || pgid == fg_pgid ? 0 : quiet || orphaned(pgid) ? -EIO : 1;
+  long r;
+  if (fg_pgid <= 0 || pgid == fg_pgid)
+    r = 0;
+  else if (!change)
+    r = quiet || orphaned(pgid) ? -EIO : 1;
+  else if (quiet || session_of_group(fg_pgid) != caller->sid)
+    r = 0;
+  else
+    r = orphaned(pgid) ? -EIO : 1;
   pthread_mutex_unlock(&plock);
-  if (r == 1) do_kill(NULL, -pgid, SIGTTIN, 0);
+  if (r == 1) do_kill(NULL, -pgid, change ? SIGTTOU : SIGTTIN, 0);
   return r;
 }
 
@@ -1421,7 +1440,7 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
       r->ret = do_tgkill(caller, m);
       break;
     case PROCMGR_TTY_READ:
-      r->ret = tty_read_check(caller, m->w[1] == 1);
+      r->ret = tty_check(caller, m->w[1] == 1, m->w[2] == 1);
       break;
     case PROCMGR_FORK_START:
       r->ret = fork_start(caller, m);

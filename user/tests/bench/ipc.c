@@ -21,7 +21,9 @@
 
 static unsigned long roundtrips(long conn, int n) {
   unsigned long t0 = bench_counter();
+  bench_profile_begin();
   for (int i = 0; i < n; i++) chcore_ipc_call_raw(conn, 0, 0, 0, 0, 0, 0, 0);
+  bench_profile_end();
   return bench_counter() - t0;
 }
 

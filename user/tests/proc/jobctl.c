@@ -5,7 +5,7 @@
  * SIGTTIN for a background read of the terminal, wait4 interrupted.
  *
  *   jobctl [section]   stop | defaults | sigchld | threads | pending | sleep | ttin |
- *                      wait_eintr */
+ *                      ttou | wait_eintr */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #define UT_SUITE "jobctl"
@@ -369,6 +370,49 @@ static void test_ttin(void) {
   UT_TRUE("ttin.handler_eintr", st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 23);
 }
 
+/* SIGTTOU: a background process that changes the terminal's settings
+ * (tcsetattr, tcsetpgrp) is stopped, or goes on if it ignores SIGTTOU (as
+ * shells do); with TOSTOP set, so is one that writes to it. */
+static pid_t background(int ignore_ttou, int what) {
+  pid_t c = fork();
+  if (c == 0) {
+    setpgid(0, 0);
+    if (ignore_ttou) signal(SIGTTOU, SIG_IGN);
+    struct termios t;
+    tcgetattr(0, &t);
+    int r = what == 0 ? tcsetattr(0, TCSANOW, &t) : what == 1 ? tcsetpgrp(0, getpgrp()) : 0;
+    if (what == 2) r = write(1, "bg-write\n", 9) == 9 ? 0 : -1;
+    _exit(r == 0 ? 30 : 31);
+  }
+  return c;
+}
+static int stopped_by_ttou(pid_t c) {
+  int st = wait_for(c, WUNTRACED);
+  int ok = st >= 0 && WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTOU;
+  kill(c, SIGKILL);
+  wait_for(c, 0);
+  return ok;
+}
+static int went_on(pid_t c) {
+  int st = wait_for(c, WUNTRACED);
+  return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 30;
+}
+static void test_ttou(void) {
+  UT_TRUE("ttou.tcsetattr_stops", stopped_by_ttou(background(0, 0)));
+  UT_TRUE("ttou.tcsetpgrp_stops", stopped_by_ttou(background(0, 1)));
+  UT_TRUE("ttou.ignored_tcsetattr_goes_on", went_on(background(1, 0)));
+  UT_TRUE("ttou.write_without_tostop", went_on(background(0, 2)));
+  struct termios t0, t;
+  tcgetattr(0, &t0);
+  t = t0;
+  t.c_lflag |= TOSTOP;
+  UT_EQ("ttou.set_tostop", tcsetattr(0, TCSANOW, &t), 0); /* we are the foreground */
+  UT_TRUE("ttou.write_with_tostop_stops", stopped_by_ttou(background(0, 2)));
+  UT_TRUE("ttou.ignored_write_with_tostop", went_on(background(1, 2)));
+  UT_EQ("ttou.foreground_writes", printf("fg-write\n") > 0 && fflush(stdout) == 0, 1);
+  tcsetattr(0, TCSANOW, &t0);
+}
+
 /* wait4 is interrupted by a signal whose handler runs (EINTR), and goes on
  * waiting under SA_RESTART. A helper child signals the parent while it
  * waits (after 100 ms), then ends the child waited for (after 300 ms). */
@@ -427,6 +471,7 @@ int main(int argc, char** argv) {
   SECTION("pending", test_pending);
   SECTION("sleep", test_sleep);
   SECTION("ttin", test_ttin);
+  SECTION("ttou", test_ttou);
   SECTION("wait_eintr", test_wait_eintr);
   return ut_finish();
 }

@@ -102,7 +102,12 @@ enum procmgr_op {
    * caller gets -EIO if w1 = 1 (it ignores or blocks SIGTTIN) or its group
    * is orphaned; otherwise its group is sent SIGTTIN and ret = 1 (ask
    * again once the signal has been taken: by default it stops the group
-   * until SIGCONT). */
+   * until SIGCONT).
+   * With w2 = 1, the same before a write with TOSTOP set or a change of
+   * the terminal's settings (tcsetattr, tcsetpgrp, tcflush), with SIGTTOU:
+   * a background caller that ignores or blocks SIGTTOU (w1 = 1) may go on
+   * (ret 0), as may one outside the foreground group's session; an
+   * orphaned group gets -EIO. */
   PROCMGR_TTY_READ,
   /* The caller's child-event notification (one capability in the reply,
    * READ right): procmgr signals it whenever a child of the caller ends,
