@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
   if (!*only || strcmp(only, "tmpfs_read_4k") == 0) {
     for (int i = 0; i < 100; i++) pread(fd, page, sizeof page, 0);
     t0 = bench_counter();
+    bench_profile_begin();
     for (int i = 0; i < N; i++) pread(fd, page, sizeof page, 0);
+    bench_profile_end();
     bench_report("tmpfs_read_4k", bench_counter() - t0, N);
   }
   if (!*only || strcmp(only, "open_close") == 0) {
