@@ -88,6 +88,7 @@
 	X(execve, SUPPORTED, 3, "procmgr (PROCMGR_EXEC): the program replaces the process, keeping its pid, parent, process group, working directory, fds without FD_CLOEXEC and signal mask; #! scripts run their interpreter (4 levels, then ELOOP); ENOENT, EACCES, ENOEXEC, E2BIG (128 KiB of arguments and environment), EFAULT; other threads end with the old image") \
 	X(execveat, PARTIAL, 5, "as execve, relative to a directory fd; AT_EMPTY_PATH (executing the fd itself) is not supported: an empty path is ENOENT") \
 	X(wait4, PARTIAL, 4, "procmgr: a child by pid, any child, any child in the caller's process group (0) or in group -pid, WNOHANG, the wait status as Linux encodes it; rusage: the child's user and system time (with those of the children it waited for), other fields 0") \
+	X(waitid, PARTIAL, 5, "through wait4 (procmgr): P_ALL, P_PID, P_PGID (0: the caller's group), P_PIDFD; WEXITED (required: wait4 cannot leave ends out) with WSTOPPED, WCONTINUED, WNOHANG; the siginfo as Linux fills it (SIGCHLD, CLD_* code, si_status, si_pid; zeroed when WNOHANG finds nothing); WNOWAIT EINVAL") \
 	X(getrusage, PARTIAL, 2, "RUSAGE_SELF, RUSAGE_THREAD: the kernel's accounting (cpu_time); RUSAGE_CHILDREN: the children waited for (wait4 replies); only ru_utime and ru_stime, the rest 0") \
 	X(times, SUPPORTED, 1, "as getrusage, in clock ticks (100 Hz); returns CLOCK_MONOTONIC in ticks") \
 	X(timer_create, PARTIAL, 3, "kernel timer_create: CLOCK_REALTIME, CLOCK_MONOTONIC (and their aliases); SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID (musl's SIGEV_THREAD builds on it); CPU-time clocks EINVAL; 64 per process (EAGAIN)") \
@@ -100,6 +101,8 @@
 	X(prctl, PARTIAL, 5, "PR_SET_NAME, PR_GET_NAME: the process's name (procmgr: /proc/<pid>/comm, stat, status), kept until the next exec; Linux names the calling thread. Other options EINVAL") \
 	X(getppid, SUPPORTED, 0, "procmgr; init's pid for an orphan it adopted, 0 for procmgr's own children") \
 	X(tkill, SUPPORTED, 2, "kernel signal_thread: any thread of the calling process (SI_TKILL)") \
+	X(pidfd_open, PARTIAL, 2, "a description naming the process (pid and start time, so a reused pid is ESRCH), always close-on-exec; PIDFD_NONBLOCK kept; readable (poll) once the process has ended, looked at in steps rather than woken; the thread-pidfd flag EINVAL") \
+	X(pidfd_send_signal, SUPPORTED, 4, "kill, or rt_sigqueueinfo with the info; flags must be 0; ESRCH once the process has ended; EBADF, or EINVAL for an fd that is not a pidfd") \
 	X(tgkill, SUPPORTED, 3, "a thread of the calling process as tkill; of another process through procmgr (kernel signal_thread_of, SI_TKILL with the sender's pid); ESRCH if the process has no such thread") \
 	X(rt_tgsigqueueinfo, SUPPORTED, 4, "a queued signal (SI_QUEUE..SI_SIGIO with the info's value) to one thread: kernel signal_thread_of on the caller's own capability, or through procmgr for another process; si_code >= 0 or SI_TKILL: -EPERM for another process, -EINVAL for the caller's own") \
 	X(rt_sigaction, SUPPORTED, 4, "kernel sigaction: SA_SIGINFO, SA_RESTART, SA_NODEFER, SA_RESETHAND, SA_ONSTACK, SA_RESTORER; frames as Linux's (docs/signals.md)") \

@@ -20,6 +20,7 @@
  *             si_value, si_pid); errors
  *   tgkill    tgkill and rt_tgsigqueueinfo to a thread of another process
  *             (and rt_tgsigqueueinfo to one of this process)
+ *   pidfd     pidfd_open, pidfd_send_signal, poll of a pidfd, waitid
  *
  * The child modes (argv[1] = "child-...") are this program run by "kill". */
 #define _GNU_SOURCE
@@ -38,6 +39,7 @@
 #define FUTEX_WAKE_PRIVATE 129
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
@@ -887,6 +889,88 @@ static void test_tgkill(void) {
   }
 }
 
+/* pidfds and waitid: a process named by a pidfd is signalled through it,
+ * the pidfd becomes readable when it ends, waitid(P_PIDFD) reaps it with
+ * its siginfo; waitid's other id types and codes; errors. */
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+static int pidfd_open_(pid_t pid, unsigned flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
+static long pidfd_send_(int fd, int sig, siginfo_t* info, unsigned flags) {
+  return syscall(SYS_pidfd_send_signal, fd, sig, info, flags);
+}
+static void test_pidfd(void) {
+  pid_t c = fork();
+  if (c == 0) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, 0);
+    siginfo_t si;
+    if (sigwaitinfo(&set, &si) != SIGUSR2 || si.si_code != SI_QUEUE) _exit(1);
+    _exit(si.si_value.sival_int); /* 55 */
+  }
+  int fd = pidfd_open_(c, 0);
+  UT_TRUE("pidfd.open", fd >= 0);
+  UT_TRUE("pidfd.cloexec", (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+  struct pollfd p = {fd, POLLIN, 0};
+  UT_EQ("pidfd.poll_running", poll(&p, 1, 0), 0);
+  siginfo_t q = {0};
+  q.si_signo = SIGUSR2;
+  q.si_code = SI_QUEUE;
+  q.si_value.sival_int = 55;
+  UT_EQ("pidfd.send_queued", pidfd_send_(fd, SIGUSR2, &q, 0), 0);
+  UT_EQ("pidfd.poll_ended", poll(&p, 1, 60000), 1);
+  UT_TRUE("pidfd.pollin", (p.revents & POLLIN) != 0);
+  siginfo_t si;
+  memset(&si, 0xff, sizeof si);
+  UT_EQ("pidfd.waitid", waitid(P_PIDFD, fd, &si, WEXITED), 0);
+  UT_TRUE("pidfd.waitid_info", si.si_signo == SIGCHLD && si.si_code == CLD_EXITED &&
+                                   si.si_status == 55 && si.si_pid == c);
+  UT_TRUE("pidfd.send_after_end", pidfd_send_(fd, SIGTERM, 0, 0) < 0 && errno == ESRCH);
+  close(fd);
+
+  c = fork();
+  if (c == 0) {
+    for (;;) pause();
+  }
+  fd = pidfd_open_(c, 0);
+  UT_EQ("pidfd.send_kill", pidfd_send_(fd, SIGTERM, 0, 0), 0);
+  memset(&si, 0, sizeof si);
+  UT_EQ("waitid.p_pid", waitid(P_PID, c, &si, WEXITED), 0);
+  UT_TRUE("waitid.killed", si.si_code == CLD_KILLED && si.si_status == SIGTERM && si.si_pid == c);
+  close(fd);
+
+  c = fork();
+  if (c == 0) {
+    raise(SIGSTOP);
+    _exit(7);
+  }
+  memset(&si, 0, sizeof si);
+  UT_EQ("waitid.stopped", waitid(P_PID, c, &si, WEXITED | WSTOPPED), 0);
+  UT_TRUE("waitid.stopped_info", si.si_code == CLD_STOPPED && si.si_status == SIGSTOP);
+  memset(&si, 0xff, sizeof si);
+  UT_EQ("waitid.wnohang_nothing", waitid(P_PID, c, &si, WEXITED | WNOHANG), 0);
+  UT_EQ("waitid.wnohang_zero_pid", si.si_pid, 0);
+  kill(c, SIGCONT);
+  memset(&si, 0, sizeof si);
+  UT_EQ("waitid.continued", waitid(P_ALL, 0, &si, WEXITED | WCONTINUED), 0);
+  UT_TRUE("waitid.continued_info", si.si_code == CLD_CONTINUED || si.si_code == CLD_EXITED);
+  if (si.si_code == CLD_CONTINUED) waitid(P_PGID, 0, &si, WEXITED);
+  UT_TRUE("waitid.exited_7", si.si_code == CLD_EXITED && si.si_status == 7 && si.si_pid == c);
+
+  UT_TRUE("pidfd.no_such_process", pidfd_open_(999999, 0) < 0 && errno == ESRCH);
+  UT_TRUE("pidfd.bad_flags", pidfd_open_(getpid(), 1) < 0 && errno == EINVAL);
+  UT_TRUE("pidfd.not_a_pidfd", pidfd_send_(0, SIGTERM, 0, 0) < 0 && errno == EINVAL);
+  UT_TRUE("pidfd.bad_fd", pidfd_send_(999, SIGTERM, 0, 0) < 0 && errno == EBADF);
+  fd = pidfd_open_(getpid(), 0);
+  UT_TRUE("pidfd.bad_send_flags", pidfd_send_(fd, 0, 0, 1) < 0 && errno == EINVAL);
+  UT_EQ("pidfd.self_check", pidfd_send_(fd, 0, 0, 0), 0);
+  close(fd);
+  UT_TRUE("waitid.bad_idtype", waitid(42, 0, &si, WEXITED) < 0 && errno == EINVAL);
+  UT_TRUE("waitid.no_children", waitid(P_ALL, 0, &si, WEXITED) < 0 && errno == ECHILD);
+}
+
 int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : "";
   if (strncmp(only, "child-", 6) == 0) return child(only);
@@ -902,5 +986,6 @@ int main(int argc, char** argv) {
   SECTION("kill", test_kill);
   SECTION("queue", test_queue);
   SECTION("tgkill", test_tgkill);
+  SECTION("pidfd", test_pidfd);
   return ut_finish();
 }
