@@ -28,6 +28,7 @@ enum chcore_fd_type {
 	CHCORE_FD_DEVICE,        /* /dev/null, zero, full, random, urandom (device.c) */
 	CHCORE_FD_EPOLL,         /* an epoll instance (epoll.c) */
 	CHCORE_FD_PIDFD,         /* a process (pidfd.c) */
+	CHCORE_FD_SIGNALFD,      /* a set of signals to read (signalfd.c) */
 };
 
 struct chcore_fd;

@@ -21,6 +21,7 @@
  *   tgkill    tgkill and rt_tgsigqueueinfo to a thread of another process
  *             (and rt_tgsigqueueinfo to one of this process)
  *   pidfd     pidfd_open, pidfd_send_signal, poll of a pidfd, waitid
+ *   signalfd  signals read from a signalfd; poll; a new set; errors
  *
  * The child modes (argv[1] = "child-...") are this program run by "kill". */
 #define _GNU_SOURCE
@@ -38,6 +39,7 @@
 #define FUTEX_WAIT_PRIVATE 128
 #define FUTEX_WAKE_PRIVATE 129
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -971,6 +973,76 @@ static void test_pidfd(void) {
   UT_TRUE("waitid.no_children", waitid(P_ALL, 0, &si, WEXITED) < 0 && errno == ECHILD);
 }
 
+/* signalfd: signals of its set read as records (non-blocking, blocking,
+ * several at once, SIGCHLD's status, a queued value), poll, a new set,
+ * errors. */
+static void* send_usr1_later(void* arg) {
+  (void)arg;
+  struct timespec t = {0, 50 * 1000000};
+  nanosleep(&t, 0);
+  kill(getpid(), SIGUSR1);
+  return 0;
+}
+static void test_signalfd(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, 0);
+  int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  UT_TRUE("signalfd.open", fd >= 0);
+  UT_TRUE("signalfd.cloexec", (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+  struct signalfd_siginfo r[2];
+  UT_TRUE("signalfd.empty_eagain", read(fd, r, sizeof r) < 0 && errno == EAGAIN);
+  struct pollfd p = {fd, POLLIN, 0};
+  UT_EQ("signalfd.poll_empty", poll(&p, 1, 0), 0);
+  kill(getpid(), SIGUSR1);
+  UT_EQ("signalfd.poll_pending", poll(&p, 1, 0), 1);
+  UT_EQ("signalfd.read_one", read(fd, r, sizeof r), (long)sizeof r[0]);
+  UT_TRUE("signalfd.record", r[0].ssi_signo == SIGUSR1 && r[0].ssi_code == SI_USER &&
+                                 r[0].ssi_pid == (uint32_t)getpid());
+  union sigval v = {.sival_int = 77};
+  sigqueue(getpid(), SIGUSR2, v);
+  kill(getpid(), SIGUSR1);
+  UT_EQ("signalfd.read_two", read(fd, r, sizeof r), (long)sizeof r);
+  UT_TRUE("signalfd.two_records", r[0].ssi_signo == SIGUSR1 && r[1].ssi_signo == SIGUSR2 &&
+                                      r[1].ssi_code == SI_QUEUE && r[1].ssi_int == 77);
+  pid_t c = fork();
+  if (c == 0) _exit(3);
+  int st;
+  waitpid(c, &st, 0);
+  UT_EQ("signalfd.sigchld", read(fd, r, sizeof r[0]), (long)sizeof r[0]);
+  UT_TRUE("signalfd.sigchld_record", r[0].ssi_signo == SIGCHLD && r[0].ssi_code == CLD_EXITED &&
+                                         r[0].ssi_status == 3 && r[0].ssi_pid == (uint32_t)c);
+  /* Blocking: another thread sends the signal a moment later. */
+  int bfd = signalfd(-1, &set, 0);
+  pthread_t t;
+  pthread_create(&t, 0, send_usr1_later, 0);
+  UT_EQ("signalfd.blocking_read", read(bfd, r, sizeof r), (long)sizeof r[0]);
+  UT_EQ("signalfd.blocking_record", r[0].ssi_signo, SIGUSR1);
+  pthread_join(t, 0);
+  close(bfd);
+  /* A new set: SIGUSR1 is no longer the signalfd's. */
+  sigset_t only2;
+  sigemptyset(&only2);
+  sigaddset(&only2, SIGUSR2);
+  UT_EQ("signalfd.new_set", signalfd(fd, &only2, 0), fd);
+  kill(getpid(), SIGUSR1);
+  UT_EQ("signalfd.not_in_set", poll(&p, 1, 0), 0);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, SIGUSR1);
+  siginfo_t si;
+  UT_EQ("signalfd.still_pending", sigwaitinfo(&one, &si), SIGUSR1);
+  UT_TRUE("signalfd.small_buffer", read(fd, r, 8) < 0 && errno == EINVAL);
+  UT_TRUE("signalfd.not_a_signalfd", signalfd(0, &set, 0) < 0 && errno == EINVAL);
+  UT_TRUE("signalfd.bad_fd", signalfd(999, &set, 0) < 0 && errno == EBADF);
+  UT_TRUE("signalfd.bad_flags", signalfd(-1, &set, 0x1) < 0 && errno == EINVAL);
+  close(fd);
+  sigprocmask(SIG_UNBLOCK, &set, 0);
+}
+
 int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : "";
   if (strncmp(only, "child-", 6) == 0) return child(only);
@@ -987,5 +1059,6 @@ int main(int argc, char** argv) {
   SECTION("queue", test_queue);
   SECTION("tgkill", test_tgkill);
   SECTION("pidfd", test_pidfd);
+  SECTION("signalfd", test_signalfd);
   return ut_finish();
 }
