@@ -91,6 +91,11 @@ hidden int __chcore_fd_install(struct chcore_fd *, int min_fd, int cloexec);
 /* The description of fd with a reference for the caller, or NULL. */
 hidden struct chcore_fd *__chcore_fd_get(int fd);
 hidden void __chcore_fd_put(struct chcore_fd *);
+/* fd_ops members shared by descriptions that are no file (pidfd.c,
+ * signalfd.c): close frees `priv`; fstat describes an anonymous inode, as
+ * Linux's anon_inode files. */
+hidden long __chcore_fd_free_priv(struct chcore_fd *);
+hidden long __chcore_fd_anon_fstat(struct chcore_fd *, struct kstat *);
 /* Installing at a given fd (0..CHCORE_FD_MAX-1, replacing what is there,
  * taking over the caller's reference). */
 hidden void __chcore_fd_install_at(struct chcore_fd *, int fd);

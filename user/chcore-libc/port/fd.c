@@ -130,6 +130,21 @@ void __chcore_fd_put(struct chcore_fd *d)
 	if (__atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) == 0) release(d);
 }
 
+long __chcore_fd_free_priv(struct chcore_fd *d)
+{
+	free(d->priv);
+	return 0;
+}
+
+long __chcore_fd_anon_fstat(struct chcore_fd *d, struct kstat *st)
+{
+	(void)d;
+	*st = (struct kstat){ 0 };
+	st->st_mode = S_IFREG | 0600;
+	st->st_nlink = 1;
+	return 0;
+}
+
 struct chcore_fd *__chcore_fd_get(int fd)
 {
 	if (!fd_ready) __chcore_fd_init();

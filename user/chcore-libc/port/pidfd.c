@@ -69,25 +69,10 @@ static int pidfd_poll(struct chcore_fd *f, int events)
 	return st == 1 ? 0 : events & (POLLIN | POLLRDNORM);
 }
 
-static long pidfd_close(struct chcore_fd *f)
-{
-	free(f->priv);
-	return 0;
-}
-
-static long pidfd_fstat(struct chcore_fd *f, struct kstat *st)
-{
-	(void)f;
-	*st = (struct kstat){ 0 };
-	st->st_mode = S_IFREG | 0600; /* Linux: an anonymous inode */
-	st->st_nlink = 1;
-	return 0;
-}
-
 static const struct chcore_fd_ops pidfd_ops = {
 	.poll = pidfd_poll,
-	.close = pidfd_close,
-	.fstat = pidfd_fstat,
+	.close = __chcore_fd_free_priv,
+	.fstat = __chcore_fd_anon_fstat, /* Linux: an anonymous inode */
 };
 
 /* The pidfd behind fd: NULL with *err -EBADF (no such fd) or -EINVAL (not

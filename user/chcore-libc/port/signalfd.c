@@ -83,26 +83,11 @@ static int sigfd_poll(struct chcore_fd *f, int events)
 	return pending & s->mask ? events & (POLLIN | POLLRDNORM) : 0;
 }
 
-static long sigfd_close(struct chcore_fd *f)
-{
-	free(f->priv);
-	return 0;
-}
-
-static long sigfd_fstat(struct chcore_fd *f, struct kstat *st)
-{
-	(void)f;
-	*st = (struct kstat){ 0 };
-	st->st_mode = S_IFREG | 0600; /* Linux: an anonymous inode */
-	st->st_nlink = 1;
-	return 0;
-}
-
 static const struct chcore_fd_ops sigfd_ops = {
 	.read = sigfd_read,
 	.poll = sigfd_poll,
-	.close = sigfd_close,
-	.fstat = sigfd_fstat,
+	.close = __chcore_fd_free_priv,
+	.fstat = __chcore_fd_anon_fstat, /* Linux: an anonymous inode */
 };
 
 /* signalfd4(fd, mask, sizemask, flags): a new signalfd (fd -1) or a new
