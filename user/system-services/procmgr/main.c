@@ -168,6 +168,7 @@ struct proc {
   /* A stop or continue its parent has not waited for (a wait status:
    * WIFSTOPPED or WIFCONTINUED), 0: none. */
   int jc_status;
+  int stopped;        /* stopped now (the last event was a stop) */
   /* Its child-event notification (PROCMGR_WAIT_NOTIFY), procmgr's slot; 0:
    * none yet. */
   long wait_notif;
@@ -316,6 +317,34 @@ static void tell_parent(struct proc* p, int status) {
 /* Waits in the kernel for the child to end and records that; on the way,
  * its stops and continues (job control) for wait4's WUNTRACED and
  * WCONTINUED. */
+static int orphaned(int pgid);
+static long do_kill(struct proc* caller, int pid, int sig, int exclude_self);
+
+/* Whether group pgid has a stopped member (with plock). */
+static int has_stopped(int pgid) {
+  for (int i = 0; i < procs_end; i++)
+    if (procs[i].state == P_RUNNING && procs[i].pgid == pgid && procs[i].stopped) return 1;
+  return 0;
+}
+
+/* POSIX's orphaned process groups: when an end leaves a group orphaned (no
+ * member has a parent in another group of its session, so no shell could
+ * continue it) and a member of it is stopped, every member gets SIGHUP and
+ * then SIGCONT, so that nothing stays stopped for ever. The groups an end
+ * can orphan: the ended process's own and its children's. (With plock;
+ * returns how many groups to signal, into out.) */
+static int newly_orphaned_stopped(struct proc* p, int* out, int max) {
+  int n = 0;
+  for (int i = -1; i < procs_end && n < max; i++) {
+    struct proc* c = i < 0 ? p : &procs[i];
+    if (i >= 0 && (c->state != P_RUNNING || c->ppid != p->pid || c == p)) continue;
+    int g = c->pgid, seen = 0;
+    for (int k = 0; k < n; k++) seen |= out[k] == g;
+    if (!seen && g > 0 && has_stopped(g) && orphaned(g)) out[n++] = g;
+  }
+  return n;
+}
+
 static void reap(struct proc* p) {
   pthread_mutex_lock(&plock);
   long cg = p->cg;
@@ -330,6 +359,7 @@ static void reap(struct proc* p) {
     if (status > 0 && (WIFSTOPPED(status) || WIFCONTINUED(status))) {
       if (p->cg == cg) {
         p->jc_status = (int)status;
+        p->stopped = WIFSTOPPED(status);
         tell_parent(p, (int)status);
         __atomic_add_fetch(&exits, 1, __ATOMIC_RELEASE);
         futex_wake_all(&exits);
@@ -355,7 +385,10 @@ static void reap(struct proc* p) {
   __atomic_store_n(&p->started, 1, __ATOMIC_RELEASE);
   futex_wake_all(&p->started);
   p->jc_status = 0;
+  p->stopped = 0;
   tell_parent(p, p->status);
+  int hup[8];
+  int nhup = newly_orphaned_stopped(p, hup, 8);
   /* Its children are orphans now: init adopts them, or nobody will wait
    * for them and the ended ones go at once. */
   for (int i = 0; i < procs_end; i++) {
@@ -369,6 +402,10 @@ static void reap(struct proc* p) {
   __atomic_add_fetch(&exits, 1, __ATOMIC_RELEASE);
   futex_wake_all(&exits);
   pthread_mutex_unlock(&plock);
+  for (int i = 0; i < nhup; i++) {
+    do_kill(NULL, -hup[i], SIGHUP, 0);
+    do_kill(NULL, -hup[i], SIGCONT, 0);
+  }
 }
 
 /* Reapers: one thread per running child waits in the kernel for its end

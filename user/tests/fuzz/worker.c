@@ -1463,6 +1463,11 @@ static void linux_random(void) {
        * with a stack would start a copy of this worker if it ever worked. */
       lin(nr, n, rnd(), chance(50) ? 0 : rnd(), rnd(), rnd(), rnd(), 0);
       break;
+    case SYS_waitid:
+      /* Never blocking (WNOHANG always): any id type, any child. */
+      lin(nr, n, below(5), chance(50) ? below(64) : rnd(), chance(80) ? lib_out() : bad_ptr(),
+          (below(16) | 1 /* WNOHANG */) & ~(chance(90) ? 0 : 4 /* WEXITED */), chance(50) ? 0 : lib_out(), 0);
+      break;
     case SYS_sched_yield:
     case SYS_getpid:
     case SYS_gettid:

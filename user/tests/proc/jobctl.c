@@ -5,7 +5,7 @@
  * SIGTTIN for a background read of the terminal, wait4 interrupted.
  *
  *   jobctl [section]   stop | defaults | sigchld | threads | pending | sleep | ttin |
- *                      ttou | wait_eintr */
+ *                      ttou | orphan | wait_eintr */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -372,7 +372,7 @@ static void test_ttin(void) {
 
 /* SIGTTOU: a background process that changes the terminal's settings
  * (tcsetattr, tcsetpgrp) is stopped, or goes on if it ignores SIGTTOU (as
- * shells do); with TOSTOP set, so is one that writes to it. */
+ * shells do); a background write goes on. */
 static pid_t background(int ignore_ttou, int what) {
   pid_t c = fork();
   if (c == 0) {
@@ -402,15 +402,38 @@ static void test_ttou(void) {
   UT_TRUE("ttou.tcsetpgrp_stops", stopped_by_ttou(background(0, 1)));
   UT_TRUE("ttou.ignored_tcsetattr_goes_on", went_on(background(1, 0)));
   UT_TRUE("ttou.write_without_tostop", went_on(background(0, 2)));
-  struct termios t0, t;
-  tcgetattr(0, &t0);
-  t = t0;
-  t.c_lflag |= TOSTOP;
-  UT_EQ("ttou.set_tostop", tcsetattr(0, TCSANOW, &t), 0); /* we are the foreground */
-  UT_TRUE("ttou.write_with_tostop_stops", stopped_by_ttou(background(0, 2)));
-  UT_TRUE("ttou.ignored_write_with_tostop", went_on(background(1, 2)));
-  UT_EQ("ttou.foreground_writes", printf("fg-write\n") > 0 && fflush(stdout) == 0, 1);
-  tcsetattr(0, TCSANOW, &t0);
+  struct termios t0;
+  UT_EQ("ttou.foreground_tcsetattr", tcgetattr(0, &t0) == 0 && tcsetattr(0, TCSANOW, &t0) == 0, 1);
+}
+
+/* An orphaned process group with a stopped member gets SIGHUP and SIGCONT:
+ * a grandchild in a group of its own stops itself; when its parent ends,
+ * nobody in the session could continue it, so SIGHUP ends it. It was
+ * adopted by this program (the first process: init's place). */
+static void test_orphan(void) {
+  int p[2];
+  pipe(p);
+  pid_t c = fork();
+  if (c == 0) {
+    pid_t g = fork();
+    if (g == 0) {
+      setpgid(0, 0);
+      raise(SIGSTOP);
+      _exit(9);
+    }
+    int st;
+    if (waitpid(g, &st, WUNTRACED) != g || !WIFSTOPPED(st)) _exit(1);
+    write(p[1], &g, sizeof g);
+    _exit(0);
+  }
+  pid_t g = 0;
+  UT_EQ("orphan.grandchild_stopped", read(p[0], &g, sizeof g), sizeof g);
+  int st = wait_for(c, 0);
+  UT_TRUE("orphan.parent_ended", st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  st = wait_for(g, 0);
+  UT_TRUE("orphan.hangup", st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGHUP);
+  close(p[0]);
+  close(p[1]);
 }
 
 /* wait4 is interrupted by a signal whose handler runs (EINTR), and goes on
@@ -472,6 +495,7 @@ int main(int argc, char** argv) {
   SECTION("sleep", test_sleep);
   SECTION("ttin", test_ttin);
   SECTION("ttou", test_ttou);
+  SECTION("orphan", test_orphan);
   SECTION("wait_eintr", test_wait_eintr);
   return ut_finish();
 }
