@@ -14,6 +14,15 @@ PhysAddr KernelPtEnv::alloc_table() {
 
 void KernelPtEnv::free_table(PhysAddr pa) { mm::put_pages(pa_to_kva(pa)); }
 
+// A table page is an allocated order-0 block: its Page's node is its
+// owner's (mm/page.h).
+ListNode* KernelPtEnv::table_link(PhysAddr pa) { return &mm::pa_to_page(pa)->node; }
+
+PhysAddr KernelPtEnv::link_table(ListNode* node) {
+  return mm::page_to_pa(reinterpret_cast<mm::Page*>(reinterpret_cast<char*>(node) -
+                                                    __builtin_offsetof(mm::Page, node)));
+}
+
 void KernelPtEnv::tlb_flush_page(VirtAddr va, u16 asid, bool global) {
   u64 arg = ((va.raw() >> 12) & 0xfffffffffffull) | (static_cast<u64>(asid) << 48);
   arch::dsb_ish();

@@ -9,6 +9,8 @@ class KernelPtEnv final : public PtEnv {
  public:
   PhysAddr alloc_table() override;
   void free_table(PhysAddr pa) override;
+  ListNode* table_link(PhysAddr pa) override;
+  PhysAddr link_table(ListNode* node) override;
   void tlb_flush_page(VirtAddr va, u16 asid, bool global) override;
   void tlb_flush_asid(u16 asid) override;
 };

@@ -88,25 +88,40 @@ void phys_add_region(PhysAddr base, usize size) {
   pool->init(start + (u64{meta_pages} << kPageShift), npages - meta_pages, pa_to_kva<Page>(start),
              static_cast<u16>(id));
   g_pools[id] = pool;
+  g_pool_spans[id] = PoolSpan{pool->base().raw(), u64{pool->total_pages()} << kPageShift,
+                              pa_to_kva<Page>(start)};
   g_region_start[id] = start;
   g_region_end[id] = end;
   __atomic_store_n(&g_npools, id + 1, __ATOMIC_RELEASE);
+  if (g_pool_spans[id].bytes > g_pool_spans[g_main_pool].bytes) g_main_pool = id;
 }
 
 namespace {
 
+// The k-th pool to allocate from: the largest first, so that most pages in
+// use are in it and pa_to_page takes its inline path; then the others in
+// the order they were added.
+u32 pool_try(u32 k) {
+  const u32 m = g_main_pool;
+  return k == 0 ? m : (k <= m ? k - 1 : k);
+}
+
 Page* alloc_from_pools(u32 order) {
   const u32 n = pool_count();
   for (u32 i = 0; i < n; i++) {
-    if (Page* p = g_pools[i]->alloc(order)) return p;
+    if (Page* p = g_pools[pool_try(i)]->alloc(order)) return p;
   }
   return nullptr;
 }
 
+// BuddyPool::owns through the spans, the largest pool first: inline.
 BuddyPool* pool_owning(const Page* p) {
   const u32 n = pool_count();
-  for (u32 i = 0; i < n; i++) {
-    if (g_pools[i]->owns(p)) return g_pools[i];
+  for (u32 k = 0; k < n; k++) {
+    const u32 i = pool_try(k);
+    const PoolSpan& s = g_pool_spans[i];
+    const uptr off = reinterpret_cast<uptr>(p) - reinterpret_cast<uptr>(s.meta);
+    if (off < (s.bytes >> kPageShift) * sizeof(Page) && off % sizeof(Page) == 0) return g_pools[i];
   }
   return nullptr;
 }
@@ -128,12 +143,12 @@ void release_cached(PageCache& c, u32 from, u32 to) TA_REQ(c.lock) {
   c.count -= kHalf;
 }
 
-// Fills an empty cache from the pools, in pool order. (Out of line, as the
+// Fills an empty cache from the pools, in the order of pool_try. (Out of line, as the
 // other slow paths: the fast path then needs no registers saved.)
 [[gnu::noinline]] void refill(PageCache& c) TA_REQ(c.lock) {
   const u32 n = pool_count();
   for (u32 i = 0; i < n && c.count == 0; i++)
-    c.count = static_cast<u32>(g_pools[i]->alloc_split(kRefillOrder, c.pages));
+    c.count = static_cast<u32>(g_pools[pool_try(i)]->alloc_split(kRefillOrder, c.pages));
   for (u32 i = 0; i < c.count; i++) c.pages[i]->use = kPageUseCached;
 }
 
@@ -203,7 +218,10 @@ void page_unref(Page* head) {
   if (__atomic_sub_fetch(&head->refcount, 1, __ATOMIC_ACQ_REL) == 0) free_pages(head);
 }
 
-Page* pa_to_page(PhysAddr pa) {
+PoolSpan g_pool_spans[kMaxPhysPools];
+u32 g_main_pool = 0;
+
+Page* pa_to_page_slow(PhysAddr pa) {
   const u32 n = pool_count();
   for (u32 i = 0; i < n; i++) {
     if (Page* p = g_pools[i]->pa_to_page(pa)) return p;
@@ -222,9 +240,6 @@ bool phys_overlaps_pools(PhysAddr base, usize size) {
   return false;
 }
 
-PhysAddr page_to_pa(const Page* p) { return g_pools[p->pool]->page_to_pa(p); }
-
-void* page_to_kva(const Page* p) { return pa_to_kva(page_to_pa(p)); }
 
 usize free_page_count() {
   usize sum = 0;
@@ -284,6 +299,8 @@ void phys_reset_for_test() {
   }
   SpinGuard guard(g_add_lock);
   __atomic_store_n(&g_npools, 0, __ATOMIC_RELEASE);
+  for (PoolSpan& s : g_pool_spans) s = PoolSpan{};
+  g_main_pool = 0;
   __atomic_store_n(&g_bad_frees, 0, __ATOMIC_RELAXED);
 }
 #endif

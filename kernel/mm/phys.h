@@ -4,11 +4,12 @@
 // Boot code calls phys_add_region() for every free RAM range (excluding the
 // kernel image, the DTB and anything else in use); the range must already be
 // reachable through the linear map (pa_to_kva). After that, everything here
-// may be called from any CPU. Allocation tries the pools in the order they
-// were added.
+// may be called from any CPU. Allocation tries the largest pool first, then
+// the others in the order they were added.
 #pragma once
 #include "lib/types.h"
 #include "mm/buddy.h"
+#include "mm/kmap.h"
 #include "mm/page.h"
 
 namespace kern::mm {
@@ -31,14 +32,38 @@ void phys_add_region(PhysAddr base, usize size);
 // an allocated block head is refused and counted (phys_bad_frees()).
 void free_pages(Page* head);
 
+// Where each pool's pages and their metadata are: phys_add_region fills a
+// pool's entry before it publishes the pool, and nothing changes it later.
+// The conversions below use it inline (the largest pool, g_main_pool, with
+// one subtraction and one compare): page faults, page-table teardown and the
+// page caches convert on every page. Regions are added at boot, before any
+// other CPU runs, so g_main_pool does not change under a reader.
+struct PoolSpan {
+  u64 base;   // physical address of the pool's first page
+  u64 bytes;  // its pages' size (0: no pool)
+  Page* meta;
+};
+extern PoolSpan g_pool_spans[kMaxPhysPools];
+extern u32 g_main_pool;
+Page* pa_to_page_slow(PhysAddr pa);
+
 // The page containing `pa`, or nullptr if no pool manages it.
-Page* pa_to_page(PhysAddr pa);
+inline Page* pa_to_page(PhysAddr pa) {
+  const PoolSpan& s = g_pool_spans[g_main_pool];
+  const u64 off = pa.raw() - s.base;
+  if (off < s.bytes) [[likely]]
+    return s.meta + (off >> kPageShift);
+  return pa_to_page_slow(pa);
+}
 // Whether any byte of [base, base + size) lies in a pool's region (its
 // pages or their metadata): RAM the allocator manages.
 bool phys_overlaps_pools(PhysAddr base, usize size);
 // `p` must be a Page of one of the pools (from alloc_pages or pa_to_page).
-PhysAddr page_to_pa(const Page* p);
-void* page_to_kva(const Page* p);
+inline PhysAddr page_to_pa(const Page* p) {
+  const PoolSpan& s = g_pool_spans[p->pool];
+  return PhysAddr{s.base + (static_cast<u64>(p - s.meta) << kPageShift)};
+}
+inline void* page_to_kva(const Page* p) { return pa_to_kva(page_to_pa(p)); }
 
 // Pages free / managed in all pools (metadata pages are not counted).
 usize free_page_count();

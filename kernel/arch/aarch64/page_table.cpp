@@ -297,30 +297,26 @@ Status PageTable::init(PtEnv* env, u16 asid, bool upper) {
   if (r == PhysAddr{}) return Err::NoMem;
   env_ = env;
   root_ = r;
-  table_pages_ = 1;
+  adopt(r);
   asid_ = asid;
   upper_ = upper;
   return kOk;
 }
 
-// Nothing walks or changes a table that is being freed (the tables are
-// unreachable from every TTBR, the ASID flushed), so its entries are read
-// plainly, eight at a time: a process uses a handful of the 512 entries of
-// each upper-level table, and testing each entry in turn was most of the
-// cost of destroying a small process's address space.
-void PageTable::free_subtree(PhysAddr table, int level) {
-  static_assert(pte::kEntries % 8 == 0);
-  const u64* t = pa_to_kva<u64>(table);
-  for (unsigned i = 0; level < kLeafLevel && i < pte::kEntries; i += 8) {
-    if ((t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] | t[i + 6] | t[i + 7]) == 0)
-      continue;
-    for (unsigned j = i; j < i + 8; j++)
-      if (is_table(t[j], level)) free_subtree(table_pa(t[j]), level + 1);
-  }
-  env_->free_table(table);
+void PageTable::adopt(PhysAddr pa) {
+  tables_.push_back(env_->table_link(pa));
+  table_pages_++;
+}
+
+void PageTable::release(PhysAddr pa) {
+  tables_.remove(env_->table_link(pa));
+  env_->free_table(pa);
   table_pages_--;
 }
 
+// A small process uses a handful of the 512 entries of each upper-level
+// table: walking the tree to find its tables was most of the cost of
+// destroying its address space. The list names them all.
 void PageTable::destroy() {
   if (root_ == PhysAddr{}) return;
   if (!upper_) {
@@ -328,7 +324,8 @@ void PageTable::destroy() {
     env_->tlb_flush_asid(asid_);
     barrier_after_tlbi();
   }
-  free_subtree(root_, 0);
+  while (ListNode* n = tables_.pop_front()) env_->free_table(env_->link_table(n));
+  table_pages_ = 0;
   root_ = PhysAddr{};
 }
 
@@ -372,8 +369,9 @@ void PageTable::replace_live(u64* slot, u64 desc, u64 offset) {
 
 // A private table of next-level entries equivalent to the block `block`.
 u64* PageTable::split_block(Ctx& c, u64 block, int level) {
-  u64* t = pa_to_kva<u64>(pop_page(&c.reserve));
-  table_pages_++;
+  PhysAddr pa = pop_page(&c.reserve);
+  adopt(pa);
+  u64* t = pa_to_kva<u64>(pa);
   int child = level + 1;
   u64 sz = pte::level_size(child);
   PhysAddr oa = leaf_oa(block, level);
@@ -416,8 +414,9 @@ void PageTable::map_apply(Ctx& c, u64* t, int level, u64 s, u64 end, PhysAddr pa
       store(slot, make_leaf(cpa, attrs, level));  // invalid -> valid: no TLBI
     } else {
       // Fill the new subtree while it is private, then link it.
-      u64* child = pa_to_kva<u64>(pop_page(&c.reserve));
-      table_pages_++;
+      PhysAddr cpa_table = pop_page(&c.reserve);
+      adopt(cpa_table);
+      u64* child = pa_to_kva<u64>(cpa_table);
       map_apply(c, child, level + 1, cs, ce, cpa, attrs);
       barrier_publish();
       store(slot, make_table(child));
@@ -530,10 +529,7 @@ bool PageTable::unmap_apply(Ctx& c, u64* t, int level, u64 s, u64 end, bool live
 
 void PageTable::finish(Ctx& c) {
   c.tlb.flush();
-  while (c.to_free != PhysAddr{}) {
-    env_->free_table(pop_page(&c.to_free));
-    table_pages_--;
-  }
+  while (c.to_free != PhysAddr{}) release(pop_page(&c.to_free));
   // The plan counts exactly; anything left would be a bug, but not a leak.
   while (c.reserve != PhysAddr{}) env_->free_table(pop_page(&c.reserve));
 }
@@ -676,7 +672,7 @@ Status PageTable::fork_apply(Ctx& c, PageTable& child, u64* t, u64* ct, int leve
       } else {
         PhysAddr p = child.env_->alloc_table();
         if (p == PhysAddr{}) return Err::NoMem;
-        child.table_pages_++;
+        child.adopt(p);
         sub = pa_to_kva<u64>(p);
         store(&ct[i], make_table(sub));
       }

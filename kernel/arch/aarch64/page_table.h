@@ -22,6 +22,7 @@
 // Err::NoMem: the table pages an operation needs are counted and allocated
 // up front.
 #pragma once
+#include "lib/list.h"
 #include "lib/result.h"
 #include "lib/types.h"
 
@@ -62,6 +63,12 @@ class PtEnv {
   // page is all zeroes and no longer reachable from the tree; from destroy()
   // it may still hold (stale) descriptors.
   virtual void free_table(PhysAddr pa) = 0;
+  // A list node that belongs to the table page `pa` while it is allocated
+  // (the kernel: the node of its Page metadata), and the page a node belongs
+  // to. A PageTable keeps the pages of its tree on a list through them, so
+  // destroy() frees them without walking the tree.
+  virtual ListNode* table_link(PhysAddr pa) = 0;
+  virtual PhysAddr link_table(ListNode* node) = 0;
   // Invalidates, on all CPUs of the inner-shareable domain, every cached
   // translation of the page `va`, including cached intermediate (table)
   // entries for it: TLBI VAE1IS (ASID in Xt[63:48]) for non-global entries,
@@ -135,7 +142,8 @@ class PageTable {
   // Err::NoEnt if unmapped; Err::Inval if `va` is outside this table's half.
   [[nodiscard]] Status query(VirtAddr va, PhysAddr* pa, u32* perm, usize* mapping_size) const;
 
-  // Frees every table page, the root included. The caller must ensure no CPU
+  // Frees every table page, the root included (from the tree's list of its
+  // pages: no walk over the 512 entries of each table). The caller must ensure no CPU
   // uses the tree any more (not installed in any TTBR). For a lower-half
   // table the ASID is flushed first, so it can be reused at once; an
   // upper-half (global) tree is the caller's to flush. Afterwards init() may
@@ -167,13 +175,17 @@ class PageTable {
   [[nodiscard]] Status reserve(Ctx& c, usize n);
   void finish(Ctx& c);
   void replace_live(u64* slot, u64 desc, u64 offset);
-  void free_subtree(PhysAddr table, int level);
+  // A table page joins the tree / leaves it and goes back to the env.
+  void adopt(PhysAddr pa);
+  void release(PhysAddr pa);
   Status fork_apply(Ctx& c, PageTable& child, u64* t, u64* ct, int level, u64 s, u64 end,
                     bool write_protect);
 
   PtEnv* env_ = nullptr;
   PhysAddr root_{};
   usize table_pages_ = 0;
+  // Every table page in the tree, through PtEnv::table_link.
+  List<ListNode, 0> tables_;
   u16 asid_ = 0;
   bool upper_ = false;
 };

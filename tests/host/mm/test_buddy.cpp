@@ -486,7 +486,9 @@ TEST_F(PhysTest, SmallAndOverlappingRegionsIgnored) {
   EXPECT_EQ(mm::phys_pool_count(), mm::kMaxPhysPools);
 }
 
-TEST_F(PhysTest, AllocatesAcrossPoolsInOrder) {
+// The largest pool first (pa_to_page's inline path), then the others in
+// the order they were added.
+TEST_F(PhysTest, AllocatesFromTheLargestPoolThenInOrder) {
   const PhysAddr a = add(64 * kPageSize, kPageSize);  // small, unaligned
   const PhysAddr b = add(4u << 20);
   const PhysAddr c = add(2u << 20, 3 * kPageSize);
@@ -503,12 +505,12 @@ TEST_F(PhysTest, AllocatesAcrossPoolsInOrder) {
     const PhysAddr pa = mm::page_to_pa(p);
     EXPECT_EQ(mm::pa_to_page(pa), p);
     EXPECT_EQ(kern::kva_to_pa(mm::page_to_kva(p)), pa);
-    if (in(pa, a, 64 * kPageSize)) {
-      EXPECT_EQ(from_b + from_c, 0u) << "pool 0 is used first";
-      from_a++;
-    } else if (in(pa, b, 4u << 20)) {
-      EXPECT_EQ(from_c, 0u);
+    if (in(pa, b, 4u << 20)) {
+      EXPECT_EQ(from_a + from_c, 0u) << "the largest pool is used first";
       from_b++;
+    } else if (in(pa, a, 64 * kPageSize)) {
+      EXPECT_EQ(from_c, 0u) << "then the first one added";
+      from_a++;
     } else {
       EXPECT_TRUE(in(pa, c, 2u << 20));
       from_c++;
@@ -517,12 +519,13 @@ TEST_F(PhysTest, AllocatesAcrossPoolsInOrder) {
   }
   EXPECT_EQ(pages.size(), total);
   EXPECT_EQ(from_a, 64 - mm::phys_meta_pages(64));
+  EXPECT_EQ(from_b, 1024 - mm::phys_meta_pages(1024));
   EXPECT_EQ(mm::free_page_count(), 0u);
   for (Page* p : pages) mm::free_pages(p);
   EXPECT_EQ(mm::free_page_count(), total);
   EXPECT_EQ(mm::phys_bad_frees(), 0u);
 
-  // A big block skips a pool too small for it.
+  // A big block comes from a pool large enough for it.
   Page* big = mm::alloc_pages(8);  // 1 MiB: not in pool a
   ASSERT_NE(big, nullptr);
   EXPECT_TRUE(in(mm::page_to_pa(big), b, 4u << 20));

@@ -24,6 +24,7 @@
 #include "mm/kmap.h"
 
 using kern::Err;
+using kern::ListNode;
 using kern::PageTable;
 using kern::PtEnv;
 
@@ -63,6 +64,7 @@ class FakeEnv final : public PtEnv {
     std::memset(p, 0, 4096);
     PhysAddr pa = kern::kva_to_pa(p);
     live.insert(pa);
+    links[pa].pa = pa;
     allocs++;
     return pa;
   }
@@ -71,8 +73,17 @@ class FakeEnv final : public PtEnv {
     if (!live.count(pa)) return;
     const u64* t = kern::pa_to_kva<const u64>(pa);
     if (std::any_of(t, t + 512, [](u64 v) { return v != 0; })) dirty_frees++;
+    EXPECT_FALSE(links[pa].node.linked()) << "freeing a table page still on its tree's list";
     live.erase(pa);
+    links.erase(pa);
     std::free(kern::pa_to_kva(pa));
+  }
+  ListNode* table_link(PhysAddr pa) override {
+    EXPECT_EQ(live.count(pa), 1u) << "a list node for a page that is not a live table page";
+    return &links[pa].node;
+  }
+  PhysAddr link_table(ListNode* node) override {
+    return reinterpret_cast<Link*>(reinterpret_cast<char*>(node) - offsetof(Link, node))->pa;
   }
   void tlb_flush_page(VirtAddr va, u16 asid, bool global) override {
     FlushRecord f{va, asid, global, false, PhysAddr{}, 0};
@@ -92,6 +103,11 @@ class FakeEnv final : public PtEnv {
   const PageTable* watched = nullptr;
   long budget = -1;  // pages alloc_table() may still hand out; -1: no limit
   std::set<PhysAddr> live;
+  struct Link {
+    ListNode node;
+    PhysAddr pa;
+  };
+  std::map<PhysAddr, Link> links;  // std::map: nodes never move
   usize allocs = 0;
   usize dirty_frees = 0;  // freed pages that still held descriptors
   std::vector<FlushRecord> flushes;
