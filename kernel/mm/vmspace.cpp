@@ -431,7 +431,6 @@ void VmSpace::usage(usize* regions, usize* bytes, usize* resident) {
   }
 }
 
-VmSpace* current_vmspace() { return static_cast<VmSpace*>(this_cpu()->vmspace); }
 
 void deactivate_vmspace() {
   this_cpu()->vmspace = nullptr;

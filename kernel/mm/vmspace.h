@@ -131,7 +131,7 @@ class VmSpace {
 };
 
 // The address space active on this CPU (nullptr: none, TTBR0 is empty).
-VmSpace* current_vmspace();
+inline VmSpace* current_vmspace() { return static_cast<VmSpace*>(this_cpu()->vmspace); }
 // Returns this CPU to the empty TTBR0.
 void deactivate_vmspace();
 

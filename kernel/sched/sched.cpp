@@ -388,11 +388,6 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
-ArchContext* exit_to_user(ArchContext* ctx) {
-  if (__atomic_load_n(&this_cpu()->need_resched, __ATOMIC_RELAXED) == 0) return ctx;
-  return sched_exit_to_user(ctx);
-}
-
 // The system-call return's slow path (vectors.S). If the handler handed the
 // CPU over (sched_switch_to), the caller's result is already settled and
 // the new thread's context is resumed. Otherwise the result goes into x0,

@@ -23,6 +23,7 @@
 // Lock order: CapGroup::lock -> scheduler lock -> page allocator locks.
 #pragma once
 #include "arch/aarch64/context.h"
+#include "arch/aarch64/per_cpu.h"
 #include "lib/result.h"
 #include "lib/spinlock.h"
 #include "object/thread.h"
@@ -51,7 +52,13 @@ void sched_idle_wait(u64 deadline);
 // The one way back to EL0 (see above): returns the context to resume, which
 // is `ctx` unless this CPU must reschedule. When nothing is runnable it does
 // not return but goes back to this CPU's idle loop.
-ArchContext* exit_to_user(ArchContext* ctx);
+// (Inline: every exception's return takes it, and nearly always resumes.)
+ArchContext* sched_exit_to_user(ArchContext* ctx);
+inline ArchContext* exit_to_user(ArchContext* ctx) {
+  if (__atomic_load_n(&this_cpu()->need_resched, __ATOMIC_RELAXED) == 0) [[likely]]
+    return ctx;
+  return sched_exit_to_user(ctx);
+}
 
 // --- What a handler may do to the current thread -----------------------------
 // yield: let the other threads of its priority on this CPU run first.

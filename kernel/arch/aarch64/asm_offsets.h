@@ -42,5 +42,6 @@
 /* ESR_EL1 exception classes used by the entry path. */
 #define ESR_EC_SHIFT 26
 #define ESR_EC_SVC64 0x15
+#define ESR_EC_DABT_LOW 0x24
 
 #endif

@@ -44,15 +44,16 @@ void report_kernel_exception(const ArchContext& f, u64 esr_val, u64 far, Excepti
 
 namespace {
 // What an abort's ESR says about the access, for the page-fault handler.
+// (Every page fault decodes one: kept to a few instructions.)
 FaultInfo fault_info(u64 esr_val, u64 far) {
-  u32 ec = esr::ec(esr_val);
-  bool inst = ec == esr::kInstAbortLower || ec == esr::kInstAbortSame;
-  u32 fsc_kind = (esr_val & 0x3f) >> 2;
-  FaultType t = fsc_kind == 1   ? FaultType::Translation
-                : fsc_kind == 3 ? FaultType::Permission
-                                : FaultType::Other;
+  // DFSC/IFSC bits [5:2]: 0b0001 translation fault, 0b0011 permission fault.
+  constexpr FaultType O = FaultType::Other;
+  static constexpr FaultType kByFscKind[16] = {
+      O, FaultType::Translation, O, FaultType::Permission, O, O, O, O, O, O, O, O, O, O, O, O};
+  static_assert(esr::kInstAbortSame == (esr::kInstAbortLower | 1));
+  bool inst = (esr::ec(esr_val) | 1) == esr::kInstAbortSame;
   bool write = !inst && ((esr_val >> 6) & 1);
-  return FaultInfo{VirtAddr{far}, write, inst, t};
+  return FaultInfo{VirtAddr{far}, write, inst, kByFscKind[(esr_val >> 2) & 0xf]};
 }
 
 bool is_abort(u32 ec) {
@@ -122,6 +123,14 @@ extern "C" ArchContext* handle_kernel_exception(ArchContext* frame, u64 kind) {
   system_halt(kExitPanic);
 }
 
+namespace {
+ArchContext* user_abort(ArchContext* ctx, u64 esr_val, u64 far);
+[[gnu::noinline]] ArchContext* user_abort_unresolved(ArchContext* ctx, u64 esr_val, u64 far,
+                                                     bool denied);
+[[gnu::noinline]] ArchContext* user_fault(ArchContext* ctx, u64 esr_val, u64 far, bool aarch32,
+                                          bool denied);
+}  // namespace
+
 extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
   u64 esr_val = read_sysreg(esr_el1);
   u64 far = read_sysreg(far_el1);
@@ -138,24 +147,55 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
     system_halt(kExitPanic);
   }
   if (!aarch32 && esr::ec(esr_val) == esr::kFpAccess && sched_fp_trap()) return exit_to_user(ctx);
+  if (!aarch32 && is_abort(esr::ec(esr_val))) return user_abort(ctx, esr_val, far);
+  return user_fault(ctx, esr_val, far, aarch32, false);
+}
+
+// A data abort from EL0 (vectors.S's fast path; esr and far as read there):
+// the page fault that resolves is the case worth a short way.
+extern "C" ArchContext* handle_user_data_abort(ArchContext* ctx, u64 esr_val, u64 far) {
+  VmSpace* vs = current_vmspace();
+  if (vs == nullptr) [[unlikely]]
+    return user_abort_unresolved(ctx, esr_val, far, false);
+  Status st = vs->handle_fault(fault_info(esr_val, far));
+  if (st.ok()) [[likely]]
+    return exit_to_user(ctx);
+  return user_abort_unresolved(ctx, esr_val, far, st.error() == Err::Access);
+}
+
+namespace {
+
+// An abort from EL0: a page fault the address space resolves, else as
+// user_abort_unresolved.
+ArchContext* user_abort(ArchContext* ctx, u64 esr_val, u64 far) {
   bool denied = false;  // the address is mapped, but not for this access
-  if (!aarch32 && is_abort(esr::ec(esr_val))) {
-    VmSpace* vs = current_vmspace();
-    if (vs != nullptr) {
-      Status st = vs->handle_fault(fault_info(esr_val, far));
-      if (st.ok()) return exit_to_user(ctx);
-      denied = st.error() == Err::Access;
-    }
-    // A bad pointer in the process's own copy routine (set_copy_fixup): the
-    // routine's fix-up returns -EFAULT to its caller.
-    Thread* t = current_thread();
-    u64 fixup = 0;
-    if (esr::ec(esr_val) == esr::kDataAbortLower && t != nullptr &&
-        (fixup = copy_fixup_for(t->group, ctx->elr)) != 0) {
-      ctx->elr = fixup;
-      return exit_to_user(ctx);
-    }
+  if (VmSpace* vs = current_vmspace(); vs != nullptr) {
+    Status st = vs->handle_fault(fault_info(esr_val, far));
+    if (st.ok()) return exit_to_user(ctx);
+    denied = st.error() == Err::Access;
   }
+  return user_abort_unresolved(ctx, esr_val, far, denied);
+}
+
+// An abort no page fault resolved: a bad pointer in the process's own copy
+// routine (set_copy_fixup), whose fix-up returns -EFAULT to its caller;
+// else a signal. `denied`: the address is mapped, but not for this access.
+[[gnu::noinline]] ArchContext* user_abort_unresolved(ArchContext* ctx, u64 esr_val, u64 far,
+                                                     bool denied) {
+  Thread* t = current_thread();
+  u64 fixup = 0;
+  if (esr::ec(esr_val) == esr::kDataAbortLower && t != nullptr &&
+      (fixup = copy_fixup_for(t->group, ctx->elr)) != 0) {
+    ctx->elr = fixup;
+    return exit_to_user(ctx);
+  }
+  return user_fault(ctx, esr_val, far, false, denied);
+}
+
+// A synchronous exception from EL0 that nothing resolved: its signal, or
+// the end of its process.
+[[gnu::noinline]] ArchContext* user_fault(ArchContext* ctx, u64 esr_val, u64 far, bool aarch32,
+                                          bool denied) {
   // A handler for the fault's signal that the thread neither blocks nor
   // ignores: the exit path delivers it. Otherwise the process dies.
   FaultSignal fs = aarch32 ? FaultSignal{CHCORE_SIGILL, CHCORE_ILL_ILLOPC, ctx->elr}
@@ -183,3 +223,5 @@ extern "C" ArchContext* handle_user_exception(ArchContext* ctx, u64 kind) {
   if (this_cpu()->resume.active) arch_resume_kernel(-14 /* EFAULT */);
   panic("user fault with no process to kill");
 }
+
+}  // namespace

@@ -254,9 +254,18 @@ el0_svc_enosys:
 	b	el0_svc_return
 
 /* Any other synchronous exception from EL0: C++ decides and returns the
- * context to resume. */
+ * context to resume. A data abort (a page fault, usually the first touch
+ * of a page or a copy-on-write) goes straight to its handler. */
 el0_sync_other:
+	cmp	x24, #ESR_EC_DABT_LOW
+	b.ne	1f
 	mov	x0, x19
+	mov	x1, x25
+	mrs	x2, far_el1
+	bl	handle_user_data_abort
+	mov	sp, x0
+	exception_exit
+1:	mov	x0, x19
 	mov	x1, #(FROM_EL0 + KIND_SYNC)
 	bl	handle_user_exception
 	mov	sp, x0
