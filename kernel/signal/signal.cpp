@@ -79,11 +79,19 @@ bool restartable(u64 nr) {
          nr != CHCORE_SYS_sigtimedwait;
 }
 
-// Makes `sig` pending in `set`, keeping the first siginfo.
-void make_pending(u64* set, SigInfo* infos, u32 sig, const SigInfo& info) {
+// Makes `sig` pending in `set`: a standard signal keeps its first siginfo,
+// a real-time one queues (SigQueue). false: the queue is full.
+bool make_pending(u64* set, SigInfo* infos, SigQueue* q, u32 sig, const SigInfo& info) {
   u64 bit = CHCORE_SIGBIT(sig);
-  if ((*set & bit) == 0) infos[sig - 1] = info;
-  __atomic_store_n(set, *set | bit, __ATOMIC_RELEASE);
+  if ((*set & bit) == 0) {
+    infos[sig - 1] = info;
+    __atomic_store_n(set, *set | bit, __ATOMIC_RELEASE);
+    return true;
+  }
+  if (sig < CHCORE_SIGRTMIN || info.code == CHCORE_SI_TIMER) return true;
+  if (q->n == kSigQueueMax) return false;
+  q->e[q->n++] = SigQueue::Entry{sig, info};
+  return true;
 }
 void clear_pending(u64* set, u32 sig) {
   __atomic_store_n(set, *set & ~CHCORE_SIGBIT(sig), __ATOMIC_RELEASE);
@@ -274,6 +282,19 @@ u32 lowest(u64 set) { return static_cast<u32>(__builtin_ctzll(set)) + 1; }
 
 bool signal_dumps_core(u32 sig) { return default_action(sig) == Default::Core; }
 
+SigInfo signal_take(u64* set, SigInfo* infos, SigQueue* q, u32 sig) {
+  SigInfo si = infos[sig - 1];
+  for (u32 i = 0; i < q->n; i++) {
+    if (q->e[i].sig != sig) continue;
+    infos[sig - 1] = q->e[i].info;  // the next instance, still pending
+    for (u32 j = i + 1; j < q->n; j++) q->e[j - 1] = q->e[j];
+    q->n--;
+    return si;
+  }
+  clear_pending(set, sig);
+  return si;
+}
+
 chcore_siginfo signal_siginfo(u32 sig, const SigInfo& info) {
   chcore_siginfo si{};
   si.signo = static_cast<int>(sig);
@@ -311,11 +332,11 @@ void signal_kill_group(CapGroup* g, u32 sig) {
 
 // Thread-directed: pending on `t`, or the process ends now if the signal
 // is fatal and `t` does not block it.
-void signal_send_thread(Thread* t, u32 sig, const SigInfo& info) {
+Status signal_send_thread(Thread* t, u32 sig, const SigInfo& info) {
   CapGroup* g = t->group;
   if (sig == CHCORE_SIGKILL) {
     signal_kill_group(g, sig);
-    return;
+    return kOk;
   }
   job_control_on_send(g, sig);
   bool kill = false;
@@ -323,29 +344,30 @@ void signal_send_thread(Thread* t, u32 sig, const SigInfo& info) {
     SpinGuard l(g->sig.lock);
     const SigAction& a = g->sig.actions[sig - 1];
     bool blocked = (t->sig.blocked & CHCORE_SIGBIT(sig)) != 0;
-    if (is_ignored(a, sig) && !blocked) return;  // discarded, as on Linux
+    if (is_ignored(a, sig) && !blocked) return kOk;  // discarded, as on Linux
     if (is_fatal(a, sig) && !blocked)
       kill = true;
-    else
-      make_pending(&t->sig.pending, t->sig.info, sig, info);
+    else if (!make_pending(&t->sig.pending, t->sig.info, &t->sig.queued, sig, info))
+      return Err::Again;
   }
   if (kill) {
     if (signal_dumps_core(sig))
       printk("process %s (pid %lu) killed: %s (signal %u)\n", g->name, g->pid, signal_name(sig),
              sig);
     signal_kill_group(g, sig);
-    return;
+    return kOk;
   }
   notify(t);
+  return kOk;
 }
 
 // Process-directed: pending on the process; the thread that will take it
 // (one that does not block it, or waits for it in sigtimedwait; the
 // current thread first) is told.
-void signal_send_group(CapGroup* g, u32 sig, const SigInfo& info) {
+Status signal_send_group(CapGroup* g, u32 sig, const SigInfo& info) {
   if (sig == CHCORE_SIGKILL) {
     signal_kill_group(g, sig);
-    return;
+    return kOk;
   }
   job_control_on_send(g, sig);
   u64 bit = CHCORE_SIGBIT(sig);
@@ -353,14 +375,14 @@ void signal_send_group(CapGroup* g, u32 sig, const SigInfo& info) {
   bool kill = false;
   {
     SpinGuard gl(g->lock);
-    if (g->state != ProcState::Running) return;
+    if (g->state != ProcState::Running) return kOk;
     SpinGuard l(g->sig.lock);
     const SigAction& a = g->sig.actions[sig - 1];
     // SIGCHLD reporting a child's stop or continue, to a parent that asked
     // not to hear of those.
     if (sig == CHCORE_SIGCHLD && (a.flags & CHCORE_SA_NOCLDSTOP) &&
         (info.code == CHCORE_CLD_STOPPED || info.code == CHCORE_CLD_CONTINUED))
-      return;
+      return kOk;
     Thread* cur = current_thread();
     if (cur != nullptr && cur->group == g && (cur->sig.blocked & bit) == 0) target = cur;
     for (Thread* t : g->threads) {
@@ -378,11 +400,12 @@ void signal_send_group(CapGroup* g, u32 sig, const SigInfo& info) {
         }
     }
     bool blocked_by_all = target == nullptr || (target->sig.blocked & bit) != 0;
-    if (is_ignored(a, sig) && !blocked_by_all) return;
+    if (is_ignored(a, sig) && !blocked_by_all) return kOk;
     if (is_fatal(a, sig) && !blocked_by_all) {
       kill = true;
     } else {
-      make_pending(&g->sig.pending, g->sig.info, sig, info);
+      if (!make_pending(&g->sig.pending, g->sig.info, &g->sig.queued, sig, info))
+        return Err::Again;
       if (target != nullptr) obj_get(target);
     }
   }
@@ -391,12 +414,13 @@ void signal_send_group(CapGroup* g, u32 sig, const SigInfo& info) {
       printk("process %s (pid %lu) killed: %s (signal %u)\n", g->name, g->pid, signal_name(sig),
              sig);
     signal_kill_group(g, sig);
-    return;
+    return kOk;
   }
   if (target != nullptr) {
     notify(target);
     obj_put(target);
   }
+  return kOk;
 }
 
 bool signal_fault(Thread* t, u32 sig, i32 code, u64 addr) {
@@ -407,7 +431,7 @@ bool signal_fault(Thread* t, u32 sig, i32 code, u64 addr) {
     if (a.handler == CHCORE_SIG_DFL || a.handler == CHCORE_SIG_IGN ||
         (t->sig.blocked & CHCORE_SIGBIT(sig)))
       return false;
-    make_pending(&t->sig.pending, t->sig.info, sig, SigInfo{code, 0, addr});
+    (void)make_pending(&t->sig.pending, t->sig.info, &t->sig.queued, sig, SigInfo{code, 0, addr});
   }
   notify(t);
   return true;
@@ -437,12 +461,10 @@ ArchContext* signal_exit_work(Thread* t, ArchContext* ctx) {
       if (own == 0 && shared == 0) break;
       if (own != 0) {
         d.sig = lowest(own);
-        d.info = s.info[d.sig - 1];
-        clear_pending(&s.pending, d.sig);
+        d.info = signal_take(&s.pending, s.info, &s.queued, d.sig);
       } else {
         d.sig = lowest(shared);
-        d.info = g->sig.info[d.sig - 1];
-        clear_pending(&g->sig.pending, d.sig);
+        d.info = signal_take(&g->sig.pending, g->sig.info, &g->sig.queued, d.sig);
       }
       SigAction& a = g->sig.actions[d.sig - 1];
       d.act = a;

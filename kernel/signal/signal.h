@@ -41,8 +41,14 @@ ArchContext* signal_exit_work(Thread* t, ArchContext* ctx);
 
 // Sends `sig` (1..64) to thread `t` / to process `g`, with the siginfo
 // fields `info`.
-void signal_send_thread(Thread* t, u32 sig, const SigInfo& info);
-void signal_send_group(CapGroup* g, u32 sig, const SigInfo& info);
+// Err::Again: a real-time signal found its queue full (SigQueue).
+Status signal_send_thread(Thread* t, u32 sig, const SigInfo& info);
+Status signal_send_group(CapGroup* g, u32 sig, const SigInfo& info);
+
+// Takes pending signal `sig` off `set` (a thread's or its process's, under
+// the process's signal lock): its siginfo; a queued further instance
+// (SigQueue) becomes the pending one.
+SigInfo signal_take(u64* set, SigInfo* infos, SigQueue* q, u32 sig);
 
 // A fault of the current thread `t` (exception.cpp): if a handler for
 // `sig` is installed and neither blocked nor ignored, queues the signal

@@ -18,13 +18,29 @@
 
 namespace kern {
 
-// What a pending signal carries besides its number (one per signal: a
-// standard signal sent twice before delivery is delivered once, as on
-// Linux; so is a real-time one here, which Linux would queue).
+// What a pending signal carries besides its number. A standard signal sent
+// again before delivery is delivered once, as on Linux: its first siginfo
+// is kept. Real-time signals queue: see SigQueue.
 struct SigInfo {
   i32 code;  // si_code
   i32 pid;   // sender (kill, tkill)
-  u64 addr;  // fault address (SIGSEGV, SIGBUS, SIGILL, SIGTRAP)
+  u64 addr;  // fault address (SIGSEGV, SIGBUS, SIGILL, SIGTRAP); sigqueue's value
+};
+
+// The further instances of pending real-time signals (POSIX, as Linux):
+// the first instance of a signal is its bit in `pending` and its entry in
+// `info`; each one sent while that is pending waits here, in the order
+// sent, and takes its place when it is taken (delivered, or returned by
+// sigtimedwait). Up to kSigQueueMax per process and per thread (POSIX's
+// _POSIX_SIGQUEUE_MAX); a sender finds a full queue EAGAIN. A timer's
+// signal (SI_TIMER) does not queue: a timer has one pending at a time.
+inline constexpr u32 kSigQueueMax = 32;
+struct SigQueue {
+  u32 n;
+  struct Entry {
+    u32 sig;
+    SigInfo info;
+  } e[kSigQueueMax];
 };
 
 struct SigAction {
@@ -39,6 +55,7 @@ struct ProcessSignals {
   SigAction actions[CHCORE_NSIG] TA_GUARDED(lock);
   u64 pending;  // process-directed, not yet taken by a thread
   SigInfo info[CHCORE_NSIG] TA_GUARDED(lock);
+  SigQueue queued TA_GUARDED(lock);
   // Job control. A stop signal's default action stops the process: its
   // threads park at the exit to user space (CapGroup::parked) until
   // SIGCONT (or SIGKILL). `stopped` is read without the lock as a hint,
@@ -53,6 +70,7 @@ struct ThreadSignals {
   u64 blocked;  // the mask (never SIGKILL or SIGSTOP)
   u64 pending;  // directed at this thread (tkill, its faults)
   SigInfo info[CHCORE_NSIG];
+  SigQueue queued;
   // sigsuspend: the mask to restore once a handler has run (it goes into
   // the frame's uc_sigmask).
   u64 saved_mask;

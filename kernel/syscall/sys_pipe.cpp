@@ -58,7 +58,7 @@ SysResult sys_pipe_write(CapSlot end, UserPtr<const u8> buf, u64 len, u64 flags)
   // Linux (its default action ends the process; a program that ignores
   // or handles it sees EPIPE).
   if (!r.ok() && r.error() == Err::Pipe)
-    signal_send_thread(current_thread(), CHCORE_SIGPIPE, SigInfo{CHCORE_SI_USER, 0, 0});
+    (void)signal_send_thread(current_thread(), CHCORE_SIGPIPE, SigInfo{CHCORE_SI_USER, 0, 0});
   return r;
 }
 

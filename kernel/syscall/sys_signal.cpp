@@ -198,10 +198,9 @@ SysResult sys_sigtimedwait(u64 set, UserPtr<chcore_siginfo> info, u64 deadline_n
     u64 own = t->sig.pending & set;
     u64 shared = g->sig.pending & set;
     if (own | shared) {
-      u64* from = own ? &t->sig.pending : &g->sig.pending;
       sig = static_cast<u32>(__builtin_ctzll(own ? own : shared)) + 1;
-      si = own ? t->sig.info[sig - 1] : g->sig.info[sig - 1];
-      __atomic_store_n(from, *from & ~CHCORE_SIGBIT(sig), __ATOMIC_RELEASE);
+      si = own ? signal_take(&t->sig.pending, t->sig.info, &t->sig.queued, sig)
+               : signal_take(&g->sig.pending, g->sig.info, &g->sig.queued, sig);
     }
   }
   if (sig != 0) {
@@ -241,8 +240,9 @@ static SysResult signal_tid(CapGroup* g, u64 tid, u64 sig, const SigInfo& info) 
       }
   }
   if (target == nullptr) return Err::Srch;
-  if (sig != 0) signal_send_thread(target, static_cast<u32>(sig), info);
+  Status st = sig != 0 ? signal_send_thread(target, static_cast<u32>(sig), info) : kOk;
   obj_put(target);
+  TRY(st);
   return 0;
 }
 
@@ -281,8 +281,8 @@ SysResult sys_signal_cap_group(CapSlot cg, u64 sig, u64 sender_pid, u64 code, u6
   if (c != CHCORE_SI_USER && !queued && !child) return Err::Inval;
   Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   if (sig != 0)
-    signal_send_group(g.get(), static_cast<u32>(sig),
-                      SigInfo{static_cast<i32>(code), static_cast<i32>(sender_pid), status});
+    TRY(signal_send_group(g.get(), static_cast<u32>(sig),
+                          SigInfo{static_cast<i32>(code), static_cast<i32>(sender_pid), status}));
   return 0;
 }
 

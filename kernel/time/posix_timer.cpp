@@ -65,7 +65,7 @@ void send(PosixTimer* pt) {
   SigInfo info{CHCORE_SI_TIMER, pt->id, pt->value};
   CapGroup* g = pt->group;
   if (pt->notify == CHCORE_SIGEV_SIGNAL) {
-    signal_send_group(g, pt->signo, info);
+    (void)signal_send_group(g, pt->signo, info);  // SI_TIMER: never queued
     return;
   }
   Thread* target = nullptr;
@@ -79,7 +79,7 @@ void send(PosixTimer* pt) {
       }
   }
   if (target == nullptr) return;  // the thread has gone: nobody to tell
-  signal_send_thread(target, pt->signo, info);
+  (void)signal_send_thread(target, pt->signo, info);  // SI_TIMER: never queued
   obj_put(target);
 }
 }  // namespace

@@ -17,7 +17,9 @@
  *             SI_USER; default actions and their wait statuses; a frame
  *             that cannot be written, forged sigreturn frames: SIGSEGV
  *   queue     sigqueue with a value, to this process and to another (SI_QUEUE,
- *             si_value, si_pid); errors
+ *             si_value, si_pid); real-time signals queue in order (to this
+ *             process and to a thread), lowest number first, a full queue
+ *             EAGAIN, a standard signal merges; errors
  *   tgkill    tgkill and rt_tgsigqueueinfo to a thread of another process
  *             (and rt_tgsigqueueinfo to one of this process)
  *   pidfd     pidfd_open, pidfd_send_signal, poll of a pidfd, waitid
@@ -788,6 +790,57 @@ static void test_queue(void) {
   close(p[0]);
   close(p[1]);
 
+  /* Real-time signals queue, each with its value, in the order sent and
+   * the lower number first; a standard one sent twice is delivered once.
+   * POSIX's 32 at least per process; the kernel's queue then says EAGAIN. */
+  sigset_t rt;
+  sigemptyset(&rt);
+  sigaddset(&rt, SIGRTMIN + 1);
+  sigaddset(&rt, SIGRTMIN + 2);
+  sigaddset(&rt, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &rt, 0);
+  for (int i = 1; i <= 3; i++) {
+    v.sival_int = 100 + i;
+    sigqueue(getpid(), SIGRTMIN + 2, v);
+  }
+  v.sival_int = 200;
+  sigqueue(getpid(), SIGRTMIN + 1, v);
+  v.sival_int = 300;
+  sigqueue(getpid(), SIGUSR2, v);
+  v.sival_int = 301;
+  sigqueue(getpid(), SIGUSR2, v);
+  int got[6], vals[6], n = 0;
+  struct timespec zero = {0, 0};
+  siginfo_t si;
+  while (n < 6 && (got[n] = sigtimedwait(&rt, &si, &zero)) > 0) vals[n++] = si.si_value.sival_int;
+  UT_EQ("queue.rt_count", n, 5);
+  UT_TRUE("queue.rt_order", n == 5 && got[0] == SIGUSR2 && vals[0] == 300 &&
+                                got[1] == SIGRTMIN + 1 && vals[1] == 200 &&
+                                got[2] == SIGRTMIN + 2 && vals[2] == 101 && vals[3] == 102 &&
+                                vals[4] == 103);
+  int sent = 0;
+  v.sival_int = 0;
+  while (sent < 100 && sigqueue(getpid(), SIGRTMIN + 1, v) == 0) sent++;
+  UT_TRUE("queue.rt_full_eagain", sent >= 32 && sent < 100 && errno == EAGAIN);
+  int drained = 0;
+  while (sigtimedwait(&rt, &si, &zero) == SIGRTMIN + 1) drained++;
+  UT_EQ("queue.rt_drained", drained, sent);
+  /* To a thread: tgkill-style with rt_tgsigqueueinfo, queued on it. */
+  for (int i = 1; i <= 3; i++) {
+    siginfo_t q = {0};
+    q.si_signo = SIGRTMIN + 2;
+    q.si_code = SI_QUEUE;
+    q.si_pid = getpid();
+    q.si_value.sival_int = 400 + i;
+    syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), SIGRTMIN + 2, &q);
+  }
+  UT_TRUE("queue.rt_thread_order",
+          sigtimedwait(&rt, &si, &zero) == SIGRTMIN + 2 && si.si_value.sival_int == 401 &&
+              sigtimedwait(&rt, &si, &zero) == SIGRTMIN + 2 && si.si_value.sival_int == 402 &&
+              sigtimedwait(&rt, &si, &zero) == SIGRTMIN + 2 && si.si_value.sival_int == 403 &&
+              sigtimedwait(&rt, &si, &zero) < 0 && errno == EAGAIN);
+  sigprocmask(SIG_UNBLOCK, &rt, 0);
+
   UT_TRUE("queue.no_such_process", sigqueue(999999, SIGUSR1, v) < 0 && errno == ESRCH);
   UT_TRUE("queue.bad_signal", sigqueue(getpid(), 65, v) < 0 && errno == EINVAL);
   /* A kernel's code (SI_USER) may not be forged for another process. */
@@ -902,16 +955,19 @@ static long pidfd_send_(int fd, int sig, siginfo_t* info, unsigned flags) {
   return syscall(SYS_pidfd_send_signal, fd, sig, info, flags);
 }
 static void test_pidfd(void) {
+  /* Blocked before the fork: the child has it blocked from its start, so
+   * the parent's signal cannot come before the child blocks it. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &set, 0);
   pid_t c = fork();
   if (c == 0) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGUSR2);
-    sigprocmask(SIG_BLOCK, &set, 0);
     siginfo_t si;
     if (sigwaitinfo(&set, &si) != SIGUSR2 || si.si_code != SI_QUEUE) _exit(1);
     _exit(si.si_value.sival_int); /* 55 */
   }
+  sigprocmask(SIG_UNBLOCK, &set, 0);
   int fd = pidfd_open_(c, 0);
   UT_TRUE("pidfd.open", fd >= 0);
   UT_TRUE("pidfd.cloexec", (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
