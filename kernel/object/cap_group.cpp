@@ -121,6 +121,10 @@ void cap_group_exit(CapGroup* g, i32 status) {
 
 CpuTimes cap_group_cpu_times(CapGroup* g) {
   SpinGuard l(g->lock);
+  return cap_group_cpu_times_locked(g);
+}
+
+CpuTimes cap_group_cpu_times_locked(CapGroup* g) TA_REQ(g->lock) {
   CpuTimes sum = g->exited_times;
   for (Thread* t : g->threads) {
     CpuTimes c = acct_read(t->times);

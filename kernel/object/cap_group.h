@@ -49,6 +49,9 @@ struct CapGroup : Object {
   CpuTimes exited_times TA_GUARDED(lock);
   // Its timers (time/posix_timer.h); deleted when it exits.
   PosixTimerList timers TA_GUARDED(lock);
+  // How many of them run on CPU time and are armed: the tick looks at the
+  // process's timers only when there are some (written under lock).
+  u32 cpu_timers_armed;
   WaitQueue waiters;  // blocked in wait_cap_group (scheduler lock)
   // Blocked in wait_cap_group_event, and its threads parked while it is
   // stopped (scheduler lock; signal/signal_state.h).
@@ -86,6 +89,8 @@ void cap_group_destroy(CapGroup* g);  // obj_put's last reference
 // caller's own thread, if it is in the process, is left to the caller, who
 // marks it exited (sched_exit_current) so that the exit path reaps it.
 void cap_group_exit(CapGroup* g, i32 status);
+// cap_group_cpu_times (sched/cpu_time.h) with the process's lock held.
+CpuTimes cap_group_cpu_times_locked(CapGroup* g) TA_REQ(g->lock);
 
 // The process of the current thread.
 inline CapGroup* current_group() {

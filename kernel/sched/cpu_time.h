@@ -57,6 +57,7 @@ inline CpuTimes acct_read(const CpuTimes& t) {
 }
 
 // A process's times: its threads' and its exited threads' (ticks).
+// (cap_group_cpu_times_locked, in object/cap_group.h: with its lock held.)
 CpuTimes cap_group_cpu_times(CapGroup* g);
 
 // The counter value when CPU `cpu` started accounting (sched_init_this_cpu).

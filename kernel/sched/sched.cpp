@@ -738,6 +738,11 @@ void timer_tick() {
   }
   sched_flush_kicks();
   posix_timers_deliver(this_cpu_id());
+  // The running process's timers on CPU time (relaxed: a timer armed just
+  // now is seen at the next tick).
+  if (Thread* cur = current();
+      cur != nullptr && __atomic_load_n(&cur->group->cpu_timers_armed, __ATOMIC_RELAXED) != 0)
+    posix_cpu_timers_tick(cur);
 }
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include "sched/sched.h"
 #include "signal/signal.h"
 #include "syscall/syscall.h"
+#include "sched/cpu_time.h"
 #include "time/clock.h"
 
 namespace kern {
@@ -129,12 +130,86 @@ void posix_timers_deliver(u32 cpu) {
   }
 }
 
+namespace {
+// The value of `pt`'s CPU-time clock now (ticks of CPU time). A thread
+// running on another CPU is seen as of its last kernel entry or exit.
+u64 cpu_clock_now(CapGroup* g, const PosixTimer* pt) TA_REQ(g->lock) {
+  if (pt->cpu == CpuClock::Thread) {
+    for (Thread* t : g->threads)
+      if (t->tid == pt->cpu_tid) {
+        CpuTimes c = acct_read(t->times);
+        return c.user + c.sys;
+      }
+    return 0;  // gone: its clock stands still (it never fires)
+  }
+  CpuTimes sum = cap_group_cpu_times_locked(g);
+  return pt->cpu == CpuClock::ProcessUser ? sum.user : sum.user + sum.sys;
+}
+
+// What timer_gettime reports for a CPU-time timer.
+chcore_itimerspec cpu_setting(CapGroup* g, const PosixTimer* pt) TA_REQ(g->lock) {
+  chcore_itimerspec cur{};
+  cur.interval = ns_to_timespec(ticks_to_ns(pt->cpu_interval));
+  if (pt->cpu_deadline != 0) {
+    u64 now = cpu_clock_now(g, pt);
+    u64 left = pt->cpu_deadline > now ? ticks_to_ns(pt->cpu_deadline - now) : 0;
+    cur.value = ns_to_timespec(left == 0 ? 1 : left);
+  }
+  return cur;
+}
+
+// Un-arms a CPU-time timer that leaves its process's list.
+void cpu_disarm(CapGroup* g, PosixTimer* pt) TA_REQ(g->lock) {
+  if (pt->cpu != CpuClock::None && pt->cpu_deadline != 0) {
+    pt->cpu_deadline = 0;
+    g->cpu_timers_armed--;
+  }
+}
+}  // namespace
+
+void posix_cpu_timers_tick(Thread* cur) {
+  CapGroup* g = cur->group;
+  constexpr u32 kMax = 8;  // more due at one tick wait for the next
+  PosixTimer* due[kMax];
+  u32 n = 0;
+  {
+    SpinGuard l(g->lock);
+    for (PosixTimer* pt : g->timers) {
+      if (pt->cpu == CpuClock::None || pt->cpu_deadline == 0) continue;
+      if (n == kMax) break;
+      u64 now = cpu_clock_now(g, pt);
+      if (now < pt->cpu_deadline) continue;
+      pt->overrun = 0;
+      if (pt->cpu_interval != 0) {
+        u64 missed = (now - pt->cpu_deadline) / pt->cpu_interval;
+        pt->overrun = missed > 0x7fffffff ? 0x7fffffff : static_cast<u32>(missed);
+        u64 step = 0, next = 0;
+        if (__builtin_mul_overflow(missed + 1, pt->cpu_interval, &step) ||
+            __builtin_add_overflow(pt->cpu_deadline, step, &next))
+          next = ~0ull;
+        pt->cpu_deadline = next;
+      } else {
+        pt->cpu_deadline = 0;
+        g->cpu_timers_armed--;
+      }
+      if (pt->notify == CHCORE_SIGEV_NONE) continue;
+      timer_get(pt);
+      due[n++] = pt;
+    }
+  }
+  for (u32 i = 0; i < n; i++) {
+    send(due[i]);
+    timer_put(due[i]);
+  }
+}
+
 void posix_timers_release(CapGroup* g) {
   for (;;) {
     PosixTimer* pt;
     {
       SpinGuard l(g->lock);
       pt = g->timers.pop_front();
+      if (pt != nullptr) cpu_disarm(g, pt);
     }
     if (pt == nullptr) return;
     disarm_for_good(pt);
@@ -147,7 +222,11 @@ void posix_timers_release(CapGroup* g) {
 // timer_create(clock, ev): a disarmed timer of the calling process; ev NULL
 // is SIGEV_SIGNAL of SIGALRM with the timer's id as value (Linux's default).
 SysResult sys_timer_create(u64 clk, UserPtr<const chcore_sigevent> ev) {
-  Clock c = TRY(clock_from_id(clk));
+  CpuClock cpu = clk == CHCORE_CLOCK_PROCESS_CPUTIME_ID ? CpuClock::Process
+                 : clk == CHCORE_CLOCK_PROCESS_VIRT     ? CpuClock::ProcessUser
+                 : clk == CHCORE_CLOCK_THREAD_CPUTIME_ID ? CpuClock::Thread
+                                                          : CpuClock::None;
+  Clock c = cpu != CpuClock::None ? Clock::Monotonic : TRY(clock_from_id(clk));
   chcore_sigevent e{};
   bool given = !ev.is_null();
   if (given) {
@@ -175,6 +254,8 @@ SysResult sys_timer_create(u64 clk, UserPtr<const chcore_sigevent> ev) {
   pt->timer.kind = TimerKind::Process;
   pt->refs = 1;
   pt->clock = c;
+  pt->cpu = cpu;
+  pt->cpu_tid = current_thread()->tid;
   pt->notify = static_cast<u32>(e.notify);
   pt->signo = static_cast<u32>(e.signo);
   pt->tid = static_cast<u64>(e.tid);
@@ -211,10 +292,34 @@ SysResult sys_timer_settime(u64 id, u64 flags, UserPtr<const chcore_itimerspec> 
   u64 value_ns = TRY(timespec_to_ns(v.value));
   u64 interval_ns = TRY(timespec_to_ns(v.interval));
   if (!old.is_null() && !old.range_ok(1)) return Err::Fault;
-  PosixTimer* pt = TRY(lookup(current_group(), id));
+  CapGroup* grp = current_group();
+  PosixTimer* pt = TRY(lookup(grp, id));
   // A period shorter than the minimum would keep a CPU in the tick.
   if (interval_ns != 0 && interval_ns < CHCORE_TIMER_MIN_INTERVAL_NS)
     interval_ns = CHCORE_TIMER_MIN_INTERVAL_NS;
+  if (pt->cpu != CpuClock::None) {
+    chcore_itimerspec prev;
+    {
+      SpinGuard l(grp->lock);
+      prev = cpu_setting(grp, pt);
+      bool listed = pt->node.linked();  // not deleted meanwhile
+      cpu_disarm(grp, pt);
+      pt->overrun = 0;
+      if (value_ns != 0 && listed) {
+        u64 now = cpu_clock_now(grp, pt), v = ns_to_ticks(value_ns), at = 0;
+        if (flags & CHCORE_TIMER_ABSTIME)
+          at = v > now ? v : now;  // passed: the next tick fires it
+        else if (__builtin_add_overflow(now, v, &at))
+          at = ~0ull;
+        pt->cpu_deadline = at == 0 ? 1 : at;
+        pt->cpu_interval = ns_to_ticks(interval_ns);
+        grp->cpu_timers_armed++;
+      }
+    }
+    timer_put(pt);
+    if (!old.is_null()) TRY(old.write(prev));
+    return 0;
+  }
   u64 deadline = 0;
   if (value_ns != 0) {
     if (flags & CHCORE_TIMER_ABSTIME) {
@@ -244,10 +349,15 @@ SysResult sys_timer_settime(u64 id, u64 flags, UserPtr<const chcore_itimerspec> 
 // may be NULL); returns the overrun of the last expiry.
 SysResult sys_timer_gettime(u64 id, UserPtr<chcore_itimerspec> cur) {
   if (!cur.is_null() && !cur.range_ok(1)) return Err::Fault;
-  PosixTimer* pt = TRY(lookup(current_group(), id));
+  CapGroup* grp = current_group();
+  PosixTimer* pt = TRY(lookup(grp, id));
   chcore_itimerspec now;
   u32 overrun;
-  {
+  if (pt->cpu != CpuClock::None) {
+    SpinGuard l(grp->lock);
+    now = cpu_setting(grp, pt);
+    overrun = pt->overrun;
+  } else {
     SpinGuard g(sched_lock());
     now = current_setting(pt);
     overrun = pt->overrun;
@@ -266,6 +376,7 @@ SysResult sys_timer_delete(u64 id) {
       if (static_cast<u64>(o->id) == id) {
         pt = o;
         g->timers.remove(o);
+        cpu_disarm(g, o);
         break;
       }
   }

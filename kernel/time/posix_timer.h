@@ -13,6 +13,15 @@
 // own until its signal is sent, so timer_delete and the process's exit,
 // which free timers, never free one that a tick is about to use.
 //
+// A timer on a CPU-time clock (CLOCK_PROCESS_CPUTIME_ID, the process's
+// time at EL0 and in the kernel; CHCORE_CLOCK_PROCESS_VIRT, its EL0 time
+// only; CLOCK_THREAD_CPUTIME_ID, its creator's time) is in no timer queue:
+// its deadline is a CPU time (counter ticks, sched/cpu_time.h), which the
+// tick of a CPU running one of the process's threads compares, after it
+// has released the scheduler lock (posix_cpu_timers_tick; CapGroup::lock).
+// So it fires at the first tick after the clock passes the deadline: up to
+// a time slice late, as Linux's tick-driven CPU timers.
+//
 // Each timer belongs to its process's list (CapGroup::timers, under
 // CapGroup::lock) and holds a reference to the process; the process's exit
 // deletes them all (posix_timers_release), so none outlives it.
@@ -25,6 +34,9 @@
 namespace kern {
 
 struct CapGroup;
+struct Thread;
+
+enum class CpuClock : u8 { None, Process, ProcessUser, Thread };
 
 struct PosixTimer {
   Timer timer;      // in a CPU's timer queue while armed (scheduler lock)
@@ -43,6 +55,11 @@ struct PosixTimer {
   bool deleted;  // never fires again
   bool fired;    // on a CPU's fired list
   PosixTimer* fired_next;
+  // A CPU-time timer (cpu != None). CapGroup::lock, as is `overrun` for it.
+  CpuClock cpu;
+  u64 cpu_tid;       // CpuClock::Thread: whose
+  u64 cpu_deadline;  // the clock's value (ticks) to fire at; 0: disarmed
+  u64 cpu_interval;  // ticks; 0: one shot
 };
 using PosixTimerList = KList(PosixTimer, node);
 
@@ -52,6 +69,9 @@ void posix_timer_expired(Timer* tm, u32 cpu, u64 now);
 // After the tick released the scheduler lock: sends the signals of the
 // timers that expired on this CPU.
 void posix_timers_deliver(u32 cpu);
+// The timer tick of a CPU running `cur` (no lock held): fires the armed
+// CPU-time timers of its process whose clocks have passed their deadlines.
+void posix_cpu_timers_tick(Thread* cur);
 // The process exits: deletes all its timers.
 void posix_timers_release(CapGroup* g);
 

@@ -123,9 +123,14 @@ struct chcore_timespec {
 #define CHCORE_CLOCK_MONOTONIC_COARSE 6
 #define CHCORE_CLOCK_BOOTTIME 7
 #define CHCORE_TIMER_ABSTIME 1
-/* Linux's clock ids of CPU time (the libc serves them with cpu_time). */
+/* Linux's clock ids of CPU time (the libc serves them with cpu_time; a
+ * timer on one is the kernel's, time/posix_timer.h). */
 #define CHCORE_CLOCK_PROCESS_CPUTIME_ID 2
 #define CHCORE_CLOCK_THREAD_CPUTIME_ID 3
+/* For timer_create only: the process's time at EL0 (user time), the clock
+ * of ITIMER_VIRTUAL (CLOCK_PROCESS_CPUTIME_ID is ITIMER_PROF's). No Linux
+ * clock id reads it; not one of Linux's ids. */
+#define CHCORE_CLOCK_PROCESS_VIRT 0x100
 
 /* Process timers (timer_create ... timer_delete): Linux's struct
  * sigevent as the kernel reads it, and struct itimerspec. */

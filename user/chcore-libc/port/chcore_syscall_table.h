@@ -91,13 +91,13 @@
 	X(waitid, PARTIAL, 5, "through wait4 (procmgr): P_ALL, P_PID, P_PGID (0: the caller's group), P_PIDFD; WEXITED (required: wait4 cannot leave ends out) with WSTOPPED, WCONTINUED, WNOHANG; the siginfo as Linux fills it (SIGCHLD, CLD_* code, si_status, si_pid; zeroed when WNOHANG finds nothing); WNOWAIT EINVAL") \
 	X(getrusage, PARTIAL, 2, "RUSAGE_SELF, RUSAGE_THREAD: the kernel's accounting (cpu_time); RUSAGE_CHILDREN: the children waited for (wait4 replies); only ru_utime and ru_stime, the rest 0") \
 	X(times, SUPPORTED, 1, "as getrusage, in clock ticks (100 Hz); returns CLOCK_MONOTONIC in ticks") \
-	X(timer_create, PARTIAL, 3, "kernel timer_create: CLOCK_REALTIME, CLOCK_MONOTONIC (and their aliases); SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID (musl's SIGEV_THREAD builds on it); CPU-time clocks EINVAL; 64 per process (EAGAIN)") \
+	X(timer_create, PARTIAL, 3, "kernel timer_create: CLOCK_REALTIME, CLOCK_MONOTONIC (and their aliases); SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID (musl's SIGEV_THREAD builds on it); CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID (checked at ticks); 64 per process (EAGAIN)") \
 	X(timer_settime, SUPPORTED, 4, "kernel timer_settime; TIMER_ABSTIME; periods below 100 us are lengthened to 100 us") \
 	X(timer_gettime, SUPPORTED, 2, "kernel timer_gettime") \
 	X(timer_getoverrun, PARTIAL, 1, "the periods the last expiry missed (a signal still pending when the next expiry comes is not counted)") \
 	X(timer_delete, SUPPORTED, 1, "kernel timer_delete") \
-	X(setitimer, PARTIAL, 3, "ITIMER_REAL: a kernel timer (CLOCK_MONOTONIC, SIGALRM) made at the first call; alarm uses it; not kept across exec; ITIMER_VIRTUAL and ITIMER_PROF EINVAL") \
-	X(getitimer, PARTIAL, 2, "ITIMER_REAL; the others EINVAL") \
+	X(setitimer, PARTIAL, 3, "a kernel timer per kind made at the first call: ITIMER_REAL (CLOCK_MONOTONIC, SIGALRM; alarm uses it), ITIMER_VIRTUAL (user time, SIGVTALRM), ITIMER_PROF (CPU time, SIGPROF); not kept across exec") \
+	X(getitimer, PARTIAL, 2, "ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF (setitimer's timers)") \
 	X(prctl, PARTIAL, 5, "PR_SET_NAME, PR_GET_NAME: the process's name (procmgr: /proc/<pid>/comm, stat, status), kept until the next exec; Linux names the calling thread. Other options EINVAL") \
 	X(getppid, SUPPORTED, 0, "procmgr; init's pid for an orphan it adopted, 0 for procmgr's own children") \
 	X(tkill, SUPPORTED, 2, "kernel signal_thread: any thread of the calling process (SI_TKILL)") \

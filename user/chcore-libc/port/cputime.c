@@ -9,8 +9,12 @@
  *
  * Timers are the kernel's (timer_create, 91-94), which signal the process
  * or one of its threads; musl's SIGEV_THREAD builds on SIGEV_THREAD_ID.
- * ITIMER_REAL is one such timer, made at the first setitimer, with SIGALRM:
- * not kept across an exec (a new process), gone in a fork's child. */
+ * The kernel's timers run on CPU time too (CLOCK_PROCESS_CPUTIME_ID,
+ * CLOCK_THREAD_CPUTIME_ID). Each interval timer is one such timer, made at
+ * its first setitimer: ITIMER_REAL on CLOCK_MONOTONIC with SIGALRM,
+ * ITIMER_VIRTUAL on the process's user time (CHCORE_CLOCK_PROCESS_VIRT)
+ * with SIGVTALRM, ITIMER_PROF on its whole CPU time with SIGPROF; not kept
+ * across an exec (a new process), gone in a fork's child (as Linux). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -37,13 +41,14 @@ hidden void __chcore_children_add(unsigned long user_ns, unsigned long sys_ns)
 	__atomic_add_fetch(&children_sys, sys_ns, __ATOMIC_RELAXED);
 }
 
-static int itimer_id = -1; /* the kernel timer of ITIMER_REAL, once made */
+/* The kernel timers of ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF, once made. */
+static int itimer_id[3] = { -1, -1, -1 };
 static volatile int itimer_lock[1];
 
 hidden void __chcore_cputime_after_fork(void)
 {
 	children_user = children_sys = 0;
-	itimer_id = -1; /* timers are not inherited */
+	for (int i = 0; i < 3; i++) itimer_id[i] = -1; /* timers are not inherited */
 }
 
 static struct timeval ns_to_tv(unsigned long ns)
@@ -184,10 +189,10 @@ static void itimerval_of(struct itimerval *out, const struct chcore_itimerspec *
 
 CHCORE_LINUX_SYSCALL(getitimer)
 {
-	if (a0 != ITIMER_REAL) return -EINVAL; /* ITIMER_VIRTUAL, ITIMER_PROF: not yet */
+	if ((unsigned long)a0 > ITIMER_PROF) return -EINVAL;
 	struct chcore_itimerspec cur;
 	memset(&cur, 0, sizeof cur);
-	int id = __atomic_load_n(&itimer_id, __ATOMIC_ACQUIRE);
+	int id = __atomic_load_n(&itimer_id[a0], __ATOMIC_ACQUIRE);
 	if (id >= 0) {
 		long r = __chcore_sys_timer_gettime((unsigned long)id, (unsigned long)&cur);
 		if (r < 0) return r;
@@ -199,21 +204,28 @@ CHCORE_LINUX_SYSCALL(getitimer)
 
 CHCORE_LINUX_SYSCALL(setitimer)
 {
-	if (a0 != ITIMER_REAL) return -EINVAL;
+	static const struct {
+		unsigned long clock;
+		int sig;
+	} kind[3] = { { CLOCK_MONOTONIC, SIGALRM },
+		      { CHCORE_CLOCK_PROCESS_VIRT, SIGVTALRM },
+		      { CLOCK_PROCESS_CPUTIME_ID, SIGPROF } };
+	if ((unsigned long)a0 > ITIMER_PROF) return -EINVAL;
 	struct itimerval nv;
 	if (__chcore_copy_in(&nv, (const void *)a1, sizeof nv) < 0) return -EFAULT;
 	if (nv.it_value.tv_usec < 0 || nv.it_value.tv_usec >= 1000000 ||
 	    nv.it_interval.tv_usec < 0 || nv.it_interval.tv_usec >= 1000000 ||
 	    nv.it_value.tv_sec < 0 || nv.it_interval.tv_sec < 0)
 		return -EINVAL;
-	int id = __atomic_load_n(&itimer_id, __ATOMIC_ACQUIRE);
+	int id = __atomic_load_n(&itimer_id[a0], __ATOMIC_ACQUIRE);
 	if (id < 0) {
 		LOCK(itimer_lock);
-		id = itimer_id;
+		id = itimer_id[a0];
 		if (id < 0) {
-			struct chcore_sigevent ev = { .signo = SIGALRM, .notify = CHCORE_SIGEV_SIGNAL };
-			long r = __chcore_sys_timer_create(CLOCK_MONOTONIC, (unsigned long)&ev);
-			if (r >= 0) __atomic_store_n(&itimer_id, id = (int)r, __ATOMIC_RELEASE);
+			struct chcore_sigevent ev = { .signo = kind[a0].sig,
+						      .notify = CHCORE_SIGEV_SIGNAL };
+			long r = __chcore_sys_timer_create(kind[a0].clock, (unsigned long)&ev);
+			if (r >= 0) __atomic_store_n(&itimer_id[a0], id = (int)r, __ATOMIC_RELEASE);
 			if (r < 0) {
 				UNLOCK(itimer_lock);
 				return r;

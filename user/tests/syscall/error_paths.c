@@ -633,8 +633,10 @@ static void paths_proc_views(void) {
   unsigned long e = (unsigned long)&ev;
   PATH("timer_create_bad_clock", CHCORE_EINVAL, chcore_sys_timer_create(99, e));
   PATH("timer_create_huge_clock", CHCORE_EINVAL, chcore_sys_timer_create(~0ul, e));
-  PATH("timer_create_cpu_clock", CHCORE_EINVAL,
-       chcore_sys_timer_create(CHCORE_CLOCK_PROCESS_CPUTIME_ID, e));
+  /* Linux's CPU clocks of a given process or thread (negative ids, as
+   * clock_getcpuclockid makes them) have no timers here. */
+  PATH("timer_create_other_cpu_clock", CHCORE_EINVAL,
+       chcore_sys_timer_create((unsigned long)-6l, e));
   PATH("timer_create_kernel_pointer", CHCORE_EFAULT,
        chcore_sys_timer_create(CHCORE_CLOCK_MONOTONIC, KERNEL_ADDR));
   PATH("timer_create_unmapped", CHCORE_EFAULT, chcore_sys_timer_create(CHCORE_CLOCK_MONOTONIC, 16));
