@@ -71,6 +71,10 @@ class BuddyPool {
   PhysAddr base() const { return base_; }
   usize total_pages() const { return npages_; }
   usize free_pages() const;
+  // The same without the lock: a figure that may be a moment old.
+  usize free_pages_hint() const TA_NO_THREAD_SAFETY_ANALYSIS {
+    return __atomic_load_n(&free_count_, __ATOMIC_RELAXED);
+  }
   usize bad_frees() const { return __atomic_load_n(&bad_frees_, __ATOMIC_RELAXED); }
   // Free blocks of each order (for tests and statistics).
   usize free_blocks(u32 order) const;

@@ -252,6 +252,14 @@ usize free_page_count() {
   return sum;
 }
 
+usize free_page_count_hint() TA_NO_THREAD_SAFETY_ANALYSIS {
+  usize sum = 0;
+  const u32 n = pool_count();
+  for (u32 i = 0; i < n; i++) sum += g_pools[i]->free_pages_hint();
+  for (PageCache& c : g_caches) sum += __atomic_load_n(&c.count, __ATOMIC_RELAXED);
+  return sum;
+}
+
 usize total_page_count() {
   usize sum = 0;
   const u32 n = pool_count();

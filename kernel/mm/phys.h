@@ -67,6 +67,9 @@ inline void* page_to_kva(const Page* p) { return pa_to_kva(page_to_pa(p)); }
 
 // Pages free / managed in all pools (metadata pages are not counted).
 usize free_page_count();
+// The same without taking any lock (a figure that may be a moment old): for
+// heuristics on hot paths (pmo_create's "can this ever be backed").
+usize free_page_count_hint();
 usize total_page_count();
 
 // alloc_pages() + the block's kernel virtual address, cleared if `zero`.

@@ -36,7 +36,7 @@ Result<Pmo*> pmo_create(PmoType type, usize size, PhysAddr device_base) {
   // could never be filled. Nothing else could be freed to make room (no
   // page cache, no swap). Smaller ones may still overcommit: Anonymous
   // pages come on first touch.
-  if (!fixed && (size > kPmoMaxSize || size / kPage > mm::free_page_count())) return Err::NoMem;
+  if (!fixed && (size > kPmoMaxSize || size / kPage > mm::free_page_count_hint())) return Err::NoMem;
   void* mem = kzalloc(sizeof(Pmo));
   if (mem == nullptr) return Err::NoMem;
   Pmo* pmo = new (mem) Pmo();
@@ -69,11 +69,33 @@ Result<Pmo*> pmo_create(PmoType type, usize size, PhysAddr device_base) {
   return pmo;
 }
 
+namespace {
+// Calls f(i) for each allocated page of a page array of n entries. A stack
+// or heap PMO is large and sparse (a few pages touched of thousands): runs
+// of empty entries are skipped eight at a time.
+template <typename F>
+void for_each_page(const PhysAddr* pages, usize n, F f) {
+  usize i = 0;
+  for (; i + 8 <= n; i += 8) {
+    if ((pages[i].raw() | pages[i + 1].raw() | pages[i + 2].raw() | pages[i + 3].raw() |
+         pages[i + 4].raw() | pages[i + 5].raw() | pages[i + 6].raw() | pages[i + 7].raw()) == 0)
+      continue;
+    for (usize j = i; j < i + 8; j++)
+      if (pages[j] != PhysAddr{}) f(j);
+  }
+  for (; i < n; i++)
+    if (pages[i] != PhysAddr{}) f(i);
+}
+
+void release_all(PhysAddr* pages, usize n) {
+  for_each_page(pages, n, [pages](usize i) { release_page(pages[i]); });
+}
+}  // namespace
+
 void pmo_destroy(Pmo* pmo) TA_NO_THREAD_SAFETY_ANALYSIS {
   // Last reference: nobody else can reach the PMO any more.
   if (pmo->pages != nullptr) {
-    for (usize i = 0; i < page_count(pmo); i++)
-      if (pmo->pages[i] != PhysAddr{}) release_page(pmo->pages[i]);
+    release_all(pmo->pages, page_count(pmo));
     kfree(pmo->pages);
   }
   kfree(pmo);
@@ -142,8 +164,7 @@ Result<Pmo*> pmo_clone_with(Pmo* pmo, Fill fill) TA_NO_THREAD_SAFETY_ANALYSIS {
     s = fill(pmo->pages, pages);
   }
   if (!s.ok()) {
-    for (usize i = 0; i < page_count(pmo); i++)
-      if (pages[i] != PhysAddr{}) release_page(pages[i]);
+    release_all(pages, page_count(pmo));
     kfree(pages);
     kfree(clone);
     return s.error();
@@ -156,11 +177,10 @@ Result<Pmo*> pmo_clone_with(Pmo* pmo, Fill fill) TA_NO_THREAD_SAFETY_ANALYSIS {
 Result<Pmo*> pmo_cow_clone(Pmo* pmo) {
   usize n = page_count(pmo);
   return pmo_clone_with(pmo, [n](const PhysAddr* from, PhysAddr* to) -> Status {
-    for (usize i = 0; i < n; i++) {
-      if (from[i] == PhysAddr{}) continue;
+    for_each_page(from, n, [from, to](usize i) {
       mm::page_ref(mm::pa_to_page(from[i]));
       to[i] = from[i];
-    }
+    });
     return kOk;
   });
 }

@@ -197,9 +197,14 @@ usize split_cost(int level, u64 s, u64 e) {
   return n;
 }
 
+// Eight entries at a time: unmap asks this of every table it cleared
+// something in, and most of a small process's tables are nearly empty.
 bool table_empty(const u64* t) {
-  for (unsigned i = 0; i < pte::kEntries; i++)
-    if (load(&t[i])) return false;
+  static_assert(pte::kEntries % 8 == 0);
+  for (unsigned i = 0; i < pte::kEntries; i += 8)
+    if ((load(&t[i]) | load(&t[i + 1]) | load(&t[i + 2]) | load(&t[i + 3]) | load(&t[i + 4]) |
+         load(&t[i + 5]) | load(&t[i + 6]) | load(&t[i + 7])) != 0)
+      return false;
   return true;
 }
 
@@ -502,7 +507,9 @@ bool PageTable::unmap_apply(Ctx& c, u64* t, int level, u64 s, u64 end, bool live
     u64 d = load(slot);
     if (is_table(d, level)) {
       u64* child = table_of(d);
-      if (unmap_apply(c, child, level + 1, cs, ce, live) && table_empty(child)) {
+      // A table whose whole span the range covers is empty once cleared.
+      bool whole = ce - cs == pte::level_size(level);
+      if (unmap_apply(c, child, level + 1, cs, ce, live) && (whole || table_empty(child))) {
         store(slot, 0);
         push_page(&c.to_free, kva_to_pa(child));
         cleared = true;
