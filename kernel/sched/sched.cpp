@@ -334,7 +334,7 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
         Thread* best = c.rq.peek(me);
         if (best == nullptr || best->sc->prio < prev->sc->prio) {
           g_sched_lock.unlock();
-          if (signal_work_pending(prev)) [[unlikely]] {
+          if (signal_work_quick(prev)) [[unlikely]] {
             ctx = signal_exit_work(prev, ctx);
             if (__atomic_load_n(&cpu->need_resched, __ATOMIC_RELAXED) != 0) continue;
           }
@@ -382,7 +382,7 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
     // raising need_resched: that would make the decision above rotate
     // equal-priority threads, and two with signal work would take turns
     // forever without either reaching user space.)
-    if (signal_work_pending(next)) [[unlikely]]
+    if (signal_work_quick(next)) [[unlikely]]
       ctx = signal_exit_work(next, ctx);
     if (__atomic_load_n(&cpu->need_resched, __ATOMIC_RELAXED) == 0) return ctx;
   }
@@ -421,7 +421,7 @@ namespace {
   load_user_state(cpu, next);
   cpu->switched = 1;
   // A signal came while it was off the CPU: the exit path delivers it.
-  if (signal_work_pending(next)) [[unlikely]]
+  if (signal_work_quick(next)) [[unlikely]]
     set_need_resched(me);
 }
 }  // namespace
@@ -489,7 +489,7 @@ void sched_run() {
     if (next == nullptr) go_idle(cpu);
     load_user_state(cpu, next);
     ArchContext* ctx = &next->ctx;
-    if (signal_work_pending(next)) [[unlikely]]
+    if (signal_work_quick(next)) [[unlikely]]
       ctx = signal_exit_work(next, ctx);
     eret_to_context(exit_to_user(ctx));
   });

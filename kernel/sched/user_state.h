@@ -15,6 +15,19 @@
 
 namespace kern {
 
+// signal_work_pending's usual answer without a call: nothing pending for
+// the thread or its process, no interrupted call, no stop. Every switch and
+// the exit path ask (yield, IPC's call and return). The loads are hints,
+// as in signal_work_pending: a sender makes the target look again.
+[[gnu::always_inline]] inline bool signal_work_quick(const Thread* t) {
+  const CapGroup* g = t->group;
+  if ((__atomic_load_n(&t->sig.pending, __ATOMIC_RELAXED) |
+       __atomic_load_n(&g->sig.pending, __ATOMIC_RELAXED)) == 0 &&
+      !t->sig.interrupted && !__atomic_load_n(&g->sig.stopped, __ATOMIC_RELAXED)) [[likely]]
+    return false;
+  return signal_work_pending(t);
+}
+
 // EL0 may use FP/SIMD (or traps on its first use).
 [[gnu::always_inline]] inline void set_fp_access(PerCpu* cpu, bool enabled) {
   if ((cpu->fp_enabled != 0) == enabled) return;
@@ -76,7 +89,7 @@ namespace kern {
   if (__atomic_load_n(&next->kill_pending, __ATOMIC_SEQ_CST)) [[unlikely]]
     __atomic_store_n(&cpu->need_resched, 1u, __ATOMIC_RELAXED);
   // A signal came while it was in its call: the exit path delivers it.
-  if (signal_work_pending(next)) [[unlikely]]
+  if (signal_work_quick(next)) [[unlikely]]
     __atomic_store_n(&cpu->need_resched, 1u, __ATOMIC_RELAXED);
   // From here another CPU may run prev; a stop that came in meanwhile is
   // ours to carry out (Dekker with sched_stop).
