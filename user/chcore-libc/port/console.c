@@ -239,15 +239,26 @@ static long may_read(void)
 	return tty_may(CHCORE_SIGTTIN, 0);
 }
 
-/* Before a change of the terminal's settings: a process of a background
- * group (in the foreground group's session) is sent SIGTTOU, which by
- * default stops its group; once continued it asks again. With a handler
- * the call fails with EINTR; ignoring or blocking SIGTTOU lets it go on
- * (what shells do), as on Linux; an orphaned group gets EIO. (Not yet
- * before a write with TOSTOP set: docs/terminal.md says why.) */
+/* Before a change of the terminal's settings, and before a write when
+ * TOSTOP is set: a process of a background group (in the foreground
+ * group's session) is sent SIGTTOU, which by default stops its group;
+ * once continued it asks again. With a handler the call fails with EINTR;
+ * ignoring or blocking SIGTTOU lets it go on (what shells do), as on
+ * Linux; an orphaned group gets EIO. */
 static long may_change(void)
 {
 	return tty_may(CHCORE_SIGTTOU, 1);
+}
+
+/* A write asks only when TOSTOP is set (one kernel call to read the
+ * settings; procmgr is asked only then). */
+static long may_write(void)
+{
+	struct chcore_termios t;
+	if (__chcore_sys_tty_ctl(CHCORE_TTY_GET, (unsigned long)&t, sizeof t) < 0 ||
+	    !(t.c_lflag & CHCORE_TOSTOP))
+		return 0;
+	return may_change();
 }
 
 static long console_read(struct chcore_fd *f, void *buf, size_t len)
@@ -265,12 +276,16 @@ static long console_read(struct chcore_fd *f, void *buf, size_t len)
 static long console_write(struct chcore_fd *f, const void *buf, size_t len)
 {
 	struct iovec iov = { (void *)buf, len };
+	long ok = may_write();
+	if (ok < 0) return ok;
 	return put_translated(&iov, 1, 1);
 }
 
 /* iov is the port's copy of the array; the buffers are the caller's. */
 static long console_writev(struct chcore_fd *f, const struct iovec *iov, int cnt)
 {
+	long ok = may_write();
+	if (ok < 0) return ok;
 	return put_translated(iov, cnt, 1);
 }
 

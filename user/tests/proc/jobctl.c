@@ -372,7 +372,7 @@ static void test_ttin(void) {
 
 /* SIGTTOU: a background process that changes the terminal's settings
  * (tcsetattr, tcsetpgrp) is stopped, or goes on if it ignores SIGTTOU (as
- * shells do); a background write goes on. */
+ * shells do); a background write goes on, unless TOSTOP is set. */
 static pid_t background(int ignore_ttou, int what) {
   pid_t c = fork();
   if (c == 0) {
@@ -404,6 +404,14 @@ static void test_ttou(void) {
   UT_TRUE("ttou.write_without_tostop", went_on(background(0, 2)));
   struct termios t0;
   UT_EQ("ttou.foreground_tcsetattr", tcgetattr(0, &t0) == 0 && tcsetattr(0, TCSANOW, &t0) == 0, 1);
+  /* With TOSTOP a background write stops too, unless SIGTTOU is ignored. */
+  struct termios tost = t0;
+  tost.c_lflag |= TOSTOP;
+  UT_EQ("ttou.set_tostop", tcsetattr(0, TCSANOW, &tost), 0);
+  UT_TRUE("ttou.write_with_tostop_stops", stopped_by_ttou(background(0, 2)));
+  UT_TRUE("ttou.ignored_write_with_tostop_goes_on", went_on(background(1, 2)));
+  UT_TRUE("ttou.foreground_write_with_tostop", write(1, "fg-write\n", 9) == 9);
+  UT_EQ("ttou.clear_tostop", tcsetattr(0, TCSANOW, &t0), 0);
 }
 
 /* An orphaned process group with a stopped member gets SIGHUP and SIGCONT:
