@@ -169,7 +169,6 @@ struct proc {
    * WIFSTOPPED or WIFCONTINUED), 0: none. */
   int jc_status;
   int stopped;        /* stopped now (the last event was a stop) */
-  int jc_orphaned;    /* what the kernel was told: its group is orphaned */
   /* Its child-event notification (PROCMGR_WAIT_NOTIFY), procmgr's slot; 0:
    * none yet. */
   long wait_notif;
@@ -319,8 +318,6 @@ static void tell_parent(struct proc* p, int status) {
  * its stops and continues (job control) for wait4's WUNTRACED and
  * WCONTINUED. */
 static int orphaned(int pgid);
-static void sync_group(int pgid);
-static void sync_around(struct proc* p, int old_pgid);
 static long do_kill(struct proc* caller, int pid, int sig, int exclude_self);
 
 /* Whether group pgid has a stopped member (with plock). */
@@ -394,20 +391,12 @@ static void reap(struct proc* p) {
   int nhup = newly_orphaned_stopped(p, hup, 8);
   /* Its children are orphans now: init adopts them, or nobody will wait
    * for them and the ended ones go at once. */
-  int child_groups[8], ngroups = 0;
   for (int i = 0; i < procs_end; i++) {
     struct proc* c = &procs[i];
     if (c->state == P_FREE || c->ppid != p->pid || c == p) continue;
-    int seen = 0;
-    for (int k = 0; k < ngroups; k++) seen |= child_groups[k] == c->pgid;
-    if (!seen && ngroups < 8 && c->state == P_RUNNING) child_groups[ngroups++] = c->pgid;
     c->ppid = init_pid > 0 && init_pid != p->pid && by_pid(init_pid) ? init_pid : 0;
     if (c->ppid == 0 && c->state == P_ZOMBIE && !c->awaited_by_me) proc_free(c);
   }
-  /* Its group and its children's may be orphaned now. */
-  sync_group(p->pgid);
-  for (int k = 0; k < ngroups; k++)
-    if (child_groups[k] != p->pgid) sync_group(child_groups[k]);
   /* Nobody waits for procmgr's own children but the program's. */
   if (p->ppid == 0 && !p->awaited_by_me) proc_free(p);
   __atomic_add_fetch(&exits, 1, __ATOMIC_RELEASE);
@@ -660,8 +649,6 @@ static long exec_swap(struct proc* p, struct chcore_launch* l, const char* const
   }
   p->cg = l->cg; /* the reaper moves to it when the old one ends */
   p->execed = 1;
-  p->jc_orphaned = 0; /* a new kernel process: told afresh */
-  sync_group(p->pgid);
   p->comm[0] = '\0'; /* an exec names it after its program again */
   pthread_mutex_unlock(&plock);
   return 0;
@@ -797,7 +784,6 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
             : (info_tmpl->flags & PROCMGR_SPAWN_SETPGROUP) || !par            ? pid
                                                                                : par->pgid;
   p->sid = par ? par->sid : pid;
-  sync_group(p->pgid);
   if (awaited) {
     init_pid = pid;
     fg_pgid = p->pgid; /* the program's group owns the terminal */
@@ -1106,11 +1092,7 @@ static long do_setpgid(struct proc* caller, int pid, int pgid) {
       if (!exists) r = -EPERM;
     }
   }
-  if (r == 0) {
-    int old = p->pgid;
-    p->pgid = pgid;
-    sync_around(p, old);
-  }
+  if (r == 0) p->pgid = pgid;
   pthread_mutex_unlock(&plock);
   return r;
 }
@@ -1143,36 +1125,6 @@ static int orphaned(int pgid) {
     if (par && par->state == P_RUNNING && par->pgid != pgid && par->sid == p->sid) return 0;
   }
   return 1;
-}
-
-/* The kernel discards the default stop of SIGTSTP, SIGTTIN and SIGTTOU in
- * an orphaned group (Linux's rule), as it is told (set_job_control):
- * whenever a group's members or their parents may have changed, its
- * members are told again. (With plock.) */
-static void tell_orphaned(struct proc* p, int o) {
-  if (p->jc_orphaned == o || p->cg <= 0) return;
-  if (chcore_sys_set_job_control((unsigned long)p->cg, o ? CHCORE_JC_ORPHANED : 0) == 0)
-    p->jc_orphaned = o;
-}
-
-static void sync_group(int pgid) {
-  if (pgid <= 0) return;
-  int o = orphaned(pgid);
-  for (int i = 0; i < procs_end; i++)
-    if (procs[i].state == P_RUNNING && procs[i].pgid == pgid) tell_orphaned(&procs[i], o);
-}
-
-/* p's group changed from old_pgid, or p ended: both groups, and those of
- * its children (whose parent moved or went). */
-static void sync_around(struct proc* p, int old_pgid) {
-  sync_group(old_pgid);
-  if (p->pgid != old_pgid) sync_group(p->pgid);
-  for (int i = 0; i < procs_end; i++) {
-    struct proc* c = &procs[i];
-    if (c->state == P_RUNNING && c != p && c->ppid == p->pid && c->pgid != old_pgid &&
-        c->pgid != p->pgid)
-      sync_group(c->pgid);
-  }
 }
 
 /* The session of the processes in group pgid (0 if it has none). */
@@ -1235,10 +1187,8 @@ static long do_setsid(struct proc* caller) {
   for (int i = 0; i < procs_end && !leads; i++)
     leads = procs[i].state != P_FREE && procs[i].pgid == caller->pid;
   if (!leads) {
-    int old = caller->pgid;
     caller->pgid = caller->sid = caller->pid;
     r = caller->pid;
-    sync_around(caller, old);
   }
   pthread_mutex_unlock(&plock);
   return r;
@@ -1410,7 +1360,6 @@ static long fork_start(struct proc* caller, const struct chcore_ipc_msg* m) {
     return r;
   }
   int pid = p->pid;
-  sync_group(p->pgid);
   pthread_mutex_unlock(&plock);
   if (watch_or_end(p) < 0) return -EAGAIN;
   /* The parent keeps its files until the child has taken them over. The
