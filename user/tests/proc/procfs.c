@@ -338,12 +338,16 @@ struct region {
 
 static int read_maps(struct region* v, int max) {
   char* s = slurp("/proc/self/maps", 100, NULL);
+  if (!s) printf("maps: cannot read /proc/self/maps: %s\n", strerror(errno));
   int n = 0;
   for (char* line = s; line && *line && n < max;) {
     unsigned dmaj, dmin;
     unsigned long ino;
     if (sscanf(line, "%lx-%lx %4s %lx %x:%x %lu", &v[n].start, &v[n].end, v[n].perms, &v[n].off,
                &dmaj, &dmin, &ino) != 7) {
+      /* What did not parse, for the report. */
+      char* nl = strchr(line, '\n');
+      printf("maps: line %d does not parse: %.*s\n", n + 1, nl ? (int)(nl - line) : 80, line);
       n = -1;
       break;
     }
