@@ -273,9 +273,23 @@ void untake(const u8* in, u32 n, bool whole) TA_REQ(g_input_lock) {
   g_lens_count++;
 }
 
+// Ctrl-] typed three times in a row asks for the scheduler's state on the
+// console (sched_debug_dump; the test harness types it when a test times
+// out). The bytes still go to the reader as typed.
+constexpr u8 kDumpKey = 0x1d;
+u32 g_dump_keys TA_GUARDED(g_input_lock);
+bool g_dump_wanted TA_GUARDED(g_input_lock);
+
 bool drain_uart(Echo& e) TA_REQ(g_input_lock) {
   bool any = false;
-  for (int c; (c = plat::console_getc()) >= 0;) any |= input_byte(static_cast<u8>(c), e);
+  for (int c; (c = plat::console_getc()) >= 0;) {
+    g_dump_keys = c == kDumpKey ? g_dump_keys + 1 : 0;
+    if (g_dump_keys == 3) {
+      g_dump_keys = 0;
+      g_dump_wanted = true;
+    }
+    any |= input_byte(static_cast<u8>(c), e);
+  }
   return any;
 }
 
@@ -310,6 +324,13 @@ void rx_irq(u32, void*) {
   }
   sched_flush_kicks();
   e.flush();
+  bool dump = false;
+  {
+    SpinGuard g(g_input_lock);
+    dump = g_dump_wanted;
+    g_dump_wanted = false;
+  }
+  if (dump) sched_debug_dump();
 }
 
 // The buffer's byte at `addr` can be read and written: read it and write

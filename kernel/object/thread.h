@@ -52,6 +52,11 @@ struct Thread : Object {
   bool fp_live;
   bool on_cpu;                   // a CPU is executing it (or still switching away from it)
   bool kill_pending;             // its process exited while it was on a CPU
+  // Round robin's progress check (sched.cpp, timer_tick): set when the
+  // thread is switched in, with the user pc it resumes at; cleared by the
+  // next tick on its CPU.
+  bool turn_fresh;
+  u64 turn_pc;
   // It blocked in the current system call: its result (x0) is written by
   // whoever wakes it, not by the system-call return (sched_block_prepare).
   bool result_by_waker;

@@ -81,6 +81,13 @@ class RunQueue {
     return nonempty_ == 0 ? -1 : 31 - static_cast<i32>(__builtin_clz(nonempty_));
   }
 
+  // Every queued thread, best priority first (diagnostics).
+  template <typename F>
+  void for_each(F f) const {
+    for (u32 p = kNumPriorities; p-- > 0;)
+      for (T* t : lists_[p]) f(t);
+  }
+
   u32 size() const { return nr_; }
   bool empty() const { return nr_ == 0; }
 

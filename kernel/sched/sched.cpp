@@ -9,6 +9,7 @@
 #include "arch/aarch64/timer.h"
 #include "irq/irq.h"
 #include "lib/panic.h"
+#include "lib/printk.h"
 #include "mm/vmspace.h"
 #include "object/cap_group.h"
 #include "platform/platform.h"
@@ -202,6 +203,8 @@ void unblock(Thread* t) TA_REQ(g_sched_lock) {
 // loads its registers).
 [[gnu::always_inline]] inline void install(u32 me, Thread* next)
     TA_REQ(g_sched_lock) {
+  next->turn_fresh = true;
+  next->turn_pc = next->ctx.elr;
   next->state = ThreadState::Running;
   next->on_cpu = true;
   next->cpu = me;
@@ -699,6 +702,81 @@ bool sched_fp_trap() {
   return true;
 }
 
+u64 g_ticks[kMaxCpus];      // timer interrupts taken (sched_debug_dump)
+u64 g_last_tick[kMaxCpus];  // the counter at the last one
+
+// The scheduler's state on the console (kernel/console/input.cpp calls it
+// when Ctrl-] is typed three times; the test harness does that when a test
+// times out): per CPU the running thread, its slice, the programmed timer
+// and the run queue. Reads under the scheduler lock if it can get it within
+// about a second, else without it (and says so: a CPU may hold it forever).
+void sched_debug_dump() TA_NO_THREAD_SAFETY_ANALYSIS {
+  bool locked = false;
+  u64 give_up = timer_now() + ns_to_ticks(1'000'000'000);
+  while (!(locked = g_sched_lock.try_lock()) && timer_now() < give_up) cpu_relax();
+  u64 now = timer_now();
+  auto rel_us = [&](u64 t) -> i64 {
+    if (t == 0 || t == ~0ull) return -1;
+    return t >= now ? static_cast<i64>(ticks_to_ns(t - now) / 1000)
+                    : -static_cast<i64>(ticks_to_ns(now - t) / 1000);
+  };
+  // A thread's saved registers are its own only while it is off every CPU
+  // (or is this CPU's, interrupted from EL0 by the console's interrupt).
+  auto show = [](const char* what, Thread* t, bool regs) {
+    printk("    %s tid %llu '%s' prio %u state %u on_cpu %d cpu %u kill %d", what,
+           static_cast<unsigned long long>(t->tid), t->group != nullptr ? t->group->name : "?",
+           t->sc->prio, static_cast<unsigned>(t->state), t->on_cpu ? 1 : 0, t->cpu,
+           t->kill_pending ? 1 : 0);
+    if (regs)
+      printk(" pc %llx lr %llx x8 %llu x0 %llx", static_cast<unsigned long long>(t->ctx.elr),
+             static_cast<unsigned long long>(t->ctx.x[30]),
+             static_cast<unsigned long long>(t->ctx.x[8]),
+             static_cast<unsigned long long>(t->ctx.x[0]));
+    printk("\n");
+  };
+  printk("sched: dump from cpu %u%s; its timer: ctl %llx cval %lld us, isr %llx\n", this_cpu_id(),
+         locked ? "" : " (scheduler lock NOT taken: held for over 1 s)",
+         static_cast<unsigned long long>(read_sysreg(cntv_ctl_el0)),
+         static_cast<long long>(rel_us(read_sysreg(cntv_cval_el0))),
+         static_cast<unsigned long long>(read_sysreg(isr_el1)));
+  for (u32 c = 0; c < kMaxCpus; c++) {
+    if (!g_cpu[c].online) continue;
+    PerCpu& pc = g_per_cpu[c];
+    printk("  cpu %u: ticks %llu (last %lld us) need_resched %u timer %lld us%s queue-next %lld us rq %u\n", c,
+           static_cast<unsigned long long>(g_ticks[c]), static_cast<long long>(rel_us(g_last_tick[c])),
+           pc.need_resched, static_cast<long long>(rel_us(g_programmed[c])),
+           g_prog_slice[c] ? " (slice end)" : "",
+           static_cast<long long>(locked ? rel_us(timer_queue_next(c)) : -1), g_cpu[c].rq.size());
+    if (Thread* cur = current_of(c)) {
+      show("running", cur, c == this_cpu_id());
+      u64 end = cur->sc->slice_end;
+      if (end == kSliceAtNextTick)
+        printk("      slice ends at the next tick\n");
+      else
+        printk("      slice ends in %lld us\n", static_cast<long long>(rel_us(end)));
+    } else {
+      printk("    idle\n");
+    }
+    if (locked) g_cpu[c].rq.for_each([&](Thread* t) { show("queued", t, !t->on_cpu); });
+    // Its timer queue: the threads sleeping with a deadline here.
+    for (u32 i = 0; locked && i < g_heaps[c].size; i++) {
+      Timer* tm = g_heaps[c].items[i];
+      printk("    timer in %lld us:", static_cast<long long>(rel_us(tm->deadline)));
+      if (tm->kind != TimerKind::ThreadTimeout) {
+        printk(" a process timer\n");
+        continue;
+      }
+      Thread* t = reinterpret_cast<Thread*>(reinterpret_cast<u8*>(tm) - __builtin_offsetof(Thread, timer));
+      show("sleeping", t, !t->on_cpu);
+      printk("      signals: pending %llx, process %llx, blocked %llx, interrupted %d\n",
+             static_cast<unsigned long long>(t->sig.pending),
+             static_cast<unsigned long long>(t->group->sig.pending),
+             static_cast<unsigned long long>(t->sig.blocked), t->sig.interrupted ? 1 : 0);
+    }
+  }
+  if (locked) g_sched_lock.unlock();
+}
+
 void sched_ipi_reschedule() {
   SpinGuard g(g_sched_lock);
   set_need_resched(this_cpu_id());
@@ -716,6 +794,8 @@ void timer_tick() {
     SpinGuard g(g_sched_lock);
     u32 me = this_cpu_id();
     u64 now = timer_now();
+    g_ticks[me]++;
+    g_last_tick[me] = now;
     g_programmed[me] = 0;  // the handler masked it
     while (Timer* tm = timer_queue_pop_expired(me, now)) {
       if (tm->kind == TimerKind::Process) {
@@ -728,11 +808,23 @@ void timer_tick() {
     Thread* cur = current();
     // A slice that started lazily ends at the first tick (which came at
     // most one slice after the thread was switched in).
-    if (cur != nullptr && (cur->sc->slice_end == kSliceAtNextTick || now >= cur->sc->slice_end)) {
-      // Round robin: give way to a peer of equal or higher priority.
-      Thread* other = cs_of(me).rq.peek(me);
-      if (other != nullptr && other->sc->prio >= cur->sc->prio) set_need_resched(me);
-      cur->sc->slice_end = now + g_slice_ticks;
+    if (cur != nullptr) {
+      // The tick interrupted EL0 (the kernel runs with interrupts masked),
+      // so cur->ctx.elr is where cur is. Still where it was switched in:
+      // it has not run an instruction in this turn, however much time
+      // passed. That happens when the CPU itself did not run meanwhile (a
+      // virtual CPU that its host, e.g. QEMU's round-robin TCG, left
+      // waiting past the slice): rotating it out then would starve it for
+      // as long as the lag lasts, which a test saw last 20 s. It keeps the
+      // CPU for a new slice instead.
+      bool stalled = cur->turn_fresh && cur->ctx.elr == cur->turn_pc;
+      cur->turn_fresh = false;
+      if (cur->sc->slice_end == kSliceAtNextTick || now >= cur->sc->slice_end) {
+        // Round robin: give way to a peer of equal or higher priority.
+        Thread* other = cs_of(me).rq.peek(me);
+        if (!stalled && other != nullptr && other->sc->prio >= cur->sc->prio) set_need_resched(me);
+        cur->sc->slice_end = now + g_slice_ticks;
+      }
     }
     rearm_timer(me);
   }

@@ -125,6 +125,9 @@ inline usize sched_wake_all(WaitQueue* q, i64 result) TA_REQ(g_sched_lock) {
 // path that wakes or stops threads calls it after releasing the lock.
 void sched_flush_kicks();
 
+// Prints every CPU's running thread, timer and run queue (diagnostics).
+void sched_debug_dump();
+
 // --- IPC's hand-off (ipc/ipc.cpp), without the scheduler lock ------------------
 // A call switches from the client to the connection's handler thread and a
 // return back, under the connection's lock only. Their state changes are

@@ -52,6 +52,7 @@ TIMEOUT_ENV = "CHCORE_TEST_TIMEOUT"
 # After the first failure, keep reading this long (unless QEMU exits first)
 # so the panic dump (registers, backtrace) makes it into the log.
 GRACE_SECONDS = 2.0
+DUMP_SECONDS = 3.0
 KTEST_REJECT = r"^\[FAIL\] "
 
 
@@ -249,8 +250,10 @@ def run(args):
     print(f"harness: {shlex.join(cmd)}", flush=True)
     sends = list(args.send_re)   # (regex, bytes) still to type, in order
     send_at = None               # when to type sends[0] (its line was seen)
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if sends
-                            else subprocess.DEVNULL,
+    # stdin is a pipe even without --send: at a timeout the harness types
+    # Ctrl-] three times, which makes the kernel print its scheduler state
+    # (sched_debug_dump), and shows that for DUMP_SECONDS before stopping.
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True,
                             preexec_fn=_die_with_parent)
@@ -264,6 +267,7 @@ def run(args):
     fresh = 0
     deadline = time.monotonic() + args.timeout
     grace_deadline = None
+    dumped = False
     eof = False
     fd = proc.stdout.fileno()
     try:
@@ -284,6 +288,18 @@ def run(args):
                 continue
             if now >= end:
                 out.timed_out = now >= deadline
+                if out.timed_out and not dumped:
+                    dumped = True
+                    print("\nharness: timeout; asking the kernel for its "
+                          "scheduler state (Ctrl-] x3)", flush=True)
+                    try:
+                        proc.stdin.write(b"\x1d\x1d\x1d")
+                        proc.stdin.flush()
+                    except OSError:
+                        pass
+                    deadline = now + DUMP_SECONDS
+                    grace_deadline = None
+                    continue
                 break
             wait = end - now
             if send_at is not None:
@@ -316,6 +332,10 @@ def run(args):
             if done and not watcher.failures:
                 out.stopped_early = True
                 break
+        if dumped:
+            # The dump's few seconds do not turn a timeout into a pass.
+            out.timed_out = True
+            out.stopped_early = False
         if partial:
             # An unfinished last line still counts (e.g. a panic message
             # printed right before the CPU stopped).
