@@ -1066,6 +1066,16 @@ static long do_kill(struct proc* caller, int pid, int sig, int exclude_self) {
   return sent ? 0 : r;
 }
 
+/* Whether process group pgid exists in session sid. As on Linux, a
+ * process that has ended but is not reaped yet still belongs to its group
+ * (a pipeline's first command may end before the next joins its group).
+ * Under plock. */
+static int group_in_session(int pgid, int sid) {
+  for (int i = 0; i < procs_end; i++)
+    if (procs[i].state != P_FREE && procs[i].pgid == pgid && procs[i].sid == sid) return 1;
+  return 0;
+}
+
 /* setpgid(pid, pgid), Linux's rules: pid 0 is the caller; it must be the
  * caller or a child of its in its session (-ESRCH), a child that has not
  * exec'd (-EACCES), not a session leader (-EPERM); pgid 0 is pid; a group
@@ -1085,12 +1095,7 @@ static long do_setpgid(struct proc* caller, int pid, int pgid) {
     r = -EPERM;
   if (r == 0) {
     if (pgid == 0) pgid = p->pid;
-    if (pgid != p->pid) {
-      int exists = 0;
-      for (int i = 0; i < procs_end && !exists; i++)
-        exists = procs[i].state == P_RUNNING && procs[i].pgid == pgid && procs[i].sid == caller->sid;
-      if (!exists) r = -EPERM;
-    }
+    if (pgid != p->pid && !group_in_session(pgid, caller->sid)) r = -EPERM;
   }
   if (r == 0) p->pgid = pgid;
   pthread_mutex_unlock(&plock);
@@ -1107,9 +1112,7 @@ static long do_setpgid(struct proc* caller, int pid, int pgid) {
 static long do_tcsetpgrp(struct proc* caller, int pgid) {
   if (pgid <= 0) return -EINVAL;
   pthread_mutex_lock(&plock);
-  long r = -EPERM;
-  for (int i = 0; i < procs_end; i++)
-    if (procs[i].state == P_RUNNING && procs[i].pgid == pgid && procs[i].sid == caller->sid) r = 0;
+  long r = group_in_session(pgid, caller->sid) ? 0 : -EPERM;
   if (r == 0) fg_pgid = pgid;
   pthread_mutex_unlock(&plock);
   return r;

@@ -63,6 +63,20 @@ static void test_ids(void) {
     _exit(0);
   }
   UT_EQ("ids.setsid_in_child", reap(pid), 0);
+  /* A group whose only member has ended but is not reaped yet still
+   * exists, as on Linux: a shell's `echo a | tr a-z A-Z` puts tr into the
+   * group echo leads, and echo may be gone (not yet waited for) by then. */
+  pid_t z = fork();
+  if (z == 0) {
+    setpgid(0, 0);
+    _exit(0);
+  }
+  setpgid(z, z); /* as a shell does on its side; may be too late */
+  sleep_ms(50);  /* ended: a zombie */
+  pid_t j = fork();
+  if (j == 0) _exit(setpgid(0, z) == 0 && getpgrp() == z ? 0 : 10 + errno);
+  UT_EQ("ids.join_group_of_unreaped", reap(j), 0);
+  UT_EQ("ids.unreaped_leader", reap(z), 0);
 }
 
 static void test_rules(void) {
