@@ -304,6 +304,7 @@ void wake_sig_waiters() TA_REQ(g_sched_lock) {
 
 void rx_irq(u32, void*) {
   Echo e;
+  bool dump = false;  // Ctrl-] x3: print the scheduler once the locks are released
   {
     SpinGuard s(sched_lock());
     bool have, sig;
@@ -315,6 +316,8 @@ void rx_irq(u32, void*) {
       drain_uart(e);
       have = input_ready();
       sig = g_sig_pending != 0;
+      dump = g_dump_wanted;
+      g_dump_wanted = false;
     }
     if (have) {
       wake_readers();
@@ -324,12 +327,6 @@ void rx_irq(u32, void*) {
   }
   sched_flush_kicks();
   e.flush();
-  bool dump = false;
-  {
-    SpinGuard g(g_input_lock);
-    dump = g_dump_wanted;
-    g_dump_wanted = false;
-  }
   if (dump) sched_debug_dump();
 }
 

@@ -52,10 +52,8 @@ struct Thread : Object {
   bool fp_live;
   bool on_cpu;                   // a CPU is executing it (or still switching away from it)
   bool kill_pending;             // its process exited while it was on a CPU
-  // Round robin's progress check (sched.cpp, timer_tick): set when the
-  // thread is switched in, with the user pc it resumes at; cleared by the
-  // next tick on its CPU.
-  bool turn_fresh;
+  // Round robin's progress check (sched.cpp, timer_tick): the user pc it
+  // resumed at when switched in, until the next tick on its CPU (then 0).
   u64 turn_pc;
   // It blocked in the current system call: its result (x0) is written by
   // whoever wakes it, not by the system-call return (sched_block_prepare).

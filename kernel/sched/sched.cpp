@@ -32,6 +32,13 @@ namespace kern {
 SpinLock g_sched_lock;
 
 namespace {
+// The thread whose block timeout `tm` is (TimerKind::ThreadTimeout).
+Thread* thread_of_timer(Timer* tm) {
+  return reinterpret_cast<Thread*>(reinterpret_cast<u8*>(tm) - __builtin_offsetof(Thread, timer));
+}
+}  // namespace
+
+namespace {
 // Time slice: long enough that switching costs little, short enough that a
 // spinning thread cannot starve its peers for long.
 constexpr u64 kSliceNs = 10'000'000;
@@ -203,7 +210,6 @@ void unblock(Thread* t) TA_REQ(g_sched_lock) {
 // loads its registers).
 [[gnu::always_inline]] inline void install(u32 me, Thread* next)
     TA_REQ(g_sched_lock) {
-  next->turn_fresh = true;
   next->turn_pc = next->ctx.elr;
   next->state = ThreadState::Running;
   next->on_cpu = true;
@@ -766,7 +772,7 @@ void sched_debug_dump() TA_NO_THREAD_SAFETY_ANALYSIS {
         printk(" a process timer\n");
         continue;
       }
-      Thread* t = reinterpret_cast<Thread*>(reinterpret_cast<u8*>(tm) - __builtin_offsetof(Thread, timer));
+      Thread* t = thread_of_timer(tm);
       show("sleeping", t, !t->on_cpu);
       printk("      signals: pending %llx, process %llx, blocked %llx, interrupted %d\n",
              static_cast<unsigned long long>(t->sig.pending),
@@ -802,7 +808,7 @@ void timer_tick() {
         posix_timer_expired(tm, me, now);
         continue;
       }
-      Thread* t = reinterpret_cast<Thread*>(reinterpret_cast<u8*>(tm) - __builtin_offsetof(Thread, timer));
+      Thread* t = thread_of_timer(tm);
       wake_locked(t, t->timeout_result);
     }
     Thread* cur = current();
@@ -817,8 +823,8 @@ void timer_tick() {
       // waiting past the slice): rotating it out then would starve it for
       // as long as the lag lasts, which a test saw last 20 s. It keeps the
       // CPU for a new slice instead.
-      bool stalled = cur->turn_fresh && cur->ctx.elr == cur->turn_pc;
-      cur->turn_fresh = false;
+      bool stalled = cur->turn_pc != 0 && cur->ctx.elr == cur->turn_pc;
+      cur->turn_pc = 0;
       if (cur->sc->slice_end == kSliceAtNextTick || now >= cur->sc->slice_end) {
         // Round robin: give way to a peer of equal or higher priority.
         Thread* other = cs_of(me).rq.peek(me);
