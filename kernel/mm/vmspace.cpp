@@ -369,6 +369,38 @@ bool VmSpace::shared_key(VirtAddr va, const void** obj, u64* offset) {
   return true;
 }
 
+Status VmSpace::read(VirtAddr va, void* dst, usize len) {
+  SpinGuard g(lock_);
+  if (!live_) return kErrSpaceGone;
+  u8* out = static_cast<u8*>(dst);
+  while (len > 0) {
+    VmRegion* r = regions_.find(va);
+    if (r == nullptr || (r->perm & kVmRead) == 0 || r->pmo->kind == PmoType::Device)
+      return Err::Fault;
+    usize off = r->pmo_offset + static_cast<usize>(va - r->start);
+    usize in_page = off % kPage;
+    usize chunk = kPage - in_page;
+    if (chunk > len) chunk = len;
+    if (chunk > static_cast<usize>(r->end() - va)) chunk = static_cast<usize>(r->end() - va);
+    if (off >= r->pmo->size) return Err::Fault;
+    if (pmo_is_fixed(r->pmo)) {
+      memcpy(out, pa_to_kva<u8>(PhysAddr{r->pmo->device_base.raw() + off}), chunk);
+    } else {
+      // Under the PMO's lock: a copy-on-write fault may replace the page.
+      SpinGuard p(r->pmo->lock);
+      PhysAddr pa = r->pmo->pages[off / kPage];
+      if (pa == PhysAddr{})
+        memset(out, 0, chunk);
+      else
+        memcpy(out, pa_to_kva<u8>(pa) + in_page, chunk);
+    }
+    out += chunk;
+    va = va + chunk;
+    len -= chunk;
+  }
+  return kOk;
+}
+
 usize VmSpace::region_count() {
   SpinGuard g(lock_);
   return regions_.count();

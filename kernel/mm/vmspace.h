@@ -100,6 +100,14 @@ class VmSpace {
     arch::isb();
   }
 
+  // Copies [va, va + len) of this address space's memory into the kernel
+  // buffer dst, as the process itself would read it, without faulting
+  // anything in: a page not allocated yet reads as zeros. The range must
+  // lie in readable regions of normal memory (not device registers), else
+  // Err::Fault; kErrSpaceGone once destroyed. Each call is one snapshot
+  // under the lock (cap_group_read, for /proc; keep len small).
+  [[nodiscard]] Status read(VirtAddr va, void* dst, usize len);
+
   // Physical address and permissions of a mapped page (for tests).
   [[nodiscard]] Status query(VirtAddr va, PhysAddr* pa, u32* perm);
 

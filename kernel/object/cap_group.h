@@ -70,6 +70,11 @@ struct CapGroup : Object {
   VirtAddr copy_end TA_GUARDED(lock);
   VirtAddr copy_fixup TA_GUARDED(lock);
 
+  // Where its C library describes itself to /proc (set_proc_info; 0:
+  // nothing said). The kernel never reads it: cap_group_stat reports it,
+  // and procmgr reads what it points to with cap_group_read.
+  VirtAddr proc_info TA_GUARDED(lock);
+
   // Signal actions and process-directed pending signals
   // (signal/signal_state.h).
   ProcessSignals sig;

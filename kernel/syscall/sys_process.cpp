@@ -86,6 +86,7 @@ SysResult sys_fork(CapSlot cg) {
     child->copy_start = parent->copy_start;
     child->copy_end = parent->copy_end;
     child->copy_fixup = parent->copy_fixup;
+    child->proc_info = parent->proc_info;
   }
   Thread* t = TRY(thread_create(child.get(), VirtAddr{self->ctx.elr}, VirtAddr{self->ctx.sp}, 0,
                                 read_sysreg(tpidr_el0)));
@@ -245,10 +246,47 @@ SysResult sys_cap_group_stat(CapSlot cg, UserPtr<chcore_cap_group_stat> out) {
     st.vsize = bytes;
     st.resident = resident;
   }
+  {
+    SpinGuard l(g->lock);
+    st.proc_info = g->proc_info.raw();
+  }
   CpuTimes c = cap_group_cpu_times(g.get());
   st.utime_ns = ticks_to_ns(c.user);
   st.stime_ns = ticks_to_ns(c.sys);
   TRY(out.write(st));
+  return 0;
+}
+
+// Reads len bytes at addr of the process's memory into buf (Linux's
+// process_vm_readv, for procmgr's view of a process's C library: /proc's
+// fd/ and cwd). Nothing is faulted in: a page not allocated yet reads as
+// zeros; memory the process cannot read, or device registers, stop the
+// copy. Returns the bytes copied, or -EFAULT if none could be.
+SysResult sys_cap_group_read(CapSlot cg, VirtAddr addr, UserPtr<u8> buf, u64 len) {
+  Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  if (!buf.range_ok(len) || !user_range_ok(addr, len)) return Err::Fault;
+  u8 bounce[256];  // the target's locks are not held while we copy out
+  u64 done = 0;
+  while (done < len) {
+    u64 n = len - done < sizeof bounce ? len - done : sizeof bounce;
+    Status s = g->vmspace.read(addr + done, bounce, n);
+    if (!s.ok()) {
+      if (done > 0) break;
+      return s.error() == kErrSpaceGone ? Err::Srch : Err::Fault;
+    }
+    TRY((buf + done).write_array(bounce, n));
+    done += n;
+  }
+  return static_cast<i64>(done);
+}
+
+// Where the calling process's C library describes itself for /proc
+// (uapi/object.h, struct chcore_proc_info): any address, never read by
+// the kernel; fork copies it, a new image starts without.
+SysResult sys_set_proc_info(VirtAddr addr) {
+  CapGroup* g = current_group();
+  SpinGuard l(g->lock);
+  g->proc_info = addr;
   return 0;
 }
 

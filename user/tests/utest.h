@@ -130,6 +130,31 @@ static inline long ut_settled_free_mem(void) {
   return m;
 }
 
+/* Leak check by rounds: runs round(arg) once to warm up, then again until
+ * a round leaves the free memory (as settle() reads it) where the round
+ * before left it. A leak loses memory in every round; a pool or slab that
+ * reaches a new peak (its size depends on how frees on other CPUs
+ * interleave) loses it once, and the next round takes nothing more.
+ * Returns 0 once a round took nothing, else the bytes the last of
+ * max_rounds rounds took. Says so when more than one round was needed. */
+static inline long ut_rounds_until_steady(const char* name,
+                                          void (*round)(void*), void* arg,
+                                          long (*settle)(void),
+                                          int max_rounds) {
+  round(arg);
+  long before = settle();
+  long lost = 0;
+  for (int r = 1; r <= max_rounds; r++) {
+    round(arg);
+    long after = settle();
+    lost = before - after;
+    if (lost == 0) return 0;
+    printf("%s: round %d took %ld bytes; running it again\n", name, r, lost);
+    before = after;
+  }
+  return lost;
+}
+
 static inline int ut_finish(void) {
   printf("%d passed, %d failed\n", ut_passed, ut_failed);
   return ut_failed == 0 && ut_passed > 0 ? 0 : 1;

@@ -58,6 +58,23 @@ struct chcore_cap_group_stat {
   unsigned int reserved;
   unsigned long utime_ns;  /* CPU time of all its threads, exited ones included, at EL0 */
   unsigned long stime_ns;  /* ... and in the kernel (kept after the exit) */
+  unsigned long proc_info; /* its set_proc_info address (0: none) */
+};
+/* set_proc_info: where a process's C library says what /proc shows of
+ * its state that only the library knows (its file descriptors, its working
+ * directory). procmgr finds the address in cap_group_stat and reads the
+ * block, and what it points to, with cap_group_read while the process
+ * runs: every address and length in it is the process's word, to be
+ * checked, and a read may see a moment's mixture of old and new. */
+#define CHCORE_PROC_INFO_MAGIC 0x31495043u /* "CPI1" */
+struct chcore_proc_info {
+  unsigned int magic;      /* CHCORE_PROC_INFO_MAGIC */
+  unsigned int fd_max;     /* entries of the fd table */
+  unsigned long fds;       /* the fd table: fd_max addresses of descriptions (0: not open) */
+  unsigned long fds_end;   /* an int: one past the highest fd ever open (entries past it are 0) */
+  unsigned long name_off;  /* offset in a description of the address of its name: what
+                              readlink of /proc/<pid>/fd/N gives, NUL-terminated (0: none) */
+  unsigned long cwd;       /* the working directory, NUL-terminated ("": "/") */
 };
 /* cpu_time: the CPU time of the calling thread or of its process. */
 #define CHCORE_CPU_TIME_THREAD 0

@@ -114,7 +114,9 @@
   X(92, timer_settime, 4,                                                                  \
     (u64 id, u64 flags, UserPtr<const chcore_itimerspec> value, UserPtr<chcore_itimerspec> old)) \
   X(93, timer_gettime, 2, (u64 id, UserPtr<chcore_itimerspec> cur))                        \
-  X(94, timer_delete, 1, (u64 id))
+  X(94, timer_delete, 1, (u64 id))                                                          \
+  X(95, cap_group_read, 4, (CapSlot cg, VirtAddr addr, UserPtr<u8> buf, u64 len))          \
+  X(96, set_proc_info, 1, (VirtAddr addr))
 
 #ifdef __ASSEMBLER__
 /* Assembly gets the same names as symbols: CHCORE_SYSCALLS(...) expands to

@@ -270,14 +270,18 @@ extern "C" {
 
 struct chcore_fd __chcore_console_fds[3] = {
     {.type = CHCORE_FD_STDIN, .refs = 0, .flags = O_RDWR, .ops = &console_ops,
-     .priv = &console_fake[0], .offset = 0},
+     .priv = &console_fake[0], .offset = 0, .name = "/dev/console", .tag = {}},
     {.type = CHCORE_FD_STDOUT, .refs = 0, .flags = O_RDWR, .ops = &console_ops,
-     .priv = &console_fake[1], .offset = 0},
+     .priv = &console_fake[1], .offset = 0, .name = "/dev/console", .tag = {}},
     {.type = CHCORE_FD_STDERR, .refs = 0, .flags = O_RDWR, .ops = &console_ops,
-     .priv = &console_fake[2], .offset = 0},
+     .priv = &console_fake[2], .offset = 0, .name = "/dev/console", .tag = {}},
 };
 
 int __chcore_fd_is_console(const struct chcore_fd *f) { return f->ops == &console_ops; }
+
+// /proc's view (fd.c registers it at init): nothing to do on the host.
+long __chcore_sys_set_proc_info(unsigned long) { return 0; }
+const char *__chcore_cwd_buffer(void) { return ""; }
 
 // The kernel's poll: the console has input when console_input is set; other
 // slots never have events. Blocking "until the deadline" makes the fake

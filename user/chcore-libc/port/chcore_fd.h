@@ -78,6 +78,12 @@ struct chcore_fd {
 	const struct chcore_fd_ops *ops;
 	void *priv;              /* the type's state */
 	off_t offset;            /* for types with a position */
+	/* What readlink of /proc/<pid>/fd/N shows (procmgr reads it from
+	 * outside, see fd.c): a path, "pipe:[N]", "anon_inode:[...]"; NULL:
+	 * nothing to show. It points at a static string, the type's state,
+	 * or tag. */
+	const char *name;
+	char tag[24];
 };
 
 /* A new description from the pool, or NULL when it is exhausted. It holds
@@ -105,9 +111,11 @@ hidden int __chcore_fd_inheritable(struct chcore_fd **out);
 
 /* Files (file.c), for spawn.c: a file description's export to another
  * process (its mount and FS_EXPORT token) and the import at a new
- * process's start; the working directory. */
+ * process's start (with its name for /proc, NULL if not known); the
+ * working directory. */
 hidden long __chcore_file_export(struct chcore_fd *, int *mount, unsigned long *token);
-hidden long __chcore_file_import(int fd, int mount, int flags, unsigned long token);
+hidden long __chcore_file_import(int fd, int mount, int flags, unsigned long token,
+                                 const char *name);
 hidden void __chcore_cwd_get(char *out);  /* PATH_MAX bytes */
 /* A directory fd's absolute path into out (PATH_MAX): 0, -EBADF, -ENOTDIR. */
 hidden long __chcore_dir_path(int dirfd, char *out);
@@ -116,6 +124,8 @@ hidden long __chcore_dir_path(int dirfd, char *out);
 hidden long __chcore_file_mmap(struct chcore_fd *, unsigned long end, int shared_write);
 hidden int __chcore_file_is_dir(struct chcore_fd *);
 hidden void __chcore_cwd_set(const char *path);
+/* The working directory's buffer ("" while it is "/"), for /proc (fd.c). */
+hidden const char *__chcore_cwd_buffer(void);
 
 /* fork (fork.c): the parent exports its files (returns how many; the
  * tokens are kept in the descriptions); the child drops what it copied
@@ -128,6 +138,13 @@ hidden void __chcore_fd_after_fork(void);
 hidden void __chcore_fd_each(int type, void (*fn)(struct chcore_fd *, void *), void *ctx);
 hidden long __chcore_fork(void);
 hidden void __chcore_procmgr_started(void); /* spawn.c */
+
+/* stat of an absolute path (file.c), for the library's own use. */
+hidden long __chcore_stat_path(const char *abs, struct kstat *st);
+/* Sets st_dev and st_ino of a device description's fstat to those of its
+ * node in /dev (`path`, a static string; asked of devfs once per path), so
+ * that ttyname finds the node /proc/self/fd/N names (device.c). */
+hidden void __chcore_device_node(const char *path, struct kstat *st);
 
 /* Devices (device.c): the description of the device rdev (tty/console:
  * the console's), or NULL and *err; a device description's number. */

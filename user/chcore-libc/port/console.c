@@ -412,6 +412,7 @@ static long console_fstat(struct chcore_fd *f, struct kstat *st)
 	st->st_nlink = 1;
 	st->st_rdev = makedev(5, 1); /* /dev/console */
 	st->st_blksize = 1024;
+	__chcore_device_node(f->name, st);
 	return 0;
 }
 
@@ -441,7 +442,7 @@ int __chcore_fd_is_console(const struct chcore_fd *f)
 }
 
 struct chcore_fd __chcore_console_fds[3] = {
-	{ .type = CHCORE_FD_STDIN, .flags = O_RDWR, .ops = &console_ops },
-	{ .type = CHCORE_FD_STDOUT, .flags = O_RDWR, .ops = &console_ops },
-	{ .type = CHCORE_FD_STDERR, .flags = O_RDWR, .ops = &console_ops },
+	{ .type = CHCORE_FD_STDIN, .flags = O_RDWR, .ops = &console_ops, .name = "/dev/console" },
+	{ .type = CHCORE_FD_STDOUT, .flags = O_RDWR, .ops = &console_ops, .name = "/dev/console" },
+	{ .type = CHCORE_FD_STDERR, .flags = O_RDWR, .ops = &console_ops, .name = "/dev/console" },
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "kstat.h"
+#include "lock.h"
 #include "chcore_fd.h"
 
 #define MAJMIN(ma, mi) (((unsigned long)(ma) << 8) | (mi))
@@ -84,7 +85,39 @@ static long dev_fstat(struct chcore_fd *d, struct kstat *st)
 	st->st_rdev = rdev_of(d);
 	st->st_nlink = 1;
 	st->st_blksize = 4096;
+	if (d->name) __chcore_device_node(d->name, st);
 	return 0;
+}
+
+void __chcore_device_node(const char *path, struct kstat *st)
+{
+	static struct {
+		const char *path;
+		unsigned long dev, ino;
+	} known[8];
+	static volatile int lock[1];
+	LOCK(lock);
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (known[i].path != path) continue;
+		st->st_dev = known[i].dev;
+		st->st_ino = known[i].ino;
+		UNLOCK(lock);
+		return;
+	}
+	UNLOCK(lock);
+	struct kstat n;
+	if (__chcore_stat_path(path, &n) < 0) return;
+	st->st_dev = n.st_dev;
+	st->st_ino = n.st_ino;
+	LOCK(lock);
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (known[i].path && known[i].path != path) continue;
+		known[i].path = path;
+		known[i].dev = n.st_dev;
+		known[i].ino = n.st_ino;
+		break;
+	}
+	UNLOCK(lock);
 }
 
 static const struct chcore_fd_ops device_ops = {
@@ -114,7 +147,15 @@ struct chcore_fd *__chcore_device_open(unsigned long rdev, int flags, long *err)
 	struct chcore_fd *d = __chcore_fd_new(CHCORE_FD_DEVICE, &device_ops,
 	                                      flags & (O_ACCMODE | O_APPEND | O_NONBLOCK),
 	                                      (void *)rdev);
-	if (!d) *err = -ENFILE;
+	if (!d) {
+		*err = -ENFILE;
+		return 0;
+	}
+	d->name = rdev == DEV_NULL     ? "/dev/null"
+	          : rdev == DEV_ZERO   ? "/dev/zero"
+	          : rdev == DEV_FULL   ? "/dev/full"
+	          : rdev == DEV_RANDOM ? "/dev/random"
+	                               : "/dev/urandom";
 	return d;
 }
 

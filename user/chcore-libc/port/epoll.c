@@ -106,6 +106,7 @@ CHCORE_LINUX_SYSCALL(epoll_create1)
 		free(ep);
 		return -ENFILE;
 	}
+	d->name = "anon_inode:[eventpoll]";
 	return __chcore_fd_install(d, 0, flags & EPOLL_CLOEXEC);
 }
 

@@ -20,6 +20,7 @@
 #include "lock.h"
 #include "chcore_fd.h"
 #include "chcore_native.h"
+#include "uapi/object.h"
 #include "uapi/pipe.h"
 
 static struct chcore_fd *fds[CHCORE_FD_MAX];
@@ -42,6 +43,14 @@ static int fd_ready;
  * CHCORE_FD_MAX entries. */
 static int fds_end;
 
+/* What /proc/<pid>/fd/ and cwd show of this process: the table, each
+ * description's name, the working directory. The kernel keeps the block's
+ * address (set_proc_info; a fork's child inherits it, an exec starts
+ * anew) and procmgr reads the block and what it points to from outside
+ * (cap_group_read), without telling us: nothing here is locked for it, and
+ * it checks what it reads (uapi/object.h). */
+static struct chcore_proc_info proc_info;
+
 /* fds 0-2 are the console. Runs from the start-up constructor, and before it
  * if something uses an fd earlier (another constructor, say). */
 void __chcore_fd_init(void)
@@ -53,6 +62,15 @@ void __chcore_fd_init(void)
 	}
 	fds_end = 3;
 	fd_ready = 1;
+	proc_info = (struct chcore_proc_info){
+		.magic = CHCORE_PROC_INFO_MAGIC,
+		.fd_max = CHCORE_FD_MAX,
+		.fds = (unsigned long)fds,
+		.fds_end = (unsigned long)&fds_end,
+		.name_off = offsetof(struct chcore_fd, name),
+		.cwd = (unsigned long)__chcore_cwd_buffer(),
+	};
+	__chcore_sys_set_proc_info((unsigned long)&proc_info);
 }
 
 /* A free description of the pool, set up; NULL if none. With fd_lock. */
@@ -68,6 +86,7 @@ static struct chcore_fd *take_free(int type, const struct chcore_fd_ops *ops, in
 			d->ops = ops;
 			d->priv = priv;
 			d->offset = 0;
+			d->name = 0;
 			return d;
 		}
 	}

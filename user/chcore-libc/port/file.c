@@ -172,6 +172,11 @@ static const char *cwd_now(void)
 {
 	return cwd[0] ? cwd : "/";
 }
+
+const char *__chcore_cwd_buffer(void)
+{
+	return cwd;
+}
 static mode_t cur_umask = 022;
 
 /* The length of the string at s, looking at no more than size bytes (size
@@ -225,6 +230,9 @@ struct file {
 	int mount;
 	int handle;
 	char *path;   /* a directory's absolute canonical path; else NULL */
+	/* What /proc/<pid>/fd shows: path for a directory; for a file the
+	 * absolute path it was opened by (NULL: a file inherited at spawn). */
+	char *name;
 	/* fork: the FS_EXPORT token for the child, if fork_exported. */
 	int fork_exported;
 	unsigned long fork_token;
@@ -250,6 +258,8 @@ static struct file *file_new(void)
 
 static void file_delete(struct file *f)
 {
+	if (f->name != f->path) free(f->name);
+	f->name = 0;
 	free(f->path);
 	LOCK(file_cache_lock);
 	if (nfile_cache < (int)(sizeof file_cache / sizeof file_cache[0])) {
@@ -527,6 +537,22 @@ static long open_reply(void *ctx, int mount, const void *buf, const struct chcor
 	return out->ret;
 }
 
+/* The absolute path of `path` (what path_call leaves of it: the path
+ * inside mount m) in a new string, or NULL. */
+static char *mount_join(int m, const char *path)
+{
+	const char *mp = mounts[m].path ? mounts[m].path : "/";
+	size_t lm = strcmp(mp, "/") == 0 ? 0 : strlen(mp);
+	size_t lp = strlen(path);
+	int slash = path[0] != '/';
+	char *s = malloc(lm + slash + lp + 1);
+	if (!s) return 0;
+	memcpy(s, mp, lm);
+	if (slash) s[lm] = '/';
+	memcpy(s + lm + slash, path, lp + 1);
+	return s;
+}
+
 static void close_handle(int mount, int handle)
 {
 	struct file f = {mount, handle, 0};
@@ -554,11 +580,11 @@ static long do_open(int dirfd, const char *upath, int flags, mode_t mode)
 		return __chcore_fd_install(d, 0, flags & O_CLOEXEC);
 	}
 	struct file *f = file_new();
-	char *dpath = o.is_dir ? strdup(o.path) : 0;
-	if (!f || (o.is_dir && !dpath)) {
+	char *dpath = o.is_dir ? strdup(o.path) : mount_join(o.mount, path);
+	if (!f || !dpath) {
 		close_handle(o.mount, o.handle);
 		if (f) {
-			f->path = 0;
+			f->path = f->name = 0;
 			file_delete(f);
 		}
 		free(dpath);
@@ -566,7 +592,8 @@ static long do_open(int dirfd, const char *upath, int flags, mode_t mode)
 	}
 	f->mount = o.mount;
 	f->handle = o.handle;
-	f->path = dpath;
+	f->path = o.is_dir ? dpath : 0;
+	f->name = dpath;
 	int keep = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | O_DIRECTORY | O_NOFOLLOW);
 	struct chcore_fd *d = __chcore_fd_new(CHCORE_FD_FILE, &file_ops, keep, f);
 	if (!d) {
@@ -574,6 +601,7 @@ static long do_open(int dirfd, const char *upath, int flags, mode_t mode)
 		file_delete(f);
 		return -ENFILE;
 	}
+	d->name = f->name;
 	return __chcore_fd_install(d, 0, flags & O_CLOEXEC);
 }
 
@@ -901,6 +929,16 @@ CHCORE_LINUX_SYSCALL(newfstatat)
 	}
 	if (r >= 0) r = __chcore_copy_out((void *)a2, &st, sizeof st);
 	return r;
+}
+
+long __chcore_stat_path(const char *abs, struct kstat *st)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(abs);
+	if (n >= PATH_MAX) return -ENAMETOOLONG;
+	memcpy(path, abs, n + 1);
+	struct fs_req req = req_init();
+	return path_call(FS_STAT, &req, path, stat_reply, st);
 }
 
 /* statx(dirfd, path, flags, mask, buf): the basic fields, from a stat. */
@@ -1479,13 +1517,13 @@ long __chcore_file_export(struct chcore_fd *d, int *mount, unsigned long *token)
 
 /* At a new process's start: a new handle to the parent's description
  * (token) installed at fd, with a directory's canonical path. */
-long __chcore_file_import(int fd, int mount, int flags, unsigned long token)
+long __chcore_file_import(int fd, int mount, int flags, unsigned long token, const char *name)
 {
 	struct file *f = file_new();
 	if (!f) return -ENOMEM;
 	f->mount = mount;
 	f->handle = -1;
-	f->path = 0;
+	f->path = f->name = 0;
 	struct fs_req req = req_init();
 	req.off = (int64_t)token;
 	struct open_ctx o;
@@ -1496,13 +1534,17 @@ long __chcore_file_import(int fd, int mount, int flags, unsigned long token)
 	}
 	f->handle = (int)r;
 	/* A directory keeps its path, for openat relative to it and fchdir. */
-	if (o.is_dir) f->path = strdup(o.path);
+	if (o.is_dir)
+		f->path = f->name = strdup(o.path);
+	else if (name)
+		f->name = strdup(name);
 	struct chcore_fd *d = __chcore_fd_new(CHCORE_FD_FILE, &file_ops, flags, f);
 	if (!d) {
 		close_handle(mount, f->handle);
 		file_delete(f);
 		return -ENFILE;
 	}
+	d->name = f->name;
 	__chcore_fd_install_at(d, fd);
 	return 0;
 }

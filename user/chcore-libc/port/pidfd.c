@@ -109,6 +109,7 @@ CHCORE_LINUX_SYSCALL(pidfd_open)
 		free(p);
 		return -ENFILE;
 	}
+	d->name = "anon_inode:[pidfd]";
 	return __chcore_fd_install(d, 0, 1);
 }
 

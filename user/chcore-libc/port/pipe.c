@@ -135,7 +135,19 @@ static struct chcore_fd *pipe_desc(unsigned slot, int flags)
 {
 	struct chcore_fd *d = __chcore_fd_new(CHCORE_FD_PIPE, &pipe_ops, flags,
 	                                      (void *)(unsigned long)slot);
-	if (!d) __chcore_sys_revoke_cap(slot, CHCORE_REVOKE_SELF);
+	if (!d) {
+		__chcore_sys_revoke_cap(slot, CHCORE_REVOKE_SELF);
+		return 0;
+	}
+	/* /proc/<pid>/fd's "pipe:[N]", N as fstat's st_ino. */
+	char num[12], *p = num + sizeof num;
+	*--p = 0;
+	do *--p = (char)('0' + slot % 10); while ((slot /= 10) != 0);
+	memcpy(d->tag, "pipe:[", 6);
+	size_t n = strlen(p);
+	memcpy(d->tag + 6, p, n);
+	memcpy(d->tag + 6 + n, "]", 2);
+	d->name = d->tag;
 	return d;
 }
 

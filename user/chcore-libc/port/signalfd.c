@@ -109,6 +109,7 @@ CHCORE_LINUX_SYSCALL(signalfd4)
 			free(s);
 			return -ENFILE;
 		}
+		d->name = "anon_inode:[signalfd]";
 		return __chcore_fd_install(d, 0, (a3 & SFD_CLOEXEC) != 0);
 	}
 	struct chcore_fd *d = (long)a0 >= 0 ? __chcore_fd_get((int)a0) : 0;

@@ -172,6 +172,9 @@ static int spawn_request(unsigned op, pid_t *res, const char *path, struct child
 #undef PUT
 	off = (off + 7) & ~7ul;
 	req.fds_off = (uint32_t)off;
+	/* The files' names follow the entries, at most one per fd. */
+	size_t names = off;
+	for (int fd = 0; fd < c->max; fd++) names += c->d[fd] ? sizeof(struct procmgr_fd) : 0;
 	for (int fd = 0; fd < c->max; fd++) {
 		struct chcore_fd *d = c->d[fd];
 		if (!d) continue;
@@ -197,6 +200,12 @@ static int spawn_request(unsigned op, pid_t *res, const char *path, struct child
 			e.kind = PROCMGR_FD_FILE;
 			e.mount = mount;
 			e.token = token;
+			size_t n = d->name ? strlen(d->name) + 1 : 0;
+			if (n > 1 && names + n <= room) {
+				memcpy(b + names, d->name, n);
+				e.name_off = (uint32_t)names;
+				names += n;
+			}
 		} else if (d->type == CHCORE_FD_PIPE) {
 			/* The end's capability goes along; procmgr puts a copy
 			 * into the child (token: its index in the message). */
@@ -230,8 +239,8 @@ static int spawn_request(unsigned op, pid_t *res, const char *path, struct child
 	memcpy(b, &req, sizeof req);
 	struct chcore_ipc_result out;
 	/* w1: RLIMIT_NPROC, which procmgr enforces for a new process. */
-	long r = __chcore_srv_call(s, op, (unsigned long)__chcore_rlimit(RLIMIT_NPROC), 0, 0, off, ncaps,
-	                           caps, &out);
+	long r = __chcore_srv_call(s, op, (unsigned long)__chcore_rlimit(RLIMIT_NPROC), 0, 0,
+	                           names > off ? names : off, ncaps, caps, &out);
 	if (r < 0)
 		ret = (int)-r;
 	else if (res)
@@ -631,7 +640,11 @@ void __chcore_start_info_apply(void)
 		} else if (e->kind == PROCMGR_FD_KOBJ) {
 			__chcore_pipe_import(e->fd, (unsigned)e->token, (int)e->flags);
 		} else if (e->kind == PROCMGR_FD_FILE) {
-			__chcore_file_import(e->fd, e->mount, (int)e->flags, (unsigned long)e->token);
+			const char *name = 0;
+			if (e->name_off && e->name_off < info->size &&
+			    memchr((const char *)info + e->name_off, 0, info->size - e->name_off))
+				name = (const char *)info + e->name_off;
+			__chcore_file_import(e->fd, e->mount, (int)e->flags, (unsigned long)e->token, name);
 			files = 1;
 		}
 	}

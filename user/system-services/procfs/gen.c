@@ -379,11 +379,28 @@ long gen_link(struct node n, int caller, char* out, size_t size) {
     int k = snprintf(out, size, "%d", caller);
     return k < 0 || (size_t)k >= size ? -ENAMETOOLONG : k;
   }
+  if (n.kind == N_PID_FD_LINK) {
+    size_t cnt = 0;
+    struct fd_link* v = fd_list(n.pid, &cnt);
+    long r = -ENOENT;
+    for (size_t i = 0; i < cnt; i++) {
+      if (v[i].fd != n.fd) continue;
+      /* A file inherited at spawn has no name known to it. */
+      const char* s = v[i].name[0] ? v[i].name : "anon_inode:[unknown]";
+      size_t len = strlen(s);
+      if (len >= size) len = size - 1;
+      memcpy(out, s, len);
+      out[len] = 0;
+      r = (long)len;
+    }
+    fd_list_free(v, cnt);
+    return r;
+  }
   struct pinfo pi;
   long r = pinfo_get(n.pid, &pi);
   if (r < 0) return r == -ESRCH ? -ENOENT : r;
-  /* The program and the directory it started in (procmgr does not follow
-   * chdir: "/" would be no better). A zombie has neither, as on Linux. */
+  /* The program, and the directory it is in (the one it started in if
+   * its C library does not say). A zombie has neither, as on Linux. */
   const char* s = n.kind == N_PID_EXE ? pi.exe : pi.cwd;
   if (pi.i.state == 'Z' || s[0] == 0) {
     pinfo_free(&pi);

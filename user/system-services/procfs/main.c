@@ -72,7 +72,9 @@ static const struct entry pid_entries[] = {
 static int is_dir(int k) {
   return k == N_ROOT || k == N_SYS || k == N_SYS_KERNEL || k == N_PID || k == N_PID_FD;
 }
-static int is_link(int k) { return k == N_SELF || k == N_PID_EXE || k == N_PID_CWD; }
+static int is_link(int k) {
+  return k == N_SELF || k == N_PID_EXE || k == N_PID_CWD || k == N_PID_FD_LINK;
+}
 
 /* A directory's entries (not the pids of the root). */
 static const struct entry* dir_entries(int k, size_t* n) {
@@ -98,16 +100,18 @@ static const struct entry* dir_entries(int k, size_t* n) {
 static struct node parent_of(struct node n) {
   switch (n.kind) {
     case N_SYS_KERNEL:
-      return (struct node){N_SYS, 0};
+      return (struct node){N_SYS, 0, 0};
     case N_PID_FD:
-      return (struct node){N_PID, n.pid};
+      return (struct node){N_PID, n.pid, 0};
+    case N_PID_FD_LINK:
+      return (struct node){N_PID_FD, n.pid, 0};
     default:
-      return (struct node){N_ROOT, 0};
+      return (struct node){N_ROOT, 0, 0};
   }
 }
 
 static uint64_t ino_of(struct node n) {
-  return ((uint64_t)(uint32_t)n.pid << 6) | (uint64_t)n.kind;
+  return ((uint64_t)(uint32_t)n.fd << 38) | ((uint64_t)(uint32_t)n.pid << 6) | (uint64_t)n.kind;
 }
 
 static void stat_of(struct node n, struct fs_stat* st) {
@@ -265,18 +269,30 @@ static long lookup(struct node d, const char* name, size_t n, struct node* out) 
   const struct entry* e = dir_entries(d.kind, &cnt);
   for (size_t i = 0; i < cnt; i++) {
     if (strlen(e[i].name) == n && memcmp(e[i].name, name, n) == 0) {
-      *out = (struct node){e[i].kind, d.pid};
+      *out = (struct node){e[i].kind, d.pid, 0};
       return 0;
     }
   }
-  if (d.kind != N_ROOT || n == 0 || n > 9 || name[0] == '0') return -ENOENT;
-  int pid = 0;
+  if ((d.kind != N_ROOT && d.kind != N_PID_FD) || n == 0 || n > 9 ||
+      (name[0] == '0' && (n > 1 || d.kind == N_ROOT)))
+    return -ENOENT;
+  int num = 0;
   for (size_t i = 0; i < n; i++) {
     if (name[i] < '0' || name[i] > '9') return -ENOENT;
-    pid = pid * 10 + (name[i] - '0');
+    num = num * 10 + (name[i] - '0');
   }
-  if (!pid_exists(pid)) return -ENOENT;
-  *out = (struct node){N_PID, pid};
+  if (d.kind == N_PID_FD) {
+    size_t cnt = 0;
+    struct fd_link* v = fd_list(d.pid, &cnt);
+    int found = 0;
+    for (size_t i = 0; i < cnt; i++) found |= v[i].fd == num;
+    fd_list_free(v, cnt);
+    if (!found) return -ENOENT;
+    *out = (struct node){N_PID_FD_LINK, d.pid, num};
+    return 0;
+  }
+  if (!pid_exists(num)) return -ENOENT;
+  *out = (struct node){N_PID, num, 0};
   return 0;
 }
 
@@ -312,7 +328,7 @@ static long walk(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r, str
   size_t plen = strnlen(path_in, sizeof path);
   if (plen >= sizeof path) return -ENAMETOOLONG;
   memcpy(path, path_in, plen + 1);
-  struct node cur = {N_ROOT, 0};
+  struct node cur = {N_ROOT, 0, 0};
   const char* p = path;
   int trailing = 0;
   for (;;) {
@@ -345,11 +361,14 @@ static long walk(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r, str
       if (child.kind == N_SELF) {
         int pid = caller_pid(c);
         if (pid <= 0) return -ENOENT;
-        child = (struct node){N_PID, pid};
+        child = (struct node){N_PID, pid, 0};
       } else {
         char target[CHCORE_FS_PATH_MAX];
         e = gen_link(child, caller_pid(c), target, sizeof target);
         if (e < 0) return e;
+        /* fd/N of a pipe or an anonymous inode: no path reaches it (Linux
+         * opens the description itself; this server cannot). */
+        if (target[0] != '/') return -ENOENT;
         return redirect(m, r, FS_REDIR_ABSOLUTE, target, rest, which, nlinks);
       }
     }
@@ -388,7 +407,7 @@ static long dir_snapshot(struct desc* d) {
   for (size_t i = 0; i < cnt; i++) {
     int k = e[i].kind;
     unsigned char type = is_dir(k) ? 4 : is_link(k) ? 10 /* DT_LNK */ : 8 /* DT_REG */;
-    dent_add(d, &cap, ino_of((struct node){k, n.pid}), type, e[i].name);
+    dent_add(d, &cap, ino_of((struct node){k, n.pid, 0}), type, e[i].name);
   }
   if (n.kind == N_ROOT) {
     size_t np = 0;
@@ -396,9 +415,20 @@ static long dir_snapshot(struct desc* d) {
     for (size_t i = 0; i < np; i++) {
       char name[16];
       snprintf(name, sizeof name, "%d", pids[i]);
-      dent_add(d, &cap, ino_of((struct node){N_PID, pids[i]}), 4, name);
+      dent_add(d, &cap, ino_of((struct node){N_PID, pids[i], 0}), 4, name);
     }
     xfree(pids);
+  }
+  if (n.kind == N_PID_FD) {
+    size_t cnt = 0;
+    struct fd_link* v = fd_list(n.pid, &cnt);
+    for (size_t i = 0; i < cnt; i++) {
+      char name[16];
+      snprintf(name, sizeof name, "%d", v[i].fd);
+      dent_add(d, &cap, ino_of((struct node){N_PID_FD_LINK, n.pid, v[i].fd}), 10 /* DT_LNK */,
+               name);
+    }
+    fd_list_free(v, cnt);
   }
   return 0;
 }

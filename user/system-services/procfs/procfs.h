@@ -42,12 +42,14 @@ enum kind {
   N_PID_EXE,
   N_PID_CWD,
   N_PID_FD,
+  N_PID_FD_LINK, /* fd/<node.fd> */
   N_KINDS
 };
 
 struct node {
   int kind;
   int pid;
+  int fd; /* N_PID_FD_LINK */
 };
 
 /* ---- sources.c: memory, texts, the values ---- */
@@ -88,6 +90,14 @@ int pid_exists(int pid);
 /* New arrays (free them): the pids procmgr knows; a process's regions. */
 int* pid_list(size_t* n);
 struct chcore_region_info* region_list(int pid, size_t* n);
+/* A process's open fds and what each links to (PROCMGR_PROC_FDS), in fd
+ * order, in a new array of *n (free with fd_list_free). */
+struct fd_link {
+  int fd;
+  char* name; /* "" if not known */
+};
+struct fd_link* fd_list(int pid, size_t* n);
+void fd_list_free(struct fd_link* v, size_t n);
 /* The caller's pid from its kernel process id; -1: unknown. */
 int pid_of_kpid(long kpid);
 

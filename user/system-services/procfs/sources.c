@@ -187,6 +187,48 @@ struct chcore_region_info* region_list(int pid, size_t* n) {
   return v;
 }
 
+struct fd_link* fd_list(int pid, size_t* n) {
+  struct fd_link* v = NULL;
+  size_t cnt = 0, cap = 0;
+  unsigned long first = 0;
+  procfs_lock(&pm_lock);
+  for (long r; pm_connect() == 0 && cnt < 100000; ) {
+    r = chcore_ipc_call(&pm, PROCMGR_PROC_FDS, (unsigned long)pid, first, 0, 0, 0, NULL, NULL);
+    if (r <= 0) break;
+    const char* b = pm.buf;
+    size_t at = 0, before = cnt;
+    for (long i = 0; i < r; i++) {
+      struct procmgr_fd_entry e;
+      if (at + sizeof e > pm.buf_size) break;
+      memcpy(&e, b + at, sizeof e);
+      if (e.name_len > pm.buf_size - at - sizeof e - 1 || e.fd < 0) break;
+      if (cnt == cap) {
+        size_t ncap = cap ? cap * 2 : 16;
+        struct fd_link* more = xrealloc(v, ncap * sizeof *v);
+        if (!more) break;
+        v = more;
+        cap = ncap;
+      }
+      char* name = xrealloc(NULL, e.name_len + 1);
+      if (!name) break;
+      memcpy(name, b + at + sizeof e, e.name_len);
+      name[e.name_len] = 0;
+      v[cnt++] = (struct fd_link){e.fd, name};
+      first = (unsigned long)e.fd + 1;
+      at += (sizeof e + e.name_len + 1 + 7) & ~(size_t)7;
+    }
+    if (cnt == before) break; /* no progress: a bad reply, or out of memory */
+  }
+  procfs_unlock(&pm_lock);
+  *n = cnt;
+  return v;
+}
+
+void fd_list_free(struct fd_link* v, size_t n) {
+  for (size_t i = 0; i < n; i++) xfree(v[i].name);
+  xfree(v);
+}
+
 int64_t clock_ns(clockid_t id) {
   struct timespec ts;
   clock_gettime(id, &ts);

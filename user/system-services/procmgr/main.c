@@ -660,7 +660,7 @@ static long exec_swap(struct proc* p, struct chcore_launch* l, const char* const
  * returned. */
 static long spawn(const char* path, const char* const* argv, const char* const* envp,
                   const struct procmgr_start_info* info_tmpl, struct procmgr_fd* fds,
-                  const unsigned* caps, unsigned ncaps, const char* cwd, int parent,
+                  const char* names, const unsigned* caps, unsigned ncaps, const char* cwd, int parent,
                   int give_irq, int awaited, struct proc* replace, struct proc** out) {
   struct image* image;
   long r = image_get(path, &image);
@@ -688,8 +688,11 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   /* The start information, which chcore_launch_start puts at the top of
    * the child's stack: on our stack when it is small (the usual few fds). */
   size_t cwd_len = strlen(cwd) + 1;
+  size_t names_len = 0;
+  for (uint32_t i = 0; names && i < info_tmpl->nfds; i++)
+    if (fds[i].name_off) names_len += strlen(names + fds[i].name_off) + 1;
   size_t size = sizeof(struct procmgr_start_info) + info_tmpl->nfds * sizeof(struct procmgr_fd) +
-                cwd_len;
+                names_len + cwd_len;
   union {
     struct procmgr_start_info info;
     char bytes[1024];
@@ -711,6 +714,18 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
    * it). */
   info->pid = replace ? replace->pid : awaited == 2 ? 1 : 0;
   memcpy(info->fds, fds, info->nfds * sizeof(struct procmgr_fd));
+  /* The files' names after the entries, offsets rewritten to the block's. */
+  size_t at = sizeof(struct procmgr_start_info) + info->nfds * sizeof(struct procmgr_fd);
+  for (uint32_t i = 0; i < info->nfds; i++) {
+    if (!names || !fds[i].name_off) {
+      info->fds[i].name_off = 0;
+      continue;
+    }
+    size_t n = strlen(names + fds[i].name_off) + 1;
+    memcpy((char*)info + at, names + fds[i].name_off, n);
+    info->fds[i].name_off = (uint32_t)at;
+    at += n;
+  }
   info->cwd_off = (uint32_t)(size - cwd_len);
   memcpy((char*)info + info->cwd_off, cwd, cwd_len);
   l.start_info = info;
@@ -818,9 +833,9 @@ static long script_line(const char* path, char* line) {
 
 static long spawn_script(const char* path, const char* const* argv, const char* const* envp,
                          const struct procmgr_start_info* info_tmpl, struct procmgr_fd* fds,
-                         const unsigned* caps, unsigned ncaps, const char* cwd, int parent,
+                         const char* names, const unsigned* caps, unsigned ncaps, const char* cwd, int parent,
                          struct proc* replace, struct proc** out) {
-  long r = spawn(path, argv, envp, info_tmpl, fds, caps, ncaps, cwd, parent, 0, 0, replace, out);
+  long r = spawn(path, argv, envp, info_tmpl, fds, names, caps, ncaps, cwd, parent, 0, 0, replace, out);
   if (r != -ENOEXEC) return r;
   /* Each level: its line and its argv live until the spawn is done. */
   char lines[SCRIPT_DEPTH_MAX][SCRIPT_LINE_MAX + 1];
@@ -872,7 +887,7 @@ static long spawn_script(const char* path, const char* const* argv, const char* 
     v[j] = NULL;
     cur = v;
     file = interp;
-    r = spawn(file, cur, envp, info_tmpl, fds, caps, ncaps, cwd, parent, 0, 0, replace, out);
+    r = spawn(file, cur, envp, info_tmpl, fds, names, caps, ncaps, cwd, parent, 0, 0, replace, out);
   }
   for (int i = 0; i < SCRIPT_DEPTH_MAX; i++) free(vs[i]);
   return r;
@@ -1249,7 +1264,14 @@ static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m, in
     tmpl.pgroup = req.pgroup;
     int files = 0;
     memcpy(fds, b + req.fds_off, req.nfds * sizeof *fds);
-    for (uint32_t i = 0; i < req.nfds; i++) files |= fds[i].kind == PROCMGR_FD_FILE;
+    for (uint32_t i = 0; i < req.nfds; i++) {
+      files |= fds[i].kind == PROCMGR_FD_FILE;
+      /* A name must lie after the entries, in the message, with its NUL. */
+      uint32_t no = fds[i].name_off;
+      size_t ends = req.fds_off + req.nfds * sizeof *fds;
+      if (no != 0 && (no < ends || no >= len || !memchr(b + no, 0, len - no)))
+        fds[i].name_off = 0;
+    }
     struct proc* p;
     /* The kernel objects' capabilities: those sent ahead, then this
      * message's (a PROCMGR_FD_KOBJ token indexes them in this order). */
@@ -1266,7 +1288,7 @@ static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m, in
     memcpy(caps + caller->nstaged, m->caps, m->ncaps * sizeof *caps);
     long old_cg = caller->cg;
     if (exec) tmpl.flags &= ~PROCMGR_SPAWN_SETPGROUP; /* an exec keeps its group */
-    r = spawn_script(path, argv, envp, &tmpl, fds, caps, ncaps, cwd,
+    r = spawn_script(path, argv, envp, &tmpl, fds, b, caps, ncaps, cwd,
                      exec ? caller->ppid : caller->pid, exec ? caller : NULL, &p);
     if (caps != small_caps) free(caps);
     /* The parent's copies of the files must stay until the child has
@@ -1593,6 +1615,103 @@ static uint32_t reply_put(const struct chcore_ipc_msg* m, size_t* used, const ch
   return (uint32_t)len;
 }
 
+/* ---- A process's C library, read from outside (chcore_proc_info) ---- */
+
+/* len bytes at addr of process cg into out: 0, or -1 if not all could be
+ * read. */
+static int peek(long cg, unsigned long addr, void* out, size_t len) {
+  long r = chcore_sys_cap_group_read((unsigned long)cg, addr, (unsigned long)out, len);
+  return r == (long)len ? 0 : -1;
+}
+
+/* The NUL-terminated string at addr of process cg into out[size] (cut to
+ * size - 1 bytes): its length, or -1 if nothing could be read. Read a
+ * piece at a time, never across a page, so that a string ending just
+ * before an unreadable page is found. */
+static long peek_str(long cg, unsigned long addr, char* out, size_t size) {
+  size_t n = 0;
+  while (n + 1 < size) {
+    unsigned long a = addr + n;
+    size_t chunk = 4096 - (a & 4095);
+    if (chunk > 256) chunk = 256;
+    if (chunk > size - 1 - n) chunk = size - 1 - n;
+    if (a < addr || peek(cg, a, out + n, chunk) < 0) break;
+    char* z = memchr(out + n, 0, chunk);
+    if (z) return z - out;
+    n += chunk;
+  }
+  if (n == 0) return -1;
+  out[n] = 0;
+  return (long)n;
+}
+
+/* The library's block of a running process cg: 0, or -1 if it has none
+ * (or it does not look like one). */
+static int lib_info(long cg, struct chcore_proc_info* pi) {
+  struct chcore_cap_group_stat st;
+  if (chcore_sys_cap_group_stat((unsigned long)cg, (unsigned long)&st) != 0 || st.exited ||
+      st.proc_info == 0)
+    return -1;
+  if (peek(cg, st.proc_info, pi, sizeof *pi) < 0 || pi->magic != CHCORE_PROC_INFO_MAGIC) return -1;
+  return 0;
+}
+
+/* The live working directory of process cg into out[size]: 0, or -1. */
+static int lib_cwd(long cg, char* out, size_t size) {
+  struct chcore_proc_info pi;
+  if (lib_info(cg, &pi) < 0 || peek_str(cg, pi.cwd, out, size) < 0) return -1;
+  if (out[0] == 0) strcpy(out, "/");
+  return 0;
+}
+
+/* PROCMGR_PROC_FDS */
+static long proc_fds(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
+  pthread_mutex_lock(&plock);
+  struct proc* p = (long)m->w[1] > 0 ? by_pid((int)m->w[1]) : NULL;
+  int found = p && p->pid > 0, running = found && p->state == P_RUNNING;
+  long cg = found ? p->cg : -1;
+  pthread_mutex_unlock(&plock);
+  if (!found) return -ESRCH;
+  /* As proc_info: a race with the end makes the reads fail (no fds). */
+  struct chcore_proc_info pi;
+  int end = 0;
+  if (!running || lib_info(cg, &pi) < 0 || peek(cg, pi.fds_end, &end, sizeof end) < 0) return 0;
+  if (end < 0) end = 0;
+  if ((unsigned)end > pi.fd_max) end = (int)pi.fd_max;
+  if (end > 1 << 16) end = 1 << 16;
+  size_t used = 0;
+  long n = 0;
+  static const size_t kName = 4096;
+  char* name = malloc(kName);
+  if (!name) return -ENOMEM;
+  for (unsigned long fd = m->w[2]; fd < (unsigned long)end;) {
+    unsigned long ents[32];
+    size_t k = (unsigned long)end - fd < 32 ? (unsigned long)end - fd : 32;
+    if (peek(cg, pi.fds + fd * sizeof(unsigned long), ents, k * sizeof ents[0]) < 0) break;
+    for (size_t i = 0; i < k; i++) {
+      if (ents[i] == 0) continue;
+      unsigned long at = 0;
+      long len = -1;
+      if (peek(cg, ents[i] + pi.name_off, &at, sizeof at) == 0 && at != 0)
+        len = peek_str(cg, at, name, kName);
+      if (len < 0) len = 0;
+      size_t need = (sizeof(struct procmgr_fd_entry) + (size_t)len + 1 + 7) & ~(size_t)7;
+      if (used + need > m->buf_size) goto full;
+      struct procmgr_fd_entry e = {(int32_t)(fd + i), (uint32_t)len};
+      memcpy((char*)m->buf + used, &e, sizeof e);
+      memcpy((char*)m->buf + used + sizeof e, name, (size_t)len);
+      ((char*)m->buf)[used + sizeof e + (size_t)len] = 0;
+      used += need;
+      n++;
+    }
+    fd += k;
+  }
+full:
+  free(name);
+  r->len = used;
+  return n;
+}
+
 /* PROCMGR_PROC_INFO */
 static long proc_info(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
   struct procmgr_proc_info info;
@@ -1619,6 +1738,13 @@ static long proc_info(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r
    * makes the kernel's answer an error, which reads as no figures. */
   struct chcore_cap_group_stat st;
   memset(&st, 0, sizeof st);
+  /* The directory it is in now, if its library says (else the one it
+   * started in). */
+  char* cwd = info.state == 'R' ? malloc(4096) : NULL;
+  if (cwd && lib_cwd(cg, cwd, 4096) < 0) {
+    free(cwd);
+    cwd = NULL;
+  }
   if (info.state == 'R' && chcore_sys_cap_group_stat((unsigned long)cg, (unsigned long)&st) == 0) {
     info.threads = st.threads;
     info.vsize = st.vsize;
@@ -1644,7 +1770,10 @@ static long proc_info(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r
     const char* d = a->data;
     info.exe_len = reply_put(m, &used, d, a->exe_len);
     d += a->exe_len;
-    info.cwd_len = reply_put(m, &used, d, a->cwd_len);
+    if (cwd)
+      info.cwd_len = reply_put(m, &used, cwd, strlen(cwd) + 1);
+    else
+      info.cwd_len = reply_put(m, &used, d, a->cwd_len);
     d += a->cwd_len;
     info.argv_len = reply_put(m, &used, d, a->argv_len);
     d += a->argv_len;
@@ -1653,6 +1782,7 @@ static long proc_info(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r
     args_put(a);
     pthread_mutex_unlock(&plock);
   }
+  free(cwd);
   memcpy(m->buf, &info, sizeof info);
   r->len = used;
   return 0;
@@ -1685,6 +1815,9 @@ static int handle_procfs(const struct chcore_ipc_msg* m, struct chcore_ipc_reply
       break;
     case PROCMGR_PROC_MAPS:
       r->ret = proc_maps(m);
+      break;
+    case PROCMGR_PROC_FDS:
+      r->ret = proc_fds(m, r);
       break;
     case PROCMGR_PID_OF_KPID: {
       pthread_mutex_lock(&plock);
@@ -1785,7 +1918,7 @@ int main(int argc, char** argv) {
     fds[i].flags = i == 0 ? O_RDONLY : O_WRONLY;
   }
   struct proc* p;
-  r = spawn(prog[0], prog, (const char* const*)environ, &info, fds, NULL, 0, "/", 0, 1,
+  r = spawn(prog[0], prog, (const char* const*)environ, &info, fds, NULL, NULL, 0, "/", 0, 1,
             argc > 1 ? 1 : 2, NULL, &p);
   if (r < 0) {
     fprintf(stderr, "procmgr: %s: %s\n", prog[0], strerror((int)-r));

@@ -841,6 +841,16 @@ static void native_random(void) {
     case CHCORE_SYS_cap_group_stat:
       nat(nr, (u64)(chance(70) ? slot_of(K_CG) : slot_of(K_NONE)), out_ptr(), 0, 0, 0, 0);
       break;
+    case CHCORE_SYS_cap_group_read:
+      /* Another process's memory (procmgr's view of a C library). */
+      nat(nr, (u64)(chance(70) ? slot_of(K_CG) : slot_of(K_NONE)),
+          chance(60) ? FZ_MAP_VA + below(FZ_MAP_PAGES * PAGE) : bad_ptr(), out_ptr(),
+          chance(80) ? below(2 * PAGE) : len_any(), 0, 0);
+      break;
+    case CHCORE_SYS_set_proc_info:
+      /* Only a word kept for procmgr: a worker names anything. */
+      nat(nr, chance(50) ? FZ_MAP_VA : rnd(), 0, 0, 0, 0, 0);
+      break;
     case CHCORE_SYS_mem_stat:
     case CHCORE_SYS_cpu_id:
       nat(nr, out_ptr(), 0, 0, 0, 0, 0);

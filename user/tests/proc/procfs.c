@@ -1,7 +1,7 @@
 /* proc.procfs: /proc read the way ps, top, free, mount, df and uptime read
  * it, checked against what the process knows of itself.
  *
- *   procfs [section]   self | stat | status | child | gone | maps | meminfo |
+ *   procfs [section]   self | stat | status | child | gone | fds | maps | meminfo |
  *                      system | mounts | errors | malformed
  *   procfs sleeper ... (a child for the tests: waits to be killed) */
 #define _GNU_SOURCE
@@ -291,6 +291,130 @@ static void test_child(void) {
           read_pstat(pid, &ps) == 0 && ps.f[4] == getpid() && strcmp(ps.comm, "procfs") == 0);
   kill(pid, SIGKILL);
   waitpid(pid, NULL, 0);
+}
+
+/* ---- fds: /proc/<pid>/fd/ and cwd, which the C library tells (ls -l, tty) ------------ */
+
+/* readlink of /proc/<pid>/<what> into out (64 bytes): its length or -1. */
+static ssize_t link_of(pid_t pid, const char* what, char* out) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, what);
+  ssize_t n = readlink(path, out, 63);
+  if (n >= 0) out[n] = 0;
+  return n;
+}
+
+/* The fds /proc/<pid>/fd lists, as a bit set of fds below 256 (bit 255
+ * also stands for any above, and for an entry that is not a link). */
+static void listed_fds(pid_t pid, unsigned long set[4]) {
+  char path[64];
+  memset(set, 0, 4 * sizeof set[0]);
+  snprintf(path, sizeof path, "/proc/%d/fd", pid);
+  DIR* d = opendir(path);
+  for (struct dirent* e; d && (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    int fd = atoi(e->d_name);
+    if (fd < 0 || fd > 255 || e->d_type != DT_LNK) fd = 255;
+    set[fd / 64] |= 1ul << (fd % 64);
+  }
+  if (d) closedir(d);
+}
+#define HAS(set, fd) (((set)[(fd) / 64] >> ((fd) % 64)) & 1)
+
+static void test_fds(void) {
+  char link[64];
+  pid_t me = getpid();
+  unsigned long set[4];
+  listed_fds(me, set);
+  UT_TRUE("fds.console_listed", HAS(set, 0) && HAS(set, 1) && HAS(set, 2) && !HAS(set, 255));
+  UT_TRUE("fds.console_link", link_of(me, "fd/1", link) > 0 && strcmp(link, "/dev/console") == 0);
+  /* ttyname reads /proc/self/fd/N and checks that the node it names is
+   * the fd's: `tty` works. */
+  char* tty = ttyname(0);
+  UT_TRUE("fds.ttyname", tty && strcmp(tty, "/dev/console") == 0);
+
+  mkdir("/tmp/procfs_fds", 0755);
+  UT_EQ("fds.chdir", chdir("/tmp/procfs_fds"), 0);
+  UT_TRUE("fds.cwd_follows_chdir",
+          link_of(me, "cwd", link) > 0 && strcmp(link, "/tmp/procfs_fds") == 0);
+  int f = open("file", O_RDWR | O_CREAT | O_TRUNC, 0644); /* relative: made absolute */
+  write(f, "hello", 5);
+  char what[32];
+  snprintf(what, sizeof what, "fd/%d", f);
+  UT_TRUE("fds.file_link",
+          link_of(me, what, link) > 0 && strcmp(link, "/tmp/procfs_fds/file") == 0);
+  /* The link leads to the file. */
+  snprintf(what, sizeof what, "/proc/self/fd/%d", f);
+  struct stat a, b;
+  UT_TRUE("fds.file_follows", stat(what, &a) == 0 && fstat(f, &b) == 0 && a.st_ino == b.st_ino &&
+                                  a.st_dev == b.st_dev);
+  char* text = slurp(what, 4096, NULL);
+  UT_TRUE("fds.file_opens", text && strcmp(text, "hello") == 0);
+  free(text);
+  /* A pipe: "pipe:[N]", which no path reaches here. */
+  int p[2];
+  pipe(p);
+  snprintf(what, sizeof what, "fd/%d", p[0]);
+  UT_TRUE("fds.pipe_link", link_of(me, what, link) > 0 && strncmp(link, "pipe:[", 6) == 0 &&
+                               link[strlen(link) - 1] == ']');
+  /* Far fds (past the first pieces procmgr reads) and a dup. */
+  UT_EQ("fds.dup2", dup2(f, 200), 200);
+  listed_fds(me, set);
+  UT_TRUE("fds.listed", HAS(set, f) && HAS(set, p[0]) && HAS(set, p[1]) && HAS(set, 200));
+  UT_TRUE("fds.dup_link", link_of(me, "fd/200", link) > 0 &&
+                              strcmp(link, "/tmp/procfs_fds/file") == 0);
+  close(200);
+  listed_fds(me, set);
+  UT_TRUE("fds.closed_gone", !HAS(set, 200) && lstat("/proc/self/fd/200", &a) < 0 && errno == ENOENT);
+
+  /* A forked child: the same fds and directory. */
+  int go[2];
+  pipe(go);
+  pid_t pid = fork();
+  if (pid == 0) {
+    char c;
+    close(go[1]);
+    read(go[0], &c, 1);
+    _exit(0);
+  }
+  close(go[0]);
+  snprintf(what, sizeof what, "fd/%d", f);
+  UT_TRUE("fds.fork_file", link_of(pid, what, link) > 0 &&
+                               strcmp(link, "/tmp/procfs_fds/file") == 0);
+  UT_TRUE("fds.fork_cwd", link_of(pid, "cwd", link) > 0 && strcmp(link, "/tmp/procfs_fds") == 0);
+  close(go[1]);
+  waitpid(pid, NULL, 0);
+
+  /* A spawned child: the files it inherits keep their names, the
+   * close-on-exec one is not there, and it starts in our directory. */
+  int hidden = open("file", O_RDONLY | O_CLOEXEC);
+  char* argv[] = {"/tests/procfs", "sleeper", NULL};
+  pid = spawn_sleeper(argv, environ);
+  UT_TRUE("fds.spawned", pid > 0);
+  /* Its library registers at start: wait until it shows its fds. */
+  for (int i = 0; i < 2000; i++) {
+    listed_fds(pid, set);
+    if (HAS(set, f)) break;
+    usleep(1000);
+  }
+  UT_TRUE("fds.spawn_listed", HAS(set, 0) && HAS(set, f) && HAS(set, p[0]) && !HAS(set, hidden));
+  snprintf(what, sizeof what, "fd/%d", f);
+  UT_TRUE("fds.spawn_file_name", link_of(pid, what, link) > 0 &&
+                                     strcmp(link, "/tmp/procfs_fds/file") == 0);
+  UT_TRUE("fds.spawn_cwd", link_of(pid, "cwd", link) > 0 && strcmp(link, "/tmp/procfs_fds") == 0);
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  /* Once it is gone, so is its fd directory. */
+  snprintf(what, sizeof what, "/proc/%d/fd", pid);
+  UT_TRUE("fds.gone", opendir(what) == NULL && errno == ENOENT);
+
+  close(hidden);
+  close(p[0]);
+  close(p[1]);
+  close(f);
+  unlink("file");
+  chdir("/");
+  rmdir("/tmp/procfs_fds");
 }
 
 /* ---- gone: a process that has ended and been waited for leaves /proc -------------------- */
@@ -768,6 +892,7 @@ int main(int argc, char** argv) {
   SECTION("status", test_status);
   SECTION("child", test_child);
   SECTION("gone", test_gone);
+  SECTION("fds", test_fds);
   SECTION("maps", test_maps);
   SECTION("meminfo", test_meminfo);
   SECTION("system", test_system);

@@ -588,7 +588,7 @@ static void paths_tty(void) {
   PATH("signal_wait_not_irq", CHCORE_EINVAL, chcore_sys_tty_signal_wait(CHCORE_SLOT_SELF));
 }
 
-/* What /proc reads of a process and of the machine (80-83). */
+/* What /proc reads of a process and of the machine (80-83, 95, 96). */
 static void paths_proc_views(void) {
   struct chcore_region_info regs[2];
   struct chcore_cap_group_stat st;
@@ -610,6 +610,27 @@ static void paths_proc_views(void) {
   PATH("stat_exited", 0, chcore_sys_cap_group_stat(exited, s));
   PATH("mem_stat_kernel_pointer", CHCORE_EFAULT, chcore_sys_mem_stat(KERNEL_ADDR));
   PATH("mem_stat_null", CHCORE_EFAULT, chcore_sys_mem_stat(0));
+  /* cap_group_read (95), set_proc_info (96). */
+  static char word[16];
+  static const char mine[16] = "procmgr reads";
+  unsigned long w = (unsigned long)word, m = (unsigned long)mine;
+  PATH("read_bad_slot", CHCORE_EBADF, chcore_sys_cap_group_read(CHCORE_MAX_CAPS - 1, m, w, 8));
+  PATH("read_pmo", CHCORE_EINVAL, chcore_sys_cap_group_read(pmo, m, w, 8));
+  PATH("read_no_control", CHCORE_EACCES, chcore_sys_cap_group_read(weak_self, m, w, 8));
+  PATH("read_kernel_source", CHCORE_EFAULT,
+       chcore_sys_cap_group_read(CHCORE_SLOT_SELF, KERNEL_ADDR, w, 8));
+  PATH("read_unmapped_source", CHCORE_EFAULT, chcore_sys_cap_group_read(CHCORE_SLOT_SELF, 16, w, 8));
+  PATH("read_kernel_buffer", CHCORE_EFAULT,
+       chcore_sys_cap_group_read(CHCORE_SLOT_SELF, m, KERNEL_ADDR, 8));
+  PATH("read_read_only_buffer", CHCORE_EFAULT, chcore_sys_cap_group_read(CHCORE_SLOT_SELF, m, ro, 8));
+  PATH("read_huge_length", CHCORE_EFAULT, chcore_sys_cap_group_read(CHCORE_SLOT_SELF, m, w, ~0ul));
+  PATH("read_zero_length", 0, chcore_sys_cap_group_read(CHCORE_SLOT_SELF, m, w, 0));
+  PATH("read_exited", CHCORE_ESRCH, chcore_sys_cap_group_read(exited, m, w, 8));
+  /* Any address may be named (the kernel never reads it); ours goes back. */
+  static struct chcore_cap_group_stat self_st;
+  chcore_sys_cap_group_stat(CHCORE_SLOT_SELF, (unsigned long)&self_st);
+  PATH("set_proc_info_any", 0, chcore_sys_set_proc_info(KERNEL_ADDR));
+  chcore_sys_set_proc_info(self_st.proc_info);
   PATH("cpu_id_read_only", CHCORE_EFAULT, chcore_sys_cpu_id(ro));
   /* CPU time (84, 85). */
   /* Static: a larger stack frame would touch a new stack page in the

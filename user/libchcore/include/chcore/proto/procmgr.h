@@ -22,7 +22,8 @@ enum procmgr_op {
   PROCMGR_LOOKUP,
   /* Starts a program as a child of the caller. The buffer holds a struct
    * procmgr_spawn, then its strings (path, argv[], envp[], cwd, each with
-   * its NUL), then nfds struct procmgr_fd at the 8-aligned offset fds_off.
+   * its NUL), then nfds struct procmgr_fd at the 8-aligned offset fds_off,
+   * then the fds' names (each NUL-terminated, at its entry's name_off).
    * ret = the child's pid; -ENOENT, -EACCES, -ENOEXEC, -E2BIG, -ENOMEM as
    * execve would say. Returns once the child has taken over its files. */
   PROCMGR_SPAWN,
@@ -153,11 +154,24 @@ enum procmgr_op {
    * client): ret = that process's pid; -ESRCH if procmgr has no record of
    * it (a process procmgr did not start). */
   PROCMGR_PID_OF_KPID,
+  /* w1 = pid, w2 = first: its open fds from fd `first` on, as many as fit,
+   * each a struct procmgr_fd_entry and its name (name_len bytes and a NUL:
+   * what readlink of /proc/<pid>/fd/N shows; name_len 0: not known), the
+   * next entry at the next multiple of 8 bytes. Read from the process's C
+   * library (struct chcore_proc_info, uapi/object.h) while it runs. ret =
+   * how many (0 past the last, for a zombie, or for a process whose
+   * library says nothing); -ESRCH. */
+  PROCMGR_PROC_FDS,
+};
+struct procmgr_fd_entry {
+  int32_t fd;
+  uint32_t name_len;
 };
 
 /* PROCMGR_PROC_INFO's reply. The strings follow it in this order: exe_len
  * bytes of the program's path (NUL-terminated), cwd_len of the directory
- * it started in, argv_len of its arguments and env_len of its environment
+ * it is in (read from its C library; the one it started in if that says
+ * nothing), argv_len of its arguments and env_len of its environment
  * (each string NUL-terminated, as /proc/<pid>/cmdline and environ show
  * them): the ones given at its spawn or exec; a forked child has its
  * parent's. A length is what the buffer held: a string cut there has no
@@ -196,6 +210,11 @@ struct procmgr_fd {
   int32_t mount;           /* a file's mount id (fsm) */
   uint32_t flags;          /* its status flags (O_ACCMODE, O_APPEND, ...) */
   uint64_t token;          /* a file's FS_EXPORT token */
+  /* A file's name for /proc/<pid>/fd (the absolute path it was opened by):
+   * the offset of that NUL-terminated string in the request, and in the
+   * start information; 0: none. */
+  uint32_t name_off;
+  uint32_t reserved;
 };
 #define PROCMGR_FD_CONSOLE_IN 1u
 #define PROCMGR_FD_CONSOLE_OUT 2u
