@@ -1645,22 +1645,11 @@ static long peek_str(long cg, unsigned long addr, char* out, size_t size) {
   return (long)n;
 }
 
-/* The library's block of a running process cg: 0, or -1 if it has none
- * (or it does not look like one). */
-static int lib_info(long cg, struct chcore_proc_info* pi) {
-  struct chcore_cap_group_stat st;
-  if (chcore_sys_cap_group_stat((unsigned long)cg, (unsigned long)&st) != 0 || st.exited ||
-      st.proc_info == 0)
+/* The library's block of process cg, at `at` (cap_group_stat's
+ * proc_info): 0, or -1 if it has none (or it does not look like one). */
+static int lib_info(long cg, unsigned long at, struct chcore_proc_info* pi) {
+  if (at == 0 || peek(cg, at, pi, sizeof *pi) < 0 || pi->magic != CHCORE_PROC_INFO_MAGIC)
     return -1;
-  if (peek(cg, st.proc_info, pi, sizeof *pi) < 0 || pi->magic != CHCORE_PROC_INFO_MAGIC) return -1;
-  return 0;
-}
-
-/* The live working directory of process cg into out[size]: 0, or -1. */
-static int lib_cwd(long cg, char* out, size_t size) {
-  struct chcore_proc_info pi;
-  if (lib_info(cg, &pi) < 0 || peek_str(cg, pi.cwd, out, size) < 0) return -1;
-  if (out[0] == 0) strcpy(out, "/");
   return 0;
 }
 
@@ -1673,9 +1662,12 @@ static long proc_fds(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r)
   pthread_mutex_unlock(&plock);
   if (!found) return -ESRCH;
   /* As proc_info: a race with the end makes the reads fail (no fds). */
+  struct chcore_cap_group_stat st;
   struct chcore_proc_info pi;
   int end = 0;
-  if (!running || lib_info(cg, &pi) < 0 || peek(cg, pi.fds_end, &end, sizeof end) < 0) return 0;
+  if (!running || chcore_sys_cap_group_stat((unsigned long)cg, (unsigned long)&st) != 0 ||
+      lib_info(cg, st.proc_info, &pi) < 0 || peek(cg, pi.fds_end, &end, sizeof end) < 0)
+    return 0;
   if (end < 0) end = 0;
   if ((unsigned)end > pi.fd_max) end = (int)pi.fd_max;
   if (end > 1 << 16) end = 1 << 16;
@@ -1738,14 +1730,17 @@ static long proc_info(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r
    * makes the kernel's answer an error, which reads as no figures. */
   struct chcore_cap_group_stat st;
   memset(&st, 0, sizeof st);
-  /* The directory it is in now, if its library says (else the one it
-   * started in). */
-  char* cwd = info.state == 'R' ? malloc(4096) : NULL;
-  if (cwd && lib_cwd(cg, cwd, 4096) < 0) {
-    free(cwd);
-    cwd = NULL;
-  }
+  char* cwd = NULL;
   if (info.state == 'R' && chcore_sys_cap_group_stat((unsigned long)cg, (unsigned long)&st) == 0) {
+    /* The directory it is in now, if its library says (else the one it
+     * started in). */
+    struct chcore_proc_info pi;
+    if (lib_info(cg, st.proc_info, &pi) == 0 && (cwd = malloc(4096)) != NULL &&
+        peek_str(cg, pi.cwd, cwd, 4096) < 0) {
+      free(cwd);
+      cwd = NULL;
+    }
+    if (cwd && cwd[0] == 0) strcpy(cwd, "/");
     info.threads = st.threads;
     info.vsize = st.vsize;
     info.resident = st.resident;

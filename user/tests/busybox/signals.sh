@@ -45,13 +45,23 @@ kill -TERM $p
 wait $p
 check stopped_continued_terminated "$?" 143
 
-# 1,000 commands: free memory as before (after a warm-up).
+# 1,000 commands: free memory as before (after a warm-up). A round that
+# takes memory is run again, up to three times: a pool or slab reaching a
+# new peak takes memory once, a leak in every round (as the C tests'
+# ut_rounds_until_steady).
 i=0
 while [ $i -lt 50 ]; do /bin/true; i=$((i + 1)); done
 before=$(/tests/freemem)
-i=0
-while [ $i -lt 1000 ]; do /bin/true; i=$((i + 1)); done
-after=$(/tests/freemem)
+round=1
+while :; do
+  i=0
+  while [ $i -lt 1000 ]; do /bin/true; i=$((i + 1)); done
+  after=$(/tests/freemem)
+  if [ "$after" = "$before" ] || [ $round -ge 3 ]; then break; fi
+  echo "thousand_commands: round $round took $((before - after)) bytes; running it again"
+  before=$after
+  round=$((round + 1))
+done
 check thousand_commands_no_leak "$after" "$before"
 
 echo "$passed passed, $failed failed"

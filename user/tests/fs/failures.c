@@ -206,33 +206,48 @@ static int flood(int* e) {
   return n;
 }
 
+struct flood_round {
+  int n, e;      /* opens before the error, and the error */
+  int served;    /* the server answered another process meanwhile (its status) */
+  int low_n, low_e;
+};
+
+/* A flood up to the limit, a child served meanwhile, then a flood up to
+ * a lower limit; every fd closed again. */
+static void flood_round(void* arg) {
+  struct flood_round* r = arg;
+  char* child[] = {"/tests/unix_child", "print", "still", NULL};
+  r->n = flood(&r->e);
+  r->served = reap(spawn(child));
+  for (int i = 0; i < r->n; i++) close(fds[i]);
+  struct rlimit rl, low;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  low = (struct rlimit){16, rl.rlim_max};
+  setrlimit(RLIMIT_NOFILE, &low);
+  int n = 0;
+  for (int fd; (fd = open("/tmp/nofile", O_RDONLY)) >= 0;) fds[n++] = fd;
+  r->low_e = errno;
+  r->low_n = n;
+  for (int i = 0; i < n; i++) close(fds[i]);
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static void test_nofile(void) {
   write_file("/tmp/nofile", "x");
   struct rlimit rl;
   getrlimit(RLIMIT_NOFILE, &rl);
   /* A first round warms the allocators (ours, the server's, procmgr's)
-   * up; the second is measured. */
-  char* child[] = {"/tests/unix_child", "print", "still", NULL};
-  int e, n = flood(&e);
-  reap(spawn(child));
-  for (int i = 0; i < n; i++) close(fds[i]);
-  long before = ut_settled_free_mem();
-  n = flood(&e);
-  UT_EQ("flood.emfile", e, EMFILE);
-  UT_EQ("flood.stops_at_limit", n, (long)rl.rlim_cur - 3);
+   * up; the next ones are measured (ut_rounds_until_steady). */
+  struct flood_round r;
+  long lost = ut_rounds_until_steady("flood.memory_back", flood_round, &r, ut_settled_free_mem, 3);
+  UT_EQ("flood.emfile", r.e, EMFILE);
+  UT_EQ("flood.stops_at_limit", r.n, (long)rl.rlim_cur - 3);
   /* The server still serves others meanwhile. */
-  UT_EQ("flood.others_served", reap(spawn(child)), 0);
-  for (int i = 0; i < n; i++) close(fds[i]);
+  UT_EQ("flood.others_served", r.served, 0);
   /* A lower limit is honoured the same way. */
-  struct rlimit low = {16, rl.rlim_max};
-  setrlimit(RLIMIT_NOFILE, &low);
-  n = 0;
-  for (int fd; (fd = open("/tmp/nofile", O_RDONLY)) >= 0;) fds[n++] = fd;
-  UT_EQ("low.emfile", errno, EMFILE);
-  UT_EQ("low.count", n, 13);
-  for (int i = 0; i < n; i++) close(fds[i]);
-  setrlimit(RLIMIT_NOFILE, &rl);
-  UT_EQ("flood.memory_back", ut_settled_free_mem(), before);
+  UT_EQ("low.emfile", r.low_e, EMFILE);
+  UT_EQ("low.count", r.low_n, 13);
+  UT_EQ("flood.memory_back", lost, 0);
   unlink("/tmp/nofile");
 }
 

@@ -204,7 +204,11 @@ static void test_overflowing_lengths(void) {
 int main(int argc, char** argv) {
   /* argv[1]: the number of CPUs the machine has. */
   main_argc = argc > 1 ? atoi(argv[1]) : 0;
-  char* gone = mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  /* A page that was mapped and is not any more: far from where mmap
+   * places memory, so that nothing the calls below map on first use (a
+   * connection's buffer, say) lands on it. */
+  char* gone = mmap((void*)0x0000180000000000ul, PAGE, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
   munmap(gone, PAGE);
   add_bad("null", 0, 0);
   add_bad("one", (void*)1, 0);
