@@ -149,6 +149,7 @@ struct desc {
   size_t len;
   struct dent* ents; /* a directory's entries */
   size_t nents;
+  int listed; /* fd/: the entries are made at the first getdents (below) */
   int64_t pos;
   struct desc* next_free; /* on a list of those to free once the lock is dropped */
 };
@@ -452,7 +453,10 @@ static long do_open(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r, 
   memset(d, 0, sizeof *d);
   d->refs = 1;
   d->node = n;
-  if (is_dir(n.kind)) {
+  if (n.kind == N_PID_FD) {
+    e = 0; /* listed at the first getdents, as Linux lists it: with the fd
+              of the reader's own opendir */
+  } else if (is_dir(n.kind)) {
     e = dir_snapshot(d);
   } else {
     struct text t = {0};
@@ -522,6 +526,23 @@ static long do_lseek(struct desc* d, const struct fs_req* q) {
 static long do_getdents(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r, struct desc* d,
                         const struct fs_req* q) {
   if (!is_dir(d->node.kind)) return -ENOTDIR;
+  if (!__atomic_load_n(&d->listed, __ATOMIC_ACQUIRE) && d->node.kind == N_PID_FD) {
+    /* Made without the lock (it asks procmgr); the first to finish keeps
+     * its list. */
+    struct desc tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.node = d->node;
+    dir_snapshot(&tmp);
+    procfs_lock(&table_lock);
+    if (!d->listed) {
+      d->ents = tmp.ents;
+      d->nents = tmp.nents;
+      tmp.ents = NULL;
+      __atomic_store_n(&d->listed, 1, __ATOMIC_RELEASE);
+    }
+    procfs_unlock(&table_lock);
+    xfree(tmp.ents);
+  }
   size_t room = q->len < m->buf_size ? (size_t)q->len : m->buf_size, used = 0;
   procfs_lock(&table_lock);
   int64_t p = d->pos;

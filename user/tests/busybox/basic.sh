@@ -135,6 +135,15 @@ ps | awk '$NF == "ps" { n++ } END { print n }' | check ps "1"
 top -n 1 -b | grep -c '^Mem:' | check top "1"
 ( time true ) 2>&1 | grep -c '^real' | check time "1"
 
+# --- The terminal and /proc/<pid>/fd ---------------------------------------------
+# tty reads /proc/self/fd/0 (ttyname); fd 0 here is the console.
+tty | check tty "/dev/console"
+# A file opened by the shell, inherited by readlink: its absolute path.
+: >fdlink
+(exec 7<fdlink && readlink /proc/self/fd/7) | check proc_fd_link "$W/fdlink"
+# ls's own fd 3 (its opendir) is there, as on Linux.
+ls /proc/self/fd </dev/null | sort -n | tr '\n' ' ' | check proc_fd_list "0 1 2 3 "
+
 passed=$(grep -c pass $R)
 failed=$(grep -c fail $R)
 cd / && rm -rf $W $R
