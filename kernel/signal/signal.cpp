@@ -469,6 +469,8 @@ ArchContext* signal_exit_work(Thread* t, ArchContext* ctx) {
       SigAction& a = g->sig.actions[d.sig - 1];
       d.act = a;
       if (is_ignored(a, d.sig)) continue;
+      // Nobody in the session could continue an orphaned group.
+      if (is_stop(a, d.sig) && d.sig != CHCORE_SIGSTOP && g->sig.orphaned) continue;
       if (!is_fatal(a, d.sig) && !is_stop(a, d.sig)) {
         if (a.flags & CHCORE_SA_RESETHAND) a = SigAction{};
         d.frame_mask = s.has_saved_mask ? s.saved_mask : s.blocked;

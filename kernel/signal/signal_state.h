@@ -64,6 +64,9 @@ struct ProcessSignals {
   // (CHCORE_WSTATUS_STOPPED(sig), CHCORE_WSTATUS_CONTINUED), or 0.
   bool stopped;
   i32 event TA_GUARDED(lock);
+  // Its process group is orphaned (procmgr says so: set_job_control): the
+  // default stop of SIGTSTP, SIGTTIN and SIGTTOU is discarded.
+  bool orphaned TA_GUARDED(lock);
 };
 
 struct ThreadSignals {

@@ -88,6 +88,17 @@ SysResult sys_fork(CapSlot cg) {
     child->copy_fixup = parent->copy_fixup;
     child->proc_info = parent->proc_info;
   }
+  {
+    // In its parent's process group: orphaned as that is (procmgr keeps
+    // the groups and says so with set_job_control; docs/signals.md).
+    bool orphaned;
+    {
+      SpinGuard a(parent->sig.lock);
+      orphaned = parent->sig.orphaned;
+    }
+    SpinGuard b(child->sig.lock);
+    child->sig.orphaned = orphaned;
+  }
   Thread* t = TRY(thread_create(child.get(), VirtAddr{self->ctx.elr}, VirtAddr{self->ctx.sp}, 0,
                                 read_sysreg(tpidr_el0)));
   t->ctx = self->ctx;

@@ -286,4 +286,14 @@ SysResult sys_signal_cap_group(CapSlot cg, u64 sig, u64 sender_pid, u64 code, u6
   return 0;
 }
 
+// set_job_control: what procmgr knows of a process's group (CONTROL
+// right); CHCORE_JC_ORPHANED only.
+SysResult sys_set_job_control(CapSlot cg, u64 flags) {
+  if (flags & ~u64{CHCORE_JC_ORPHANED}) return Err::Inval;
+  Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  SpinGuard l(g->sig.lock);
+  g->sig.orphaned = (flags & CHCORE_JC_ORPHANED) != 0;
+  return 0;
+}
+
 }  // namespace kern

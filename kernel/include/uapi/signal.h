@@ -173,4 +173,10 @@ struct chcore_siginfo {
 #define CHCORE_FPSIMD_FPCR 12
 #define CHCORE_FPSIMD_VREGS 16
 
+/* set_job_control's flags: what procmgr, which keeps the process groups,
+ * tells the kernel about a process. ORPHANED: its process group is
+ * orphaned; the default stop of SIGTSTP, SIGTTIN and SIGTTOU is then
+ * discarded (Linux's rule; SIGSTOP still stops). */
+#define CHCORE_JC_ORPHANED 1u
+
 #endif

@@ -100,6 +100,7 @@
   X(73, wait_cap_group_event, 1, (CapSlot cg))                                             \
   X(74, signal_thread_of, 6,                                                               \
     (CapSlot cg, u64 tid, u64 sig, u64 sender_pid, u64 code, u64 value))                   \
+  X(75, set_job_control, 2, (CapSlot cg, u64 flags))                                       \
   X(80, cap_group_regions, 4,                                                              \
     (CapSlot cg, u64 first, UserPtr<chcore_region_info> out, u64 max))                     \
   X(81, cap_group_stat, 2, (CapSlot cg, UserPtr<chcore_cap_group_stat> out))               \

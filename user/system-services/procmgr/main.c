@@ -169,6 +169,7 @@ struct proc {
    * WIFSTOPPED or WIFCONTINUED), 0: none. */
   int jc_status;
   int stopped;        /* stopped now (the last event was a stop) */
+  int jc_orphaned;    /* what the kernel was told: its group is orphaned */
   /* Its child-event notification (PROCMGR_WAIT_NOTIFY), procmgr's slot; 0:
    * none yet. */
   long wait_notif;
@@ -318,6 +319,9 @@ static void tell_parent(struct proc* p, int status) {
  * its stops and continues (job control) for wait4's WUNTRACED and
  * WCONTINUED. */
 static int orphaned(int pgid);
+static void tell_orphaned(struct proc* p, int o);
+static void sync_group(int pgid);
+static void sync_around(struct proc* p, int old_pgid);
 static long do_kill(struct proc* caller, int pid, int sig, int exclude_self);
 
 /* Whether group pgid has a stopped member (with plock). */
@@ -390,13 +394,24 @@ static void reap(struct proc* p) {
   int hup[8];
   int nhup = newly_orphaned_stopped(p, hup, 8);
   /* Its children are orphans now: init adopts them, or nobody will wait
-   * for them and the ended ones go at once. */
+   * for them and the ended ones go at once. A group is orphaned when its
+   * last member with a parent in another group of the session goes: p's
+   * own group, if p was such a member, and its children's groups in the
+   * session, if p was their link. Only those are looked at again. */
+  struct proc* par = p->ppid > 0 ? by_pid(p->ppid) : NULL;
+  int link = par && par->state == P_RUNNING && par->pgid != p->pgid && par->sid == p->sid;
+  int child_groups[8], ngroups = 0;
   for (int i = 0; i < procs_end; i++) {
     struct proc* c = &procs[i];
     if (c->state == P_FREE || c->ppid != p->pid || c == p) continue;
+    int seen = c->pgid == p->pgid || c->sid != p->sid || c->state != P_RUNNING;
+    for (int k = 0; k < ngroups; k++) seen |= child_groups[k] == c->pgid;
+    if (!seen && ngroups < 8) child_groups[ngroups++] = c->pgid;
     c->ppid = init_pid > 0 && init_pid != p->pid && by_pid(init_pid) ? init_pid : 0;
     if (c->ppid == 0 && c->state == P_ZOMBIE && !c->awaited_by_me) proc_free(c);
   }
+  if (link) sync_group(p->pgid);
+  for (int k = 0; k < ngroups; k++) sync_group(child_groups[k]);
   /* Nobody waits for procmgr's own children but the program's. */
   if (p->ppid == 0 && !p->awaited_by_me) proc_free(p);
   __atomic_add_fetch(&exits, 1, __ATOMIC_RELEASE);
@@ -649,6 +664,10 @@ static long exec_swap(struct proc* p, struct chcore_launch* l, const char* const
   }
   p->cg = l->cg; /* the reaper moves to it when the old one ends */
   p->execed = 1;
+  /* A new kernel process, in the same group: told what the old one was. */
+  int o = p->jc_orphaned;
+  p->jc_orphaned = 0;
+  tell_orphaned(p, o);
   p->comm[0] = '\0'; /* an exec names it after its program again */
   pthread_mutex_unlock(&plock);
   return 0;
@@ -799,6 +818,16 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
             : (info_tmpl->flags & PROCMGR_SPAWN_SETPGROUP) || !par            ? pid
                                                                                : par->pgid;
   p->sid = par ? par->sid : pid;
+  /* Whether its group is orphaned: as its parent's, in the parent's group;
+   * a group of its own is not (its parent is in another group of the
+   * session), unless it has no parent (procmgr's children). */
+  p->jc_orphaned = 0;
+  if (!par)
+    tell_orphaned(p, 1);
+  else if (p->pgid == par->pgid)
+    tell_orphaned(p, par->jc_orphaned);
+  else if (p->pgid != pid)
+    sync_group(p->pgid);
   if (awaited) {
     init_pid = pid;
     fg_pgid = p->pgid; /* the program's group owns the terminal */
@@ -1112,7 +1141,11 @@ static long do_setpgid(struct proc* caller, int pid, int pgid) {
     if (pgid == 0) pgid = p->pid;
     if (pgid != p->pid && !group_in_session(pgid, caller->sid)) r = -EPERM;
   }
-  if (r == 0) p->pgid = pgid;
+  if (r == 0) {
+    int old = p->pgid;
+    p->pgid = pgid;
+    sync_around(p, old);
+  }
   pthread_mutex_unlock(&plock);
   return r;
 }
@@ -1143,6 +1176,36 @@ static int orphaned(int pgid) {
     if (par && par->state == P_RUNNING && par->pgid != pgid && par->sid == p->sid) return 0;
   }
   return 1;
+}
+
+/* The kernel discards the default stop of SIGTSTP, SIGTTIN and SIGTTOU in
+ * an orphaned group (Linux's rule), as it is told (set_job_control):
+ * whenever a group's members or their parents may have changed, its
+ * members are told again. (With plock.) */
+static void tell_orphaned(struct proc* p, int o) {
+  if (p->jc_orphaned == o || p->cg <= 0) return;
+  if (chcore_sys_set_job_control((unsigned long)p->cg, o ? CHCORE_JC_ORPHANED : 0) == 0)
+    p->jc_orphaned = o;
+}
+
+static void sync_group(int pgid) {
+  if (pgid <= 0) return;
+  int o = orphaned(pgid);
+  for (int i = 0; i < procs_end; i++)
+    if (procs[i].state == P_RUNNING && procs[i].pgid == pgid) tell_orphaned(&procs[i], o);
+}
+
+/* p's group changed from old_pgid, or p ended: both groups, and those of
+ * its children (whose parent moved or went). */
+static void sync_around(struct proc* p, int old_pgid) {
+  sync_group(old_pgid);
+  if (p->pgid != old_pgid) sync_group(p->pgid);
+  for (int i = 0; i < procs_end; i++) {
+    struct proc* c = &procs[i];
+    if (c->state == P_RUNNING && c != p && c->ppid == p->pid && c->pgid != old_pgid &&
+        c->pgid != p->pgid)
+      sync_group(c->pgid);
+  }
 }
 
 /* The session of the processes in group pgid (0 if it has none). */
@@ -1205,8 +1268,10 @@ static long do_setsid(struct proc* caller) {
   for (int i = 0; i < procs_end && !leads; i++)
     leads = procs[i].state != P_FREE && procs[i].pgid == caller->pid;
   if (!leads) {
+    int old = caller->pgid;
     caller->pgid = caller->sid = caller->pid;
     r = caller->pid;
+    sync_around(caller, old);
   }
   pthread_mutex_unlock(&plock);
   return r;
@@ -1385,6 +1450,9 @@ static long fork_start(struct proc* caller, const struct chcore_ipc_msg* m) {
     return r;
   }
   int pid = p->pid;
+  /* The kernel's fork copied the parent's word on its group (the same
+   * group); a change of it between that copy and here is not seen. */
+  p->jc_orphaned = caller->jc_orphaned;
   pthread_mutex_unlock(&plock);
   if (watch_or_end(p) < 0) return -EAGAIN;
   /* The parent keeps its files until the child has taken them over. The

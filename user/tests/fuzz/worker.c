@@ -1150,6 +1150,9 @@ static void native_random(void) {
       nat(nr, chance(30) ? 0 : (u64)slot_of(K_CG), signal_any(), rnd(),
           chance(80) ? 0 : below(8), rnd(), 0);
       break;
+    case CHCORE_SYS_set_job_control:
+      nat(nr, chance(30) ? 0 : (u64)slot_of(K_CG), chance(80) ? below(2) : rnd(), 0, 0, 0, 0);
+      break;
     default:
       /* A call added to the list without a generator here: random
        * arguments (add a generator if it can block). */

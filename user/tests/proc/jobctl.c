@@ -31,8 +31,20 @@ static void sleep_ms(long ms) {
 static volatile long* shared;
 
 /* A child that counts in shared[slot] until killed. */
-static pid_t counter(int slot) {
+/* A child as a shell starts a job: in a process group of its own, whose
+ * parent (this program) is in another group of the session. (This
+ * program is the first process, in init's place: its own group is
+ * orphaned, and there the default stop of SIGTSTP, SIGTTIN and SIGTTOU is
+ * discarded, as on Linux.) */
+static pid_t job_fork(void) {
   pid_t pid = fork();
+  if (pid == 0) setpgid(0, 0);
+  if (pid > 0) setpgid(pid, pid);
+  return pid;
+}
+
+static pid_t counter(int slot) {
+  pid_t pid = job_fork();
   if (pid == 0) {
     for (;;) __atomic_add_fetch(&shared[slot], 1, __ATOMIC_RELAXED);
   }
@@ -219,7 +231,7 @@ static void* count_thread(void* arg) {
 }
 
 static void test_threads(void) {
-  pid_t c = fork();
+  pid_t c = job_fork();
   if (c == 0) {
     pthread_t t[3];
     for (long i = 0; i < 3; i++) pthread_create(&t[i], 0, count_thread, (void*)(4 + i));
@@ -417,7 +429,8 @@ static void test_ttou(void) {
 /* An orphaned process group with a stopped member gets SIGHUP and SIGCONT:
  * a grandchild in a group of its own stops itself; when its parent ends,
  * nobody in the session could continue it, so SIGHUP ends it. It was
- * adopted by this program (the first process: init's place). */
+ * adopted by this program (the first process: init's place). And stop
+ * signals do not stop an orphaned group. */
 static void test_orphan(void) {
   int p[2];
   pipe(p);
@@ -442,6 +455,41 @@ static void test_orphan(void) {
   UT_TRUE("orphan.hangup", st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGHUP);
   close(p[0]);
   close(p[1]);
+
+  /* In an orphaned group (a new session's: its leader's parent is in
+   * another session) the default stop of SIGTSTP, SIGTTIN and SIGTTOU is
+   * discarded, as on Linux; SIGSTOP still stops. In a group that is not
+   * orphaned SIGTSTP stops. */
+  c = fork();
+  if (c == 0) {
+    if (setsid() < 0) _exit(1);
+    raise(SIGTSTP);
+    raise(SIGTTIN);
+    raise(SIGTTOU);
+    _exit(40);
+  }
+  st = wait_for(c, WUNTRACED);
+  UT_TRUE("orphan.stop_signals_discarded", st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 40);
+  c = fork();
+  if (c == 0) {
+    if (setsid() < 0) _exit(1);
+    raise(SIGSTOP);
+    _exit(41);
+  }
+  st = wait_for(c, WUNTRACED);
+  UT_TRUE("orphan.sigstop_still_stops", st >= 0 && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
+  kill(c, SIGKILL);
+  wait_for(c, 0);
+  c = fork();
+  if (c == 0) {
+    setpgid(0, 0); /* its parent is in another group of the session */
+    raise(SIGTSTP);
+    _exit(42);
+  }
+  st = wait_for(c, WUNTRACED);
+  UT_TRUE("orphan.not_orphaned_stops", st >= 0 && WIFSTOPPED(st) && WSTOPSIG(st) == SIGTSTP);
+  kill(c, SIGKILL);
+  wait_for(c, 0);
 }
 
 /* wait4 is interrupted by a signal whose handler runs (EINTR), and goes on

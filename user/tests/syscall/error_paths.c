@@ -549,6 +549,15 @@ static void paths_signal_thread_of(void) {
   PATH("me", 0, chcore_sys_signal_thread_of(CHCORE_SLOT_SELF, me, 0, 0, tkill, 0));
 }
 
+/* set_job_control: a process held with CONTROL; one known flag. */
+static void paths_set_job_control(void) {
+  PATH("jc_bad_flags", CHCORE_EINVAL, chcore_sys_set_job_control(CHCORE_SLOT_SELF, 2));
+  PATH("jc_bad_slot", CHCORE_EBADF, chcore_sys_set_job_control(CHCORE_MAX_CAPS - 1, 0));
+  PATH("jc_pmo", CHCORE_EINVAL, chcore_sys_set_job_control(pmo, 0));
+  PATH("jc_no_control", CHCORE_EACCES, chcore_sys_set_job_control(weak_self, 0));
+  PATH("jc_clear", 0, chcore_sys_set_job_control(CHCORE_SLOT_SELF, 0));
+}
+
 /* signal_cap_group's si_code: SI_USER, or a CLD_* code for SIGCHLD only. */
 static void paths_signal_cap_group(void) {
   PATH("bad_signal", CHCORE_EINVAL, chcore_sys_signal_cap_group(CHCORE_SLOT_SELF, 65, 0, 0, 0));
@@ -794,6 +803,7 @@ static const struct group groups[] = {
     {"wait_cap_group_event", paths_wait_cap_group_event},
     {"signal_cap_group", paths_signal_cap_group},
     {"signal_thread_of", paths_signal_thread_of},
+    {"set_job_control", paths_set_job_control},
     {"system_power", paths_system_power},
     {"fork", paths_fork},
     {"tty", paths_tty},
