@@ -52,8 +52,8 @@ struct Thread : Object {
   bool fp_live;
   bool on_cpu;                   // a CPU is executing it (or still switching away from it)
   bool kill_pending;             // its process exited while it was on a CPU
-  // Round robin's progress check (sched.cpp, timer_tick): the user pc it
-  // resumed at when switched in, until the next tick on its CPU (then 0).
+  // Round robin's progress check (sched.cpp, timer_tick): the user pc a
+  // wake-up resumes it at, until the next tick on its CPU (then 0).
   u64 turn_pc;
   // It blocked in the current system call: its result (x0) is written by
   // whoever wakes it, not by the system-call return (sched_block_prepare).

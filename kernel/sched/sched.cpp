@@ -210,7 +210,6 @@ void unblock(Thread* t) TA_REQ(g_sched_lock) {
 // loads its registers).
 [[gnu::always_inline]] inline void install(u32 me, Thread* next)
     TA_REQ(g_sched_lock) {
-  next->turn_pc = next->ctx.elr;
   next->state = ThreadState::Running;
   next->on_cpu = true;
   next->cpu = me;
@@ -620,6 +619,8 @@ void wake_locked(Thread* t, i64 result) TA_REQ(g_sched_lock) {
     t->ctx.elr -= 4;  // back to its svc: it issues the call again (x0-x7 are intact)
   else if (result != kResumeAsIs)
     t->ctx.x[0] = static_cast<u64>(result);
+  // Round robin's progress check (timer_tick): where it resumes.
+  t->turn_pc = t->ctx.elr;
   if (t->on_cpu) {
     // Still switching away on its CPU: it must not run twice at once.
     // Queue it on that CPU; the pick happens after on_cpu is cleared.
@@ -755,6 +756,18 @@ void sched_debug_dump() TA_NO_THREAD_SAFETY_ANALYSIS {
            static_cast<long long>(locked ? rel_us(timer_queue_next(c)) : -1), g_cpu[c].rq.size());
     if (Thread* cur = current_of(c)) {
       show("running", cur, c == this_cpu_id());
+      // Its process: job-control state and every thread (read without the
+      // process's lock: the system is stalled, or the figures are a guess).
+      if (CapGroup* g = cur->group; g != nullptr) {
+        printk("      process: stopped %d orphaned %d pending %llx; thread signals pending %llx "
+               "blocked %llx\n",
+               g->sig.stopped ? 1 : 0, g->sig.orphaned ? 1 : 0,
+               static_cast<unsigned long long>(g->sig.pending),
+               static_cast<unsigned long long>(cur->sig.pending),
+               static_cast<unsigned long long>(cur->sig.blocked));
+        for (Thread* o : g->threads)
+          if (o != cur) show("  sibling", o, !o->on_cpu);
+      }
       u64 end = cur->sc->slice_end;
       if (end == kSliceAtNextTick)
         printk("      slice ends at the next tick\n");
@@ -816,13 +829,17 @@ void timer_tick() {
     // most one slice after the thread was switched in).
     if (cur != nullptr) {
       // The tick interrupted EL0 (the kernel runs with interrupts masked),
-      // so cur->ctx.elr is where cur is. Still where it was switched in:
-      // it has not run an instruction in this turn, however much time
-      // passed. That happens when the CPU itself did not run meanwhile (a
-      // virtual CPU that its host, e.g. QEMU's round-robin TCG, left
-      // waiting past the slice): rotating it out then would starve it for
-      // as long as the lag lasts, which a test saw last 20 s. It keeps the
-      // CPU for a new slice instead.
+      // so cur->ctx.elr is where cur is. A thread woken from a blocking
+      // call that is still at the pc it resumes at (turn_pc, set by the
+      // wake) has not run an instruction since, however much time passed.
+      // That happens when the CPU itself did not run meanwhile (a virtual
+      // CPU that its host, e.g. QEMU's round-robin TCG, left waiting past
+      // the slice): rotating it out then would starve it for as long as
+      // the lag lasts, which a test saw last 20 s. It keeps the CPU for a
+      // new slice instead. Only a woken thread is judged so: a thread
+      // preempted in a tight loop is interrupted at the loop's head every
+      // time under TCG (interrupts are taken between translated blocks),
+      // so its pc says nothing about whether it ran.
       bool stalled = cur->turn_pc != 0 && cur->ctx.elr == cur->turn_pc;
       cur->turn_pc = 0;
       if (cur->sc->slice_end == kSliceAtNextTick || now >= cur->sc->slice_end) {
