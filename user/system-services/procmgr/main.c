@@ -1798,17 +1798,7 @@ static long proc_info(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r
    * makes the kernel's answer an error, which reads as no figures. */
   struct chcore_cap_group_stat st;
   memset(&st, 0, sizeof st);
-  char* cwd = NULL;
   if (info.state == 'R' && chcore_sys_cap_group_stat((unsigned long)cg, (unsigned long)&st) == 0) {
-    /* The directory it is in now, if its library says (else the one it
-     * started in). */
-    struct chcore_proc_info pi;
-    if (lib_info(cg, st.proc_info, &pi) == 0 && (cwd = malloc(4096)) != NULL &&
-        peek_str(cg, pi.cwd, cwd, 4096) < 0) {
-      free(cwd);
-      cwd = NULL;
-    }
-    if (cwd && cwd[0] == 0) strcpy(cwd, "/");
     info.threads = st.threads;
     info.vsize = st.vsize;
     info.resident = st.resident;
@@ -1823,6 +1813,17 @@ static long proc_info(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r
   char comm[16];
   memcpy(comm, p->comm, sizeof comm);
   pthread_mutex_unlock(&plock);
+  /* The directory it is in now, if its library says (else the one it
+   * started in): read without plock, as proc_fds reads (a race with the
+   * end makes the reads fail). */
+  char* cwd = NULL;
+  struct chcore_proc_info pi;
+  if (info.state == 'R' && lib_info(cg, st.proc_info, &pi) == 0 &&
+      (cwd = malloc(4096)) != NULL && peek_str(cg, pi.cwd, cwd, 4096) < 0) {
+    free(cwd);
+    cwd = NULL;
+  }
+  if (cwd && cwd[0] == 0) strcpy(cwd, "/");
   size_t used = sizeof info;
   if (a) {
     const char* name = strrchr(a->data, '/') ? strrchr(a->data, '/') + 1 : a->data;
