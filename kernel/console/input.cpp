@@ -459,6 +459,7 @@ Result<i64> console_input_read(UserPtr<u8> buf, u64 len, u64 flags, u64 deadline
         self->ctx.x[3] = vtime_at_ns;
       }
       self->ctx.elr -= 4;
+      ctx_rewritten();
       return 0;  // ignored: the thread re-executes the call when woken
     }
   }

@@ -85,6 +85,7 @@ Result<i64> poll_objects(UserPtr<chcore_poll_item> items, u64 n, u64 deadline_ns
     // Something changed since we looked: look again, at once (the call is
     // issued again with its arguments; x0 keeps its value).
     self->ctx.elr -= 4;
+    ctx_rewritten();
     return static_cast<i64>(self->ctx.x[0]);
   }
   // Every wake-up (a change, the deadline) issues the call again.

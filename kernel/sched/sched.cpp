@@ -402,6 +402,7 @@ ArchContext* sched_exit_to_user(ArchContext* ctx) TA_NO_THREAD_SAFETY_ANALYSIS {
 // unless the thread blocked, in which case its waker supplies it.
 extern "C" ArchContext* syscall_exit_slow(ArchContext* ctx, i64 ret) {
   PerCpu* cpu = this_cpu();
+  cpu->full_restore = 0;  // every exit from here restores the whole context
   if (cpu->switched) {
     cpu->switched = 0;
     return exit_to_user(cpu->cur_ctx);
@@ -440,30 +441,17 @@ void sched_switch_to(Thread* next) {
   switch_locked(cpu, me, static_cast<Thread*>(cpu->current), next);
 }
 
-void sched_yield_current() TA_NO_THREAD_SAFETY_ANALYSIS {
-  PerCpu* cpu = this_cpu();
-  Thread* t = static_cast<Thread*>(cpu->current);
-  u32 me = static_cast<u32>(cpu->cpu_id);
+namespace {
+// yield's other cases, with the lock held: out of line, so that the common
+// one keeps few registers live (no large frame to save and restore).
+[[gnu::noinline]] i64 yield_slow(PerCpu* cpu, Thread* t, u32 me) TA_NO_THREAD_SAFETY_ANALYSIS {
   CpuSched& c = g_cpu[me];
-  g_sched_lock.lock();
-  // The common case first: one other thread of the same priority waits
-  // here (two threads taking turns): it takes our place in the queue.
-  if (Thread* other = c.rq.sole_thread_of(t->sc->prio)) {
-    if (!other->on_cpu && other->sc->may_run_on(me) && t->sc->affinity == static_cast<i32>(me)) {
-      t->ctx.x[0] = 0;
-      c.rq.replace_sole(other, t);
-      t->state = ThreadState::Runnable;
-      switch_locked(cpu, me, t, other);
-      g_sched_lock.unlock();
-      return;
-    }
-  }
   bool here = t->sc->may_run_on(me);
   Thread* other = c.rq.peek(me);
   // Nobody else could use this CPU (same or higher priority): keep going.
   if (here && (other == nullptr || other->sc->prio < t->sc->prio)) {
     g_sched_lock.unlock();
-    return;
+    return 0;
   }
   if (here && other != nullptr && !idle_cpu_for(t, me)) {
     // The common case, a direct hand-over: `other` runs next, we queue
@@ -478,12 +466,35 @@ void sched_yield_current() TA_NO_THREAD_SAFETY_ANALYSIS {
     }
     switch_locked(cpu, me, t, other);
     g_sched_lock.unlock();
-    return;
+    return 0;
   }
   requeue_current(t, me);
   set_need_resched(me);
   g_sched_lock.unlock();
   sched_flush_kicks();
+  return 0;
+}
+}  // namespace
+
+i64 sched_yield_current() TA_NO_THREAD_SAFETY_ANALYSIS {
+  PerCpu* cpu = this_cpu();
+  Thread* t = static_cast<Thread*>(cpu->current);
+  u32 me = static_cast<u32>(cpu->cpu_id);
+  CpuSched& c = g_cpu[me];
+  g_sched_lock.lock();
+  // The common case first: one other thread of the same priority waits
+  // here (two threads taking turns): it takes our place in the queue.
+  if (Thread* other = c.rq.sole_thread_of(t->sc->prio)) {
+    if (!other->on_cpu && other->sc->may_run_on(me) && t->sc->affinity == static_cast<i32>(me)) {
+      t->ctx.x[0] = 0;
+      c.rq.replace_sole(other, t);
+      t->state = ThreadState::Runnable;
+      switch_locked(cpu, me, t, other);
+      g_sched_lock.unlock();
+      return 0;
+    }
+  }
+  return yield_slow(cpu, t, me);
 }
 
 void sched_run() {

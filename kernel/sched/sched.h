@@ -61,8 +61,16 @@ inline ArchContext* exit_to_user(ArchContext* ctx) {
 }
 
 // --- What a handler may do to the current thread -----------------------------
+// The handler changed its caller's saved registers other than x0 (the pc
+// moved back to the svc, arguments rewritten): the system call's return
+// restores the whole context instead of only x1-x20 and x30 (vectors.S).
+// Blocking does this by itself (the return then goes through the
+// scheduler). Handlers that rewrite or copy all of it use the ctx stub
+// (syscall/table.cpp).
+inline void ctx_rewritten() { this_cpu()->full_restore = 1; }
 // yield: let the other threads of its priority on this CPU run first.
-void sched_yield_current();
+// Returns yield's result, 0 (a hand-off stub branches here directly).
+i64 sched_yield_current();
 // The current thread ends; it is reaped on the way out.
 void sched_exit_current();
 
@@ -95,7 +103,10 @@ inline SpinLock& sched_lock() TA_RETURN_CAPABILITY(g_sched_lock) { return g_sche
 // or Blocked and taken off its wait queue), and the caller must have put
 // the current thread where it belongs (queued or blocked, not exited) with
 // its result settled (written into its ctx.x[0], or left to its waker).
-// Caller holds sched_lock(); only system-call handlers may call it.
+// Caller holds sched_lock(); only system-call handlers may call it, and
+// only those behind a hand-off stub (syscall/table.cpp, vectors.S), which
+// completes the caller's saved context first: from the switch on, another
+// CPU may run the caller. (sched_ipc_switch, user_state.h, likewise.)
 void sched_switch_to(Thread* next) TA_REQ(g_sched_lock);
 
 // A wake-up result that makes the woken thread issue its system call

@@ -25,8 +25,9 @@
 #define PERCPU_CPU_ID 16
 #define PERCPU_RESUME 24 /* struct KernelResume: x19..x30, sp */
 #define PERCPU_NEED_RESCHED 160 /* u32: the exit path must reschedule */
-#define PERCPU_SWITCHED 164     /* u32: a handler handed the CPU over */
-#define PERCPU_EXIT_WORK 160    /* u64: need_resched and switched, read at once */
+#define PERCPU_SWITCHED 164     /* u8: a handler handed the CPU over */
+#define PERCPU_FULL_RESTORE 165 /* u8: the return restores the whole context */
+#define PERCPU_EXIT_WORK 160    /* u64: the three above, read at once */
 /* CPU-time accounting (sched/cpu_time.h): this CPU's user ticks, the
  * counter at its last kernel entry or exit, its system ticks. */
 #define PERCPU_ACCT_USER 168

@@ -28,9 +28,14 @@ struct alignas(64) PerCpu {
   //   must make a scheduling decision: a better thread became runnable here,
   //   the slice ended, the current thread blocked, exited or was killed;
   // switched: the handler already handed this CPU to another thread
-  //   (sched_switch_to): resume cur_ctx, not the caller's context.
+  //   (sched_switch_to): resume cur_ctx, not the caller's context;
+  // full_restore: the caller's saved registers were rewritten (ctx_rewritten)
+  //   or a kernel exception overwrote ELR_EL1/SPSR_EL1: restore them all
+  //   (the fast return restores only x1-x20 and x30; vectors.S).
   u32 need_resched;
-  u32 switched;
+  u8 switched;
+  u8 full_restore;
+  u16 exit_work_pad;
   // CPU time (sched/cpu_time.h): counter ticks this CPU spent at EL0 and in
   // the kernel on behalf of threads, and the counter at its last kernel
   // entry or exit from EL0 (or switch). Only this CPU writes them.
@@ -54,7 +59,9 @@ static_assert(__builtin_offsetof(PerCpu, resume) == PERCPU_RESUME);
 static_assert(__builtin_offsetof(PerCpu, need_resched) == PERCPU_NEED_RESCHED);
 static_assert(__builtin_offsetof(PerCpu, need_resched) == PERCPU_EXIT_WORK);
 static_assert(__builtin_offsetof(PerCpu, switched) == PERCPU_SWITCHED);
-static_assert(PERCPU_SWITCHED == PERCPU_EXIT_WORK + 4);
+static_assert(__builtin_offsetof(PerCpu, full_restore) == PERCPU_FULL_RESTORE);
+static_assert(PERCPU_SWITCHED == PERCPU_EXIT_WORK + 4 && PERCPU_FULL_RESTORE == PERCPU_EXIT_WORK + 5,
+              "bits 32 and 40 of the exit work (vectors.S)");
 static_assert(__builtin_offsetof(PerCpu, acct_user) == PERCPU_ACCT_USER);
 static_assert(__builtin_offsetof(PerCpu, acct_stamp) == PERCPU_ACCT_STAMP);
 static_assert(__builtin_offsetof(PerCpu, acct_sys) == PERCPU_ACCT_SYS);

@@ -6,6 +6,19 @@
  * stack, found through TPIDR_EL1 (switch_to_cpu_stack). exception_exit
  * restores a context and erets, leaving SP_EL1 past it again.
  *
+ * A system call saves less (syscall_enter): x0-x21, x30 and the special
+ * registers, not x22-x29. Those are callee-saved in the C++ handler, so
+ * they still hold the caller's values when it returns, and the fast
+ * return leaves them (and SP_EL0, ELR_EL1, SPSR_EL1, which nothing on that
+ * path changes) in place. Whatever needs the whole context stores them
+ * first (save_x22_x29): the slow return before C++ decides anything, the
+ * other synchronous exceptions, and the handlers that hand the CPU to
+ * another thread or read or rewrite their caller's context (the stubs at
+ * the end, chosen per call by syscall/table.cpp). A handler that rewrites
+ * its caller's saved registers, or a kernel exception taken during it
+ * (which overwrites ELR_EL1 and SPSR_EL1), sets PerCpu::full_restore, and
+ * the return restores everything from the context.
+ *
  * Exceptions taken at EL1 (kernel faults) save a frame of the same layout on
  * the current stack and are reported by C++ (exception.cpp).
  *
@@ -77,6 +90,43 @@
 	stp	x22, x23, [sp, #CTX_ELR]
 .endm
 
+/* The synchronous entry from EL0 (see the top): x22-x29 stay live. x9-x11
+ * are saved before they serve as scratch. */
+.macro syscall_enter
+	sub	sp, sp, #CTX_SIZE
+	stp	x0, x1, [sp, #16 * 0]
+	stp	x2, x3, [sp, #16 * 1]
+	stp	x4, x5, [sp, #16 * 2]
+	stp	x6, x7, [sp, #16 * 3]
+	stp	x8, x9, [sp, #16 * 4]
+	stp	x10, x11, [sp, #16 * 5]
+	stp	x12, x13, [sp, #16 * 6]
+	stp	x14, x15, [sp, #16 * 7]
+	stp	x16, x17, [sp, #16 * 8]
+	stp	x18, x19, [sp, #16 * 9]
+	stp	x20, x21, [sp, #16 * 10]
+	mrs	x9, sp_el0
+	mrs	x10, elr_el1
+	mrs	x11, spsr_el1
+	stp	x30, x9, [sp, #CTX_X30]
+	stp	x10, x11, [sp, #CTX_ELR]
+.endm
+
+/* Completes a context that syscall_enter saved at \base. */
+.macro save_x22_x29 base
+	stp	x22, x23, [\base, #16 * 11]
+	stp	x24, x25, [\base, #16 * 12]
+	stp	x26, x27, [\base, #16 * 13]
+	stp	x28, x29, [\base, #16 * 14]
+.endm
+
+.macro load_x22_x29 base
+	ldp	x22, x23, [\base, #16 * 11]
+	ldp	x24, x25, [\base, #16 * 12]
+	ldp	x26, x27, [\base, #16 * 13]
+	ldp	x28, x29, [\base, #16 * 14]
+.endm
+
 /* The kernel-mode variant records the interrupted SP_EL1 in the sp slot. */
 .macro kernel_enter
 	sub	sp, sp, #CTX_SIZE
@@ -92,9 +142,9 @@
  * call (both callee-saved). */
 .macro switch_to_cpu_stack
 	mrs	x20, tpidr_el1
-	ldr	x24, [x20, #PERCPU_CPU_STACK]
+	ldr	x9, [x20, #PERCPU_CPU_STACK]
 	mov	x19, sp
-	mov	sp, x24
+	mov	sp, x9
 .endm
 
 /* CPU time (sched/cpu_time.h): the ticks since this CPU's last stamp were
@@ -113,33 +163,30 @@
 	str	x12, [x19, #CTX_TIMES_USER]
 .endm
 
-.macro acct_exit
+.macro acct_exit_at ctx
 	mrs	x9, cntvct_el0
 	ldp	x10, x11, [x20, #PERCPU_ACCT_STAMP]
 	sub	x10, x9, x10
 	add	x11, x11, x10
 	stp	x9, x11, [x20, #PERCPU_ACCT_STAMP]
-	ldr	x12, [sp, #CTX_TIMES_SYS]
+	ldr	x12, [\ctx, #CTX_TIMES_SYS]
 	add	x12, x12, x10
-	str	x12, [sp, #CTX_TIMES_SYS]
+	str	x12, [\ctx, #CTX_TIMES_SYS]
 .endm
 
-/* sp = the context to resume, x20 = this CPU's PerCpu (acct_exit). The
- * system call's fast return keeps x0 (the result) in its register instead
- * of storing it into the context and loading it back (keep_x0=1). */
-.macro exception_exit keep_x0=0
+.macro acct_exit
+	acct_exit_at sp
+.endm
+
+/* sp = the context to resume, x20 = this CPU's PerCpu (acct_exit). */
+.macro exception_exit
 	acct_exit
 	ldp	x22, x23, [sp, #CTX_ELR]
 	ldp	x30, x21, [sp, #CTX_X30]
 	msr	sp_el0, x21
 	msr	elr_el1, x22
 	msr	spsr_el1, x23
-	.if \keep_x0
-	ldr	x1, [sp, #8]
-	restore_x2_x29
-	.else
 	restore_x0_x29
-	.endif
 	add	sp, sp, #CTX_SIZE
 	eret
 	dsb	nsh			/* never reached: stop straight-line speculation */
@@ -158,8 +205,14 @@
 	mov	x0, sp
 	mov	x1, #\kind
 	bl	handle_kernel_exception
-	/* Returning means it was handled: resume the interrupted code. */
+	/* Returning means it was handled: resume the interrupted code. It
+	 * overwrote ELR_EL1 and SPSR_EL1, so a system call under way must
+	 * restore its caller's from the context (the top). */
 	mov	sp, x0
+	mrs	x9, tpidr_el1
+	cbz	x9, kernel_exit
+	mov	w10, #1
+	strb	w10, [x9, #PERCPU_FULL_RESTORE]
 	b	kernel_exit
 .endm
 
@@ -209,41 +262,72 @@ kernel_exit:
 	isb
 
 /* The system-call fast path: svc from EL0, number in x8, arguments in x0-x5
- * (still live: exception_enter only stores them). */
+ * (still live: syscall_enter only stores them). */
 el0_sync:
-	exception_enter
+	syscall_enter
 	switch_to_cpu_stack
 	acct_enter
-	mrs	x25, esr_el1
-	lsr	x24, x25, #ESR_EC_SHIFT
-	cmp	x24, #ESR_EC_SVC64
+	mrs	x10, esr_el1
+	lsr	x9, x10, #ESR_EC_SHIFT
+	cmp	x9, #ESR_EC_SVC64
 	b.ne	el0_sync_other
 	cmp	x8, #CHCORE_NR_SYSCALLS		/* bounds check before indexing */
 	b.hs	el0_svc_enosys
 	adrp	x16, syscall_table		/* page aligned: no :lo12: add */
 	ldr	x16, [x16, x8, lsl #3]
 	blr	x16
-/* The one exit path, fast case: nothing asks this CPU to reschedule and no
- * hand-off happened, so the same thread resumes with the result in x0. (Its
- * saved x0 goes stale, which nothing reads before the next entry saves it
- * again.) Otherwise C++ decides (syscall_exit_slow -> sched_exit_to_user)
- * and returns the context to resume, perhaps another thread's. */
+/* The one exit path, fast case: nothing asks this CPU to reschedule, no
+ * hand-off happened and nothing rewrote the context, so the same thread
+ * resumes with the result in x0. x21-x29 and the special registers still
+ * hold its values; x1-x20 and x30 come back from the context. (Its saved
+ * x0 goes stale, which nothing reads before the next entry saves it
+ * again.) Otherwise el0_svc_slow. */
 el0_svc_return:
 	ldr	x9, [x20, #PERCPU_EXIT_WORK]
 	cbnz	x9, el0_svc_slow
-	mov	sp, x19
-	exception_exit keep_x0=1
+	add	sp, x19, #CTX_SIZE
+	acct_exit_at x19
+	ldr	x30, [sp, #CTX_X30 - CTX_SIZE]
+	ldp	x1, x2, [sp, #8 + 16 * 0 - CTX_SIZE]
+	ldp	x3, x4, [sp, #8 + 16 * 1 - CTX_SIZE]
+	ldp	x5, x6, [sp, #8 + 16 * 2 - CTX_SIZE]
+	ldp	x7, x8, [sp, #8 + 16 * 3 - CTX_SIZE]
+	ldp	x9, x10, [sp, #8 + 16 * 4 - CTX_SIZE]
+	ldp	x11, x12, [sp, #8 + 16 * 5 - CTX_SIZE]
+	ldp	x13, x14, [sp, #8 + 16 * 6 - CTX_SIZE]
+	ldp	x15, x16, [sp, #8 + 16 * 7 - CTX_SIZE]
+	ldp	x17, x18, [sp, #8 + 16 * 8 - CTX_SIZE]
+	ldp	x19, x20, [sp, #8 + 16 * 9 - CTX_SIZE]
+	eret
+	dsb	nsh
+	isb
 
+/* x9 = the exit work: need_resched (bits 0-31), switched (bit 32),
+ * full_restore (bit 40). */
 el0_svc_slow:
-	ldr	w10, [x20, #PERCPU_NEED_RESCHED]
-	cbnz	w10, 1f
-	/* Only a hand-off (sched_switch_to): the handler settled the caller's
-	 * result and loaded the new thread; resume it. */
-	str	wzr, [x20, #PERCPU_SWITCHED]
+	cbnz	w9, 2f
+	tbz	x9, #32, 1f
+	/* Only a hand-off (sched_switch_to, IPC): the handler settled the
+	 * caller's result and loaded the new thread; resume it. The caller's
+	 * context is complete (its stub stored x22-x29 before the hand-off). */
+	str	wzr, [x20, #PERCPU_SWITCHED]	/* and full_restore */
 	ldr	x9, [x20, #PERCPU_CUR_CTX]
 	mov	sp, x9
 	exception_exit
-1:	mov	x1, x0
+1:	/* Only full_restore: the same thread, its whole context. */
+	save_x22_x29 x19
+	strb	wzr, [x20, #PERCPU_FULL_RESTORE]
+	str	x0, [x19]
+	mov	sp, x19
+	exception_exit
+2:	/* C++ decides (syscall_exit_slow -> sched_exit_to_user) and returns
+	 * the context to resume, perhaps another thread's. Unless the handler
+	 * already handed the CPU over (then the caller may be running
+	 * elsewhere, its context complete), the caller's context is completed
+	 * first: it may be switched away from, or get a signal frame. */
+	tbnz	x9, #32, 3f
+	save_x22_x29 x19
+3:	mov	x1, x0
 	mov	x0, x19
 	bl	syscall_exit_slow
 	mov	sp, x0
@@ -253,14 +337,16 @@ el0_svc_enosys:
 	mov	x0, #-CHCORE_ENOSYS
 	b	el0_svc_return
 
-/* Any other synchronous exception from EL0: C++ decides and returns the
- * context to resume. A data abort (a page fault, usually the first touch
- * of a page or a copy-on-write) goes straight to its handler. */
+/* Any other synchronous exception from EL0 (x10 = ESR_EL1, x9 = its class):
+ * C++ decides and returns the context to resume, which needs the whole
+ * context. A data abort (a page fault, usually the first touch of a page
+ * or a copy-on-write) goes straight to its handler. */
 el0_sync_other:
-	cmp	x24, #ESR_EC_DABT_LOW
+	save_x22_x29 x19
+	cmp	x9, #ESR_EC_DABT_LOW
 	b.ne	1f
 	mov	x0, x19
-	mov	x1, x25
+	mov	x1, x10
 	mrs	x2, far_el1
 	bl	handle_user_data_abort
 	mov	sp, x0
@@ -270,6 +356,46 @@ el0_sync_other:
 	bl	handle_user_exception
 	mov	sp, x0
 	exception_exit
+
+/* Handlers that need more of their caller's context than syscall_enter
+ * saved; syscall/table.cpp points the table at these for them, and the
+ * stub goes on to syscall_body_<name> (the handler's thunk). x19 = the
+ * caller's context, x20 = PerCpu, both callee-saved.
+ *
+ * syscall_handoff_<name>: the handler may hand the CPU to another thread
+ * (sched_switch_to, sched_ipc_switch: yield, IPC's connect, accept, call
+ * and return), after which another CPU may run the caller: its context
+ * must be complete before the handler runs. */
+.macro syscall_handoff name
+.global syscall_handoff_\name
+syscall_handoff_\name:
+	save_x22_x29 x19
+	b	syscall_body_\name
+.endm
+
+/* syscall_ctx_<name>: the handler reads the caller's whole context (fork
+ * copies it) or rewrites it (sigreturn): stored before, loaded back after,
+ * and restored in full. */
+.macro syscall_ctx name
+.global syscall_ctx_\name
+syscall_ctx_\name:
+	save_x22_x29 x19
+	mov	x22, x30
+	bl	syscall_body_\name
+	mov	x30, x22
+	load_x22_x29 x19
+	mov	w9, #1
+	strb	w9, [x20, #PERCPU_FULL_RESTORE]
+	ret
+.endm
+
+syscall_handoff yield
+syscall_handoff ipc_connect
+syscall_handoff ipc_accept
+syscall_handoff ipc_call
+syscall_handoff ipc_return
+syscall_ctx fork
+syscall_ctx sigreturn
 
 .macro user_vector name, kind
 \name:
