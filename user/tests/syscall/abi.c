@@ -644,6 +644,19 @@ static void test_registers(void) {
   probe("console_read.error", CHCORE_SYS_console_read, KERNEL_ADDR, 8, 0, 0, 0, 0);
   probe("getrandom", CHCORE_SYS_getrandom, (unsigned long)buf, 8, 0, 0, 0, 0);
   probe("getrandom.error", CHCORE_SYS_getrandom, KERNEL_ADDR, 8, 0, 0, 0, 0);
+  /* The kernel's copy takes a page fault on an untouched anonymous page
+   * and resolves it: that exception overwrote ELR_EL1 and SPSR_EL1, which
+   * the return must then restore from the saved context. */
+  long anon = chcore_sys_create_pmo(PAGE, CHCORE_PMO_ANONYMOUS);
+  if (UT_OK("regs.anon_pmo", anon) >= 0 &&
+      UT_OK("regs.anon_map", chcore_sys_map_pmo(CHCORE_SLOT_SELF, (unsigned long)anon,
+                                                va + 2 * PAGE,
+                                                CHCORE_PROT_READ | CHCORE_PROT_WRITE)) == 0) {
+    r = probe("getrandom.first_touch", CHCORE_SYS_getrandom, va + 2 * PAGE + 64, 8, 0, 0, 0, 0);
+    UT_EQ("getrandom.first_touch.result", r, 8);
+    chcore_sys_unmap_pmo(CHCORE_SLOT_SELF, (unsigned long)anon, va + 2 * PAGE);
+  }
+  if (anon >= 0) chcore_cap_release(anon);
   probe("online_cpus", CHCORE_SYS_online_cpus, 0, 0, 0, 0, 0, 0);
   probe("user_copy", CHCORE_SYS_user_copy, (unsigned long)rbuf, (unsigned long)msg, 8, 0, 0, 0);
   probe("user_copy.error", CHCORE_SYS_user_copy, (unsigned long)rbuf, KERNEL_ADDR, 8, 0, 0, 0);
