@@ -46,6 +46,10 @@ constexpr u64 kSliceNs = 10'000'000;
 struct CpuSched {
   RunQueue<Thread> rq;
   bool online;
+  // The timer (rearm_timer): the deadline programmed (0: off), and whether
+  // it is a slice end at most one slice ahead.
+  bool prog_slice;
+  u64 programmed;
 };
 
 CpuSched g_cpu[kMaxCpus] TA_GUARDED(g_sched_lock);
@@ -135,19 +139,19 @@ void forget_fp_owner(Thread* t) TA_REQ(g_sched_lock) {
 // the tick recomputes, and most switches then cost no timer writes.
 //
 // Slices start lazily. A thread switched in while a tick is already
-// programmed at most one slice ahead (g_prog_slice: that tick is some
+// programmed at most one slice ahead (CpuSched::prog_slice: that tick is some
 // thread's slice end) gets kSliceAtNextTick: its slice ends at that tick,
 // so a switch needs no counter read and no timer arithmetic. A thread thus
 // runs at most one slice before round robin moves on (less if it was
 // switched in just before a tick).
 constexpr u64 kSliceAtNextTick = ~0ull - 1;
-u64 g_programmed[kMaxCpus];   // 0: timer off
-bool g_prog_slice[kMaxCpus];  // g_programmed is a slice end (<= one slice ahead)
+// (CpuSched::programmed and prog_slice: next to the run queue, which every
+// switch reads anyway.)
 
 [[gnu::always_inline]] inline void rearm_timer(u32 cpu) TA_REQ(g_sched_lock) {
   u64 next = timer_queue_next(cpu);
   bool slice = false;
-  u64& prog = g_programmed[cpu];
+  u64& prog = g_cpu[cpu].programmed;
   if (Thread* cur = current_of(cpu)) {
     u64 end = cur->sc->slice_end == kSliceAtNextTick ? prog : cur->sc->slice_end;
     if (end <= next) {
@@ -161,16 +165,16 @@ bool g_prog_slice[kMaxCpus];  // g_programmed is a slice end (<= one slice ahead
   } else if (prog == 0 || next < prog) {
     timer_set_deadline(next);
     prog = next;
-    g_prog_slice[cpu] = slice;
+    g_cpu[cpu].prog_slice = slice;
   } else if (next == prog) {
-    g_prog_slice[cpu] = g_prog_slice[cpu] || slice;
+    g_cpu[cpu].prog_slice = g_cpu[cpu].prog_slice || slice;
   }
 }
 
 // A thread starts its turn on this CPU: its slice starts now, or at the
 // tick already programmed (see above).
 [[gnu::always_inline]] inline void start_slice(u32 me, Thread* next) TA_REQ(g_sched_lock) {
-  if (g_programmed[me] != 0 && g_prog_slice[me]) {
+  if (g_cpu[me].programmed != 0 && g_cpu[me].prog_slice) {
     next->sc->slice_end = kSliceAtNextTick;
     return;
   }
@@ -446,6 +450,17 @@ namespace {
 // one keeps few registers live (no large frame to save and restore).
 [[gnu::noinline]] i64 yield_slow(PerCpu* cpu, Thread* t, u32 me) TA_NO_THREAD_SAFETY_ANALYSIS {
   CpuSched& c = g_cpu[me];
+  // Two threads taking turns, but the switch needs a call (yield_fast).
+  if (Thread* other = c.rq.sole_thread_of(t->sc->prio)) {
+    if (!other->on_cpu && other->sc->may_run_on(me) && t->sc->affinity == static_cast<i32>(me)) {
+      t->ctx.x[0] = 0;
+      c.rq.replace_sole(other, t);
+      t->state = ThreadState::Runnable;
+      switch_locked(cpu, me, t, other);
+      g_sched_lock.unlock();
+      return 0;
+    }
+  }
   bool here = t->sc->may_run_on(me);
   Thread* other = c.rq.peek(me);
   // Nobody else could use this CPU (same or higher priority): keep going.
@@ -472,27 +487,63 @@ namespace {
   set_need_resched(me);
   g_sched_lock.unlock();
   sched_flush_kicks();
-  return 0;
+  // 0, which the compiler must not see: sched_yield_current then ends in
+  // a tail call here, and its fast path needs no frame.
+  i64 r = 0;
+  asm("" : "+r"(r));
+  return r;
 }
 }  // namespace
+
+// yield's common case: two threads of one priority pinned here taking
+// turns (one waits in the queue: it takes our place there), in the same
+// address space, with nothing on the way that needs a call (no FP/SIMD
+// state to save, a tick already programmed as some slice's end). The same
+// steps as switch_locked and install, in a function that calls nothing,
+// so it needs no frame. Returns false, having changed nothing, when the
+// case does not apply.
+[[gnu::always_inline]] inline bool yield_fast(PerCpu* cpu, Thread* t, u32 me)
+    TA_REQ(g_sched_lock) {
+  CpuSched& c = g_cpu[me];
+  Thread* other = c.rq.sole_thread_of(t->sc->prio);
+  if (other == nullptr || other->on_cpu || !other->sc->may_run_on(me) ||
+      t->sc->affinity != static_cast<i32>(me))
+    return false;
+  auto* o = static_cast<Thread*>(cpu->fp_owner);
+  if (o != nullptr && ((o == t && cpu->fp_enabled) || o->fp_live)) return false;
+  if (g_cpu[me].programmed == 0 || !g_cpu[me].prog_slice) return false;
+  if (cpu->vmspace != &other->group->vmspace) return false;
+  // t leaves: into other's place in the queue, its result settled.
+  t->ctx.x[0] = 0;
+  c.rq.replace_sole(other, t);
+  t->state = ThreadState::Runnable;
+  t->tpidr_el0 = read_sysreg(tpidr_el0);
+  t->result_by_waker = false;
+  t->on_cpu = false;
+  // other comes in (install, start_slice, load_user_state).
+  other->state = ThreadState::Running;
+  other->on_cpu = true;
+  other->cpu = me;
+  cpu->current = other;
+  other->sc->slice_end = kSliceAtNextTick;
+  set_fp_access(cpu, cpu->fp_owner == other && other->fp_cpu == me);
+  cpu->cur_ctx = &other->ctx;
+  write_sysreg(tpidr_el0, other->tpidr_el0);
+  cpu->switched = 1;
+  // Perhaps a signal came while it was off the CPU: the exit path looks.
+  if (signal_work_hinted(other)) [[unlikely]]
+    set_need_resched(me);
+  return true;
+}
 
 i64 sched_yield_current() TA_NO_THREAD_SAFETY_ANALYSIS {
   PerCpu* cpu = this_cpu();
   Thread* t = static_cast<Thread*>(cpu->current);
   u32 me = static_cast<u32>(cpu->cpu_id);
-  CpuSched& c = g_cpu[me];
   g_sched_lock.lock();
-  // The common case first: one other thread of the same priority waits
-  // here (two threads taking turns): it takes our place in the queue.
-  if (Thread* other = c.rq.sole_thread_of(t->sc->prio)) {
-    if (!other->on_cpu && other->sc->may_run_on(me) && t->sc->affinity == static_cast<i32>(me)) {
-      t->ctx.x[0] = 0;
-      c.rq.replace_sole(other, t);
-      t->state = ThreadState::Runnable;
-      switch_locked(cpu, me, t, other);
-      g_sched_lock.unlock();
-      return 0;
-    }
+  if (yield_fast(cpu, t, me)) [[likely]] {
+    g_sched_lock.unlock();
+    return 0;
   }
   return yield_slow(cpu, t, me);
 }
@@ -519,7 +570,7 @@ void sched_idle_wait(u64 deadline) {
     // Through the bookkeeping of rearm_timer: the tick that this deadline
     // raises finds nothing to expire and programs the next real event.
     SpinGuard g(g_sched_lock);
-    u64& prog = g_programmed[this_cpu_id()];
+    u64& prog = g_cpu[this_cpu_id()].programmed;
     if (prog == 0 || deadline < prog) {
       timer_set_deadline(deadline);
       prog = deadline;
@@ -762,8 +813,8 @@ void sched_debug_dump() TA_NO_THREAD_SAFETY_ANALYSIS {
     PerCpu& pc = g_per_cpu[c];
     printk("  cpu %u: ticks %llu (last %lld us) need_resched %u timer %lld us%s queue-next %lld us rq %u\n", c,
            static_cast<unsigned long long>(g_ticks[c]), static_cast<long long>(rel_us(g_last_tick[c])),
-           pc.need_resched, static_cast<long long>(rel_us(g_programmed[c])),
-           g_prog_slice[c] ? " (slice end)" : "",
+           pc.need_resched, static_cast<long long>(rel_us(g_cpu[c].programmed)),
+           g_cpu[c].prog_slice ? " (slice end)" : "",
            static_cast<long long>(locked ? rel_us(timer_queue_next(c)) : -1), g_cpu[c].rq.size());
     if (Thread* cur = current_of(c)) {
       show("running", cur, c == this_cpu_id());
@@ -826,7 +877,7 @@ void timer_tick() {
     u64 now = timer_now();
     g_ticks[me]++;
     g_last_tick[me] = now;
-    g_programmed[me] = 0;  // the handler masked it
+    g_cpu[me].programmed = 0;  // the handler masked it
     while (Timer* tm = timer_queue_pop_expired(me, now)) {
       if (tm->kind == TimerKind::Process) {
         posix_timer_expired(tm, me, now);

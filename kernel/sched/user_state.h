@@ -19,11 +19,16 @@ namespace kern {
 // the thread or its process, no interrupted call, no stop. Every switch and
 // the exit path ask (yield, IPC's call and return). The loads are hints,
 // as in signal_work_pending: a sender makes the target look again.
-[[gnu::always_inline]] inline bool signal_work_quick(const Thread* t) {
+// The hints alone: false means no signal work for t (true: perhaps).
+[[gnu::always_inline]] inline bool signal_work_hinted(const Thread* t) {
   const CapGroup* g = t->group;
-  if ((__atomic_load_n(&t->sig.pending, __ATOMIC_RELAXED) |
-       __atomic_load_n(&g->sig.pending, __ATOMIC_RELAXED)) == 0 &&
-      !t->sig.interrupted && !__atomic_load_n(&g->sig.stopped, __ATOMIC_RELAXED)) [[likely]]
+  return (__atomic_load_n(&t->sig.pending, __ATOMIC_RELAXED) |
+          __atomic_load_n(&g->sig.pending, __ATOMIC_RELAXED)) != 0 ||
+         t->sig.interrupted || __atomic_load_n(&g->sig.stopped, __ATOMIC_RELAXED);
+}
+
+[[gnu::always_inline]] inline bool signal_work_quick(const Thread* t) {
+  if (!signal_work_hinted(t)) [[likely]]
     return false;
   return signal_work_pending(t);
 }

@@ -630,6 +630,37 @@ static void noise_thread(void* arg) {
   __atomic_store_n(&noise_done, 1, __ATOMIC_RELEASE);
 }
 
+/* Yield with another thread yielding too; `pinned`: both on CPU 0, where
+ * yield takes its shortest path (the kernel's yield_fast). */
+static void yield_between_threads(int pinned) {
+  const char* sfx = pinned ? ".pinned" : "";
+  char n1[64], n2[64];
+  snprintf(n1, sizeof(n1), "regs.yield_between_threads%s.main", sfx);
+  snprintf(n2, sizeof(n2), "regs.yield_between_threads%s.other", sfx);
+  noise_done = 0;
+  noise_why[0] = '\0';
+  if (pinned) chcore_sys_set_affinity(CHCORE_THREAD_SELF, 0);
+  long nt = chcore_thread_create(noise_thread, 0, 0);
+  if (UT_OK("regs.noise_thread", nt) >= 0) {
+    if (pinned) chcore_sys_set_affinity((unsigned long)nt, 0);
+    int fails = 0;
+    char fwhy[160] = "";
+    for (int i = 0; i < 200 && __atomic_load_n(&noise_done, __ATOMIC_ACQUIRE) == 0; i++) {
+      struct regs in, out;
+      regs_fill(&in, 0x6000000ul + (unsigned long)i, CHCORE_SYS_yield, 0);
+      regs_probe(&in, &out);
+      if (!fails && regs_diff(&in, &out, fwhy, sizeof(fwhy))) fails = 1;
+    }
+    for (int i = 0; i < 100000 && __atomic_load_n(&noise_done, __ATOMIC_ACQUIRE) == 0; i++)
+      chcore_sys_yield();
+    ut_report(n1, !fails, fwhy);
+    ut_report(n2, __atomic_load_n(&noise_done, __ATOMIC_ACQUIRE) && noise_why[0] == '\0',
+              noise_why[0] ? noise_why : "the other thread did not finish");
+    chcore_cap_release(nt);
+  }
+  if (pinned) chcore_sys_set_affinity(CHCORE_THREAD_SELF, CHCORE_CPU_ANY);
+}
+
 static void test_registers(void) {
   static const char msg[] = "syscall_abi: a putstr inside the register probe\n";
   char rbuf[16];
@@ -718,25 +749,8 @@ static void test_registers(void) {
     chcore_cap_release(child);
   }
 
-  /* Yield with another thread yielding too. */
-  long nt = chcore_thread_create(noise_thread, 0, 0);
-  if (UT_OK("regs.noise_thread", nt) >= 0) {
-    int fails = 0;
-    char fwhy[160] = "";
-    for (int i = 0; i < 200 && __atomic_load_n(&noise_done, __ATOMIC_ACQUIRE) == 0; i++) {
-      struct regs in, out;
-      regs_fill(&in, 0x6000000ul + (unsigned long)i, CHCORE_SYS_yield, 0);
-      regs_probe(&in, &out);
-      if (!fails && regs_diff(&in, &out, fwhy, sizeof(fwhy))) fails = 1;
-    }
-    for (int i = 0; i < 100000 && __atomic_load_n(&noise_done, __ATOMIC_ACQUIRE) == 0; i++)
-      chcore_sys_yield();
-    ut_report("regs.yield_between_threads.main", !fails, fwhy);
-    ut_report("regs.yield_between_threads.other",
-              __atomic_load_n(&noise_done, __ATOMIC_ACQUIRE) && noise_why[0] == '\0',
-              noise_why[0] ? noise_why : "the other thread did not finish");
-    chcore_cap_release(nt);
-  }
+  yield_between_threads(0);
+  yield_between_threads(1);
 
   if (t >= 0) chcore_cap_release(t);
   if (p >= 0) chcore_cap_release(p);
