@@ -53,8 +53,9 @@ class RunQueue {
   // yield's common case, checked in a few instructions: the queue holds
   // exactly one thread, of priority `p`. Returns it (it may still be
   // switching away from a CPU or not be allowed here: the caller checks).
+  // (With one thread queued, list p holds it or nothing.)
   T* sole_thread_of(u32 p) const {
-    if (nonempty_ != (1u << p) || nr_ != 1) return nullptr;
+    if (nr_ != 1) return nullptr;
     return lists_[p].front();
   }
 

@@ -495,7 +495,7 @@ namespace {
 }
 }  // namespace
 
-// yield's common case: two threads of one priority pinned here taking
+// yield's common case: two threads of one priority, both pinned here, taking
 // turns (one waits in the queue: it takes our place there), in the same
 // address space, with nothing on the way that needs a call (no FP/SIMD
 // state to save, a tick already programmed as some slice's end). The same
@@ -506,7 +506,7 @@ namespace {
     TA_REQ(g_sched_lock) {
   CpuSched& c = g_cpu[me];
   Thread* other = c.rq.sole_thread_of(t->sc->prio);
-  if (other == nullptr || other->on_cpu || !other->sc->may_run_on(me) ||
+  if (other == nullptr || other->on_cpu || other->sc->affinity != static_cast<i32>(me) ||
       t->sc->affinity != static_cast<i32>(me))
     return false;
   auto* o = static_cast<Thread*>(cpu->fp_owner);
