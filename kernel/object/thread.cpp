@@ -39,9 +39,12 @@ Result<Thread*> thread_create(CapGroup* group, VirtAddr entry, VirtAddr stack, u
     obj_get(group);
     t->group = group;
     // A thread of the same process starts with its creator's signal mask
-    // (as clone gives it on Linux); a process's first thread with none.
+    // (as clone gives it on Linux); a process's first thread with the one
+    // procmgr gave the process (signal_start_state), or none.
     if (Thread* cur = current_thread(); cur != nullptr && cur->group == group)
       t->sig.blocked = cur->sig.blocked;
+    else if (group->threads.empty())
+      t->sig.blocked = group->sig.start_mask;
     group->threads.push_back(t);
   }
   return t;

@@ -423,6 +423,57 @@ Status signal_send_group(CapGroup* g, u32 sig, const SigInfo& info) {
   return kOk;
 }
 
+// exec's hand-over (procmgr, once the record names the new image): what
+// was sent to the old image and not taken goes to the new one, one signal
+// at a time with its siginfo, as if sent again, so that the new image's
+// (default) actions and the inherited mask decide. Taken lowest first:
+// the process's, then each thread's (the new image has one thread; a
+// signal meant for another old thread is its process's now). A bound on
+// the rounds keeps a sender that refills the old image (a fast timer)
+// from holding this call; what it sends after the bound is lost with the
+// old image, as a signal sent to it later is.
+Status signal_handover(CapGroup* from, CapGroup* to) {
+  constexpr u32 kRounds = 4 * (CHCORE_NSIG + kSigQueueMax);
+  for (u32 round = 0; round < kRounds; round++) {
+    u32 sig = 0;
+    SigInfo info{};
+    bool ended = false;
+    i32 status = 0;
+    {
+      SpinGuard gl(from->lock);
+      if (from->state != ProcState::Running) {
+        ended = true;
+        status = from->exit_status;
+      } else {
+        SpinGuard l(from->sig.lock);
+        if (from->sig.pending != 0) {
+          sig = lowest(from->sig.pending);
+          info = signal_take(&from->sig.pending, from->sig.info, &from->sig.queued, sig);
+        } else {
+          for (Thread* t : from->threads)
+            if (t->sig.pending != 0) {
+              sig = lowest(t->sig.pending);
+              info = signal_take(&t->sig.pending, t->sig.info, &t->sig.queued, sig);
+              break;
+            }
+        }
+      }
+    }
+    // The old image ended by a signal before the record moved (a fatal
+    // signal or SIGKILL sent during the exec): the new one ends the same.
+    if (ended) {
+      if (!CHCORE_WIFEXITED(status)) {
+        cap_group_exit(to, status);
+        if (to == current_group()) sched_exit_current();
+      }
+      return kOk;
+    }
+    if (sig == 0) return kOk;
+    (void)signal_send_group(to, sig, info);  // a full queue: lost, as a send would be
+  }
+  return kOk;
+}
+
 bool signal_fault(Thread* t, u32 sig, i32 code, u64 addr) {
   CapGroup* g = t->group;
   {

@@ -45,6 +45,11 @@ ArchContext* signal_exit_work(Thread* t, ArchContext* ctx);
 Status signal_send_thread(Thread* t, u32 sig, const SigInfo& info);
 Status signal_send_group(CapGroup* g, u32 sig, const SigInfo& info);
 
+// exec: the signals pending on the old image `from` (its process's and
+// its threads') are sent to the new image `to`; if `from` has ended by a
+// signal, `to` ends with the same wait status.
+Status signal_handover(CapGroup* from, CapGroup* to);
+
 // Takes pending signal `sig` off `set` (a thread's or its process's, under
 // the process's signal lock): its siginfo; a queued further instance
 // (SigQueue) becomes the pending one.

@@ -67,6 +67,9 @@ struct ProcessSignals {
   // Its process group is orphaned (procmgr says so: set_job_control): the
   // default stop of SIGTSTP, SIGTTIN and SIGTTOU is discarded.
   bool orphaned TA_GUARDED(lock);
+  // The mask of the process's first thread (procmgr's signal_start_state:
+  // the mask an exec keeps, a spawn's attribute); 0 unless told.
+  u64 start_mask;
 };
 
 struct ThreadSignals {

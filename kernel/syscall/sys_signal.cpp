@@ -1,5 +1,6 @@
 // Signals: sigaction, sigprocmask, sigpending, sigaltstack, sigreturn,
-// sigsuspend, sigtimedwait, signal_thread, signal_cap_group
+// sigsuspend, sigtimedwait, signal_thread, signal_cap_group, signal_handover,
+// signal_start_state
 // (signal/signal.cpp does the delivery; docs/signals.md, docs/abi.md).
 #include "lib/printk.h"
 #include "object/cap_group.h"
@@ -283,6 +284,35 @@ SysResult sys_signal_cap_group(CapSlot cg, u64 sig, u64 sender_pid, u64 code, u6
   if (sig != 0)
     TRY(signal_send_group(g.get(), static_cast<u32>(sig),
                           SigInfo{static_cast<i32>(code), static_cast<i32>(sender_pid), status}));
+  return 0;
+}
+
+// signal_handover: exec's last step (procmgr): the signals pending on the
+// old image go to the new one, or the new one ends as the old one did if
+// a signal ended it (both held with CONTROL; two different processes).
+SysResult sys_signal_handover(CapSlot from, CapSlot to) {
+  Ref<CapGroup> old_image = TRY(cap_lookup<CapGroup>(from, CHCORE_RIGHT_CONTROL));
+  Ref<CapGroup> new_image = TRY(cap_lookup<CapGroup>(to, CHCORE_RIGHT_CONTROL));
+  if (old_image.get() == new_image.get()) return Err::Inval;
+  TRY(signal_handover(old_image.get(), new_image.get()));
+  return 0;
+}
+
+// signal_start_state: what a new image starts with (procmgr, before it
+// runs; CONTROL right): its first thread's mask, and the signals it
+// ignores (an exec and a spawn keep the ignored ones, POSIX). Applied by
+// the kernel so that a signal arriving before the C library's start-up
+// finds them already.
+SysResult sys_signal_start_state(CapSlot cg, u64 blocked, u64 ignored) {
+  Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
+  SpinGuard gl(g->lock);
+  if (g->started) return Err::Busy;
+  SpinGuard l(g->sig.lock);
+  g->sig.start_mask = blocked & ~kUnblockable;
+  for (Thread* t : g->threads) set_blocked(t, blocked);
+  for (u32 sig = 1; sig <= CHCORE_NSIG; sig++)
+    if ((ignored & CHCORE_SIGBIT(sig)) && !(kUnblockable & CHCORE_SIGBIT(sig)))
+      g->sig.actions[sig - 1] = SigAction{CHCORE_SIG_IGN, 0, 0, 0};
   return 0;
 }
 

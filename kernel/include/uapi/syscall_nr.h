@@ -117,7 +117,9 @@
   X(93, timer_gettime, 2, (u64 id, UserPtr<chcore_itimerspec> cur))                        \
   X(94, timer_delete, 1, (u64 id))                                                          \
   X(95, cap_group_read, 4, (CapSlot cg, VirtAddr addr, UserPtr<u8> buf, u64 len))          \
-  X(96, set_proc_info, 1, (VirtAddr addr))
+  X(96, set_proc_info, 1, (VirtAddr addr))                                                 \
+  X(97, signal_handover, 2, (CapSlot from, CapSlot to))                                   \
+  X(98, signal_start_state, 3, (CapSlot cg, u64 blocked, u64 ignored))
 
 #ifdef __ASSEMBLER__
 /* Assembly gets the same names as symbols: CHCORE_SYSCALLS(...) expands to

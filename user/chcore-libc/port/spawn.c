@@ -138,9 +138,14 @@ static int spawn_request(unsigned op, pid_t *res, const char *path, struct child
 		req.flags |= PROCMGR_SPAWN_SETPGROUP;
 		req.pgroup = attr->__pgrp;
 	}
+	/* The child's mask: the attribute's, or (POSIX) the caller's. */
+	req.flags |= PROCMGR_SPAWN_SETSIGMASK;
 	if (attr->__flags & POSIX_SPAWN_SETSIGMASK) {
-		req.flags |= PROCMGR_SPAWN_SETSIGMASK;
 		memcpy(&req.sigmask, &attr->__mask, sizeof req.sigmask);
+	} else {
+		sigset_t cur;
+		sigprocmask(SIG_BLOCK, 0, &cur);
+		memcpy(&req.sigmask, &cur, sizeof req.sigmask);
 	}
 	/* Ignored signals stay ignored in the new program (handlers do not
 	 * cross an exec), except those POSIX_SPAWN_SETSIGDEF resets. */

@@ -162,6 +162,9 @@ struct proc {
   int pgid;           /* process group */
   int sid;            /* session */
   int execed;         /* it has exec'd since its fork (setpgid by its parent: EACCES) */
+  /* futex word: exec_swap is moving it to a new image (its reaper leaves
+   * an end of the old one until that is decided). */
+  int execing;
   int service;        /* a system service: not killable by others */
   long cg;            /* procmgr's capability to it */
   int status;         /* wait status, once a zombie */
@@ -360,6 +363,13 @@ static void reap(struct proc* p) {
      * child (it used to be taken for a SIGKILL). */
     if (status == -EINTR) continue;
     pthread_mutex_lock(&plock);
+    /* An exec in progress decides whether this end is the process's (it
+     * failed) or the old image's (the record moves on). */
+    while (__atomic_load_n(&p->execing, __ATOMIC_ACQUIRE)) {
+      pthread_mutex_unlock(&plock);
+      futex_wait(&p->execing, 1);
+      pthread_mutex_lock(&plock);
+    }
     if (status > 0 && (WIFSTOPPED(status) || WIFCONTINUED(status))) {
       if (p->cg == cg) {
         p->jc_status = (int)status;
@@ -646,23 +656,57 @@ static void image_put(struct image* e) {
  * exec request) is ended by the caller of this, once the new one has
  * taken over its files. The record's connection identity (kpid) moves to
  * the new process before it runs, so that its first requests find it. */
+static void exec_done(struct proc* p) {
+  __atomic_store_n(&p->execing, 0, __ATOMIC_RELEASE);
+  futex_wake_all(&p->execing);
+}
 static long exec_swap(struct proc* p, struct chcore_launch* l, const char* const* argv,
                       const char* const* envp) {
+  /* Kept past a failed start (which drops l's capability): the signals
+   * come back from it. */
+  long keep = chcore_sys_cap_copy((unsigned long)l->cg, CHCORE_RIGHTS_ALL);
+  if (keep < 0) {
+    chcore_launch_abort(l);
+    return keep;
+  }
   pthread_mutex_lock(&plock);
+  if (p->state != P_RUNNING) {
+    /* The old image ended (a signal) while the new one was loaded. */
+    pthread_mutex_unlock(&plock);
+    chcore_launch_abort(l);
+    chcore_cap_release(keep);
+    return -ESRCH;
+  }
+  /* The record moves to the new image before it runs: its connection
+   * identity, so that its first requests find it, and its process, so
+   * that a signal sent from now on (under plock) reaches it. What the old
+   * image has pending follows, and if a signal ended the old image, the
+   * new one ends the same way. The reaper does not take an end of the old
+   * image for the process's until the start is decided (execing). */
   long old_kpid = p->kpid;
+  long old_cg = p->cg;
   int old_started = p->started;
   p->kpid = (long)CHCORE_CAP_INFO_ID(chcore_sys_cap_info((unsigned long)l->cg));
+  p->cg = l->cg;
   p->started = 0;
+  p->execing = 1;
+  chcore_sys_signal_handover((unsigned long)old_cg, (unsigned long)keep);
   pthread_mutex_unlock(&plock);
   long r = chcore_launch_start(l, argv, envp);
   pthread_mutex_lock(&plock);
   if (r < 0) {
+    /* The exec fails: the record and the signals go back. */
     p->kpid = old_kpid;
+    p->cg = old_cg;
     p->started = old_started;
+    chcore_sys_signal_handover((unsigned long)keep, (unsigned long)old_cg);
+    exec_done(p);
     pthread_mutex_unlock(&plock);
+    chcore_cap_release(keep);
     return r;
   }
-  p->cg = l->cg; /* the reaper moves to it when the old one ends */
+  exec_done(p);
+  chcore_cap_release(keep);
   p->execed = 1;
   /* A new kernel process, in the same group: told what the old one was. */
   int o = p->jc_orphaned;
@@ -689,6 +733,16 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
   r = chcore_launch_image(&l, &image->img, name);
   image_put(image);
   if (r < 0) return r;
+  /* Its mask and ignored signals from its first instruction (the C library
+   * applies them again at start-up, for its own records). */
+  r = chcore_sys_signal_start_state(
+      (unsigned long)l.cg,
+      (info_tmpl->flags & PROCMGR_SPAWN_SETSIGMASK) ? info_tmpl->sigmask : 0,
+      info_tmpl->sigignore);
+  if (r < 0) {
+    chcore_launch_abort(&l);
+    return r;
+  }
   /* Kernel objects (pipe ends) the parent sent: a copy each in the child,
    * whose start information names its slot. */
   for (uint32_t i = 0; i < info_tmpl->nfds; i++) {

@@ -1153,6 +1153,12 @@ static void native_random(void) {
     case CHCORE_SYS_set_job_control:
       nat(nr, chance(30) ? 0 : (u64)slot_of(K_CG), chance(80) ? below(2) : rnd(), 0, 0, 0, 0);
       break;
+    case CHCORE_SYS_signal_start_state:
+      nat(nr, chance(30) ? 0 : (u64)slot_of(K_CG), rnd(), rnd(), 0, 0, 0);
+      break;
+    case CHCORE_SYS_signal_handover:
+      nat(nr, chance(30) ? 0 : (u64)slot_of(K_CG), chance(30) ? 0 : (u64)slot_of(K_CG), 0, 0, 0, 0);
+      break;
     default:
       /* A call added to the list without a generator here: random
        * arguments (add a generator if it can block). */

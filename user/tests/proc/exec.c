@@ -2,7 +2,8 @@
  * them: what an exec keeps (pid, parent, fds without FD_CLOEXEC, working
  * directory, signal mask), #! scripts, and every error case.
  *
- *   exec [section]        keep | script | errors | threads | spawn_script | leaks
+ *   exec [section]        keep | script | errors | threads | spawn_script | pending |
+ *                         leaks
  *   exec as-new ARGS...   the program an exec starts (checks, exit status) */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,6 +41,24 @@ static int write_file(const char* path, const char* text, mode_t mode) {
 
 /* ---- The exec'd side ---------------------------------------------------------------- */
 
+/* as-new pending: SIGUSR1 (sent to the process) and SIGUSR2 (to the
+ * thread that exec'd) were pending and blocked in the old image: still
+ * pending here, and a handler installed now gets them. */
+static volatile sig_atomic_t got_pending;
+static void on_pending(int sig) { got_pending |= sig == SIGUSR1 ? 1 : sig == SIGUSR2 ? 2 : 4; }
+static int as_new_pending(void) {
+  sigset_t p;
+  sigpending(&p);
+  if (!sigismember(&p, SIGUSR1)) return 1;
+  if (!sigismember(&p, SIGUSR2)) return 2;
+  signal(SIGUSR1, on_pending);
+  signal(SIGUSR2, on_pending);
+  sigset_t m;
+  sigemptyset(&m);
+  sigprocmask(SIG_SETMASK, &m, 0);
+  return got_pending == 3 ? 0 : 10 + got_pending;
+}
+
 /* as-new keep PID PPID: what an exec keeps. Exit 0 or the failed check. */
 static int as_new(int argc, char** argv) {
   if (argc >= 5 && strcmp(argv[2], "keep") == 0) {
@@ -64,6 +83,23 @@ static int as_new(int argc, char** argv) {
     return 0;
   }
   if (argc >= 3 && strcmp(argv[2], "status") == 0) return atoi(argv[3]);
+  if (argc >= 3 && strcmp(argv[2], "pending") == 0) return as_new_pending();
+  if (argc >= 3 && strcmp(argv[2], "unblock") == 0) {
+    /* What was pending takes its (default) action now. */
+    sigset_t m;
+    sigemptyset(&m);
+    sigprocmask(SIG_SETMASK, &m, 0);
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[2], "masked") == 0) {
+    sigset_t m;
+    sigprocmask(SIG_BLOCK, 0, &m);
+    return sigismember(&m, SIGUSR1) && !sigismember(&m, SIGUSR2) ? 0 : 1;
+  }
+  if (argc >= 3 && strcmp(argv[2], "sleep") == 0) {
+    sleep(3);
+    return 0;
+  }
   return 99;
 }
 
@@ -226,6 +262,73 @@ static void test_spawn_script(void) {
   UT_EQ("spawn_script.status", reap(pid), 21);
 }
 
+/* ---- pending: signals sent before or during an exec reach the new image ------------ */
+
+static void test_pending(void) {
+  /* Blocked and pending (one process-directed, one thread-directed):
+   * still pending after the exec, as on Linux. */
+  pid_t pid = fork();
+  if (pid == 0) {
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, SIGUSR1);
+    sigaddset(&m, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &m, 0);
+    kill(getpid(), SIGUSR1);
+    syscall(SYS_tkill, (pid_t)syscall(SYS_gettid), SIGUSR2);
+    execl(SELF, SELF, "as-new", "pending", (char*)0);
+    _exit(100);
+  }
+  UT_EQ("pending.blocked_kept", reap(pid), 0);
+  /* Caught in the old image and blocked: the handler is gone with the
+   * old image, so once unblocked the default action ends the new one. */
+  pid = fork();
+  if (pid == 0) {
+    signal(SIGTERM, on_term);
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, SIGTERM);
+    sigprocmask(SIG_BLOCK, &m, 0);
+    raise(SIGTERM);
+    execl(SELF, SELF, "as-new", "unblock", (char*)0);
+    _exit(100);
+  }
+  UT_EQ("pending.caught_becomes_default", reap(pid), 1000 + SIGTERM);
+  /* posix_spawn without POSIX_SPAWN_SETSIGMASK: the caller's mask. */
+  sigset_t m, old;
+  sigemptyset(&m);
+  sigaddset(&m, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &m, &old);
+  char* args[] = {SELF, "as-new", "masked", NULL};
+  int e = posix_spawn(&pid, SELF, 0, 0, args, environ);
+  sigprocmask(SIG_SETMASK, &old, 0);
+  UT_EQ("pending.spawn_keeps_mask", e == 0 ? reap(pid) : -e, 0);
+  /* A signal sent while the child forks, execs or runs the new image: it
+   * ends the process whenever it lands (before the exec, in the middle of
+   * it, or after). Lost in the middle, the child would sleep 3 s and exit
+   * 0. Delays from 0 to 1.9 ms sweep the exec's window. */
+  int lost_term = 0, lost_kill = 0;
+  for (int i = 0; i < 40; i++) {
+    int sig = i % 2 ? SIGKILL : SIGTERM;
+    pid = fork();
+    if (pid == 0) {
+      execl(SELF, SELF, "as-new", "sleep", (char*)0);
+      _exit(100);
+    }
+    struct timespec d = {0, (i / 2) * 100000L};
+    nanosleep(&d, 0);
+    kill(pid, sig);
+    int r = reap(pid);
+    if (r != 1000 + sig) {
+      if (sig == SIGKILL) lost_kill++;
+      else lost_term++;
+      fprintf(stderr, "pending: signal %d after %ld ns: status %d\n", sig, d.tv_nsec, r);
+    }
+  }
+  UT_EQ("pending.term_during_exec", lost_term, 0);
+  UT_EQ("pending.kill_during_exec", lost_kill, 0);
+}
+
 /* ---- leaks: fork + exec + wait cycles, no memory lost ------------------------------ */
 
 static int fork_exec(const char* code) {
@@ -258,6 +361,7 @@ int main(int argc, char** argv) {
   SECTION("errors", test_errors);
   SECTION("threads", test_threads);
   SECTION("spawn_script", test_spawn_script);
+  SECTION("pending", test_pending);
   SECTION("leaks", test_leaks);
   return ut_finish();
 }

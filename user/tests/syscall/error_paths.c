@@ -558,6 +558,31 @@ static void paths_set_job_control(void) {
   PATH("jc_clear", 0, chcore_sys_set_job_control(CHCORE_SLOT_SELF, 0));
 }
 
+/* signal_handover: two different processes, both held with CONTROL. */
+static void paths_signal_handover(void) {
+  PATH("handover_bad_from", CHCORE_EBADF, chcore_sys_signal_handover(CHCORE_MAX_CAPS - 1, exited));
+  PATH("handover_bad_to", CHCORE_EBADF, chcore_sys_signal_handover(exited, CHCORE_MAX_CAPS - 1));
+  PATH("handover_pmo", CHCORE_EINVAL, chcore_sys_signal_handover(pmo, exited));
+  PATH("handover_no_control", CHCORE_EACCES, chcore_sys_signal_handover(exited, weak_self));
+  PATH("handover_same", CHCORE_EINVAL, chcore_sys_signal_handover(CHCORE_SLOT_SELF, CHCORE_SLOT_SELF));
+  /* From a process that exited (status 0): nothing to hand over. */
+  PATH("handover_from_exited", 0, chcore_sys_signal_handover(exited, CHCORE_SLOT_SELF));
+  PATH("handover_to_exited", 0, chcore_sys_signal_handover(CHCORE_SLOT_SELF, exited));
+}
+
+/* signal_start_state: a process held with CONTROL that has not run yet. */
+static void paths_signal_start_state(void) {
+  PATH("start_bad_slot", CHCORE_EBADF, chcore_sys_signal_start_state(CHCORE_MAX_CAPS - 1, 0, 0));
+  PATH("start_pmo", CHCORE_EINVAL, chcore_sys_signal_start_state(pmo, 0, 0));
+  PATH("start_no_control", CHCORE_EACCES, chcore_sys_signal_start_state(weak_self, 0, 0));
+  PATH("start_running", CHCORE_EBUSY, chcore_sys_signal_start_state(CHCORE_SLOT_SELF, 0, 0));
+  PATH("start_exited", CHCORE_EBUSY, chcore_sys_signal_start_state(exited, 0, 0));
+  char name[] = "unstarted";
+  long fresh = chcore_sys_create_cap_group((unsigned long)name, sizeof name - 1);
+  PATH("start_fresh", 0, fresh < 0 ? fresh : chcore_sys_signal_start_state(fresh, ~0ul, ~0ul));
+  if (fresh >= 0) chcore_cap_release(fresh);
+}
+
 /* signal_cap_group's si_code: SI_USER, or a CLD_* code for SIGCHLD only. */
 static void paths_signal_cap_group(void) {
   PATH("bad_signal", CHCORE_EINVAL, chcore_sys_signal_cap_group(CHCORE_SLOT_SELF, 65, 0, 0, 0));
@@ -804,6 +829,8 @@ static const struct group groups[] = {
     {"signal_cap_group", paths_signal_cap_group},
     {"signal_thread_of", paths_signal_thread_of},
     {"set_job_control", paths_set_job_control},
+    {"signal_handover", paths_signal_handover},
+    {"signal_start_state", paths_signal_start_state},
     {"system_power", paths_system_power},
     {"fork", paths_fork},
     {"tty", paths_tty},
