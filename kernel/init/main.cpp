@@ -24,7 +24,6 @@ plat::MachineInfo g_machine;
 }
 
 extern "C" [[noreturn]] void kernel_main(PhysAddr boot_arg, u64 entry_el) {
-  percpu_init_this_cpu(0);
   // The kernel avoids constructors with side effects, but runs any it has.
   for (InitFn* f = __init_array_start; f < __init_array_end; f++) (*f)();
 

@@ -47,6 +47,15 @@ class List {
     o->next->prev = n;
     o->prev = o->next = nullptr;
   }
+  // `out`, the list's only element, is replaced by `in`: what replace
+  // does, with the neighbours known to be the head.
+  void replace_sole(T* out, T* in) {
+    ListNode* o = node_of(out);
+    ListNode* n = node_of(in);
+    n->prev = n->next = &head_;
+    head_.prev = head_.next = n;
+    o->prev = o->next = nullptr;
+  }
   T* front() const { return empty() ? nullptr : obj_of(head_.next); }
   T* back() const { return empty() ? nullptr : obj_of(head_.prev); }
   T* pop_front() {

@@ -61,7 +61,7 @@ class RunQueue {
 
   // After sole_thread_of(p) returned `out`: `in` (of priority p) takes its
   // place.
-  void replace_sole(T* out, T* in) { lists_[in->sc->prio].replace(out, in); }
+  void replace_sole(T* out, T* in) { lists_[in->sc->prio].replace_sole(out, in); }
 
   // The thread this queue offers to CPU `on`: the first of the highest
   // priority that may run there. Skips threads that a CPU is still switching

@@ -287,6 +287,7 @@ void sched_init_this_cpu() {
   timer_queue_init(this_cpu_id());
   // Boot left FP/SIMD open (head.S); lazy switching starts from "trapped".
   CpuSched& c = cs_of(this_cpu_id());
+  this_cpu()->sched = &c;
   this_cpu()->fp_enabled = true;
   set_fp_access(this_cpu(), false);
   c.online = true;
@@ -498,21 +499,28 @@ namespace {
 // yield's common case: two threads of one priority, both pinned here, taking
 // turns (one waits in the queue: it takes our place there), in the same
 // address space, with nothing on the way that needs a call (no FP/SIMD
-// state to save, a tick already programmed as some slice's end). The same
+// state to save or access to grant, a tick already programmed as some
+// slice's end). The same
 // steps as switch_locked and install, in a function that calls nothing,
 // so it needs no frame. Returns false, having changed nothing, when the
 // case does not apply.
 [[gnu::always_inline]] inline bool yield_fast(PerCpu* cpu, Thread* t, u32 me)
     TA_REQ(g_sched_lock) {
-  CpuSched& c = g_cpu[me];
+  CpuSched& c = *static_cast<CpuSched*>(cpu->sched);
   Thread* other = c.rq.sole_thread_of(t->sc->prio);
   if (other == nullptr || other->on_cpu || other->sc->affinity != static_cast<i32>(me) ||
       t->sc->affinity != static_cast<i32>(me))
     return false;
-  auto* o = static_cast<Thread*>(cpu->fp_owner);
-  if (o != nullptr && ((o == t && cpu->fp_enabled) || o->fp_live)) return false;
-  if (g_cpu[me].programmed == 0 || !g_cpu[me].prog_slice) return false;
-  if (cpu->vmspace != &other->group->vmspace) return false;
+  // FP/SIMD: nothing to save (t has not used it this turn: access is
+  // off; the owner of the registers is not an IPC caller keeping its
+  // state live), and access stays off (if `other` owns the registers, its
+  // first FP/SIMD instruction traps and sched_fp_trap just turns it on).
+  if (cpu->fp_enabled) return false;
+  if (auto* o = static_cast<Thread*>(cpu->fp_owner); o != nullptr && o->fp_live) return false;
+  if (c.programmed == 0 || !c.prog_slice) return false;
+  // The same process: t's address space is the one loaded.
+  CapGroup* g = t->group;
+  if (other->group != g) return false;
   // t leaves: into other's place in the queue, its result settled.
   t->ctx.x[0] = 0;
   c.rq.replace_sole(other, t);
@@ -522,16 +530,14 @@ namespace {
   t->on_cpu = false;
   // other comes in (install, start_slice, load_user_state).
   other->state = ThreadState::Running;
-  other->on_cpu = true;
-  other->cpu = me;
+  other->on_cpu = true;  // its cpu is me already: it was queued here
   cpu->current = other;
   other->sc->slice_end = kSliceAtNextTick;
-  set_fp_access(cpu, cpu->fp_owner == other && other->fp_cpu == me);
   cpu->cur_ctx = &other->ctx;
   write_sysreg(tpidr_el0, other->tpidr_el0);
   cpu->switched = 1;
   // Perhaps a signal came while it was off the CPU: the exit path looks.
-  if (signal_work_hinted(other)) [[unlikely]]
+  if (signal_work_hinted(other, g)) [[unlikely]]
     set_need_resched(me);
   return true;
 }

@@ -20,11 +20,14 @@ namespace kern {
 // the exit path ask (yield, IPC's call and return). The loads are hints,
 // as in signal_work_pending: a sender makes the target look again.
 // The hints alone: false means no signal work for t (true: perhaps).
-[[gnu::always_inline]] inline bool signal_work_hinted(const Thread* t) {
-  const CapGroup* g = t->group;
+[[gnu::always_inline]] inline bool signal_work_hinted(const Thread* t, const CapGroup* g) {
   return (__atomic_load_n(&t->sig.pending, __ATOMIC_RELAXED) |
           __atomic_load_n(&g->sig.pending, __ATOMIC_RELAXED)) != 0 ||
          t->sig.interrupted || __atomic_load_n(&g->sig.stopped, __ATOMIC_RELAXED);
+}
+
+[[gnu::always_inline]] inline bool signal_work_hinted(const Thread* t) {
+  return signal_work_hinted(t, t->group);
 }
 
 [[gnu::always_inline]] inline bool signal_work_quick(const Thread* t) {

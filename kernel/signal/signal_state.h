@@ -54,15 +54,16 @@ struct ProcessSignals {
   SpinLock lock;
   SigAction actions[CHCORE_NSIG] TA_GUARDED(lock);
   u64 pending;  // process-directed, not yet taken by a thread
-  SigInfo info[CHCORE_NSIG] TA_GUARDED(lock);
-  SigQueue queued TA_GUARDED(lock);
   // Job control. A stop signal's default action stops the process: its
   // threads park at the exit to user space (CapGroup::parked) until
   // SIGCONT (or SIGKILL). `stopped` is read without the lock as a hint,
-  // like `pending`. `event` is the stop or continue that
+  // like `pending` (beside it: the exit path's checks load both with
+  // short offsets). `event` is the stop or continue that
   // wait_cap_group_event has not reported yet, as a wait status
   // (CHCORE_WSTATUS_STOPPED(sig), CHCORE_WSTATUS_CONTINUED), or 0.
   bool stopped;
+  SigInfo info[CHCORE_NSIG] TA_GUARDED(lock);
+  SigQueue queued TA_GUARDED(lock);
   i32 event TA_GUARDED(lock);
   // Its process group is orphaned (procmgr says so: set_job_control): the
   // default stop of SIGTSTP, SIGTTIN and SIGTTOU is discarded.

@@ -64,9 +64,12 @@ primary_high:
 	b.hs	2f
 	stp	xzr, xzr, [x0], #16
 	b	1b
-2:	mov	x0, x19
+2:	mov	x29, xzr		/* terminate the frame-pointer chain */
+	mov	x30, xzr
+	mov	x0, xzr			/* TPIDR_EL1 before any C++ (this_cpu()) */
+	bl	percpu_init_this_cpu
+	mov	x0, x19
 	mov	x1, x20
-	mov	x29, xzr		/* terminate the frame-pointer chain */
 	mov	x30, xzr
 	bl	kernel_main
 	b	halt_forever
@@ -98,8 +101,11 @@ secondary_high:
 	ldr	x0, =exception_vectors
 	msr	vbar_el1, x0
 	isb
-	mov	x0, x19
 	mov	x29, xzr
+	mov	x30, xzr
+	mov	x0, x19
+	bl	percpu_init_this_cpu
+	mov	x0, x19
 	mov	x30, xzr
 	bl	secondary_main
 	b	halt_forever

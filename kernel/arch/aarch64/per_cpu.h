@@ -50,6 +50,9 @@ struct alignas(64) PerCpu {
   // scheduler lock).
   void* fp_owner;
   u32 fp_enabled;
+  // This CPU's scheduler state (sched.cpp's CpuSched), set by
+  // sched_init_this_cpu: one load instead of indexing an array by cpu_id.
+  void* sched;
 };
 
 static_assert(__builtin_offsetof(PerCpu, cur_ctx) == PERCPU_CUR_CTX);
@@ -75,14 +78,14 @@ inline constexpr u32 kMaxCpus = CHCORE_MAX_CPUS;
 extern PerCpu g_per_cpu[kMaxCpus];
 
 #if defined(__aarch64__)
-// TPIDR_EL1 changes only in percpu_init_this_cpu(), which also stores to
-// g_percpu_epoch. The read is not volatile and "reads" that variable, so the
-// compiler may reuse one read within a function but never moves it across
-// that store (or across a call that might make it).
-extern u32 g_percpu_epoch;
+// TPIDR_EL1 is set once per CPU, by percpu_init_this_cpu(), which head.S
+// calls before any C++ code of that CPU runs, and a kernel entry never
+// moves to another CPU (per-CPU stacks: nothing blocks in the kernel). So
+// the value never changes under C++ code, and the read is a pure asm the
+// compiler may reuse or move freely (no volatile, no memory operand).
 inline PerCpu* this_cpu() {
   PerCpu* p;
-  asm("mrs %0, tpidr_el1" : "=r"(p) : "m"(g_percpu_epoch));
+  asm("mrs %0, tpidr_el1" : "=r"(p));
   return p;
 }
 #endif

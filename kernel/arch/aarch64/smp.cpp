@@ -40,15 +40,12 @@ bool is_kernel_stack_address(u64 addr, usize len) {
   return in(boot_stacks, sizeof(boot_stacks)) || in(exception_stacks, sizeof(exception_stacks));
 }
 
-u32 g_percpu_epoch;
-
 void percpu_init_this_cpu(u32 cpu) {
   PerCpu* p = &g_per_cpu[cpu];
   p->cpu_id = cpu;
   p->cpu_stack = reinterpret_cast<u64>(exception_stacks[cpu] + KSTACK_SIZE);
   p->mpidr = read_sysreg(mpidr_el1) & 0xff00ffffffull;
   write_sysreg(tpidr_el1, p);
-  __atomic_fetch_add(&g_percpu_epoch, 1, __ATOMIC_RELAXED);  // see this_cpu()
   // EL0 may read the virtual counter (CNTVCT_EL0): clocks without a syscall.
   write_sysreg(cntkctl_el1, 1u << 1);
   arch::isb();
@@ -57,7 +54,6 @@ void percpu_init_this_cpu(u32 cpu) {
 static u32 g_online = 0;
 
 extern "C" [[noreturn]] void secondary_main(u64 cpu) {
-  percpu_init_this_cpu(static_cast<u32>(cpu));
   mm_init_secondary();
   irq_init_this_cpu();
   timer_init_this_cpu();
