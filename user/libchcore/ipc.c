@@ -211,14 +211,18 @@ unsigned long __chcore_ipc_dispatch(struct client_slot* s, const unsigned long* 
   msg.buf = (void*)s->buf_va;
   msg.buf_size = s->buf_size;
   msg.client = s->client;
+  /* Its capabilities are read only up to ncaps, and only they are sent. */
   struct chcore_ipc_reply reply;
-  memset(&reply, 0, sizeof(reply));
+  reply.ret = 0;
+  for (int i = 0; i < 4; i++) reply.w[i] = 0;
+  reply.len = 0;
+  reply.ncaps = 0;
   ops->handle(&msg, &reply);
   unsigned ncaps = reply.ncaps > CHCORE_IPC_MAX_CAPS ? CHCORE_IPC_MAX_CAPS : reply.ncaps;
   out[0] = (unsigned long)reply.ret;
   for (int i = 0; i < 4; i++) out[1 + i] = reply.w[i];
   out[5] = CHCORE_IPC_INFO(reply.len, ncaps);
-  memcpy(out + 6, reply.caps, sizeof(reply.caps));
+  if (ncaps != 0) memcpy(out + 6, reply.caps, ncaps * sizeof(reply.caps[0]));
   return 0;
 }
 

@@ -118,7 +118,8 @@ struct chcore_ipc_msg {
   void* client;            /* what on_connect stored for this client */
 };
 
-/* The reply the handler fills in (zeroed before it runs). */
+/* The reply the handler fills in (ret, w, len and ncaps zeroed before it
+ * runs; caps[i] is read for i < ncaps only). */
 struct chcore_ipc_reply {
   long ret;
   unsigned long w[4];
