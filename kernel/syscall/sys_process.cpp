@@ -179,10 +179,6 @@ SysResult sys_kill_cap_group(CapSlot cg, u64 sig) {
   return 0;
 }
 
-// (The table's entry is the hand-off stub, which goes to
-// sched_yield_current directly: syscall/table.cpp.)
-SysResult sys_yield() { return sched_yield_current(); }
-
 // Waiting holds no reference to the process: a process whose last reference
 // disappears wakes its waiters as it is destroyed (cap_group_destroy).
 SysResult sys_wait_cap_group(CapSlot cg) {

@@ -3,6 +3,7 @@
 // before indexing the table.
 #include "syscall/syscall.h"
 #include "sched/sched.h"
+#include "syscall/stubs.h"
 
 using namespace kern;
 
@@ -38,25 +39,29 @@ struct Thunk<Fn> {
 
 }  // namespace
 
+// yield's handler, here so that its thunk (the stub's body) inlines it: a
+// tail call of sched_yield_current.
+SysResult kern::sys_yield() { return sched_yield_current(); }
+
 // Handlers that need more of their caller's context than the entry saved
-// go through a stub in vectors.S first: syscall_handoff_<name> (it may hand
-// the CPU to another thread) or syscall_ctx_<name> (it copies or rewrites
-// the whole context). The stub continues in syscall_body_<name>.
-#define SYSCALL_STUB(kind, nm)                                                  \
-  extern "C" i64 syscall_##kind##_##nm(u64, u64, u64, u64, u64, u64);           \
+// go through a stub in vectors.S first (syscall/stubs.h lists them):
+// syscall_handoff_<name> (it may hand the CPU to another thread) or
+// syscall_ctx_<name> (it copies or rewrites the whole context). The stub
+// continues in syscall_body_<name>, the handler's thunk.
+#define STUB_BODY(nm)                                                                 \
   extern "C" i64 syscall_body_##nm(u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5) { \
-    return Thunk<&kern::sys_##nm>::call(a0, a1, a2, a3, a4, a5);               \
+    return Thunk<&kern::sys_##nm>::call(a0, a1, a2, a3, a4, a5);                     \
   }
-// yield's handler is sched_yield_current itself (always 0): no thunk.
-extern "C" i64 syscall_handoff_yield(u64, u64, u64, u64, u64, u64);
-extern "C" i64 syscall_body_yield(u64, u64, u64, u64, u64, u64) { return kern::sched_yield_current(); }
-SYSCALL_STUB(handoff, ipc_connect)
-SYSCALL_STUB(handoff, ipc_accept)
-SYSCALL_STUB(handoff, ipc_call)
-SYSCALL_STUB(handoff, ipc_return)
-SYSCALL_STUB(ctx, fork)
-SYSCALL_STUB(ctx, sigreturn)
-#undef SYSCALL_STUB
+#define STUB_HANDOFF(nm) \
+  extern "C" i64 syscall_handoff_##nm(u64, u64, u64, u64, u64, u64); \
+  STUB_BODY(nm)
+#define STUB_CTX(nm) \
+  extern "C" i64 syscall_ctx_##nm(u64, u64, u64, u64, u64, u64); \
+  STUB_BODY(nm)
+CHCORE_SYSCALL_STUBS(STUB_HANDOFF, STUB_CTX)
+#undef STUB_HANDOFF
+#undef STUB_CTX
+#undef STUB_BODY
 
 #define CHECK_NR(nr, name, nargs, types)                                          \
   static_assert((nr) >= 0 && (nr) < CHCORE_NR_SYSCALLS, "syscall number out of range"); \
@@ -85,13 +90,11 @@ static consteval SyscallTable make_table() {
   t.name[nr] = #nm;
   CHCORE_SYSCALLS(FILL)
 #undef FILL
-  t.fn[CHCORE_SYS_yield] = syscall_handoff_yield;
-  t.fn[CHCORE_SYS_ipc_connect] = syscall_handoff_ipc_connect;
-  t.fn[CHCORE_SYS_ipc_accept] = syscall_handoff_ipc_accept;
-  t.fn[CHCORE_SYS_ipc_call] = syscall_handoff_ipc_call;
-  t.fn[CHCORE_SYS_ipc_return] = syscall_handoff_ipc_return;
-  t.fn[CHCORE_SYS_fork] = syscall_ctx_fork;
-  t.fn[CHCORE_SYS_sigreturn] = syscall_ctx_sigreturn;
+#define STUB_HANDOFF(nm) t.fn[CHCORE_SYS_##nm] = syscall_handoff_##nm;
+#define STUB_CTX(nm) t.fn[CHCORE_SYS_##nm] = syscall_ctx_##nm;
+  CHCORE_SYSCALL_STUBS(STUB_HANDOFF, STUB_CTX)
+#undef STUB_HANDOFF
+#undef STUB_CTX
   return t;
 }
 

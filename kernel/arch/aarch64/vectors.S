@@ -27,6 +27,7 @@
 #include "arch/aarch64/asm_offsets.h"
 #include "uapi/syscall_nr.h"
 #include "uapi/errno.h"
+#include "syscall/stubs.h"
 
 /* Exception kinds passed to C++; keep in sync with ExceptionKind in exception.h. */
 #define KIND_SYNC 0
@@ -381,13 +382,11 @@ syscall_ctx_\name:
 	ret
 .endm
 
-syscall_handoff yield
-syscall_handoff ipc_connect
-syscall_handoff ipc_accept
-syscall_handoff ipc_call
-syscall_handoff ipc_return
-syscall_ctx fork
-syscall_ctx sigreturn
+#define STUB_HANDOFF(name) syscall_handoff name;
+#define STUB_CTX(name) syscall_ctx name;
+CHCORE_SYSCALL_STUBS(STUB_HANDOFF, STUB_CTX)
+#undef STUB_HANDOFF
+#undef STUB_CTX
 
 .macro user_vector name, kind
 \name:
