@@ -199,9 +199,13 @@ void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
   }
   if (c == nullptr) {
     bool closing = p->closing;
+    CapGroup* hold = closing ? p->exit_hold : nullptr;
+    if (closing) p->exit_hold = nullptr;
     p->lock.unlock();
     if (!closing) return Err::Inval;
-    // The end of the close upcall: the handler's work is done.
+    // The end of the close upcall: the handler's work is done, and an exit
+    // that waited for it may be reported.
+    if (hold != nullptr) cap_group_exit_release(hold);
     sched_exit_current();
     return 0;
   }
@@ -256,10 +260,17 @@ void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
 // handler the object is freed now. Returns true if the caller frees it.
 bool port_close(IpcPort* p) TA_NO_THREAD_SAFETY_ANALYSIS {
   Thread* h;
+  // The last reference went with an exiting process's capabilities: its
+  // exit is reported once this upcall has run (cap_group.h).
+  CapGroup* exiting = cap_group_exit_in_progress();
   {
     SpinGuard g(p->lock);
     h = p->handler;
     p->closing = true;
+    if (h != nullptr && exiting != nullptr) {
+      cap_group_exit_hold(exiting);
+      p->exit_hold = exiting;
+    }
   }
   if (h == nullptr) return true;
   // No call is in flight (a call holds a reference), so the handler is
@@ -322,6 +333,7 @@ void ipc_handler_reaped(Thread* t) TA_NO_THREAD_SAFETY_ANALYSIS {
   Object* ref;
   Connection* pending;
   bool closing;
+  CapGroup* hold;
   {
     SpinGuard g(p->lock);
     caller = p->caller;
@@ -332,6 +344,8 @@ void ipc_handler_reaped(Thread* t) TA_NO_THREAD_SAFETY_ANALYSIS {
     p->pending = nullptr;
     p->handler = nullptr;
     closing = p->closing;
+    hold = p->exit_hold;
+    p->exit_hold = nullptr;
     {
       SpinGuard s(sched_lock());
       if (caller != nullptr) sched_wake(caller, to_errno(Err::ConnReset));
@@ -345,6 +359,9 @@ void ipc_handler_reaped(Thread* t) TA_NO_THREAD_SAFETY_ANALYSIS {
   if (ref != nullptr) obj_put(ref);
   t->ipc_port = nullptr;
   obj_put(t);  // the port's reference
+  // A close upcall that will not run (or not finish): the exit it held back
+  // is reported now.
+  if (hold != nullptr) cap_group_exit_release(hold);
   if (closing) free_owner(p->owner);
 }
 

@@ -42,6 +42,9 @@ struct IpcPort {
   // The object's last reference is gone: the handler runs its close upcall,
   // and the memory goes when the handler is reaped.
   bool closing TA_GUARDED(lock) = false;
+  // The exiting process whose report waits for this close upcall
+  // (cap_group_exit_hold), or nullptr.
+  struct CapGroup* exit_hold TA_GUARDED(lock) = nullptr;
   // Callers that found the handler busy (scheduler lock); each retries its
   // call when woken.
   WaitQueue waiters;

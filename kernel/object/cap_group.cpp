@@ -1,5 +1,6 @@
 #include "object/cap_group.h"
 
+#include "arch/aarch64/per_cpu.h"
 #include "lib/new.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
@@ -67,16 +68,54 @@ Result<CapGroup*> cap_group_create(const char* name) {
 }
 
 // The end of an exit, once no thread of the process is left on any CPU.
-static void finish_exit(CapGroup* g, i32 status) {
-  // Free everything first: a waiter that wakes up (on another CPU) must find
-  // the memory already returned.
-  release_resources(g);
+namespace {
+// The exit each CPU is finishing (cap_group_exit_in_progress).
+CapGroup* g_exiting[kMaxCpus];
+
+// The exit is over: waiters learn its status.
+void report_exit(CapGroup* g) {
+  i32 status;
+  {
+    SpinGuard l(g->lock);
+    g->exit_reported = true;
+    status = g->exit_status;
+  }
   {
     SpinGuard s(sched_lock());
     sched_wake_all(&g->waiters, status);
     sched_wake_all(&g->event_waiters, status);
   }
   sched_flush_kicks();
+}
+
+void drop_exit_hold(CapGroup* g) {
+  if (__atomic_sub_fetch(&g->exit_holds, 1, __ATOMIC_ACQ_REL) == 0) report_exit(g);
+}
+}  // namespace
+
+CapGroup* cap_group_exit_in_progress() { return g_exiting[this_cpu()->cpu_id]; }
+
+void cap_group_exit_hold(CapGroup* g) {
+  obj_get(g);
+  __atomic_add_fetch(&g->exit_holds, 1, __ATOMIC_RELAXED);
+}
+
+void cap_group_exit_release(CapGroup* g) {
+  drop_exit_hold(g);
+  obj_put(g);
+}
+
+static void finish_exit(CapGroup* g, i32 status) {
+  (void)status;  // reported from g->exit_status
+  // Free everything first: a waiter that wakes up (on another CPU) must find
+  // the memory already returned, and, once the close upcalls this starts
+  // have run, what its servers kept for it.
+  __atomic_store_n(&g->exit_holds, 1, __ATOMIC_RELAXED);
+  u64 me = this_cpu()->cpu_id;
+  g_exiting[me] = g;
+  release_resources(g);
+  g_exiting[me] = nullptr;
+  drop_exit_hold(g);
 }
 
 void cap_group_exit(CapGroup* g, i32 status) {

@@ -52,6 +52,14 @@ struct CapGroup : Object {
   // How many of them run on CPU time and are armed: the tick looks at the
   // process's timers only when there are some (written under lock).
   u32 cpu_timers_armed;
+  // The exit's report to waiters (finish_exit) is held back while close
+  // upcalls that the exit's release of its capabilities started still run
+  // in their servers (ipc.cpp, IpcPort::exit_hold): a parent's wait then
+  // finds what the process held in servers (its file locks) released, as
+  // on Linux. exit_holds counts finish_exit itself and each such upcall;
+  // whoever drops it to 0 reports (exit_reported, then the waiters).
+  u32 exit_holds;
+  bool exit_reported TA_GUARDED(lock);
   WaitQueue waiters;  // blocked in wait_cap_group (scheduler lock)
   // Blocked in wait_cap_group_event, and its threads parked while it is
   // stopped (scheduler lock; signal/signal_state.h).
@@ -94,6 +102,13 @@ void cap_group_destroy(CapGroup* g);  // obj_put's last reference
 // caller's own thread, if it is in the process, is left to the caller, who
 // marks it exited (sched_exit_current) so that the exit path reaps it.
 void cap_group_exit(CapGroup* g, i32 status);
+// The process whose exit this CPU is finishing (releasing its
+// capabilities), or nullptr: a close upcall started then holds the exit's
+// report back (cap_group_exit_hold) until it has run
+// (cap_group_exit_release, which drops the reference the hold took).
+CapGroup* cap_group_exit_in_progress();
+void cap_group_exit_hold(CapGroup* g);
+void cap_group_exit_release(CapGroup* g);
 // cap_group_cpu_times (sched/cpu_time.h) with the process's lock held.
 CpuTimes cap_group_cpu_times_locked(CapGroup* g) TA_REQ(g->lock);
 

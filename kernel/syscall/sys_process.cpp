@@ -185,7 +185,7 @@ SysResult sys_wait_cap_group(CapSlot cg) {
   Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   if (g.get() == current_group()) return Err::Inval;  // would wait forever
   SpinGuard l(g->lock);
-  if (g->state == ProcState::Exited) return g->exit_status;
+  if (g->exit_reported) return g->exit_status;
   SpinGuard s(sched_lock());
   (void)sched_block_prepare(&g->waiters, 0, 0);  // no timeout: cannot fail
   return kBlocked;  // the exit wakes us with the status
@@ -199,7 +199,7 @@ SysResult sys_wait_cap_group_event(CapSlot cg) {
   Ref<CapGroup> g = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   if (g.get() == current_group()) return Err::Inval;
   SpinGuard l(g->lock);
-  if (g->state == ProcState::Exited) return g->exit_status;
+  if (g->exit_reported) return g->exit_status;
   SpinGuard sl(g->sig.lock);
   if (i32 e = g->sig.event; e != 0) {
     g->sig.event = 0;

@@ -205,6 +205,27 @@ static void test_release(void) {
   UT_EQ("holder.lock_gone", setlk(fd, F_SETLK, F_WRLCK, 0, 1), 0);
   close(in[1]);
   close(out[0]);
+  /* The same again and again: once wait has returned the holder's end,
+   * its locks are gone, every time (the kernel reports the exit after the
+   * server's close upcall has run, not merely after it started). */
+  setlk(fd, F_SETLK, F_UNLCK, 0, 0);
+  int still_held = 0;
+  for (int i = 0; i < 10; i++) {
+    pipe(in);
+    pipe(out);
+    c = spawn_child(in[0], out[1], "hold", FILE_A, "0", "10", NULL, NULL);
+    close(in[0]);
+    close(out[1]);
+    if (byte_within(out[0], 10000) != 'h') still_held += 100;
+    kill(c, SIGKILL);
+    reap(c);
+    if (setlk(fd, F_SETLK, F_WRLCK, 0, 1) != 0) still_held++;
+    setlk(fd, F_SETLK, F_UNLCK, 0, 0);
+    close(in[1]);
+    close(out[0]);
+  }
+  UT_EQ("holder.lock_gone_every_time", still_held, 0);
+  setlk(fd, F_SETLK, F_WRLCK, 0, 1); /* held again, for the waiter below */
   /* A blocked waiter that is killed leaves nothing behind either. */
   pipe(out);
   c = spawn_child(-1, out[1], "wait", FILE_A, "0", "1", NULL, NULL);
