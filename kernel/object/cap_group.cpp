@@ -112,9 +112,10 @@ static void finish_exit(CapGroup* g, i32 status) {
   // have run, what its servers kept for it.
   __atomic_store_n(&g->exit_holds, 1, __ATOMIC_RELAXED);
   u64 me = this_cpu()->cpu_id;
+  CapGroup* outer = g_exiting[me];  // an exit whose release ended this one
   g_exiting[me] = g;
   release_resources(g);
-  g_exiting[me] = nullptr;
+  g_exiting[me] = outer;
   drop_exit_hold(g);
 }
 
