@@ -462,10 +462,7 @@ Status signal_handover(CapGroup* from, CapGroup* to) {
     // The old image ended by a signal before the record moved (a fatal
     // signal or SIGKILL sent during the exec): the new one ends the same.
     if (ended) {
-      if (!CHCORE_WIFEXITED(status)) {
-        cap_group_exit(to, status);
-        if (to == current_group()) sched_exit_current();
-      }
+      if (!CHCORE_WIFEXITED(status)) signal_kill_group(to, static_cast<u32>(CHCORE_WTERMSIG(status)));
       return kOk;
     }
     if (sig == 0) return kOk;
