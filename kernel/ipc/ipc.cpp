@@ -3,6 +3,7 @@
 // call through this file step by step.
 #include "ipc/ipc.h"
 
+#include "arch/aarch64/asm_offsets.h"
 #include "arch/aarch64/per_cpu.h"
 #include "lib/new.h"
 #include "mm/kmalloc.h"
@@ -98,12 +99,27 @@ void reap_stopped(Thread* t, ThreadState was) {
   if (sched_ipc_stop_claimed(t, was)) thread_reap(t);
 }
 
+u32 load_nwaiters(const IpcPort* p) { return __atomic_load_n(&p->nwaiters, __ATOMIC_SEQ_CST); }
+void store_nwaiters(IpcPort* p, u32 n) TA_REQ(p->lock) {
+  __atomic_store_n(&p->nwaiters, n, __ATOMIC_SEQ_CST);
+}
+
 // Wakes one thread waiting for the port to be free: it retries its call.
 void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
-  if (p->nwaiters == 0) return;
-  p->nwaiters--;
+  u32 n = load_nwaiters(p);
+  if (n == 0) return;
+  store_nwaiters(p, n - 1);
   SpinGuard s(sched_lock());
   sched_wake_n(&p->waiters, 1, kRestartCall);
+}
+
+// The handler leaves a call (or a claim that came to nothing): free for
+// the next call, and off this CPU. Returns true if it was stopped
+// meanwhile (the caller then reaps it: reap_stopped).
+[[gnu::always_inline]] inline bool release_handler(Thread* h) {
+  __atomic_store_n(reinterpret_cast<u16*>(&h->state), ipc_claim_word(ThreadState::IpcIdle, false),
+                   __ATOMIC_SEQ_CST);
+  return __atomic_load_n(&h->kill_pending, __ATOMIC_SEQ_CST);
 }
 
 // The call: from the current thread into the port's handler. `ref` is the
@@ -130,40 +146,49 @@ void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
     obj_put(ref);
     return Err::DeadLk;
   }
-  if (p->caller != nullptr) {
-    // Busy (another thread of the client is in a call): wait, then retry.
-    Status st = kOk;
-    {
-      SpinGuard s(sched_lock());
-      st = sched_block_prepare(&p->waiters, 0, 0, false);  // nwaiters counts it
-    }
-    if (st.ok()) p->nwaiters++;
-    p->lock.unlock();
-    obj_put(ref);
-    if (!st.ok()) return st.error();
-    return kBlocked;
-  }
   if (__atomic_load_n(&self->kill_pending, __ATOMIC_RELAXED)) {
     p->lock.unlock();
     obj_put(ref);
     return Err::Intr;  // its process is exiting: the exit path ends it
   }
   if (!sched_ipc_claim(h, ThreadState::IpcIdle)) {
+    if (load_state(h) == ThreadState::Exited) {
+      p->lock.unlock();
+      obj_put(ref);
+      return Err::ConnReset;  // the server is exiting
+    }
+    // Busy (another call owns the port): wait, then retry. The return that
+    // frees the handler publishes IpcIdle, then reads nwaiters; this side
+    // counts itself, then reads the state: one of the two sees the other.
+    Status st = kOk;
+    {
+      SpinGuard s(sched_lock());
+      st = sched_block_prepare(&p->waiters, 0, 0, false);
+      if (st.ok()) {
+        store_nwaiters(p, p->nwaiters + 1);
+        if (load_state(h) == ThreadState::IpcIdle) {
+          // Freed meanwhile, perhaps without seeing us: wake one (maybe us).
+          store_nwaiters(p, p->nwaiters - 1);
+          sched_wake_n(&p->waiters, 1, kRestartCall);
+        }
+      }
+    }
     p->lock.unlock();
+    sched_flush_kicks();
     obj_put(ref);
-    return Err::ConnReset;  // the server is exiting
+    if (!st.ok()) return st.error();
+    return kBlocked;
   }
   u64 lo = 0, hi = 0;
   if (caps != nullptr && caps->n != 0) {
     Status st = install_caps(self->group, h->group, *caps, &lo, &hi);
     if (!st.ok()) {
-      // Give the handler back untouched.
-      store_state(h, ThreadState::IpcIdle);
-      bool stopped = __atomic_load_n(&h->kill_pending, __ATOMIC_SEQ_CST);
-      __atomic_store_n(&h->on_cpu, false, __ATOMIC_SEQ_CST);
+      // Give the handler back untouched (a caller may have started waiting).
+      bool stopped = release_handler(h);
+      wake_waiter(p);
       p->lock.unlock();
-      if (stopped || __atomic_load_n(&h->kill_pending, __ATOMIC_SEQ_CST))
-        reap_stopped(h, ThreadState::IpcIdle);
+      sched_flush_kicks();
+      if (stopped) reap_stopped(h, ThreadState::IpcIdle);
       obj_put(ref);
       return st.error();
     }
@@ -290,11 +315,13 @@ void free_connection(Connection* c) {
     }
     obj_put(c->server);
   }
+  if (c->port.thread != nullptr) obj_put(c->port.thread);  // its handler, dead by now
   c->~Connection();
   mm::kfree(c);
 }
 
 void free_server(IpcServer* s) {
+  if (s->port.thread != nullptr) obj_put(s->port.thread);
   obj_put(s->group);
   s->~IpcServer();
   mm::kfree(s);
@@ -313,7 +340,9 @@ Result<Thread*> create_handler(CapGroup* group, IpcPort* p, u64 tls) {
   // It never enters a run queue until a close upcall: calls claim it.
   store_state(t, ThreadState::IpcIdle);
   t->ipc_port = p;
-  return t;  // the caller's reference goes to p->handler, the scheduler's stays
+  // The caller's reference goes to the port (p->thread, p->handler), the
+  // scheduler's stays.
+  return t;
 }
 
 }  // namespace
@@ -350,7 +379,7 @@ void ipc_handler_reaped(Thread* t) TA_NO_THREAD_SAFETY_ANALYSIS {
       SpinGuard s(sched_lock());
       if (caller != nullptr) sched_wake(caller, to_errno(Err::ConnReset));
       sched_wake_all(&p->waiters, to_errno(Err::ConnReset));
-      p->nwaiters = 0;
+      store_nwaiters(p, 0);
     }
   }
   sched_flush_kicks();
@@ -358,7 +387,7 @@ void ipc_handler_reaped(Thread* t) TA_NO_THREAD_SAFETY_ANALYSIS {
   if (pending != nullptr) obj_put(pending);
   if (ref != nullptr) obj_put(ref);
   t->ipc_port = nullptr;
-  obj_put(t);  // the port's reference
+  // The port's reference to t (IpcPort::thread) goes with the port.
   // A close upcall that will not run (or not finish): the exit it held back
   // is reported now.
   if (hold != nullptr) cap_group_exit_release(hold);
@@ -394,6 +423,7 @@ SysResult ipc_register_server(VirtAddr handler_entry, VirtAddr connect_entry,
   {
     SpinGuard g(s->port.lock);
     s->port.handler = h.value();
+    s->port.thread = h.value();
   }
   return r.commit(0, s, CHCORE_RIGHTS_ALL);
 }
@@ -452,6 +482,7 @@ SysResult ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) TA_NO_THREAD_SAFETY
   {
     SpinGuard g(conn->port.lock);
     conn->port.handler = h;
+    conn->port.thread = h;
   }
   {
     SpinGuard g(srv->lock);
@@ -515,6 +546,81 @@ SysResult ipc_return(i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info, VirtAddr
       return Err::Inval;
   }
   return port_return(p, m, nullptr);
+}
+
+// --- The fast path's C++ side (ipc/fastpath.S) ----------------------------------
+
+// The offsets fastpath.S uses (asm_offsets.h); a friend of the classes
+// whose private members it reads.
+struct IpcFastLayout {
+  static_assert(__builtin_offsetof(Object, type) == OBJ_TYPE);
+  static_assert(__builtin_offsetof(Object, refcount) == OBJ_REFCOUNT);
+  static_assert(static_cast<u8>(ObjType::Connection) == OBJ_CONNECTION);
+  static_assert(__builtin_offsetof(Thread, ctx) == THREAD_CTX);
+  static_assert(__builtin_offsetof(Thread, tpidr_el0) == THREAD_TPIDR);
+  static_assert(__builtin_offsetof(Thread, group) == THREAD_GROUP);
+  static_assert(__builtin_offsetof(Thread, state) == THREAD_STATE);
+  static_assert(__builtin_offsetof(Thread, sc) == THREAD_SC);
+  static_assert(__builtin_offsetof(Thread, own_sc) == THREAD_OWN_SC);
+  static_assert(__builtin_offsetof(Thread, cpu) == THREAD_CPU);
+  static_assert(__builtin_offsetof(Thread, fp_cpu) == THREAD_FP_CPU);
+  static_assert(__builtin_offsetof(Thread, fp_live) == THREAD_FP_LIVE);
+  static_assert(__builtin_offsetof(Thread, kill_pending) == THREAD_KILL);
+  static_assert(__builtin_offsetof(Thread, fp_eager) == THREAD_FP_EAGER);
+  static_assert(__builtin_offsetof(Thread, result_by_waker) == THREAD_BY_WAKER);
+  static_assert(__builtin_offsetof(Thread, ipc_port) == THREAD_IPC_PORT);
+  static_assert(__builtin_offsetof(Thread, sig.pending) == THREAD_SIG_PENDING);
+  static_assert(__builtin_offsetof(Thread, sig.interrupted) == THREAD_SIG_INTERRUPTED);
+  static_assert(static_cast<u8>(ThreadState::Running) == TS_RUNNING &&
+                static_cast<u8>(ThreadState::Blocked) == TS_BLOCKED &&
+                static_cast<u8>(ThreadState::IpcIdle) == TS_IPCIDLE);
+  static_assert(__builtin_offsetof(CapGroup, caps.slots_) == GROUP_CAPS_SLOTS);
+  static_assert(__builtin_offsetof(CapGroup, caps.capacity_) == GROUP_CAPS_CAPACITY);
+  static_assert(__builtin_offsetof(CapGroup, vmspace) == GROUP_VMSPACE);
+  static_assert(__builtin_offsetof(CapGroup, vmspace.ttbr0_) == GROUP_TTBR0);
+  static_assert(__builtin_offsetof(CapGroup, sig.pending) == GROUP_SIG_PENDING);
+  static_assert(__builtin_offsetof(CapGroup, sig.stopped) == GROUP_SIG_STOPPED);
+  static_assert(__builtin_offsetof(IpcPort, caller) == PORT_CALLER &&
+                __builtin_offsetof(IpcPort, inflight) == PORT_CALLER + 8);
+  static_assert(__builtin_offsetof(IpcPort, pending) == PORT_PENDING);
+  static_assert(__builtin_offsetof(IpcPort, nwaiters) == PORT_NWAITERS);
+  static_assert(__builtin_offsetof(IpcPort, entry) == PORT_ENTRY &&
+                __builtin_offsetof(IpcPort, stack_top) == PORT_ENTRY + 8);
+  static_assert(__builtin_offsetof(IpcPort, badge) == PORT_BADGE);
+  static_assert(__builtin_offsetof(IpcPort, buf_size) == PORT_BUF_SIZE);
+  static_assert(__builtin_offsetof(IpcPort, thread) == PORT_THREAD);
+  static_assert(__builtin_offsetof(Connection, port) == CONN_PORT);
+  static_assert(CHCORE_RIGHT_WRITE == 1u << 1, "fastpath.S tests bit 1");
+};
+
+// ipc_call's fast path took its reference to `c` and then found something
+// it leaves to the ordinary call (a length beyond the buffer, a busy or
+// dead handler, a call into the caller's own handler, a stop): the
+// ordinary call, which takes the reference over. The fast path has saved
+// the caller's whole context.
+extern "C" i64 ipc_fast_call_slow(Connection* c, u64 w0, u64 w1, u64 w2, u64 w3, u64 info,
+                                  u64 cap_descs) {
+  SysResult r = ipc_call(c, w0, w1, w2, w3, info, VirtAddr{cap_descs});
+  return r.ok() ? r.value() : to_errno(r.error());
+}
+
+// What a fast hand-off, already made (this CPU runs the other thread now),
+// leaves to C++ in its rare cases: the thread it switched to has a signal
+// or a stop to take (the exit path does it), the thread it left was stopped
+// meanwhile (in state `prev_state`: reaped here, as port_call and
+// port_return do), a caller waits for the port to be free, references that
+// may be the last.
+extern "C" void ipc_fast_tail(Thread* prev, u32 prev_state, u32 flags, IpcPort* p, Object* put_a,
+                              Object* put_b) {
+  if (flags & IPC_TAIL_NEXT_WORK) __atomic_store_n(&this_cpu()->need_resched, 1u, __ATOMIC_RELAXED);
+  if (flags & IPC_TAIL_WAKE) {
+    SpinGuard g(p->lock);
+    wake_waiter(p);
+  }
+  sched_flush_kicks();
+  if (flags & IPC_TAIL_PREV_STOPPED) reap_stopped(prev, static_cast<ThreadState>(prev_state));
+  if (put_a != nullptr) obj_put(put_a);
+  if (put_b != nullptr) obj_put(put_b);
 }
 
 }  // namespace kern

@@ -28,17 +28,26 @@ namespace kern {
 struct CapGroup;
 struct IpcServer;
 
+// Who may touch what. A call owns the port from the moment it claims the
+// handler thread (IpcIdle -> Running, sched_ipc_claim) until the handler's
+// return releases it (IpcIdle again): only the owner writes `caller` and
+// `inflight`, and the fast path (ipc/fastpath.S) takes no lock at all. The
+// lock serialises everything else: the waiters, the connect upcall's
+// `pending`, `closing` and `exit_hold`, and `handler` going null.
 struct IpcPort {
   SpinLock lock;
-  // The handler thread (a reference); nullptr once it died with its server.
+  // The handler thread; nullptr once it died with its server.
   Thread* handler TA_GUARDED(lock) = nullptr;
   // The call in progress: the calling thread (a reference) and the
-  // reference to this port's object that the call holds.
-  Thread* caller TA_GUARDED(lock) = nullptr;
-  Object* inflight TA_GUARDED(lock) = nullptr;
+  // reference to this port's object that the call holds. Written by the
+  // call that owns the port (see above).
+  Thread* caller = nullptr;
+  Object* inflight = nullptr;
   // The connect upcall in progress (server ports): the connection it sets up.
   struct Connection* pending TA_GUARDED(lock) = nullptr;
-  u32 nwaiters TA_GUARDED(lock) = 0;  // threads in `waiters`
+  // Threads in `waiters`: changed under the lock, read without it by a
+  // return (a Dekker pair with the waiter's look at the handler's state).
+  u32 nwaiters = 0;
   // The object's last reference is gone: the handler runs its close upcall,
   // and the memory goes when the handler is reaped.
   bool closing TA_GUARDED(lock) = false;
@@ -54,6 +63,10 @@ struct IpcPort {
   u64 badge = 0;
   u64 buf_size = 0;  // 0: messages carry no buffer data
   Object* owner = nullptr;  // the Connection or IpcServer containing the port
+  // The handler thread, dead or alive, with a reference held until the
+  // port's object is freed: a lock-free call may look at it (and find it
+  // Exited) while its reaping sets `handler` to nullptr.
+  Thread* thread = nullptr;
 };
 
 struct Connection : Object {

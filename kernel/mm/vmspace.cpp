@@ -75,6 +75,7 @@ Status VmSpace::init() {
     return s;
   }
   asid_ = asid;
+  ttbr0_ = pt_.root().raw() | (static_cast<u64>(asid) << 48);
   live_ = true;
   return kOk;
 }

@@ -96,7 +96,7 @@ class VmSpace {
   // on every call).
   void activate() TA_NO_THREAD_SAFETY_ANALYSIS {
     this_cpu()->vmspace = this;
-    write_sysreg(ttbr0_el1, pt_.root().raw() | (static_cast<u64>(asid_) << 48));
+    write_sysreg(ttbr0_el1, ttbr0_);
     arch::isb();
   }
 
@@ -135,6 +135,10 @@ class VmSpace {
   PageTable pt_ TA_GUARDED(lock_);
   VmRegionSet regions_ TA_GUARDED(lock_);
   u16 asid_ = 0;
+  // TTBR0_EL1's value for this space (root table and ASID), fixed by
+  // init(): what activate() and IPC's fast path (ipc/fastpath.S) load.
+  u64 ttbr0_ = 0;
+  friend struct IpcFastLayout;
   bool live_ TA_GUARDED(lock_) = false;  // between init() and destroy()
 };
 

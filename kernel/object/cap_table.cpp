@@ -1,5 +1,7 @@
 #include "object/cap_table.h"
 
+#include "arch/aarch64/asm_offsets.h"
+
 #include "lib/panic.h"
 #include "mm/kmalloc.h"
 
@@ -27,8 +29,12 @@ struct Cap {
   Cap* next_sibling;
 };
 
+// ipc/fastpath.S reads a capability's object and rights.
+static_assert(__builtin_offsetof(Cap, obj) == CAP_OBJ && __builtin_offsetof(Cap, rights) == CAP_RIGHTS);
+
 namespace {
-// What a reserved slot holds until it is committed or released.
+// What a reserved slot holds until it is committed or released. Its object
+// is nullptr, which ipc/fastpath.S takes for "no capability".
 Cap g_reserved_slot;
 Cap* const kReserved = &g_reserved_slot;
 

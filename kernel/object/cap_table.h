@@ -127,7 +127,9 @@ class CapTable {
  private:
   friend struct CapOps;
   friend class CapReservation;
-  static SpinLock lock_;
+  friend struct IpcFastLayout;  // ipc/fastpath.S looks up capabilities too
+  // Its assembly name is for ipc/fastpath.S.
+  static SpinLock lock_ asm("chcore_cap_table_lock");
 
   bool passive() const TA_REQ(lock_) { return open_ && !started_; }
   bool passive_unlocked() const;

@@ -34,6 +34,9 @@ struct Thread : Object {
   u64 tpidr_el0;
   CapGroup* group;  // holds a reference
   ThreadState state;
+  // A CPU is executing it (or still switching away from it). Right after
+  // `state`: IPC claims a thread by one CAS of both (sched_ipc_claim).
+  bool on_cpu;
   u64 tid;
   ListNode group_node;  // CapGroup::threads
 
@@ -50,8 +53,12 @@ struct Thread : Object {
   // Its newest FP/SIMD state is still in CPU fp_cpu's registers, not in
   // `fp`: an IPC caller's while its call runs there (sched/user_state.h).
   bool fp_live;
-  bool on_cpu;                   // a CPU is executing it (or still switching away from it)
   bool kill_pending;             // its process exited while it was on a CPU
+  // IPC's fast return gives a caller whose registers are still live FP/SIMD
+  // access at once only this many more times; its next FP/SIMD trap
+  // (sched_fp_trap) sets it again. A caller that does not touch FP/SIMD
+  // between calls stops paying for the access switch (ipc/fastpath.S).
+  u8 fp_eager;
   // Round robin's progress check (sched.cpp, timer_tick): the user pc a
   // wake-up resumes it at, until the next tick on its CPU (then 0).
   u64 turn_pc;
@@ -81,6 +88,9 @@ struct Thread : Object {
 };
 
 static_assert(__builtin_offsetof(Thread, times) - __builtin_offsetof(Thread, ctx) == CTX_TIMES_USER);
+static_assert(__builtin_offsetof(Thread, on_cpu) == __builtin_offsetof(Thread, state) + 1 &&
+                  __builtin_offsetof(Thread, state) % 2 == 0,
+              "state and on_cpu form the halfword that IPC's claim CASes (sched/sched.h)");
 
 // Thread::state as one atomic byte: IPC's hand-off changes it without the
 // scheduler lock (sched/sched.h).

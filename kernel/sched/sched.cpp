@@ -774,6 +774,7 @@ bool sched_fp_trap() {
     t->fp_cpu = me;
   }
   set_fp_access(pc, true);
+  t->fp_eager = kFpEagerReturns;  // it uses FP/SIMD: IPC returns open it at once again
   return true;
 }
 

@@ -146,22 +146,25 @@ void sched_debug_dump();
 // leaves a CPU checks kill_pending after clearing on_cpu (docs/ipc.md).
 //
 // Claims `t` (in state `from`: IpcIdle for a handler, Blocked for a caller)
-// for this CPU: on_cpu set, state Running. False (nothing changed) if it
-// was stopped meanwhile.
+// for this CPU: state Running and on_cpu set, in one CAS of the halfword
+// they share (thread.h), so a claim never marks a thread that runs
+// elsewhere. Waits while `t` is in `from` but a CPU is still switching away
+// from it (a few instructions of that CPU's exit path). False (nothing
+// changed) if `t` is in another state: stopped, or claimed by another call.
+// ipc/fastpath.S makes the same CAS.
+inline constexpr u16 ipc_claim_word(ThreadState s, bool on_cpu) {
+  return static_cast<u16>(static_cast<u8>(s) | (on_cpu ? 0x100u : 0u));
+}
 [[nodiscard]] inline bool sched_ipc_claim(Thread* t, ThreadState from) {
-  // Wait until no CPU is still switching away from it (a few instructions
-  // of another CPU's exit path at most).
+  u16* word = reinterpret_cast<u16*>(&t->state);
   for (;;) {
-    bool expected = false;
-    if (__atomic_compare_exchange_n(&t->on_cpu, &expected, true, false, __ATOMIC_SEQ_CST,
-                                    __ATOMIC_RELAXED)) [[likely]]
-      break;
+    u16 expected = ipc_claim_word(from, false);
+    if (__atomic_compare_exchange_n(word, &expected, ipc_claim_word(ThreadState::Running, true),
+                                    false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) [[likely]]
+      return true;
+    if (static_cast<u8>(expected) != static_cast<u8>(from)) return false;
     asm volatile("yield");
   }
-  if (cas_state(t, from, ThreadState::Running)) [[likely]]
-    return true;
-  __atomic_store_n(&t->on_cpu, false, __ATOMIC_RELEASE);
-  return false;
 }
 // Switches this CPU from the current thread `prev`, already given its new
 // state (Blocked in a call, IpcIdle after one), to the claimed `next`,
@@ -194,6 +197,10 @@ void sched_signal_recheck_current();
 // from it), and from Thread::fp (sigreturn replaced it).
 void sched_fp_sync_current();
 void sched_fp_reload_current();
+// How many IPC fast returns open FP/SIMD at once for a caller after its
+// last FP/SIMD trap (Thread::fp_eager).
+inline constexpr u8 kFpEagerReturns = 16;
+
 // --- Interrupt-side hooks -------------------------------------------------
 // EL0 touched FP/SIMD while access was trapped (lazy switching): loads the
 // thread's registers. Returns false if no thread runs here.

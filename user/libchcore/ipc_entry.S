@@ -6,6 +6,7 @@
  * __chcore_ipc_dispatch(slot, regs, out), then ipc_return with the reply
  * that left in `out`. The connect thread starts at __chcore_ipc_connect_entry
  * with sp = the server. */
+#include <uapi/ipc.h>
 #include <uapi/syscall_nr.h>
 
 /* The handler's frame: the message registers (64 bytes), then the reply
@@ -41,7 +42,7 @@ __chcore_ipc_handler_entry:
 	cbz	x9, 1f
 	stlr	wzr, [x9]
 1:	mov	x8, #CHCORE_SYS_ipc_return
-	svc	#0
+	svc	#CHCORE_IPC_FAST_SVC
 	/* Only an error comes back (the reply's capabilities could not be
 	 * sent): reply with the error alone. */
 	mov	x1, #0

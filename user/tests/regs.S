@@ -54,11 +54,11 @@
 
 	.text
 
-/* long regs_probe(const struct regs *in, struct regs *out) */
-	.global	regs_probe
-	.type	regs_probe, %function
+.macro REGS_PROBE name, imm
+	.global	\name
+	.type	\name, %function
 	.p2align 2
-regs_probe:
+\name:
 	sub	sp, sp, #FRAME
 	stp	x29, x30, [sp, #0]
 	stp	x19, x20, [sp, #16]
@@ -92,7 +92,7 @@ regs_probe:
 	ldr	x30, [x9, #240]
 	ldr	x9, [x9, #72]
 
-	svc	#0
+	svc	#\imm
 
 	stp	x0, x1, [sp, #F_SCRATCH]
 	ldr	x0, [sp, #F_OUT]
@@ -125,7 +125,13 @@ regs_probe:
 	ldp	d14, d15, [sp, #144]
 	add	sp, sp, #FRAME
 	ret
-	.size	regs_probe, . - regs_probe
+	.size	\name, . - \name
+.endm
+
+/* long regs_probe(const struct regs *in, struct regs *out) */
+REGS_PROBE regs_probe, 0
+/* The same with `svc #0x1000` (IPC's fast path, uapi/ipc.h). */
+REGS_PROBE regs_probe_ipc_fast, 0x1000
 
 /* Thread entry: ends the thread at once. */
 	.global	regs_exit_thread

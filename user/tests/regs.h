@@ -28,6 +28,8 @@ _Static_assert(__builtin_offsetof(struct regs, q) == 288, "regs.S offsets");
 
 /* Returns x0 after the svc. */
 long regs_probe(const struct regs* in, struct regs* out);
+/* The same with `svc #0x1000`: IPC's fast path for ipc_call (uapi/ipc.h). */
+long regs_probe_ipc_fast(const struct regs* in, struct regs* out);
 
 /* Thread entries for create_thread (x0 = the argument):
  *   regs_exit_thread        ends the thread at once (thread_exit)

@@ -35,6 +35,55 @@
 #define PERCPU_ACCT_SYS 184
 #define PERCPU_SIZE 256
 
+#define PERCPU_VMSPACE 144   /* the VmSpace in TTBR0 */
+#define PERCPU_CURRENT 152   /* the Thread running here */
+#define PERCPU_FP_OWNER 200  /* whose FP/SIMD state the registers hold */
+#define PERCPU_FP_ENABLED 208 /* u32: EL0 may use FP/SIMD now */
+
+/* IPC's fast path (ipc/fastpath.S), static_asserted in ipc/ipc.cpp and
+ * object/cap_table.cpp. */
+#define OBJ_TYPE 0      /* u8 ObjType */
+#define OBJ_REFCOUNT 4  /* u32 */
+#define OBJ_CONNECTION 5 /* ObjType::Connection */
+#define THREAD_CTX 16
+#define THREAD_TPIDR 832
+#define THREAD_GROUP 840
+#define THREAD_STATE 848   /* u8 ThreadState; with on_cpu (849) one halfword */
+#define THREAD_SC 928
+#define THREAD_OWN_SC 936
+#define THREAD_CPU 952     /* u32 */
+#define THREAD_FP_CPU 956  /* u32 */
+#define THREAD_FP_LIVE 960 /* bool */
+#define THREAD_KILL 961    /* bool kill_pending */
+#define THREAD_FP_EAGER 962 /* u8 */
+#define THREAD_BY_WAKER 976 /* bool result_by_waker */
+#define THREAD_IPC_PORT 1032
+#define THREAD_SIG_PENDING 1048
+#define THREAD_SIG_INTERRUPTED 2890 /* bool */
+#define TS_RUNNING 2       /* ThreadState values */
+#define TS_BLOCKED 3
+#define TS_IPCIDLE 5
+#define GROUP_CAPS_SLOTS 24    /* CapGroup::caps.slots_ (Cap**) */
+#define GROUP_CAPS_CAPACITY 32 /* u32 */
+#define GROUP_TTBR0 184        /* CapGroup::vmspace.ttbr0_ */
+#define GROUP_VMSPACE 88
+#define GROUP_SIG_PENDING 2512
+#define GROUP_SIG_STOPPED 2520 /* bool */
+#define CAP_OBJ 0
+#define CAP_RIGHTS 8           /* u32 */
+#define PORT_CALLER 16         /* IpcPort: caller, inflight (a pair) */
+#define PORT_PENDING 32
+#define PORT_NWAITERS 40       /* u32 */
+#define PORT_ENTRY 80          /* entry, stack_top (a pair) */
+#define PORT_BADGE 96
+#define PORT_BUF_SIZE 104
+#define PORT_THREAD 120
+#define CONN_PORT 16           /* Connection::port */
+/* ipc_fast_tail's flags */
+#define IPC_TAIL_NEXT_WORK 1
+#define IPC_TAIL_PREV_STOPPED 2
+#define IPC_TAIL_WAKE 4
+
 #define KERNEL_VA_OFFSET 0xffff000000000000
 #define KSTACK_SIZE 0x4000
 #define KSTACK_SHIFT 14
@@ -44,5 +93,7 @@
 #define ESR_EC_SHIFT 26
 #define ESR_EC_SVC64 0x15
 #define ESR_EC_DABT_LOW 0x24
+/* ESR_EL1 >> 12 of `svc #imm` from AArch64 with imm < 0x1000 (EC, IL set). */
+#define ESR_SVC_HI12 0x56000
 
 #endif

@@ -70,6 +70,10 @@ static_assert(__builtin_offsetof(PerCpu, acct_stamp) == PERCPU_ACCT_STAMP);
 static_assert(__builtin_offsetof(PerCpu, acct_sys) == PERCPU_ACCT_SYS);
 static_assert(PERCPU_ACCT_STAMP == PERCPU_ACCT_USER + 8 && PERCPU_ACCT_SYS == PERCPU_ACCT_STAMP + 8,
               "pairs loaded with ldp");
+static_assert(__builtin_offsetof(PerCpu, vmspace) == PERCPU_VMSPACE);
+static_assert(__builtin_offsetof(PerCpu, current) == PERCPU_CURRENT);
+static_assert(__builtin_offsetof(PerCpu, fp_owner) == PERCPU_FP_OWNER);
+static_assert(__builtin_offsetof(PerCpu, fp_enabled) == PERCPU_FP_ENABLED);
 static_assert(PERCPU_EXIT_WORK % 8 == 0, "read with one aligned 64-bit load");
 static_assert(sizeof(PerCpu) <= PERCPU_SIZE);
 

@@ -27,6 +27,7 @@
 #include "arch/aarch64/asm_offsets.h"
 #include "uapi/syscall_nr.h"
 #include "uapi/errno.h"
+#include "uapi/ipc.h"
 #include "syscall/stubs.h"
 
 /* Exception kinds passed to C++; keep in sync with ExceptionKind in exception.h. */
@@ -108,11 +109,21 @@
 	stp	x22, x23, [sp, #CTX_ELR]
 .endm
 
-/* The synchronous entry from EL0 (see the top): x22-x29 stay live. x9-x11
- * are saved before they serve as scratch. */
-.macro syscall_enter
-	sub	sp, sp, #CTX_SIZE
-	save_x0_x21 sp
+/* The synchronous entry from EL0 (see the top), after its vector saved x10
+ * and x11 to look at ESR_EL1: the rest of x0-x21 and the special
+ * registers; x22-x29 stay live. x9-x11 are saved before they serve as
+ * scratch. */
+.macro syscall_enter_rest
+	stp	x0, x1, [sp, #16 * 0]
+	stp	x2, x3, [sp, #16 * 1]
+	stp	x4, x5, [sp, #16 * 2]
+	stp	x6, x7, [sp, #16 * 3]
+	stp	x8, x9, [sp, #16 * 4]
+	stp	x12, x13, [sp, #16 * 6]
+	stp	x14, x15, [sp, #16 * 7]
+	stp	x16, x17, [sp, #16 * 8]
+	stp	x18, x19, [sp, #16 * 9]
+	stp	x20, x21, [sp, #16 * 10]
 	mrs	x9, sp_el0
 	mrs	x10, elr_el1
 	mrs	x11, spsr_el1
@@ -223,8 +234,25 @@ exception_vectors:
 	vector_entry	el1h_irq
 	vector_entry	el1h_fiq
 	vector_entry	el1h_serror
-	/* Lower EL, AArch64: user space. */
-	vector_entry	el0_sync
+	/* Lower EL, AArch64: user space. A system call starts here, in the
+	 * vector itself (see el0_svc). */
+	.balign 0x80
+	sub	sp, sp, #CTX_SIZE
+	stp	x10, x11, [sp, #16 * 5]
+	mrs	x10, esr_el1
+	lsr	x11, x10, #12
+	cmp	x11, #(ESR_SVC_HI12 >> 12), lsl #12
+	b.eq	el0_svc
+	/* `svc #0x1000` asks for IPC's fast path (ipc/fastpath.S) for
+	 * ipc_call and ipc_return; any other call so marked is an ordinary one. */
+	sub	x11, x11, #(ESR_SVC_HI12 >> 12), lsl #12
+	cmp	x11, #(CHCORE_IPC_FAST_SVC >> 12)
+	b.ne	el0_sync_not_svc
+	cmp	x8, #CHCORE_SYS_ipc_call
+	b.eq	ipc_fast_call
+	cmp	x8, #CHCORE_SYS_ipc_return
+	b.eq	ipc_fast_return
+	b	el0_svc
 	vector_entry	el0_irq
 	vector_entry	el0_fiq
 	vector_entry	el0_serror
@@ -255,15 +283,20 @@ kernel_exit:
 	isb
 
 /* The system-call fast path: svc from EL0, number in x8, arguments in x0-x5
- * (still live: syscall_enter only stores them). */
-el0_sync:
-	syscall_enter
+ * (still live: syscall_enter_rest only stores them). The vector (above)
+ * saved x10 and x11 and looked at ESR_EL1: shifted right by 12 it is
+ * (EC << 14 | IL << 13 | imm16 >> 12), 0x56000 for `svc #imm` with imm
+ * below 0x1000, which is what system calls use. Anything else (other
+ * exceptions, and `svc #0x1000`, IPC's fast path) went elsewhere. */
+.global el0_svc
+el0_svc:
+	syscall_enter_rest
 	switch_to_cpu_stack
 	acct_enter
-	mrs	x10, esr_el1
-	lsr	x9, x10, #ESR_EC_SHIFT
-	cmp	x9, #ESR_EC_SVC64
-	b.ne	el0_sync_other
+/* x19 = the caller's context, x20 = PerCpu, arguments in x0-x5, number in
+ * x8; IPC's fast path comes here for what it does not handle. */
+.global el0_svc_dispatch
+el0_svc_dispatch:
 	cmp	x8, #CHCORE_NR_SYSCALLS		/* bounds check before indexing */
 	b.hs	el0_svc_enosys
 	adrp	x16, syscall_table		/* page aligned: no :lo12: add */
@@ -275,6 +308,7 @@ el0_sync:
  * hold its values; x1-x20 and x30 come back from the context. (Its saved
  * x0 goes stale, which nothing reads before the next entry saves it
  * again.) Otherwise el0_svc_slow. */
+.global el0_svc_return
 el0_svc_return:
 	ldr	x9, [x20, #PERCPU_EXIT_WORK]
 	cbnz	x9, el0_svc_slow
@@ -297,6 +331,7 @@ el0_svc_return:
 
 /* x9 = the exit work: need_resched (bits 0-31), switched (bit 32),
  * full_restore (bit 40). */
+.global el0_svc_slow
 el0_svc_slow:
 	cbnz	w9, 2f
 	tbz	x9, #32, 1f
@@ -330,11 +365,19 @@ el0_svc_enosys:
 	mov	x0, #-CHCORE_ENOSYS
 	b	el0_svc_return
 
-/* Any other synchronous exception from EL0 (x10 = ESR_EL1, x9 = its class):
- * C++ decides and returns the context to resume, which needs the whole
- * context. A data abort (a page fault, usually the first touch of a page
- * or a copy-on-write) goes straight to its handler. */
-el0_sync_other:
+/* Not a plain system call (x10 and x11 saved). An `svc` with another
+ * immediate is a system call all the same; any other synchronous exception
+ * goes to C++, which decides and returns the context to resume (so the
+ * whole context is saved). A data abort (a page fault, usually the first
+ * touch of a page or a copy-on-write) goes straight to its handler. */
+el0_sync_not_svc:
+	syscall_enter_rest
+	switch_to_cpu_stack
+	acct_enter
+	mrs	x10, esr_el1
+	lsr	x9, x10, #ESR_EC_SHIFT
+	cmp	x9, #ESR_EC_SVC64
+	b.eq	el0_svc_dispatch
 	save_x22_x29 x19
 	cmp	x9, #ESR_EC_DABT_LOW
 	b.ne	1f

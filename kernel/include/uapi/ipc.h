@@ -23,6 +23,12 @@
 #ifndef CHCORE_UAPI_IPC_H
 #define CHCORE_UAPI_IPC_H
 
+/* `svc #CHCORE_IPC_FAST_SVC` instead of `svc #0` for ipc_call and
+ * ipc_return (same number in x8, same registers) asks for the kernel's
+ * assembly fast path (kernel/ipc/fastpath.S); what it does not take goes
+ * the ordinary way, with the same results. */
+#define CHCORE_IPC_FAST_SVC 0x1000
+
 #define CHCORE_IPC_MAX_WORDS 4
 #define CHCORE_IPC_MAX_CAPS 8
 /* The shared buffer: a PMO of whole pages, at most this big. */

@@ -119,6 +119,48 @@ static void test_caps(void) {
   chcore_disconnect(&c);
 }
 
+/* A system call issued with `svc #imm` (IPC's fast path asks for 0x1000). */
+#define SVC_WITH(imm)                                                                        \
+  static long svc_##imm(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {     \
+    register long x0 __asm__("x0") = a0;                                                     \
+    register long x1 __asm__("x1") = a1;                                                     \
+    register long x2 __asm__("x2") = a2;                                                     \
+    register long x3 __asm__("x3") = a3;                                                     \
+    register long x4 __asm__("x4") = a4;                                                     \
+    register long x5 __asm__("x5") = a5;                                                     \
+    register long x8 __asm__("x8") = nr;                                                     \
+    __asm__ volatile("svc #" #imm                                                            \
+                     : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)            \
+                     : "r"(x8)                                                               \
+                     : "x6", "x7", "memory");                                                \
+    return x0;                                                                               \
+  }
+SVC_WITH(0x1000)
+SVC_WITH(0x2000)
+
+/* What the fast path (svc #0x1000) does not take goes the ordinary way,
+ * with the ordinary results. */
+static void test_fast_path_fallbacks(void) {
+  UT_EQ("fast.other_call_is_ordinary", svc_0x1000(CHCORE_SYS_gettid, 0, 0, 0, 0, 0, 0),
+        chcore_sys_gettid());
+  UT_EQ("fast.other_immediate_is_ordinary", svc_0x2000(CHCORE_SYS_gettid, 0, 0, 0, 0, 0, 0),
+        chcore_sys_gettid());
+  UT_ERR("fast.unknown_number", svc_0x1000(100000, 0, 0, 0, 0, 0, 0), CHCORE_ENOSYS);
+  UT_ERR("fast.return_not_a_handler", svc_0x1000(CHCORE_SYS_ipc_return, 0, 0, 0, 0, 0, 0),
+         CHCORE_EINVAL);
+  UT_ERR("fast.call_huge_slot", svc_0x1000(CHCORE_SYS_ipc_call, -1, 0, 0, 0, 0, 0), CHCORE_EBADF);
+  struct chcore_conn c;
+  chcore_connect(echo.cap, 4096, &c);
+  UT_ERR("fast.call_unknown_info_bits",
+         svc_0x1000(CHCORE_SYS_ipc_call, c.cap, ECHO_OP_ECHO, 0, 0, 0, 1l << 50), CHCORE_EINVAL);
+  UT_ERR("fast.call_length_beyond_buffer",
+         svc_0x1000(CHCORE_SYS_ipc_call, c.cap, ECHO_OP_DATA, 0, 0, 0, 4097), CHCORE_EINVAL);
+  UT_EQ("fast.call_length_within_buffer",
+        svc_0x1000(CHCORE_SYS_ipc_call, c.cap, ECHO_OP_DATA, 0, 0, 0, 4096), 0);
+  UT_EQ("fast.call_echo", svc_0x1000(CHCORE_SYS_ipc_call, c.cap, ECHO_OP_ECHO, 1, 2, 3, 0), 0);
+  chcore_disconnect(&c);
+}
+
 static void test_bad_calls(void) {
   UT_ERR("call.empty_slot", chcore_ipc_call_raw(900, 0, 0, 0, 0, 0, NULL, NULL), CHCORE_EBADF);
   UT_ERR("call.not_a_connection",
@@ -274,7 +316,8 @@ static void test_registers(void) {
     in.x[0] = (unsigned long)c.cap;
     in.x[1] = (round % 3 == 0) ? ECHO_OP_ECHO : ECHO_OP_FP_CLOBBER;
     in.x[5] = 0; /* info: no data, no capabilities */
-    long ret = regs_probe(&in, &out);
+    /* Half the rounds through IPC's fast path (svc #0x1000). */
+    long ret = (round & 2) ? regs_probe_ipc_fast(&in, &out) : regs_probe(&in, &out);
     if (ret != 0) bad++;
     for (int i = 8; i < 31; i++)
       if (i != 29 && i != 30 && out.x[i] != in.x[i]) bad++;
@@ -320,6 +363,7 @@ int main(int argc, char** argv) {
   test_data();
   test_caps();
   test_bad_calls();
+  test_fast_path_fallbacks();
   test_parallel();
   test_shared_connection();
   test_nested();

@@ -173,10 +173,10 @@ __attribute__((naked)) static void raw_entry(void) {
       "mov x0, #0\n"
       "mov x5, #0\n"
       "mov x8, %0\n"
-      "svc #0\n"
+      "svc %2\n"
       "mov x8, %1\n"
       "svc #0\n" ::"i"(CHCORE_SYS_ipc_return),
-      "i"(CHCORE_SYS_thread_exit));
+      "i"(CHCORE_SYS_thread_exit), "i"(CHCORE_IPC_FAST_SVC));
 }
 
 static struct chcore_server_ops ops = {

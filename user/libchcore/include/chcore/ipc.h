@@ -55,10 +55,10 @@ static inline long chcore_ipc_call_raw(long conn, unsigned long w0, unsigned lon
   register unsigned long x6 __asm__("x6") = (unsigned long)caps;
   register unsigned long x7 __asm__("x7");
   register unsigned long x8 __asm__("x8") = CHCORE_SYS_ipc_call;
-  __asm__ volatile("svc #0"
+  __asm__ volatile("svc %9"
                    : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
                      "=r"(x7)
-                   : "r"(x8)
+                   : "r"(x8), "i"(CHCORE_IPC_FAST_SVC)
                    : "memory");
   if (out) {
     out->ret = x0;
