@@ -1,6 +1,8 @@
 // Synchronous IPC: registration, connection set-up, the call and return
-// hand-offs, and what happens when either side dies. docs/ipc.md follows a
-// call through this file step by step.
+// hand-offs, and what happens when either side dies. The common call and
+// return are in assembly (ipc/fastpath.S, whose opening comment follows one
+// step by step); port_call and port_return here do the same for the rest.
+// docs/ipc.md tells the whole story.
 #include "ipc/ipc.h"
 
 #include "arch/aarch64/asm_offsets.h"

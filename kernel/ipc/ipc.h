@@ -14,7 +14,10 @@
 // client thread blocks, the handler thread starts at the registered entry
 // on the same CPU, on the client's scheduling context, and ipc_return
 // switches straight back. Neither direction goes through a run queue or
-// takes the scheduler's lock; the port's lock protects the hand-off.
+// takes the scheduler's lock or the port's: claiming the handler thread
+// (one CAS) makes the call the port's owner (see IpcPort). The common case
+// runs in assembly from the exception vector to the eret (ipc/fastpath.S);
+// this file's C++ takes the rest.
 #pragma once
 #include "lib/list.h"
 #include "lib/result.h"

@@ -141,9 +141,10 @@ void sched_debug_dump();
 
 // --- IPC's hand-off (ipc/ipc.cpp), without the scheduler lock ------------------
 // A call switches from the client to the connection's handler thread and a
-// return back, under the connection's lock only. Their state changes are
-// CASes on Thread::state that race only with sched_stop, and a thread that
-// leaves a CPU checks kill_pending after clearing on_cpu (docs/ipc.md).
+// return back, without any lock (ipc/fastpath.S does the same in assembly).
+// Their state changes are CASes on Thread::state (with on_cpu) that race
+// only with sched_stop, and a thread that leaves a CPU checks kill_pending
+// after clearing on_cpu (docs/ipc.md).
 //
 // Claims `t` (in state `from`: IpcIdle for a handler, Blocked for a caller)
 // for this CPU: state Running and on_cpu set, in one CAS of the halfword
