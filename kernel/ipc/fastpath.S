@@ -16,9 +16,8 @@
  *               CPU (one CAS claims it), from a thread that is not being
  *               stopped and is not that handler itself;
  *   ipc_return  the same kind of message, from a connection's handler in a
- *               call, with FP/SIMD access off (the handler did not touch
- *               FP/SIMD in this call), whose caller is blocked off every
- *               CPU (one CAS claims it).
+ *               call, whose caller is blocked off every CPU (one CAS claims
+ *               it). A handler that used FP/SIMD has its registers saved.
  *
  * Step by step (ipc.cpp's port_call and port_return do the same in C++,
  * and docs/ipc.md tells the story):
@@ -359,8 +358,6 @@ ipc_fast_return:
 	stp	x14, x15, [sp, #16 * 7]
 	stp	x16, x17, [sp, #16 * 8]
 	mrs	x11, tpidr_el1
-	ldr	w12, [x11, #PERCPU_FP_ENABLED]
-	cbnz	w12, ret_slow			/* the handler's FP/SIMD state must be saved */
 	ldr	x12, [sp, #(THREAD_IPC_PORT - THREAD_CTX)]
 	cbz	x12, ret_slow			/* not a handler */
 	ldp	x13, x14, [x12, #PORT_CALLER]
@@ -386,6 +383,12 @@ ret_info_ok:
 	str	x9, [x22, #THREAD_SC]
 	strb	wzr, [x13, #THREAD_BY_WAKER]
 	fast_acct
+	/* The handler used FP/SIMD in this call (access is on only for the
+	 * registers' owner): its registers are saved now, as a switch through
+	 * the scheduler would, and the access goes off. */
+	ldr	w9, [x20, #PERCPU_FP_ENABLED]
+	cbnz	w9, ret_save_fp
+ret_fp_saved:
 	fast_switch x22, x13, x26, x27
 	/* FP/SIMD access again if the caller had it at its call (fp_live),
 	 * the registers still hold its state (x10 = this CPU's number, from
@@ -448,6 +451,22 @@ ret_info_ok:
 	msr	spsr_el1, x10
 	msr	sp_el0, x11
 	fast_enter_rest
+
+ret_save_fp:				/* arch_fpu_save uses x0-x2 (and returns by x30) */
+	mov	x15, x0
+	mov	x16, x1
+	mov	x17, x2
+	add	x0, x22, #THREAD_FP
+	bl	arch_fpu_save
+	mov	x0, x15
+	mov	x1, x16
+	mov	x2, x17
+	strb	wzr, [x22, #THREAD_FP_LIVE]
+	mov	x9, #(1 << 20)
+	msr	cpacr_el1, x9
+	isb
+	str	wzr, [x20, #PERCPU_FP_ENABLED]
+	b	ret_fp_saved
 
 ret_info:				/* a length only, within the buffer */
 	tst	x5, #0xffffffff00000000

@@ -559,6 +559,7 @@ struct IpcFastLayout {
   static_assert(__builtin_offsetof(Object, refcount) == OBJ_REFCOUNT);
   static_assert(static_cast<u8>(ObjType::Connection) == OBJ_CONNECTION);
   static_assert(__builtin_offsetof(Thread, ctx) == THREAD_CTX);
+  static_assert(__builtin_offsetof(Thread, fp) == THREAD_FP);
   static_assert(__builtin_offsetof(Thread, tpidr_el0) == THREAD_TPIDR);
   static_assert(__builtin_offsetof(Thread, group) == THREAD_GROUP);
   static_assert(__builtin_offsetof(Thread, state) == THREAD_STATE);

@@ -310,9 +310,11 @@ SysResult sys_signal_start_state(CapSlot cg, u64 blocked, u64 ignored) {
   SpinGuard l(g->sig.lock);
   g->sig.start_mask = blocked & ~kUnblockable;
   for (Thread* t : g->threads) set_blocked(t, blocked);
-  for (u32 sig = 1; sig <= CHCORE_NSIG; sig++)
-    if ((ignored & CHCORE_SIGBIT(sig)) && !(kUnblockable & CHCORE_SIGBIT(sig)))
-      g->sig.actions[sig - 1] = SigAction{CHCORE_SIG_IGN, 0, 0, 0};
+  // Only the signals named (a spawn usually names none): one step per bit.
+  for (u64 m = ignored & ~kUnblockable; m != 0; m &= m - 1) {
+    u32 sig = static_cast<u32>(__builtin_ctzll(m)) + 1;
+    if (sig <= CHCORE_NSIG) g->sig.actions[sig - 1] = SigAction{CHCORE_SIG_IGN, 0, 0, 0};
+  }
   return 0;
 }
 

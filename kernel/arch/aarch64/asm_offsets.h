@@ -46,6 +46,7 @@
 #define OBJ_REFCOUNT 4  /* u32 */
 #define OBJ_CONNECTION 5 /* ObjType::Connection */
 #define THREAD_CTX 16
+#define THREAD_FP 304      /* FpState (arch_fpu_save's layout) */
 #define THREAD_TPIDR 832
 #define THREAD_GROUP 840
 #define THREAD_STATE 848   /* u8 ThreadState; with on_cpu (849) one halfword */
