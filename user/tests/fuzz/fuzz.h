@@ -127,5 +127,8 @@ extern const char fz_spin_end[];
 /* exit_group(x0): the supervisor starts a thread here in a worker that
  * makes no progress. */
 void fz_kill_entry(void);
+/* The handler and connect thread of the worker's own IPC servers. */
+void fz_ipc_handler(void);
+void fz_ipc_connect(void);
 
 #endif

@@ -105,7 +105,7 @@ static unsigned long sigset_word;
 static int nonzero_int = 1;
 
 /* ---- The model ------------------------------------------------------------------ */
-enum { K_NONE, K_CG, K_THREAD, K_PMO, K_NOTIF, K_PIPE };
+enum { K_NONE, K_CG, K_THREAD, K_PMO, K_NOTIF, K_PIPE, K_SERVER, K_CONN };
 enum { MAX_OBJS = 4096 };
 
 struct obj {
@@ -116,6 +116,10 @@ struct obj {
 };
 static struct obj objs[MAX_OBJS];
 static int nobjs;
+/* Whether the worker registered an IPC server: its handler threads are
+ * threads of the worker, so ending the calling thread alone no longer ends
+ * the process (a process lives while any of its threads does). */
+static int has_servers;
 
 struct slot {
   int16_t obj; /* index into objs, -1: unknown */
@@ -248,6 +252,7 @@ static int open_bug2(unsigned nr, const u64* a) {
   if (!fz_avoid_open_bugs) return 0;
   switch (nr) {
     case CHCORE_SYS_create_cap_group:
+    case CHCORE_SYS_ipc_register_server: /* has_servers is the main thread's */
       return 1;
     case CHCORE_SYS_cap_copy:
     case CHCORE_SYS_cap_transfer: {
@@ -356,6 +361,13 @@ static void update_model(unsigned nr, const u64* a, long r) {
       break;
     case CHCORE_SYS_notify_create:
       if (r >= 0) set_slot(r, new_obj(K_NOTIF, 0));
+      break;
+    case CHCORE_SYS_ipc_register_server:
+      if (r >= 0) set_slot(r, new_obj(K_SERVER, 0));
+      if (r >= 0) has_servers = 1;
+      break;
+    case CHCORE_SYS_ipc_connect:
+      if (r >= 0) set_slot(r, new_obj(K_CONN, 0));
       break;
     case CHCORE_SYS_pipe_create:
       if (r >= 0 && a[0] == (u64)pipe_slots) {
@@ -713,6 +725,67 @@ static u64 signal_any(void) {
 
 static void fz_sig_handler(int sig) { (void)sig; }
 void fz_restorer(void); /* entry.S */
+
+/* ---- IPC with the worker's own servers ------------------------------------------- */
+/* Mostly a live object of `kind`, else anything slot_of gives. */
+static long some_of(int kind) {
+  if (chance(85))
+    for (int t = 0; t < 24 && nknown > 0; t++) {
+      long s = known[below((u64)nknown)];
+      if (kind_of(s) == kind) return s;
+    }
+  return slot_of(kind);
+}
+
+static void gen_ipc_connect(void) {
+  /* A fresh shared buffer (dropped here: the connection keeps it). */
+  long buf = chance(90) ? chcore_sys_create_pmo(PAGE * (1 + below(4)), CHCORE_PMO_SHARED)
+                        : slot_of(K_PMO);
+  nat(CHCORE_SYS_ipc_connect, (u64)some_of(K_SERVER), (u64)buf, 0, 0, 0, 0);
+  if (buf >= 0 && kind_of(buf) != K_PMO) chcore_sys_revoke_cap((u64)buf, CHCORE_REVOKE_SELF);
+}
+
+static void gen_ipc_call(void) {
+  /* The operation (fz_ipc_handler): a nested call (3) only from the main
+   * thread, a handler's end (5-7) now and then. */
+  u64 op = below(5);
+  if (chance(3)) op = 5 + below(3);
+  if (chance(2)) op = rnd();
+  if (second && (op & 7) == 3) op = 0;
+  u64 info = 0;
+  unsigned r = (unsigned)below(100);
+  if (r >= 80 && r < 92)
+    info = below(3 * PAGE);
+  else if (r >= 92)
+    info = chance(50) ? rnd() : CHCORE_IPC_INFO(below(PAGE), below(10));
+  nat(CHCORE_SYS_ipc_call, (u64)some_of(K_CONN), op, (u64)some_of(K_CONN), rnd(), rnd(), info);
+}
+
+/* A server of the worker's own, a connection or two, then a burst of calls
+ * (every other one through the fast path: native()), and now and then a
+ * connection closed (the close upcall) while the other thread may be
+ * calling it. */
+static void prog_ipc(void) {
+  int servers = 0, conns = 0;
+  for (int i = 0; i < nknown; i++) {
+    servers += kind_of(known[i]) == K_SERVER;
+    conns += kind_of(known[i]) == K_CONN;
+  }
+  if (servers == 0 || chance(5))
+    nat(CHCORE_SYS_ipc_register_server, (u64)fz_ipc_handler, (u64)fz_ipc_connect, 0x10000, 0, 0,
+        0);
+  if (conns < 2 || chance(20)) gen_ipc_connect();
+  for (unsigned n = 4 + (unsigned)below(12); n > 0 && !stop; n--) gen_ipc_call();
+  if (chance(15)) {
+    for (int t = 0; t < 8 && nknown > 0; t++) {
+      long s = known[below((u64)nknown)];
+      if (kind_of(s) == K_CONN) {
+        nat(CHCORE_SYS_revoke_cap, (u64)s, CHCORE_REVOKE_SELF, 0, 0, 0, 0);
+        break;
+      }
+    }
+  }
+}
 
 /* ---- Native calls ---------------------------------------------------------------- */
 /* Callee-chosen arguments for each kernel system call. The notes say how a
@@ -1182,6 +1255,21 @@ static void native_random(void) {
     case CHCORE_SYS_signal_handover:
       nat(nr, chance(30) ? 0 : (u64)slot_of(K_CG), chance(30) ? 0 : (u64)slot_of(K_CG), 0, 0, 0, 0);
       break;
+    /* IPC with the worker's own servers (entry.S: fz_ipc_handler, whose
+     * handlers never block for long; one with random entry points now and
+     * then, whose first call kills the worker). */
+    case CHCORE_SYS_ipc_register_server:
+      if (chance(99))
+        nat(nr, (u64)fz_ipc_handler, (u64)fz_ipc_connect, 0x10000, 0, 0, 0);
+      else
+        nat(nr, rnd(), in_ptr(), rnd() & ~15ul, rnd(), 0, 0);
+      break;
+    case CHCORE_SYS_ipc_connect:
+      gen_ipc_connect();
+      break;
+    case CHCORE_SYS_ipc_call:
+      gen_ipc_call();
+      break;
     default:
       /* A call added to the list without a generator here: random
        * arguments (add a generator if it can block). */
@@ -1631,6 +1719,10 @@ static void prog_threads(void) {
 
 /* A worker ends itself in one of the ways a program can. */
 static void end_worker(uint32_t how) {
+  if (has_servers && (how % 5 == 1 || how % 5 == 3)) how = 0;
+  /* Ending only this thread ends the worker once the second thread, told
+   * here, has stopped too. */
+  if (how % 5 == 1 || how % 5 == 3) __atomic_store_n(&main_done, 1, __ATOMIC_RELAXED);
   switch (how % 5) {
     case 0:
       nat(CHCORE_SYS_exit_group, 3, 0, 0, 0, 0, 0);
@@ -1713,10 +1805,13 @@ static void* second_thread(void* arg) {
   stream.s = second_seed;
   while (!__atomic_load_n(&main_done, __ATOMIC_RELAXED)) {
     rng.s = fz_next(&stream);
-    if (chance(70))
+    unsigned r = (unsigned)below(100);
+    if (r < 65)
       native_random();
-    else
+    else if (r < 95)
       linux_random();
+    else
+      for (unsigned n = 2 + (unsigned)below(6); n > 0; n--) gen_ipc_call();
   }
   return 0;
 }
@@ -1766,8 +1861,10 @@ int fz_worker_main(uint64_t seed, uint32_t worker, uint32_t lim, long parent_cg,
       native_random();
     else if (r < 920)
       linux_random();
-    else if (r < 940)
+    else if (r < 930)
       make_victim(chance(80));
+    else if (r < 940)
+      prog_ipc();
     else if (r < 955)
       prog_exited_target();
     else if (r < 970)
