@@ -62,6 +62,7 @@
  * handler, x12 = the port, x13 = the caller, x14 = the connection, x26 =
  * the caller's context, x27 = its process. */
 #include "arch/aarch64/asm_offsets.h"
+#include "arch/aarch64/context_macros.h"
 #include "uapi/syscall_nr.h"
 
 .text
@@ -118,17 +119,8 @@
 /* Loads x8-x30 from the context at sp (the thread about to run), leaves sp
  * just past it and erets. */
 .macro fast_enter_rest
-	ldp	x8, x9, [sp, #16 * 4]
-	ldp	x10, x11, [sp, #16 * 5]
-	ldp	x12, x13, [sp, #16 * 6]
-	ldp	x14, x15, [sp, #16 * 7]
-	ldp	x16, x17, [sp, #16 * 8]
-	ldp	x18, x19, [sp, #16 * 9]
-	ldp	x20, x21, [sp, #16 * 10]
-	ldp	x22, x23, [sp, #16 * 11]
-	ldp	x24, x25, [sp, #16 * 12]
-	ldp	x26, x27, [sp, #16 * 13]
-	ldp	x28, x29, [sp, #16 * 14]
+	load_x8_x21 sp
+	load_x22_x29 sp
 	ldr	x30, [sp, #CTX_X30]
 	add	sp, sp, #CTX_SIZE
 	eret
@@ -140,25 +132,8 @@
 .global ipc_fast_call
 ipc_fast_call:
 	/* 1. The client's whole context, and its time. */
-	stp	x0, x1, [sp, #16 * 0]
-	stp	x2, x3, [sp, #16 * 1]
-	stp	x4, x5, [sp, #16 * 2]
-	stp	x6, x7, [sp, #16 * 3]
-	stp	x8, x9, [sp, #16 * 4]
-	stp	x12, x13, [sp, #16 * 6]
-	stp	x14, x15, [sp, #16 * 7]
-	stp	x16, x17, [sp, #16 * 8]
-	stp	x18, x19, [sp, #16 * 9]
-	stp	x20, x21, [sp, #16 * 10]
-	stp	x22, x23, [sp, #16 * 11]
-	stp	x24, x25, [sp, #16 * 12]
-	stp	x26, x27, [sp, #16 * 13]
-	stp	x28, x29, [sp, #16 * 14]
-	mrs	x9, sp_el0
-	mrs	x10, elr_el1
-	mrs	x11, spsr_el1
-	stp	x30, x9, [sp, #CTX_X30]
-	stp	x10, x11, [sp, #CTX_ELR]
+	save_x22_x29 sp
+	syscall_enter_rest
 	mrs	x20, tpidr_el1
 	fast_acct
 
@@ -284,17 +259,19 @@ call_unlock_slow:
 	add	w13, w13, #1
 	stlr	w13, [x9]
 	/* fall through */
-/* Nothing taken: the ordinary system call, from its dispatch. x21-x29 are
- * callee-saved there, so they get their EL0 values back first. */
-call_slow:
+/* The ordinary path from the fast call: x21-x29 get their EL0 values back
+ * (they are callee-saved in C++), x19 = the context, the CPU's stack. */
+.macro call_to_ordinary
 	ldr	x21, [sp, #8 * 21]
-	ldp	x22, x23, [sp, #16 * 11]
-	ldp	x24, x25, [sp, #16 * 12]
-	ldp	x26, x27, [sp, #16 * 13]
-	ldp	x28, x29, [sp, #16 * 14]
+	load_x22_x29 sp
 	mov	x19, sp
 	ldr	x9, [x20, #PERCPU_CPU_STACK]
 	mov	sp, x9
+.endm
+
+/* Nothing taken: the ordinary system call, from its dispatch. */
+call_slow:
+	call_to_ordinary
 	b	el0_svc_dispatch
 
 /* The reference to the connection is taken: the ordinary call takes it
@@ -302,14 +279,7 @@ call_slow:
  * system call does. */
 call_put_slow:
 	mov	x0, x23
-	ldr	x21, [sp, #8 * 21]
-	ldp	x22, x23, [sp, #16 * 11]
-	ldp	x24, x25, [sp, #16 * 12]
-	ldp	x26, x27, [sp, #16 * 13]
-	ldp	x28, x29, [sp, #16 * 14]
-	mov	x19, sp
-	ldr	x9, [x20, #PERCPU_CPU_STACK]
-	mov	sp, x9
+	call_to_ordinary
 	bl	ipc_fast_call_slow
 	b	el0_svc_return
 

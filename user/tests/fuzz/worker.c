@@ -120,6 +120,9 @@ static int nobjs;
  * threads of the worker, so ending the calling thread alone no longer ends
  * the process (a process lives while any of its threads does). */
 static int has_servers;
+/* A worker that will end itself (one in four, end_worker) registers no
+ * server, so that ending its thread ends it. */
+static int no_servers;
 
 struct slot {
   int16_t obj; /* index into objs, -1: unknown */
@@ -308,7 +311,7 @@ static long call(unsigned kind, unsigned nr, int nargs, u64 a0, u64 a1, u64 a2, 
     return -ENOSYS;
   }
   u64 a[6] = {a0, a1, a2, a3, a4, a5};
-  if (kind == FZ_NATIVE && open_bug(nr, a)) {
+  if (kind == FZ_NATIVE && (open_bug(nr, a) || (no_servers && nr == CHCORE_SYS_ipc_register_server))) {
     nr = CHCORE_SYS_cap_info;
     nargs = 1;
   }
@@ -1853,6 +1856,7 @@ int fz_worker_main(uint64_t seed, uint32_t worker, uint32_t lim, long parent_cg,
    * turn (exit_group, thread_exit, and the C library's exit_group, exit,
    * rt_sigreturn): these calls get made, but rarely. */
   uint32_t end_at = worker % 4 == 3 ? (uint32_t)below(lim / 4 + 1) : ~0u;
+  no_servers = worker % 4 == 3;
   while (!stop && calls < limit) {
     rng.s = fz_next(&stream);
     if (calls >= end_at) end_worker(worker / 4);
