@@ -67,19 +67,6 @@
 
 .text
 
-/* [stamp, now) was the current thread's at EL0: to its user time and this
- * CPU's (acct_enter's job, vectors.S). x20 = PerCpu, sp = its context. */
-.macro fast_acct
-	mrs	x9, cntvct_el0
-	ldp	x10, x11, [x20, #PERCPU_ACCT_USER]
-	sub	x11, x9, x11
-	add	x10, x10, x11
-	stp	x10, x9, [x20, #PERCPU_ACCT_USER]
-	ldr	x10, [sp, #CTX_TIMES_USER]
-	add	x10, x10, x11
-	str	x10, [sp, #CTX_TIMES_USER]
-.endm
-
 /* Makes \next current on this CPU after \prev (step 4): TLS, cpu, current,
  * cur_ctx = \ctx, the address space of \group. x9-x11 scratch. */
 .macro fast_switch prev, next, ctx, group
@@ -135,7 +122,7 @@ ipc_fast_call:
 	save_x22_x29 sp
 	syscall_enter_rest
 	mrs	x20, tpidr_el1
-	fast_acct
+	acct_enter_at sp
 
 	/* 2. The capability, under the capability lock (a ticket lock:
 	 * served ticket in the low word, next in the high word). */
@@ -352,7 +339,7 @@ ret_info_ok:
 	add	x9, x22, #THREAD_OWN_SC
 	str	x9, [x22, #THREAD_SC]
 	strb	wzr, [x13, #THREAD_BY_WAKER]
-	fast_acct
+	acct_enter_at sp
 	/* The handler used FP/SIMD in this call (access is on only for the
 	 * registers' owner): its registers are saved now, as a switch through
 	 * the scheduler would, and the access goes off. */
@@ -402,14 +389,14 @@ ret_fp_saved:
 	cmp	w10, #1
 	b.ls	ret_last_ref
 	sub	w10, w10, #1
-	stxr	w11, w10, [x9]
+	stlxr	w11, w10, [x9]			/* release, as obj_put_fast */
 	cbnz	w11, 4b
 	add	x9, x14, #OBJ_REFCOUNT
 5:	ldxr	w10, [x9]
 	cmp	w10, #1
 	b.ls	ret_last_conn
 	sub	w10, w10, #1
-	stxr	w11, w10, [x9]
+	stlxr	w11, w10, [x9]
 	cbnz	w11, 5b
 	/* Resume the caller with the handler's x0-x5. */
 	mov	x6, xzr
@@ -464,17 +451,14 @@ ret_slow:				/* the ordinary path, registers as they came */
 .endm
 
 ret_last_ref:				/* the caller's reference may be the last */
-	clrex
+	mov	x9, x13
+	b	1f
+ret_last_conn:				/* the connection's may be (the caller's is dropped) */
+	mov	x9, xzr
+1:	clrex
 	ret_store_message
 	mov	w2, wzr
-	mov	x4, x13
-	mov	x5, x14
-	b	ret_tail
-ret_last_conn:				/* the connection's may be */
-	clrex
-	ret_store_message
-	mov	w2, wzr
-	mov	x4, xzr
+	mov	x4, x9
 	mov	x5, x14
 	b	ret_tail
 

@@ -164,7 +164,7 @@ inline constexpr u16 ipc_claim_word(ThreadState s, bool on_cpu) {
                                     false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) [[likely]]
       return true;
     if (static_cast<u8>(expected) != static_cast<u8>(from)) return false;
-    asm volatile("yield");
+    cpu_relax();
   }
 }
 // Switches this CPU from the current thread `prev`, already given its new

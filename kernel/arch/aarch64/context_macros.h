@@ -89,4 +89,19 @@
 	stp	x10, x11, [sp, #CTX_ELR]
 .endm
 
+/* CPU time on entry from EL0 (sched/cpu_time.h): the ticks since this
+ * CPU's last stamp were spent at EL0 by the thread whose context is at
+ * \ctx: to its CpuTimes and this CPU's user total; the stamp becomes now.
+ * x20 = PerCpu; x9-x11 scratch. */
+.macro acct_enter_at ctx
+	mrs	x9, cntvct_el0
+	ldp	x10, x11, [x20, #PERCPU_ACCT_USER]
+	sub	x11, x9, x11
+	add	x10, x10, x11
+	stp	x10, x9, [x20, #PERCPU_ACCT_USER]
+	ldr	x10, [\ctx, #CTX_TIMES_USER]
+	add	x10, x10, x11
+	str	x10, [\ctx, #CTX_TIMES_USER]
+.endm
+
 #endif

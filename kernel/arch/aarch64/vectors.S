@@ -78,14 +78,7 @@
  * CpuTimes, which follow its ArchContext, and to this CPU's totals. x20 =
  * PerCpu; x9-x12 are free on both sides. One counter read each way. */
 .macro acct_enter
-	mrs	x9, cntvct_el0
-	ldp	x10, x11, [x20, #PERCPU_ACCT_USER]
-	sub	x11, x9, x11
-	add	x10, x10, x11
-	stp	x10, x9, [x20, #PERCPU_ACCT_USER]
-	ldr	x12, [x19, #CTX_TIMES_USER]
-	add	x12, x12, x11
-	str	x12, [x19, #CTX_TIMES_USER]
+	acct_enter_at x19
 .endm
 
 .macro acct_exit_at ctx
