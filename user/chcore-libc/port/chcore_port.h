@@ -54,6 +54,10 @@ hidden void __chcore_message(const char *fmt, ...);
  * written before an -EFAULT. */
 hidden long __chcore_copy_in(void *dst, const void *user_src, size_t len);
 hidden long __chcore_copy_out(void *user_dst, const void *src, size_t len);
+/* A NUL-terminated string of at most max bytes (its NUL included) into
+ * dst (max bytes of room; bytes after the NUL may be written too): its
+ * length with the NUL, -EFAULT, or -E2BIG if no NUL comes within max. */
+hidden long __chcore_copy_in_str(char *dst, const char *user_src, size_t max);
 /* Registers the copy loop with the kernel (start-up, init.c). */
 hidden void __chcore_usercopy_init(void);
 

@@ -29,8 +29,8 @@
 
 /* The fds a child gets: entries 0..CHCORE_FD_MAX-1 with a reference each. */
 struct child_fds {
+	int max;  /* one past the highest used (first: on the page of d[0]) */
 	struct chcore_fd *d[CHCORE_FD_MAX];
-	int max;  /* one past the highest used */
 };
 
 static void child_set(struct child_fds *c, int fd, struct chcore_fd *d)
@@ -114,26 +114,61 @@ static int apply_actions(struct child_fds *c, const struct fdop *op, char *cwd)
 	return 0;
 }
 
-static size_t count(char *const v[])
+/* What a request names: the program's path (absolute, or relative to
+ * `dir`, else to the working directory), the child's working directory
+ * (NULL: ours), argv and envp, which for execve are the caller's memory
+ * (`user`: copied with checks, -EFAULT for a bad pointer). */
+struct spawn_args {
+	const char *path, *dir, *cwd;
+	char *const *argv, *const *envp;
+	int user;
+};
+
+/* Appends to the request at *off (room bytes in all): 0 or an errno. */
+static int put_bytes(char *b, size_t *off, size_t room, const void *src, size_t n)
 {
-	size_t n = 0;
-	while (v && v[n]) n++;
-	return n;
+	if (n > room - *off) return E2BIG;
+	memcpy(b + *off, src, n);
+	*off += n;
+	return 0;
+}
+
+/* A vector of strings (argv or envp): its strings, one after the other;
+ * *count their number. Straight from the caller's memory for an exec, so
+ * that nothing is copied twice. procmgr takes at most 4096 of each. */
+static int put_vector(char *b, size_t *off, size_t room, char *const *v, int user,
+                      uint32_t *count)
+{
+	for (uint32_t n = 0;; n++) {
+		const char *str;
+		if (!v) str = 0;
+		else if (!user) str = v[n];
+		else if (__chcore_copy_in(&str, v + n, sizeof str) < 0) return EFAULT;
+		if (!str) {
+			*count = n;
+			return 0;
+		}
+		if (n == 4096) return E2BIG;
+		if (user) {
+			long k = __chcore_copy_in_str(b + *off, str, room - *off);
+			if (k < 0) return (int)-k;
+			*off += (size_t)k;
+		} else {
+			int e = put_bytes(b, off, room, str, strlen(str) + 1);
+			if (e) return e;
+		}
+	}
 }
 
 /* Builds the request (op: PROCMGR_SPAWN or PROCMGR_EXEC) in the procmgr
  * connection's buffer and calls it. */
-static int spawn_request(unsigned op, pid_t *res, const char *path, struct child_fds *c,
-                         const char *cwd, const posix_spawnattr_t *attr, char *const argv[],
-                         char *const envp[])
+static int spawn_request(unsigned op, pid_t *res, const struct spawn_args *a,
+                         struct child_fds *c, const posix_spawnattr_t *attr)
 {
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return ENOSYS;
-	size_t argc = count(argv), envc = count(envp);
 	struct procmgr_spawn req;
 	memset(&req, 0, sizeof req);
-	req.argc = (uint32_t)argc;
-	req.envc = (uint32_t)envc;
 	if (attr->__flags & POSIX_SPAWN_SETPGROUP) {
 		req.flags |= PROCMGR_SPAWN_SETPGROUP;
 		req.pgroup = attr->__pgrp;
@@ -160,21 +195,35 @@ static int spawn_request(unsigned op, pid_t *res, const char *path, struct child
 	LOCK(s->lock);
 	char *b = s->buf;
 	size_t off = sizeof req, room = CHCORE_SRV_BUF;
-#define PUT(str)                                                    \
-	do {                                                        \
-		size_t n_ = strlen(str) + 1;                        \
-		if (off + n_ > room) {                              \
-			ret = E2BIG;                                \
-			goto out;                                   \
-		}                                                   \
-		memcpy(b + off, (str), n_);                         \
-		off += n_;                                          \
-	} while (0)
-	PUT(path);
-	for (size_t i = 0; i < argc; i++) PUT(argv[i]);
-	for (size_t i = 0; i < envc; i++) PUT(envp[i]);
-	PUT(cwd);
-#undef PUT
+	/* The path, made absolute (the working directory, if it is the
+	 * child's, goes in the buffer first: PATH_MAX bytes of room, then
+	 * moves to the end). */
+	if (a->path[0] != '/') {
+		if (a->dir) {
+			ret = put_bytes(b, &off, room, a->dir, strlen(a->dir));
+		} else if (room - off < PATH_MAX) {
+			ret = E2BIG;
+		} else {
+			__chcore_cwd_get(b + off);
+			off += strlen(b + off);
+		}
+		if (!ret) ret = put_bytes(b, &off, room, "/", 1);
+	}
+	if (!ret) ret = put_bytes(b, &off, room, a->path, strlen(a->path) + 1);
+	if (!ret && off - sizeof req > PATH_MAX) ret = ENAMETOOLONG;
+	if (!ret) ret = put_vector(b, &off, room, a->argv, a->user, &req.argc);
+	if (!ret) ret = put_vector(b, &off, room, a->envp, a->user, &req.envc);
+	if (!ret && a->cwd) {
+		ret = put_bytes(b, &off, room, a->cwd, strlen(a->cwd) + 1);
+	} else if (!ret) {
+		if (room - off < PATH_MAX) {
+			ret = E2BIG;
+		} else {
+			__chcore_cwd_get(b + off);
+			off += strlen(b + off) + 1;
+		}
+	}
+	if (ret) goto out;
 	off = (off + 7) & ~7ul;
 	req.fds_off = (uint32_t)off;
 	/* The files' names follow the entries, at most one per fd. */
@@ -297,7 +346,7 @@ int __chcore_spawn(pid_t *res, const char *path, const struct fdop *ops,
                    const posix_spawnattr_t *attr, char *const argv[], char *const envp[],
                    int search)
 {
-	char abs[PATH_MAX], file[PATH_MAX], cwd[PATH_MAX];
+	char file[PATH_MAX], cwd[PATH_MAX];
 	if (!path || !*path) return ENOENT;
 	int e = search ? search_path(path, file, envp) : (strlen(path) < PATH_MAX ? 0 : ENAMETOOLONG);
 	if (e) return e;
@@ -309,19 +358,9 @@ int __chcore_spawn(pid_t *res, const char *path, const struct fdop *ops,
 	c.max = __chcore_fd_inheritable(c.d);
 	__chcore_cwd_get(cwd);
 	e = apply_actions(&c, ops, cwd);
-	if (!e) {
-		/* The program's path as the child's working directory sees it. */
-		if (file[0] == '/') {
-			strcpy(abs, file);
-		} else if (strlen(cwd) + 1 + strlen(file) + 1 > PATH_MAX) {
-			e = ENAMETOOLONG;
-		} else {
-			strcpy(abs, cwd);
-			strcat(abs, "/");
-			strcat(abs, file);
-		}
-	}
-	if (!e) e = spawn_request(PROCMGR_SPAWN, res, abs, &c, cwd, attr, argv, envp);
+	/* The program's path as the child's working directory sees it. */
+	struct spawn_args a = {.path = file, .dir = cwd, .cwd = cwd, .argv = argv, .envp = envp};
+	if (!e) e = spawn_request(PROCMGR_SPAWN, res, &a, &c, attr);
 	child_release(&c);
 	UNLOCK(spawn_lock);
 	return e;
@@ -329,96 +368,52 @@ int __chcore_spawn(pid_t *res, const char *path, const struct fdop *ops,
 
 /* ---- execve ------------------------------------------------------------------------ */
 
-/* The caller's vector of strings (argv or envp), copied into *buf at *off
- * with the pointers into vec: the count, or -EFAULT, -E2BIG. */
-#define EXEC_ARGS_MAX (128 * 1024) /* bytes of strings and pointers (Linux: a quarter of the stack limit) */
-static long copy_vector(char *const *uvec, char **vec, size_t max, char *buf, size_t *off)
-{
-	size_t n = 0;
-	for (;; n++) {
-		char *p;
-		if (!uvec) break;
-		if (__chcore_copy_in(&p, uvec + n, sizeof p) < 0) return -EFAULT;
-		if (!p) break;
-		if (n + 1 >= max) return -E2BIG;
-		size_t room = EXEC_ARGS_MAX - *off;
-		size_t k = 0;
-		for (;;) {
-			if (k == room) return -E2BIG;
-			if (__chcore_copy_in(buf + *off + k, p + k, 1) < 0) return -EFAULT;
-			if (buf[*off + k++] == 0) break;
-		}
-		vec[n] = buf + *off;
-		*off += k;
-	}
-	vec[n] = 0;
-	return (long)n;
-}
-
 /* execve(path, argv, envp) and execveat(dirfd, path, argv, envp, flags):
  * procmgr starts the program in place of this process (PROCMGR_EXEC):
  * the pid, parent, process group, working directory, the fds without
  * FD_CLOEXEC and the signal mask are kept; on success this never returns
- * (procmgr ends the old image, all its threads). */
+ * (procmgr ends the old image, all its threads). The strings go from the
+ * caller's memory straight into the request (a forked child that execs
+ * at once should write as little of its copy-on-write memory as it can). */
+static long exec_request(const char *path, const char *dir, char *const *uargv,
+                         char *const *uenvp)
+{
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	sigset_t mask;
+	sigprocmask(SIG_BLOCK, 0, &mask);
+	posix_spawnattr_setsigmask(&attr, &mask);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	struct spawn_args a = {.path = path, .dir = dir, .argv = uargv, .envp = uenvp, .user = 1};
+	static struct child_fds c;
+	static volatile int exec_lock[1];
+	LOCK(exec_lock);
+	c.max = __chcore_fd_inheritable(c.d);
+	long r = -spawn_request(PROCMGR_EXEC, 0, &a, &c, &attr);
+	child_release(&c);
+	UNLOCK(exec_lock);
+	return r;
+}
+
+/* A path relative to a directory fd: the directory's path (off the usual
+ * way's stack). */
+__attribute__((noinline))
+static long exec_at(int dirfd, const char *path, char *const *uargv, char *const *uenvp)
+{
+	char base[PATH_MAX];
+	long r = __chcore_dir_path(dirfd, base);
+	if (r < 0) return r;
+	return exec_request(path, base, uargv, uenvp);
+}
+
 static long exec_common(const char *upath, char *const *uargv, char *const *uenvp, int dirfd)
 {
-	char path[PATH_MAX], abs[PATH_MAX], cwd[PATH_MAX];
-	if (__chcore_copy_in(path, upath, 1) < 0) return -EFAULT;
-	size_t pl = 0;
-	for (;; pl++) {
-		if (pl == PATH_MAX) return -ENAMETOOLONG;
-		if (__chcore_copy_in(path + pl, upath + pl, 1) < 0) return -EFAULT;
-		if (!path[pl]) break;
-	}
-	if (pl == 0) return -ENOENT;
-	enum { MAXV = 8192 };
-	char *buf = malloc(EXEC_ARGS_MAX);
-	char **argv = malloc(MAXV * sizeof *argv), **envp = malloc(MAXV * sizeof *envp);
-	long r = buf && argv && envp ? 0 : -ENOMEM;
-	size_t off = 0;
-	if (r == 0) r = copy_vector(uargv, argv, MAXV, buf, &off);
-	if (r >= 0) r = copy_vector(uenvp, envp, MAXV, buf, &off);
-	__chcore_cwd_get(cwd);
-	if (r >= 0) {
-		r = 0;
-		if (path[0] == '/') {
-			strcpy(abs, path);
-		} else {
-			char base[PATH_MAX];
-			if (dirfd == AT_FDCWD) {
-				strcpy(base, cwd);
-			} else {
-				/* A directory fd's path: through /proc/self/fd would be
-				 * Linux's way; the file layer knows it. */
-				r = __chcore_dir_path(dirfd, base);
-			}
-			if (r == 0 && strlen(base) + 1 + pl + 1 > PATH_MAX) r = -ENAMETOOLONG;
-			if (r == 0) {
-				strcpy(abs, base);
-				strcat(abs, "/");
-				strcat(abs, path);
-			}
-		}
-	}
-	if (r == 0) {
-		posix_spawnattr_t attr;
-		posix_spawnattr_init(&attr);
-		sigset_t mask;
-		sigprocmask(SIG_BLOCK, 0, &mask);
-		posix_spawnattr_setsigmask(&attr, &mask);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-		static struct child_fds c;
-		static volatile int exec_lock[1];
-		LOCK(exec_lock);
-		c.max = __chcore_fd_inheritable(c.d);
-		r = -spawn_request(PROCMGR_EXEC, 0, abs, &c, cwd, &attr, argv, envp);
-		child_release(&c);
-		UNLOCK(exec_lock);
-	}
-	free(buf);
-	free(argv);
-	free(envp);
-	return r;
+	char path[PATH_MAX];
+	long pl = __chcore_copy_in_str(path, upath, PATH_MAX);
+	if (pl < 0) return pl == -E2BIG ? -ENAMETOOLONG : pl;
+	if (pl == 1) return -ENOENT;
+	if (path[0] != '/' && dirfd != AT_FDCWD) return exec_at(dirfd, path, uargv, uenvp);
+	return exec_request(path, 0, uargv, uenvp);
 }
 
 CHCORE_LINUX_SYSCALL(execve)

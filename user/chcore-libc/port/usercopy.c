@@ -22,6 +22,7 @@
  * nothing and succeeds, and part of dst may be written before an EFAULT. */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include "chcore_port.h"
 
 #define STR_(x) #x
@@ -192,4 +193,27 @@ long __chcore_copy_in(void *dst, const void *user_src, size_t len)
 long __chcore_copy_out(void *user_dst, const void *src, size_t len)
 {
 	return copy(user_dst, src, len);
+}
+
+/* A string: pieces of at most STR_STEP bytes that never cross a page of
+ * the source past the one holding its end (reading the rest of a page that
+ * holds some of the string is as safe as reading the string), so a string
+ * that ends just before an unmapped page copies. STR_STEP stays below
+ * SIMD_MIN: strings are short and need no FP/SIMD state. */
+#define STR_STEP 128ul
+long __chcore_copy_in_str(char *dst, const char *user_src, size_t max)
+{
+	size_t done = 0;
+	while (done < max) {
+		uintptr_t s = (uintptr_t)user_src + done;
+		size_t n = 4096 - (s & 4095);
+		if (n > STR_STEP) n = STR_STEP;
+		if (n > max - done) n = max - done;
+		long r = copy(dst + done, user_src + done, n);
+		if (r < 0) return r;
+		char *z = memchr(dst + done, 0, n);
+		if (z) return z - dst + 1;
+		done += n;
+	}
+	return -E2BIG;
 }

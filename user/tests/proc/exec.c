@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -227,6 +229,25 @@ static void test_errors(void) {
   free(big);
   free(s);
   UT_EQ("errors.enoent_empty", execve("", args, environ) < 0 ? errno : 0, ENOENT);
+  char* longpath = malloc(PATH_MAX + 1);
+  memset(longpath, 'a', PATH_MAX);
+  longpath[0] = '/';
+  longpath[PATH_MAX] = 0;
+  UT_EQ("errors.enametoolong", execve(longpath, args, environ) < 0 ? errno : 0, ENAMETOOLONG);
+  free(longpath);
+  /* Strings that end at the last byte before an inaccessible page are
+   * read whole (ENOENT: the file is missing, the arguments were fine);
+   * one that runs into that page is EFAULT. */
+  char* two = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  mprotect(two + 4096, 4096, PROT_NONE);
+  memset(two, 'b', 4096);
+  two[4095] = 0;
+  char* edge[] = {"x", two + 4000, NULL};
+  UT_EQ("errors.arg_at_page_end", execve("/tmp/none", edge, environ) < 0 ? errno : 0, ENOENT);
+  two[4095] = 'b';
+  UT_EQ("errors.efault_arg_unterminated", execve("/tmp/none", edge, environ) < 0 ? errno : 0,
+        EFAULT);
+  munmap(two, 8192);
   /* Still here, still working. */
   pid_t pid = fork();
   if (pid == 0) _exit(3);
