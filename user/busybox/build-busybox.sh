@@ -114,8 +114,9 @@ if [ ! -f "$B/.fragment" ] || [ "$(cat "$B/.fragment")" != "$FRAGMENT" ] || [ ! 
 fi
 
 # ---- 3. Build -----------------------------------------------------------------------
-# BusyBox's make does not know that the program depends on libc.a.
-LIBC=$(sha256sum "$SYSROOT/lib/libc.a" | cut -d' ' -f1)
+# BusyBox's make does not know that the program depends on libc.a (and on
+# the layout chcore-clang gives its data, fork-hot.order).
+LIBC=$(cat "$SYSROOT/lib/libc.a" "$SYSROOT/lib/fork-hot.order" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$B/.libc" ] || [ "$(cat "$B/.libc")" != "$LIBC" ]; then
   rm -f "$OBJ/busybox_unstripped" "$OBJ/busybox" "$B/.built"
 fi

@@ -141,6 +141,8 @@ if ! make -C "$SRC" -j"$JOBS" >"$B/make.log" 2>&1; then
 fi
 make -C "$SRC" install-headers install-libs >>"$B/make.log" 2>&1 || die "installing musl failed (see $B/make.log)"
 cp -p "$BUILTINS" "$SYSROOT/lib/libclang_rt.builtins-aarch64.a"
+cmp -s "$HERE/fork-hot.order" "$SYSROOT/lib/fork-hot.order" ||
+  cp "$HERE/fork-hot.order" "$SYSROOT/lib/fork-hot.order"
 
 RESOURCE_INCLUDE=$("$CLANG" -print-resource-dir)/include
 mkdir -p "$SYSROOT/bin"

@@ -97,6 +97,11 @@ hidden int __chcore_fd_install(struct chcore_fd *, int min_fd, int cloexec);
 /* The description of fd with a reference for the caller, or NULL. */
 hidden struct chcore_fd *__chcore_fd_get(int fd);
 hidden void __chcore_fd_put(struct chcore_fd *);
+/* Another reference to a description the caller holds. The console's
+ * three descriptions are static and never released: they are not
+ * counted (a forked child that execs passes them on without writing
+ * their page). */
+hidden void __chcore_fd_hold(struct chcore_fd *);
 /* fd_ops members shared by descriptions that are no file (pidfd.c,
  * signalfd.c): close frees `priv`; fstat describes an anonymous inode, as
  * Linux's anon_inode files. */

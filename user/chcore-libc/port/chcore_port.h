@@ -46,6 +46,15 @@ hidden int __chcore_format(char *buf, size_t size, const char *fmt, ...);
 /* Formats and writes to the console, "\n" as "\r\n". */
 hidden void __chcore_message(const char *fmt, ...);
 
+/* What a forked child resets of the state it inherited, it writes only
+ * where it differs: the first write to each page it shares copy-on-write
+ * with its parent costs a fault and a page copy, and a child that execs at
+ * once should copy as few pages as it can (docs/processes.md, "fork"). */
+#define CHCORE_SET(var, val)                     \
+	do {                                     \
+		if ((var) != (val)) (var) = (val); \
+	} while (0)
+
 /* ---- usercopy.c: the caller's memory ---------------------------------------
  * Handlers never dereference a pointer they are given: they copy through
  * these (a copy loop whose faults the kernel turns into -EFAULT), which

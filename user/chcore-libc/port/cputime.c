@@ -47,8 +47,9 @@ static volatile int itimer_lock[1];
 
 hidden void __chcore_cputime_after_fork(void)
 {
-	children_user = children_sys = 0;
-	for (int i = 0; i < 3; i++) itimer_id[i] = -1; /* timers are not inherited */
+	CHCORE_SET(children_user, 0);
+	CHCORE_SET(children_sys, 0);
+	for (int i = 0; i < 3; i++) CHCORE_SET(itimer_id[i], -1); /* timers are not inherited */
 }
 
 static struct timeval ns_to_tv(unsigned long ns)

@@ -136,7 +136,7 @@ struct chcore_fd *__chcore_device_open(unsigned long rdev, int flags, long *err)
 {
 	if (rdev == DEV_TTY || rdev == DEV_CONSOLE) {
 		struct chcore_fd *d = &__chcore_console_fds[0];
-		__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+		__chcore_fd_hold(d);
 		return d;
 	}
 	if (rdev != DEV_NULL && rdev != DEV_ZERO && rdev != DEV_FULL && rdev != DEV_RANDOM &&

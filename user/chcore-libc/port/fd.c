@@ -130,23 +130,30 @@ void __chcore_fd_each(int type, void (*fn)(struct chcore_fd *, void *), void *ct
 
 void __chcore_fd_after_fork(void)
 {
-	fd_lock[0] = 0;
+	CHCORE_SET(fd_lock[0], 0);
 }
 
 static void release(struct chcore_fd *d)
 {
 	if (d->ops->close) d->ops->close(d);
-	/* The console's own descriptions are not in the pool and stay. */
-	if (d < __chcore_console_fds || d >= __chcore_console_fds + 3) {
-		LOCK(fd_lock);
-		d->type = CHCORE_FD_FREE;
-		UNLOCK(fd_lock);
-	}
+	LOCK(fd_lock);
+	d->type = CHCORE_FD_FREE;
+	UNLOCK(fd_lock);
+}
+
+static int counted(const struct chcore_fd *d)
+{
+	return d < __chcore_console_fds || d >= __chcore_console_fds + 3;
+}
+
+void __chcore_fd_hold(struct chcore_fd *d)
+{
+	if (counted(d)) __atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
 }
 
 void __chcore_fd_put(struct chcore_fd *d)
 {
-	if (__atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) == 0) release(d);
+	if (counted(d) && __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) == 0) release(d);
 }
 
 long __chcore_fd_free_priv(struct chcore_fd *d)
@@ -170,7 +177,7 @@ struct chcore_fd *__chcore_fd_get(int fd)
 	if ((unsigned)fd >= CHCORE_FD_MAX) return 0;
 	LOCK(fd_lock);
 	struct chcore_fd *d = fds[fd];
-	if (d) __atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+	if (d) __chcore_fd_hold(d);
 	UNLOCK(fd_lock);
 	return d;
 }
@@ -216,7 +223,7 @@ int __chcore_fd_inheritable(struct chcore_fd **out)
 	for (int fd = 0; fd < fds_end; fd++) {
 		struct chcore_fd *d = fds[fd];
 		if (!d || cloexec[fd]) continue;
-		__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+		__chcore_fd_hold(d);
 		out[fd] = d;
 		end = fd + 1;
 	}

@@ -1586,12 +1586,12 @@ static void import_one(struct chcore_fd *d, void *ctx)
 
 void __chcore_files_after_fork(void)
 {
-	mount_lock[0] = 0;
-	cwd_lock[0] = 0;
-	file_cache_lock[0] = 0;
+	CHCORE_SET(mount_lock[0], 0);
+	CHCORE_SET(cwd_lock[0], 0);
+	CHCORE_SET(file_cache_lock[0], 0);
 	for (int i = 0; i < CHCORE_FSM_MAX_MOUNTS; i++) {
 		struct mount *m = &mounts[i];
-		m->srv.lock[0] = 0;
+		CHCORE_SET(m->srv.lock[0], 0);
 		if (!m->ready) continue;
 		__chcore_srv_disconnect(&m->srv);
 		free(m->path);

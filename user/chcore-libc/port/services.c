@@ -126,13 +126,13 @@ struct chcore_srv *__chcore_procmgr(void)
  * the next call connects. Locks another thread held are free here. */
 void __chcore_services_after_fork(void)
 {
-	va_lock[0] = 0;
-	connect_lock[0] = 0;
+	CHCORE_SET(va_lock[0], 0);
+	CHCORE_SET(connect_lock[0], 0);
 	struct chcore_srv *all[] = {&fsm, &procmgr};
 	for (int i = 0; i < 2; i++) {
-		all[i]->lock[0] = 0;
+		CHCORE_SET(all[i]->lock[0], 0);
 		if (all[i]->ready) __chcore_srv_disconnect(all[i]);
-		all[i]->ready = 0;
+		CHCORE_SET(all[i]->ready, 0);
 	}
 }
 

@@ -67,7 +67,7 @@ static int apply_actions(struct child_fds *c, const struct fdop *op, char *cwd)
 		case FDOP_DUP2: {
 			if (op->srcfd < 0 || op->srcfd >= CHCORE_FD_MAX || !c->d[op->srcfd]) return EBADF;
 			struct chcore_fd *d = c->d[op->srcfd];
-			__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+			__chcore_fd_hold(d);
 			child_set(c, op->fd, d);
 			break;
 		}
@@ -406,14 +406,33 @@ static long exec_at(int dirfd, const char *path, char *const *uargv, char *const
 	return exec_request(path, base, uargv, uenvp);
 }
 
-static long exec_common(const char *upath, char *const *uargv, char *const *uenvp, int dirfd)
+static long exec_path(const char *path, long pl, char *const *uargv, char *const *uenvp,
+                      int dirfd)
+{
+	if (pl == 1) return -ENOENT;
+	if (path[0] != '/' && dirfd != AT_FDCWD) return exec_at(dirfd, path, uargv, uenvp);
+	return exec_request(path, 0, uargv, uenvp);
+}
+
+/* A path longer than the usual few hundred bytes. */
+__attribute__((noinline))
+static long exec_long(const char *upath, char *const *uargv, char *const *uenvp, int dirfd)
 {
 	char path[PATH_MAX];
 	long pl = __chcore_copy_in_str(path, upath, PATH_MAX);
 	if (pl < 0) return pl == -E2BIG ? -ENAMETOOLONG : pl;
-	if (pl == 1) return -ENOENT;
-	if (path[0] != '/' && dirfd != AT_FDCWD) return exec_at(dirfd, path, uargv, uenvp);
-	return exec_request(path, 0, uargv, uenvp);
+	return exec_path(path, pl, uargv, uenvp, dirfd);
+}
+
+/* The path is read into a small buffer first: a forked child that execs
+ * then touches no new page of its stack for it. */
+static long exec_common(const char *upath, char *const *uargv, char *const *uenvp, int dirfd)
+{
+	char path[256];
+	long pl = __chcore_copy_in_str(path, upath, sizeof path);
+	if (pl == -E2BIG) return exec_long(upath, uargv, uenvp, dirfd);
+	if (pl < 0) return pl;
+	return exec_path(path, pl, uargv, uenvp, dirfd);
 }
 
 CHCORE_LINUX_SYSCALL(execve)
@@ -436,7 +455,7 @@ static long wait_notif;
 void __chcore_wait_after_fork(void)
 {
 	if (wait_notif > 0) __chcore_sys_revoke_cap((unsigned long)wait_notif, CHCORE_REVOKE_SELF);
-	wait_notif = 0;
+	CHCORE_SET(wait_notif, 0);
 }
 
 static long wait_call(struct chcore_srv *s, int pid, int options, struct chcore_ipc_result *out)
@@ -631,7 +650,7 @@ void __chcore_start_info_apply(void)
 		if (e->fd < 0 || e->fd >= CHCORE_FD_MAX) continue;
 		if (e->kind >= PROCMGR_FD_CONSOLE_IN && e->kind <= PROCMGR_FD_CONSOLE_ERR) {
 			struct chcore_fd *d = &__chcore_console_fds[e->kind - PROCMGR_FD_CONSOLE_IN];
-			__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+			__chcore_fd_hold(d);
 			__chcore_fd_install_at(d, e->fd);
 		} else if (e->kind == PROCMGR_FD_DEVICE) {
 			long err;
