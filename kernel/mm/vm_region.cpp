@@ -58,6 +58,7 @@ Status VmRegionSet::remove_range(VirtAddr start, usize size, VmRegionHooks* hook
     right->size = r->end() - end;
     right->perm = r->perm;
     right->max_perm = r->max_perm;
+    right->dontfork = r->dontfork;
     right->pmo = r->pmo;
     right->pmo_offset = r->pmo_offset + (end - r->start);
     hooks->on_remove(r, start, size, false);

@@ -29,6 +29,10 @@ struct VmRegion {
   u32 max_perm = 0;
   Pmo* pmo = nullptr;
   usize pmo_offset = 0;  // offset in `pmo` of the page at `start`
+  // A fork's child does not get this mapping (CHCORE_MAP_DONTFORK, Linux's
+  // MADV_DONTFORK): the C library's IPC buffers, which are its connections'
+  // and mean nothing to the child.
+  bool dontfork = false;
 
   VirtAddr end() const { return start + size; }
   bool contains(VirtAddr va) const { return va >= start && va - start < size; }

@@ -96,7 +96,8 @@ void VmSpace::destroy() {
   asid_ = 0;
 }
 
-Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offset, u32 max_perm) {
+Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offset, u32 max_perm,
+                    bool dontfork) {
   if (size == 0 || !is_aligned(va, kPage) || !is_aligned(size, kPage) ||
       !is_aligned(pmo_offset, kPage) || !user_range_ok(va, size))
     return Err::Inval;
@@ -114,6 +115,7 @@ Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offse
   r->size = size;
   r->perm = perm;
   r->max_perm = max_perm;
+  r->dontfork = dontfork;
   r->pmo = pmo;
   r->pmo_offset = pmo_offset;
 
@@ -167,6 +169,7 @@ bool VmSpace::split_at(VirtAddr at, VmRegion*& spare) {
   right->size = r->end() - at;
   right->perm = r->perm;
   right->max_perm = r->max_perm;
+  right->dontfork = r->dontfork;
   right->pmo = r->pmo;
   right->pmo_offset = r->pmo_offset + (at - r->start);
   r->size = at - r->start;
@@ -291,9 +294,12 @@ Status VmSpace::fork_into(VmSpace& child) {
   // else holds (its references are exactly those regions') can be shared
   // copy-on-write: nobody else can write its pages or add a mapping that
   // copy-on-write would leave stale.
+  // A region the child does not get is not counted: a PMO it maps is
+  // deep-copied for the child, never shared copy-on-write with a mapping
+  // that stays writable here.
   for (VmRegion* r : regions_) {
     Pmo* p = r->pmo;
-    if (!pmo_is_private(p)) continue;
+    if (!pmo_is_private(p) || r->dontfork) continue;
     SpinGuard pg(p->lock);
     if (p->fork_gen != gen) {
       p->fork_gen = gen;
@@ -304,6 +310,7 @@ Status VmSpace::fork_into(VmSpace& child) {
   }
   // Pass 2: the child's regions.
   for (VmRegion* r : regions_) {
+    if (r->dontfork) continue;
     Pmo* p = r->pmo;
     bool cow = false;
     Pmo* cp = p;  // what the child maps

@@ -57,9 +57,10 @@ class VmSpace {
   // Err::Inval: unaligned, zero, outside user space, outside the PMO, or W+X.
   // Err::Access: `perm` exceeds `max_perm`.
   // Err::Exist: overlaps an existing region. Data and Device PMOs are mapped
-  // at once; Anonymous and Shared pages on first touch.
+  // at once; Anonymous and Shared pages on first touch. `dontfork`: a
+  // fork's child does not get the mapping (VmRegion::dontfork).
   [[nodiscard]] Status map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offset,
-                           u32 max_perm = kVmMayAll);
+                           u32 max_perm = kVmMayAll, bool dontfork = false);
   // Removes [va, va+size) (partial regions are split). Unmapped parts are fine.
   [[nodiscard]] Status unmap(VirtAddr va, usize size);
   // Changes the permissions of [va, va+size), which must be covered by

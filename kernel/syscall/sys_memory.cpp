@@ -17,6 +17,8 @@ constexpr usize kPage = mm::kPageSize;
 // bits), -> VmPerm. W+X is refused by the address space.
 static_assert(CHCORE_PROT_READ == CHCORE_RIGHT_READ && CHCORE_PROT_WRITE == CHCORE_RIGHT_WRITE &&
               CHCORE_PROT_EXEC == CHCORE_RIGHT_EXEC);
+constexpr u64 kMapProtBits = CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC;
+
 u32 prot_to_perm(u64 prot) {
   u32 perm = 0;
   if (prot & CHCORE_PROT_READ) perm |= kVmRead;
@@ -75,7 +77,9 @@ SysResult sys_create_pmo(u64 size, u64 type) {
 }
 
 SysResult sys_map_pmo(CapSlot cg, CapSlot pmo_slot, VirtAddr addr, u64 prot) {
-  if (prot & ~u64{CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC}) return Err::Inval;
+  if (prot & ~u64{kMapProtBits | CHCORE_MAP_DONTFORK}) return Err::Inval;
+  bool dontfork = prot & CHCORE_MAP_DONTFORK;
+  prot &= kMapProtBits;
   Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   // The mapping remembers the rights of the capability it is made with, so
   // that mprotect cannot go beyond them. Looking the PMO up with all of
@@ -85,7 +89,7 @@ SysResult sys_map_pmo(CapSlot cg, CapSlot pmo_slot, VirtAddr addr, u64 prot) {
   Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(pmo_slot, prot_to_rights(prot) | held));
   // Fails with ESRCH once the process has exited (its address space is gone).
   TRY(group->vmspace.map(pmo.get(), addr, pmo->size, prot_to_perm(prot), 0,
-                         rights_to_max_perm(held)));
+                         rights_to_max_perm(held), dontfork));
   return 0;
 }
 
@@ -94,14 +98,16 @@ SysResult sys_map_pmo(CapSlot cg, CapSlot pmo_slot, VirtAddr addr, u64 prot) {
 // map_pmo; offset and len are page-aligned, len > 0, within the PMO.
 SysResult sys_map_pmo_range(CapSlot cg, CapSlot pmo_slot, VirtAddr addr, u64 prot, u64 offset,
                             u64 len) {
-  if (prot & ~u64{CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC}) return Err::Inval;
+  if (prot & ~u64{kMapProtBits | CHCORE_MAP_DONTFORK}) return Err::Inval;
+  bool dontfork = prot & CHCORE_MAP_DONTFORK;
+  prot &= kMapProtBits;
   Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   u32 held = CHCORE_CAP_INFO_RIGHTS(TRY(cap_info(current_group(), pmo_slot.value)));
   Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(pmo_slot, prot_to_rights(prot) | held));
   // VmSpace::map checks alignment, the range inside the PMO (without
   // overflow) and the address range.
   TRY(group->vmspace.map(pmo.get(), addr, len, prot_to_perm(prot), offset,
-                         rights_to_max_perm(held)));
+                         rights_to_max_perm(held), dontfork));
   return 0;
 }
 

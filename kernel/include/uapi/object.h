@@ -107,6 +107,9 @@ struct chcore_mem_stat {
 #define CHCORE_PROT_READ 0x1u
 #define CHCORE_PROT_WRITE 0x2u
 #define CHCORE_PROT_EXEC 0x4u
+/* map_pmo / map_pmo_range flag: a fork's child does not get this mapping
+ * (Linux's MADV_DONTFORK; the C library maps its IPC buffers so). */
+#define CHCORE_MAP_DONTFORK 0x100u
 
 /* revoke_cap flags. */
 #define CHCORE_REVOKE_SELF 0    /* delete this capability (copies made from it stay) */

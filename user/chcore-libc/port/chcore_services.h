@@ -29,6 +29,7 @@ struct chcore_srv {
 	void *buf;              /* mapped here; 0: not connected */
 	volatile int lock[1];   /* held while a call uses buf */
 	int ready;
+	int inherited;          /* a fork's child: conn, pmo and buf are the parent's */
 };
 
 extern hidden long __chcore_procmgr_slot, __chcore_fsm_slot;
@@ -36,6 +37,9 @@ extern hidden long __chcore_procmgr_slot, __chcore_fsm_slot;
 /* 0 or -errno (-EIO when the server is gone or refuses). */
 hidden long __chcore_srv_connect(struct chcore_srv *, long server_cap);
 hidden void __chcore_srv_disconnect(struct chcore_srv *);
+/* In a child of fork, for a connection the parent had: marks it gone
+ * without a system call (what is left of it goes at the next connect). */
+hidden void __chcore_srv_after_fork(struct chcore_srv *);
 /* One call (the caller holds s->lock and filled len bytes of s->buf).
  * Returns out->ret; a server that died is -EIO. */
 hidden long __chcore_srv_call(struct chcore_srv *, unsigned long op, unsigned long w1,

@@ -1593,7 +1593,7 @@ void __chcore_files_after_fork(void)
 		struct mount *m = &mounts[i];
 		CHCORE_SET(m->srv.lock[0], 0);
 		if (!m->ready) continue;
-		__chcore_srv_disconnect(&m->srv);
+		__chcore_srv_after_fork(&m->srv);
 		free(m->path);
 		free(m->mp);
 		m->path = m->mp = 0;

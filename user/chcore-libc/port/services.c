@@ -47,15 +47,35 @@ static void va_put(unsigned long va)
 	UNLOCK(va_lock);
 }
 
+/* What a child of fork has of a connection of its parent's: the copy of
+ * the buffer's PMO capability (PMO capabilities are copied) and the
+ * address, but neither the connection (connections are not copied) nor the
+ * mapping (buffers are mapped CHCORE_MAP_DONTFORK, so the kernel's fork
+ * does not copy them and the child need not unmap them). */
+static void forget_parents(struct chcore_srv *s)
+{
+	if (!s->inherited) return;
+	__chcore_sys_revoke_cap((unsigned long)s->pmo, CHCORE_REVOKE_SELF);
+	va_put((unsigned long)s->buf);
+	s->buf = 0;
+	s->inherited = 0;
+}
+
+void __chcore_srv_after_fork(struct chcore_srv *s)
+{
+	if (s->buf) s->inherited = 1;
+}
+
 long __chcore_srv_connect(struct chcore_srv *s, long server_cap)
 {
+	forget_parents(s);
 	unsigned long va = va_get();
 	if (va == 0) return -ENOMEM;
 	long pmo = __chcore_sys_create_pmo(CHCORE_SRV_BUF, CHCORE_PMO_SHARED);
 	long r = pmo;
 	if (pmo < 0) goto fail_va;
 	r = __chcore_sys_map_pmo(CHCORE_SLOT_SELF, (unsigned long)pmo, va,
-	                         CHCORE_PROT_READ | CHCORE_PROT_WRITE);
+	                         CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_MAP_DONTFORK);
 	if (r < 0) goto fail_pmo;
 	r = __chcore_sys_ipc_connect((unsigned long)server_cap, (unsigned long)pmo);
 	if (r < 0) goto fail_map;
@@ -120,10 +140,10 @@ struct chcore_srv *__chcore_procmgr(void)
 	return service(&procmgr, __chcore_procmgr_slot);
 }
 
-/* A child of fork has the parent's connection state in its memory, the
- * buffers mapped (shared with the parent) and the buffers' PMO
- * capabilities, but not the connections: unmap and drop what is left;
- * the next call connects. Locks another thread held are free here. */
+/* A child of fork has the parent's connection state in its memory and
+ * the buffers' PMO capabilities, but not the connections: the next call
+ * connects (and drops what is left). Locks another thread held are free
+ * here. */
 void __chcore_services_after_fork(void)
 {
 	CHCORE_SET(va_lock[0], 0);
@@ -131,7 +151,7 @@ void __chcore_services_after_fork(void)
 	struct chcore_srv *all[] = {&fsm, &procmgr};
 	for (int i = 0; i < 2; i++) {
 		CHCORE_SET(all[i]->lock[0], 0);
-		if (all[i]->ready) __chcore_srv_disconnect(all[i]);
+		__chcore_srv_after_fork(all[i]);
 		CHCORE_SET(all[i]->ready, 0);
 	}
 }

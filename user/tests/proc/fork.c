@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #define UT_SUITE "fork"
+#include <chcore/syscall.h>
 #include "utest.h"
 
 /* The child's exit code, or 1000 + signal. */
@@ -178,6 +179,33 @@ static void test_shared(void) {
   sh[2] = 7;
   UT_EQ("shared.parent_write_seen", reap(pid), 0);
   munmap((void*)sh, 4096);
+}
+
+/* A mapping made with CHCORE_MAP_DONTFORK (the C library's IPC buffers)
+ * is not the child's: touching its address kills the child (SIGSEGV),
+ * while the parent keeps it. An unknown flag is EINVAL. */
+#define DONTFORK_VA 0x5f0000000000ul /* in libchcore's area, far above its use */
+static void test_dontfork(void) {
+  long pmo = chcore_sys_create_pmo(4096, CHCORE_PMO_ANONYMOUS);
+  UT_TRUE("dontfork.pmo", pmo >= 0);
+  UT_ERR("dontfork.unknown_flag",
+         chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo, DONTFORK_VA, CHCORE_PROT_READ | 0x200), EINVAL);
+  UT_EQ("dontfork.map",
+        chcore_sys_map_pmo(CHCORE_SLOT_SELF, pmo, DONTFORK_VA,
+                           CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_MAP_DONTFORK),
+        0);
+  volatile int* p = (volatile int*)DONTFORK_VA;
+  p[0] = 42;
+  pid_t pid = fork();
+  if (pid == 0) _exit(p[0] == 42 ? 1 : 2); /* never returns: the address is unmapped */
+  UT_EQ("dontfork.child_faults", reap(pid), 1000 + SIGSEGV);
+  /* The rest of the address space is the child's as usual. */
+  pid = fork();
+  if (pid == 0) _exit(got_usr1 == 0 ? 3 : 4);
+  UT_EQ("dontfork.rest_copied", reap(pid), 3);
+  UT_EQ("dontfork.parent_keeps", p[0], 42);
+  chcore_sys_unmap_pmo(CHCORE_SLOT_SELF, pmo, DONTFORK_VA);
+  chcore_sys_revoke_cap(pmo, CHCORE_REVOKE_SELF);
 }
 
 /* ---- fds: pipes and files inherited, offsets shared -------------------------------- */
@@ -424,6 +452,7 @@ int main(int argc, char** argv) {
   SECTION("basic", test_basic);
   SECTION("memory", test_memory);
   SECTION("shared", test_shared);
+  SECTION("dontfork", test_dontfork);
   SECTION("fds", test_fds);
   SECTION("threads", test_threads);
   SECTION("nested", test_nested);
