@@ -135,9 +135,17 @@ Status VmSpace::map(Pmo* pmo, VirtAddr va, usize size, u32 perm, usize pmo_offse
   // 300,000 instructions a spawn (and the page tables a process exit
   // frees) for the few pages a process ever reads.
   if (pmo->kind == PmoType::Data || pmo->kind == PmoType::Device) {
-    for (usize off = 0; off < size && s.ok(); off += kPage) {
-      Result<PhysAddr> pa = pmo_page(pmo, pmo_offset + off, false);
-      s = pa.ok() ? pt_.map(va + off, pa.value(), kPage, perm) : Status(pa.error());
+    usize n = size / kPage;
+    if (pmo_is_fixed(pmo)) {
+      s = pt_.map_pages(va, n, perm, nullptr, pmo->device_base + pmo_offset);
+    } else {
+      // A Data PMO has every page from its creation (a missing one: NoEnt,
+      // as pmo_page says); its lock keeps the array still meanwhile.
+      SpinGuard pg(pmo->lock);
+      const PhysAddr* pages = pmo->pages + pmo_offset / kPage;
+      for (usize i = 0; i < n && s.ok(); i++)
+        if (pages[i] == PhysAddr{}) s = Err::NoEnt;
+      if (s.ok()) s = pt_.map_pages(va, n, perm, pages, PhysAddr{});
     }
     if (!s.ok()) {
       Hooks hooks(pt_);

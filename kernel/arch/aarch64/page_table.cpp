@@ -466,6 +466,45 @@ Status PageTable::map(VirtAddr va, PhysAddr pa, usize size, u32 perm) {
   return map_range(va, pa, size, perm);
 }
 
+Status PageTable::map_pages(VirtAddr va, usize n, u32 perm, const PhysAddr* pages,
+                            PhysAddr base) {
+  if (root_ == PhysAddr{} || !perm_ok(perm, upper_) || n == 0 || n > kHalfSize / kPageBytes ||
+      !range_ok(va, n * kPageBytes)) {
+    return Err::Inval;
+  }
+  const u64 attrs = attrs_for(perm, upper_);
+  u64 off = offset_of(va);
+  for (usize i = 0; i < n;) {
+    bool exist = false;
+    u64* slot = leaf_slot(off, &exist);
+    if (slot == nullptr) {
+      if (exist) return Err::Exist;
+      // No leaf table yet: the general path makes it, with this page.
+      TRY(map(va_of(off), pages ? pages[i] : base + i * kPageBytes, kPageBytes, perm));
+      off += kPageBytes;
+      i++;
+      continue;
+    }
+    // The rest of this leaf table.
+    usize k = min<usize>(pte::kEntries - pte::index(off, kLeafLevel), n - i);
+    for (usize j = 0; j < k; j++, i++) {
+      PhysAddr pa = pages ? pages[i] : base + i * kPageBytes;
+      if (!is_aligned(pa, kPageBytes) || pa.raw() >= kHalfSize) {
+        barrier_new_mappings();
+        return Err::Inval;
+      }
+      if (is_valid(load(&slot[j]))) {
+        barrier_new_mappings();
+        return Err::Exist;
+      }
+      store(&slot[j], make_leaf(pa, attrs, kLeafLevel));  // invalid -> valid
+    }
+    off += k * kPageBytes;
+  }
+  barrier_new_mappings();
+  return kOk;
+}
+
 // The general case of map(), arguments checked.
 Status PageTable::map_range(VirtAddr va, PhysAddr pa, usize size, u32 perm) {
   u64 s = offset_of(va), end = s + size;

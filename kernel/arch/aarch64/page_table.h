@@ -105,6 +105,14 @@ class PageTable {
   // Err::NoMem: not enough table pages.
   [[nodiscard]] Status map(VirtAddr va, PhysAddr pa, usize size, u32 perm);
 
+  // Maps n 4 KiB pages from va: page i to pages[i], or to base + i pages
+  // when `pages` is null (the pages of a PMO, as VmSpace::map maps them
+  // eagerly). One walk per leaf table instead of one per page. Errors as
+  // map(); on Err::Exist or Err::NoMem the pages before the failing one
+  // stay mapped (the caller unmaps the range).
+  [[nodiscard]] Status map_pages(VirtAddr va, usize n, u32 perm, const PhysAddr* pages,
+                                 PhysAddr base);
+
   // Unmaps every mapped page in [va, va + size); pages that are not mapped
   // are skipped, so unmapping an unmapped range succeeds (idempotent).
   // Blocks partly inside the range are split (break-before-make). Table pages

@@ -249,6 +249,34 @@ TEST_F(PageTableTest, OnePageIntoExistingTables) {
   expect_consistent();
 }
 
+// map_pages: scattered pages across a leaf-table boundary (one walk per
+// table), the tables made as needed; a contiguous run from a base; an
+// existing page stops it with Exist, the pages before it mapped.
+TEST_F(PageTableTest, MapPagesScatteredAcrossLeafTables) {
+  const u64 va = 0x400000 + 510 * k4K;  // pages 510, 511 of one L3 table, then the next
+  const PhysAddr pages[5] = {PhysAddr{0x80009000}, PhysAddr{0x80003000}, PhysAddr{0x8000f000},
+                             PhysAddr{0x80001000}, PhysAddr{0x80020000}};
+  ASSERT_EQ(pt.map_pages(VirtAddr{va}, 5, R | U, pages, PhysAddr{}).error(), Err::None);
+  for (int i = 0; i < 5; i++) EXPECT_MAPS(pt, va + i * k4K, pages[i], R | U, k4K);
+  EXPECT_UNMAPPED(pt, va - k4K);
+  EXPECT_UNMAPPED(pt, va + 5 * k4K);
+  EXPECT_EQ(pt.table_pages(), 5u);  // root, L1, L2, two L3
+  ASSERT_EQ(pt.map_pages(VirtAddr{0x800000}, 3, R | W, nullptr, PhysAddr{0x80100000}).error(),
+            Err::None);
+  for (int i = 0; i < 3; i++) EXPECT_MAPS(pt, 0x800000 + i * k4K, 0x80100000 + i * k4K, R | W, k4K);
+  // Pages 0 and 1 new, page 2 (va + 2 pages) taken: Exist, 0 and 1 stay.
+  EXPECT_EQ(pt.map_pages(VirtAddr{va - 2 * k4K}, 4, R, pages, PhysAddr{}).error(), Err::Exist);
+  EXPECT_MAPS(pt, va - 2 * k4K, pages[0], R, k4K);
+  EXPECT_MAPS(pt, va - k4K, pages[1], R, k4K);
+  EXPECT_MAPS(pt, va, pages[0], R | U, k4K);
+  EXPECT_EQ(pt.map_pages(VirtAddr{0x900000}, 1, R | W | X, pages, PhysAddr{}).error(), Err::Inval);
+  EXPECT_EQ(pt.map_pages(VirtAddr{0x900000}, 0, R, pages, PhysAddr{}).error(), Err::Inval);
+  const PhysAddr odd[1] = {PhysAddr{0x80000800}};
+  EXPECT_EQ(pt.map_pages(VirtAddr{0x900000}, 1, R, odd, PhysAddr{}).error(), Err::Inval);
+  EXPECT_UNMAPPED(pt, 0x900000);
+  expect_consistent();
+}
+
 TEST_F(PageTableTest, QueryAcceptsNullOutputs) {
   ASSERT_EQ(pt.map(VirtAddr{0x400000}, PhysAddr{0x80001000}, k4K, R).error(), Err::None);
   EXPECT_EQ(pt.query(VirtAddr{0x400000}, nullptr, nullptr, nullptr).error(), Err::None);
