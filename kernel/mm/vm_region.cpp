@@ -47,6 +47,18 @@ Status VmRegionSet::remove_range(VirtAddr start, usize size, VmRegionHooks* hook
   VirtAddr end = start + size;
   VmRegion* r = first_overlap(start, size);
   if (!r) return kOk;
+  {
+    VmRegion* below = list_.prev(r);  // ends at or before start (r is the first that does not)
+    VirtAddr lo = r->start < start ? start : below ? below->end() : VirtAddr{};
+    VirtAddr hi = VirtAddr::max();
+    for (VmRegion* n = r; n; n = list_.next(n)) {
+      if (n->end() > end) {
+        hi = n->start > end ? n->start : end;
+        break;
+      }
+    }
+    hooks->on_gap(lo, hi);
+  }
 
   // Check: only a region sticking out on both sides needs a new VmRegion.
   if (r->start < start && r->end() > end) {

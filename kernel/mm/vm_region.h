@@ -54,6 +54,14 @@ class VmRegionHooks {
   // `right` (from alloc_region) was split off `left` and is now in the set;
   // both refer to the same PMO, so the callee takes one more reference.
   virtual void on_split(VmRegion* left, VmRegion* right) = 0;
+  // Before the first on_remove: [lo, hi) holds no region once the removal
+  // is done (from the end of the region below the range, or the range's
+  // start if a region reaches into it, to the start of the one above, or
+  // the range's end; 0 and VirtAddr::max() at the ends).
+  virtual void on_gap(VirtAddr lo, VirtAddr hi) {
+    (void)lo;
+    (void)hi;
+  }
 
  protected:
   ~VmRegionHooks() = default;

@@ -52,9 +52,13 @@ class VmSpace::Hooks final : public VmRegionHooks {
  public:
   explicit Hooks(PageTable& pt) : pt_(pt) {}
   VmRegion* alloc_region() override { return region_alloc(); }
+  void on_gap(VirtAddr lo, VirtAddr hi) override {
+    gap_lo_ = lo;
+    gap_hi_ = hi;
+  }
   void on_remove(VmRegion* r, VirtAddr start, usize size, bool whole) override {
     // Unmapping a range that was never touched is fine for the page table.
-    (void)pt_.unmap(start, size);
+    (void)pt_.unmap(start, size, gap_lo_, gap_hi_);
     if (whole) {
       pmo_put(r->pmo);
       kfree(r);
@@ -64,6 +68,7 @@ class VmSpace::Hooks final : public VmRegionHooks {
 
  private:
   PageTable& pt_;
+  VirtAddr gap_lo_{}, gap_hi_{};  // no region here once the removal is done
 };
 
 Status VmSpace::init() {
@@ -161,6 +166,8 @@ Status VmSpace::unmap(VirtAddr va, usize size) {
     return Err::Inval;
   SpinGuard g(lock_);
   if (!live_) return kErrSpaceGone;
+  // The page table frees the tables that lie wholly in the free gap the
+  // removal leaves (Hooks::on_gap) without reading them.
   Hooks hooks(pt_);
   return regions_.remove_range(va, size, &hooks);
 }

@@ -528,7 +528,8 @@ void PageTable::unmap_plan(const u64* t, int level, u64 s, u64 end, usize* need)
     u64 ce = chunk_end(cs, end, level);
     u64 d = load(&t[pte::index(cs, level)]);
     if (is_table(d, level)) {
-      unmap_plan(table_of(d), level + 1, cs, ce, need);
+      // A leaf table holds pages only: nothing in it can need a split.
+      if (level + 1 < kLeafLevel) unmap_plan(table_of(d), level + 1, cs, ce, need);
     } else if (is_valid(d) && ce - cs != pte::level_size(level)) {
       *need += split_cost(level, cs, ce);
     }
@@ -538,17 +539,32 @@ void PageTable::unmap_plan(const u64* t, int level, u64 s, u64 end, usize* need)
 
 // Returns whether any entry of `t` was cleared. `live`: `t` is reachable by
 // the walker (otherwise it is a private split table: no TLB maintenance).
-bool PageTable::unmap_apply(Ctx& c, u64* t, int level, u64 s, u64 end, bool live) {
+bool PageTable::unmap_apply(Ctx& c, u64* t, int level, u64 s, u64 end, bool live, u64 gap_lo,
+                            u64 gap_hi) {
   bool cleared = false;
+  if (level == kLeafLevel) {
+    // Pages only: one entry per 4 KiB, most of them empty in a sparse range.
+    u64* slot = &t[pte::index(s, level)];
+    for (u64 cs = s; cs < end; cs += kPageBytes, slot++) {
+      if (!is_valid(load(slot))) continue;
+      store(slot, 0);
+      if (live) c.tlb.add(va_of(cs));
+      cleared = true;
+    }
+    return cleared;
+  }
   for (u64 cs = s; cs < end;) {
     u64 ce = chunk_end(cs, end, level);
     u64* slot = &t[pte::index(cs, level)];
     u64 d = load(slot);
     if (is_table(d, level)) {
       u64* child = table_of(d);
-      // A table whose whole span the range covers is empty once cleared.
-      bool whole = ce - cs == pte::level_size(level);
-      if (unmap_apply(c, child, level + 1, cs, ce, live) && (whole || table_empty(child))) {
+      // A table whose whole span the range covers is empty once cleared,
+      // and so is one whose span lies in the caller's empty gap.
+      u64 span = pte::level_size(level), ts = align_down(cs, span);
+      bool whole = ce - cs == span || (ts >= gap_lo && span <= gap_hi - ts && gap_hi > gap_lo);
+      if (unmap_apply(c, child, level + 1, cs, ce, live, gap_lo, gap_hi) &&
+          (whole || table_empty(child))) {
         store(slot, 0);
         push_page(&c.to_free, kva_to_pa(child));
         cleared = true;
@@ -580,9 +596,14 @@ void PageTable::finish(Ctx& c) {
   while (c.reserve != PhysAddr{}) env_->free_table(pop_page(&c.reserve));
 }
 
-Status PageTable::unmap(VirtAddr va, usize size) {
+Status PageTable::unmap(VirtAddr va, usize size, VirtAddr gap_lo, VirtAddr gap_hi) {
   if (root_ == PhysAddr{} || !range_ok(va, size)) return Err::Inval;
   u64 s = offset_of(va), end = s + size;
+  u64 lo = 0, hi = 0;
+  if (gap_lo <= va && gap_hi >= va + size && gap_hi > gap_lo) {
+    lo = offset_of(gap_lo);
+    hi = gap_hi.raw() - gap_lo.raw() + lo;
+  }
   u64* root = pa_to_kva<u64>(root_);
 
   usize need = 0;
@@ -590,7 +611,7 @@ Status PageTable::unmap(VirtAddr va, usize size) {
   Ctx c(env_, asid_, upper_);
   TRY(reserve(c, need));
   // Point of no return.
-  (void)unmap_apply(c, root, 0, s, end, true);
+  (void)unmap_apply(c, root, 0, s, end, true, lo, hi);
   finish(c);
   return kOk;
 }

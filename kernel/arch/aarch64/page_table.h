@@ -119,7 +119,11 @@ class PageTable {
   // left empty are freed and unlinked (the root is kept).
   // Err::Inval: bad range (as for map). Err::NoMem: a block would have to be
   // split and no table page is available (nothing is changed).
-  [[nodiscard]] Status unmap(VirtAddr va, usize size);
+  // [gap_lo, gap_hi), if given, contains [va, va + size) and the caller knows
+  // nothing else is mapped in it (VmSpace: no region is there): a table
+  // whose whole span lies in it is freed without reading its 512 entries.
+  [[nodiscard]] Status unmap(VirtAddr va, usize size, VirtAddr gap_lo = VirtAddr{},
+                             VirtAddr gap_hi = VirtAddr{});
 
   // Gives every page in [va, va + size) the permissions `perm` (same rules as
   // map()). Blocks partly inside the range are split if their permissions
@@ -176,7 +180,8 @@ class PageTable {
   bool map_plan(const u64* t, int level, u64 s, u64 end, PhysAddr pa, usize* need) const;
   void map_apply(Ctx& c, u64* t, int level, u64 s, u64 end, PhysAddr pa, u64 attrs);
   void unmap_plan(const u64* t, int level, u64 s, u64 end, usize* need) const;
-  bool unmap_apply(Ctx& c, u64* t, int level, u64 s, u64 end, bool live);
+  bool unmap_apply(Ctx& c, u64* t, int level, u64 s, u64 end, bool live, u64 gap_lo = 0,
+                   u64 gap_hi = 0);
   bool protect_plan(const u64* t, int level, u64 s, u64 end, u64 attrs, usize* need) const;
   void protect_apply(Ctx& c, u64* t, int level, u64 s, u64 end, u64 attrs, bool live);
   u64* split_block(Ctx& c, u64 block, int level);

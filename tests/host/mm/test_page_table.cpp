@@ -277,6 +277,24 @@ TEST_F(PageTableTest, MapPagesScatteredAcrossLeafTables) {
   expect_consistent();
 }
 
+// unmap with the caller's empty gap: the tables whose span lies in it go
+// (no empty one stays linked); a table reaching outside the gap is kept
+// while it holds something.
+TEST_F(PageTableTest, UnmapWithGapFreesTablesInIt) {
+  ASSERT_EQ(pt.map(VirtAddr{0x400000}, PhysAddr{0x80001000}, k4K, R).error(), Err::None);
+  ASSERT_EQ(pt.map(VirtAddr{0x7f000000}, PhysAddr{0x80002000}, k4K, R).error(), Err::None);
+  const usize tables = pt.table_pages();  // root, L1, two L2, two L3
+  ASSERT_EQ(pt.unmap(VirtAddr{0x400000}, k4K, VirtAddr{0}, VirtAddr{0x7f000000}).error(),
+            Err::None);
+  EXPECT_UNMAPPED(pt, 0x400000);
+  EXPECT_MAPS(pt, 0x7f000000, 0x80002000, R, k4K);
+  EXPECT_EQ(pt.table_pages(), tables - 2);  // the L3 and the L2 above it
+  expect_consistent();
+  ASSERT_EQ(pt.unmap(VirtAddr{0x7f000000}, k4K, VirtAddr{0}, VirtAddr::max()).error(), Err::None);
+  EXPECT_EQ(pt.table_pages(), 1u);
+  expect_consistent();
+}
+
 TEST_F(PageTableTest, QueryAcceptsNullOutputs) {
   ASSERT_EQ(pt.map(VirtAddr{0x400000}, PhysAddr{0x80001000}, k4K, R).error(), Err::None);
   EXPECT_EQ(pt.query(VirtAddr{0x400000}, nullptr, nullptr, nullptr).error(), Err::None);

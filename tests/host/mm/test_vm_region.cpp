@@ -64,8 +64,12 @@ class Hooks final : public kern::VmRegionHooks {
     EXPECT_TRUE(right->node.linked());
     splits++;
   }
+  void on_gap(VirtAddr lo, VirtAddr hi) override {
+    gaps.push_back({lo.raw(), hi.raw()});
+  }
 
   long budget = -1;
+  std::vector<std::pair<u64, u64>> gaps;
   std::vector<Removed> removed;
   int splits = 0;
 };
@@ -225,6 +229,28 @@ TEST_F(VmRegionTest, RemoveSpanningSeveralRegions) {
                                    {7 * P, 2 * P, 0x300000, 7 * P, 2 * P, true},
                                    {10 * P, 2 * P, 0x400000, 10 * P, P, false},
                                }));
+}
+
+// The gap a removal leaves, told before the first on_remove: from the
+// region below (or the range's start if a region reaches in) to the one
+// above (or the range's end), 0 and the top of the address space at the ends.
+TEST_F(VmRegionTest, RemovalReportsTheGapItLeaves) {
+  ASSERT_EQ(add(1 * P, 2 * P), Err::None);   // A [1, 3)
+  ASSERT_EQ(add(4 * P, 2 * P), Err::None);   // B [4, 6)
+  ASSERT_EQ(add(7 * P, 2 * P), Err::None);   // C [7, 9)
+  ASSERT_EQ(add(20 * P, 2 * P), Err::None);  // D [20, 22)
+  ASSERT_EQ(set.remove_range(VirtAddr{4 * P}, 2 * P, &hooks).error(), Err::None);  // B whole
+  ASSERT_EQ(set.remove_range(VirtAddr{8 * P}, 1 * P, &hooks).error(), Err::None);  // C's right page
+  ASSERT_EQ(set.remove_range(VirtAddr{20 * P}, 8 * P, &hooks).error(), Err::None);  // D, past it
+  ASSERT_EQ(set.remove_range(VirtAddr{0}, 2 * P, &hooks).error(), Err::None);       // A's left page
+  ASSERT_EQ(add(30 * P, 4 * P), Err::None);  // E [30, 34)
+  ASSERT_EQ(set.remove_range(VirtAddr{31 * P}, 1 * P, &hooks).error(), Err::None);  // E's middle
+  ASSERT_EQ(set.remove_range(VirtAddr{40 * P}, 1 * P, &hooks).error(), Err::None);  // nothing there
+  EXPECT_TRUE(hooks.gaps == (std::vector<std::pair<u64, u64>>{{3 * P, 7 * P},
+                                                                {8 * P, 20 * P},
+                                                                {8 * P, ~u64{0}},
+                                                                {0, 2 * P},
+                                                                {31 * P, 32 * P}}));
 }
 
 TEST_F(VmRegionTest, RemoveOfEmptyRangeAndBadArguments) {
