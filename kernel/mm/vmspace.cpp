@@ -9,6 +9,7 @@
 #include "mm/kmap.h"
 #include "mm/mm.h"
 #include "mm/page.h"
+#include "mm/phys.h"
 #include "mm/uaccess.h"
 
 namespace kern {
@@ -375,6 +376,41 @@ Status VmSpace::fork_into(VmSpace& child) {
     if (cp == p || cow) TRY(pt_.fork_range(child.pt_, r->start, r->size, cow));
   }
   return kOk;
+}
+
+void VmSpace::fork_copy_now(VmSpace& child, VirtAddr va) {
+  if (va >= kUserTop) return;
+  VirtAddr page = align_down(va, kPage);
+  SpinGuard g(lock_);
+  SpinGuard cg(child.lock_);
+  VmRegion* r = regions_.find(page);
+  VmRegion* cr = child.regions_.find(page);
+  if (r == nullptr || cr == nullptr || r->dontfork || !(r->perm & kVmWrite) ||
+      !pmo_is_private(r->pmo) || cr->pmo == r->pmo || cr->start != r->start ||
+      cr->pmo_offset != r->pmo_offset)
+    return;
+  PhysAddr mapped, child_mapped;
+  if (!pt_.query(page, &mapped, nullptr, nullptr).ok() ||
+      !child.pt_.query(page, &child_mapped, nullptr, nullptr).ok() || mapped != child_mapped)
+    return;
+  usize idx = (r->pmo_offset + (page - r->start)) / kPage;
+  // The child's PMO is its own (it has never run): only its region holds it.
+  SpinGuard pg(r->pmo->lock);
+  SpinGuard cpg(cr->pmo->lock);
+  PhysAddr pa = r->pmo->pages[idx];
+  if (pa != mapped || cr->pmo->pages[idx] != pa ||
+      __atomic_load_n(&mm::pa_to_page(pa)->refcount, __ATOMIC_ACQUIRE) != 2)
+    return;
+  void* copy = mm::get_pages(0, false);
+  if (copy == nullptr) return;
+  memcpy(copy, pa_to_kva<void>(pa), kPage);
+  if (!child.pt_.remap_page(page, kva_to_pa(copy), cr->perm).ok()) {
+    mm::put_pages(copy);
+    return;
+  }
+  cr->pmo->pages[idx] = kva_to_pa(copy);
+  mm::page_unref(mm::pa_to_page(pa));  // the child's reference: ours alone again
+  (void)pt_.protect(page, kPage, r->perm);
 }
 
 Status VmSpace::query(VirtAddr va, PhysAddr* pa, u32* perm) {

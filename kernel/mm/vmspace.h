@@ -91,6 +91,12 @@ class VmSpace {
   // does not fault them in again. Err::NoMem (the child then holds part of
   // the copy: the caller destroys it), kErrSpaceGone.
   [[nodiscard]] Status fork_into(VmSpace& child);
+  // After fork_into: if the page at `va` is shared copy-on-write by this
+  // space and `child` alone, the child gets its own copy now and this
+  // space its page back writable (a page both are about to write: two
+  // faults saved for one copy). Anything else, or no memory: nothing
+  // changes (the page stays copy-on-write).
+  void fork_copy_now(VmSpace& child, VirtAddr va);
 
   // Installs this address space in TTBR0 of the calling CPU.
   // Loads it into TTBR0 on this CPU (inline: IPC switches address spaces

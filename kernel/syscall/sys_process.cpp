@@ -64,8 +64,12 @@ bool fork_keeps(const Object* o) {
 // own); procmgr decides its pid and parent. The caller's address space is
 // copied copy-on-write, its capabilities as fork_keeps says, and the
 // calling thread, whose copy returns 0 from this call. The copy is not
-// started: the caller hands it to whoever starts it (start_thread).
-SysResult sys_fork(CapSlot cg) {
+// started: the caller hands it to whoever starts it (start_thread). `hot`
+// (0: none) names a page the caller knows both sides write at once (the C
+// library's fork-time data): it and the page of the caller's stack are
+// copied for the child now instead of at their first writes (two faults
+// each saved; VmSpace::fork_copy_now).
+SysResult sys_fork(CapSlot cg, VirtAddr hot) {
   Thread* self = current_thread();
   CapGroup* parent = self->group;
   Ref<CapGroup> child = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
@@ -78,6 +82,8 @@ SysResult sys_fork(CapSlot cg) {
   if (child->vmspace.region_count() != 0) return Err::Inval;
   TRY(parent->caps.fork_into(child->caps, fork_keeps));
   TRY(parent->vmspace.fork_into(child->vmspace));
+  parent->vmspace.fork_copy_now(child->vmspace, VirtAddr{self->ctx.sp});
+  if (hot != VirtAddr{}) parent->vmspace.fork_copy_now(child->vmspace, hot);
   child->brk = parent->brk;
   child->heap_mapped = parent->heap_mapped;
   {

@@ -85,7 +85,7 @@
   X(59, zero_pmo, 3, (CapSlot pmo, u64 offset, u64 len))                                    \
   X(60, test_echo, 6, (u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5))                     \
   X(61, test_exit, 2, (u64 code, u64 detail))                                               \
-  X(62, fork, 1, (CapSlot cg))                                                              \
+  X(62, fork, 2, (CapSlot cg, VirtAddr hot))                                                \
   X(63, start_thread, 1, (CapSlot thread))                                                  \
   X(64, sigaction, 3,                                                                      \
     (u64 sig, UserPtr<const chcore_sigaction> act, UserPtr<chcore_sigaction> old))         \

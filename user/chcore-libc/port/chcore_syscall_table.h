@@ -85,7 +85,7 @@
 	X(getpgid, SUPPORTED, 1, "procmgr; getpgrp is getpgid(0)") \
 	X(setsid, SUPPORTED, 0, "procmgr; EPERM for a group leader (no controlling terminal yet)") \
 	X(getsid, SUPPORTED, 1, "procmgr") \
-	X(execve, SUPPORTED, 3, "procmgr (PROCMGR_EXEC): the program replaces the process, keeping its pid, parent, process group, working directory, fds without FD_CLOEXEC and signal mask; #! scripts run their interpreter (4 levels, then ELOOP); ENOENT, EACCES, ENOEXEC, E2BIG (128 KiB of arguments and environment), EFAULT; other threads end with the old image") \
+	X(execve, SUPPORTED, 3, "procmgr (PROCMGR_EXEC): the program replaces the process, keeping its pid, parent, process group, working directory, fds without FD_CLOEXEC and signal mask; #! scripts run their interpreter (4 levels, then ELOOP); ENOENT, EACCES, ENOEXEC, E2BIG (arguments, environment and auxv beyond 64 KiB, CHCORE_ARG_MAX), EFAULT; other threads end with the old image") \
 	X(execveat, PARTIAL, 5, "as execve, relative to a directory fd; AT_EMPTY_PATH (executing the fd itself) is not supported: an empty path is ENOENT") \
 	X(wait4, PARTIAL, 4, "procmgr: a child by pid, any child, any child in the caller's process group (0) or in group -pid, WNOHANG, the wait status as Linux encodes it; rusage: the child's user and system time (with those of the children it waited for), other fields 0") \
 	X(waitid, PARTIAL, 5, "through wait4 (procmgr): P_ALL, P_PID, P_PGID (0: the caller's group), P_PIDFD; WEXITED (required: wait4 cannot leave ends out) with WSTOPPED, WCONTINUED, WNOHANG; the siginfo as Linux fills it (SIGCHLD, CLD_* code, si_status, si_pid; zeroed when WNOHANG finds nothing); WNOWAIT EINVAL") \

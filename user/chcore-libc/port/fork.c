@@ -66,7 +66,9 @@ long __chcore_fork(void)
 	if (r < 0) return r;
 	if (cg < 0) return -EIO;
 
-	long t = __chcore_sys_fork((unsigned long)cg);
+	/* The page of fork-hot.order's data, which both sides write at once
+	 * (with the stack's, copied for the child now). */
+	long t = __chcore_sys_fork((unsigned long)cg, (unsigned long)&__chcore_pid);
 	if (t == 0) {
 		/* The child. (cg was not copied: processes are not.) */
 		child_start(files);

@@ -605,8 +605,8 @@ static void paths_system_power(void) {
 }
 
 static void paths_fork(void) {
-  PATH("bad_slot", CHCORE_EBADF, chcore_sys_fork(CHCORE_MAX_CAPS - 1));
-  PATH("itself", CHCORE_EINVAL, chcore_sys_fork(CHCORE_SLOT_SELF));
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_fork(CHCORE_MAX_CAPS - 1, 0));
+  PATH("itself", CHCORE_EINVAL, chcore_sys_fork(CHCORE_SLOT_SELF, 0));
   PATH("start_bad_slot", CHCORE_EBADF, chcore_sys_start_thread(CHCORE_MAX_CAPS - 1));
   PATH("start_not_a_thread", CHCORE_EINVAL, chcore_sys_start_thread(CHCORE_SLOT_SELF));
 }
