@@ -2,9 +2,13 @@
 //
 // State: a 256-bit ChaCha20 key and a generation number. A request takes
 // blocks 1, 2, ... of the key stream under a nonce made of the counter and
-// the generation, then block 0 becomes the next key ("fast key erasure";
-// up to 32 bytes come from the second half of block 0 instead):
+// the generation, then block 0 becomes the next key ("fast key erasure"):
 // whoever later reads the state cannot compute what was handed out before.
+// Requests of up to 32 bytes (the 16 AT_RANDOM bytes of every new process)
+// are served from a buffer of key stream made ahead (kAhead blocks: the
+// first half of block 0 is the next key, the rest is buffered) and erased
+// as it is handed out, so one ChaCha20 block serves several processes;
+// mixing discards the buffer.
 // Mixing input: each 32-byte piece is XORed into the key, and the key is
 // then replaced by block 0 under a nonce of its own, so the result depends
 // on all of the input and on what was there before.
@@ -24,6 +28,9 @@ namespace {
 SpinLock g_random_lock;
 u32 g_key[8] TA_GUARDED(g_random_lock);
 u64 g_generation TA_GUARDED(g_random_lock);
+constexpr usize kAhead = 4;
+u8 g_ahead[kAhead * 64 - 32] TA_GUARDED(g_random_lock);
+usize g_ahead_left TA_GUARDED(g_random_lock) = 0;  // unread bytes: the first ones
 
 // Replaces the key with block 0 of its own stream under `nonce`.
 void rekey(const u32 nonce[3]) TA_REQ(g_random_lock) {
@@ -40,6 +47,8 @@ constexpr u32 kMixTag = 0x78696d;  // "mix": mixing and reading never share a no
 void random_mix(const void* data, usize len) {
   const u8* p = static_cast<const u8*>(data);
   SpinGuard g(g_random_lock);
+  memset(g_ahead, 0, sizeof(g_ahead));
+  g_ahead_left = 0;
   while (len > 0) {
     u32 piece[8] = {};
     usize n = len < sizeof(piece) ? len : sizeof(piece);
@@ -61,15 +70,25 @@ void random_read(void* out, usize len) {
   const u32 nonce[3] = {static_cast<u32>(now), static_cast<u32>(now >> 32),
                         static_cast<u32>(gen)};
   if (len <= 32) {
-    // A short request (the 16 AT_RANDOM bytes of every new process, a
-    // seed) is served from block 0 itself: its first half becomes the next
-    // key, its second half is handed out. Never both from the same bytes,
-    // so the erasure holds, and one block instead of two.
-    u32 block[16];
-    chacha20_block(g_key, 0, nonce, block);
-    memcpy(g_key, block, sizeof(g_key));
-    memcpy(p, block + 8, len);
-    memset(block, 0, sizeof(block));
+    if (g_ahead_left < len) {
+      // Blocks 0..kAhead-1: block 0's first half is the next key, the
+      // rest is the buffer (never both from the same bytes).
+      u32 key[8], block[16];
+      memcpy(key, g_key, sizeof(key));
+      chacha20_block(key, 0, nonce, block);
+      memcpy(g_key, block, sizeof(g_key));
+      memcpy(g_ahead, block + 8, 32);
+      for (u32 b = 1; b < kAhead; b++) {
+        chacha20_block(key, b, nonce, block);
+        memcpy(g_ahead + 32 + (b - 1) * sizeof(block), block, sizeof(block));
+      }
+      memset(block, 0, sizeof(block));
+      memset(key, 0, sizeof(key));
+      g_ahead_left = sizeof(g_ahead);
+    }
+    g_ahead_left -= len;
+    memcpy(p, g_ahead + g_ahead_left, len);
+    memset(g_ahead + g_ahead_left, 0, len);
     return;
   }
   u32 counter = 1;

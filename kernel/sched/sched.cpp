@@ -780,6 +780,9 @@ bool sched_fp_trap() {
 
 u64 g_ticks[kMaxCpus];      // timer interrupts taken (sched_debug_dump)
 u64 g_last_tick[kMaxCpus];  // the counter at the last one
+// What the ticks that ended a slice decided (sched_debug_dump): rotated to
+// a waiting peer, kept a stalled thread, or found no peer.
+u64 g_tick_rotated[kMaxCpus], g_tick_stalled[kMaxCpus], g_tick_alone[kMaxCpus];
 
 // The scheduler's state on the console (kernel/console/input.cpp calls it
 // when Ctrl-] is typed three times; the test harness does that when a test
@@ -799,10 +802,10 @@ void sched_debug_dump() TA_NO_THREAD_SAFETY_ANALYSIS {
   // A thread's saved registers are its own only while it is off every CPU
   // (or is this CPU's, interrupted from EL0 by the console's interrupt).
   auto show = [](const char* what, Thread* t, bool regs) {
-    printk("    %s tid %llu '%s' prio %u state %u on_cpu %d cpu %u kill %d", what,
+    printk("    %s tid %llu '%s' prio %u state %u on_cpu %d cpu %u kill %d turn_pc %llx", what,
            static_cast<unsigned long long>(t->tid), t->group != nullptr ? t->group->name : "?",
            t->sc->prio, static_cast<unsigned>(t->state), t->on_cpu ? 1 : 0, t->cpu,
-           t->kill_pending ? 1 : 0);
+           t->kill_pending ? 1 : 0, static_cast<unsigned long long>(t->turn_pc));
     if (regs)
       printk(" pc %llx lr %llx x8 %llu x0 %llx", static_cast<unsigned long long>(t->ctx.elr),
              static_cast<unsigned long long>(t->ctx.x[30]),
@@ -818,8 +821,12 @@ void sched_debug_dump() TA_NO_THREAD_SAFETY_ANALYSIS {
   for (u32 c = 0; c < kMaxCpus; c++) {
     if (!g_cpu[c].online) continue;
     PerCpu& pc = g_per_cpu[c];
-    printk("  cpu %u: ticks %llu (last %lld us) need_resched %u timer %lld us%s queue-next %lld us rq %u\n", c,
+    printk("  cpu %u: ticks %llu (last %lld us; slice ends: rotated %llu, kept stalled %llu, "
+           "alone %llu) need_resched %u timer %lld us%s queue-next %lld us rq %u\n", c,
            static_cast<unsigned long long>(g_ticks[c]), static_cast<long long>(rel_us(g_last_tick[c])),
+           static_cast<unsigned long long>(g_tick_rotated[c]),
+           static_cast<unsigned long long>(g_tick_stalled[c]),
+           static_cast<unsigned long long>(g_tick_alone[c]),
            pc.need_resched, static_cast<long long>(rel_us(g_cpu[c].programmed)),
            g_cpu[c].prog_slice ? " (slice end)" : "",
            static_cast<long long>(locked ? rel_us(timer_queue_next(c)) : -1), g_cpu[c].rq.size());
@@ -914,6 +921,12 @@ void timer_tick() {
       if (cur->sc->slice_end == kSliceAtNextTick || now >= cur->sc->slice_end) {
         // Round robin: give way to a peer of equal or higher priority.
         Thread* other = cs_of(me).rq.peek(me);
+        if (other == nullptr || other->sc->prio < cur->sc->prio)
+          g_tick_alone[me]++;
+        else if (stalled)
+          g_tick_stalled[me]++;
+        else
+          g_tick_rotated[me]++;
         if (!stalled && other != nullptr && other->sc->prio >= cur->sc->prio) set_need_resched(me);
         cur->sc->slice_end = now + g_slice_ticks;
       }
