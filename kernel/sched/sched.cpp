@@ -218,6 +218,8 @@ void unblock(Thread* t) TA_REQ(g_sched_lock) {
   next->on_cpu = true;
   next->cpu = me;
   g_per_cpu[me].current = next;
+  // Round robin's progress check (timer_tick): where its turn starts.
+  next->turn_pc = next->ctx.elr;
   start_slice(me, next);
   // FP/SIMD: usable at once if these registers still hold exactly this
   // thread's state (it was the last to load them here and has run nowhere
@@ -905,17 +907,20 @@ void timer_tick() {
     // most one slice after the thread was switched in).
     if (cur != nullptr) {
       // The tick interrupted EL0 (the kernel runs with interrupts masked),
-      // so cur->ctx.elr is where cur is. A thread woken from a blocking
-      // call that is still at the pc it resumes at (turn_pc, set by the
-      // wake) has not run an instruction since, however much time passed.
-      // That happens when the CPU itself did not run meanwhile (a virtual
-      // CPU that its host, e.g. QEMU's round-robin TCG, left waiting past
-      // the slice): rotating it out then would starve it for as long as
-      // the lag lasts, which a test saw last 20 s. It keeps the CPU for a
-      // new slice instead. Only a woken thread is judged so: a thread
-      // preempted in a tight loop is interrupted at the loop's head every
-      // time under TCG (interrupts are taken between translated blocks),
-      // so its pc says nothing about whether it ran.
+      // so cur->ctx.elr is where cur is. A thread still at the pc its turn
+      // started at (turn_pc, set when it was switched in or woken) may not
+      // have run an instruction since, however much time passed. That
+      // happens when the CPU itself did not run meanwhile: QEMU's
+      // round-robin TCG runs one virtual CPU at a time, and a slice-end
+      // tick due near the end of a CPU's own turn switches the next thread
+      // in just before the turn ends, so the tick that is pending when the
+      // next turn starts finds it not yet started. Rotating it out then
+      // starved it for as long as that phase held (tests saw 20 s, and a
+      // main thread that never ran again until a console interrupt moved
+      // the phase). Such a thread keeps the CPU for a new slice instead,
+      // once per turn: turn_pc is cleared here, so a thread in a tight loop
+      // (interrupted at the loop's head every time under TCG, its pc saying
+      // nothing) gets at most one slice more before round robin moves on.
       bool stalled = cur->turn_pc != 0 && cur->ctx.elr == cur->turn_pc;
       cur->turn_pc = 0;
       if (cur->sc->slice_end == kSliceAtNextTick || now >= cur->sc->slice_end) {
