@@ -73,6 +73,11 @@ void __chcore_fd_init(void)
 	__chcore_sys_set_proc_info((unsigned long)&proc_info);
 }
 
+/* Descriptions of the pool in use, per type (with fd_lock): __chcore_fd_each
+ * of a type nobody uses (files, at every fork of a program that has none
+ * open) scans nothing. */
+static int live_of_type[CHCORE_FD_SIGNALFD + 1];
+
 /* A free description of the pool, set up; NULL if none. With fd_lock. */
 static struct chcore_fd *take_free(int type, const struct chcore_fd_ops *ops, int flags, void *priv)
 {
@@ -81,6 +86,7 @@ static struct chcore_fd *take_free(int type, const struct chcore_fd_ops *ops, in
 			struct chcore_fd *d = &c->d[i];
 			if (d->type != CHCORE_FD_FREE) continue;
 			d->type = type;
+			if ((unsigned)type <= CHCORE_FD_SIGNALFD) live_of_type[type]++;
 			d->refs = 1; /* the caller's: install takes it over, put drops it */
 			d->flags = flags;
 			d->ops = ops;
@@ -122,9 +128,10 @@ struct chcore_fd *__chcore_fd_new(int type, const struct chcore_fd_ops *ops, int
 void __chcore_fd_each(int type, void (*fn)(struct chcore_fd *, void *), void *ctx)
 {
 	LOCK(fd_lock);
-	for (struct pool_chunk *c = &pool0; c; c = c->next)
-		for (int i = 0; i < CHCORE_FD_POOL_CHUNK; i++)
-			if (c->d[i].type == type) fn(&c->d[i], ctx);
+	if ((unsigned)type > CHCORE_FD_SIGNALFD || live_of_type[type] > 0)
+		for (struct pool_chunk *c = &pool0; c; c = c->next)
+			for (int i = 0; i < CHCORE_FD_POOL_CHUNK; i++)
+				if (c->d[i].type == type) fn(&c->d[i], ctx);
 	UNLOCK(fd_lock);
 }
 
@@ -137,6 +144,7 @@ static void release(struct chcore_fd *d)
 {
 	if (d->ops->close) d->ops->close(d);
 	LOCK(fd_lock);
+	if ((unsigned)d->type <= CHCORE_FD_SIGNALFD) live_of_type[d->type]--;
 	d->type = CHCORE_FD_FREE;
 	UNLOCK(fd_lock);
 }

@@ -90,6 +90,7 @@ struct mount {
 	struct chcore_srv srv;
 };
 static struct mount mounts[CHCORE_FSM_MAX_MOUNTS];
+static int mounts_end; /* one past the highest ever connected (with mount_lock) */
 static volatile int mount_lock[1];
 
 static struct mount *mount_connect(struct mount *m, int id, long *err);
@@ -150,6 +151,7 @@ static struct mount *mount_connect(struct mount *m, int id, long *err)
 				r = -ENOMEM;
 			} else {
 				__atomic_store_n(&m->ready, 1, __ATOMIC_RELEASE);
+				if (id >= mounts_end) mounts_end = id + 1;
 			}
 		}
 	}
@@ -1589,7 +1591,7 @@ void __chcore_files_after_fork(void)
 	CHCORE_SET(mount_lock[0], 0);
 	CHCORE_SET(cwd_lock[0], 0);
 	CHCORE_SET(file_cache_lock[0], 0);
-	for (int i = 0; i < CHCORE_FSM_MAX_MOUNTS; i++) {
+	for (int i = 0; i < mounts_end; i++) {
 		struct mount *m = &mounts[i];
 		CHCORE_SET(m->srv.lock[0], 0);
 		if (!m->ready) continue;
