@@ -59,9 +59,8 @@ struct Thread : Object {
   // (sched_fp_trap) sets it again. A caller that does not touch FP/SIMD
   // between calls stops paying for the access switch (ipc/fastpath.S).
   u8 fp_eager;
-  // Round robin's progress check (sched.cpp, timer_tick): the user pc its
-  // turn started at (switched in, or woken), until the next tick on its
-  // CPU (then 0).
+  // Round robin's progress check (sched.cpp, timer_tick): the user pc a
+  // wake-up resumes it at, until the next tick on its CPU (then 0).
   u64 turn_pc;
   // It blocked in the current system call: its result (x0) is written by
   // whoever wakes it, not by the system-call return (sched_block_prepare).

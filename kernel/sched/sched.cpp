@@ -171,6 +171,26 @@ constexpr u64 kSliceAtNextTick = ~0ull - 1;
   }
 }
 
+u64 g_ticks[kMaxCpus];      // timer interrupts taken (sched_debug_dump)
+u64 g_last_tick[kMaxCpus];  // the counter at the last one
+// What the ticks that ended a slice decided (sched_debug_dump): rotated to
+// a waiting peer, kept a stalled thread, or found no peer.
+u64 g_tick_rotated[kMaxCpus], g_tick_stalled[kMaxCpus], g_tick_alone[kMaxCpus];
+
+// A slice's length: 10 ms plus up to a quarter more, varied from tick to
+// tick. Under QEMU's round-robin TCG one virtual CPU runs at a time, for
+// turns of about a slice; with slices of one fixed length, the tick that
+// rotates a waiting thread in could fall just before its CPU's turn ends,
+// every turn, and the tick pending when the next turn starts rotated it
+// out again before it had run an instruction: sched.basics's main thread
+// sat so for 120 s behind a spinning thread on its CPU, which rotated
+// 11,592 times (the scheduler dump's counters), until console input moved
+// the phase. Varying lengths cannot stay in phase with the host's turns.
+[[gnu::always_inline]] inline u64 slice_len(u32 cpu) {
+  u64 h = (g_ticks[cpu] + cpu) * 0x9e3779b97f4a7c15ull;
+  return g_slice_ticks + (h >> 32) % (g_slice_ticks / 4 + 1);
+}
+
 // A thread starts its turn on this CPU: its slice starts now, or at the
 // tick already programmed (see above).
 [[gnu::always_inline]] inline void start_slice(u32 me, Thread* next) TA_REQ(g_sched_lock) {
@@ -178,7 +198,7 @@ constexpr u64 kSliceAtNextTick = ~0ull - 1;
     next->sc->slice_end = kSliceAtNextTick;
     return;
   }
-  next->sc->slice_end = timer_now() + g_slice_ticks;
+  next->sc->slice_end = timer_now() + slice_len(me);
   rearm_timer(me);
 }
 
@@ -218,8 +238,6 @@ void unblock(Thread* t) TA_REQ(g_sched_lock) {
   next->on_cpu = true;
   next->cpu = me;
   g_per_cpu[me].current = next;
-  // Round robin's progress check (timer_tick): where its turn starts.
-  next->turn_pc = next->ctx.elr;
   start_slice(me, next);
   // FP/SIMD: usable at once if these registers still hold exactly this
   // thread's state (it was the last to load them here and has run nowhere
@@ -780,11 +798,6 @@ bool sched_fp_trap() {
   return true;
 }
 
-u64 g_ticks[kMaxCpus];      // timer interrupts taken (sched_debug_dump)
-u64 g_last_tick[kMaxCpus];  // the counter at the last one
-// What the ticks that ended a slice decided (sched_debug_dump): rotated to
-// a waiting peer, kept a stalled thread, or found no peer.
-u64 g_tick_rotated[kMaxCpus], g_tick_stalled[kMaxCpus], g_tick_alone[kMaxCpus];
 
 // The scheduler's state on the console (kernel/console/input.cpp calls it
 // when Ctrl-] is typed three times; the test harness does that when a test
@@ -907,20 +920,18 @@ void timer_tick() {
     // most one slice after the thread was switched in).
     if (cur != nullptr) {
       // The tick interrupted EL0 (the kernel runs with interrupts masked),
-      // so cur->ctx.elr is where cur is. A thread still at the pc its turn
-      // started at (turn_pc, set when it was switched in or woken) may not
-      // have run an instruction since, however much time passed. That
-      // happens when the CPU itself did not run meanwhile: QEMU's
-      // round-robin TCG runs one virtual CPU at a time, and a slice-end
-      // tick due near the end of a CPU's own turn switches the next thread
-      // in just before the turn ends, so the tick that is pending when the
-      // next turn starts finds it not yet started. Rotating it out then
-      // starved it for as long as that phase held (tests saw 20 s, and a
-      // main thread that never ran again until a console interrupt moved
-      // the phase). Such a thread keeps the CPU for a new slice instead,
-      // once per turn: turn_pc is cleared here, so a thread in a tight loop
-      // (interrupted at the loop's head every time under TCG, its pc saying
-      // nothing) gets at most one slice more before round robin moves on.
+      // so cur->ctx.elr is where cur is. A thread woken from a blocking
+      // call that is still at the pc it resumes at (turn_pc, set by the
+      // wake) has not run an instruction since, however much time passed.
+      // That happens when the CPU itself did not run meanwhile (a virtual
+      // CPU that its host, e.g. QEMU's round-robin TCG, left waiting past
+      // the slice): rotating it out then would starve it for as long as
+      // the lag lasts, which a test saw last 20 s. It keeps the CPU for a
+      // new slice instead. Only a woken thread is judged so: a thread
+      // preempted in a tight loop is interrupted at the loop's head every
+      // time under TCG (interrupts are taken between translated blocks),
+      // so its pc says nothing about whether it ran. (A thread rotated in
+      // is protected by the slices' varying lengths instead: slice_len.)
       bool stalled = cur->turn_pc != 0 && cur->ctx.elr == cur->turn_pc;
       cur->turn_pc = 0;
       if (cur->sc->slice_end == kSliceAtNextTick || now >= cur->sc->slice_end) {
@@ -933,7 +944,7 @@ void timer_tick() {
         else
           g_tick_rotated[me]++;
         if (!stalled && other != nullptr && other->sc->prio >= cur->sc->prio) set_need_resched(me);
-        cur->sc->slice_end = now + g_slice_ticks;
+        cur->sc->slice_end = now + slice_len(me);
       }
     }
     rearm_timer(me);
