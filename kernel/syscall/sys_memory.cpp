@@ -19,6 +19,15 @@ static_assert(CHCORE_PROT_READ == CHCORE_RIGHT_READ && CHCORE_PROT_WRITE == CHCO
               CHCORE_PROT_EXEC == CHCORE_RIGHT_EXEC);
 constexpr u64 kMapProtBits = CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_PROT_EXEC;
 
+// map_pmo's and map_pmo_range's prot: the PROT_* bits stay in *prot, the
+// result says CHCORE_MAP_DONTFORK; any other bit is EINVAL.
+Result<bool> take_map_flags(u64* prot) {
+  if (*prot & ~u64{kMapProtBits | CHCORE_MAP_DONTFORK}) return Err::Inval;
+  bool dontfork = (*prot & CHCORE_MAP_DONTFORK) != 0;
+  *prot &= kMapProtBits;
+  return dontfork;
+}
+
 u32 prot_to_perm(u64 prot) {
   u32 perm = 0;
   if (prot & CHCORE_PROT_READ) perm |= kVmRead;
@@ -77,9 +86,7 @@ SysResult sys_create_pmo(u64 size, u64 type) {
 }
 
 SysResult sys_map_pmo(CapSlot cg, CapSlot pmo_slot, VirtAddr addr, u64 prot) {
-  if (prot & ~u64{kMapProtBits | CHCORE_MAP_DONTFORK}) return Err::Inval;
-  bool dontfork = prot & CHCORE_MAP_DONTFORK;
-  prot &= kMapProtBits;
+  bool dontfork = TRY(take_map_flags(&prot));
   Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   // The mapping remembers the rights of the capability it is made with, so
   // that mprotect cannot go beyond them. Looking the PMO up with all of
@@ -98,9 +105,7 @@ SysResult sys_map_pmo(CapSlot cg, CapSlot pmo_slot, VirtAddr addr, u64 prot) {
 // map_pmo; offset and len are page-aligned, len > 0, within the PMO.
 SysResult sys_map_pmo_range(CapSlot cg, CapSlot pmo_slot, VirtAddr addr, u64 prot, u64 offset,
                             u64 len) {
-  if (prot & ~u64{kMapProtBits | CHCORE_MAP_DONTFORK}) return Err::Inval;
-  bool dontfork = prot & CHCORE_MAP_DONTFORK;
-  prot &= kMapProtBits;
+  bool dontfork = TRY(take_map_flags(&prot));
   Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   u32 held = CHCORE_CAP_INFO_RIGHTS(TRY(cap_info(current_group(), pmo_slot.value)));
   Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(pmo_slot, prot_to_rights(prot) | held));

@@ -474,35 +474,33 @@ Status PageTable::map_pages(VirtAddr va, usize n, u32 perm, const PhysAddr* page
   }
   const u64 attrs = attrs_for(perm, upper_);
   u64 off = offset_of(va);
-  for (usize i = 0; i < n;) {
+  Status st = kOk;
+  for (usize i = 0; i < n && st.ok();) {
     bool exist = false;
     u64* slot = leaf_slot(off, &exist);
     if (slot == nullptr) {
-      if (exist) return Err::Exist;
       // No leaf table yet: the general path makes it, with this page.
-      TRY(map(va_of(off), pages ? pages[i] : base + i * kPageBytes, kPageBytes, perm));
+      st = exist ? Status(Err::Exist)
+                 : map(va_of(off), pages ? pages[i] : base + i * kPageBytes, kPageBytes, perm);
       off += kPageBytes;
       i++;
       continue;
     }
     // The rest of this leaf table.
     usize k = min<usize>(pte::kEntries - pte::index(off, kLeafLevel), n - i);
-    for (usize j = 0; j < k; j++, i++) {
+    for (usize j = 0; j < k && st.ok(); j++, i++) {
       PhysAddr pa = pages ? pages[i] : base + i * kPageBytes;
-      if (!is_aligned(pa, kPageBytes) || pa.raw() >= kHalfSize) {
-        barrier_new_mappings();
-        return Err::Inval;
-      }
-      if (is_valid(load(&slot[j]))) {
-        barrier_new_mappings();
-        return Err::Exist;
-      }
-      store(&slot[j], make_leaf(pa, attrs, kLeafLevel));  // invalid -> valid
+      if (!is_aligned(pa, kPageBytes) || pa.raw() >= kHalfSize)
+        st = Err::Inval;
+      else if (is_valid(load(&slot[j])))
+        st = Err::Exist;
+      else
+        store(&slot[j], make_leaf(pa, attrs, kLeafLevel));  // invalid -> valid
     }
     off += k * kPageBytes;
   }
   barrier_new_mappings();
-  return kOk;
+  return st;
 }
 
 // The general case of map(), arguments checked.

@@ -63,7 +63,7 @@ static void forget_parents(struct chcore_srv *s)
 
 void __chcore_srv_after_fork(struct chcore_srv *s)
 {
-	if (s->buf) s->inherited = 1;
+	if (s->buf) CHCORE_SET(s->inherited, 1);
 }
 
 long __chcore_srv_connect(struct chcore_srv *s, long server_cap)
