@@ -40,8 +40,8 @@
  *            client: (Blocked, off) in one store, and look at its stop
  *            (Dekker with sched_stop, as sched_ipc_switch does);
  *         6. enter the handler at its entry with its stack, the badge in
- *            x0 and the message in x1-x5 (x6, x7 = 0), its other
- *            registers as it left them. Rare cases (a signal, a stop)
+ *            x0, the message in x1-x5 (x6, x7 = 0), the caller's pid in
+ *            x8, its other registers as it left them. Rare cases (a signal, a stop)
  *            complete the handler's context, mark the hand-off (switched)
  *            and leave the rest to C++ and the ordinary exit.
  *  return: the mirror image, but nothing of the handler is saved unless
@@ -199,6 +199,8 @@ call_info_ok:
 	isb
 	str	wzr, [x20, #PERCPU_FP_ENABLED]
 6:	fast_switch x22, x25, x26, x27
+	ldr	x9, [x21, #GROUP_PID]
+	str	x9, [x26, #8 * 8]		/* the handler's x8: the caller's pid */
 
 	/* 5. The handler's work, then the client leaves the CPU. */
 	fast_next_work 12, x25, x27, 13, 14

@@ -87,13 +87,15 @@ Status install_caps(CapGroup* from, CapGroup* to, const CapTransfer& caps, u64* 
   c.x[7] = hi;
 }
 
-// Where a handler starts: its entry, its stack, the message.
+// Where a handler starts: its entry, its stack, the message, and in x8
+// the calling process's pid (0: none, the close upcall).
 [[gnu::always_inline]] inline void load_entry(IpcPort* p, Thread* h, const Msg& m, u64 lo,
-                                              u64 hi) {
+                                              u64 hi, u64 caller_pid) {
   h->ctx.elr = p->entry.raw();
   h->ctx.sp = p->stack_top.raw();
   h->ctx.spsr = kSpsrEl0t;
   load_message(h->ctx, m, lo, hi);
+  h->ctx.x[8] = caller_pid;
 }
 
 // A thread that the hand-off found stopped while it left the CPU.
@@ -201,7 +203,7 @@ void wake_waiter(IpcPort* p) TA_REQ(p->lock) {
   p->inflight = ref;
   p->pending = pending;
   h->sc = self->sc;  // the handler runs on the client's budget
-  load_entry(p, h, m, lo, hi);
+  load_entry(p, h, m, lo, hi, self->group->pid);
   self->result_by_waker = true;  // the return writes its x0-x7
   store_state(self, ThreadState::Blocked);
   bool stopped = sched_ipc_switch(self, h, /*keep_fp_live=*/true);
@@ -303,7 +305,7 @@ bool port_close(IpcPort* p) TA_NO_THREAD_SAFETY_ANALYSIS {
   // No call is in flight (a call holds a reference), so the handler is
   // idle and off every CPU, or stopped: then its reaping frees the object.
   Msg m{p->badge, {0, 0, 0, 0}, CHCORE_IPC_INFO_CLOSE};
-  load_entry(p, h, m, 0, 0);
+  load_entry(p, h, m, 0, 0, 0);
   (void)sched_ipc_start(h);
   sched_flush_kicks();
   return false;
@@ -430,7 +432,7 @@ SysResult ipc_register_server(VirtAddr handler_entry, VirtAddr connect_entry,
   return r.commit(0, s, CHCORE_RIGHTS_ALL);
 }
 
-SysResult ipc_connect(Ref<IpcServer> srv, Ref<Pmo> pmo, CapSlot buf_slot) {
+SysResult ipc_connect(Ref<IpcServer> srv, Ref<Pmo> pmo, CapSlot buf_slot, u64 arg) {
   if (pmo->kind != PmoType::Shared && pmo->kind != PmoType::Data) return Err::Inval;
   if (pmo->size == 0 || pmo->size > CHCORE_IPC_BUF_MAX) return Err::Inval;
   void* mem = mm::kzalloc(sizeof(Connection));
@@ -445,7 +447,7 @@ SysResult ipc_connect(Ref<IpcServer> srv, Ref<Pmo> pmo, CapSlot buf_slot) {
   CapTransfer caps;
   caps.n = 1;
   caps.copies[0] = CapCopy{buf_slot.value, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE};
-  Msg m{0, {CHCORE_IPC_OP_CONNECT, pmo->size, current_group()->pid, 0}, CHCORE_IPC_INFO(0, 1)};
+  Msg m{0, {CHCORE_IPC_OP_CONNECT, pmo->size, current_group()->pid, arg}, CHCORE_IPC_INFO(0, 1)};
   IpcPort* p = &srv->port;
   pmo.reset();
   // The connection's only reference belongs to the upcall (p->pending)
@@ -456,11 +458,13 @@ SysResult ipc_connect(Ref<IpcServer> srv, Ref<Pmo> pmo, CapSlot buf_slot) {
   return r;
 }
 
-SysResult ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) TA_NO_THREAD_SAFETY_ANALYSIS {
+SysResult ipc_accept(u64 badge, VirtAddr stack_top, u64 tls, u64 flags)
+    TA_NO_THREAD_SAFETY_ANALYSIS {
   Thread* self = current_thread();
   IpcPort* p = self->ipc_port;
   if (p == nullptr || p->owner->type != ObjType::IpcServer) return Err::Inval;
   if (stack_top >= kUserTop || !is_aligned(stack_top, 16)) return Err::Inval;
+  if ((flags & ~CHCORE_IPC_ACCEPT_FORK) != 0) return Err::Inval;
   auto* srv = static_cast<IpcServer*>(p->owner);
   Connection* conn;
   Thread* client;
@@ -480,6 +484,7 @@ SysResult ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) TA_NO_THREAD_SAFETY
   CapReservation r = TRY(client->group->caps.reserve(1));
   conn->port.badge = badge;
   conn->port.stack_top = stack_top;
+  conn->forkable = (flags & CHCORE_IPC_ACCEPT_FORK) != 0;
   Thread* h = TRY(create_handler(srv->group, &conn->port, tls));
   {
     SpinGuard g(conn->port.lock);
@@ -581,6 +586,7 @@ struct IpcFastLayout {
   static_assert(__builtin_offsetof(CapGroup, caps.capacity_) == GROUP_CAPS_CAPACITY);
   static_assert(__builtin_offsetof(CapGroup, vmspace) == GROUP_VMSPACE);
   static_assert(__builtin_offsetof(CapGroup, vmspace.ttbr0_) == GROUP_TTBR0);
+  static_assert(__builtin_offsetof(CapGroup, pid) == GROUP_PID);
   static_assert(__builtin_offsetof(CapGroup, sig.pending) == GROUP_SIG_PENDING);
   static_assert(__builtin_offsetof(CapGroup, sig.stopped) == GROUP_SIG_STOPPED);
   static_assert(__builtin_offsetof(IpcPort, caller) == PORT_CALLER &&

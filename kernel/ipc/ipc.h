@@ -76,6 +76,9 @@ struct Connection : Object {
   IpcPort port;
   IpcServer* server;  // a reference
   ListNode server_node;  // IpcServer::conns (for unique badges)
+  // Accepted with CHCORE_IPC_ACCEPT_FORK: fork copies capabilities to it.
+  // Fixed before the client's capability exists.
+  bool forkable = false;
 };
 
 struct IpcServer : Object {
@@ -99,8 +102,9 @@ void ipc_handler_reaped(Thread* t);
 // kBlocked: the other side writes the caller's result).
 [[nodiscard]] Result<i64> ipc_register_server(VirtAddr handler_entry, VirtAddr connect_entry,
                                               VirtAddr connect_stack, u64 tls);
-[[nodiscard]] Result<i64> ipc_connect(Ref<IpcServer> server, Ref<Pmo> buf, CapSlot buf_slot);
-[[nodiscard]] Result<i64> ipc_accept(u64 badge, VirtAddr stack_top, u64 tls);
+[[nodiscard]] Result<i64> ipc_connect(Ref<IpcServer> server, Ref<Pmo> buf, CapSlot buf_slot,
+                                      u64 arg);
+[[nodiscard]] Result<i64> ipc_accept(u64 badge, VirtAddr stack_top, u64 tls, u64 flags);
 // ipc_call takes over the caller's reference to `conn`. cap_descs: the
 // address of the capability descriptors (x6), read only if info says
 // capabilities travel.

@@ -15,14 +15,15 @@ SysResult sys_ipc_register_server(VirtAddr handler_entry, VirtAddr connect_entry
   return ipc_register_server(handler_entry, connect_entry, connect_stack, tls);
 }
 
-SysResult sys_ipc_connect(CapSlot server, CapSlot buf_pmo) {
+SysResult sys_ipc_connect(CapSlot server, CapSlot buf_pmo, u64 arg) {
   Ref<IpcServer> srv = TRY(cap_lookup<IpcServer>(server, CHCORE_RIGHT_WRITE));
   Ref<Pmo> pmo = TRY(cap_lookup<Pmo>(buf_pmo, CHCORE_RIGHT_READ | CHCORE_RIGHT_WRITE));
-  return ipc_connect(static_cast<Ref<IpcServer>&&>(srv), static_cast<Ref<Pmo>&&>(pmo), buf_pmo);
+  return ipc_connect(static_cast<Ref<IpcServer>&&>(srv), static_cast<Ref<Pmo>&&>(pmo), buf_pmo,
+                     arg);
 }
 
-SysResult sys_ipc_accept(u64 badge, VirtAddr stack_top, u64 tls) {
-  return ipc_accept(badge, stack_top, tls);
+SysResult sys_ipc_accept(u64 badge, VirtAddr stack_top, u64 tls, u64 flags) {
+  return ipc_accept(badge, stack_top, tls, flags);
 }
 
 SysResult sys_ipc_call(CapSlot conn, u64 w0, u64 w1, u64 w2, u64 w3, u64 info) {

@@ -1,6 +1,7 @@
 // Processes and threads: create_cap_group, create_thread, thread_exit,
 // exit_group, yield, wait_cap_group, get_free_mem; cap_group_regions,
 // cap_group_stat and mem_stat for /proc.
+#include "ipc/ipc.h"
 #include "mm/kmalloc.h"
 #include "mm/phys.h"
 #include "object/cap_group.h"
@@ -27,11 +28,19 @@ SysResult sys_create_cap_group(UserPtr<const char> name_ptr, u64 name_len) {
   return TRY(slot);
 }
 
-SysResult sys_create_thread(CapSlot cg, VirtAddr entry, VirtAddr stack, u64 arg, u64 tls) {
+SysResult sys_create_thread(CapSlot cg, VirtAddr entry, VirtAddr stack, u64 arg, u64 tls,
+                            u64 flags) {
   Ref<CapGroup> group = TRY(cap_lookup<CapGroup>(cg, CHCORE_RIGHT_CONTROL));
   if (entry >= kUserTop || stack >= kUserTop || !is_aligned(entry, 4)) return Err::Inval;
+  if ((flags & ~CHCORE_THREAD_TID) != 0) return Err::Inval;
   // Check, then act: the capability is installed before the thread can run.
   Thread* t = TRY(thread_create(group.get(), entry, stack, arg, tls));
+  if (flags & CHCORE_THREAD_TID) {
+    const u64 tid = t->tid;  // the thread may be gone once started
+    thread_start(t);
+    obj_put(t);  // the reference a capability would have taken
+    return static_cast<i64>(tid);
+  }
   Result<u32> slot = current_group()->caps.install(current_group(), t, CHCORE_RIGHTS_ALL);
   if (!slot.ok()) {
     thread_abort(t);
@@ -43,8 +52,10 @@ SysResult sys_create_thread(CapSlot cg, VirtAddr entry, VirtAddr stack, u64 arg,
 
 // What fork copies into the child's capability table: everything that
 // works for any holder (PMOs, pipe ends, notifications, servers to connect
-// to), not what is bound to this process: connections (the server knows
-// its client by them), threads, other processes, interrupt lines.
+// to, connections their server accepted as fork-shared, which it serves by
+// the caller's pid), not what is bound to this process: other connections
+// (the server knows its client by them), threads, other processes,
+// interrupt lines.
 namespace {
 bool fork_keeps(const Object* o) {
   switch (o->type) {
@@ -53,6 +64,8 @@ bool fork_keeps(const Object* o) {
     case ObjType::Notification:
     case ObjType::PipeEnd:
       return true;
+    case ObjType::Connection:
+      return static_cast<const Connection*>(o)->forkable;
     default:
       return false;
   }

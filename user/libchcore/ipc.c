@@ -39,6 +39,11 @@ static void buf_va_put(unsigned long va) {
 /* --- Clients ----------------------------------------------------------------- */
 
 long chcore_connect(long server_cap, unsigned long buf_size, struct chcore_conn* c) {
+  return chcore_connect_arg(server_cap, buf_size, 0, c);
+}
+
+long chcore_connect_arg(long server_cap, unsigned long buf_size, unsigned long arg,
+                        struct chcore_conn* c) {
   buf_size = (buf_size + PAGE - 1) & ~(PAGE - 1);
   if (buf_size == 0 || buf_size > CHCORE_IPC_BUF_MAX) return -CHCORE_EINVAL;
   unsigned long va = buf_va_get();
@@ -49,7 +54,7 @@ long chcore_connect(long server_cap, unsigned long buf_size, struct chcore_conn*
   r = chcore_sys_map_pmo(CHCORE_SLOT_SELF, (unsigned long)pmo, va,
                          CHCORE_PROT_READ | CHCORE_PROT_WRITE);
   if (r < 0) goto fail_pmo;
-  r = chcore_sys_ipc_connect((unsigned long)server_cap, (unsigned long)pmo);
+  r = chcore_sys_ipc_connect((unsigned long)server_cap, (unsigned long)pmo, arg);
   if (r < 0) goto fail_map;
   c->cap = r;
   c->pmo = pmo;
@@ -144,7 +149,7 @@ static void slot_unmap(struct client_slot* s) {
 }
 
 long __chcore_ipc_connect(struct chcore_server* srv, unsigned long size, unsigned long pid,
-                          unsigned long pmo, unsigned long info) {
+                          unsigned long pmo, unsigned long info, unsigned long arg) {
   if (info & CHCORE_IPC_INFO_CLOSE) return 0; /* the server object is gone */
   if (srv->fresh) {
     if (srv->ops->raw_entry == NULL) __chcore_foreign_tls_enter();
@@ -166,17 +171,19 @@ long __chcore_ipc_connect(struct chcore_server* srv, unsigned long size, unsigne
   s->badge = ++srv->next_badge;
   s->client = NULL;
   s->closing = 0;
+  unsigned long flags = 0;
   if (srv->ops->on_connect) {
-    r = srv->ops->on_connect(s->badge, pid, &s->client);
+    r = srv->ops->on_connect(s->badge, pid, arg, &s->client);
     if (r < 0) {
       slot_unmap(s);
       return r;
     }
+    if (r == CHCORE_CONNECT_FORK) flags = CHCORE_IPC_ACCEPT_FORK;
   }
   s->busy = 1;
   s->fresh = 1;
   /* On success the kernel switches to the client: no return. */
-  r = chcore_sys_ipc_accept(s->badge, (unsigned long)s, s->tls);
+  r = chcore_sys_ipc_accept(s->badge, (unsigned long)s, s->tls, flags);
   s->busy = 0;
   if (srv->ops->on_close) srv->ops->on_close(s->client);
   slot_unmap(s);
@@ -211,6 +218,7 @@ unsigned long __chcore_ipc_dispatch(struct client_slot* s, const unsigned long* 
   msg.buf = (void*)s->buf_va;
   msg.buf_size = s->buf_size;
   msg.client = s->client;
+  msg.caller = regs[8];
   /* Its capabilities are read only up to ncaps, and only they are sent. */
   struct chcore_ipc_reply reply;
   reply.ret = 0;

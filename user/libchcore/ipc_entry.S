@@ -2,17 +2,19 @@
  *
  * Each call starts a handler thread at __chcore_ipc_handler_entry with
  * sp = its client slot (the slot sits at the top of the handler's stack)
- * and the message in x0-x7: badge, w0-w3, info, received slots. It calls
+ * and the message in x0-x8: badge, w0-w3, info, received slots, the
+ * caller's pid. It calls
  * __chcore_ipc_dispatch(slot, regs, out), then ipc_return with the reply
  * that left in `out`. The connect thread starts at __chcore_ipc_connect_entry
  * with sp = the server. */
 #include <uapi/ipc.h>
 #include <uapi/syscall_nr.h>
 
-/* The handler's frame: the message registers (64 bytes), then the reply
- * (x0-x5, 48 bytes, and the capability descriptors, 32 bytes). */
-#define FRAME 144
-#define OUT 64
+/* The handler's frame: the message registers x0-x8 (72 bytes, 80 with
+ * padding), then the reply (x0-x5, 48 bytes, and the capability
+ * descriptors, 32 bytes). */
+#define FRAME 160
+#define OUT 80
 #define OUT_CAPS (OUT + 48)
 
 	.text
@@ -26,6 +28,7 @@ __chcore_ipc_handler_entry:
 	stp	x2, x3, [sp, #16]
 	stp	x4, x5, [sp, #32]
 	stp	x6, x7, [sp, #48]
+	str	x8, [sp, #64]
 	mov	x29, #0
 	mov	x30, #0
 	mov	x0, x9
@@ -65,8 +68,10 @@ __chcore_ipc_connect_entry:
 	mov	x0, x9		/* the server */
 	mov	x1, x2		/* buffer size */
 	mov	x2, x3		/* client pid */
+	mov	x9, x4		/* the client's word */
 	and	x3, x6, #0xffff	/* the buffer PMO's slot here */
 	mov	x4, x5		/* info */
+	mov	x5, x9
 	bl	__chcore_ipc_connect
 	/* Returns only to refuse the client (x0 = -errno), or to end the
 	 * close upcall. */

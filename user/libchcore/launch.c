@@ -424,16 +424,16 @@ long chcore_launch_start(struct chcore_launch* l, const char* const argv[],
                            CHCORE_PROT_READ | CHCORE_PROT_WRITE);
   }
   release(pmo); /* the mapping keeps its own reference */
-  if (r == 0) r = chcore_sys_create_thread((unsigned long)l->cg, l->entry, (unsigned long)sp, 0, 0);
+  /* Its tid is the child's pid (procmgr). The thread runs on its own;
+   * nobody here needs a capability to it. */
+  if (r == 0)
+    r = chcore_sys_create_thread((unsigned long)l->cg, l->entry, (unsigned long)sp, 0, 0,
+                                 CHCORE_THREAD_TID);
   if (r < 0) {
     chcore_launch_abort(l);
     return r;
   }
-  /* Its tid is the child's pid (procmgr). The thread runs on its own;
-   * nobody here needs its capability. */
-  long info = chcore_sys_cap_info((unsigned long)r);
-  l->main_tid = info < 0 ? -1 : (long)CHCORE_CAP_INFO_ID(info);
-  release(r);
+  l->main_tid = r;
   return l->cg;
 }
 

@@ -60,5 +60,5 @@ long chcore_thread_create(void (*fn)(void* arg), void* arg, unsigned long tls) {
   /* sp stays 16-byte aligned and below the {fn, arg} pair. */
   unsigned long sp = (unsigned long)start & ~15ul;
   return chcore_sys_create_thread(CHCORE_SLOT_SELF, (unsigned long)__chcore_thread_entry, sp,
-                                  (unsigned long)start, tls);
+                                  (unsigned long)start, tls, 0);
 }

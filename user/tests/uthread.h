@@ -72,7 +72,7 @@ static inline long ut_thread_start(struct ut_thread* t, void (*fn)(void*), void*
   s->fn = ut_thread_body;
   s->arg = t;
   t->slot = chcore_sys_create_thread(CHCORE_SLOT_SELF, (unsigned long)__chcore_thread_entry,
-                                     (unsigned long)s & ~15ul, (unsigned long)s, 0);
+                                     (unsigned long)s & ~15ul, (unsigned long)s, 0, 0);
   if (t->slot < 0) {
     ut_stack_unmap(t->pmo, t->stack);
     return t->slot;

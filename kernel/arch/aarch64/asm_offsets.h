@@ -68,6 +68,7 @@
 #define GROUP_CAPS_CAPACITY 32 /* u32 */
 #define GROUP_TTBR0 184        /* CapGroup::vmspace.ttbr0_ */
 #define GROUP_VMSPACE 88
+#define GROUP_PID 200          /* u64 CapGroup::pid */
 #define GROUP_SIG_PENDING 2512
 #define GROUP_SIG_STOPPED 2520 /* bool */
 #define CAP_OBJ 0

@@ -8,7 +8,8 @@
  *
  *   ipc_call(conn, w0, w1, w2, w3, info)        x6 = caps to send (if any)
  *     -> the handler starts at its entry with
- *        x0 = badge, x1..x4 = w0..w3, x5 = info, x6/x7 = received slots
+ *        x0 = badge, x1..x4 = w0..w3, x5 = info, x6/x7 = received slots,
+ *        x8 = the calling process's pid (0 in the close upcall)
  *   ipc_return(ret, w0, w1, w2, w3, info)       x6 = caps to send (if any)
  *     -> the caller resumes with
  *        x0 = ret, x1..x4 = w0..w3, x5 = info, x6/x7 = received slots
@@ -49,8 +50,16 @@
 
 /* The connect upcall: what the server's connect handler receives.
  *   x0 = 0, x1 = CHCORE_IPC_OP_CONNECT, x2 = buffer size, x3 = client pid,
+ *   x4 = the client's word (ipc_connect's `arg`, the server's to read),
  *   x5 = CHCORE_IPC_INFO(0, 1), x6 = the buffer PMO's slot in the server.
- * It answers with ipc_accept(badge, stack_top) or ipc_return(-errno). */
+ * It answers with ipc_accept(badge, stack_top, tls, flags) or
+ * ipc_return(-errno). */
 #define CHCORE_IPC_OP_CONNECT 1
+
+/* ipc_accept's flags. FORK: a fork copies the client's capability to this
+ * connection into the child, as it copies PMOs (other connections are the
+ * client's alone). The server promises to tell its callers apart by x8,
+ * not by the badge: every process holding a copy calls with its own pid. */
+#define CHCORE_IPC_ACCEPT_FORK 1ul
 
 #endif

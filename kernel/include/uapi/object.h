@@ -23,6 +23,10 @@
 #define CHCORE_RIGHTS_ALL 0x1fu
 
 /* Slots every process starts with. */
+/* create_thread's flags: no capability to the new thread, which runs on
+ * its own; the call returns its tid instead of a slot. */
+#define CHCORE_THREAD_TID 1ul
+
 #define CHCORE_SLOT_SELF 0     /* its own cap_group (all rights) */
 #define CHCORE_SLOT_RAMDISK 1  /* the first process only: the boot ramdisk (read-only PMO) */
 /* The first process only: the IRQ-control capability (interrupt lines and

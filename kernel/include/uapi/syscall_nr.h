@@ -24,7 +24,8 @@
   X(1, putstr, 2, (UserPtr<const char> buf, u64 len))                                       \
   X(2, getc, 0, ())                                                                         \
   X(3, create_cap_group, 2, (UserPtr<const char> name, u64 len))                            \
-  X(4, create_thread, 5, (CapSlot cg, VirtAddr entry, VirtAddr stack, u64 arg, u64 tls))    \
+  X(4, create_thread, 6,                                                                    \
+    (CapSlot cg, VirtAddr entry, VirtAddr stack, u64 arg, u64 tls, u64 flags))              \
   X(5, thread_exit, 0, ())                                                                  \
   X(6, exit_group, 1, (i64 code))                                                           \
   X(7, yield, 0, ())                                                                        \
@@ -60,8 +61,8 @@
   X(35, get_robust_list, 3, (u64 tid, UserPtr<u64> head, UserPtr<u64> len))                 \
   X(36, ipc_register_server, 4,                                                             \
     (VirtAddr handler_entry, VirtAddr connect_entry, VirtAddr connect_stack, u64 tls))      \
-  X(37, ipc_connect, 2, (CapSlot server, CapSlot buf_pmo))                                  \
-  X(38, ipc_accept, 3, (u64 badge, VirtAddr stack_top, u64 tls))                            \
+  X(37, ipc_connect, 3, (CapSlot server, CapSlot buf_pmo, u64 arg))                         \
+  X(38, ipc_accept, 4, (u64 badge, VirtAddr stack_top, u64 tls, u64 flags))                 \
   X(39, ipc_call, 6, (CapSlot conn, u64 w0, u64 w1, u64 w2, u64 w3, u64 info))              \
   X(40, ipc_return, 6, (i64 ret, u64 w0, u64 w1, u64 w2, u64 w3, u64 info))                 \
   X(41, set_copy_fixup, 3, (VirtAddr start, VirtAddr end, VirtAddr fixup))                  \

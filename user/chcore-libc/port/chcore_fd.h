@@ -122,6 +122,9 @@ hidden long __chcore_file_export(struct chcore_fd *, int *mount, unsigned long *
 hidden long __chcore_file_import(int fd, int mount, int flags, unsigned long token,
                                  const char *name);
 hidden void __chcore_cwd_get(char *out);  /* PATH_MAX bytes */
+/* The same into room bytes: its length (without the NUL), or -1 if it
+ * does not fit. */
+hidden long __chcore_cwd_copy(char *out, size_t room);
 /* A directory fd's absolute path into out (PATH_MAX): 0, -EBADF, -ENOTDIR. */
 hidden long __chcore_dir_path(int dirfd, char *out);
 /* mmap of a file (mm.c): FS_MMAP's capability to the file's shared memory

@@ -25,11 +25,10 @@ hidden long __chcore_ipc_call(long conn, const unsigned long w[4],
 
 struct chcore_srv {
 	long conn;              /* the connection capability */
-	long pmo;               /* its buffer */
-	void *buf;              /* mapped here; 0: not connected */
+	void *buf;              /* its buffer, mapped here; 0: not connected */
 	volatile int lock[1];   /* held while a call uses buf */
 	int ready;
-	int inherited;          /* a fork's child: conn, pmo and buf are the parent's */
+	int inherited;          /* a fork's child: conn and buf are the parent's */
 };
 
 extern hidden long __chcore_procmgr_slot, __chcore_fsm_slot;
@@ -52,6 +51,10 @@ hidden struct chcore_srv *__chcore_procmgr(void);
 hidden void __chcore_services_init(void);
 /* In a child of fork: the parent's connections are not ours (fork.c). */
 hidden void __chcore_services_after_fork(void);
+/* The fork lane (chcore/proto/procmgr.h, fork.c): a connection to procmgr
+ * that the kernel's fork copies into the same slot of each child, made
+ * before this process's first fork (or inherited); -1 if none. */
+extern hidden long __chcore_fork_lane;
 /* In a child of fork: the parent's child-event notification is not ours
  * (spawn.c, wait4). */
 hidden void __chcore_wait_after_fork(void);

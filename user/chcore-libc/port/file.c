@@ -1620,9 +1620,16 @@ long __chcore_dir_path(int dirfd, char *out)
 
 void __chcore_cwd_get(char *out)
 {
+	__chcore_cwd_copy(out, PATH_MAX);
+}
+
+long __chcore_cwd_copy(char *out, size_t room)
+{
 	LOCK(cwd_lock);
-	memcpy(out, cwd_now(), strlen(cwd_now()) + 1);
+	size_t n = strlen(cwd_now());
+	if (n < room) memcpy(out, cwd_now(), n + 1);
 	UNLOCK(cwd_lock);
+	return n < room ? (long)n : -1;
 }
 
 void __chcore_cwd_set(const char *path)

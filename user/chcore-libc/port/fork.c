@@ -12,7 +12,9 @@
  *      (PROCMGR_FORK_START).
  * What the kernel does not copy is bound to this process: its connections
  * to servers. The child drops its copies of their state and connects
- * afresh on first use (services.c, file.c), and takes over each open file
+ * afresh on first use (services.c, file.c); what it says to procmgr before
+ * that (its exec, above all) goes through the fork lane, a connection the
+ * kernel does copy (chcore/proto/procmgr.h). It takes over each open file
  * through a token we exported before the fork (FS_EXPORT/FS_IMPORT, as
  * posix_spawn's children do), so the descriptions, offsets included, are
  * shared as on Linux. Pipe ends and the console need nothing: the
@@ -31,6 +33,27 @@
  * not in the child; POSIX leaves a multithreaded parent's child to
  * async-signal-safe calls until it execs, but the C library's own state
  * must work), files taken over. */
+long __chcore_fork_lane = -1;
+
+/* Opens the fork lane before the first fork (one more connection to
+ * procmgr, whose buffer it never uses). Without one, children connect. */
+static void lane_open(void)
+{
+	static volatile int lock[1];
+	if (__atomic_load_n(&__chcore_fork_lane, __ATOMIC_ACQUIRE) >= 0) return;
+	LOCK(lock);
+	if (__chcore_fork_lane < 0 && __chcore_procmgr_slot >= 0) {
+		long pmo = __chcore_sys_create_pmo(4096, CHCORE_PMO_SHARED);
+		if (pmo >= 0) {
+			long r = __chcore_sys_ipc_connect((unsigned long)__chcore_procmgr_slot,
+			                                  (unsigned long)pmo, PROCMGR_CONNECT_FORK);
+			__chcore_sys_revoke_cap((unsigned long)pmo, CHCORE_REVOKE_SELF);
+			if (r >= 0) __atomic_store_n(&__chcore_fork_lane, r, __ATOMIC_RELEASE);
+		}
+	}
+	UNLOCK(lock);
+}
+
 static void child_start(int files)
 {
 	__chcore_pid = __chcore_sys_gettid();
@@ -46,6 +69,7 @@ long __chcore_fork(void)
 {
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return -ENOSYS;
+	lane_open();
 	/* Our open files, each exported for the child (tokens kept in them). */
 	int files = __chcore_files_before_fork();
 	const char *name = __chcore_argv && __chcore_argv[0] ? __chcore_argv[0] : "fork";

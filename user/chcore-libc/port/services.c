@@ -47,15 +47,14 @@ static void va_put(unsigned long va)
 	UNLOCK(va_lock);
 }
 
-/* What a child of fork has of a connection of its parent's: the copy of
- * the buffer's PMO capability (PMO capabilities are copied) and the
- * address, but neither the connection (connections are not copied) nor the
+/* What a child of fork has of a connection of its parent's: the address,
+ * but neither the connection (connections are not copied), nor the
  * mapping (buffers are mapped CHCORE_MAP_DONTFORK, so the kernel's fork
- * does not copy them and the child need not unmap them). */
+ * does not copy them and the child need not unmap them), nor the buffer's
+ * PMO (we keep no capability to it: the mapping holds it). */
 static void forget_parents(struct chcore_srv *s)
 {
 	if (!s->inherited) return;
-	__chcore_sys_revoke_cap((unsigned long)s->pmo, CHCORE_REVOKE_SELF);
 	va_put((unsigned long)s->buf);
 	s->buf = 0;
 	s->inherited = 0;
@@ -77,10 +76,12 @@ long __chcore_srv_connect(struct chcore_srv *s, long server_cap)
 	r = __chcore_sys_map_pmo(CHCORE_SLOT_SELF, (unsigned long)pmo, va,
 	                         CHCORE_PROT_READ | CHCORE_PROT_WRITE | CHCORE_MAP_DONTFORK);
 	if (r < 0) goto fail_pmo;
-	r = __chcore_sys_ipc_connect((unsigned long)server_cap, (unsigned long)pmo);
+	r = __chcore_sys_ipc_connect((unsigned long)server_cap, (unsigned long)pmo, 0);
 	if (r < 0) goto fail_map;
+	/* The server has its own capability to the buffer, our mapping holds
+	 * the PMO: one capability fewer for every fork to copy. */
+	__chcore_sys_revoke_cap((unsigned long)pmo, CHCORE_REVOKE_SELF);
 	s->conn = r;
-	s->pmo = pmo;
 	s->buf = (void *)va;
 	return 0;
 fail_map:
@@ -98,8 +99,7 @@ void __chcore_srv_disconnect(struct chcore_srv *s)
 {
 	if (s->buf == 0) return;
 	__chcore_sys_revoke_cap((unsigned long)s->conn, CHCORE_REVOKE_SELF);
-	__chcore_sys_unmap_pmo(CHCORE_SLOT_SELF, (unsigned long)s->pmo, (unsigned long)s->buf);
-	__chcore_sys_revoke_cap((unsigned long)s->pmo, CHCORE_REVOKE_SELF);
+	__chcore_sys_unmap_range(CHCORE_SLOT_SELF, (unsigned long)s->buf, CHCORE_SRV_BUF);
 	va_put((unsigned long)s->buf);
 	s->buf = 0;
 }

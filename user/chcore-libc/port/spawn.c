@@ -160,13 +160,46 @@ static int put_vector(char *b, size_t *off, size_t room, char *const *v, int use
 	}
 }
 
-/* Builds the request (op: PROCMGR_SPAWN or PROCMGR_EXEC) in the procmgr
- * connection's buffer and calls it. */
-static int spawn_request(unsigned op, pid_t *res, const struct spawn_args *a,
-                         struct child_fds *c, const posix_spawnattr_t *attr)
+/* Where a request goes: procmgr's connection, the request in its buffer;
+ * or the fork lane (chcore/proto/procmgr.h), the request at b in our
+ * memory, which procmgr reads from there. */
+struct req_target {
+	struct chcore_srv *s;
+	long lane;
+	char *b;
+	size_t room;
+};
+
+static long req_call(const struct req_target *t, unsigned long op, unsigned long w1, size_t len,
+                     unsigned ncaps, const unsigned *caps, struct chcore_ipc_result *out)
 {
-	struct chcore_srv *s = __chcore_procmgr();
-	if (!s) return ENOSYS;
+	if (t->s) return __chcore_srv_call(t->s, op, w1, 0, 0, len, ncaps, caps, out);
+	const unsigned long w[4] = {op, w1, (unsigned long)t->b, len};
+	long r = __chcore_ipc_call(t->lane, w, CHCORE_IPC_INFO(0, ncaps), caps, out);
+	if (r == -ECONNRESET) r = out->ret = -EIO;
+	return r;
+}
+
+/* A request too big for the fork lane's buffer (spawn_request). */
+#define LANE_FULL (-1)
+
+/* Builds the request (op: PROCMGR_SPAWN or PROCMGR_EXEC) and calls; with
+ * lane_buf, on the fork lane, the request built there (lane_room bytes:
+ * LANE_FULL, found before any file is exported, if it does not fit),
+ * else on procmgr's connection. */
+static int spawn_request(unsigned op, pid_t *res, const struct spawn_args *a,
+                         struct child_fds *c, const posix_spawnattr_t *attr, char *lane_buf,
+                         size_t lane_room)
+{
+	struct req_target t = {0, -1, lane_buf, lane_room};
+	if (lane_buf) {
+		t.lane = __chcore_fork_lane;
+	} else {
+		t.s = __chcore_procmgr();
+		if (!t.s) return ENOSYS;
+		t.b = t.s->buf;
+		t.room = CHCORE_SRV_BUF;
+	}
 	struct procmgr_spawn req;
 	memset(&req, 0, sizeof req);
 	if (attr->__flags & POSIX_SPAWN_SETPGROUP) {
@@ -192,20 +225,19 @@ static int spawn_request(unsigned op, pid_t *res, const struct spawn_args *a,
 	}
 	int ret = 0;
 	unsigned caps[CHCORE_IPC_MAX_CAPS], ncaps = 0, sent = 0;
-	LOCK(s->lock);
-	char *b = s->buf;
-	size_t off = sizeof req, room = CHCORE_SRV_BUF;
+	if (t.s) LOCK(t.s->lock);
+	char *b = t.b;
+	size_t off = sizeof req, room = t.room;
 	/* The path, made absolute (the working directory, if it is the
 	 * child's, goes in the buffer first: PATH_MAX bytes of room, then
 	 * moves to the end). */
 	if (a->path[0] != '/') {
 		if (a->dir) {
 			ret = put_bytes(b, &off, room, a->dir, strlen(a->dir));
-		} else if (room - off < PATH_MAX) {
-			ret = E2BIG;
 		} else {
-			__chcore_cwd_get(b + off);
-			off += strlen(b + off);
+			long k = __chcore_cwd_copy(b + off, room - off);
+			if (k < 0) ret = E2BIG;
+			else off += (size_t)k;
 		}
 		if (!ret) ret = put_bytes(b, &off, room, "/", 1);
 	}
@@ -216,16 +248,22 @@ static int spawn_request(unsigned op, pid_t *res, const struct spawn_args *a,
 	if (!ret && a->cwd) {
 		ret = put_bytes(b, &off, room, a->cwd, strlen(a->cwd) + 1);
 	} else if (!ret) {
-		if (room - off < PATH_MAX) {
-			ret = E2BIG;
-		} else {
-			__chcore_cwd_get(b + off);
-			off += strlen(b + off) + 1;
-		}
+		long k = __chcore_cwd_copy(b + off, room - off);
+		if (k < 0) ret = E2BIG;
+		else off += (size_t)k + 1;
 	}
 	if (ret) goto out;
 	off = (off + 7) & ~7ul;
 	req.fds_off = (uint32_t)off;
+	if (lane_buf) {
+		/* The entries must fit before any file is exported for them. */
+		size_t need = 0;
+		for (int fd = 0; fd < c->max; fd++) need += c->d[fd] ? sizeof(struct procmgr_fd) : 0;
+		if (need > room - off) {
+			ret = E2BIG;
+			goto out;
+		}
+	}
 	/* The files' names follow the entries, at most one per fd. */
 	size_t names = off;
 	for (int fd = 0; fd < c->max; fd++) names += c->d[fd] ? sizeof(struct procmgr_fd) : 0;
@@ -267,7 +305,7 @@ static int spawn_request(unsigned op, pid_t *res, const struct spawn_args *a,
 				/* A message's worth: sent ahead (PROCMGR_SPAWN_CAPS);
 				 * the numbering goes on. */
 				struct chcore_ipc_result o;
-				long k = __chcore_srv_call(s, PROCMGR_SPAWN_CAPS, 0, 0, 0, 0, ncaps, caps, &o);
+				long k = req_call(&t, PROCMGR_SPAWN_CAPS, 0, 0, ncaps, caps, &o);
 				if (k < 0) {
 					ret = (int)-k;
 					goto out;
@@ -291,10 +329,11 @@ static int spawn_request(unsigned op, pid_t *res, const struct spawn_args *a,
 		req.nfds++;
 	}
 	memcpy(b, &req, sizeof req);
+	lane_buf = 0; /* from here on, an E2BIG is procmgr's */
 	struct chcore_ipc_result out;
 	/* w1: RLIMIT_NPROC, which procmgr enforces for a new process. */
-	long r = __chcore_srv_call(s, op, (unsigned long)__chcore_rlimit(RLIMIT_NPROC), 0, 0,
-	                           names > off ? names : off, ncaps, caps, &out);
+	long r = req_call(&t, op, (unsigned long)__chcore_rlimit(RLIMIT_NPROC),
+	                  names > off ? names : off, ncaps, caps, &out);
 	if (r < 0)
 		ret = (int)-r;
 	else if (res)
@@ -306,10 +345,10 @@ out:
 		 * empty request (refused) makes procmgr drop them, so the next
 		 * spawn's numbering starts afresh. */
 		struct chcore_ipc_result o;
-		__chcore_srv_call(s, PROCMGR_SPAWN, 0, 0, 0, 0, 0, 0, &o);
+		req_call(&t, op, 0, 0, 0, 0, &o);
 	}
-	UNLOCK(s->lock);
-	return ret;
+	if (t.s) UNLOCK(t.s->lock);
+	return lane_buf && ret == E2BIG ? LANE_FULL : ret;
 }
 
 /* Whether path names a file we may run: what execvp's search skips. */
@@ -342,6 +381,11 @@ static int search_path(const char *file, char *out, char *const envp[])
 	return seen_eacces ? EACCES : ENOENT;
 }
 
+/* The fds a spawn or an exec gives the new program: 8 KiB, not on the
+ * caller's stack; empty between uses. */
+static struct child_fds child_fds;
+static volatile int child_fds_lock[1];
+
 int __chcore_spawn(pid_t *res, const char *path, const struct fdop *ops,
                    const posix_spawnattr_t *attr, char *const argv[], char *const envp[],
                    int search)
@@ -351,18 +395,16 @@ int __chcore_spawn(pid_t *res, const char *path, const struct fdop *ops,
 	int e = search ? search_path(path, file, envp) : (strlen(path) < PATH_MAX ? 0 : ENAMETOOLONG);
 	if (e) return e;
 	if (!search) strcpy(file, path);
-	/* 8 KiB: not on the caller's stack; empty between spawns. */
-	static struct child_fds c;
-	static volatile int spawn_lock[1];
-	LOCK(spawn_lock);
-	c.max = __chcore_fd_inheritable(c.d);
+	struct child_fds *c = &child_fds;
+	LOCK(child_fds_lock);
+	c->max = __chcore_fd_inheritable(c->d);
 	__chcore_cwd_get(cwd);
-	e = apply_actions(&c, ops, cwd);
+	e = apply_actions(c, ops, cwd);
 	/* The program's path as the child's working directory sees it. */
 	struct spawn_args a = {.path = file, .dir = cwd, .cwd = cwd, .argv = argv, .envp = envp};
-	if (!e) e = spawn_request(PROCMGR_SPAWN, res, &a, &c, attr);
-	child_release(&c);
-	UNLOCK(spawn_lock);
+	if (!e) e = spawn_request(PROCMGR_SPAWN, res, &a, c, attr, 0, 0);
+	child_release(c);
+	UNLOCK(child_fds_lock);
 	return e;
 }
 
@@ -385,13 +427,21 @@ static long exec_request(const char *path, const char *dir, char *const *uargv,
 	posix_spawnattr_setsigmask(&attr, &mask);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
 	struct spawn_args a = {.path = path, .dir = dir, .argv = uargv, .envp = uenvp, .user = 1};
-	static struct child_fds c;
-	static volatile int exec_lock[1];
-	LOCK(exec_lock);
-	c.max = __chcore_fd_inheritable(c.d);
-	long r = -spawn_request(PROCMGR_EXEC, 0, &a, &c, &attr);
-	child_release(&c);
-	UNLOCK(exec_lock);
+	struct child_fds *c = &child_fds;
+	LOCK(child_fds_lock);
+	c->max = __chcore_fd_inheritable(c->d);
+	int e = LANE_FULL;
+	if (__chcore_fork_lane >= 0) {
+		/* The fork lane (a forked child has no connection of its own
+		 * yet): a request that fits a few hundred bytes on the stack,
+		 * as most do; a bigger one goes the ordinary way. */
+		char small[1536];
+		e = spawn_request(PROCMGR_EXEC, 0, &a, c, &attr, small, sizeof small);
+	}
+	if (e == LANE_FULL) e = spawn_request(PROCMGR_EXEC, 0, &a, c, &attr, 0, 0);
+	long r = -e;
+	child_release(c);
+	UNLOCK(child_fds_lock);
 	return r;
 }
 
@@ -450,12 +500,17 @@ CHCORE_LINUX_SYSCALL(execveat)
 /* The process's child-event notification (PROCMGR_WAIT_NOTIFY): 0 until
  * the first wait4 that blocks asks for it, -1 if procmgr had none. */
 static long wait_notif;
+/* In a child of fork: the slot of the parent's, which the kernel copied,
+ * dropped when the child asks for its own (most children exec first, and
+ * the exec drops it with the rest); 0: none. */
+static long inherited_notif;
 
-/* In a child of fork: the slot holds the parent's notification. */
 void __chcore_wait_after_fork(void)
 {
-	if (wait_notif > 0) __chcore_sys_revoke_cap((unsigned long)wait_notif, CHCORE_REVOKE_SELF);
-	CHCORE_SET(wait_notif, 0);
+	if (wait_notif > 0) {
+		CHCORE_SET(inherited_notif, wait_notif);
+		wait_notif = 0;
+	}
 }
 
 static long wait_call(struct chcore_srv *s, int pid, int options, struct chcore_ipc_result *out)
@@ -470,6 +525,10 @@ static long wait_call(struct chcore_srv *s, int pid, int options, struct chcore_
 static long get_wait_notif(struct chcore_srv *s)
 {
 	if (wait_notif != 0) return wait_notif;
+	if (inherited_notif > 0) {
+		__chcore_sys_revoke_cap((unsigned long)inherited_notif, CHCORE_REVOKE_SELF);
+		inherited_notif = 0;
+	}
 	struct chcore_ipc_result out;
 	LOCK(s->lock);
 	long r = __chcore_srv_call(s, PROCMGR_WAIT_NOTIFY, 0, 0, 0, 0, 0, 0, &out);
@@ -623,9 +682,14 @@ CHCORE_LINUX_SYSCALL(setsid)
  * taken over its files: the parent's request may return. */
 void __chcore_procmgr_started(void)
 {
+	struct chcore_ipc_result out;
+	/* A forked child says it on the lane (no connection needed). */
+	if (__chcore_fork_lane >= 0) {
+		struct req_target t = {0, __chcore_fork_lane, 0, 0};
+		if (req_call(&t, PROCMGR_STARTED, 0, 0, 0, 0, &out) >= 0) return;
+	}
 	struct chcore_srv *s = __chcore_procmgr();
 	if (!s) return;
-	struct chcore_ipc_result out;
 	LOCK(s->lock);
 	__chcore_srv_call(s, PROCMGR_STARTED, 0, 0, 0, 0, 0, 0, &out);
 	UNLOCK(s->lock);

@@ -59,11 +59,10 @@ hidden int __chcore_clone(int (*fn)(void *), void *stack, int flags, void *arg, 
 	} else {
 		__asm__ __volatile__("mrs %0, tpidr_el0" : "=r"(tp));
 	}
-	long slot = __chcore_sys_create_thread(CHCORE_SLOT_SELF, (uintptr_t)__chcore_clone_child, sp,
-	                                       sp, tp);
-	if (slot < 0) return (int)slot;
-	/* The thread runs on its own; this process needs no capability to it. */
-	__chcore_sys_revoke_cap((unsigned long)slot, CHCORE_REVOKE_SELF);
+	/* The thread runs on its own: no capability to it (CHCORE_THREAD_TID). */
+	long r = __chcore_sys_create_thread(CHCORE_SLOT_SELF, (uintptr_t)__chcore_clone_child, sp, sp,
+	                                    tp, CHCORE_THREAD_TID);
+	if (r < 0) return (int)r;
 	/* Linux returns the tid, and has written *ptid before either thread
 	 * goes on: wait until the child has done so. */
 	int tid;

@@ -111,7 +111,8 @@ static void lock(void) {
 }
 static void unlock(void) { __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE); }
 
-static long on_connect(unsigned long badge, unsigned long pid, void** client) {
+static long on_connect(unsigned long badge, unsigned long pid, unsigned long arg, void** client) {
+  (void)arg;
   (void)badge;
   (void)pid;
   lock();

@@ -191,7 +191,8 @@ static void desc_free_chain(struct desc* d) {
   }
 }
 
-static long on_connect(unsigned long badge, unsigned long kpid, void** client) {
+static long on_connect(unsigned long badge, unsigned long kpid, unsigned long arg, void** client) {
+  (void)arg;
   (void)badge;
   long r = -ENOMEM;
   procfs_lock(&table_lock);

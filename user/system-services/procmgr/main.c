@@ -108,8 +108,17 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
 static int handle_procfs(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r);
 static long stage_caps(const struct chcore_ipc_msg* m);
 
+static void handle_lane(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r);
+/* The client of every fork lane (chcore/proto/procmgr.h): calls on it
+ * are served as their caller. */
+static char lane_client;
+
 static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
   char name[CHCORE_SERVICE_NAME_MAX];
+  if (m->client == &lane_client) {
+    handle_lane(m, r);
+    return;
+  }
   switch (m->w[0]) {
     case PROCMGR_PUBLISH:
       if (m->ncaps != 1 || msg_name(m, name) == NULL) {
@@ -167,6 +176,9 @@ struct proc {
   int execing;
   int service;        /* a system service: not killable by others */
   long cg;            /* procmgr's capability to it */
+  /* The capability its reaper waits on; 0: none yet (a forked child may
+   * exec before its reaper starts: then the exec drops the old image's). */
+  long watched;
   int status;         /* wait status, once a zombie */
   /* A stop or continue its parent has not waited for (a wait status:
    * WIFSTOPPED or WIFCONTINUED), 0: none. */
@@ -354,7 +366,7 @@ static int newly_orphaned_stopped(struct proc* p, int* out, int max) {
 
 static void reap(struct proc* p) {
   pthread_mutex_lock(&plock);
-  long cg = p->cg;
+  long cg = p->watched = p->cg;
   pthread_mutex_unlock(&plock);
   long status;
   for (;;) {
@@ -385,7 +397,7 @@ static void reap(struct proc* p) {
     /* An exec replaced the process (exec_swap): the old one is gone,
      * the record lives on in the new one. */
     long old = cg;
-    cg = p->cg;
+    cg = p->watched = p->cg;
     pthread_mutex_unlock(&plock);
     chcore_cap_release(old);
   }
@@ -1415,8 +1427,16 @@ static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m, in
     if (r > 0 && files)
       while (__atomic_load_n(&p->started, __ATOMIC_ACQUIRE) == 0) futex_wait(&p->started, 0);
     /* exec: the old image ends (its threads with it); its call never
-     * returns. The reaper sees the swap and stays with the record. */
-    if (r > 0 && exec) chcore_sys_kill_cap_group((unsigned long)old_cg, CHCORE_SIGKILL);
+     * returns. The reaper sees the swap and stays with the record; one
+     * that started after the swap (a forked child that exec'd at once)
+     * never saw the old image, whose capability then goes here. */
+    if (r > 0 && exec) {
+      chcore_sys_kill_cap_group((unsigned long)old_cg, CHCORE_SIGKILL);
+      pthread_mutex_lock(&plock);
+      int unwatched = caller->watched != old_cg;
+      pthread_mutex_unlock(&plock);
+      if (unwatched) chcore_cap_release(old_cg);
+    }
   }
 done:
   if (v != small_v) free(v);
@@ -1516,8 +1536,13 @@ static long fork_start(struct proc* caller, const struct chcore_ipc_msg* m) {
   return pid;
 }
 
-static long on_connect(unsigned long badge, unsigned long kpid, void** client) {
+static long on_connect(unsigned long badge, unsigned long kpid, unsigned long arg,
+                       void** client) {
   (void)badge;
+  if (arg == PROCMGR_CONNECT_FORK) {
+    *client = &lane_client;
+    return CHCORE_CONNECT_FORK;
+  }
   pthread_mutex_lock(&plock);
   *client = by_kpid((long)kpid);
   pthread_mutex_unlock(&plock);
@@ -1637,6 +1662,44 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
     default:
       r->ret = -ENOSYS;
   }
+}
+
+/* A call on a fork lane (chcore/proto/procmgr.h): the request as the
+ * ordinary connection's, with the caller's record and a copy of the
+ * request from its memory. */
+static void handle_lane(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
+  pthread_mutex_lock(&plock);
+  struct proc* p = by_kpid((long)m->caller);
+  pthread_mutex_unlock(&plock);
+  unsigned long len = m->w[3];
+  char small[2048];
+  char* buf = small;
+  if (p == NULL) {
+    r->ret = -ESRCH; /* a process procmgr did not start */
+  } else if (m->w[0] != PROCMGR_EXEC && m->w[0] != PROCMGR_SPAWN_CAPS &&
+             m->w[0] != PROCMGR_STARTED) {
+    r->ret = -EINVAL;
+  } else if (len > PROCMGR_LANE_MAX) {
+    r->ret = -E2BIG;
+  } else if (len > sizeof small && (buf = malloc(len)) == NULL) {
+    r->ret = -ENOMEM;
+  } else {
+    long n = len == 0 ? 0 : chcore_sys_cap_group_read((unsigned long)p->cg, m->w[2],
+                                                      (unsigned long)buf, len);
+    if (n == (long)len) {
+      struct chcore_ipc_msg lm = *m;
+      lm.client = p;
+      lm.buf = buf;
+      lm.len = len;
+      lm.buf_size = len;
+      handle(&lm, r); /* keeps or releases the capabilities */
+      if (buf != small) free(buf);
+      return;
+    }
+    r->ret = n < 0 ? n : -EFAULT;
+  }
+  if (buf != small) free(buf);
+  for (unsigned i = 0; i < m->ncaps; i++) chcore_cap_release(m->caps[i]);
 }
 
 static const struct chcore_server_ops ops = {.handle = handle, .on_connect = on_connect};

@@ -88,7 +88,8 @@ static uint64_t free_memory(void* arg) {
   return r > 0 ? (uint64_t)r : 0;
 }
 
-static long on_connect(unsigned long badge, unsigned long pid, void** client) {
+static long on_connect(unsigned long badge, unsigned long pid, unsigned long arg, void** client) {
+  (void)arg;
   (void)badge;
   (void)pid;
   struct tmpfs_client* c = tmpfs_client_new(fs, !first_client_seen);

@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < N; i++) {
       t.tid_word = 1;
       long slot = chcore_sys_create_thread(CHCORE_SLOT_SELF, (unsigned long)__chcore_thread_entry,
-                                           (unsigned long)s & ~15ul, (unsigned long)s, 0);
+                                           (unsigned long)s & ~15ul, (unsigned long)s, 0, 0);
       if (slot < 0) return 1;
       unsigned v;
       while ((v = __atomic_load_n(&t.tid_word, __ATOMIC_ACQUIRE)) != 0)

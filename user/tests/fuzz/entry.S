@@ -129,7 +129,9 @@ fz_ipc_handler:
 
 /* Their connect thread: drops the buffer capability it was given (x6),
  * accepts with the counter as the badge (a badge in use: -EEXIST, and
- * the client is refused with it), or ends a close upcall. */
+ * the client is refused with it) and its low two bits as the flags
+ * (CHCORE_IPC_ACCEPT_FORK, or bits that are -EINVAL), or ends a close
+ * upcall. */
   .globl fz_ipc_connect
   .p2align 2
 fz_ipc_connect:
@@ -141,6 +143,7 @@ fz_ipc_connect:
   mrs x0, cntvct_el0
   mov x1, #0x10000
   mov x2, #0
+  and x3, x0, #3
   mov x8, #CHCORE_SYS_ipc_accept
   svc #0
   mov x8, #CHCORE_SYS_ipc_return

@@ -298,7 +298,7 @@ static void* watchdog(void* arg) {
         uint32_t state = ln->sh->state;
         ln->sh->state = FZ_STATE_KILLED;
         long t = chcore_sys_create_thread((unsigned long)ln->cg, (unsigned long)fz_kill_entry, 0,
-                                          KILL_CODE, 0);
+                                          KILL_CODE, 0, 0);
         if (t >= 0) {
           chcore_cap_release(t);
           ln->hung = 1; /* its waiter reports it */

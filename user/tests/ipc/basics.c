@@ -6,6 +6,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ipc/ipc_test.h"
 #include "regs.h"
@@ -175,10 +177,10 @@ static void test_bad_calls(void) {
   chcore_cap_release(weak);
   chcore_disconnect(&c);
   UT_ERR("return.not_a_handler", chcore_sys_ipc_return(0, 0, 0, 0, 0, 0), CHCORE_EINVAL);
-  UT_ERR("accept.not_in_connect", chcore_sys_ipc_accept(1, 0x1000, 0), CHCORE_EINVAL);
-  UT_ERR("connect.not_a_pmo", chcore_sys_ipc_connect(echo.cap, CHCORE_SLOT_SELF), CHCORE_EINVAL);
+  UT_ERR("accept.not_in_connect", chcore_sys_ipc_accept(1, 0x1000, 0, 0), CHCORE_EINVAL);
+  UT_ERR("connect.not_a_pmo", chcore_sys_ipc_connect(echo.cap, CHCORE_SLOT_SELF, 0), CHCORE_EINVAL);
   long anon = chcore_sys_create_pmo(4096, CHCORE_PMO_ANONYMOUS);
-  UT_ERR("connect.private_pmo", chcore_sys_ipc_connect(echo.cap, anon), CHCORE_EINVAL);
+  UT_ERR("connect.private_pmo", chcore_sys_ipc_connect(echo.cap, anon, 0), CHCORE_EINVAL);
   chcore_cap_release(anon);
   UT_ERR("register.bad_entry", chcore_sys_ipc_register_server(2, 0x1000, 0x1000, 0), CHCORE_EINVAL);
 }
@@ -266,6 +268,53 @@ static void test_shared_connection(void) {
   for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, shared_client, &errors[i]);
   for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
   UT_EQ("busy.threads_share_a_connection", errors[0] + errors[1] + errors[2], 0);
+  chcore_disconnect(&shared);
+}
+
+/* Every call tells the handler the calling process (x8: msg->caller), on
+ * the fast path and the ordinary one. A connection the server accepted as
+ * fork-shared (CHCORE_CONNECT_FORK) is copied into a forked child, whose
+ * calls on it name the child; an ordinary one is not copied. */
+static long child_calls(struct chcore_conn* plain, struct chcore_conn* shared, long parent) {
+  long me = (long)CHCORE_CAP_INFO_ID(chcore_sys_cap_info(CHCORE_SLOT_SELF));
+  struct chcore_ipc_result r;
+  if (me == parent) return 1;
+  if (chcore_ipc_call(shared, ECHO_OP_CALLER, 0, 0, 0, 0, 0, NULL, &r) != me) return 2;
+  if (r.w[0] != (unsigned long)parent || r.w[1] != ECHO_CONNECT_FORK) return 3;
+  long pmo = chcore_sys_create_pmo(4096, CHCORE_PMO_DATA);
+  unsigned desc = CHCORE_IPC_CAP(pmo, CHCORE_RIGHT_READ);
+  if (chcore_ipc_call(shared, ECHO_OP_CALLER, 0, 0, 0, 0, 1, &desc, NULL) != me) return 4;
+  if (chcore_ipc_call(plain, ECHO_OP_CALLER, 0, 0, 0, 0, 0, NULL, NULL) != -CHCORE_EBADF) return 5;
+  return 0;
+}
+
+static void test_caller_and_fork(void) {
+  long self = (long)CHCORE_CAP_INFO_ID(chcore_sys_cap_info(CHCORE_SLOT_SELF));
+  struct chcore_conn plain, shared;
+  UT_EQ("caller.connect", chcore_connect(echo.cap, 4096, &plain), 0);
+  UT_EQ("caller.connect_fork_shared",
+        chcore_connect_arg(echo.cap, 4096, ECHO_CONNECT_FORK, &shared), 0);
+  struct chcore_ipc_result r;
+  UT_EQ("caller.fast_path", chcore_ipc_call(&plain, ECHO_OP_CALLER, 0, 0, 0, 0, 0, NULL, &r),
+        self);
+  UT_EQ("caller.connected_by", r.w[0], (unsigned long)self);
+  UT_EQ("caller.connect_word", r.w[1], 0);
+  long pmo = chcore_sys_create_pmo(4096, CHCORE_PMO_DATA);
+  unsigned desc = CHCORE_IPC_CAP(pmo, CHCORE_RIGHT_READ);
+  UT_EQ("caller.with_a_capability",
+        chcore_ipc_call(&plain, ECHO_OP_CALLER, 0, 0, 0, 0, 1, &desc, NULL), self);
+  UT_EQ("caller.fork_shared_parent",
+        chcore_ipc_call(&shared, ECHO_OP_CALLER, 0, 0, 0, 0, 0, NULL, NULL), self);
+  pid_t pid = fork();
+  if (pid == 0) _exit((int)child_calls(&plain, &shared, self));
+  int st = -1;
+  UT_EQ("caller.fork", pid > 0 && waitpid(pid, &st, 0) == pid, 1);
+  UT_EQ("caller.child_calls_as_itself_on_shared_only", st, 0);
+  /* The parent's calls are its own still. */
+  UT_EQ("caller.parent_after_fork",
+        chcore_ipc_call(&shared, ECHO_OP_CALLER, 0, 0, 0, 0, 0, NULL, NULL), self);
+  chcore_cap_release(pmo);
+  chcore_disconnect(&plain);
   chcore_disconnect(&shared);
 }
 
@@ -371,6 +420,7 @@ int main(int argc, char** argv) {
   test_fast_path_fallbacks();
   test_parallel();
   test_shared_connection();
+  test_caller_and_fork();
   test_nested();
   return ut_finish();
 }

@@ -23,16 +23,27 @@ static int next_lock;
 static unsigned long connects, closes;
 static int released;
 
-static long on_connect(unsigned long badge, unsigned long pid, void** client) {
+/* What ECHO_OP_CALLER reports of a connection. */
+struct conn_info {
+  unsigned long pid, arg;
+};
+
+static struct chcore_server_ops ops;
+
+static long on_connect(unsigned long badge, unsigned long pid, unsigned long arg, void** client) {
   (void)badge;
-  (void)pid;
-  (void)client;
   __atomic_fetch_add(&connects, 1, __ATOMIC_RELAXED);
-  return 0;
+  if (ops.raw_entry) return 0; /* no C library on raw servers' threads */
+  struct conn_info* ci = malloc(sizeof *ci);
+  if (ci == NULL) return -CHCORE_ENOMEM;
+  ci->pid = pid;
+  ci->arg = arg;
+  *client = ci;
+  return arg == ECHO_CONNECT_FORK ? CHCORE_CONNECT_FORK : 0;
 }
 
 static void on_close(void* client) {
-  (void)client;
+  free(client);
   __atomic_fetch_add(&closes, 1, __ATOMIC_RELEASE);
 }
 
@@ -161,6 +172,13 @@ static void handle(const struct chcore_ipc_msg* m, struct chcore_ipc_reply* r) {
     case ECHO_OP_RELEASE:
       __atomic_store_n(&released, 1, __ATOMIC_RELEASE);
       return;
+    case ECHO_OP_CALLER: {
+      const struct conn_info* ci = m->client;
+      r->ret = (long)m->caller;
+      r->w[0] = ci->pid;
+      r->w[1] = ci->arg;
+      return;
+    }
     default:
       r->ret = -CHCORE_ENOSYS;
   }

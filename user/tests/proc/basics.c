@@ -191,7 +191,7 @@ static void test_thread_start_state(void) {
   unsigned long tls = 0x1234567890abcdeful;
   long t = UT_OK("start.create_thread",
                  chcore_sys_create_thread(CHCORE_SLOT_SELF, (unsigned long)regs_dump_thread, sp,
-                                          (unsigned long)&d, tls));
+                                          (unsigned long)&d, tls, 0));
   if (t < 0) return;
   UT_EQ("start.thread_cap_type", CHCORE_CAP_INFO_TYPE(chcore_sys_cap_info(t)), CHCORE_OBJ_THREAD);
   for (long i = 0; i < 1000000 && __atomic_load_n(&d.done, __ATOMIC_ACQUIRE) == 0; i++)

@@ -3,7 +3,7 @@
  * directory, signal mask), #! scripts, and every error case.
  *
  *   exec [section]        keep | script | errors | threads | spawn_script | pending |
- *                         leaks
+ *                         leaks | lane
  *   exec as-new ARGS...   the program an exec starts (checks, exit status) */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +21,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <chcore/ipc.h>
+#include <chcore/proto/procmgr.h>
+#include <chcore/services.h>
 #define UT_SUITE "exec"
 #include "utest.h"
 
@@ -85,6 +88,10 @@ static int as_new(int argc, char** argv) {
     return 0;
   }
   if (argc >= 3 && strcmp(argv[2], "status") == 0) return atoi(argv[3]);
+  if (argc >= 3 && strcmp(argv[2], "envlen") == 0) {
+    const char* big = getenv("BIG");
+    return big ? (int)(strlen(big) / 100) : 1;
+  }
   if (argc >= 3 && strcmp(argv[2], "pending") == 0) return as_new_pending();
   if (argc >= 3 && strcmp(argv[2], "unblock") == 0) {
     /* What was pending takes its (default) action now. */
@@ -350,6 +357,84 @@ static void test_pending(void) {
   UT_EQ("pending.kill_during_exec", lost_kill, 0);
 }
 
+/* ---- lane: a forked child's exec goes through the fork lane --------------------------
+ * (chcore/proto/procmgr.h): errors as on the ordinary way, a request too big
+ * for the lane's buffer goes that way, and procmgr refuses what the lane
+ * does not take. */
+
+/* In a forked child (which has no procmgr connection of its own): the
+ * error cases; 0 or the first that failed. */
+static int lane_errors(void) {
+  char* args[] = {"x", NULL};
+  if (execve("/tmp/none", args, environ) == 0 || errno != ENOENT) return 1;
+  if (execve((char*)16, args, environ) == 0 || errno != EFAULT) return 2;
+  char* bad[] = {"x", (char*)16, NULL};
+  if (execve(SELF, bad, environ) == 0 || errno != EFAULT) return 3;
+  if (execve("/tmp/garbage", args, environ) == 0 || errno != ENOEXEC) return 4;
+  /* 200 KiB: too big for the lane, then for procmgr. */
+  char** big = malloc(201 * sizeof *big);
+  char* s = malloc(1024);
+  memset(s, 'a', 1023);
+  s[1023] = 0;
+  for (int i = 0; i < 200; i++) big[i] = s;
+  big[200] = NULL;
+  if (execve(SELF, big, environ) == 0 || errno != E2BIG) return 5;
+  /* Still a process procmgr knows. */
+  if (getppid() <= 1) return 6;
+  return 0;
+}
+
+static void test_lane(void) {
+  write_file("/tmp/garbage", "this is not a program\n", 0755);
+  pid_t pid = fork();
+  if (pid == 0) _exit(lane_errors());
+  UT_EQ("lane.errors_in_forked_child", reap(pid), 0);
+  /* A request of more than the lane's buffer (3 KiB of environment). */
+  pid = fork();
+  if (pid == 0) {
+    char* val = malloc(3001);
+    memset(val, 'e', 3000);
+    val[3000] = 0;
+    setenv("BIG", val, 1);
+    execl(SELF, SELF, "as-new", "envlen", (char*)0);
+    _exit(100 + errno);
+  }
+  UT_EQ("lane.big_request_the_ordinary_way", reap(pid), 30);
+  /* A grandchild (forked by a child that did not exec) uses the lane its
+   * grandparent opened, as itself. */
+  pid = fork();
+  if (pid == 0) {
+    pid_t g = fork();
+    if (g == 0) {
+      execl(SELF, SELF, "as-new", "status", "41", (char*)0);
+      _exit(100 + errno);
+    }
+    _exit(reap(g) == 41 ? 42 : 43);
+  }
+  UT_EQ("lane.grandchild", reap(pid), 42);
+
+  /* The lane itself, as a misbehaving client would use it. */
+  long srv = chcore_procmgr_cap();
+  struct chcore_conn lane;
+  UT_EQ("lane.connect", chcore_connect_arg(srv, 4096, PROCMGR_CONNECT_FORK, &lane), 0);
+  UT_EQ("lane.refuses_wait",
+        chcore_ipc_call(&lane, PROCMGR_WAIT, (unsigned long)-1, 0, 0, 0, 0, NULL, NULL), -EINVAL);
+  UT_EQ("lane.bad_address", chcore_ipc_call(&lane, PROCMGR_EXEC, 0, 16, 100, 0, 0, NULL, NULL),
+        -EFAULT);
+  UT_EQ("lane.too_long",
+        chcore_ipc_call(&lane, PROCMGR_EXEC, 0, 4096, PROCMGR_LANE_MAX + 1, 0, 0, NULL, NULL),
+        -E2BIG);
+  char junk[64];
+  memset(junk, 0xff, sizeof junk);
+  long r = chcore_ipc_call(&lane, PROCMGR_EXEC, 0, (unsigned long)junk, sizeof junk, 0, 0, NULL,
+                           NULL);
+  UT_TRUE("lane.garbage_request_refused", r < 0);
+  chcore_disconnect(&lane);
+  pid = fork();
+  if (pid == 0) _exit(5);
+  UT_EQ("lane.still_fine", reap(pid), 5);
+}
+
 /* ---- leaks: fork + exec + wait cycles, no memory lost ------------------------------ */
 
 static int fork_exec(const char* code) {
@@ -384,5 +469,6 @@ int main(int argc, char** argv) {
   SECTION("spawn_script", test_spawn_script);
   SECTION("pending", test_pending);
   SECTION("leaks", test_leaks);
+  SECTION("lane", test_lane);
   return ut_finish();
 }

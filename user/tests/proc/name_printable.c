@@ -22,7 +22,7 @@ int main(void) {
                   chcore_sys_create_cap_group((unsigned long)name, sizeof(name) - 1));
   if (cg < 0) return ut_finish();
   /* Nothing is mapped in the new process: its thread faults at its entry. */
-  long t = UT_OK("name_printable.thread", chcore_sys_create_thread(cg, 0x10000, 0, 0, 0));
+  long t = UT_OK("name_printable.thread", chcore_sys_create_thread(cg, 0x10000, 0, 0, 0, 0));
   if (t >= 0) chcore_cap_release(t);
   long status = chcore_sys_wait_cap_group(cg);
   UT_EQ("name_printable.killed", CHCORE_WTERMSIG(status), CHCORE_SIGSEGV);

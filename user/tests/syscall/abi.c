@@ -57,7 +57,7 @@ static void test_bad_slots(void) {
   EXPECT_EACH("cap_info.bad_slot", bad_slots, s, chcore_sys_cap_info(s), CHCORE_EBADF);
   EXPECT_EACH("create_thread.bad_slot", bad_slots, s,
               chcore_sys_create_thread(s, (unsigned long)regs_exit_thread,
-                                       (unsigned long)(exit_stack + sizeof(exit_stack)), 0, 0),
+                                       (unsigned long)(exit_stack + sizeof(exit_stack)), 0, 0, 0),
               CHCORE_EBADF);
   EXPECT_EACH("map_pmo.bad_cg_slot", bad_slots, s, chcore_sys_map_pmo(s, pmo, va, CHCORE_PROT_READ),
               CHCORE_EBADF);
@@ -88,7 +88,7 @@ static void test_wrong_types(long thread) {
   /* A PMO where a cap_group is expected. */
   UT_ERR("create_thread.pmo_as_cg",
          chcore_sys_create_thread(pmo, (unsigned long)regs_exit_thread,
-                                  (unsigned long)(exit_stack + sizeof(exit_stack)), 0, 0),
+                                  (unsigned long)(exit_stack + sizeof(exit_stack)), 0, 0, 0),
          CHCORE_EINVAL);
   UT_ERR("map_pmo.pmo_as_cg", chcore_sys_map_pmo(pmo, pmo, va, CHCORE_PROT_READ), CHCORE_EINVAL);
   UT_ERR("unmap_pmo.pmo_as_cg", chcore_sys_unmap_pmo(pmo, pmo, va), CHCORE_EINVAL);
@@ -115,7 +115,7 @@ static void test_wrong_types(long thread) {
            CHCORE_EINVAL);
     UT_ERR("create_thread.thread_as_cg",
            chcore_sys_create_thread(thread, (unsigned long)regs_exit_thread,
-                                    (unsigned long)(exit_stack + sizeof(exit_stack)), 0, 0),
+                                    (unsigned long)(exit_stack + sizeof(exit_stack)), 0, 0, 0),
            CHCORE_EINVAL);
   }
 }
@@ -147,7 +147,7 @@ static void test_rights(void) {
          chcore_sys_cap_transfer(CHCORE_SLOT_SELF, ro, CHCORE_RIGHT_READ), CHCORE_EACCES);
   UT_ERR("create_thread.needs_control",
          chcore_sys_create_thread(weak_self, (unsigned long)regs_exit_thread,
-                                  (unsigned long)(exit_stack + sizeof(exit_stack)), 0, 0),
+                                  (unsigned long)(exit_stack + sizeof(exit_stack)), 0, 0, 0),
          CHCORE_EACCES);
   UT_ERR("map_pmo.needs_control", chcore_sys_map_pmo(weak_self, pmo, va, CHCORE_PROT_READ),
          CHCORE_EACCES);
@@ -764,7 +764,7 @@ int main(void) {
 
   test_bad_slots();
   long thread = chcore_sys_create_thread(CHCORE_SLOT_SELF, (unsigned long)regs_exit_thread,
-                                         (unsigned long)(exit_stack + sizeof(exit_stack)), 0, 0);
+                                         (unsigned long)(exit_stack + sizeof(exit_stack)), 0, 0, 0);
   UT_OK("setup.create_thread", thread);
   UT_EQ("setup.thread_cap_type", CHCORE_CAP_INFO_TYPE(chcore_sys_cap_info(thread)),
         CHCORE_OBJ_THREAD);

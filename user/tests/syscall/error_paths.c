@@ -185,17 +185,17 @@ static unsigned long spin_entry(void) { return (unsigned long)park; }
 
 static void paths_create_thread(void) {
   unsigned long e = spin_entry(), s = rw + PAGE;
-  PATH("bad_slot", CHCORE_EBADF, chcore_sys_create_thread(CHCORE_MAX_CAPS - 1, e, s, 0, 0));
-  PATH("huge_slot", CHCORE_EBADF, chcore_sys_create_thread(1ul << 32, e, s, 0, 0));
-  PATH("pmo_as_process", CHCORE_EINVAL, chcore_sys_create_thread(pmo, e, s, 0, 0));
-  PATH("no_control", CHCORE_EACCES, chcore_sys_create_thread(weak_self, e, s, 0, 0));
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_create_thread(CHCORE_MAX_CAPS - 1, e, s, 0, 0, 0));
+  PATH("huge_slot", CHCORE_EBADF, chcore_sys_create_thread(1ul << 32, e, s, 0, 0, 0));
+  PATH("pmo_as_process", CHCORE_EINVAL, chcore_sys_create_thread(pmo, e, s, 0, 0, 0));
+  PATH("no_control", CHCORE_EACCES, chcore_sys_create_thread(weak_self, e, s, 0, 0, 0));
   PATH("entry_in_kernel", CHCORE_EINVAL,
-       chcore_sys_create_thread(CHCORE_SLOT_SELF, KERNEL_ADDR, s, 0, 0));
+       chcore_sys_create_thread(CHCORE_SLOT_SELF, KERNEL_ADDR, s, 0, 0, 0));
   PATH("stack_in_kernel", CHCORE_EINVAL,
-       chcore_sys_create_thread(CHCORE_SLOT_SELF, e, KERNEL_ADDR, 0, 0));
+       chcore_sys_create_thread(CHCORE_SLOT_SELF, e, KERNEL_ADDR, 0, 0, 0));
   PATH("misaligned_entry", CHCORE_EINVAL,
-       chcore_sys_create_thread(CHCORE_SLOT_SELF, e + 2, s, 0, 0));
-  PATH("exited_process", CHCORE_EINVAL, chcore_sys_create_thread(exited, e, s, 0, 0));
+       chcore_sys_create_thread(CHCORE_SLOT_SELF, e + 2, s, 0, 0, 0));
+  PATH("exited_process", CHCORE_EINVAL, chcore_sys_create_thread(exited, e, s, 0, 0, 0));
 }
 
 static void paths_create_pmo(void) {
@@ -483,17 +483,17 @@ static void paths_ipc_register_server(void) {
 }
 
 static void paths_ipc_connect(void) {
-  PATH("bad_slot", CHCORE_EBADF, chcore_sys_ipc_connect(CHCORE_MAX_CAPS - 1, shared));
-  PATH("pmo_as_server", CHCORE_EINVAL, chcore_sys_ipc_connect(pmo, shared));
-  PATH("no_write_right", CHCORE_EACCES, chcore_sys_ipc_connect(srv_weak, shared));
-  PATH("bad_pmo_slot", CHCORE_EBADF, chcore_sys_ipc_connect(srv, CHCORE_MAX_CAPS - 1));
-  PATH("read_only_pmo", CHCORE_EACCES, chcore_sys_ipc_connect(srv, pmo_ro));
-  PATH("private_pmo", CHCORE_EINVAL, chcore_sys_ipc_connect(srv, anon));
-  PATH("buffer_too_big", CHCORE_EINVAL, chcore_sys_ipc_connect(srv, shared_big));
+  PATH("bad_slot", CHCORE_EBADF, chcore_sys_ipc_connect(CHCORE_MAX_CAPS - 1, shared, 0));
+  PATH("pmo_as_server", CHCORE_EINVAL, chcore_sys_ipc_connect(pmo, shared, 0));
+  PATH("no_write_right", CHCORE_EACCES, chcore_sys_ipc_connect(srv_weak, shared, 0));
+  PATH("bad_pmo_slot", CHCORE_EBADF, chcore_sys_ipc_connect(srv, CHCORE_MAX_CAPS - 1, 0));
+  PATH("read_only_pmo", CHCORE_EACCES, chcore_sys_ipc_connect(srv, pmo_ro, 0));
+  PATH("private_pmo", CHCORE_EINVAL, chcore_sys_ipc_connect(srv, anon, 0));
+  PATH("buffer_too_big", CHCORE_EINVAL, chcore_sys_ipc_connect(srv, shared_big, 0));
 }
 
 static void paths_ipc_accept(void) {
-  PATH("not_in_a_connect", CHCORE_EINVAL, chcore_sys_ipc_accept(1, 0x1000, 0));
+  PATH("not_in_a_connect", CHCORE_EINVAL, chcore_sys_ipc_accept(1, 0x1000, 0, 0));
 }
 
 static void paths_ipc_call(void) {
@@ -771,7 +771,7 @@ static void paths_full_table(void) {
   PATH("create_pmo", CHCORE_ENOSPC, chcore_sys_create_pmo(PAGE, CHCORE_PMO_DATA));
   PATH("create_cap_group", CHCORE_ENOSPC, chcore_sys_create_cap_group(rw, 4));
   PATH("create_thread", CHCORE_ENOSPC,
-       chcore_sys_create_thread(CHCORE_SLOT_SELF, spin_entry(), rw + PAGE, 0, 0));
+       chcore_sys_create_thread(CHCORE_SLOT_SELF, spin_entry(), rw + PAGE, 0, 0, 0));
   PATH("cap_copy", CHCORE_ENOSPC, chcore_sys_cap_copy(pmo, CHCORE_RIGHT_READ));
   PATH("cap_transfer_to_self", CHCORE_ENOSPC,
        chcore_sys_cap_transfer(CHCORE_SLOT_SELF, pmo, CHCORE_RIGHT_READ));

@@ -86,6 +86,10 @@ struct chcore_conn {
  * (rounded up to pages; 1 .. CHCORE_IPC_BUF_MAX). Returns 0 or -errno
  * (-ECONNREFUSED / -ECONNRESET: the server refused or is gone). */
 long chcore_connect(long server_cap, unsigned long buf_size, struct chcore_conn* c);
+/* The same with a word for the server's on_connect (`arg`; what it means
+ * is the server's protocol). */
+long chcore_connect_arg(long server_cap, unsigned long buf_size, unsigned long arg,
+                        struct chcore_conn* c);
 /* Closes the connection: the server's close callback runs for it. */
 void chcore_disconnect(struct chcore_conn* c);
 
@@ -116,6 +120,7 @@ struct chcore_ipc_msg {
   void* buf;               /* the client's buffer, mapped in this process */
   unsigned long buf_size;
   void* client;            /* what on_connect stored for this client */
+  unsigned long caller;    /* the calling process's pid (the kernel's word: x8) */
 };
 
 /* The reply the handler fills in (ret, w, len and ncaps zeroed before it
@@ -130,10 +135,13 @@ struct chcore_ipc_reply {
 
 struct chcore_server_ops {
   void (*handle)(const struct chcore_ipc_msg* msg, struct chcore_ipc_reply* reply);
-  /* Optional: a new client (its badge and process id). A negative result
-   * refuses it (the client's connect returns it); *client is passed to
-   * every call and to on_close. */
-  long (*on_connect)(unsigned long badge, unsigned long pid, void** client);
+  /* Optional: a new client (its badge, process id, and the word it
+   * connected with: chcore_connect_arg). A negative result refuses it (the
+   * client's connect returns it); *client is passed to every call and to
+   * on_close. CHCORE_CONNECT_FORK accepts it as a connection that the
+   * client's forks copy (CHCORE_IPC_ACCEPT_FORK): the handler must then
+   * serve every call by msg->caller, since any of them may have made it. */
+  long (*on_connect)(unsigned long badge, unsigned long pid, unsigned long arg, void** client);
   /* Optional: the client closed the connection or exited. */
   void (*on_close)(void* client);
   /* Optional, for measurements: the kernel enters this instead of the
@@ -142,6 +150,8 @@ struct chcore_server_ops {
    * upcall, CHCORE_IPC_INFO_CLOSE in x5, return 0). `handle` is unused. */
   void (*raw_entry)(void);
 };
+
+#define CHCORE_CONNECT_FORK 1
 
 /* Registers this process as a server. Returns the server capability's
  * slot (give copies to clients; CHCORE_RIGHT_WRITE lets them connect), or

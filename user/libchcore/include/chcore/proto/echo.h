@@ -36,6 +36,13 @@ enum echo_op {
    * errno kept its value and that pthread_self's tid is its own thread's.
    * ret 0 if all held, else a positive code of what broke. */
   ECHO_OP_LIBC,
+  /* ret = the calling process's pid (msg->caller), w0 = the pid that
+   * connected, w1 = the connect's word (chcore_connect_arg). */
+  ECHO_OP_CALLER,
 };
+
+/* A connect with this word (chcore_connect_arg) is accepted as one that the
+ * client's forks copy (CHCORE_CONNECT_FORK). */
+#define ECHO_CONNECT_FORK 0x466f726bul
 
 #endif

@@ -163,6 +163,19 @@ enum procmgr_op {
    * library says nothing); -ESRCH. */
   PROCMGR_PROC_FDS,
 };
+
+/* The fork lane: a second connection a process makes (with this word,
+ * chcore_connect_arg) before its first fork, which the kernel copies into
+ * every child it forks (CHCORE_IPC_ACCEPT_FORK), so that a child need not
+ * connect to exec. Any holder may call: procmgr serves each call as the
+ * calling process (the kernel's pid, msg->caller), and reads the request
+ * from that process's memory (w2 = its address, w3 = its length, at most
+ * PROCMGR_LANE_MAX) instead of the shared buffer. It takes PROCMGR_EXEC,
+ * PROCMGR_SPAWN_CAPS and PROCMGR_STARTED only (-EINVAL otherwise): nothing
+ * that waits for another process, which would hold up the other children
+ * of the same parent waiting for the lane. */
+#define PROCMGR_CONNECT_FORK 0x4c616e65ul
+#define PROCMGR_LANE_MAX (132ul * 1024)
 struct procmgr_fd_entry {
   int32_t fd;
   uint32_t name_len;
