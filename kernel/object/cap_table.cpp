@@ -144,6 +144,7 @@ struct CapOps {
     else
       c->parent = c->prev_sibling = c->next_sibling = nullptr;
     t.slots_[slot] = c;
+    t.gen_++;
     return c->weak ? obj : nullptr;
   }
 
@@ -160,6 +161,7 @@ struct CapOps {
     CapTable& t = *c->table;
     t.slots_[c->slot] = nullptr;
     t.used_--;
+    t.gen_++;
     if (c->slot < t.free_hint_) t.free_hint_ = c->slot;
     if (!c->weak && cap_table_of(c->obj) != nullptr) t.group_caps_--;
     Object* o = c->weak ? nullptr : c->obj;
@@ -473,26 +475,38 @@ Status CapTable::revoke_derived(u64 slot) {
 }
 
 Status CapTable::fork_into(CapTable& child, bool (*keep)(const Object*)) {
-  // Memory first, for as many capabilities and slots as we have now; if
-  // the table grew meanwhile, again.
+  // Memory first: a capability for each one fork copies, counted under
+  // the lock, and a slot array for the child if its own is smaller than
+  // ours. If the table changed meanwhile (gen_, capacity_), again.
+  constexpr u32 kOnStack = 32;
   for (;;) {
-    u32 n, cap;
+    u32 n = 0, cap, gen;
+    bool need_slots;
     {
       SpinGuard g(lock_);
-      n = used_;
       cap = capacity_;
+      gen = gen_;
+      need_slots = cap > child.capacity_;
+      for (u32 i = 1; i < capacity_; i++) {
+        Cap* c = CapOps::at(*this, i);
+        if (c != nullptr && !c->weak && keep(c->obj)) n++;
+      }
     }
-    auto** nodes = static_cast<Cap**>(kzalloc((n + 1) * sizeof(Cap*)));
-    auto** slots = static_cast<Cap**>(kzalloc((cap > 16 ? cap : 16) * sizeof(Cap*)));
-    bool ok = nodes != nullptr && slots != nullptr;
-    for (u32 i = 0; ok && i < n; i++) ok = (nodes[i] = static_cast<Cap*>(kzalloc(sizeof(Cap)))) != nullptr;
+    Cap* on_stack[kOnStack];
+    auto** nodes = n <= kOnStack ? on_stack : static_cast<Cap**>(kzalloc(n * sizeof(Cap*)));
+    auto** slots = need_slots ? static_cast<Cap**>(kzalloc(cap * sizeof(Cap*))) : nullptr;
+    bool ok = nodes != nullptr && (slots != nullptr || !need_slots);
+    u32 allocated = 0;
+    for (; ok && allocated < n; allocated++)
+      ok = (nodes[allocated] = static_cast<Cap*>(kzalloc(sizeof(Cap)))) != nullptr;
+    if (!ok && allocated > 0) allocated--;  // the one that failed is nullptr
     Status result = ok ? Status(kOk) : Status(Err::NoMem);
     PutList puts;  // weak copies' references (none expected)
     u32 used_nodes = 0;
     bool retry = false;
     if (ok) {
       SpinGuard g(lock_);
-      if (used_ > n || capacity_ > cap) {
+      if (gen_ != gen || capacity_ != cap || (cap > child.capacity_) != need_slots) {
         retry = true;
       } else if (!child.open_ || child.started_ || child.used_ != 1 || child.reserved_ != 0 ||
                  child.capacity_ == 0 || CapOps::at(child, 0) == nullptr ||
@@ -500,7 +514,7 @@ Status CapTable::fork_into(CapTable& child, bool (*keep)(const Object*)) {
         result = Err::Inval;
       } else {
         // The child's array, as large as ours, with its own slot 0.
-        if (cap > child.capacity_) {
+        if (need_slots) {
           slots[0] = child.slots_[0];
           kfree(child.slots_);
           child.slots_ = slots;
@@ -521,10 +535,8 @@ Status CapTable::fork_into(CapTable& child, bool (*keep)(const Object*)) {
     }
     // A kfree under the capability lock is fine, but not needed.
     if (slots != nullptr) kfree(slots);
-    if (nodes != nullptr) {
-      for (u32 i = used_nodes; i < n; i++) kfree(nodes[i]);
-      kfree(nodes);
-    }
+    for (u32 i = used_nodes; i < allocated; i++) kfree(nodes[i]);
+    if (nodes != on_stack && nodes != nullptr) kfree(nodes);
     puts.drop();
     if (!retry) return result;
   }

@@ -150,6 +150,10 @@ class CapTable {
   // The cycle collector's state (cap_table.cpp), meaningful during one run.
   u8 gc_state_ TA_GUARDED(lock_) = 0;
   u32 gc_internal_ TA_GUARDED(lock_) = 0;  // references from the tables visited
+  // Bumped whenever a slot gains or loses a capability (fork_into's check
+  // that what it counted is still so). Here: in the padding before the
+  // pointers, so that the offsets ipc/fastpath.S uses stay.
+  u32 gen_ TA_GUARDED(lock_) = 0;
   CapTable* gc_next_ TA_GUARDED(lock_) = nullptr;
   CapTable* gc_stack_next_ TA_GUARDED(lock_) = nullptr;
   CapTable* dead_next_ TA_GUARDED(lock_) = nullptr;

@@ -16,12 +16,18 @@
 
 namespace kern {
 
-SysResult sys_create_cap_group(UserPtr<const char> name_ptr, u64 name_len) {
+SysResult sys_create_cap_group(UserPtr<const char> name_ptr, u64 name_len, UserPtr<u64> pid_out) {
   if (name_len >= CHCORE_NAME_MAX) return Err::Inval;
   char name[CHCORE_NAME_MAX];
   TRY(name_ptr.read_array(name, name_len));
   name[name_len] = '\0';
   CapGroup* g = TRY(cap_group_create(name));
+  // Its pid (what cap_info's id says), if the caller asks: a bad pointer
+  // undoes the creation.
+  if (!pid_out.is_null() && !pid_out.write(g->pid).ok()) {
+    obj_put(g);
+    return Err::Fault;
+  }
   // The new process's reference moves into the caller's capability.
   Result<u32> slot = current_group()->caps.install(current_group(), g, CHCORE_RIGHTS_ALL);
   if (!slot.ok()) obj_put(g);
@@ -76,7 +82,8 @@ bool fork_keeps(const Object* o) {
 // created for it (never started, nothing mapped, no capabilities but its
 // own); procmgr decides its pid and parent. The caller's address space is
 // copied copy-on-write, its capabilities as fork_keeps says, and the
-// calling thread, whose copy returns 0 from this call. The copy is not
+// calling thread, whose copy returns 0 from this call (and its own tid in
+// x1, which saves the child a gettid). The copy is not
 // started: the caller hands it to whoever starts it (start_thread). `hot`
 // (0: none) names a page the caller knows both sides write at once (the C
 // library's fork-time data): it and the page of the caller's stack are
@@ -122,6 +129,7 @@ SysResult sys_fork(CapSlot cg, VirtAddr hot) {
                                 read_sysreg(tpidr_el0)));
   t->ctx = self->ctx;
   t->ctx.x[0] = 0;
+  t->ctx.x[1] = t->tid;
   // FP/SIMD: the registers, if they hold ours, else our saved state.
   PerCpu* cpu = this_cpu();
   if (cpu->fp_owner == self && cpu->fp_enabled) arch_fpu_save(&self->fp);

@@ -268,9 +268,11 @@ long chcore_launch_image(struct chcore_launch* l, const struct chcore_image* img
 
   if (name == 0) name = "";
   unsigned long name_len = strnlen(name, CHCORE_NAME_MAX - 1);
-  long cg = chcore_sys_create_cap_group((unsigned long)name, name_len);
+  unsigned long pid = 0;
+  long cg = chcore_sys_create_cap_group((unsigned long)name, name_len, (unsigned long)&pid);
   if (cg < 0) return cg;
   l->cg = cg;
+  l->pid = (long)pid;
 
   /* The ramdisk first, so that it usually gets slot 1 in the child, as in
    * the first process. */
@@ -414,6 +416,13 @@ static long build_stack(const struct chcore_launch* l, const char* const argv[],
 
 long chcore_launch_start(struct chcore_launch* l, const char* const argv[],
                          const char* const envp[]) {
+  long r = chcore_launch_start_keep(l, argv, envp);
+  if (r < 0) chcore_launch_abort(l);
+  return r;
+}
+
+long chcore_launch_start_keep(struct chcore_launch* l, const char* const argv[],
+                              const char* const envp[]) {
   if (l->cg < 0) return -CHCORE_EBADF;
   long pmo = -1;
   long sp = build_stack(l, argv, envp, &pmo);
@@ -429,10 +438,7 @@ long chcore_launch_start(struct chcore_launch* l, const char* const argv[],
   if (r == 0)
     r = chcore_sys_create_thread((unsigned long)l->cg, l->entry, (unsigned long)sp, 0, 0,
                                  CHCORE_THREAD_TID);
-  if (r < 0) {
-    chcore_launch_abort(l);
-    return r;
-  }
+  if (r < 0) return r;
   l->main_tid = r;
   return l->cg;
 }

@@ -23,7 +23,7 @@
   X(0, null, 0, ())                                                                         \
   X(1, putstr, 2, (UserPtr<const char> buf, u64 len))                                       \
   X(2, getc, 0, ())                                                                         \
-  X(3, create_cap_group, 2, (UserPtr<const char> name, u64 len))                            \
+  X(3, create_cap_group, 3, (UserPtr<const char> name, u64 len, UserPtr<u64> pid_out))      \
   X(4, create_thread, 6,                                                                    \
     (CapSlot cg, VirtAddr entry, VirtAddr stack, u64 arg, u64 tls, u64 flags))              \
   X(5, thread_exit, 0, ())                                                                  \

@@ -33,6 +33,10 @@ extern hidden char **__chcore_envp;
 extern hidden size_t *__chcore_auxv;
 extern hidden unsigned long __chcore_sig_ignored; /* signal.c: ignored signals, bit sig - 1 */
 extern hidden long __chcore_pid;            /* getpid(): the main thread's tid */
+/* In a child of fork, on its thread: its tid (fork.c); else 0. */
+hidden long __chcore_fork_gettid(void);
+/* fork(cg, hot); in the child (0) *child_tid is its tid (native_syscall.c). */
+hidden long __chcore_sys_fork_tid(unsigned long cg, unsigned long hot, long *child_tid);
 hidden const char *__chcore_getenv(const char *name);
 
 /* ---- console.c: raw output on the console, for messages of the port itself

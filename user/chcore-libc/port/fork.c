@@ -54,9 +54,21 @@ static void lane_open(void)
 	UNLOCK(lock);
 }
 
-static void child_start(int files)
+/* The child's thread and its tid, which the kernel's fork gave it: the
+ * gettid musl makes at once in the child is answered from here. */
+static unsigned long fork_tp;
+static long fork_tid;
+
+long __chcore_fork_gettid(void)
 {
-	__chcore_pid = __chcore_sys_gettid();
+	return fork_tid != 0 && (unsigned long)__builtin_thread_pointer() == fork_tp ? fork_tid : 0;
+}
+
+static void child_start(int files, long tid)
+{
+	__chcore_pid = tid;
+	CHCORE_SET(fork_tp, (unsigned long)__builtin_thread_pointer());
+	CHCORE_SET(fork_tid, tid);
 	__chcore_fd_after_fork();
 	__chcore_services_after_fork();
 	__chcore_wait_after_fork();
@@ -92,10 +104,11 @@ long __chcore_fork(void)
 
 	/* The page of fork-hot.order's data, which both sides write at once
 	 * (with the stack's, copied for the child now). */
-	long t = __chcore_sys_fork((unsigned long)cg, (unsigned long)&__chcore_pid);
+	long tid;
+	long t = __chcore_sys_fork_tid((unsigned long)cg, (unsigned long)&__chcore_pid, &tid);
 	if (t == 0) {
 		/* The child. (cg was not copied: processes are not.) */
-		child_start(files);
+		child_start(files, tid);
 		return 0;
 	}
 	unsigned desc = CHCORE_IPC_CAP(t, CHCORE_RIGHT_CONTROL | CHCORE_RIGHT_COPY);

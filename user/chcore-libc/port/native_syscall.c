@@ -126,6 +126,18 @@ long __chcore_ipc_call(long conn, const unsigned long w[4], unsigned long info, 
 	return chcore_ipc_call_raw(conn, w[0], w[1], w[2], w[3], info, caps, out);
 }
 
+/* The kernel's fork with what it gives the child besides x0 = 0: its own
+ * tid in x1 (fork.c). */
+long __chcore_sys_fork_tid(ul cg, ul hot, long *child_tid)
+{
+	register ul x0 __asm__("x0") = cg;
+	register ul x1 __asm__("x1") = hot;
+	register ul x8 __asm__("x8") = CHCORE_SYS_fork;
+	__asm__ volatile("svc #0" : "+r"(x0), "+r"(x1) : "r"(x8) : "memory");
+	*child_tid = (long)x1;
+	return (long)x0;
+}
+
 /* The end of every signal handler (overrides/src/signal/aarch64/restore.s
  * branches here with sp at the signal frame): the kernel's sigreturn,
  * which resumes the interrupted context and never returns here. */

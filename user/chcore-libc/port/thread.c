@@ -129,7 +129,8 @@ CHCORE_LINUX_SYSCALL(set_tid_address)
 
 CHCORE_LINUX_SYSCALL(gettid)
 {
-	return __chcore_sys_gettid();
+	long tid = __chcore_fork_gettid();
+	return tid ? tid : __chcore_sys_gettid();
 }
 
 /* getcpu(cpu, node, unused): sched_getcpu() comes here (there is no vDSO). */

@@ -171,14 +171,17 @@ struct proc {
   int pgid;           /* process group */
   int sid;            /* session */
   int execed;         /* it has exec'd since its fork (setpgid by its parent: EACCES) */
-  /* futex word: exec_swap is moving it to a new image (its reaper leaves
-   * an end of the old one until that is decided). */
+  /* flag_set word (done: 0): exec_swap is moving it to a new image (its
+   * reaper leaves an end of the old one until that is decided). */
   int execing;
   int service;        /* a system service: not killable by others */
   long cg;            /* procmgr's capability to it */
-  /* The capability its reaper waits on; 0: none yet (a forked child may
-   * exec before its reaper starts: then the exec drops the old image's). */
+  /* The capability its reaper waits on; 0: none yet. A forked child may
+   * exec before its reaper starts: then the reaper never sees the old
+   * image, and the exec drops procmgr's capability to it itself
+   * (exec_drops_old, decided when the record moves). */
   long watched;
+  int exec_drops_old;
   int status;         /* wait status, once a zombie */
   /* A stop or continue its parent has not waited for (a wait status:
    * WIFSTOPPED or WIFCONTINUED), 0: none. */
@@ -188,7 +191,7 @@ struct proc {
   /* Its child-event notification (PROCMGR_WAIT_NOTIFY), procmgr's slot; 0:
    * none yet. */
   long wait_notif;
-  int started;        /* futex word: it took over its files (or ended) */
+  int started;        /* flag_set word: it took over its files (or ended) */
   int awaited_by_me;  /* procmgr's main thread waits for it (the program) */
   /* Capabilities it sent ahead for its next spawn (PROCMGR_SPAWN_CAPS):
    * only its own connection's handler touches them. */
@@ -233,6 +236,22 @@ static void futex_wait(int* word, int val) {
 static void futex_wake_all(int* word) {
   chcore_sys_futex((unsigned long)word, CHCORE_FUTEX_WAKE | CHCORE_FUTEX_PRIVATE_FLAG,
                    (unsigned long)-1 >> 33, 0, 0, 0);
+}
+
+/* A flag word that waiters mark: 0 = not yet, 1 = done, 2 = not yet and
+ * somebody waits. Setting it wakes only if somebody waits (most of these
+ * flags are never waited for: no futex call then). */
+static void flag_set(int* word, int v) {
+  if (__atomic_exchange_n(word, v, __ATOMIC_SEQ_CST) == 2) futex_wake_all(word);
+}
+/* Waits until *word is `done` (the other values: not yet). */
+static void flag_wait(int* word, int done) {
+  for (int v; (v = __atomic_load_n(word, __ATOMIC_SEQ_CST)) != done;) {
+    if (v != 2 && !__atomic_compare_exchange_n(word, &v, 2, 0, __ATOMIC_SEQ_CST,
+                                               __ATOMIC_SEQ_CST))
+      continue;
+    futex_wait(word, 2);
+  }
 }
 
 static struct proc* by_pid(int pid) {
@@ -366,6 +385,12 @@ static int newly_orphaned_stopped(struct proc* p, int* out, int max) {
 
 static void reap(struct proc* p) {
   pthread_mutex_lock(&plock);
+  /* Not in the middle of an exec, whose new image may yet fail. */
+  while (__atomic_load_n(&p->execing, __ATOMIC_ACQUIRE)) {
+    pthread_mutex_unlock(&plock);
+    flag_wait(&p->execing, 0);
+    pthread_mutex_lock(&plock);
+  }
   long cg = p->watched = p->cg;
   pthread_mutex_unlock(&plock);
   long status;
@@ -379,7 +404,7 @@ static void reap(struct proc* p) {
      * failed) or the old image's (the record moves on). */
     while (__atomic_load_n(&p->execing, __ATOMIC_ACQUIRE)) {
       pthread_mutex_unlock(&plock);
-      futex_wait(&p->execing, 1);
+      flag_wait(&p->execing, 0);
       pthread_mutex_lock(&plock);
     }
     if (status > 0 && (WIFSTOPPED(status) || WIFCONTINUED(status))) {
@@ -408,8 +433,7 @@ static void reap(struct proc* p) {
     p->times[0] = st.utime_ns;
     p->times[1] = st.stime_ns;
   }
-  __atomic_store_n(&p->started, 1, __ATOMIC_RELEASE);
-  futex_wake_all(&p->started);
+  flag_set(&p->started, 1);
   p->jc_status = 0;
   p->stopped = 0;
   tell_parent(p, p->status);
@@ -668,25 +692,14 @@ static void image_put(struct image* e) {
  * exec request) is ended by the caller of this, once the new one has
  * taken over its files. The record's connection identity (kpid) moves to
  * the new process before it runs, so that its first requests find it. */
-static void exec_done(struct proc* p) {
-  __atomic_store_n(&p->execing, 0, __ATOMIC_RELEASE);
-  futex_wake_all(&p->execing);
-}
+static void exec_done(struct proc* p) { flag_set(&p->execing, 0); }
 static long exec_swap(struct proc* p, struct chcore_launch* l, const char* const* argv,
                       const char* const* envp) {
-  /* Kept past a failed start (which drops l's capability): the signals
-   * come back from it. */
-  long keep = chcore_sys_cap_copy((unsigned long)l->cg, CHCORE_RIGHTS_ALL);
-  if (keep < 0) {
-    chcore_launch_abort(l);
-    return keep;
-  }
   pthread_mutex_lock(&plock);
   if (p->state != P_RUNNING) {
     /* The old image ended (a signal) while the new one was loaded. */
     pthread_mutex_unlock(&plock);
     chcore_launch_abort(l);
-    chcore_cap_release(keep);
     return -ESRCH;
   }
   /* The record moves to the new image before it runs: its connection
@@ -697,28 +710,30 @@ static long exec_swap(struct proc* p, struct chcore_launch* l, const char* const
    * image for the process's until the start is decided (execing). */
   long old_kpid = p->kpid;
   long old_cg = p->cg;
-  int old_started = p->started;
-  p->kpid = (long)CHCORE_CAP_INFO_ID(chcore_sys_cap_info((unsigned long)l->cg));
+  int old_started = __atomic_load_n(&p->started, __ATOMIC_ACQUIRE) == 1;
+  p->kpid = l->pid;
   p->cg = l->cg;
-  p->started = 0;
+  if (old_started) p->started = 0; /* (2, somebody waiting, stays) */
   p->execing = 1;
-  chcore_sys_signal_handover((unsigned long)old_cg, (unsigned long)keep);
+  p->exec_drops_old = p->watched != old_cg;
+  chcore_sys_signal_handover((unsigned long)old_cg, (unsigned long)l->cg);
   pthread_mutex_unlock(&plock);
-  long r = chcore_launch_start(l, argv, envp);
+  /* A failed start leaves the new process (not started) to us: the
+   * signals come back from it before it goes. */
+  long r = chcore_launch_start_keep(l, argv, envp);
   pthread_mutex_lock(&plock);
   if (r < 0) {
     /* The exec fails: the record and the signals go back. */
     p->kpid = old_kpid;
     p->cg = old_cg;
-    p->started = old_started;
-    chcore_sys_signal_handover((unsigned long)keep, (unsigned long)old_cg);
+    if (old_started) flag_set(&p->started, 1);
+    chcore_sys_signal_handover((unsigned long)l->cg, (unsigned long)old_cg);
     exec_done(p);
     pthread_mutex_unlock(&plock);
-    chcore_cap_release(keep);
+    chcore_launch_abort(l);
     return r;
   }
   exec_done(p);
-  chcore_cap_release(keep);
   p->execed = 1;
   /* A new kernel process, in the same group: told what the old one was. */
   int o = p->jc_orphaned;
@@ -852,8 +867,7 @@ static long spawn(const char* path, const char* const* argv, const char* const* 
     args_put(args);
     return -EAGAIN;
   }
-  long cinfo = chcore_sys_cap_info((unsigned long)l.cg);
-  p->kpid = (long)CHCORE_CAP_INFO_ID(cinfo);
+  p->kpid = l.pid;
   p->ppid = parent;
   p->cg = l.cg;
   p->started = 0;
@@ -999,7 +1013,7 @@ static void start_service(const char* path, const char* const argv[]) {
   pthread_mutex_lock(&plock);
   struct proc* p = r >= 0 ? proc_alloc() : NULL;
   if (p) {
-    p->kpid = (long)CHCORE_CAP_INFO_ID(chcore_sys_cap_info((unsigned long)l.cg));
+    p->kpid = l.pid;
     p->cg = l.cg;
     p->service = 1;
     p->pid = -1;
@@ -1424,18 +1438,14 @@ static long handle_spawn(struct proc* caller, const struct chcore_ipc_msg* m, in
     if (caps != small_caps) free(caps);
     /* The parent's copies of the files must stay until the child has
      * imported them (they are the descriptions' only holders). */
-    if (r > 0 && files)
-      while (__atomic_load_n(&p->started, __ATOMIC_ACQUIRE) == 0) futex_wait(&p->started, 0);
+    if (r > 0 && files) flag_wait(&p->started, 1);
     /* exec: the old image ends (its threads with it); its call never
      * returns. The reaper sees the swap and stays with the record; one
      * that started after the swap (a forked child that exec'd at once)
      * never saw the old image, whose capability then goes here. */
     if (r > 0 && exec) {
       chcore_sys_kill_cap_group((unsigned long)old_cg, CHCORE_SIGKILL);
-      pthread_mutex_lock(&plock);
-      int unwatched = caller->watched != old_cg;
-      pthread_mutex_unlock(&plock);
-      if (unwatched) chcore_cap_release(old_cg);
+      if (caller->exec_drops_old) chcore_cap_release(old_cg);
     }
   }
 done:
@@ -1473,7 +1483,8 @@ static long fork_begin(struct proc* caller, const struct chcore_ipc_msg* m,
     name[n] = 0;
   }
   if (over_nproc(m->w[1])) return -EAGAIN;
-  long cg = chcore_sys_create_cap_group((unsigned long)name, strlen(name));
+  unsigned long kpid = 0;
+  long cg = chcore_sys_create_cap_group((unsigned long)name, strlen(name), (unsigned long)&kpid);
   if (cg < 0) return cg;
   pthread_mutex_lock(&plock);
   if (caller->forking) {
@@ -1486,7 +1497,7 @@ static long fork_begin(struct proc* caller, const struct chcore_ipc_msg* m,
     chcore_cap_release(cg);
     return -EAGAIN;
   }
-  p->kpid = (long)CHCORE_CAP_INFO_ID(chcore_sys_cap_info((unsigned long)cg));
+  p->kpid = (long)kpid;
   p->ppid = caller->pid;
   p->pgid = caller->pgid;
   p->sid = caller->sid;
@@ -1531,8 +1542,7 @@ static long fork_start(struct proc* caller, const struct chcore_ipc_msg* m) {
   if (watch_or_end(p) < 0) return -EAGAIN;
   /* The parent keeps its files until the child has taken them over. The
    * record stays at least a zombie while the parent (the caller) lives. */
-  if (m->w[2] == 1)
-    while (__atomic_load_n(&p->started, __ATOMIC_ACQUIRE) == 0) futex_wait(&p->started, 0);
+  if (m->w[2] == 1) flag_wait(&p->started, 1);
   return pid;
 }
 
@@ -1655,8 +1665,7 @@ static void handle_proc(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
       r->ret = fork_start(caller, m);
       break;
     case PROCMGR_STARTED:
-      __atomic_store_n(&caller->started, 1, __ATOMIC_RELEASE);
-      futex_wake_all(&caller->started);
+      flag_set(&caller->started, 1);
       r->ret = 0;
       break;
     default:

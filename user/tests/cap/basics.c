@@ -110,7 +110,7 @@ static void test_derived(void) {
 static void test_foreign_slot(void) {
   long pmo = chcore_sys_create_pmo(4096, CHCORE_PMO_DATA);
   long other = UT_OK("foreign.create_cap_group",
-                     chcore_sys_create_cap_group((unsigned long)"caps-other", 10));
+                     chcore_sys_create_cap_group((unsigned long)"caps-other", 10, 0));
   if (other < 0) return;
   long theirs = -1;
   for (int i = 0; i < 64; i++) {

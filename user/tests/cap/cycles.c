@@ -32,7 +32,7 @@ static int check_balance(const char* name, unsigned long before) {
 /* A thread-less process with a PMO of `size` bytes of its own (mapped, and
  * a capability in its table), or -errno. */
 static long make_process_with(const char* name, unsigned long size) {
-  long cg = chcore_sys_create_cap_group((unsigned long)name, strlen(name));
+  long cg = chcore_sys_create_cap_group((unsigned long)name, strlen(name), 0);
   if (cg < 0) return cg;
   long pmo = chcore_sys_create_pmo(size, CHCORE_PMO_DATA);
   if (pmo < 0) {
@@ -127,7 +127,7 @@ static void test_reachable_kept(void) {
   unsigned long before = free_mem();
   long a = make_process_with("kept-a", BIG_PMO_SIZE);
   long b = make_process_with("kept-b", BIG_PMO_SIZE);
-  long c = chcore_sys_create_cap_group((unsigned long)"kept-c", 6);
+  long c = chcore_sys_create_cap_group((unsigned long)"kept-c", 6, 0);
   if (a < 0 || b < 0 || c < 0) {
     ut_fail("reachable", "creating processes: %ld, %ld, %ld", a, b, c);
     return;
@@ -161,7 +161,7 @@ static int chain(const char* name, int n) {
   long prev = head;
   int ok = 1;
   for (int i = 1; i < n && ok; i++) {
-    long p = chcore_sys_create_cap_group((unsigned long)"link", 4);
+    long p = chcore_sys_create_cap_group((unsigned long)"link", 4, 0);
     if (p < 0) {
       ut_fail(name, "creating link %d: %ld%s", i, p, ut_errname(p));
       ok = 0;

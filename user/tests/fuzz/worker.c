@@ -811,7 +811,8 @@ static void native_random(void) {
       nat(nr, 0, 0, 0, 0, 0, 0);
       break;
     case CHCORE_SYS_create_cap_group:
-      nat(nr, in_ptr(), chance(80) ? below(CHCORE_NAME_MAX + 4) : len_any(), 0, 0, 0, 0);
+      nat(nr, in_ptr(), chance(80) ? below(CHCORE_NAME_MAX + 4) : len_any(),
+          chance(50) ? 0 : out_ptr(), 0, 0, 0);
       break;
     case CHCORE_SYS_create_thread: {
       long cg = slot_of(K_CG);

@@ -93,7 +93,7 @@ static void test_cap_group_cycle(void) {
   unsigned long before = 0;
   for (int round = 0; round <= CYCLES; round++) {
     if (round == 1) before = free_mem();
-    long cg = chcore_sys_create_cap_group((unsigned long)"leak", 4);
+    long cg = chcore_sys_create_cap_group((unsigned long)"leak", 4, 0);
     long pmo = chcore_sys_create_pmo(4096, CHCORE_PMO_DATA);
     if (cg < 0 || pmo < 0) {
       ut_fail("cap_group_cycle", "round %d: cap_group %ld, pmo %ld", round, cg, pmo);

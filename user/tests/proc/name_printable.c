@@ -19,7 +19,7 @@
 int main(void) {
   static const char name[] = "bad\nname\x1b[2J\x80";
   long cg = UT_OK("name_printable.create",
-                  chcore_sys_create_cap_group((unsigned long)name, sizeof(name) - 1));
+                  chcore_sys_create_cap_group((unsigned long)name, sizeof(name) - 1, 0));
   if (cg < 0) return ut_finish();
   /* Nothing is mapped in the new process: its thread faults at its entry. */
   long t = UT_OK("name_printable.thread", chcore_sys_create_thread(cg, 0x10000, 0, 0, 0, 0));

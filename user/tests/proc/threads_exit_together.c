@@ -46,7 +46,7 @@ static void* watchdog(void* arg) {
 
 /* A process with the spin code at CODE_VA and no thread yet. */
 static long make_process(void) {
-  long cg = chcore_sys_create_cap_group((unsigned long)"together", 8);
+  long cg = chcore_sys_create_cap_group((unsigned long)"together", 8, 0);
   long code = chcore_sys_create_pmo(4096, CHCORE_PMO_DATA);
   if (cg < 0 || code < 0) return cg < 0 ? cg : code;
   unsigned long len = (unsigned long)(fz_spin_end - (const char*)fz_spin_entry);

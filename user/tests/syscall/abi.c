@@ -162,7 +162,7 @@ static void test_rights(void) {
 
 static void test_pointers(void) {
   EXPECT_EACH("putstr.bad_pointer", bad_ptrs, p, chcore_sys_putstr(p, 8), CHCORE_EFAULT);
-  EXPECT_EACH("create_cap_group.bad_name_pointer", bad_ptrs, p, chcore_sys_create_cap_group(p, 8),
+  EXPECT_EACH("create_cap_group.bad_name_pointer", bad_ptrs, p, chcore_sys_create_cap_group(p, 8, 0),
               CHCORE_EFAULT);
   EXPECT_EACH("write_pmo.bad_pointer", bad_ptrs, p, chcore_sys_write_pmo(pmo, 0, p, 8),
               CHCORE_EFAULT);
@@ -170,7 +170,7 @@ static void test_pointers(void) {
               CHCORE_EFAULT);
   /* Ranges that wrap around the top of the address space. */
   UT_ERR("putstr.wrapping_range", chcore_sys_putstr(WRAP_ADDR, 0x100), CHCORE_EFAULT);
-  UT_ERR("create_cap_group.wrapping_range", chcore_sys_create_cap_group(WRAP_ADDR, 20),
+  UT_ERR("create_cap_group.wrapping_range", chcore_sys_create_cap_group(WRAP_ADDR, 20, 0),
          CHCORE_EFAULT);
   UT_ERR("write_pmo.wrapping_range", chcore_sys_write_pmo(pmo, 0, WRAP_ADDR, 0x100), CHCORE_EFAULT);
   UT_ERR("read_pmo.wrapping_range", chcore_sys_read_pmo(pmo, 0, WRAP_ADDR, 0x100), CHCORE_EFAULT);
@@ -185,7 +185,7 @@ static void test_pointers(void) {
     memcpy(tail, "partial\n", 8);
     UT_ERR("putstr.runs_off_mapping", chcore_sys_putstr((unsigned long)tail, 64), CHCORE_EFAULT);
     UT_ERR("create_cap_group.runs_off_mapping",
-           chcore_sys_create_cap_group((unsigned long)tail, 20), CHCORE_EFAULT);
+           chcore_sys_create_cap_group((unsigned long)tail, 20, 0), CHCORE_EFAULT);
     UT_ERR("write_pmo.runs_off_mapping", chcore_sys_write_pmo(pmo, 0, (unsigned long)tail, 64),
            CHCORE_EFAULT);
     UT_ERR("read_pmo.runs_off_mapping", chcore_sys_read_pmo(pmo, 0, (unsigned long)tail, 64),
@@ -205,12 +205,12 @@ static void test_lengths(void) {
   UT_ERR("putstr.length_minus_1", chcore_sys_putstr((unsigned long)buf, ~0ul), CHCORE_EINVAL);
   memcpy(buf, "abi-name-31-characters-long-xxx", 31);
   long cg = UT_OK("create_cap_group.longest_name",
-                  chcore_sys_create_cap_group((unsigned long)buf, CHCORE_NAME_MAX - 1));
+                  chcore_sys_create_cap_group((unsigned long)buf, CHCORE_NAME_MAX - 1, 0));
   if (cg >= 0) chcore_cap_release(cg);
   UT_ERR("create_cap_group.name_too_long",
-         chcore_sys_create_cap_group((unsigned long)buf, CHCORE_NAME_MAX), CHCORE_EINVAL);
+         chcore_sys_create_cap_group((unsigned long)buf, CHCORE_NAME_MAX, 0), CHCORE_EINVAL);
   UT_ERR("create_cap_group.huge_name_length",
-         chcore_sys_create_cap_group((unsigned long)buf, HUGE_LEN), CHCORE_EINVAL);
+         chcore_sys_create_cap_group((unsigned long)buf, HUGE_LEN, 0), CHCORE_EINVAL);
   UT_ERR("write_pmo.past_end", chcore_sys_write_pmo(pmo, PAGE, (unsigned long)buf, 1),
          CHCORE_EINVAL);
   UT_ERR("write_pmo.across_end", chcore_sys_write_pmo(pmo, PAGE - 100, (unsigned long)buf, 200),
@@ -661,6 +661,27 @@ static void yield_between_threads(int pinned) {
   if (pinned) chcore_sys_set_affinity(CHCORE_THREAD_SELF, CHCORE_CPU_ANY);
 }
 
+/* Results written besides x0: create_cap_group's pid_out, and
+ * create_thread with CHCORE_THREAD_TID (a tid back, no capability made). */
+static char tid_stack[256] __attribute__((aligned(16)));
+static void test_out_values(void) {
+  unsigned long pid = 0;
+  long cg = chcore_sys_create_cap_group((unsigned long)"out", 3, (unsigned long)&pid);
+  if (UT_OK("out.create_cap_group", cg) < 0) return;
+  UT_EQ("out.pid_is_cap_info_id", pid, CHCORE_CAP_INFO_ID(chcore_sys_cap_info(cg)));
+  chcore_cap_release(cg);
+  long before = chcore_sys_create_pmo(PAGE, CHCORE_PMO_DATA);
+  long tid = chcore_sys_create_thread(CHCORE_SLOT_SELF, (unsigned long)regs_exit_thread,
+                                      (unsigned long)(tid_stack + sizeof(tid_stack)), 0, 0,
+                                      CHCORE_THREAD_TID);
+  long after = chcore_sys_create_pmo(PAGE, CHCORE_PMO_DATA);
+  UT_TRUE("out.thread_tid", tid > 0 && tid != (long)chcore_sys_gettid());
+  /* No slot was taken between the two PMOs'. */
+  UT_EQ("out.thread_no_capability", after, before + 1);
+  chcore_cap_release(before);
+  chcore_cap_release(after);
+}
+
 static void test_registers(void) {
   static const char msg[] = "syscall_abi: a putstr inside the register probe\n";
   char rbuf[16];
@@ -785,6 +806,7 @@ int main(void) {
   test_copy_fixup();
   test_thread_exit();
   test_registers();
+  test_out_values();
   if (thread >= 0) chcore_cap_release(thread);
   return ut_finish();
 }

@@ -175,10 +175,13 @@ static void paths_putstr(void) {
 static void paths_getc(void) { PATH("nothing_typed", CHCORE_EAGAIN, chcore_sys_getc()); }
 
 static void paths_create_cap_group(void) {
-  PATH("name_too_long", CHCORE_EINVAL, chcore_sys_create_cap_group(rw, CHCORE_NAME_MAX));
-  PATH("huge_name_length", CHCORE_EINVAL, chcore_sys_create_cap_group(rw, ~0ul));
-  PATH("bad_name_pointer", CHCORE_EFAULT, chcore_sys_create_cap_group(KERNEL_ADDR, 8));
-  PATH("name_runs_off_mapping", CHCORE_EFAULT, chcore_sys_create_cap_group(edge + PAGE - 4, 8));
+  PATH("name_too_long", CHCORE_EINVAL, chcore_sys_create_cap_group(rw, CHCORE_NAME_MAX, 0));
+  PATH("huge_name_length", CHCORE_EINVAL, chcore_sys_create_cap_group(rw, ~0ul, 0));
+  PATH("bad_name_pointer", CHCORE_EFAULT, chcore_sys_create_cap_group(KERNEL_ADDR, 8, 0));
+  PATH("name_runs_off_mapping", CHCORE_EFAULT, chcore_sys_create_cap_group(edge + PAGE - 4, 8, 0));
+  PATH("pid_out_in_kernel", CHCORE_EFAULT, chcore_sys_create_cap_group(rw, 4, KERNEL_ADDR));
+  PATH("pid_out_read_only", CHCORE_EFAULT, chcore_sys_create_cap_group(rw, 4, ro));
+  PATH("pid_out_off_mapping", CHCORE_EFAULT, chcore_sys_create_cap_group(rw, 4, edge + PAGE - 4));
 }
 
 static unsigned long spin_entry(void) { return (unsigned long)park; }
@@ -196,6 +199,9 @@ static void paths_create_thread(void) {
   PATH("misaligned_entry", CHCORE_EINVAL,
        chcore_sys_create_thread(CHCORE_SLOT_SELF, e + 2, s, 0, 0, 0));
   PATH("exited_process", CHCORE_EINVAL, chcore_sys_create_thread(exited, e, s, 0, 0, 0));
+  PATH("unknown_flag", CHCORE_EINVAL, chcore_sys_create_thread(CHCORE_SLOT_SELF, e, s, 0, 0, 2));
+  PATH("tid_flag_and_unknown", CHCORE_EINVAL,
+       chcore_sys_create_thread(CHCORE_SLOT_SELF, e, s, 0, 0, CHCORE_THREAD_TID | 4));
 }
 
 static void paths_create_pmo(void) {
@@ -578,7 +584,7 @@ static void paths_signal_start_state(void) {
   PATH("start_running", CHCORE_EBUSY, chcore_sys_signal_start_state(CHCORE_SLOT_SELF, 0, 0));
   PATH("start_exited", CHCORE_EBUSY, chcore_sys_signal_start_state(exited, 0, 0));
   char name[] = "unstarted";
-  long fresh = chcore_sys_create_cap_group((unsigned long)name, sizeof name - 1);
+  long fresh = chcore_sys_create_cap_group((unsigned long)name, sizeof name - 1, 0);
   PATH("start_fresh", 0, fresh < 0 ? fresh : chcore_sys_signal_start_state(fresh, ~0ul, ~0ul));
   if (fresh >= 0) chcore_cap_release(fresh);
 }
@@ -769,7 +775,7 @@ static int nfill;
 
 static void paths_full_table(void) {
   PATH("create_pmo", CHCORE_ENOSPC, chcore_sys_create_pmo(PAGE, CHCORE_PMO_DATA));
-  PATH("create_cap_group", CHCORE_ENOSPC, chcore_sys_create_cap_group(rw, 4));
+  PATH("create_cap_group", CHCORE_ENOSPC, chcore_sys_create_cap_group(rw, 4, 0));
   PATH("create_thread", CHCORE_ENOSPC,
        chcore_sys_create_thread(CHCORE_SLOT_SELF, spin_entry(), rw + PAGE, 0, 0, 0));
   PATH("cap_copy", CHCORE_ENOSPC, chcore_sys_cap_copy(pmo, CHCORE_RIGHT_READ));

@@ -60,6 +60,8 @@ struct chcore_launch {
   unsigned long start_info_size;
   /* Set by chcore_launch_start: the main thread's tid (-1 unknown). */
   long main_tid;
+  /* The child's pid as the kernel knows it (cap_info's id), from load. */
+  long pid;
 };
 #define CHCORE_AT_START_INFO 0x6006
 #define CHCORE_START_INFO_MAX (64ul * 1024)
@@ -110,6 +112,10 @@ long chcore_launch_transfer(struct chcore_launch* l, long slot, unsigned long ri
  * do not fit in CHCORE_ARG_MAX). */
 long chcore_launch_start(struct chcore_launch* l, const char* const argv[],
                          const char* const envp[]);
+/* The same, but on an error the child stays (l->cg, not started) for the
+ * caller, who ends it with chcore_launch_abort. */
+long chcore_launch_start_keep(struct chcore_launch* l, const char* const argv[],
+                              const char* const envp[]);
 /* Destroys a child that was loaded but not started. */
 void chcore_launch_abort(struct chcore_launch* l);
 
