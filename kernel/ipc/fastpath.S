@@ -41,9 +41,10 @@
  *            (Dekker with sched_stop, as sched_ipc_switch does);
  *         6. enter the handler at its entry with its stack, the badge in
  *            x0, the message in x1-x5 (x6, x7 = 0), the caller's pid in
- *            x8, its other registers as it left them. Rare cases (a signal, a stop)
- *            complete the handler's context, mark the hand-off (switched)
- *            and leave the rest to C++ and the ordinary exit.
+ *            x8, its other registers as it left them. Rare cases (a
+ *            signal, a stop) complete the handler's context, mark the
+ *            hand-off (switched) and leave the rest to C++ and the
+ *            ordinary exit.
  *  return: the mirror image, but nothing of the handler is saved unless
  *         the fast path gives up (it starts afresh at its entry next
  *         time), the caller gets the handler's x0-x5 (x6, x7 = 0), the

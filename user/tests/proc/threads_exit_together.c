@@ -71,7 +71,8 @@ int main(void) {
       break;
     }
     for (int k = 0; k < THREADS; k++) {
-      long th = chcore_sys_create_thread((unsigned long)cg, CODE_VA, 0, (unsigned long)(i % 3), 0, 0);
+      long th =
+          chcore_sys_create_thread((unsigned long)cg, CODE_VA, 0, (unsigned long)(i % 3), 0, 0);
       if (th >= 0) chcore_cap_release(th);
     }
     long status = chcore_sys_wait_cap_group((unsigned long)cg);

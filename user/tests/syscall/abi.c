@@ -162,8 +162,8 @@ static void test_rights(void) {
 
 static void test_pointers(void) {
   EXPECT_EACH("putstr.bad_pointer", bad_ptrs, p, chcore_sys_putstr(p, 8), CHCORE_EFAULT);
-  EXPECT_EACH("create_cap_group.bad_name_pointer", bad_ptrs, p, chcore_sys_create_cap_group(p, 8, 0),
-              CHCORE_EFAULT);
+  EXPECT_EACH("create_cap_group.bad_name_pointer", bad_ptrs, p,
+              chcore_sys_create_cap_group(p, 8, 0), CHCORE_EFAULT);
   EXPECT_EACH("write_pmo.bad_pointer", bad_ptrs, p, chcore_sys_write_pmo(pmo, 0, p, 8),
               CHCORE_EFAULT);
   EXPECT_EACH("read_pmo.bad_pointer", bad_ptrs, p, chcore_sys_read_pmo(pmo, 0, p, 8),
