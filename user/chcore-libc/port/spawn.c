@@ -255,18 +255,16 @@ static int spawn_request(unsigned op, pid_t *res, const struct spawn_args *a,
 	if (ret) goto out;
 	off = (off + 7) & ~7ul;
 	req.fds_off = (uint32_t)off;
-	if (lane_buf) {
-		/* The entries must fit before any file is exported for them. */
-		size_t need = 0;
-		for (int fd = 0; fd < c->max; fd++) need += c->d[fd] ? sizeof(struct procmgr_fd) : 0;
-		if (need > room - off) {
-			ret = E2BIG;
-			goto out;
-		}
+	size_t entries = 0;
+	for (int fd = 0; fd < c->max; fd++) entries += c->d[fd] ? sizeof(struct procmgr_fd) : 0;
+	/* On the lane, the entries must fit before any file is exported for
+	 * them. */
+	if (lane_buf && entries > room - off) {
+		ret = E2BIG;
+		goto out;
 	}
 	/* The files' names follow the entries, at most one per fd. */
-	size_t names = off;
-	for (int fd = 0; fd < c->max; fd++) names += c->d[fd] ? sizeof(struct procmgr_fd) : 0;
+	size_t names = off + entries;
 	for (int fd = 0; fd < c->max; fd++) {
 		struct chcore_fd *d = c->d[fd];
 		if (!d) continue;

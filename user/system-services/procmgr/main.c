@@ -383,14 +383,20 @@ static int newly_orphaned_stopped(struct proc* p, int* out, int max) {
   return n;
 }
 
-static void reap(struct proc* p) {
-  pthread_mutex_lock(&plock);
-  /* Not in the middle of an exec, whose new image may yet fail. */
+/* With plock held: returns once no exec of p is deciding its image
+ * (plock is let go while it waits). */
+static void exec_settled(struct proc* p) {
   while (__atomic_load_n(&p->execing, __ATOMIC_ACQUIRE)) {
     pthread_mutex_unlock(&plock);
     flag_wait(&p->execing, 0);
     pthread_mutex_lock(&plock);
   }
+}
+
+static void reap(struct proc* p) {
+  pthread_mutex_lock(&plock);
+  /* Not in the middle of an exec, whose new image may yet fail. */
+  exec_settled(p);
   long cg = p->watched = p->cg;
   pthread_mutex_unlock(&plock);
   long status;
@@ -402,11 +408,7 @@ static void reap(struct proc* p) {
     pthread_mutex_lock(&plock);
     /* An exec in progress decides whether this end is the process's (it
      * failed) or the old image's (the record moves on). */
-    while (__atomic_load_n(&p->execing, __ATOMIC_ACQUIRE)) {
-      pthread_mutex_unlock(&plock);
-      flag_wait(&p->execing, 0);
-      pthread_mutex_lock(&plock);
-    }
+    exec_settled(p);
     if (status > 0 && (WIFSTOPPED(status) || WIFCONTINUED(status))) {
       if (p->cg == cg) {
         p->jc_status = (int)status;
@@ -1683,6 +1685,7 @@ static void handle_lane(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
   unsigned long len = m->w[3];
   char small[2048];
   char* buf = small;
+  int handled = 0;
   if (p == NULL) {
     r->ret = -ESRCH; /* a process procmgr did not start */
   } else if (m->w[0] != PROCMGR_EXEC && m->w[0] != PROCMGR_SPAWN_CAPS &&
@@ -1702,13 +1705,14 @@ static void handle_lane(const struct chcore_ipc_msg* m, struct chcore_ipc_reply*
       lm.len = len;
       lm.buf_size = len;
       handle(&lm, r); /* keeps or releases the capabilities */
-      if (buf != small) free(buf);
-      return;
+      handled = 1;
+    } else {
+      r->ret = n < 0 ? n : -EFAULT;
     }
-    r->ret = n < 0 ? n : -EFAULT;
   }
   if (buf != small) free(buf);
-  for (unsigned i = 0; i < m->ncaps; i++) chcore_cap_release(m->caps[i]);
+  if (!handled)
+    for (unsigned i = 0; i < m->ncaps; i++) chcore_cap_release(m->caps[i]);
 }
 
 static const struct chcore_server_ops ops = {.handle = handle, .on_connect = on_connect};
